@@ -1,0 +1,17 @@
+/**
+ * `@tfkit/core-tensor/lite`: everything in core-tensor that needs no TensorFlow.js — the registry,
+ * errors, seeded random numbers, checkpoint sources and the raw safetensors format. Packages that
+ * must stay light (tokenizers in a web page) import from here.
+ */
+export * from './errors.js';
+export * from './registry/entries.js';
+export { createRegistry, Namespace, type Registry, type RegistryKey, type RegisterOptions, type TfkitPlugin, type CoreNamespaceName } from './registry/registry.js';
+export { Random, type RngState } from './random.js';
+export type { SourceOptions, FileSource } from './io/types.js';
+export { openSource } from './io/sources.js';
+export { writeFileAtomic } from './io/fs.js';
+export {
+  parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES,
+  type SafetensorsDtype, type RawTensor, type SafetensorsFile,
+} from './safetensors/format.js';
+export type { Checkpoint, FromPretrainedOptions, PretrainedModel, SavePretrainedOptions, HfConfig, TensorMap } from './model-types.js';

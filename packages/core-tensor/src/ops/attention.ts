@@ -1,0 +1,71 @@
+/**
+ * Scaled dot-product attention and the masks it takes. Masks are additive: 0 where a query may
+ * attend, a large negative number where it may not, so padding and causal masks combine by adding.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The value added to masked scores. Finite, so a fully masked row gives a uniform, not NaN, softmax. */
+export const MASK_VALUE = -3.4028234663852886e38;
+
+/**
+ * `[batch, keyLen]` 0/1 attention mask → additive mask `[batch, 1, 1, keyLen]`
+ * (0 for real tokens, `MASK_VALUE` for padding).
+ */
+export function paddingMask(attentionMask: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [b, t] = attentionMask.shape as [number, number];
+    const m = tf.cast(attentionMask, 'float32').reshape([b, 1, 1, t]);
+    return tf.mul(tf.sub(1, m), MASK_VALUE);
+  });
+}
+
+/**
+ * Causal additive mask `[1, 1, queryLen, keyLen]`: query i (at absolute position
+ * `pastLength + i`) may attend to keys 0..pastLength+i.
+ */
+export function causalMask(queryLen: number, keyLen: number, pastLength = keyLen - queryLen): tf.Tensor {
+  const data = new Float32Array(queryLen * keyLen);
+  for (let i = 0; i < queryLen; i++) {
+    for (let j = pastLength + i + 1; j < keyLen; j++) data[i * keyLen + j] = MASK_VALUE;
+  }
+  return tf.tensor4d(data, [1, 1, queryLen, keyLen]);
+}
+
+/** Adds masks, saturating at `MASK_VALUE` so two masked entries do not overflow to −∞. */
+export function combineMasks(...masks: (tf.Tensor | null | undefined)[]): tf.Tensor | null {
+  const present = masks.filter((m): m is tf.Tensor => m != null);
+  if (present.length === 0) return null;
+  return tf.tidy(() => present.slice(1).reduce((acc, m) => tf.maximum(tf.add(acc, m), MASK_VALUE), present[0] as tf.Tensor));
+}
+
+export interface AttentionResult {
+  /** `[batch, heads, queryLen, headDim]` */
+  output: tf.Tensor;
+  /** `[batch, heads, queryLen, keyLen]` probabilities, when asked for. */
+  probs?: tf.Tensor;
+}
+
+/**
+ * softmax(q·kᵀ / √d + mask) · v for `q` `[b, h, tq, d]`, `k`/`v` `[b, h, tk, d]`, mask broadcastable
+ * to `[b, h, tq, tk]`. `scale` defaults to 1/√d.
+ */
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask?: tf.Tensor | null,
+  options: { scale?: number; returnProbs?: boolean; dropout?: (p: tf.Tensor) => tf.Tensor } = {},
+): AttentionResult {
+  const headDim = q.shape[3] as number;
+  const scale = options.scale ?? 1 / Math.sqrt(headDim);
+  let probs: tf.Tensor | undefined;
+  const output = tf.tidy(() => {
+    let scores = tf.mul(tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true), scale);
+    if (mask) scores = tf.add(scores, mask);
+    const p = tf.softmax(scores);
+    if (options.returnProbs) probs = tf.keep(p);
+    const dropped = options.dropout ? options.dropout(p) : p;
+    return tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D);
+  });
+  return probs ? { output, probs } : { output };
+}

@@ -1,0 +1,8 @@
+export { linear, matMul2d } from './linear.js';
+export { embeddingLookup } from './embedding.js';
+export { softmaxCrossEntropy, meanSquaredError, sigmoidCrossEntropy, type CrossEntropyOptions } from './losses.js';
+export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from './activations.js';
+export { layerNorm } from './norm.js';
+export {
+  scaledDotProductAttention, paddingMask, causalMask, combineMasks, MASK_VALUE, type AttentionResult,
+} from './attention.js';

@@ -1,0 +1,123 @@
+/**
+ * Seeded pseudo-random numbers, used wherever tfkit needs randomness (masking, dropout, shuffling,
+ * sampling, initialisation) so that a run can be reproduced from its seed.
+ *
+ * The generator is xoshiro128** (Blackman & Vigna), seeded through splitmix32; its whole state is
+ * four 32-bit words, which `getState`/`setState` expose so training checkpoints can resume exactly.
+ */
+export type RngState = readonly [number, number, number, number];
+
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+export class Random {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spareNormal: number | undefined;
+
+  constructor(seed = 42) {
+    const next = splitmix32(seed);
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+  }
+
+  /** Next uniformly distributed 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 = (this.s2 ^ this.s0) >>> 0;
+    this.s3 = (this.s3 ^ this.s1) >>> 0;
+    this.s1 = (this.s1 ^ this.s2) >>> 0;
+    this.s0 = (this.s0 ^ this.s3) >>> 0;
+    this.s2 = (this.s2 ^ t) >>> 0;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1) with 53 bits of randomness. */
+  random(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform float in [low, high). */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.random();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Random.int: n must be a positive integer, got ${n}`);
+    return Math.floor(this.random() * n);
+  }
+
+  /** Standard normal sample (Box–Muller, both values used). */
+  normal(mean = 0, std = 1): number {
+    if (this.spareNormal !== undefined) {
+      const z = this.spareNormal;
+      this.spareNormal = undefined;
+      return mean + std * z;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return mean + std * r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i] as T;
+      items[i] = items[j] as T;
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** Samples an index from unnormalised non-negative weights. */
+  categorical(weights: ArrayLike<number>): number {
+    let total = 0;
+    for (let i = 0; i < weights.length; i++) total += weights[i] as number;
+    if (!(total > 0)) throw new RangeError('Random.categorical: weights must have a positive sum');
+    let r = this.random() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i] as number;
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+
+  /** A new generator seeded from this one (for independent streams, e.g. per worker). */
+  fork(): Random {
+    return new Random(this.nextUint32());
+  }
+
+  getState(): RngState {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  setState(state: RngState): void {
+    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x >>> 0) as unknown as [number, number, number, number];
+    this.spareNormal = undefined;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

@@ -1,0 +1,4 @@
+import type { UserConfig } from 'vitest/config';
+export declare const repoRootDir: string;
+export declare function workspaceAliases(): { find: RegExp; replacement: string }[];
+export declare function defineTfkitConfig(packageDir: string, overrides?: UserConfig): UserConfig;

@@ -14,7 +14,7 @@ export const MASK_VALUE = -3.4028234663852886e38;
 export function paddingMask(attentionMask: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const [b, t] = attentionMask.shape as [number, number];
-    const m = tf.cast(attentionMask, 'float32').reshape([b, 1, 1, t]);
+    const m = tf.reshape(tf.cast(attentionMask, 'float32'), [b, 1, 1, t]);
     return tf.mul(tf.sub(1, m), MASK_VALUE);
   });
 }

@@ -11,12 +11,17 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   if (table.rank !== 2) throw new ShapeError(`embeddingLookup: table must be 2-D [vocab, dim], got [${table.shape}]`);
   return tf.tidy(() => {
     const [vocab, dim] = table.shape as [number, number];
-    const flat = (ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32')).reshape([-1]);
-    const lookup = tf.customGrad((t: tf.Tensor) => ({
-      value: tf.gather(t, flat),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) =>
-        tf.scatterND(flat.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, dim]), [vocab, dim]),
-    }));
-    return (lookup(table) as tf.Tensor).reshape([...ids.shape, dim]);
+    const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [-1]);
+    // Tensors the gradient needs must go through `save`: closures over them would be disposed by
+    // the surrounding tidy before the backward pass runs.
+    const lookup = tf.customGrad((t: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([flat]);
+      return {
+        value: tf.gather(t, flat),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [-1, 1]), tf.reshape(dy as tf.Tensor, [-1, dim]), [vocab, dim]),
+      };
+    });
+    return tf.reshape(lookup(table) as tf.Tensor, [...ids.shape, dim]);
   });
 }

@@ -40,8 +40,8 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
       throw new ShapeError(`linear: input's last axis is ${x.shape[x.rank - 1]} but the weight expects ${inFeatures} ([${x.shape}] · [${weight.shape}])`);
     }
     const lead = x.shape.slice(0, -1);
-    let y: tf.Tensor = matMul2dFast(x.reshape([-1, inFeatures]) as tf.Tensor2D, weight as tf.Tensor2D);
+    let y: tf.Tensor = matMul2dFast(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D, weight as tf.Tensor2D);
     if (bias) y = tf.add(y, bias);
-    return y.reshape([...lead, outFeatures]);
+    return tf.reshape(y, [...lead, outFeatures]);
   });
 }

@@ -22,24 +22,26 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
   const reduction = options.reduction ?? 'mean';
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1] as number;
-    const flatLogits = logits.reshape([-1, classes]);
-    const lab = (Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : tf.cast(labels, 'int32')).reshape([-1]);
+    const flatLogits = tf.reshape(logits, [-1, classes]);
+    const lab = tf.reshape(Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : tf.cast(labels, 'int32'), [-1]);
     if (lab.shape[0] !== flatLogits.shape[0]) {
       throw new ShapeError(`softmaxCrossEntropy: ${lab.shape[0]} labels for ${flatLogits.shape[0]} rows of logits [${logits.shape}]`);
     }
     const valid = tf.notEqual(lab, ignoreIndex);
     const validF = tf.cast(valid, 'float32');
-    const oneHot = tf.mul(tf.oneHot(tf.where(valid, lab, tf.zerosLike(lab)), classes).toFloat(), validF.expandDims(1));
+    const validCol = tf.expandDims(validF, 1);
+    const oneHot = tf.mul(tf.cast(tf.oneHot(tf.where(valid, lab, tf.zerosLike(lab)), classes), 'float32'), validCol);
     const count = reduction === 'mean' ? tf.maximum(tf.sum(validF), 1) : tf.scalar(1);
     const loss = tf.customGrad((z: tf.Tensor, save: tf.GradSaveFunc) => {
       const logProbs = tf.logSoftmax(z);
-      save([logProbs]);
+      // Everything the gradient reads is saved; closures would be disposed by the outer tidy.
+      save([logProbs, oneHot, validCol, count]);
       return {
         value: tf.div(tf.neg(tf.sum(tf.mul(oneHot, logProbs))), count),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const probs = tf.exp(saved[0] as tf.Tensor);
-          const g = tf.sub(tf.mul(probs, validF.expandDims(1)), oneHot);
-          return tf.mul(g, tf.div(dy as tf.Tensor, count));
+          const [sLogProbs, sOneHot, sValid, sCount] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const g = tf.sub(tf.mul(tf.exp(sLogProbs), sValid), sOneHot);
+          return tf.mul(g, tf.div(dy as tf.Tensor, sCount));
         },
       };
     });

@@ -1,0 +1,2 @@
+export * from './tensors.js';
+export * from './fixtures.js';

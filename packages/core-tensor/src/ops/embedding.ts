@@ -14,14 +14,14 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [-1]);
     // Tensors the gradient needs must go through `save`: closures over them would be disposed by
     // the surrounding tidy before the backward pass runs.
-    const lookup = tf.customGrad((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
       save([flat]);
       return {
         value: tf.gather(t, flat),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
           tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [-1, 1]), tf.reshape(dy as tf.Tensor, [-1, dim]), [vocab, dim]),
       };
-    });
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return tf.reshape(lookup(table) as tf.Tensor, [...ids.shape, dim]);
   });
 }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 
-const matMul2dFast = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMul2dFast = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
@@ -18,7 +18,7 @@ const matMul2dFast = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSav
       return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
     },
   };
-}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** `a · b` for 2-D tensors, on the fast path in both directions. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {

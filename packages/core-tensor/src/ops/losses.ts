@@ -32,7 +32,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
     const validCol = tf.expandDims(validF, 1);
     const oneHot = tf.mul(tf.cast(tf.oneHot(tf.where(valid, lab, tf.zerosLike(lab)), classes), 'float32'), validCol);
     const count = reduction === 'mean' ? tf.maximum(tf.sum(validF), 1) : tf.scalar(1);
-    const loss = tf.customGrad((z: tf.Tensor, save: tf.GradSaveFunc) => {
+    const loss = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
       const logProbs = tf.logSoftmax(z);
       // Everything the gradient reads is saved; closures would be disposed by the outer tidy.
       save([logProbs, oneHot, validCol, count]);
@@ -44,7 +44,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
           return tf.mul(g, tf.div(dy as tf.Tensor, sCount));
         },
       };
-    });
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return loss(flatLogits) as tf.Scalar;
   });
 }

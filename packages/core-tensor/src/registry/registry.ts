@@ -92,7 +92,7 @@ export function createRegistry(): Registry {
   const ns = <N extends keyof RegistryNamespaces>(name: N): Namespace<N> => {
     let space = namespaces.get(name);
     if (!space) {
-      space = new Namespace(name);
+      space = new Namespace(name) as unknown as Namespace<keyof RegistryNamespaces>;
       namespaces.set(name, space);
     }
     return space as unknown as Namespace<N>;

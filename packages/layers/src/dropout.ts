@@ -1,0 +1,33 @@
+/**
+ * Inverted dropout: in training, zeroes each element with probability p and scales the rest by
+ * 1/(1−p); in eval, the identity. Masks come from a seeded generator, so training is reproducible.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Random } from '@tfkit/core-tensor';
+import { Module } from './module.js';
+
+export class Dropout extends Module {
+  readonly p: number;
+  /** The generator masks are drawn from; replace it (or call `reseed`) to control randomness. */
+  rng: Random;
+
+  constructor(p = 0.1, options: { rng?: Random; seed?: number } = {}) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1), got ${p}`);
+    this.p = p;
+    this.rng = options.rng ?? new Random(options.seed ?? 0);
+  }
+
+  reseed(seed: number): void {
+    this.rng = new Random(seed);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.training || this.p === 0) return x;
+    const seed = this.rng.nextUint32();
+    return tf.tidy(() => {
+      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), this.p), 'float32');
+      return tf.mul(x, tf.mul(keep, 1 / (1 - this.p)));
+    });
+  }
+}

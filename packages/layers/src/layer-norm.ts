@@ -1,0 +1,27 @@
+/**
+ * Layer normalisation (Ba et al., 2016) over the last axis: γ ⊙ (x − μ) / √(σ² + ε) + β,
+ * with μ and σ² the mean and (biased) variance of each row.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { layerNorm } from '@tfkit/core-tensor';
+import { Module, Parameter } from './module.js';
+
+export class LayerNorm extends Module {
+  readonly normalizedShape: number;
+  readonly eps: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(normalizedShape: number, options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    super();
+    this.normalizedShape = normalizedShape;
+    this.eps = options.eps ?? 1e-5;
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(tf.ones([normalizedShape])) : null;
+    this.bias = affine && (options.bias ?? true) ? new Parameter(tf.zeros([normalizedShape])) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return layerNorm(x, this.weight?.value ?? null, this.bias?.value ?? null, this.eps);
+  }
+}

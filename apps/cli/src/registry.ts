@@ -1,0 +1,12 @@
+/**
+ * The CLI is an app: the one place that wires every package together. Each family's register
+ * function is called here.
+ */
+import { createRegistry, type Registry } from '@tfkit/core-tensor';
+import { registerAllBackends } from '@tfkit/backends';
+
+export function createCliRegistry(): Registry {
+  const registry = createRegistry();
+  registerAllBackends(registry);
+  return registry;
+}

@@ -41,17 +41,27 @@ export const repoRootDir = repoRoot;
  * @param {import('vitest/config').UserConfig} [overrides]
  */
 export function defineTfkitConfig(packageDir, overrides = {}) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+  const pkgName = pkg.name.replace(/^@tfkit\//, '');
+  // Packages that do not use TensorFlow.js (tokenizers) run without the tfjs setup.
+  const usesTfjs = ['dependencies', 'peerDependencies', 'devDependencies'].some((k) => pkg[k]?.['@tensorflow/tfjs-core']);
   const base = defineConfig({
     root: packageDir,
     resolve: { alias: workspaceAliases() },
     test: {
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      exclude: ['**/*.browser.test.ts', '**/*.slow.test.ts', 'node_modules/**', 'dist/**'],
       environment: 'node',
       testTimeout: 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
-      setupFiles: [path.join(repoRoot, 'tooling/test-utils/src/setup.ts')],
+      setupFiles: usesTfjs ? [path.join(repoRoot, 'tooling/test-utils/src/setup.ts')] : [],
+      // Machine-readable results for the summary line `pnpm test:all` prints.
+      reporters: ['default', ['json', { outputFile: path.join(repoRoot, '.vitest-results', `${pkgName}-${process.env.TFKIT_TEST_PROJECT ?? 'all'}.json`) }]],
+      // `unit` runs on every `pnpm test`; `slow` (training to a target, long properties) runs in CI
+      // through `pnpm test:slow`. Browser tests have their own config (see packages/backends).
+      projects: [
+        { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.slow.test.ts', '**/*.browser.test.ts', 'node_modules/**', 'dist/**'] } },
+        { extends: true, test: { name: 'slow', include: ['src/**/*.slow.test.ts', 'test/**/*.slow.test.ts'] } },
+      ],
     },
   });
   return mergeConfig(base, overrides);

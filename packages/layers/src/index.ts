@@ -1,6 +1,37 @@
-export { Module, ModuleList, Parameter, StateDictError, matchesPattern, type CheckpointLayout, type LoadStateDictResult, type NamePattern } from './module.js';
+/**
+ * @tfkit/layers — a small PyTorch-like Module system and the transformer building blocks tfkit's
+ * models are made of. Every forward pass is synchronous, runs in `tf.tidy`, and is differentiable
+ * on the cpu, wasm and webgl backends.
+ */
+export {
+  Module, ModuleList, Parameter, StateDictError, matchesPattern,
+  type CheckpointLayout, type LayoutConversion, type LoadStateDictResult, type NamePattern,
+} from './module.js';
 export { normal, uniform, defaultRng } from './init.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { LayerNorm } from './layer-norm.js';
 export { Dropout } from './dropout.js';
+export { Activation } from './activation.js';
+export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from '@tfkit/core-tensor';
+export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from './positional.js';
+export { KVCache } from './kv-cache.js';
+export {
+  MultiHeadAttention, splitHeads, mergeHeads,
+  type MultiHeadAttentionOptions, type AttentionCallOptions, type AttentionOutput,
+} from './attention.js';
+export { FeedForward, type FeedForwardOptions } from './feed-forward.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer,
+  type TransformerLayerOptions, type EncoderLayerCallOptions, type DecoderLayerCallOptions, type LayerOutput,
+} from './transformer-layers.js';
+export {
+  SimpleRNNCell, LSTMCell, GRUCell, rnnStep, lstmStep, gruStep, gruWeights,
+  type GRUVariant, type GRUWeights, type RecurrentWeights, type RecurrentCellOptions,
+} from './rnn-cells.js';
+export { SimpleRNN, LSTM, GRU, type RecurrentOptions, type RecurrentCallOptions, type RecurrentOutput } from './rnn.js';
+export { BahdanauAttention, LuongAttention, type Seq2SeqAttentionOutput, type Seq2SeqAttentionCallOptions } from './seq2seq-attention.js';
+export {
+  PatchEmbedding, ImageEmbeddings, interpolatePositionEmbeddings, bicubicMatrix,
+  type PatchEmbeddingOptions, type ImageEmbeddingsOptions,
+} from './patch-embedding.js';

@@ -17,8 +17,8 @@ export class LayerNorm extends Module {
     this.normalizedShape = normalizedShape;
     this.eps = options.eps ?? 1e-5;
     const affine = options.elementwiseAffine ?? true;
-    this.weight = affine ? new Parameter(tf.ones([normalizedShape])) : null;
-    this.bias = affine && (options.bias ?? true) ? new Parameter(tf.zeros([normalizedShape])) : null;
+    this.weight = affine ? Parameter.adopt(tf.ones([normalizedShape])) : null;
+    this.bias = affine && (options.bias ?? true) ? Parameter.adopt(tf.zeros([normalizedShape])) : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -17,8 +17,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TfkitError } from '@tfkit/core-tensor';
 
-/** How a parameter is stored in checkpoints, relative to how tfkit holds it. */
-export type CheckpointLayout = 'same' | 'transposed';
+/**
+ * A custom conversion between how a parameter is held and how checkpoints store it (for example a
+ * ViT patch projection held as a `[C·p·p, hidden]` matrix but stored as a Conv2d `[hidden, C, p, p]`).
+ */
+export interface LayoutConversion {
+  /** The checkpoint shape for a parameter held with `shape`. */
+  checkpointShape(shape: number[]): number[];
+  /** Checkpoint tensor → held layout. */
+  fromCheckpoint(t: tf.Tensor): tf.Tensor;
+  /** Held value → checkpoint tensor. */
+  toCheckpoint(t: tf.Tensor): tf.Tensor;
+}
+
+/**
+ * How a parameter is stored in checkpoints, relative to how tfkit holds it: the same, the 2-D
+ * transpose (PyTorch `Linear` weights), or a custom conversion.
+ */
+export type CheckpointLayout = 'same' | 'transposed' | LayoutConversion;
 
 export class Parameter {
   variable: tf.Variable;
@@ -28,6 +44,13 @@ export class Parameter {
   constructor(value: tf.Tensor, options: { trainable?: boolean; layout?: CheckpointLayout } = {}) {
     this.variable = tf.variable(value, options.trainable ?? true);
     this.layout = options.layout ?? 'same';
+  }
+
+  /** A parameter made from `value`, which it takes ownership of (`value` is disposed). */
+  static adopt(value: tf.Tensor, options: { trainable?: boolean; layout?: CheckpointLayout } = {}): Parameter {
+    const p = new Parameter(value, options);
+    value.dispose();
+    return p;
   }
 
   get trainable(): boolean {
@@ -44,7 +67,9 @@ export class Parameter {
 
   /** The shape this parameter has in a checkpoint. */
   get checkpointShape(): number[] {
-    return this.layout === 'transposed' ? [...this.variable.shape].reverse() : this.variable.shape;
+    if (this.layout === 'same') return this.variable.shape;
+    if (this.layout === 'transposed') return [...this.variable.shape].reverse();
+    return this.layout.checkpointShape(this.variable.shape);
   }
 
   /** Reads the value (a tensor owned by the variable; do not dispose). */
@@ -55,14 +80,16 @@ export class Parameter {
   /** Replaces the value with a tensor given in checkpoint layout. */
   assignFromCheckpoint(t: tf.Tensor): void {
     tf.tidy(() => {
-      const v = this.layout === 'transposed' ? tf.transpose(t) : t;
+      const { layout } = this;
+      const v = layout === 'same' ? t : layout === 'transposed' ? tf.transpose(t) : layout.fromCheckpoint(t);
       this.variable.assign(v.dtype === this.variable.dtype ? v : tf.cast(v, this.variable.dtype));
     });
   }
 
   /** A new tensor in checkpoint layout (the caller disposes it). */
   toCheckpoint(): tf.Tensor {
-    return tf.tidy(() => (this.layout === 'transposed' ? tf.transpose(this.variable) : tf.clone(this.variable)));
+    const { layout } = this;
+    return tf.tidy(() => (layout === 'same' ? tf.clone(this.variable) : layout === 'transposed' ? tf.transpose(this.variable) : layout.toCheckpoint(this.variable)));
   }
 
   dispose(): void {
@@ -195,27 +222,37 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The module at a dotted path ('' is this module). */
+  /** The module at a dotted path ('' is this module); paths go through `ModuleList`s (`layer.0.attn`). */
   getModule(path: string): Module {
     if (!path) return this;
-    let current: Module = this;
-    for (const part of path.split('.')) {
-      const next = (current as unknown as Record<string, unknown>)[part];
-      if (!(next instanceof Module)) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (stopped at "${part}")`);
-      current = next;
-    }
-    return current;
+    const dot = path.indexOf('.');
+    const head = dot < 0 ? path : path.slice(0, dot);
+    const child = this.childAt(head);
+    if (!child) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (no child "${head}"); children: ${this.namedChildren().map(([n]) => n).join(', ') || 'none'}`);
+    return dot < 0 ? child : child.getModule(path.slice(dot + 1));
   }
 
-  /** Replaces the child module at a dotted path (e.g. a Linear by a LoRA-wrapped Linear); returns the old one. */
+  /**
+   * Replaces the child module at a dotted path (finetune swaps a Linear for a LoRA-wrapped one);
+   * returns the old module, which the caller still owns (dispose it or keep using it).
+   */
   setModule(path: string, module: Module): Module {
     const dot = path.lastIndexOf('.');
-    const parent = this.getModule(dot < 0 ? '' : path.slice(0, dot));
-    const key = path.slice(dot + 1);
-    const old = (parent as unknown as Record<string, unknown>)[key];
-    if (!(old instanceof Module)) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" to replace`);
-    (parent as unknown as Record<string, unknown>)[key] = module;
+    if (dot >= 0) return this.getModule(path.slice(0, dot)).setModule(path.slice(dot + 1), module);
+    const old = this.childAt(path);
+    if (!old) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" to replace; children: ${this.namedChildren().map(([n]) => n).join(', ') || 'none'}`);
+    this.replaceChild(path, module);
     return old;
+  }
+
+  /** The direct child called `name`, if any. */
+  protected childAt(name: string): Module | undefined {
+    const value = Object.hasOwn(this, name) ? (this as unknown as Record<string, unknown>)[name] : undefined;
+    return value instanceof Module ? value : undefined;
+  }
+
+  protected replaceChild(name: string, module: Module): void {
+    (this as unknown as Record<string, unknown>)[name] = module;
   }
 
   /** Weights by name in checkpoint layout, tied aliases included. New tensors: the caller disposes them. */
@@ -282,22 +319,12 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     return this.items.map((m, i) => [String(i), m]);
   }
 
-  override getModule(path: string): Module {
-    if (!path) return this;
-    const [head, ...rest] = path.split('.');
-    const item = this.items[Number(head)];
-    if (!item || !/^\d+$/.test(head ?? '')) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" in a list of ${this.items.length}`);
-    return item.getModule(rest.join('.'));
+  protected override childAt(name: string): Module | undefined {
+    return /^\d+$/.test(name) ? this.items[Number(name)] : undefined;
   }
 
-  override setModule(path: string, module: Module): Module {
-    const [head, ...rest] = path.split('.');
-    const index = Number(head);
-    const item = this.items[index];
-    if (!item) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" in a list of ${this.items.length}`);
-    if (rest.length) return item.setModule(rest.join('.'), module);
-    this.items[index] = module as M;
-    return item;
+  protected override replaceChild(name: string, module: Module): void {
+    this.items[Number(name)] = module as M;
   }
 
   get length(): number {

@@ -1,0 +1,357 @@
+// BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding (Devlin et al., 2019).
+// Follows Hugging Face transformers `models/bert/modeling_bert.py` (v4.40, eager attention), bottom-up.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  getActivation, paddingMask, Random, scaledDotProductAttention, ShapeError,
+  type HfConfig, type PretrainedModel, type SavePretrainedOptions,
+} from '@tfkit/core-tensor';
+import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '@tfkit/layers';
+import { bertConfig, type BertConfig, type BertConfigInput } from './bert-config.js';
+import { bertFromPretrained, saveBertCheckpoint, type BertFromPretrainedOptions, type BertModelClass, type LoadReport } from './bert-weights.js';
+
+/** Integer inputs: a tensor or nested number arrays. */
+export type IntInput = tf.Tensor | number[][] | number[][][];
+
+export interface BertModelInputs {
+  /** `[batch, seq]` token ids. */
+  inputIds?: IntInput;
+  /** `[batch, seq]` 1 for tokens to attend to, 0 for padding (default all ones); or `[batch, seq, seq]`. */
+  attentionMask?: IntInput;
+  /** `[batch, seq]` segment ids (default zeros). */
+  tokenTypeIds?: IntInput;
+  /** `[batch, seq]` positions (default 0 … seq-1). */
+  positionIds?: IntInput;
+  /** `[batch, seq, hidden]` embeddings to use instead of looking up `inputIds`. */
+  inputsEmbeds?: tf.Tensor;
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+export interface BertModelOutput {
+  /** `[batch, seq, hidden]` */
+  lastHiddenState: tf.Tensor;
+  /** `[batch, hidden]` tanh(dense(h[:, 0])), when the model has a pooler. */
+  poolerOutput?: tf.Tensor;
+  /** Embedding output then each layer's output, `[batch, seq, hidden]` each. */
+  hiddenStates?: tf.Tensor[];
+  /** Each layer's attention probabilities `[batch, heads, seq, seq]`. */
+  attentions?: tf.Tensor[];
+}
+
+/** An int32 tensor for an integer input (created inside the caller's tidy). */
+export function toIntTensor(x: IntInput): tf.Tensor {
+  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
+  return tf.tensor(x, undefined, 'int32');
+}
+
+/** Initialisation shared by every BERT module: N(0, initializer_range) weights, zero biases (as Hugging Face). */
+export interface BertInit {
+  std: number;
+  rng: Random;
+}
+
+/** Word + position + token-type embeddings, then LayerNorm and dropout. */
+export class BertEmbeddings extends Module {
+  word_embeddings: Embedding;
+  position_embeddings: Embedding;
+  token_type_embeddings: Embedding;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    const opts = { initStd: init.std, rng: init.rng };
+    this.word_embeddings = new Embedding(config.vocabSize, config.hiddenSize, { ...opts, paddingIdx: config.padTokenId });
+    this.position_embeddings = new Embedding(config.maxPositionEmbeddings, config.hiddenSize, opts);
+    this.token_type_embeddings = new Embedding(config.typeVocabSize, config.hiddenSize, opts);
+    this.LayerNorm = new LayerNorm(config.hiddenSize, { eps: config.layerNormEps });
+    this.dropout = new Dropout(config.hiddenDropoutProb, { rng: init.rng.fork() });
+  }
+
+  /** ids `[B, T]` (or `inputsEmbeds` `[B, T, C]`) → `[B, T, C]` */
+  forward(inputIds: tf.Tensor | null, tokenTypeIds: tf.Tensor, positionIds: tf.Tensor, inputsEmbeds?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const words = inputsEmbeds ?? this.word_embeddings.forward(inputIds as tf.Tensor);
+      const embeddings = tf.add(tf.add(words, this.token_type_embeddings.forward(tokenTypeIds)), this.position_embeddings.forward(positionIds));
+      return this.dropout.forward(this.LayerNorm.forward(embeddings));
+    });
+  }
+}
+
+/** Multi-head scaled dot-product self-attention; `query`/`key`/`value` named as in the checkpoints. */
+export class BertSelfAttention extends Module {
+  readonly numHeads: number;
+  readonly headDim: number;
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  dropout: Dropout;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.numHeads = config.numAttentionHeads;
+    this.headDim = config.hiddenSize / config.numAttentionHeads;
+    const opts = { initStd: init.std, rng: init.rng };
+    this.query = new Linear(config.hiddenSize, config.hiddenSize, opts);
+    this.key = new Linear(config.hiddenSize, config.hiddenSize, opts);
+    this.value = new Linear(config.hiddenSize, config.hiddenSize, opts);
+    this.dropout = new Dropout(config.attentionProbsDropoutProb, { rng: init.rng.fork() });
+  }
+
+  /** `[B, T, C]` → `[B, H, T, D]` */
+  private splitHeads(x: tf.Tensor, b: number, t: number): tf.Tensor {
+    return tf.transpose(tf.reshape(x, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]);
+  }
+
+  /** hidden `[B, T, C]`, additive mask `[B, 1, 1|T, T]` → context `[B, T, C]` and probabilities `[B, H, T, T]`. */
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { context: tf.Tensor; probs?: tf.Tensor } {
+    return tf.tidy(() => {
+      const [b, t, c] = hidden.shape as [number, number, number];
+      const q = this.splitHeads(this.query.forward(hidden), b, t);
+      const k = this.splitHeads(this.key.forward(hidden), b, t);
+      const v = this.splitHeads(this.value.forward(hidden), b, t);
+      const { output, probs } = scaledDotProductAttention(q, k, v, mask, {
+        returnProbs: outputAttentions,
+        dropout: this.training && this.dropout.p > 0 ? (p) => this.dropout.forward(p) : undefined,
+      });
+      const context = tf.reshape(tf.transpose(output, [0, 2, 1, 3]), [b, t, c]);
+      return probs ? { context, probs } : { context };
+    });
+  }
+}
+
+/** Projection of the attention context, dropout, residual and LayerNorm. */
+export class BertSelfOutput extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.hiddenSize, { initStd: init.std, rng: init.rng });
+    this.LayerNorm = new LayerNorm(config.hiddenSize, { eps: config.layerNormEps });
+    this.dropout = new Dropout(config.hiddenDropoutProb, { rng: init.rng.fork() });
+  }
+
+  forward(hidden: tf.Tensor, residual: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.LayerNorm.forward(tf.add(this.dropout.forward(this.dense.forward(hidden)), residual)));
+  }
+}
+
+export class BertAttention extends Module {
+  self: BertSelfAttention;
+  output: BertSelfOutput;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.self = new BertSelfAttention(config, init);
+    this.output = new BertSelfOutput(config, init);
+  }
+
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { output: tf.Tensor; probs?: tf.Tensor } {
+    return tf.tidy(() => {
+      const { context, probs } = this.self.forward(hidden, mask, outputAttentions);
+      const output = this.output.forward(context, hidden);
+      return probs ? { output, probs } : { output };
+    });
+  }
+}
+
+/** First half of the feed-forward block: `[B, T, C]` → act(dense) `[B, T, I]`. */
+export class BertIntermediate extends Module {
+  dense: Linear;
+  private readonly act: (x: tf.Tensor) => tf.Tensor;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.intermediateSize, { initStd: init.std, rng: init.rng });
+    this.act = getActivation(config.hiddenAct);
+  }
+
+  forward(hidden: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.act(this.dense.forward(hidden)));
+  }
+}
+
+/** Second half of the feed-forward block: `[B, T, I]` → LayerNorm(dropout(dense) + residual) `[B, T, C]`. */
+export class BertOutput extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.dense = new Linear(config.intermediateSize, config.hiddenSize, { initStd: init.std, rng: init.rng });
+    this.LayerNorm = new LayerNorm(config.hiddenSize, { eps: config.layerNormEps });
+    this.dropout = new Dropout(config.hiddenDropoutProb, { rng: init.rng.fork() });
+  }
+
+  forward(hidden: tf.Tensor, residual: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.LayerNorm.forward(tf.add(this.dropout.forward(this.dense.forward(hidden)), residual)));
+  }
+}
+
+/** One post-LayerNorm transformer encoder layer: attention, then feed-forward. */
+export class BertLayer extends Module {
+  attention: BertAttention;
+  intermediate: BertIntermediate;
+  output: BertOutput;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.attention = new BertAttention(config, init);
+    this.intermediate = new BertIntermediate(config, init);
+    this.output = new BertOutput(config, init);
+  }
+
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { output: tf.Tensor; probs?: tf.Tensor } {
+    return tf.tidy(() => {
+      const { output: attended, probs } = this.attention.forward(hidden, mask, outputAttentions);
+      const output = this.output.forward(this.intermediate.forward(attended), attended);
+      return probs ? { output, probs } : { output };
+    });
+  }
+}
+
+export class BertEncoder extends Module {
+  layer: ModuleList<BertLayer>;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.layer = new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, init)));
+  }
+
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, options: { outputHiddenStates: boolean; outputAttentions: boolean }): BertModelOutput {
+    return tf.tidy(() => {
+      const hiddenStates: tf.Tensor[] = [hidden];
+      const attentions: tf.Tensor[] = [];
+      let h = hidden;
+      for (const layer of this.layer) {
+        const { output, probs } = layer.forward(h, mask, options.outputAttentions);
+        if (probs) attentions.push(probs);
+        hiddenStates.push(output);
+        h = output;
+      }
+      const out: BertModelOutput = { lastHiddenState: h };
+      if (options.outputHiddenStates) out.hiddenStates = hiddenStates;
+      if (options.outputAttentions) out.attentions = attentions;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as BertModelOutput;
+  }
+}
+
+/** tanh(dense(h[:, 0])): the `[CLS]` representation used by NSP and sequence classification. */
+export class BertPooler extends Module {
+  dense: Linear;
+
+  constructor(config: BertConfig, init: BertInit) {
+    super();
+    this.dense = new Linear(config.hiddenSize, config.hiddenSize, { initStd: init.std, rng: init.rng });
+  }
+
+  /** `[B, T, C]` → `[B, C]` */
+  forward(hidden: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, , c] = hidden.shape as [number, number, number];
+      const first = tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, c]), [b, c]);
+      return tf.tanh(this.dense.forward(first));
+    });
+  }
+}
+
+export interface BertModelOptions {
+  /** Seed of the weight initialisation and dropout masks (default 0). */
+  seed?: number;
+  /** The generator to initialise from (instead of `seed`). */
+  rng?: Random;
+  /** The `config.json` this model was loaded from: keys tfkit does not read are written back on save. */
+  hfConfig?: HfConfig;
+}
+
+/** What every BERT model shares: the config, Hugging Face naming, save and load. */
+export abstract class BertPreTrainedModel extends Module implements PretrainedModel {
+  readonly modelType = 'bert';
+  readonly config: BertConfig;
+  /** The loaded `config.json` (or `{}`), the base that `savePretrained` writes over. */
+  readonly hfConfig: HfConfig;
+  /** Weights the checkpoint lacked (kept at their initial values) or held in excess (ignored). */
+  loadReport: LoadReport = { missing: [], unexpected: [] };
+  /** The Hugging Face class name. */
+  abstract readonly architecture: string;
+  /** The submodule whose names carry no prefix in a BertModel checkpoint (`bert` in task models). */
+  abstract readonly basePrefix: string;
+
+  constructor(config: BertConfigInput, options: BertModelOptions = {}) {
+    super();
+    this.config = bertConfig(config);
+    this.hfConfig = options.hfConfig ?? {};
+  }
+
+  /** Loads a checkpoint (directory, URL or hub id) into this class, whatever `config.architectures` says. */
+  static async fromPretrained<T extends BertPreTrainedModel>(
+    this: BertModelClass<T>,
+    source: string,
+    options: BertFromPretrainedOptions = {},
+  ): Promise<T> {
+    return bertFromPretrained(this, source, options);
+  }
+
+  /** Writes `config.json` and `model.safetensors` (tied weights dropped, as Hugging Face does). */
+  async savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    await saveBertCheckpoint(this, dir, options);
+  }
+}
+
+/** The BERT encoder: embeddings, a stack of layers, and (optionally) the pooler. */
+export class BertModel extends BertPreTrainedModel {
+  static readonly architecture = 'BertModel';
+  readonly architecture = BertModel.architecture;
+  readonly basePrefix = '';
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler | null;
+
+  constructor(config: BertConfigInput, options: BertModelOptions & { addPoolingLayer?: boolean } = {}) {
+    super(config, options);
+    const init: BertInit = { std: this.config.initializerRange, rng: options.rng ?? new Random(options.seed ?? 0) };
+    this.embeddings = new BertEmbeddings(this.config, init);
+    this.encoder = new BertEncoder(this.config, init);
+    this.pooler = (options.addPoolingLayer ?? true) ? new BertPooler(this.config, init) : null;
+  }
+
+  forward(inputs: BertModelInputs): BertModelOutput {
+    return tf.tidy(() => {
+      const ids = inputs.inputIds !== undefined ? toIntTensor(inputs.inputIds) : null;
+      if (!ids && !inputs.inputsEmbeds) throw new ShapeError('BertModel.forward: give inputIds or inputsEmbeds');
+      const shape = ids ? ids.shape : inputs.inputsEmbeds!.shape.slice(0, 2);
+      if (shape.length !== 2) throw new ShapeError(`BertModel.forward: inputIds must be [batch, seq], got [${shape}]`);
+      const [b, t] = shape as [number, number];
+      if (t > this.config.maxPositionEmbeddings) {
+        throw new ShapeError(`BertModel.forward: sequence length ${t} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}; truncate the input`);
+      }
+      const tokenTypeIds = inputs.tokenTypeIds !== undefined ? toIntTensor(inputs.tokenTypeIds) : tf.zeros([b, t], 'int32');
+      const positionIds = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.broadcastTo(tf.range(0, t, 1, 'int32'), [b, t]);
+      const mask = inputs.attentionMask !== undefined ? extendedAttentionMask(toIntTensor(inputs.attentionMask)) : null;
+
+      const embedded = this.embeddings.forward(ids, tokenTypeIds, positionIds, inputs.inputsEmbeds);
+      const out = this.encoder.forward(embedded, mask, {
+        outputHiddenStates: inputs.outputHiddenStates ?? false,
+        outputAttentions: inputs.outputAttentions ?? false,
+      });
+      if (this.pooler) out.poolerOutput = this.pooler.forward(out.lastHiddenState);
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as BertModelOutput;
+  }
+}
+
+/** 0/1 mask `[B, T]` (or `[B, Tq, Tk]`) → additive mask broadcastable to `[B, H, Tq, Tk]`. */
+export function extendedAttentionMask(mask: tf.Tensor): tf.Tensor {
+  if (mask.rank === 2) return paddingMask(mask);
+  if (mask.rank === 3) {
+    return tf.tidy(() => {
+      const [b, tq, tk] = mask.shape as [number, number, number];
+      return tf.reshape(paddingMask(tf.reshape(mask, [b * tq, tk])), [b, 1, tq, tk]);
+    });
+  }
+  throw new ShapeError(`BERT attentionMask must be [batch, seq] or [batch, seq, seq], got [${mask.shape}]`);
+}

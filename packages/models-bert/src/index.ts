@@ -1,0 +1,25 @@
+/**
+ * @tfkit/models-bert — BERT (Devlin et al., 2019) for TensorFlow.js: Hugging Face compatible
+ * checkpoints, every task head with its loss, pretraining data collators and task pipelines.
+ */
+export { AutoModel } from '@tfkit/core-tensor';
+export {
+  bertConfig, bertConfigFromHf, bertConfigToHf, defaultLabels, numLabels, BERT_DEFAULTS,
+  type BertConfig, type BertConfigInput, type BertProblemType,
+} from './bert-config.js';
+export {
+  BertEmbeddings, BertSelfAttention, BertSelfOutput, BertAttention, BertIntermediate, BertOutput, BertLayer,
+  BertEncoder, BertPooler, BertPreTrainedModel, BertModel, extendedAttentionMask,
+  type BertModelInputs, type BertModelOutput, type BertModelOptions, type IntInput,
+} from './bert-modeling.js';
+export {
+  BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead, BertPreTrainingHeads,
+  BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification,
+  BertForTokenClassification, BertForQuestionAnswering, BertForMultipleChoice, sequenceClassificationLoss, BERT_ARCHITECTURES,
+  type BertArchitecture, type BertTaskOutput, type BertForPreTrainingOutput, type BertLogitsOutput,
+  type BertForQuestionAnsweringOutput, type LabelInput, type QuestionAnsweringInputs, type MultipleChoiceInputs,
+} from './bert-heads.js';
+export {
+  adaptBertStateDict, loadBertWeights, bertStateDict, buildFromCheckpoint, type LoadReport, type BertFromPretrainedOptions,
+} from './bert-weights.js';
+export { registerBert } from './bert-register.js';

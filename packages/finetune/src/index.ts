@@ -1,0 +1,30 @@
+/**
+ * @tfkit/finetune — training and fine-tuning for any tfkit `Module`: the Trainer, datasets and
+ * collators, optimizers and schedules, metrics, and the fine-tuning methods (freezing, LoRA,
+ * prefix tuning, layer-wise learning-rate decay, re-initialisation, stochastic weight averaging).
+ */
+export { FinetuneError, NonFiniteLossError } from './errors.js';
+
+export { Optimizer, type NamedParameter, type ParamGroup, type ParamGroupInput, type OptimizerDefaults, type OptimizerState } from './optim/optimizer.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { SGD, type SgdOptions } from './optim/sgd.js';
+export { groupParameters, noDecayNames, DEFAULT_NO_DECAY, type GroupParametersOptions } from './optim/param-groups.js';
+export { LrScheduler, lrLambda, type SchedulerName, type SchedulerOptions } from './optim/schedulers.js';
+export { clipGradNorm, globalNorm } from './optim/clip.js';
+
+export { Dataset, type Example, type BatchOptions } from './data/dataset.js';
+export { parseCsv, type CsvOptions } from './data/csv.js';
+export { DataCollatorWithPadding, padSequences, type Batch, type Collator, type TokenizerLike, type EncodingLike, type PaddingCollatorOptions } from './data/collator.js';
+
+export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { LoggingCallback, EarlyStoppingCallback, ProgressCallback, type TrainerCallback, type EarlyStoppingOptions } from './train/callbacks.js';
+export { formatProgress, formatDuration, type ProgressLine } from './train/progress.js';
+export type { TrainerState, LogEntry, StepInfo } from './train/state.js';
+export type { EvalPrediction, MetricsFn, NestedNumbers } from './train/evaluate.js';
+export { defaultForward, defaultLoss, type ForwardFn, type LossFn, type ModelOutput } from './train/forward.js';
+export { loadTrainingCheckpoint, listCheckpoints, type TrainingCheckpoint } from './train/checkpoint.js';
+
+export { accuracy, precisionRecallF1, argmax, classificationMetrics, type Average, type PrecisionRecallF1 } from './metrics/classification.js';
+export { bioEntities, entityF1, nerMetrics, type Entity } from './metrics/ner.js';
+export { normalizeAnswer, exactMatch, tokenF1, squadMetrics, bestSpan } from './metrics/qa.js';
+export { perplexity, perplexityMetrics } from './metrics/perplexity.js';

@@ -1,0 +1,101 @@
+/**
+ * Training checkpoints: everything needed to continue a run exactly — all weights, the optimizer's
+ * slots, the scheduler's position, every random generator's state and the data position. A
+ * checkpoint is assembled in a temporary directory and renamed into place, so a crash leaves
+ * either the previous checkpoint or the new one, never a half-written one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic, CheckpointError, type RngState } from '@tfkit/core-tensor';
+import type { Module } from '@tfkit/layers';
+import type { OptimizerState } from '../optim/optimizer.js';
+import type { TrainerState } from './state.js';
+
+export const TRAINER_STATE = 'trainer_state.json';
+export const MODEL_WEIGHTS = 'model.safetensors';
+export const OPTIMIZER_WEIGHTS = 'optimizer.safetensors';
+
+export interface TrainingCheckpoint {
+  state: TrainerState;
+  scheduler: { name: string; stepCount: number } | undefined;
+  optimizer: OptimizerState['meta'];
+  /** Generator states of the modules that own one (dropout), by module name. */
+  rng: Record<string, RngState>;
+}
+
+/** Modules holding a `Random` in an `rng` attribute (Dropout and friends), by dotted name. */
+export function moduleGenerators(model: Module): [string, Random][] {
+  const out: [string, Random][] = [];
+  for (const [name, mod] of model.namedModules()) {
+    const rng = (mod as unknown as { rng?: unknown }).rng;
+    if (rng instanceof Random) out.push([name, rng]);
+  }
+  return out;
+}
+
+export async function saveTrainingCheckpoint(
+  dir: string,
+  parts: { model: Module; optimizerState: OptimizerState; checkpoint: TrainingCheckpoint },
+): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const temp = `${path.join(path.dirname(dir), `.${path.basename(dir)}`)}.${process.pid}.tmp`;
+  await fs.rm(temp, { recursive: true, force: true });
+  await fs.mkdir(temp);
+  const weights = parts.model.stateDict({ includeAliases: false });
+  try {
+    await fs.writeFile(path.join(temp, MODEL_WEIGHTS), await tensorsToSafetensors(weights, { format: 'tfkit' }));
+    await fs.writeFile(path.join(temp, OPTIMIZER_WEIGHTS), await tensorsToSafetensors(parts.optimizerState.tensors, { format: 'tfkit' }));
+    await writeFileAtomic(path.join(temp, TRAINER_STATE), `${JSON.stringify(parts.checkpoint, null, 2)}\n`);
+  } finally {
+    for (const t of weights.values()) t.dispose();
+  }
+  // Swap the complete directory into place; an older checkpoint of the same name is removed only
+  // after the new one is there.
+  const old = `${temp}.old`;
+  const exists = await fs.stat(dir).then(() => true, () => false);
+  if (exists) await fs.rename(dir, old);
+  await fs.rename(temp, dir);
+  if (exists) await fs.rm(old, { recursive: true, force: true });
+}
+
+export interface LoadedCheckpoint {
+  weights: Map<string, tf.Tensor>;
+  optimizerTensors: Map<string, tf.Tensor>;
+  checkpoint: TrainingCheckpoint;
+}
+
+/** Reads a checkpoint written by `saveTrainingCheckpoint`; the caller disposes the tensors. */
+export async function loadTrainingCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const read = async (name: string) => {
+    try {
+      return await fs.readFile(path.join(dir, name));
+    } catch (cause) {
+      throw new CheckpointError(`${dir}: cannot read ${name} (${(cause as Error).message}); is this a checkpoint written by the Trainer?`, { cause });
+    }
+  };
+  let checkpoint: TrainingCheckpoint;
+  try {
+    checkpoint = JSON.parse((await read(TRAINER_STATE)).toString('utf8')) as TrainingCheckpoint;
+  } catch (cause) {
+    if (cause instanceof CheckpointError) throw cause;
+    throw new CheckpointError(`${path.join(dir, TRAINER_STATE)}: not valid JSON`, { cause });
+  }
+  const weights = safetensorsToTensors(new Uint8Array(await read(MODEL_WEIGHTS)), path.join(dir, MODEL_WEIGHTS)).tensors;
+  const optimizerTensors = safetensorsToTensors(new Uint8Array(await read(OPTIMIZER_WEIGHTS)), path.join(dir, OPTIMIZER_WEIGHTS)).tensors;
+  return { weights, optimizerTensors, checkpoint };
+}
+
+/** `checkpoint-<step>` directories in `outputDir`, oldest first. */
+export async function listCheckpoints(outputDir: string): Promise<{ step: number; dir: string }[]> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const names = await fs.readdir(outputDir).catch(() => [] as string[]);
+  return names
+    .map((n) => /^checkpoint-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), dir: path.join(outputDir, m[0]) }))
+    .sort((a, b) => a.step - b.step);
+}

@@ -1,0 +1,362 @@
+/**
+ * The training loop for any tfkit `Module`: seeded data order, gradient accumulation, clipping,
+ * learning-rate schedules, periodic evaluation and atomic checkpoints that resume exactly.
+ * Modelled on Hugging Face's `Trainer`, with the same defaults where they exist.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Random, loadGradients } from '@tfkit/core-tensor';
+import type { Module } from '@tfkit/layers';
+import type { Collator } from '../data/collator.js';
+import type { Dataset, Example } from '../data/dataset.js';
+import { FinetuneError, NonFiniteLossError } from '../errors.js';
+import { AdamW } from '../optim/adam.js';
+import { clipGradNorm, globalNorm } from '../optim/clip.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { groupParameters } from '../optim/param-groups.js';
+import { LrScheduler, type SchedulerName } from '../optim/schedulers.js';
+import type { TrainerCallback } from './callbacks.js';
+import { listCheckpoints, loadTrainingCheckpoint, moduleGenerators, saveTrainingCheckpoint } from './checkpoint.js';
+import { predictLoop, type EvalPrediction, type MetricsFn } from './evaluate.js';
+import { defaultForward, defaultLoss, type ForwardFn, type LossFn } from './forward.js';
+import { initialState, type LogEntry, type TrainerState } from './state.js';
+
+export interface TrainerOptions<T = Example> {
+  model: Module;
+  trainDataset?: Dataset<T>;
+  evalDataset?: Dataset<T>;
+  collator: Collator<T>;
+  /** An optimizer, or a factory given the model. Default: AdamW over `groupParameters` (no decay on biases / norms). */
+  optimizer?: Optimizer | ((model: Module) => Optimizer);
+  /** For the default optimizer (default 5e-5, weight decay 0, as Hugging Face). */
+  learningRate?: number;
+  weightDecay?: number;
+  /** A schedule name, or a factory. Default `linear`. */
+  scheduler?: SchedulerName | ((optimizer: Optimizer, numTrainingSteps: number) => LrScheduler);
+  warmupSteps?: number;
+  /** Warm-up as a fraction of the training steps (used when `warmupSteps` is not given). */
+  warmupRatio?: number;
+  /** Epochs to train (default 3), unless `maxSteps` is given. */
+  epochs?: number;
+  maxSteps?: number;
+  batchSize?: number;
+  evalBatchSize?: number;
+  gradientAccumulationSteps?: number;
+  /** Clip the global gradient norm to this (default 1.0; `null` disables). */
+  maxGradNorm?: number | null;
+  evalEvery?: number;
+  saveEvery?: number;
+  /** Log the training loss every this many steps (default 10). */
+  logEvery?: number;
+  /** Where `checkpoint-<step>` directories go. Needed for `saveEvery` and resuming. */
+  outputDir?: string;
+  /** Keep at most this many checkpoints (the best one is never removed). */
+  saveTotalLimit?: number;
+  seed?: number;
+  callbacks?: TrainerCallback[];
+  /** Metrics from predictions, reported as `eval_<name>`. */
+  metrics?: MetricsFn;
+  metricForBestModel?: string;
+  greaterIsBetter?: boolean;
+  forward?: ForwardFn;
+  computeLoss?: LossFn;
+  /** What to do when the loss or the gradient norm is NaN/±∞: stop with an error (default) or skip the step. */
+  onNonFiniteLoss?: 'error' | 'skip';
+}
+
+export interface TrainResult {
+  globalStep: number;
+  /** Mean training loss over the steps of this call. */
+  trainingLoss: number;
+  logHistory: LogEntry[];
+}
+
+export class Trainer<T = Example> {
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+  readonly callbacks: TrainerCallback[];
+  state: TrainerState;
+  private scheduler: LrScheduler | undefined;
+  private readonly o: TrainerOptions<T>;
+  private readonly forward: ForwardFn;
+  private readonly computeLoss: LossFn;
+
+  constructor(options: TrainerOptions<T>) {
+    this.o = options;
+    this.model = options.model;
+    this.forward = options.forward ?? defaultForward;
+    this.computeLoss = options.computeLoss ?? defaultLoss;
+    this.callbacks = [...(options.callbacks ?? [])];
+    const opt = options.optimizer;
+    this.optimizer =
+      typeof opt === 'function'
+        ? opt(this.model)
+        : (opt ?? new AdamW(groupParameters(this.model, { lr: options.learningRate ?? 5e-5, weightDecay: options.weightDecay ?? 0 }), { lr: options.learningRate ?? 5e-5 }));
+    const accum = options.gradientAccumulationSteps ?? 1;
+    if (!(Number.isInteger(accum) && accum >= 1)) throw new FinetuneError(`Trainer: gradientAccumulationSteps must be a positive integer, got ${accum}`);
+    this.state = initialState(0);
+    const master = new Random(options.seed ?? 42);
+    for (const [, rng] of moduleGenerators(this.model)) rng.setState(master.fork().getState());
+  }
+
+  /** The learning-rate scheduler (created by `train()` once the number of steps is known). */
+  get lrScheduler(): LrScheduler | undefined {
+    return this.scheduler;
+  }
+
+  /** Optimizer steps the configured run takes. */
+  numTrainingSteps(): number {
+    if (this.o.maxSteps !== undefined) return this.o.maxSteps;
+    const ds = this.requireTrain();
+    const perEpoch = Math.ceil(ds.numBatches(this.batchSize) / (this.o.gradientAccumulationSteps ?? 1));
+    return perEpoch * (this.o.epochs ?? 3);
+  }
+
+  /**
+   * Trains until `maxSteps` (or `epochs`) or a callback stops it. `resumeFrom`: a checkpoint
+   * directory, or `true` for the newest `checkpoint-<step>` in `outputDir`.
+   */
+  async train(options: { resumeFrom?: string | boolean } = {}): Promise<TrainResult> {
+    await loadGradients();
+    const dataset = this.requireTrain();
+    const maxSteps = this.numTrainingSteps();
+    this.state = initialState(maxSteps);
+    this.scheduler = this.makeScheduler(maxSteps);
+    if (options.resumeFrom) await this.resume(options.resumeFrom);
+    const state = this.state;
+    state.shouldStop = false;
+    const accum = this.o.gradientAccumulationSteps ?? 1;
+    const batchesPerEpoch = dataset.numBatches(this.batchSize);
+    const startStep = state.globalStep;
+    let lossTotal = 0;
+    this.model.train();
+    await this.emit('onTrainBegin', state);
+    outer: while (state.globalStep < maxSteps) {
+      const order = dataset.batchIndices({ batchSize: this.batchSize, seed: this.o.seed ?? 42, epoch: state.epochIndex });
+      while (state.batchInEpoch < order.length) {
+        const chunk = order.slice(state.batchInEpoch, state.batchInEpoch + accum).map((idx) => idx.map((i) => dataset.get(i)));
+        const started = performance.now();
+        const result = this.trainStep(chunk);
+        state.batchInEpoch += chunk.length;
+        state.epoch = state.epochIndex + state.batchInEpoch / batchesPerEpoch;
+        if (!result) {
+          state.skippedSteps++;
+          continue;
+        }
+        state.globalStep++;
+        lossTotal += result.loss;
+        const seconds = (performance.now() - started) / 1000;
+        await this.emit('onStepEnd', state, { ...result, seconds, examples: chunk.reduce((n, c) => n + c.length, 0) });
+        if (state.globalStep % (this.o.logEvery ?? 10) === 0 || state.globalStep === maxSteps) {
+          await this.log({ step: state.globalStep, epoch: round(state.epoch), loss: result.loss, learningRate: result.learningRate, gradNorm: result.gradNorm });
+        }
+        if (this.o.evalEvery && this.o.evalDataset && state.globalStep % this.o.evalEvery === 0) await this.evaluate();
+        if (this.o.saveEvery && state.globalStep % this.o.saveEvery === 0) await this.saveCheckpoint();
+        if (state.shouldStop || state.globalStep >= maxSteps) break outer;
+      }
+      state.epochIndex++;
+      state.batchInEpoch = 0;
+    }
+    if (this.o.saveEvery && this.o.outputDir && state.globalStep % this.o.saveEvery !== 0) await this.saveCheckpoint();
+    await this.emit('onTrainEnd', state);
+    const steps = state.globalStep - startStep;
+    return { globalStep: state.globalStep, trainingLoss: steps ? lossTotal / steps : NaN, logHistory: state.logHistory };
+  }
+
+  /** Evaluates on `dataset` (default the eval dataset): `{ eval_loss, eval_<metric>… }`. */
+  async evaluate(dataset?: Dataset<T>, prefix = 'eval'): Promise<Record<string, number>> {
+    const ds = dataset ?? this.o.evalDataset;
+    if (!ds) throw new FinetuneError('Trainer.evaluate: no dataset given and no evalDataset configured');
+    const prediction = await this.predictions(ds);
+    const metrics: Record<string, number> = {};
+    if (prediction.loss !== undefined) metrics[`${prefix}_loss`] = prediction.loss;
+    if (this.o.metrics && prediction.labels) {
+      for (const [k, v] of Object.entries(this.o.metrics(prediction))) metrics[`${prefix}_${k}`] = v;
+    }
+    await this.log({ step: this.state.globalStep, epoch: round(this.state.epoch), ...metrics });
+    await this.emit('onEvaluate', this.state, metrics);
+    return metrics;
+  }
+
+  /** Predictions (logits per example), labels and metrics on `dataset`. */
+  async predict(dataset: Dataset<T>): Promise<EvalPrediction & { metrics: Record<string, number> }> {
+    const prediction = await this.predictions(dataset);
+    const metrics: Record<string, number> = {};
+    if (prediction.loss !== undefined) metrics['test_loss'] = prediction.loss;
+    if (this.o.metrics && prediction.labels) for (const [k, v] of Object.entries(this.o.metrics(prediction))) metrics[`test_${k}`] = v;
+    return { ...prediction, metrics };
+  }
+
+  /** Writes a resumable checkpoint to `outputDir/checkpoint-<step>` (or `dir`) and returns its path. */
+  async saveCheckpoint(dir?: string): Promise<string> {
+    const outputDir = this.o.outputDir;
+    if (!dir && !outputDir) throw new FinetuneError('Trainer: set outputDir to save checkpoints');
+    const path = await import('node:path');
+    const target = dir ?? path.join(outputDir as string, `checkpoint-${this.state.globalStep}`);
+    const optimizerState = this.optimizer.stateDict();
+    try {
+      await saveTrainingCheckpoint(target, {
+        model: this.model,
+        optimizerState,
+        checkpoint: {
+          state: { ...this.state, shouldStop: false },
+          scheduler: this.scheduler?.stateDict(),
+          optimizer: optimizerState.meta,
+          rng: Object.fromEntries(moduleGenerators(this.model).map(([name, rng]) => [name, rng.getState()])),
+        },
+      });
+    } finally {
+      for (const t of optimizerState.tensors.values()) t.dispose();
+    }
+    this.trackBest(target);
+    if (!dir && this.o.saveTotalLimit !== undefined) await this.rotate(outputDir as string);
+    await this.emit('onSave', this.state, target);
+    return target;
+  }
+
+  private trainStep(chunk: T[][]): { loss: number; learningRate: number; gradNorm?: number } | undefined {
+    const names = new Map<string, string>();
+    const vars: tf.Variable[] = [];
+    for (const [name, p] of this.optimizer.namedParameters()) {
+      if (!p.trainable) continue;
+      names.set(p.variable.name, name);
+      vars.push(p.variable);
+    }
+    if (vars.length === 0) throw new FinetuneError('Trainer: no trainable parameters (everything is frozen)');
+    let grads = new Map<string, tf.Tensor>();
+    let loss = 0;
+    const disposeAll = (m: Map<string, tf.Tensor>) => m.forEach((t) => t.dispose());
+    for (const examples of chunk) {
+      const batch = this.o.collator(examples);
+      try {
+        const { value, grads: g } = tf.variableGrads(() => tf.div(this.computeLoss(this.forward(this.model, batch), batch), chunk.length) as tf.Scalar, vars);
+        loss += value.dataSync()[0] as number;
+        value.dispose();
+        for (const [varName, grad] of Object.entries(g)) {
+          const name = names.get(varName) as string;
+          const prev = grads.get(name);
+          if (prev) {
+            grads.set(name, tf.add(prev, grad));
+            prev.dispose();
+            grad.dispose();
+          } else grads.set(name, grad);
+        }
+      } finally {
+        for (const t of Object.values(batch)) t.dispose();
+      }
+    }
+    const step = this.state.globalStep + 1;
+    let gradNorm: number | undefined;
+    try {
+      if (!Number.isFinite(loss)) return this.nonFinite(step, loss, 'loss');
+      if (this.o.maxGradNorm !== null) {
+        const clipped = clipGradNorm(grads, this.o.maxGradNorm ?? 1.0);
+        gradNorm = clipped.norm;
+        if (clipped.grads !== grads) {
+          disposeAll(grads);
+          grads = clipped.grads;
+        }
+      } else gradNorm = globalNorm(grads);
+      if (!Number.isFinite(gradNorm)) return this.nonFinite(step, gradNorm, 'gradient norm');
+      const learningRate = this.optimizer.paramGroups[0]?.lr ?? 0;
+      this.optimizer.step(grads);
+      this.scheduler?.step();
+      return { loss, learningRate, gradNorm };
+    } finally {
+      disposeAll(grads);
+    }
+  }
+
+  private nonFinite(step: number, value: number, what: string): undefined {
+    if ((this.o.onNonFiniteLoss ?? 'error') === 'error') throw new NonFiniteLossError(step, value, what);
+    return undefined;
+  }
+
+  private async predictions(dataset: Dataset<T>): Promise<EvalPrediction> {
+    return predictLoop({
+      model: this.model,
+      dataset,
+      collator: this.o.collator,
+      batchSize: this.o.evalBatchSize ?? this.batchSize,
+      forward: this.forward,
+      computeLoss: this.computeLoss,
+    });
+  }
+
+  private async resume(from: string | boolean): Promise<void> {
+    let dir = typeof from === 'string' ? from : undefined;
+    if (!dir) {
+      if (!this.o.outputDir) throw new FinetuneError('Trainer: resumeFrom: true needs outputDir');
+      dir = (await listCheckpoints(this.o.outputDir)).at(-1)?.dir;
+      if (!dir) throw new FinetuneError(`Trainer: no checkpoint-<step> directory in ${this.o.outputDir} to resume from`);
+    }
+    const loaded = await loadTrainingCheckpoint(dir);
+    try {
+      this.model.loadStateDict(loaded.weights, { where: `${dir}/model.safetensors` });
+      this.optimizer.loadStateDict({ tensors: loaded.optimizerTensors, meta: loaded.checkpoint.optimizer });
+      if (loaded.checkpoint.scheduler) this.scheduler?.loadStateDict(loaded.checkpoint.scheduler);
+      for (const [name, rng] of moduleGenerators(this.model)) {
+        const saved = loaded.checkpoint.rng[name];
+        if (saved) rng.setState(saved);
+      }
+      this.state = { ...loaded.checkpoint.state, maxSteps: this.state.maxSteps, shouldStop: false };
+    } finally {
+      for (const t of [...loaded.weights.values(), ...loaded.optimizerTensors.values()]) t.dispose();
+    }
+  }
+
+  private makeScheduler(steps: number): LrScheduler {
+    const s = this.o.scheduler ?? 'linear';
+    if (typeof s === 'function') return s(this.optimizer, steps);
+    const warmup = this.o.warmupSteps ?? Math.ceil((this.o.warmupRatio ?? 0) * steps);
+    return new LrScheduler(this.optimizer, s, { numTrainingSteps: steps, numWarmupSteps: warmup });
+  }
+
+  private trackBest(dir: string): void {
+    const metric = this.o.metricForBestModel;
+    if (!metric) return;
+    const key = metric.startsWith('eval_') ? metric : `eval_${metric}`;
+    const last = [...this.state.logHistory].reverse().find((e) => e[key] !== undefined)?.[key];
+    if (last === undefined) return;
+    const greater = this.o.greaterIsBetter ?? !key.includes('loss');
+    const best = this.state.bestMetric;
+    if (best === undefined || (greater ? last > best : last < best)) {
+      this.state.bestMetric = last;
+      this.state.bestCheckpoint = dir;
+    }
+  }
+
+  private async rotate(outputDir: string): Promise<void> {
+    const fs = await import('node:fs/promises');
+    const all = await listCheckpoints(outputDir);
+    const removable = all.filter((c) => c.dir !== this.state.bestCheckpoint);
+    const excess = all.length - (this.o.saveTotalLimit as number);
+    for (const c of removable.slice(0, Math.max(0, excess))) await fs.rm(c.dir, { recursive: true, force: true });
+  }
+
+  private async log(entry: LogEntry): Promise<void> {
+    const clean = Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined)) as LogEntry;
+    this.state.logHistory.push(clean);
+    await this.emit('onLog', this.state, clean);
+  }
+
+  private async emit<K extends keyof TrainerCallback>(hook: K, ...args: Parameters<NonNullable<TrainerCallback[K]>>): Promise<void> {
+    for (const cb of this.callbacks) {
+      const fn = cb[hook] as ((...a: unknown[]) => unknown) | undefined;
+      if (fn) await fn.apply(cb, args);
+    }
+  }
+
+  private get batchSize(): number {
+    return this.o.batchSize ?? 8;
+  }
+
+  private requireTrain(): Dataset<T> {
+    if (!this.o.trainDataset) throw new FinetuneError('Trainer: no trainDataset configured');
+    if (this.o.trainDataset.length === 0) throw new FinetuneError('Trainer: trainDataset is empty');
+    return this.o.trainDataset;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

@@ -70,7 +70,7 @@ export function adaptBertStateDict(weights: TensorMap, model: BertLike): TensorM
  * Loads checkpoint weights into a model. Mis-shaped weights are always an error. With `strict`
  * (default), a backbone weight the checkpoint lacks is an error, and so is any missing weight when
  * the checkpoint was saved from this very class; head weights of another task (a classifier built
- * from a pretraining checkpoint) keep their initial values and are listed in the report, as are
+ * from a pretraining checkpoint) and the pooler keep their initial values and are listed in the report, as are
  * extra head weights the model ignores.
  */
 export function loadBertWeights(
@@ -83,7 +83,9 @@ export function loadBertWeights(
   const adapted = adaptBertStateDict(weights, model);
   const expected = new Set(model.namedParameters({ includeAliases: true }).map(([n]) => n));
   const prefix = model.basePrefix;
-  const inBackbone = (n: string) => !prefix || n.startsWith(`${prefix}.`);
+  // The pooler is optional: token-level models have none, and a checkpoint without one leaves it initialised.
+  const pooler = prefix ? `${prefix}.pooler.` : 'pooler.';
+  const inBackbone = (n: string) => (!prefix || n.startsWith(`${prefix}.`)) && !n.startsWith(pooler);
   const missing = [...expected].filter((n) => !adapted.has(n));
   const unexpected = [...adapted.keys()].filter((n) => !expected.has(n));
   if (strict) {

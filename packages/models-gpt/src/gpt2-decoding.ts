@@ -1,0 +1,114 @@
+/**
+ * GPT-2's decoding session for `generate`: the prompt runs once, then each step feeds one token
+ * per row against the cached keys/values, so a step costs about the same at any context length.
+ * Positions come from the attention mask (cumsum − 1, padding at 1), as Hugging Face's
+ * `prepare_inputs_for_generation` derives them, so left-padded prompts continue correctly.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { matMul2d } from '@tfkit/core-tensor';
+import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
+import type { GPT2LMHeadModel } from './gpt2-heads.js';
+import type { LayerKeyValue, PastKeyValues } from './gpt2-modeling.js';
+
+/** Hugging Face's generation positions: cumulative count of real tokens − 1, padding at 1. */
+export function positionsFromMask(mask: readonly (readonly number[])[]): number[][] {
+  return mask.map((row) => {
+    let seen = 0;
+    return row.map((m) => {
+      if (m) seen++;
+      return m ? seen - 1 : 1;
+    });
+  });
+}
+
+export class Gpt2DecodingSession implements DecodingSession {
+  readonly prefix: number[][];
+  private mask: number[][];
+  /** Every token per row (used without a cache, where each step recomputes the whole sequence). */
+  private tokens: number[][];
+  /** How many trailing tokens of each row the cache does not hold yet. */
+  private pending: number;
+  private cache: PastKeyValues | null = null;
+  /** The LM head's weight transposed once per session, `[nEmbd, vocab]`. */
+  private readonly headT: tf.Tensor2D;
+  private disposed = false;
+
+  constructor(
+    private readonly model: GPT2LMHeadModel,
+    inputs: StartDecodingInputs,
+    private readonly options: StartDecodingOptions,
+  ) {
+    this.prefix = inputs.inputIds.map((r) => [...r]);
+    this.tokens = inputs.inputIds.map((r) => [...r]);
+    this.mask = inputs.attentionMask.map((r) => [...r]);
+    this.pending = (this.prefix[0] as number[]).length;
+    this.headT = tf.keep(tf.tidy(() => tf.transpose(model.lm_head.weight.value) as tf.Tensor2D));
+  }
+
+  nextTokenLogits(): tf.Tensor2D {
+    const useCache = this.options.useCache;
+    const n = useCache ? this.pending : (this.tokens[0] as number[]).length;
+    if (n === 0) throw new GenerationError('Gpt2DecodingSession: nextTokenLogits was called twice without append in between');
+    const ids = this.tokens.map((r) => r.slice(r.length - n));
+    const positions = positionsFromMask(this.mask).map((r) => r.slice(r.length - n));
+    const { logits, present } = tf.tidy(() => {
+      const out = this.model.transformer.forward({
+        inputIds: ids,
+        attentionMask: this.mask,
+        positionIds: positions,
+        pastKeyValues: useCache ? this.cache : null,
+        useCache,
+      });
+      const [b, t, c] = out.lastHiddenState.shape;
+      // Only the last position's logits are needed: project one row per sequence.
+      const last = tf.reshape(tf.slice(out.lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
+      return { logits: matMul2d(last, this.headT), present: out.pastKeyValues ?? [] };
+    });
+    if (useCache) {
+      this.disposeCache();
+      this.cache = present;
+      this.pending = 0;
+    }
+    return logits;
+  }
+
+  append(tokens: readonly number[]): void {
+    tokens.forEach((t, r) => {
+      (this.tokens[r] as number[]).push(t);
+      (this.mask[r] as number[]).push(1);
+    });
+    this.pending++;
+  }
+
+  selectRows(rows: readonly number[]): void {
+    const pick = <T>(xs: T[][]) => rows.map((r) => [...(xs[r] as T[])]);
+    this.tokens = pick(this.tokens);
+    this.mask = pick(this.mask);
+    if (this.cache) {
+      const index = tf.tensor1d(rows as number[], 'int32');
+      const old = this.cache;
+      this.cache = old.map((kv) => ({ key: tf.gather(kv.key, index) as tf.Tensor4D, value: tf.gather(kv.value, index) as tf.Tensor4D }));
+      index.dispose();
+      disposeKeyValues(old);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.disposeCache();
+    this.headT.dispose();
+  }
+
+  private disposeCache(): void {
+    if (this.cache) disposeKeyValues(this.cache);
+    this.cache = null;
+  }
+}
+
+function disposeKeyValues(cache: LayerKeyValue[]): void {
+  for (const { key, value } of cache) {
+    key.dispose();
+    value.dispose();
+  }
+}

@@ -1,0 +1,253 @@
+// GPT-2: "Language Models are Unsupervised Multitask Learners" (Radford et al., 2019).
+// Follows Hugging Face transformers' modeling_gpt2.py (eager attention), written nanoGPT-style.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  causalMask, getActivation, paddingMask, Random, ShapeError,
+  type HfConfig, type PretrainedModel, type SavePretrainedOptions,
+} from '@tfkit/core-tensor';
+import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '@tfkit/layers';
+import { gpt2Config, innerDim, type Gpt2Config, type Gpt2ConfigInput } from './gpt2-config.js';
+import { gpt2FromPretrained, saveGpt2Checkpoint, type Gpt2FromPretrainedOptions, type Gpt2ModelClass, type LoadReport } from './gpt2-weights.js';
+
+/** Keys and values of one layer, `[batch, heads, length, headDim]` each. */
+export type LayerKeyValue = {
+  key: tf.Tensor4D;
+  value: tf.Tensor4D;
+};
+/** One entry per layer (Hugging Face's `past_key_values`). */
+export type PastKeyValues = LayerKeyValue[];
+
+/** Ids, masks and positions as tensors or nested arrays. */
+export type IntInput = tf.Tensor | number[][];
+
+export interface Gpt2ModelInputs {
+  /** `[batch, length]` token ids. */
+  inputIds: IntInput;
+  /** `[batch, pastLength + length]`: 1 for tokens to attend to, 0 for padding. */
+  attentionMask?: IntInput;
+  /** `[batch, length]` positions; default `pastLength … pastLength + length − 1`. */
+  positionIds?: IntInput;
+  /** Keys/values of earlier tokens (not disposed by the model). */
+  pastKeyValues?: PastKeyValues | null;
+  /** Return the keys/values of all tokens so far as `pastKeyValues`. */
+  useCache?: boolean;
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+export interface Gpt2ModelOutput {
+  /** `[batch, length, nEmbd]`, after the final layer norm. */
+  lastHiddenState: tf.Tensor3D;
+  pastKeyValues?: PastKeyValues;
+  /** Embedding output, each block's output, and the last one after `ln_f` (nLayer + 1 tensors). */
+  hiddenStates?: tf.Tensor3D[];
+  /** Attention probabilities per layer, `[batch, heads, length, pastLength + length]`. */
+  attentions?: tf.Tensor4D[];
+}
+
+export function toIntTensor(x: IntInput): tf.Tensor {
+  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
+  return tf.tensor2d(x, undefined, 'int32');
+}
+
+/** Where new weights come from. */
+export interface Gpt2Init {
+  std: number;
+  rng: Random;
+}
+
+/** Causal multi-head self-attention; `c_attn` projects to q, k, v at once (GPT-2's Conv1D, [in, out]). */
+export class GPT2Attention extends Module {
+  c_attn: Linear;
+  c_proj: Linear;
+  attn_dropout: Dropout;
+  resid_dropout: Dropout;
+  private readonly nHead: number;
+  private readonly scale: number;
+
+  constructor(config: Gpt2Config, layerIdx: number, init: Gpt2Init) {
+    super();
+    const c = config.nEmbd;
+    this.nHead = config.nHead;
+    this.c_attn = new Linear(c, 3 * c, { checkpointLayout: 'same', initStd: init.std, rng: init.rng });
+    // GPT-2 scales residual projections by 1/√(2·nLayer) at init.
+    this.c_proj = new Linear(c, c, { checkpointLayout: 'same', initStd: init.std / Math.sqrt(2 * config.nLayer), rng: init.rng });
+    this.attn_dropout = new Dropout(config.attnPdrop, { rng: init.rng.fork() });
+    this.resid_dropout = new Dropout(config.residPdrop, { rng: init.rng.fork() });
+    const headDim = c / config.nHead;
+    this.scale = (config.scaleAttnWeights ? Math.sqrt(headDim) : 1) * (config.scaleAttnByInverseLayerIdx ? layerIdx + 1 : 1);
+  }
+
+  /** x `[B, T, C]`, mask additive `[B|1, 1, T, Tpast + T]` → output `[B, T, C]` and this layer's keys/values. */
+  forward(x: tf.Tensor3D, mask: tf.Tensor, past: LayerKeyValue | null, outputAttentions: boolean) {
+    const [b, t, c] = x.shape;
+    const h = this.nHead;
+    const hd = c / h;
+    const heads = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [b, t, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, H, T, hd)
+    const [q, kNew, vNew] = tf.split(this.c_attn.forward(x), 3, 2).map(heads) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const k = past ? (tf.concat([past.key, kNew], 2) as tf.Tensor4D) : kNew; // (B, H, Tk, hd)
+    const v = past ? (tf.concat([past.value, vNew], 2) as tf.Tensor4D) : vNew;
+    // Scores divided (not multiplied) by the scale, then masked, as Hugging Face does.
+    const scores = tf.add(tf.div(tf.matMul(q, tf.transpose(k, [0, 1, 3, 2]) as tf.Tensor4D), this.scale), mask); // (B, H, T, Tk)
+    const probs = tf.softmax(scores) as tf.Tensor4D;
+    const y = tf.matMul(this.attn_dropout.forward(probs) as tf.Tensor4D, v); // (B, H, T, hd)
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [b, t, c]);
+    const output = this.resid_dropout.forward(this.c_proj.forward(merged)) as tf.Tensor3D;
+    return { output, present: { key: k, value: v }, probs: outputAttentions ? probs : undefined };
+  }
+}
+
+export class GPT2MLP extends Module {
+  c_fc: Linear;
+  c_proj: Linear;
+  dropout: Dropout;
+  private readonly act: (x: tf.Tensor) => tf.Tensor;
+
+  constructor(config: Gpt2Config, init: Gpt2Init) {
+    super();
+    const inner = innerDim(config);
+    this.c_fc = new Linear(config.nEmbd, inner, { checkpointLayout: 'same', initStd: init.std, rng: init.rng });
+    this.c_proj = new Linear(inner, config.nEmbd, { checkpointLayout: 'same', initStd: init.std / Math.sqrt(2 * config.nLayer), rng: init.rng });
+    this.dropout = new Dropout(config.residPdrop, { rng: init.rng.fork() });
+    this.act = getActivation(config.activationFunction);
+  }
+
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    return this.dropout.forward(this.c_proj.forward(this.act(this.c_fc.forward(x)))) as tf.Tensor3D;
+  }
+}
+
+/** Pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
+export class GPT2Block extends Module {
+  ln_1: LayerNorm;
+  attn: GPT2Attention;
+  ln_2: LayerNorm;
+  mlp: GPT2MLP;
+
+  constructor(config: Gpt2Config, layerIdx: number, init: Gpt2Init) {
+    super();
+    this.ln_1 = new LayerNorm(config.nEmbd, { eps: config.layerNormEpsilon });
+    this.attn = new GPT2Attention(config, layerIdx, init);
+    this.ln_2 = new LayerNorm(config.nEmbd, { eps: config.layerNormEpsilon });
+    this.mlp = new GPT2MLP(config, init);
+  }
+
+  forward(x: tf.Tensor3D, mask: tf.Tensor, past: LayerKeyValue | null, outputAttentions: boolean) {
+    const a = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, mask, past, outputAttentions);
+    const h = tf.add(x, a.output) as tf.Tensor3D;
+    return { hidden: tf.add(h, this.mlp.forward(this.ln_2.forward(h) as tf.Tensor3D)) as tf.Tensor3D, present: a.present, probs: a.probs };
+  }
+}
+
+/**
+ * Additive attention mask `[B|1, 1, T, Tpast + T]`. The causal and padding parts are added without
+ * saturating, as Hugging Face's `where(causal, w, min) + (1 − mask)·min` does: a key that is both
+ * in the future and padding gets −∞, one that is either gets the float32 minimum. Only rows whose
+ * query is padding see the difference, and they match Hugging Face exactly this way.
+ */
+export function gpt2AttentionMask(queryLen: number, keyLen: number, attentionMask: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => {
+    const causal = causalMask(queryLen, keyLen);
+    return attentionMask ? tf.add(causal, paddingMask(attentionMask)) : causal;
+  });
+}
+
+export interface Gpt2ModelOptions {
+  /** Seed of the weight initialisation and dropout masks (default 0). */
+  seed?: number;
+  rng?: Random;
+  /** The loaded `config.json`: keys tfkit does not read are written back on save. */
+  hfConfig?: HfConfig;
+  /** The loaded `generation_config.json`, written back on save. */
+  hfGenerationConfig?: HfConfig;
+}
+
+/** What every GPT-2 model shares: the config, Hugging Face naming, saving. */
+export abstract class GPT2PreTrainedModel extends Module implements PretrainedModel {
+  readonly modelType = 'gpt2';
+  readonly config: Gpt2Config;
+  readonly hfConfig: HfConfig;
+  hfGenerationConfig: HfConfig | undefined;
+  loadReport: LoadReport = { missing: [], unexpected: [] };
+  abstract readonly architecture: string;
+  /** The submodule holding the backbone in task models (`transformer`); '' for GPT2Model itself. */
+  abstract readonly basePrefix: string;
+
+  constructor(config: Gpt2ConfigInput, options: Gpt2ModelOptions = {}) {
+    super();
+    this.config = gpt2Config(config);
+    this.hfConfig = options.hfConfig ?? {};
+    this.hfGenerationConfig = options.hfGenerationConfig;
+  }
+
+  /** Loads a checkpoint (directory, URL or hub id) into this class, whatever `config.architectures` says. */
+  static async fromPretrained<T extends GPT2PreTrainedModel>(this: Gpt2ModelClass<T>, source: string, options: Gpt2FromPretrainedOptions = {}): Promise<T> {
+    return gpt2FromPretrained(this, source, options);
+  }
+
+  /** Writes config.json, model.safetensors (tied lm_head dropped) and generation_config.json. */
+  async savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    await saveGpt2Checkpoint(this, dir, options);
+  }
+}
+
+/** Token + position embeddings, a stack of blocks, a final layer norm. */
+export class GPT2Model extends GPT2PreTrainedModel {
+  static readonly architecture = 'GPT2Model';
+  readonly architecture = GPT2Model.architecture;
+  readonly basePrefix = '';
+  wte: Embedding;
+  wpe: Embedding;
+  drop: Dropout;
+  h: ModuleList<GPT2Block>;
+  ln_f: LayerNorm;
+
+  constructor(config: Gpt2ConfigInput, options: Gpt2ModelOptions = {}) {
+    super(config, options);
+    const c = this.config;
+    const init: Gpt2Init = { std: c.initializerRange, rng: options.rng ?? new Random(options.seed ?? 0) };
+    this.wte = new Embedding(c.vocabSize, c.nEmbd, { initStd: init.std, rng: init.rng });
+    this.wpe = new Embedding(c.nPositions, c.nEmbd, { initStd: init.std, rng: init.rng });
+    this.drop = new Dropout(c.embdPdrop, { rng: init.rng.fork() });
+    this.h = new ModuleList(Array.from({ length: c.nLayer }, (_, i) => new GPT2Block(c, i, init)));
+    this.ln_f = new LayerNorm(c.nEmbd, { eps: c.layerNormEpsilon });
+  }
+
+  forward(inputs: Gpt2ModelInputs): Gpt2ModelOutput {
+    return tf.tidy(() => {
+      const ids = toIntTensor(inputs.inputIds);
+      if (ids.rank !== 2) throw new ShapeError(`GPT2Model.forward: inputIds must be [batch, length], got [${ids.shape}]`);
+      const [b, t] = ids.shape as [number, number];
+      const past = inputs.pastKeyValues ?? null;
+      if (past && past.length !== this.config.nLayer) throw new ShapeError(`GPT2Model.forward: pastKeyValues has ${past.length} layers, the model ${this.config.nLayer}`);
+      const pastLen = past ? ((past[0] as LayerKeyValue).key.shape[2] as number) : 0;
+      if (pastLen + t > this.config.nPositions) {
+        throw new ShapeError(`GPT2Model.forward: ${pastLen + t} positions exceed n_positions ${this.config.nPositions}; shorten the input`);
+      }
+      const mask = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask) : null;
+      if (mask && (mask.shape[0] !== b || mask.shape[1] !== pastLen + t)) {
+        throw new ShapeError(`GPT2Model.forward: attentionMask is [${mask.shape}], expected [${b}, ${pastLen + t}] (past + new tokens)`);
+      }
+      const positions = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.reshape(tf.range(pastLen, pastLen + t, 1, 'int32'), [1, t]);
+      let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions))) as tf.Tensor3D; // (B, T, C)
+      const attnMask = gpt2AttentionMask(t, pastLen + t, mask);
+      const hiddenStates: tf.Tensor3D[] = [];
+      const attentions: tf.Tensor4D[] = [];
+      const presents: PastKeyValues = [];
+      [...this.h].forEach((block, i) => {
+        if (inputs.outputHiddenStates) hiddenStates.push(x);
+        const out = block.forward(x, attnMask, past?.[i] ?? null, inputs.outputAttentions ?? false);
+        x = out.hidden;
+        presents.push(out.present);
+        if (out.probs) attentions.push(out.probs);
+      });
+      x = this.ln_f.forward(x) as tf.Tensor3D;
+      if (inputs.outputHiddenStates) hiddenStates.push(x);
+      const result: Gpt2ModelOutput = { lastHiddenState: x };
+      if (inputs.useCache) result.pastKeyValues = presents;
+      if (inputs.outputHiddenStates) result.hiddenStates = hiddenStates;
+      if (inputs.outputAttentions) result.attentions = attentions;
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as Gpt2ModelOutput;
+  }
+}

@@ -1,3 +1,4 @@
 import { defineTfkitConfig } from '@tfkit/vitest-config';
 
-export default defineTfkitConfig(import.meta.dirname);
+// Tokenizers never touch TensorFlow.js: skip the shared setup that registers its backends.
+export default defineTfkitConfig(import.meta.dirname, { test: { setupFiles: [] } });

@@ -1,0 +1,95 @@
+/**
+ * tokenizer_config.json (transformers' hub metadata): special-token roles, maximum length,
+ * decoding clean-up, and the flags the plain vocab formats need.
+ */
+import type { AddedToken, AddedTokenJson } from './added-vocabulary.js';
+
+/** Roles of special tokens, named as in transformers' `special_tokens_map` (camelCase). */
+export const SPECIAL_TOKEN_ROLES = ['bosToken', 'eosToken', 'unkToken', 'sepToken', 'padToken', 'clsToken', 'maskToken'] as const;
+export type SpecialTokenRole = (typeof SPECIAL_TOKEN_ROLES)[number];
+export type SpecialTokensMap = Partial<Record<SpecialTokenRole, string>> & { additionalSpecialTokens?: string[] };
+
+const SNAKE: Record<SpecialTokenRole, string> = {
+  bosToken: 'bos_token',
+  eosToken: 'eos_token',
+  unkToken: 'unk_token',
+  sepToken: 'sep_token',
+  padToken: 'pad_token',
+  clsToken: 'cls_token',
+  maskToken: 'mask_token',
+};
+
+/** A special token as the config spells it: a string or an AddedToken-like object. */
+export type ConfigToken = string | { content: string; lstrip?: boolean; rstrip?: boolean; single_word?: boolean; normalized?: boolean; special?: boolean };
+
+export interface TokenizerConfigJson {
+  tokenizer_class?: string;
+  model_max_length?: number;
+  clean_up_tokenization_spaces?: boolean;
+  padding_side?: 'left' | 'right';
+  truncation_side?: 'left' | 'right';
+  do_lower_case?: boolean;
+  tokenize_chinese_chars?: boolean;
+  strip_accents?: boolean | null;
+  add_prefix_space?: boolean;
+  additional_special_tokens?: ConfigToken[];
+  added_tokens_decoder?: Record<string, Omit<AddedTokenJson, 'id'>>;
+  [key: string]: unknown;
+}
+
+export function tokenContent(t: ConfigToken | null | undefined): string | undefined {
+  if (t == null) return undefined;
+  return typeof t === 'string' ? t : t.content;
+}
+
+/** The special-token roles a config names. */
+export function specialTokensFromConfig(config: TokenizerConfigJson): SpecialTokensMap {
+  const out: SpecialTokensMap = {};
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const content = tokenContent(config[SNAKE[role]] as ConfigToken | undefined);
+    if (content !== undefined) out[role] = content;
+  }
+  const extra = (config.additional_special_tokens ?? []).map(tokenContent).filter((t): t is string => t !== undefined);
+  if (extra.length > 0) out.additionalSpecialTokens = extra;
+  return out;
+}
+
+/** The config's special tokens as added-token options (for the plain vocab formats). */
+export function configTokenOptions(config: TokenizerConfigJson, role: SpecialTokenRole): Partial<AddedToken> {
+  const t = config[SNAKE[role]] as ConfigToken | undefined;
+  if (t == null || typeof t === 'string') return {};
+  return { lstrip: t.lstrip ?? false, rstrip: t.rstrip ?? false, singleWord: t.single_word ?? false };
+}
+
+const WELL_KNOWN: [string, SpecialTokenRole[]][] = [
+  ['[PAD]', ['padToken']],
+  ['<pad>', ['padToken']],
+  ['[UNK]', ['unkToken']],
+  ['<unk>', ['unkToken']],
+  ['[CLS]', ['clsToken']],
+  ['[SEP]', ['sepToken']],
+  ['[MASK]', ['maskToken']],
+  ['<mask>', ['maskToken']],
+  ['<s>', ['bosToken', 'clsToken']],
+  ['</s>', ['eosToken', 'sepToken']],
+  ['<|endoftext|>', ['bosToken', 'eosToken', 'unkToken']],
+];
+
+/** Guesses roles from conventional special-token spellings (used when no config says). */
+export function inferSpecialTokens(specialContents: Iterable<string>, unkToken: string | null): SpecialTokensMap {
+  const present = new Set(specialContents);
+  const out: SpecialTokensMap = {};
+  for (const [content, roles] of WELL_KNOWN) {
+    if (!present.has(content)) continue;
+    for (const role of roles) out[role] ??= content;
+  }
+  if (unkToken) out.unkToken = unkToken;
+  return out;
+}
+
+export function specialTokensToConfig(map: SpecialTokensMap): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const role of SPECIAL_TOKEN_ROLES) if (map[role] !== undefined) out[SNAKE[role]] = map[role];
+  if (map.additionalSpecialTokens?.length) out.additional_special_tokens = map.additionalSpecialTokens;
+  return out;
+}

@@ -1,0 +1,206 @@
+/**
+ * Decoders (Hugging Face tokenizers' `decoders`): turn a list of token strings back into text.
+ * Each works on the whole list (`decodeChain`) so it can join or fuse tokens.
+ */
+import { TokenizerError } from '../errors.js';
+import { fromByteLevel } from '../byte-level.js';
+import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
+
+export type DecoderJson = { type: string; [key: string]: unknown };
+
+export interface Decoder {
+  decodeChain(tokens: string[]): string[];
+  toJSON(): DecoderJson;
+}
+
+/** Undoes GPT-2's byte map; invalid UTF-8 becomes U+FFFD. */
+export class ByteLevelDecoder implements Decoder {
+  constructor(
+    readonly addPrefixSpace = true,
+    readonly trimOffsets = true,
+    readonly useRegex = true,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return [fromByteLevel(tokens)];
+  }
+  toJSON(): DecoderJson {
+    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+  }
+}
+
+/** The spaces a WordPiece/BERT tokenizer puts before punctuation and contractions, removed. */
+export function cleanUpTokenization(text: string): string {
+  return text
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
+}
+
+/** Joins WordPiece tokens: `##` pieces glue to the previous token, others get a space. */
+export class WordPieceDecoder implements Decoder {
+  constructor(
+    readonly prefix = '##',
+    readonly cleanup = true,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((token, i) => {
+      let t = i === 0 ? token : token.startsWith(this.prefix) ? token.slice(this.prefix.length) : ` ${token}`;
+      if (this.cleanup) t = cleanUpTokenization(t).replaceAll(' do not', " don't");
+      return t;
+    });
+  }
+  toJSON(): DecoderJson {
+    return { type: 'WordPiece', prefix: this.prefix, cleanup: this.cleanup };
+  }
+}
+
+/** Classic BPE with an end-of-word suffix (`</w>`): the suffix becomes a space. */
+export class BpeDecoder implements Decoder {
+  constructor(readonly suffix = '</w>') {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t, i) => t.replaceAll(this.suffix, i === tokens.length - 1 ? '' : ' '));
+  }
+  toJSON(): DecoderJson {
+    return { type: 'BPEDecoder', suffix: this.suffix };
+  }
+}
+
+/** SentencePiece's `▁` back to spaces, dropping the one added in front of the first word. */
+export class MetaspaceDecoder implements Decoder {
+  constructor(
+    readonly replacement = '\u2581',
+    readonly prependScheme: 'always' | 'first' | 'never' = 'always',
+    readonly split = true,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t, i) => {
+      const text = t.replaceAll(this.replacement, ' ');
+      return i === 0 && this.prependScheme !== 'never' && text.startsWith(' ') ? text.slice(1) : text;
+    });
+  }
+  toJSON(): DecoderJson {
+    return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.split };
+  }
+}
+
+export class ReplaceDecoder implements Decoder {
+  private readonly regex: RegExp;
+  constructor(
+    readonly pattern: PatternJson,
+    readonly content: string,
+  ) {
+    this.regex = compilePattern(pattern, 'Replace decoder');
+  }
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t) => t.replace(this.regex, () => this.content));
+  }
+  toJSON(): DecoderJson {
+    return { type: 'Replace', pattern: patternToJSON(this.pattern), content: this.content };
+  }
+}
+
+/** Removes up to `start` / `stop` copies of `content` from each token's ends. */
+export class StripDecoder implements Decoder {
+  constructor(
+    readonly content: string,
+    readonly start: number,
+    readonly stop: number,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t) => {
+      let s = 0;
+      let e = t.length;
+      for (let k = 0; k < this.start && t.startsWith(this.content, s); k++) s += this.content.length;
+      for (let k = 0; k < this.stop && e - this.content.length >= s && t.startsWith(this.content, e - this.content.length); k++) e -= this.content.length;
+      return t.slice(s, e);
+    });
+  }
+  toJSON(): DecoderJson {
+    return { type: 'Strip', content: this.content, start: this.start, stop: this.stop };
+  }
+}
+
+/** Joins every token into one string. */
+export class FuseDecoder implements Decoder {
+  decodeChain(tokens: string[]): string[] {
+    return [tokens.join('')];
+  }
+  toJSON(): DecoderJson {
+    return { type: 'Fuse' };
+  }
+}
+
+/** Runs of `<0xXX>` byte tokens decoded as UTF-8 (invalid runs become one U+FFFD per byte). */
+export class ByteFallbackDecoder implements Decoder {
+  decodeChain(tokens: string[]): string[] {
+    const out: string[] = [];
+    let bytes: number[] = [];
+    const flush = () => {
+      if (bytes.length === 0) return;
+      try {
+        out.push(new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes)));
+      } catch {
+        for (let k = 0; k < bytes.length; k++) out.push('\ufffd');
+      }
+      bytes = [];
+    };
+    for (const t of tokens) {
+      const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
+      if (m) bytes.push(parseInt(m[1]!, 16));
+      else {
+        flush();
+        out.push(t);
+      }
+    }
+    flush();
+    return out;
+  }
+  toJSON(): DecoderJson {
+    return { type: 'ByteFallback' };
+  }
+}
+
+export class DecoderSequence implements Decoder {
+  constructor(readonly decoders: readonly Decoder[]) {}
+  decodeChain(tokens: string[]): string[] {
+    return this.decoders.reduce((t, d) => d.decodeChain(t), tokens);
+  }
+  toJSON(): DecoderJson {
+    return { type: 'Sequence', decoders: this.decoders.map((d) => d.toJSON()) };
+  }
+}
+
+export function decoderFromJSON(json: DecoderJson | null | undefined): Decoder | null {
+  if (json == null) return null;
+  switch (json.type) {
+    case 'ByteLevel':
+      return new ByteLevelDecoder((json.add_prefix_space as boolean | undefined) ?? true, (json.trim_offsets as boolean | undefined) ?? true, (json.use_regex as boolean | undefined) ?? true);
+    case 'WordPiece':
+      return new WordPieceDecoder((json.prefix as string | undefined) ?? '##', (json.cleanup as boolean | undefined) ?? true);
+    case 'BPEDecoder':
+      return new BpeDecoder((json.suffix as string | undefined) ?? '</w>');
+    case 'Metaspace': {
+      const scheme = (json.prepend_scheme as 'always' | 'first' | 'never' | undefined) ?? (json.add_prefix_space === false ? 'never' : 'always');
+      return new MetaspaceDecoder((json.replacement as string | undefined) ?? '\u2581', scheme, (json.split as boolean | undefined) ?? true);
+    }
+    case 'Replace':
+      return new ReplaceDecoder(json.pattern as PatternJson, String(json.content ?? ''));
+    case 'Strip':
+      return new StripDecoder(String(json.content ?? ' '), Number(json.start ?? 0), Number(json.stop ?? 0));
+    case 'Fuse':
+      return new FuseDecoder();
+    case 'ByteFallback':
+      return new ByteFallbackDecoder();
+    case 'Sequence':
+      return new DecoderSequence(((json.decoders as DecoderJson[] | undefined) ?? []).map((d) => decoderFromJSON(d)!).filter(Boolean));
+    default:
+      throw new TokenizerError(`tokenizer.json: decoder type "${json.type}" is not supported. Supported: ByteLevel, WordPiece, BPEDecoder, Metaspace, Replace, Strip, Fuse, ByteFallback, Sequence.`);
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Encodings: the flat, growable form the pipeline fills (`EncodingData`), truncation into
+ * overflowing windows, padding, and the public `Encoding` object handed to users.
+ */
+import { TokenizerError } from './errors.js';
+
+/** The tokens of one or two sequences in flat arrays; `-1` stands for "none" in word/sequence ids. */
+export class EncodingData {
+  ids: number[] = [];
+  typeIds: number[] = [];
+  /** `[start, end)` pairs, flat. */
+  offsets: number[] = [];
+  specialTokensMask: number[] = [];
+  attentionMask: number[] = [];
+  wordIds: number[] = [];
+  sequenceIds: number[] = [];
+  overflowing: EncodingData[] = [];
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  push(id: number, typeId: number, start: number, end: number, special: number, wordId: number, sequenceId: number): void {
+    this.ids.push(id);
+    this.typeIds.push(typeId);
+    this.offsets.push(start, end);
+    this.specialTokensMask.push(special);
+    this.attentionMask.push(1);
+    this.wordIds.push(wordId);
+    this.sequenceIds.push(sequenceId);
+  }
+
+  /** Tokens `[from, to)`, without overflowing windows. */
+  slice(from: number, to: number): EncodingData {
+    const out = new EncodingData();
+    out.ids = this.ids.slice(from, to);
+    out.typeIds = this.typeIds.slice(from, to);
+    out.offsets = this.offsets.slice(2 * from, 2 * to);
+    out.specialTokensMask = this.specialTokensMask.slice(from, to);
+    out.attentionMask = this.attentionMask.slice(from, to);
+    out.wordIds = this.wordIds.slice(from, to);
+    out.sequenceIds = this.sequenceIds.slice(from, to);
+    return out;
+  }
+
+  /** Appends `other`'s tokens (not its overflowing windows). */
+  append(other: EncodingData): void {
+    for (let i = 0; i < other.length; i++) {
+      this.ids.push(other.ids[i]!);
+      this.typeIds.push(other.typeIds[i]!);
+      this.offsets.push(other.offsets[2 * i]!, other.offsets[2 * i + 1]!);
+      this.specialTokensMask.push(other.specialTokensMask[i]!);
+      this.attentionMask.push(other.attentionMask[i]!);
+      this.wordIds.push(other.wordIds[i]!);
+      this.sequenceIds.push(other.sequenceIds[i]!);
+    }
+  }
+
+  setTypeIds(typeId: number): void {
+    this.typeIds.fill(typeId);
+  }
+
+  setSequenceId(sequenceId: number): void {
+    this.sequenceIds.fill(sequenceId);
+  }
+
+  /**
+   * Keeps the first (`right`) or last (`left`) `maxLength` tokens; the rest becomes overflowing
+   * windows of `maxLength` tokens, each repeating `stride` tokens of the window before it, so the
+   * windows together cover every token.
+   */
+  truncate(maxLength: number, stride: number, direction: 'right' | 'left'): void {
+    const n = this.length;
+    if (maxLength >= n) return;
+    if (maxLength === 0) {
+      const all = this.slice(0, n);
+      this.replaceWith(new EncodingData());
+      this.overflowing = [all];
+      return;
+    }
+    if (stride >= maxLength) {
+      throw new TokenizerError(`truncation: stride (${stride}) must be smaller than the length left for the sequence (${maxLength}); lower stride or raise maxLength.`);
+    }
+    const step = maxLength - stride;
+    const ranges: [number, number][] = [];
+    if (direction === 'right') {
+      for (let start = 0; ; start += step) {
+        const stop = Math.min(start + maxLength, n);
+        ranges.push([start, stop]);
+        if (stop === n) break;
+      }
+    } else {
+      for (let stop = n; ; stop -= step) {
+        const start = Math.max(stop - maxLength, 0);
+        ranges.push([start, stop]);
+        if (start === 0) break;
+      }
+    }
+    const windows = ranges.map(([s, e]) => this.slice(s, e));
+    this.replaceWith(windows[0]!);
+    this.overflowing = windows.slice(1);
+  }
+
+  private replaceWith(other: EncodingData): void {
+    this.ids = other.ids;
+    this.typeIds = other.typeIds;
+    this.offsets = other.offsets;
+    this.specialTokensMask = other.specialTokensMask;
+    this.attentionMask = other.attentionMask;
+    this.wordIds = other.wordIds;
+    this.sequenceIds = other.sequenceIds;
+  }
+
+  /** Pads this encoding and its overflowing windows to `length` tokens. */
+  pad(length: number, padId: number, padTypeId: number, side: 'right' | 'left'): void {
+    for (const o of this.overflowing) o.pad(length, padId, padTypeId, side);
+    const n = length - this.length;
+    if (n <= 0) return;
+    const fill = (arr: number[], v: number, width = 1) => {
+      const pad = new Array<number>(n * width).fill(v);
+      return side === 'right' ? arr.concat(pad) : pad.concat(arr);
+    };
+    this.ids = fill(this.ids, padId);
+    this.typeIds = fill(this.typeIds, padTypeId);
+    this.offsets = fill(this.offsets, 0, 2);
+    this.specialTokensMask = fill(this.specialTokensMask, 1);
+    this.attentionMask = fill(this.attentionMask, 0);
+    this.wordIds = fill(this.wordIds, -1);
+    this.sequenceIds = fill(this.sequenceIds, -1);
+  }
+}
+
+/** What `encode` returns. Arrays have one entry per token. */
+export class Encoding {
+  readonly ids: number[];
+  readonly tokens: string[];
+  /** Segment ids (0 for the first text, 1 for the pair in BERT-style templates). */
+  readonly typeIds: number[];
+  /** 1 for real tokens, 0 for padding. */
+  readonly attentionMask: number[];
+  /** 1 for tokens added by the post-processor and for padding. */
+  readonly specialTokensMask: number[];
+  /** `[start, end)` in UTF-16 units of the text (or of `textPair`, see `sequenceIds`); `[0, 0]` for added special tokens. */
+  readonly offsets: [number, number][];
+  /** Index of the pre-tokenized word each token comes from, per sequence; `null` for special tokens. */
+  readonly wordIds: (number | null)[];
+  /** 0 for the text, 1 for the pair, `null` for special tokens and padding. */
+  readonly sequenceIds: (number | null)[];
+  /** Further windows when truncation cut the input (with `stride` tokens of overlap). */
+  readonly overflowing?: Encoding[];
+
+  constructor(data: EncodingData, tokenOf: (id: number) => string) {
+    const n = data.length;
+    this.ids = data.ids;
+    this.typeIds = data.typeIds;
+    this.attentionMask = data.attentionMask;
+    this.specialTokensMask = data.specialTokensMask;
+    this.tokens = new Array<string>(n);
+    this.offsets = new Array<[number, number]>(n);
+    this.wordIds = new Array<number | null>(n);
+    this.sequenceIds = new Array<number | null>(n);
+    for (let i = 0; i < n; i++) {
+      this.tokens[i] = tokenOf(data.ids[i]!);
+      this.offsets[i] = [data.offsets[2 * i]!, data.offsets[2 * i + 1]!];
+      const w = data.wordIds[i]!;
+      this.wordIds[i] = w < 0 ? null : w;
+      const s = data.sequenceIds[i]!;
+      this.sequenceIds[i] = s < 0 ? null : s;
+    }
+    if (data.overflowing.length > 0) this.overflowing = data.overflowing.map((o) => new Encoding(o, tokenOf));
+  }
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  /** The token covering UTF-16 position `pos` of sequence `sequenceId`, or `null`. */
+  charToToken(pos: number, sequenceId = 0): number | null {
+    for (let i = 0; i < this.ids.length; i++) {
+      const [s, e] = this.offsets[i]!;
+      if (this.sequenceIds[i] === sequenceId && s <= pos && pos < e) return i;
+    }
+    return null;
+  }
+
+  /** The `[start, end)` text span of token `index`, or `null` for special tokens and padding. */
+  tokenToChars(index: number): [number, number] | null {
+    return this.sequenceIds[index] == null ? null : (this.offsets[index] ?? null);
+  }
+
+  tokenToWord(index: number): number | null {
+    return this.wordIds[index] ?? null;
+  }
+
+  /** The token range `[first, last + 1)` of word `word` in sequence `sequenceId`, or `null`. */
+  wordToTokens(word: number, sequenceId = 0): [number, number] | null {
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < this.ids.length; i++) {
+      if (this.wordIds[i] === word && this.sequenceIds[i] === sequenceId) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    return first < 0 ? null : [first, last + 1];
+  }
+}

@@ -1,0 +1,9 @@
+import { TfkitError } from '@tfkit/core-tensor/lite';
+
+/** A tokenizer file, option or input that cannot be used. The message says what, where and what to do. */
+export class TokenizerError extends TfkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TOKENIZER', message, options);
+    this.name = 'TokenizerError';
+  }
+}

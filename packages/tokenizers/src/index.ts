@@ -1,0 +1,36 @@
+/**
+ * @tfkit/tokenizers — Hugging Face–compatible tokenizers (byte-level BPE, WordPiece) in plain
+ * TypeScript: load tokenizer.json or plain vocab files, encode with offsets, truncate, pad, decode,
+ * train, save. No TensorFlow.js needed.
+ */
+export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy } from './tokenizer.js';
+export type { FromPretrainedOptions } from './loaders.js';
+export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';
+export { Encoding } from './encoding.js';
+export { TokenizerError } from './errors.js';
+export { registerTokenizers } from './register.js';
+export type { AddedToken } from './added-vocabulary.js';
+export type { SpecialTokensMap, SpecialTokenRole, TokenizerConfigJson } from './config.js';
+export { NormalizedString } from './normalized-string.js';
+export {
+  BertNormalizer, Lowercase, UnicodeNormalizer, Strip, StripAccents, Replace, Prepend, NormalizerSequence, normalizerFromJSON,
+  type Normalizer, type BertNormalizerOptions,
+} from './normalizers/normalizers.js';
+export {
+  ByteLevelPreTokenizer, BertPreTokenizer, WhitespacePreTokenizer, WhitespaceSplit, PunctuationPreTokenizer, DigitsPreTokenizer,
+  SplitPreTokenizer, CharDelimiterSplit, PreTokenizerSequence, preTokenizerFromJSON,
+  type PreTokenizer, type ByteLevelOptions, type EmitPiece, type SplitBehavior,
+} from './pre-tokenizers/pre-tokenizers.js';
+export { BPE, parseMergesTxt, type BpeOptions } from './models/bpe.js';
+export { WordPiece, parseVocabTxt, type WordPieceOptions } from './models/wordpiece.js';
+export { WordLevel } from './models/wordlevel.js';
+export type { TokenizerModel, WordTokens } from './models/model.js';
+export {
+  ByteLevelProcessor, BertProcessing, RobertaProcessing, TemplateProcessing, ProcessorSequence, parseTemplate, processorFromJSON,
+  type PostProcessor,
+} from './processors/processors.js';
+export {
+  ByteLevelDecoder, WordPieceDecoder, BpeDecoder, MetaspaceDecoder, ReplaceDecoder, StripDecoder, FuseDecoder, ByteFallbackDecoder,
+  DecoderSequence, decoderFromJSON, cleanUpTokenization, type Decoder,
+} from './decoders/decoders.js';
+export { byteLevelAlphabet, GPT2_SPLIT_PATTERN } from './byte-level.js';

@@ -1,0 +1,152 @@
+/**
+ * Loading tokenizers from a directory, URL or hub id: tokenizer.json (+ tokenizer_config.json), or
+ * the older plain formats converted the way transformers' slow→fast converters build them:
+ * vocab.json + merges.txt (GPT-2, RoBERTa, BART byte-level BPE) and vocab.txt (BERT WordPiece).
+ */
+import { openSource, type FileSource, type Registry, type SourceOptions } from '@tfkit/core-tensor/lite';
+import type { AddedToken } from './added-vocabulary.js';
+import { configTokenOptions, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, type TokenizerConfigJson } from './config.js';
+import { ByteLevelDecoder, WordPieceDecoder } from './decoders/decoders.js';
+import { TokenizerError } from './errors.js';
+import { BPE, parseMergesTxt } from './models/bpe.js';
+import type { TokenizerModel } from './models/model.js';
+import { parseVocabTxt, WordPiece } from './models/wordpiece.js';
+import { BertNormalizer } from './normalizers/normalizers.js';
+import { BertPreTokenizer, ByteLevelPreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import { ByteLevelProcessor, parseTemplate, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
+import { Tokenizer, type TokenizerJson } from './tokenizer.js';
+
+export interface FromPretrainedOptions extends SourceOptions {
+  /** Which files to read: `auto` prefers tokenizer.json, `vocab` forces the plain vocab files. */
+  format?: 'auto' | 'tokenizer.json' | 'vocab';
+  /** Model types registered here take precedence over the built-in ones. */
+  registry?: Registry;
+}
+
+export async function loadTokenizer(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
+  const files = await openSource(source, options);
+  const format = options.format ?? 'auto';
+  const config = (await files.exists('tokenizer_config.json')) ? await files.readJson<TokenizerConfigJson>('tokenizer_config.json') : {};
+  await mergeSpecialTokensMap(files, config);
+  if (format !== 'vocab' && (await files.exists('tokenizer.json'))) {
+    const json = await files.readJson<TokenizerJson>('tokenizer.json');
+    try {
+      return Tokenizer.fromJSON(json, config, { registry: options.registry });
+    } catch (error) {
+      if (error instanceof TokenizerError) throw new TokenizerError(`${files.description}/tokenizer.json: ${error.message.replace(/^tokenizer\.json: /, '')}`, { cause: error });
+      throw error;
+    }
+  }
+  if (format === 'tokenizer.json') throw new TokenizerError(`${files.description}: no tokenizer.json.`);
+  if ((await files.exists('vocab.json')) && (await files.exists('merges.txt'))) {
+    const vocab = await files.readJson<Record<string, number>>('vocab.json');
+    const merges = parseMergesTxt(await files.readText('merges.txt'));
+    return byteLevelBpeFromVocab(vocab, merges, config);
+  }
+  if (await files.exists('vocab.txt')) return wordPieceFromVocab(parseVocabTxt(await files.readText('vocab.txt')), config);
+  throw new TokenizerError(
+    `${files.description}: found no tokenizer files. Expected tokenizer.json, or vocab.json + merges.txt (byte-level BPE), or vocab.txt (WordPiece).`,
+  );
+}
+
+/** Older repositories keep the special-token roles in special_tokens_map.json. */
+async function mergeSpecialTokensMap(files: FileSource, config: TokenizerConfigJson): Promise<void> {
+  if (!(await files.exists('special_tokens_map.json'))) return;
+  const map = await files.readJson<Record<string, unknown>>('special_tokens_map.json');
+  for (const [k, v] of Object.entries(map)) if (config[k] === undefined) config[k] = v;
+}
+
+/** The config's special tokens as added tokens, using vocab ids (or new ids after the vocab). */
+function specialAddedTokens(model: TokenizerModel, config: TokenizerConfigJson, defaults: Partial<Record<(typeof SPECIAL_TOKEN_ROLES)[number], string>>): AddedToken[] {
+  const roles = { ...defaults, ...specialTokensFromConfig(config) };
+  const out = new Map<string, AddedToken>();
+  let next = model.vocabSize;
+  const add = (content: string, opts: Partial<AddedToken>) => {
+    if (out.has(content)) return;
+    const id = model.tokenToId(content) ?? next++;
+    out.set(content, { id, content, special: true, singleWord: false, lstrip: false, rstrip: false, normalized: false, ...opts });
+  };
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const content = roles[role];
+    if (content !== undefined) add(content, configTokenOptions(config, role));
+  }
+  for (const content of roles.additionalSpecialTokens ?? []) add(content, {});
+  for (const [id, t] of Object.entries(config.added_tokens_decoder ?? {})) {
+    if (!out.has(t.content)) {
+      out.set(t.content, {
+        id: Number(id),
+        content: t.content,
+        special: t.special ?? false,
+        singleWord: t.single_word ?? false,
+        lstrip: t.lstrip ?? false,
+        rstrip: t.rstrip ?? false,
+        normalized: t.normalized ?? !(t.special ?? false),
+      });
+    }
+  }
+  return [...out.values()];
+}
+
+const ROBERTA_LIKE = /^(Roberta|Bart|Longformer|LED|Mvp|Blenderbot|Markuplm)/i;
+
+/** GPT-2 / RoBERTa / BART style byte-level BPE from vocab.json + merges.txt. */
+export function byteLevelBpeFromVocab(vocab: Record<string, number>, merges: [string, string][], config: TokenizerConfigJson = {}): Tokenizer {
+  const model = new BPE(vocab, { merges });
+  const addPrefixSpace = config.add_prefix_space ?? false;
+  const roberta = ROBERTA_LIKE.test(config.tokenizer_class ?? '');
+  const defaults = roberta ? { bosToken: '<s>', eosToken: '</s>', sepToken: '</s>', clsToken: '<s>', unkToken: '<unk>', padToken: '<pad>', maskToken: '<mask>' } : {};
+  const added = specialAddedTokens(model, config, defaults);
+  if (roberta) {
+    const mask = added.find((t) => t.content === (specialTokensFromConfig(config).maskToken ?? '<mask>'));
+    if (mask && typeof config.mask_token !== 'object') mask.lstrip = true;
+  }
+  const id = (t: string) => model.tokenToId(t) ?? added.find((a) => a.content === t)?.id;
+  let postProcessor;
+  if (roberta) {
+    const sep = specialTokensFromConfig(config).sepToken ?? '</s>';
+    const cls = specialTokensFromConfig(config).clsToken ?? '<s>';
+    const sepId = id(sep);
+    const clsId = id(cls);
+    if (sepId === undefined || clsId === undefined) throw new TokenizerError(`vocab.json: ${sep} or ${cls} is missing, needed by ${config.tokenizer_class}.`);
+    postProcessor = new RobertaProcessing([sep, sepId], [cls, clsId], true, addPrefixSpace);
+  } else postProcessor = new ByteLevelProcessor(false);
+  return new Tokenizer({
+    model,
+    preTokenizer: new ByteLevelPreTokenizer({ addPrefixSpace, trimOffsets: true }),
+    postProcessor,
+    decoder: new ByteLevelDecoder(),
+    addedTokens: added,
+    config,
+  });
+}
+
+/** BERT-style WordPiece from vocab.txt, with the config's lower-casing and accent flags. */
+export function wordPieceFromVocab(vocab: Map<string, number>, config: TokenizerConfigJson = {}): Tokenizer {
+  const roles = { unkToken: '[UNK]', sepToken: '[SEP]', padToken: '[PAD]', clsToken: '[CLS]', maskToken: '[MASK]', ...specialTokensFromConfig(config) };
+  const model = new WordPiece(vocab, { unkToken: roles.unkToken, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 });
+  const added = specialAddedTokens(model, config, roles);
+  const id = (t: string) => model.tokenToId(t) ?? added.find((a) => a.content === t)?.id;
+  const cls = roles.clsToken;
+  const sep = roles.sepToken;
+  const clsId = id(cls);
+  const sepId = id(sep);
+  if (clsId === undefined || sepId === undefined) throw new TokenizerError(`vocab.txt: ${cls} or ${sep} is missing from the vocab.`);
+  const special = new Map([
+    [cls, { id: cls, ids: [clsId], tokens: [cls] }],
+    [sep, { id: sep, ids: [sepId], tokens: [sep] }],
+  ]);
+  return new Tokenizer({
+    model,
+    normalizer: new BertNormalizer({
+      cleanText: true,
+      handleChineseChars: config.tokenize_chinese_chars ?? true,
+      stripAccents: config.strip_accents ?? null,
+      lowercase: config.do_lower_case ?? true,
+    }),
+    preTokenizer: new BertPreTokenizer(),
+    postProcessor: new TemplateProcessing(parseTemplate(`${cls}:0 $A:0 ${sep}:0`), parseTemplate(`${cls}:0 $A:0 ${sep}:0 $B:1 ${sep}:1`), special),
+    decoder: new WordPieceDecoder('##', true),
+    addedTokens: added,
+    config,
+  });
+}

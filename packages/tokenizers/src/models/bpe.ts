@@ -1,0 +1,356 @@
+/**
+ * Byte-pair encoding (Sennrich et al. 2016, "Neural Machine Translation of Rare Words with Subword
+ * Units"), following Hugging Face tokenizers' `models/bpe`: merges applied lowest rank first with a
+ * priority queue, optional BPE-dropout (Provilkov et al. 2020), unknown-token fusing and byte
+ * fallback.
+ */
+import { Random } from '@tfkit/core-tensor/lite';
+import { TokenizerError } from '../errors.js';
+import { buildVocab, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { PairTable } from './pair-table.js';
+
+export interface BpeOptions {
+  /** Merges in rank order, as pairs or as `"a b"` strings (both hub formats). */
+  merges: readonly (readonly [string, string] | string)[];
+  /** Probability of skipping each merge (BPE-dropout, training only); `null`/0 disables it. */
+  dropout?: number | null;
+  /** Seed for dropout's random numbers. */
+  seed?: number;
+  unkToken?: string | null;
+  continuingSubwordPrefix?: string | null;
+  endOfWordSuffix?: string | null;
+  /** Consecutive unknown characters become one unknown token. */
+  fuseUnk?: boolean;
+  /** Unknown characters become `<0xXX>` byte tokens (SentencePiece style). */
+  byteFallback?: boolean;
+  /** A word that is itself in the vocab is not split (Llama 3 style). */
+  ignoreMerges?: boolean;
+}
+
+/** A min-heap of (rank, position) pairs, the merge candidates of one word. */
+class MergeQueue {
+  ranks: Int32Array = new Int32Array(64);
+  positions: Int32Array = new Int32Array(64);
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  private less(i: number, j: number): boolean {
+    const ri = this.ranks[i]!;
+    const rj = this.ranks[j]!;
+    return ri < rj || (ri === rj && this.positions[i]! < this.positions[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const r = this.ranks[i]!;
+    this.ranks[i] = this.ranks[j]!;
+    this.ranks[j] = r;
+    const p = this.positions[i]!;
+    this.positions[i] = this.positions[j]!;
+    this.positions[j] = p;
+  }
+
+  push(rank: number, pos: number): void {
+    if (this.size === this.ranks.length) {
+      const ranks = new Int32Array(this.size * 2);
+      ranks.set(this.ranks);
+      const positions = new Int32Array(this.size * 2);
+      positions.set(this.positions);
+      this.ranks = ranks;
+      this.positions = positions;
+    }
+    let i = this.size++;
+    this.ranks[i] = rank;
+    this.positions[i] = pos;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  /** Removes the minimum; its rank and position are left in `topRank` / `topPos`. */
+  topRank = 0;
+  topPos = 0;
+  pop(): boolean {
+    if (this.size === 0) return false;
+    this.topRank = this.ranks[0]!;
+    this.topPos = this.positions[0]!;
+    const last = --this.size;
+    if (last > 0) {
+      this.ranks[0] = this.ranks[last]!;
+      this.positions[0] = this.positions[last]!;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= last) break;
+        const r = l + 1;
+        const c = r < last && this.less(r, l) ? r : l;
+        if (!this.less(c, i)) break;
+        this.swap(c, i);
+        i = c;
+      }
+    }
+    return true;
+  }
+}
+
+export class BPE implements TokenizerModel {
+  readonly type = 'BPE' as const;
+  readonly dropout: number | null;
+  readonly unkToken: string | null;
+  readonly continuingSubwordPrefix: string | null;
+  readonly endOfWordSuffix: string | null;
+  readonly fuseUnk: boolean;
+  readonly byteFallback: boolean;
+  readonly ignoreMerges: boolean;
+  private readonly vocab: Map<string, number>;
+  private readonly tokens: string[];
+  /** Merges in rank order as [left id, right id, merged id]. */
+  private readonly mergeIds: Int32Array;
+  private readonly pairs: PairTable;
+  private readonly rng: Random;
+  private readonly queue = new MergeQueue();
+
+  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: BpeOptions) {
+    const built = buildVocab(vocab);
+    this.vocab = built.map;
+    this.tokens = built.tokens;
+    this.dropout = options.dropout ? options.dropout : null;
+    if (this.dropout !== null && !(this.dropout > 0 && this.dropout <= 1)) {
+      throw new TokenizerError(`BPE: dropout must be in (0, 1], got ${this.dropout}.`);
+    }
+    this.rng = new Random(options.seed ?? 0);
+    this.unkToken = options.unkToken ?? null;
+    this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? null;
+    this.endOfWordSuffix = options.endOfWordSuffix ?? null;
+    this.fuseUnk = options.fuseUnk ?? false;
+    this.byteFallback = options.byteFallback ?? false;
+    this.ignoreMerges = options.ignoreMerges ?? false;
+
+    const merges = options.merges;
+    this.mergeIds = new Int32Array(merges.length * 3);
+    this.pairs = new PairTable(merges.length);
+    const prefixLen = this.continuingSubwordPrefix?.length ?? 0;
+    merges.forEach((merge, rank) => {
+      const [a, b] = typeof merge === 'string' ? splitMergeString(merge, rank) : merge;
+      const ia = this.vocab.get(a);
+      const ib = this.vocab.get(b);
+      const merged = a + (prefixLen > 0 && b.startsWith(this.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
+      const im = this.vocab.get(merged);
+      if (ia === undefined || ib === undefined || im === undefined) {
+        const missing = ia === undefined ? a : ib === undefined ? b : merged;
+        throw new TokenizerError(`BPE: merge #${rank} ("${a}" "${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocab. The vocab and merges files do not belong together.`);
+      }
+      this.mergeIds[3 * rank] = ia;
+      this.mergeIds[3 * rank + 1] = ib;
+      this.mergeIds[3 * rank + 2] = im;
+      this.pairs.set(ia, ib, rank); // as in Hugging Face, a repeated pair keeps its last rank
+    });
+  }
+
+  get cacheable(): boolean {
+    return this.dropout === null;
+  }
+
+  get vocabSize(): number {
+    return this.tokens.length;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tokens[id];
+  }
+
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+
+  /** The merges in rank order, as pairs of tokens. */
+  getMerges(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let r = 0; r < this.mergeIds.length / 3; r++) out.push([this.tokens[this.mergeIds[3 * r]!]!, this.tokens[this.mergeIds[3 * r + 1]!]!]);
+    return out;
+  }
+
+  tokenize(word: string): WordTokens {
+    if (word.length === 0) return { ids: [], starts: [], ends: [] };
+    if (this.ignoreMerges) {
+      const id = this.vocab.get(word);
+      if (id !== undefined) return { ids: [id], starts: [0], ends: [word.length] };
+    }
+    const ids: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    this.initialSymbols(word, ids, starts, ends);
+    if (ids.length > 1) this.mergeAll(ids, starts, ends);
+    return { ids, starts, ends };
+  }
+
+  /** One symbol per character (with prefix / suffix), unknown characters handled. */
+  private initialSymbols(word: string, ids: number[], starts: number[], ends: number[]): void {
+    const unkId = this.unkToken === null ? undefined : this.vocab.get(this.unkToken);
+    if (this.unkToken !== null && unkId === undefined) {
+      throw new TokenizerError(`BPE: unk_token ${JSON.stringify(this.unkToken)} is not in the vocab.`);
+    }
+    let prevUnk = false;
+    for (let i = 0; i < word.length; ) {
+      const cp = word.codePointAt(i)!;
+      const len = cp > 0xffff ? 2 : 1;
+      let piece = len === 1 ? word[i]! : word.slice(i, i + 2);
+      if (i > 0 && this.continuingSubwordPrefix) piece = this.continuingSubwordPrefix + piece;
+      if (i + len === word.length && this.endOfWordSuffix) piece += this.endOfWordSuffix;
+      const id = this.vocab.get(piece);
+      if (id !== undefined) {
+        ids.push(id);
+        starts.push(i);
+        ends.push(i + len);
+        prevUnk = false;
+      } else if (this.byteFallback && this.pushBytes(word.slice(i, i + len), i, i + len, ids, starts, ends)) {
+        prevUnk = false;
+      } else if (unkId !== undefined) {
+        if (this.fuseUnk && prevUnk) ends[ends.length - 1] = i + len;
+        else {
+          ids.push(unkId);
+          starts.push(i);
+          ends.push(i + len);
+        }
+        prevUnk = true;
+      }
+      i += len;
+    }
+  }
+
+  private pushBytes(ch: string, start: number, end: number, ids: number[], starts: number[], ends: number[]): boolean {
+    const bytes = new TextEncoder().encode(ch);
+    const found: number[] = [];
+    for (const b of bytes) {
+      const id = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+      if (id === undefined) return false;
+      found.push(id);
+    }
+    for (const id of found) {
+      ids.push(id);
+      starts.push(start);
+      ends.push(end);
+    }
+    return true;
+  }
+
+  /** Applies merges, lowest rank first (leftmost on ties), in place. */
+  private mergeAll(ids: number[], starts: number[], ends: number[]): void {
+    const n = ids.length;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const q = this.queue;
+    q.clear();
+    for (let i = 0; i + 1 < n; i++) {
+      const rank = this.pairs.get(ids[i]!, ids[i + 1]!);
+      if (rank >= 0) q.push(rank, i);
+    }
+    const skipped: number[] = [];
+    const dropout = this.dropout;
+    while (q.pop()) {
+      const rank = q.topRank;
+      const pos = q.topPos;
+      if (dropout !== null && this.rng.random() < dropout) {
+        skipped.push(rank, pos);
+        continue;
+      }
+      for (let k = 0; k < skipped.length; k += 2) q.push(skipped[k]!, skipped[k + 1]!);
+      skipped.length = 0;
+      if (!alive[pos]) continue;
+      const right = next[pos]!;
+      if (right < 0) continue;
+      if (ids[pos] !== this.mergeIds[3 * rank] || ids[right] !== this.mergeIds[3 * rank + 1]) continue;
+      // Merge `right` into `pos`.
+      ids[pos] = this.mergeIds[3 * rank + 2]!;
+      ends[pos] = ends[right]!;
+      alive[right] = 0;
+      const after = next[right]!;
+      next[pos] = after;
+      if (after >= 0) prev[after] = pos;
+      const before = prev[pos]!;
+      if (before >= 0) {
+        const r = this.pairs.get(ids[before]!, ids[pos]!);
+        if (r >= 0) q.push(r, before);
+      }
+      if (after >= 0) {
+        const r = this.pairs.get(ids[pos]!, ids[after]!);
+        if (r >= 0) q.push(r, pos);
+      }
+    }
+    // Compact the surviving symbols.
+    let w = 0;
+    for (let i = 0; i >= 0 && i < n; i = next[i]!) {
+      ids[w] = ids[i]!;
+      starts[w] = starts[i]!;
+      ends[w] = ends[i]!;
+      w++;
+    }
+    ids.length = w;
+    starts.length = w;
+    ends.length = w;
+  }
+
+  toJSON(): ModelJson {
+    return {
+      type: 'BPE',
+      dropout: this.dropout,
+      unk_token: this.unkToken,
+      continuing_subword_prefix: this.continuingSubwordPrefix,
+      end_of_word_suffix: this.endOfWordSuffix,
+      fuse_unk: this.fuseUnk,
+      byte_fallback: this.byteFallback,
+      ignore_merges: this.ignoreMerges,
+      vocab: vocabToJSON(this.tokens),
+      merges: this.getMerges(),
+    };
+  }
+
+  static fromJSON(json: ModelJson): BPE {
+    const vocab = json.vocab as Record<string, number> | undefined;
+    const merges = json.merges as (string | [string, string])[] | undefined;
+    if (!vocab || typeof vocab !== 'object') throw new TokenizerError('tokenizer.json: model.vocab is missing or not an object.');
+    if (!Array.isArray(merges)) throw new TokenizerError('tokenizer.json: BPE model.merges is missing or not an array.');
+    return new BPE(vocab, {
+      merges,
+      dropout: json.dropout as number | null | undefined,
+      unkToken: json.unk_token as string | null | undefined,
+      continuingSubwordPrefix: json.continuing_subword_prefix as string | null | undefined,
+      endOfWordSuffix: json.end_of_word_suffix as string | null | undefined,
+      fuseUnk: json.fuse_unk as boolean | undefined,
+      byteFallback: json.byte_fallback as boolean | undefined,
+      ignoreMerges: json.ignore_merges as boolean | undefined,
+    });
+  }
+}
+
+/** `"a b"` → `["a", "b"]`. */
+function splitMergeString(merge: string, rank: number): [string, string] {
+  const parts = merge.split(' ');
+  if (parts.length !== 2) throw new TokenizerError(`BPE: merge #${rank} ${JSON.stringify(merge)} must be two tokens separated by one space.`);
+  return parts as [string, string];
+}
+
+/** Parses merges.txt: an optional `#version` line, then one `a b` merge per line. */
+export function parseMergesTxt(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, k) => {
+    if (line.length === 0 || (k === 0 && line.startsWith('#version'))) return;
+    out.push(splitMergeString(line, out.length));
+  });
+  return out;
+}

@@ -1,0 +1,205 @@
+/**
+ * Normalizers (Hugging Face tokenizers' `normalizers`): each edits a NormalizedString in place,
+ * keeping the alignment to the original text.
+ */
+import { TokenizerError } from '../errors.js';
+import type { NormalizedString } from '../normalized-string.js';
+import { isChineseChar, isControl, isNonspacingMark, isWhitespace } from '../unicode.js';
+import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
+
+export type NormalizerJson = { type: string; [key: string]: unknown };
+
+export interface Normalizer {
+  normalize(s: NormalizedString): void;
+  toJSON(): NormalizerJson;
+}
+
+export interface BertNormalizerOptions {
+  /** Remove control characters and turn every kind of whitespace into a plain space. */
+  cleanText?: boolean;
+  /** Put spaces around CJK ideographs so each becomes a word. */
+  handleChineseChars?: boolean;
+  /** Remove accents (NFD, then drop non-spacing marks); `null` follows `lowercase`. */
+  stripAccents?: boolean | null;
+  lowercase?: boolean;
+}
+
+/** BERT's normalizer (Devlin et al. 2019; google-research/bert tokenization.py BasicTokenizer). */
+export class BertNormalizer implements Normalizer {
+  readonly cleanText: boolean;
+  readonly handleChineseChars: boolean;
+  readonly stripAccents: boolean | null;
+  readonly lowercase: boolean;
+
+  constructor(options: BertNormalizerOptions = {}) {
+    this.cleanText = options.cleanText ?? true;
+    this.handleChineseChars = options.handleChineseChars ?? true;
+    this.stripAccents = options.stripAccents ?? null;
+    this.lowercase = options.lowercase ?? true;
+  }
+
+  normalize(s: NormalizedString): void {
+    const stripAccents = this.stripAccents ?? this.lowercase;
+    if (this.asciiFastPath(s)) return;
+    if (this.cleanText || this.handleChineseChars) {
+      s.mapChars((cp, ch) => {
+        if (this.cleanText) {
+          if (cp === 0 || cp === 0xfffd || isControl(cp)) return '';
+          if (isWhitespace(cp)) return ' ';
+        }
+        if (this.handleChineseChars && isChineseChar(cp)) return ` ${ch} `;
+        return ch;
+      });
+    }
+    if (stripAccents) {
+      s.normalize('NFD');
+      s.mapChars((cp, ch) => (isNonspacingMark(cp) ? '' : ch));
+    }
+    if (this.lowercase) s.lowercase();
+  }
+
+  /** Pure ASCII without control characters: whitespace → space and lowercase keep the alignment. */
+  private asciiFastPath(s: NormalizedString): boolean {
+    const text = s.text;
+    let hasSpaceControl = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80 || c === 0x7f || c === 0) return false;
+      if (c < 0x20) {
+        if (c !== 9 && c !== 10 && c !== 13) {
+          if (this.cleanText) return false;
+        } else hasSpaceControl = true;
+      }
+    }
+    let out = this.cleanText && hasSpaceControl ? text.replace(/[\t\n\r]/g, ' ') : text;
+    if (this.lowercase) out = out.toLowerCase();
+    s.text = out;
+    return true;
+  }
+
+  toJSON(): NormalizerJson {
+    return {
+      type: 'BertNormalizer',
+      clean_text: this.cleanText,
+      handle_chinese_chars: this.handleChineseChars,
+      strip_accents: this.stripAccents,
+      lowercase: this.lowercase,
+    };
+  }
+}
+
+export class Lowercase implements Normalizer {
+  normalize(s: NormalizedString): void {
+    s.lowercase();
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'Lowercase' };
+  }
+}
+
+export class UnicodeNormalizer implements Normalizer {
+  constructor(readonly form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD') {}
+  normalize(s: NormalizedString): void {
+    s.normalize(this.form);
+  }
+  toJSON(): NormalizerJson {
+    return { type: this.form };
+  }
+}
+
+/** Removes leading and/or trailing whitespace. */
+export class Strip implements Normalizer {
+  constructor(
+    readonly left = true,
+    readonly right = true,
+  ) {}
+  normalize(s: NormalizedString): void {
+    s.strip(this.left, this.right, isWhitespace);
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'Strip', strip_left: this.left, strip_right: this.right };
+  }
+}
+
+/** Removes non-spacing marks (use after NFD / NFKD). */
+export class StripAccents implements Normalizer {
+  normalize(s: NormalizedString): void {
+    s.mapChars((cp, ch) => (isNonspacingMark(cp) ? '' : ch));
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'StripAccents' };
+  }
+}
+
+/** Replaces a literal string or a regex by `content`. */
+export class Replace implements Normalizer {
+  private readonly regex: RegExp;
+  constructor(
+    readonly pattern: PatternJson,
+    readonly content: string,
+  ) {
+    this.regex = compilePattern(pattern, 'Replace normalizer');
+  }
+  normalize(s: NormalizedString): void {
+    s.replace(this.regex, this.content);
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'Replace', pattern: patternToJSON(this.pattern), content: this.content };
+  }
+}
+
+/** Puts a string in front of non-empty text (SentencePiece-style `▁`). */
+export class Prepend implements Normalizer {
+  constructor(readonly prefix: string) {}
+  normalize(s: NormalizedString): void {
+    s.prepend(this.prefix);
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'Prepend', prepend: this.prefix };
+  }
+}
+
+export class NormalizerSequence implements Normalizer {
+  constructor(readonly normalizers: readonly Normalizer[]) {}
+  normalize(s: NormalizedString): void {
+    for (const n of this.normalizers) n.normalize(s);
+  }
+  toJSON(): NormalizerJson {
+    return { type: 'Sequence', normalizers: this.normalizers.map((n) => n.toJSON()) };
+  }
+}
+
+/** Builds a normalizer from its tokenizer.json entry. */
+export function normalizerFromJSON(json: NormalizerJson | null | undefined): Normalizer | null {
+  if (json == null) return null;
+  switch (json.type) {
+    case 'BertNormalizer':
+      return new BertNormalizer({
+        cleanText: (json.clean_text as boolean | undefined) ?? true,
+        handleChineseChars: (json.handle_chinese_chars as boolean | undefined) ?? true,
+        stripAccents: (json.strip_accents as boolean | null | undefined) ?? null,
+        lowercase: (json.lowercase as boolean | undefined) ?? true,
+      });
+    case 'Lowercase':
+      return new Lowercase();
+    case 'NFC':
+    case 'NFD':
+    case 'NFKC':
+    case 'NFKD':
+      return new UnicodeNormalizer(json.type);
+    case 'Strip':
+      return new Strip((json.strip_left as boolean | undefined) ?? true, (json.strip_right as boolean | undefined) ?? true);
+    case 'StripAccents':
+      return new StripAccents();
+    case 'Replace':
+      return new Replace(json.pattern as PatternJson, String(json.content ?? ''));
+    case 'Prepend':
+      return new Prepend(String(json.prepend ?? ''));
+    case 'Sequence':
+      return new NormalizerSequence(((json.normalizers as NormalizerJson[] | undefined) ?? []).map((n) => normalizerFromJSON(n)!).filter(Boolean));
+    default:
+      throw new TokenizerError(
+        `tokenizer.json: normalizer type "${json.type}" is not supported. Supported: BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, Strip, StripAccents, Replace, Prepend, Sequence.`,
+      );
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The encoding pipeline for one sequence: added tokens → normalizer → pre-tokenizer → model, with
+ * a bounded cache of each word's tokens, and offsets mapped back to the original text.
+ */
+import type { AddedVocabulary } from './added-vocabulary.js';
+import { asciiToByteLevel, isAscii, toByteLevel } from './byte-level.js';
+import type { EncodingData } from './encoding.js';
+import { LruCache } from './lru.js';
+import type { TokenizerModel, WordTokens } from './models/model.js';
+import { NormalizedString } from './normalized-string.js';
+import type { Normalizer } from './normalizers/normalizers.js';
+import { findByteLevel, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+
+/** Words longer than this (UTF-16 units) are not cached. */
+const MAX_CACHED_WORD = 128;
+
+export class Pipeline {
+  readonly byteLevel: boolean;
+  private readonly cache: LruCache<string, WordTokens>;
+
+  // State of the sequence being encoded, kept on the instance so the per-word callback allocates nothing.
+  private ns = new NormalizedString('');
+  private base = 0;
+  private out: EncodingData | null = null;
+  private word = 0;
+  private typeId = 0;
+  private sequenceId = 0;
+  private onWord: ((word: string) => void) | null = null;
+
+  constructor(
+    readonly normalizer: Normalizer | null,
+    readonly preTokenizer: PreTokenizer | null,
+    readonly model: TokenizerModel,
+    readonly added: AddedVocabulary,
+    cacheCapacity = 50_000,
+  ) {
+    this.byteLevel = findByteLevel(preTokenizer) !== null;
+    this.cache = new LruCache(cacheCapacity);
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  /** Appends the tokens of `text` to `out`. */
+  encode(text: string, typeId: number, sequenceId: number, out: EncodingData): void {
+    this.out = out;
+    this.typeId = typeId;
+    this.sequenceId = sequenceId;
+    this.word = 0;
+    this.onWord = null;
+    try {
+      this.run(text, true);
+    } finally {
+      this.out = null;
+    }
+  }
+
+  /** Calls `fn` with every word the model would see (as the cache keys them), added tokens left out. */
+  forEachWord(text: string, fn: (word: string) => void): void {
+    this.onWord = fn;
+    try {
+      this.run(text, false);
+    } finally {
+      this.onWord = null;
+    }
+  }
+
+  private run(text: string, emitAdded: boolean): void {
+    for (const seg of this.added.split(text, 0, text.length, false)) {
+      if (seg.token) {
+        if (emitAdded) this.out!.push(seg.token.id, this.typeId, seg.start, seg.end, 0, this.word++, this.sequenceId);
+        continue;
+      }
+      if (seg.end <= seg.start) continue;
+      const ns = new NormalizedString(seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end));
+      this.normalizer?.normalize(ns);
+      this.ns = ns;
+      this.base = seg.start;
+      const pieces = this.added.hasNormalized ? this.added.split(ns.text, 0, ns.text.length, true) : [{ start: 0, end: ns.text.length, token: undefined }];
+      for (const piece of pieces) {
+        if (piece.token) {
+          if (emitAdded) {
+            const [s, e] = ns.originalRange(piece.start, piece.end);
+            this.out!.push(piece.token.id, this.typeId, this.base + s, this.base + e, 0, this.word++, this.sequenceId);
+          }
+          continue;
+        }
+        if (piece.end <= piece.start) continue;
+        if (this.preTokenizer) this.preTokenizer.split(ns.text, piece.start, piece.end, false, this.onPiece);
+        else this.onPiece(piece.start, piece.end, false);
+      }
+    }
+  }
+
+  private readonly onPiece = (start: number, end: number, prefixSpace: boolean): void => {
+    const ns = this.ns;
+    const raw = ns.text.slice(start, end);
+    const key = prefixSpace ? ' ' + raw : raw;
+    if (this.onWord) {
+      this.onWord(key);
+      return;
+    }
+    const tokens = this.tokenizeWord(key);
+    const out = this.out!;
+    const wordId = this.word++;
+    const { ids, starts, ends } = tokens;
+    if (ns.isIdentity && !prefixSpace) {
+      const at = this.base + start;
+      for (let k = 0; k < ids.length; k++) out.push(ids[k]!, this.typeId, at + starts[k]!, at + ends[k]!, 0, wordId, this.sequenceId);
+      return;
+    }
+    // Word unit u → normalized unit: a synthetic leading space stands for the first character.
+    const shift = prefixSpace ? 1 : 0;
+    for (let k = 0; k < ids.length; k++) {
+      const a = start + Math.max(0, starts[k]! - shift);
+      const b = start + Math.max(0, ends[k]! - 1 - shift);
+      out.push(ids[k]!, this.typeId, this.base + ns.alignStart(a), this.base + ns.alignEnd(b), 0, wordId, this.sequenceId);
+    }
+  };
+
+  /** The model's tokens for one word, offsets in the word's UTF-16 units (cached). */
+  tokenizeWord(word: string): WordTokens {
+    const cached = this.cache.get(word);
+    if (cached) return cached;
+    let tokens: WordTokens;
+    if (!this.byteLevel) tokens = this.model.tokenize(word);
+    else if (isAscii(word)) tokens = this.model.tokenize(asciiToByteLevel(word));
+    else {
+      // Byte positions → the UTF-16 span of the character each byte belongs to.
+      const mapped = toByteLevel(word);
+      const t = this.model.tokenize(mapped.mapped);
+      tokens = {
+        ids: t.ids,
+        starts: t.starts.map((s) => mapped.starts[s]!),
+        ends: t.ends.map((e) => mapped.ends[e - 1]!),
+      };
+    }
+    if (this.model.cacheable && word.length <= MAX_CACHED_WORD) this.cache.set(word, tokens);
+    return tokens;
+  }
+}

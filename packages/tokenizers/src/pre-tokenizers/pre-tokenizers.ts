@@ -1,0 +1,248 @@
+/**
+ * Pre-tokenizers (Hugging Face tokenizers' `pre_tokenizers`): split normalized text into the
+ * words the model sees. They never change characters; ByteLevel's byte mapping happens when the
+ * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
+ */
+import { TokenizerError } from '../errors.js';
+import { GPT2_SPLIT_PATTERN } from '../byte-level.js';
+import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
+import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
+import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
+
+export type { EmitPiece, SplitBehavior } from './split.js';
+export type PreTokenizerJson = { type: string; [key: string]: unknown };
+
+export interface PreTokenizer {
+  /** Splits `text[start, end)` and emits the pieces in order. */
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void;
+  toJSON(): PreTokenizerJson;
+}
+
+export interface ByteLevelOptions {
+  /** Give the first word a leading space, so it tokenizes like any other word. */
+  addPrefixSpace?: boolean;
+  /** Split with GPT-2's regex first (otherwise the whole text is one word). */
+  useRegex?: boolean;
+  /** Stored for the file format; offsets are trimmed by the ByteLevel post-processor. */
+  trimOffsets?: boolean;
+}
+
+/** GPT-2's byte-level pre-tokenizer (Radford et al. 2019; openai/gpt-2 encoder.py). */
+export class ByteLevelPreTokenizer implements PreTokenizer {
+  readonly addPrefixSpace: boolean;
+  readonly useRegex: boolean;
+  readonly trimOffsets: boolean;
+  private readonly regex = new RegExp(GPT2_SPLIT_PATTERN, 'gu');
+
+  constructor(options: ByteLevelOptions = {}) {
+    this.addPrefixSpace = options.addPrefixSpace ?? false;
+    this.useRegex = options.useRegex ?? true;
+    this.trimOffsets = options.trimOffsets ?? true;
+  }
+
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    if (end <= start) return;
+    const prefix = prefixSpace || (this.addPrefixSpace && text.charCodeAt(start) !== 32);
+    if (!this.useRegex) {
+      emit(start, end, prefix);
+      return;
+    }
+    // With a synthetic space the regex runs on ' ' + text and positions shift by one.
+    const sub = prefix ? ' ' + text.slice(start, end) : start === 0 && end === text.length ? text : text.slice(start, end);
+    const shift = prefix ? start - 1 : start;
+    const re = this.regex;
+    re.lastIndex = 0;
+    let pos = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(sub)) !== null) {
+      const s = m.index;
+      const e = s + m[0].length;
+      if (s > pos) this.emitShifted(pos, s, shift, prefix, emit);
+      this.emitShifted(s, e, shift, prefix, emit);
+      pos = e;
+    }
+    if (pos < sub.length) this.emitShifted(pos, sub.length, shift, prefix, emit);
+  }
+
+  private emitShifted(s: number, e: number, shift: number, prefix: boolean, emit: EmitPiece): void {
+    if (prefix && s === 0) emit(shift + 1, shift + e, true);
+    else emit(shift + s, shift + e, false);
+  }
+
+  toJSON(): PreTokenizerJson {
+    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+  }
+}
+
+const ASCII_WS = new Uint8Array(128);
+const ASCII_PUNCT = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_WS[c] = isWhitespace(c) ? 1 : 0;
+  ASCII_PUNCT[c] = isBertPunctuation(c) ? 1 : 0;
+}
+
+/** BERT's pre-tokenizer: split on whitespace (dropped) and around every punctuation character. */
+export class BertPreTokenizer implements PreTokenizer {
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    let wordStart = -1;
+    for (let i = start; i < end; ) {
+      const c = text.charCodeAt(i);
+      let ws: boolean;
+      let punct: boolean;
+      let len = 1;
+      if (c < 128) {
+        ws = ASCII_WS[c] === 1;
+        punct = ASCII_PUNCT[c] === 1;
+      } else {
+        const cp = text.codePointAt(i)!;
+        len = cp > 0xffff ? 2 : 1;
+        ws = isWhitespace(cp);
+        punct = !ws && isBertPunctuation(cp);
+      }
+      if (ws || punct) {
+        if (wordStart >= 0) emit(wordStart, i, prefixSpace && wordStart === start);
+        wordStart = -1;
+        if (punct) emit(i, i + len, prefixSpace && i === start);
+      } else if (wordStart < 0) wordStart = i;
+      i += len;
+    }
+    if (wordStart >= 0) emit(wordStart, end, prefixSpace && wordStart === start);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'BertPreTokenizer' };
+  }
+}
+
+/** Words (`\w+`) and runs of other non-space characters. */
+export class WhitespacePreTokenizer implements PreTokenizer {
+  private readonly regex = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, regexMatches(text, start, end, this.regex), 'removed', emit, true);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Whitespace' };
+  }
+}
+
+/** Splits on whitespace, which is dropped. */
+export class WhitespaceSplit implements PreTokenizer {
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, charMatches(text, start, end, isWhitespace), 'removed', emit);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'WhitespaceSplit' };
+  }
+}
+
+/** Splits on punctuation characters, each its own delimiter. */
+export class PunctuationPreTokenizer implements PreTokenizer {
+  constructor(readonly behavior: SplitBehavior = 'isolated') {}
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, charMatches(text, start, end, isBertPunctuation), this.behavior, emit);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Punctuation', behavior: behaviorToJSON(this.behavior) };
+  }
+}
+
+/** Splits numbers from the rest; `individualDigits` makes each digit its own word. */
+export class DigitsPreTokenizer implements PreTokenizer {
+  constructor(readonly individualDigits = false) {}
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, charMatches(text, start, end, isNumeric), this.individualDigits ? 'isolated' : 'contiguous', emit);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Digits', individual_digits: this.individualDigits };
+  }
+}
+
+/** Splits on a literal or regex pattern with a delimiter behaviour; `invert` splits on the gaps. */
+export class SplitPreTokenizer implements PreTokenizer {
+  private readonly regex: RegExp;
+  constructor(
+    readonly pattern: PatternJson,
+    readonly behavior: SplitBehavior,
+    readonly invert = false,
+  ) {
+    this.regex = compilePattern(pattern, 'Split pre-tokenizer');
+  }
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, regexMatches(text, start, end, this.regex), this.behavior, emit, this.invert);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Split', pattern: patternToJSON(this.pattern), behavior: behaviorToJSON(this.behavior), invert: this.invert };
+  }
+}
+
+/** Splits on one delimiter character, which is dropped. */
+export class CharDelimiterSplit implements PreTokenizer {
+  private readonly code: number;
+  constructor(readonly delimiter: string) {
+    this.code = delimiter.codePointAt(0) ?? 0;
+  }
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    splitByMatches(start, end, prefixSpace, charMatches(text, start, end, (cp) => cp === this.code), 'removed', emit);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'CharDelimiterSplit', delimiter: this.delimiter };
+  }
+}
+
+/** Applies pre-tokenizers one after the other, each to every piece of the previous one. */
+export class PreTokenizerSequence implements PreTokenizer {
+  constructor(readonly preTokenizers: readonly PreTokenizer[]) {}
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
+    const run = (k: number, s: number, e: number, p: boolean): void => {
+      if (k === this.preTokenizers.length) emit(s, e, p);
+      else this.preTokenizers[k]!.split(text, s, e, p, (s2, e2, p2) => run(k + 1, s2, e2, p2));
+    };
+    run(0, start, end, prefixSpace);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Sequence', pretokenizers: this.preTokenizers.map((p) => p.toJSON()) };
+  }
+}
+
+/** Whether the pipeline maps words to bytes before the model (a ByteLevel pre-tokenizer is in it). */
+export function findByteLevel(pre: PreTokenizer | null): ByteLevelPreTokenizer | null {
+  if (pre instanceof ByteLevelPreTokenizer) return pre;
+  if (pre instanceof PreTokenizerSequence) {
+    for (const p of pre.preTokenizers) {
+      const found = findByteLevel(p);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+export function preTokenizerFromJSON(json: PreTokenizerJson | null | undefined): PreTokenizer | null {
+  if (json == null) return null;
+  switch (json.type) {
+    case 'ByteLevel':
+      return new ByteLevelPreTokenizer({
+        addPrefixSpace: json.add_prefix_space as boolean | undefined,
+        useRegex: json.use_regex as boolean | undefined,
+        trimOffsets: json.trim_offsets as boolean | undefined,
+      });
+    case 'BertPreTokenizer':
+      return new BertPreTokenizer();
+    case 'Whitespace':
+      return new WhitespacePreTokenizer();
+    case 'WhitespaceSplit':
+      return new WhitespaceSplit();
+    case 'Punctuation':
+      return new PunctuationPreTokenizer(parseBehavior(json.behavior, 'isolated'));
+    case 'Digits':
+      return new DigitsPreTokenizer(Boolean(json.individual_digits));
+    case 'Split':
+      return new SplitPreTokenizer(json.pattern as PatternJson, parseBehavior(json.behavior, 'isolated'), Boolean(json.invert));
+    case 'CharDelimiterSplit':
+      return new CharDelimiterSplit(String(json.delimiter ?? ' '));
+    case 'Sequence':
+      return new PreTokenizerSequence(((json.pretokenizers as PreTokenizerJson[] | undefined) ?? []).map((p) => preTokenizerFromJSON(p)!).filter(Boolean));
+    default:
+      throw new TokenizerError(
+        `tokenizer.json: pre_tokenizer type "${json.type}" is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, CharDelimiterSplit, Sequence.`,
+      );
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * Post-processors (Hugging Face tokenizers' `processors`): add the model's special tokens around
+ * the encoded sequences and set their type ids. Like Hugging Face, each works on the list of
+ * sequence encodings (`[A]` or `[A, B]`), turning it into a list of pieces that `mergeEncodings`
+ * concatenates, combining overflowing windows.
+ */
+import { TokenizerError } from '../errors.js';
+import { EncodingData } from '../encoding.js';
+import { BYTE_TO_CHAR } from '../byte-level.js';
+import { isWhitespace } from '../unicode.js';
+
+export type ProcessorJson = { type: string; [key: string]: unknown };
+export type TokenOf = (id: number) => string;
+
+export interface PostProcessor {
+  /** How many tokens `process` adds for one sequence or a pair. */
+  addedTokens(isPair: boolean): number;
+  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData[];
+  toJSON(): ProcessorJson;
+}
+
+/** A deep copy (windows included). */
+export function cloneEncoding(e: EncodingData): EncodingData {
+  const out = e.slice(0, e.length);
+  out.overflowing = e.overflowing.map(cloneEncoding);
+  return out;
+}
+
+/**
+ * Concatenates `b` onto `a`. Overflowing windows combine as in Hugging Face's `Encoding::merge_with`:
+ * each window of `a` with `b` and with each window of `b`, then `a` with each window of `b`.
+ */
+function mergeTwo(a: EncodingData, b: EncodingData): EncodingData {
+  const overflowing: EncodingData[] = [];
+  for (const ao of a.overflowing) {
+    overflowing.push(mergeTwo(withoutOverflow(ao), withoutOverflow(b)));
+    for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(ao), bo));
+  }
+  for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(a), bo));
+  const out = a.slice(0, a.length);
+  out.append(b);
+  out.overflowing = overflowing;
+  return out;
+}
+
+function withoutOverflow(e: EncodingData): EncodingData {
+  if (e.overflowing.length === 0) return e;
+  return e.slice(0, e.length);
+}
+
+export function mergeEncodings(encodings: readonly EncodingData[]): EncodingData {
+  if (encodings.length === 0) return new EncodingData();
+  let out = encodings[0]!;
+  for (let i = 1; i < encodings.length; i++) out = mergeTwo(out, encodings[i]!);
+  return out;
+}
+
+/** Runs `processor` (or the default: nothing added) over one or two sequences and merges the result. */
+export function postProcess(processor: PostProcessor | null, a: EncodingData, b: EncodingData | null, addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData {
+  const encodings = b ? [a, b] : [a];
+  encodings.forEach((e, i) => forEachWindow(e, (w) => w.setSequenceId(i)));
+  return mergeEncodings(processor ? processor.processEncodings(encodings, addSpecialTokens, tokenOf) : encodings);
+}
+
+function forEachWindow(e: EncodingData, fn: (w: EncodingData) => void): void {
+  fn(e);
+  for (const o of e.overflowing) forEachWindow(o, fn);
+}
+
+/**
+ * Moves offsets off leading/trailing spaces of byte-level tokens (`Ġ`), as Hugging Face's ByteLevel
+ * `trim_offsets` does. The first token keeps one space it was given by `add_prefix_space`.
+ */
+function trimOffsets(e: EncodingData, addPrefixSpace: boolean, tokenOf: TokenOf): void {
+  const space = BYTE_TO_CHAR[32]!;
+  forEachWindow(e, (w) => {
+    for (let i = 0; i < w.length; i++) {
+      const token = tokenOf(w.ids[i]!);
+      let lead = 0;
+      while (lead < token.length && (token[lead] === space || isWhitespace(token.charCodeAt(lead)))) lead++;
+      let trail = 0;
+      while (trail < token.length - lead && (token[token.length - 1 - trail] === space || isWhitespace(token.charCodeAt(token.length - 1 - trail)))) trail++;
+      if (lead === 0 && trail === 0) continue;
+      let start = w.offsets[2 * i]!;
+      let end = w.offsets[2 * i + 1]!;
+      if (lead > 0) {
+        if ((i === 0 || start === 0) && addPrefixSpace && lead === 1) lead = 0;
+        start = Math.min(start + lead, end);
+      }
+      if (trail > 0 && end >= trail) end = Math.max(end - trail, start);
+      w.offsets[2 * i] = start;
+      w.offsets[2 * i + 1] = end;
+    }
+  });
+}
+
+/** GPT-2's post-processor: adds nothing; optionally trims offsets off spaces. */
+export class ByteLevelProcessor implements PostProcessor {
+  constructor(
+    readonly trimOffsets = true,
+    readonly addPrefixSpace = true,
+    readonly useRegex = true,
+  ) {}
+  addedTokens(): number {
+    return 0;
+  }
+  processEncodings(encodings: EncodingData[], _add: boolean, tokenOf: TokenOf): EncodingData[] {
+    if (!this.trimOffsets) return encodings;
+    return encodings.map((e) => {
+      const c = cloneEncoding(e);
+      trimOffsets(c, this.addPrefixSpace, tokenOf);
+      return c;
+    });
+  }
+  toJSON(): ProcessorJson {
+    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+  }
+}
+
+export type TemplatePiece = { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
+export interface TemplateSpecialToken {
+  id: string;
+  ids: number[];
+  tokens: string[];
+}
+
+/** Parses `"[CLS] $A [SEP] $B:1 [SEP]:1"`-style templates. */
+export function parseTemplate(template: string): TemplatePiece[] {
+  return template
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part): TemplatePiece => {
+      const colon = part.lastIndexOf(':');
+      const hasType = colon > 0 && /^\d+$/.test(part.slice(colon + 1));
+      const name = hasType ? part.slice(0, colon) : part;
+      const typeId = hasType ? Number(part.slice(colon + 1)) : 0;
+      if (name === '$A' || name === '$') return { kind: 'sequence', id: 'A', typeId };
+      if (name === '$B') return { kind: 'sequence', id: 'B', typeId };
+      if (/^\$\d+$/.test(name)) return { kind: 'sequence', id: 'A', typeId: Number(name.slice(1)) };
+      return { kind: 'special', id: name, typeId };
+    });
+}
+
+/** `[CLS] $A [SEP]` / `[CLS] $A [SEP] $B:1 [SEP]:1`-style templates (BERT and most encoders). */
+export class TemplateProcessing implements PostProcessor {
+  constructor(
+    readonly single: readonly TemplatePiece[],
+    readonly pair: readonly TemplatePiece[],
+    readonly specialTokens: ReadonlyMap<string, TemplateSpecialToken>,
+  ) {
+    for (const piece of [...single, ...pair]) {
+      if (piece.kind === 'special' && !specialTokens.has(piece.id)) {
+        throw new TokenizerError(`TemplateProcessing: the template uses "${piece.id}" but special_tokens does not define it.`);
+      }
+    }
+  }
+
+  addedTokens(isPair: boolean): number {
+    let n = 0;
+    for (const p of isPair ? this.pair : this.single) if (p.kind === 'special') n += this.specialTokens.get(p.id)!.ids.length;
+    return n;
+  }
+
+  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean): EncodingData[] {
+    const template = encodings.length === 2 ? this.pair : this.single;
+    const out: EncodingData[] = [];
+    for (const piece of template) {
+      if (piece.kind === 'sequence') {
+        const index = piece.id === 'A' ? 0 : 1;
+        const source = encodings[index];
+        if (!source) throw new TokenizerError(`TemplateProcessing: the template uses $${piece.id} but only ${encodings.length} sequence(s) were given.`);
+        const e = cloneEncoding(source);
+        forEachWindow(e, (w) => {
+          w.setTypeIds(piece.typeId);
+          w.setSequenceId(index);
+        });
+        out.push(e);
+      } else if (addSpecialTokens) {
+        const special = this.specialTokens.get(piece.id)!;
+        const e = new EncodingData();
+        for (const id of special.ids) e.push(id, piece.typeId, 0, 0, 1, -1, -1);
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  toJSON(): ProcessorJson {
+    const pieceJson = (p: TemplatePiece) => (p.kind === 'sequence' ? { Sequence: { id: p.id, type_id: p.typeId } } : { SpecialToken: { id: p.id, type_id: p.typeId } });
+    const special: Record<string, TemplateSpecialToken> = {};
+    for (const [k, v] of this.specialTokens) special[k] = { id: v.id, ids: v.ids, tokens: v.tokens };
+    return { type: 'TemplateProcessing', single: this.single.map(pieceJson), pair: this.pair.map(pieceJson), special_tokens: special };
+  }
+}
+
+/** BERT: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]`, type ids 0 for A and 1 for B. */
+export class BertProcessing extends TemplateProcessing {
+  constructor(
+    readonly sep: [string, number],
+    readonly cls: [string, number],
+  ) {
+    super(parseTemplate(`${cls[0]} $A ${sep[0]}`), parseTemplate(`${cls[0]} $A ${sep[0]} $B:1 ${sep[0]}:1`), specialMap([cls, sep]));
+  }
+  override toJSON(): ProcessorJson {
+    return { type: 'BertProcessing', sep: this.sep, cls: this.cls };
+  }
+}
+
+/** RoBERTa/BART: `<s> A </s>` and `<s> A </s></s> B </s>`, all type ids 0; optional offset trimming. */
+export class RobertaProcessing implements PostProcessor {
+  private readonly template: TemplateProcessing;
+  constructor(
+    readonly sep: [string, number],
+    readonly cls: [string, number],
+    readonly trimOffsets = true,
+    readonly addPrefixSpace = true,
+  ) {
+    this.template = new TemplateProcessing(parseTemplate(`${cls[0]} $A ${sep[0]}`), parseTemplate(`${cls[0]} $A ${sep[0]} ${sep[0]} $B ${sep[0]}`), specialMap([cls, sep]));
+  }
+  addedTokens(isPair: boolean): number {
+    return isPair ? 4 : 2;
+  }
+  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData[] {
+    let encs = encodings;
+    if (this.trimOffsets) {
+      encs = encs.map((e) => {
+        const c = cloneEncoding(e);
+        trimOffsets(c, this.addPrefixSpace, tokenOf);
+        return c;
+      });
+    }
+    if (!addSpecialTokens) return encs;
+    return this.template.processEncodings(encs, true);
+  }
+  toJSON(): ProcessorJson {
+    return { type: 'RobertaProcessing', sep: this.sep, cls: this.cls, trim_offsets: this.trimOffsets, add_prefix_space: this.addPrefixSpace };
+  }
+}
+
+export class ProcessorSequence implements PostProcessor {
+  constructor(readonly processors: readonly PostProcessor[]) {}
+  addedTokens(isPair: boolean): number {
+    return this.processors.reduce((n, p) => n + p.addedTokens(isPair), 0);
+  }
+  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData[] {
+    return this.processors.reduce((encs, p) => p.processEncodings(encs, addSpecialTokens, tokenOf), encodings);
+  }
+  toJSON(): ProcessorJson {
+    return { type: 'Sequence', processors: this.processors.map((p) => p.toJSON()) };
+  }
+}
+
+function specialMap(tokens: [string, number][]): Map<string, TemplateSpecialToken> {
+  return new Map(tokens.map(([t, id]) => [t, { id: t, ids: [id], tokens: [t] }]));
+}
+
+function templateFromJSON(value: unknown): TemplatePiece[] {
+  if (typeof value === 'string') return parseTemplate(value);
+  if (!Array.isArray(value)) throw new TokenizerError('tokenizer.json: TemplateProcessing single/pair must be a string or a list of pieces.');
+  return value.map((piece): TemplatePiece => {
+    const p = piece as { Sequence?: { id: 'A' | 'B'; type_id: number }; SpecialToken?: { id: string; type_id: number } };
+    if (p.Sequence) return { kind: 'sequence', id: p.Sequence.id, typeId: p.Sequence.type_id ?? 0 };
+    if (p.SpecialToken) return { kind: 'special', id: p.SpecialToken.id, typeId: p.SpecialToken.type_id ?? 0 };
+    throw new TokenizerError(`tokenizer.json: unknown TemplateProcessing piece ${JSON.stringify(piece)}.`);
+  });
+}
+
+export function processorFromJSON(json: ProcessorJson | null | undefined): PostProcessor | null {
+  if (json == null) return null;
+  switch (json.type) {
+    case 'ByteLevel':
+      return new ByteLevelProcessor((json.trim_offsets as boolean | undefined) ?? true, (json.add_prefix_space as boolean | undefined) ?? true, (json.use_regex as boolean | undefined) ?? true);
+    case 'BertProcessing':
+      return new BertProcessing(json.sep as [string, number], json.cls as [string, number]);
+    case 'RobertaProcessing':
+      return new RobertaProcessing(json.sep as [string, number], json.cls as [string, number], (json.trim_offsets as boolean | undefined) ?? true, (json.add_prefix_space as boolean | undefined) ?? true);
+    case 'TemplateProcessing': {
+      const special = new Map<string, TemplateSpecialToken>();
+      const raw = (json.special_tokens ?? {}) as Record<string, { id: string; ids: number[]; tokens: string[] }>;
+      for (const [k, v] of Object.entries(raw)) special.set(k, { id: v.id ?? k, ids: v.ids, tokens: v.tokens });
+      return new TemplateProcessing(templateFromJSON(json.single), templateFromJSON(json.pair ?? json.single), special);
+    }
+    case 'Sequence':
+      return new ProcessorSequence(((json.processors as ProcessorJson[] | undefined) ?? []).map((p) => processorFromJSON(p)!).filter(Boolean));
+    default:
+      throw new TokenizerError(`tokenizer.json: post_processor type "${json.type}" is not supported. Supported: ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence.`);
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The Tokenizer: Hugging Face tokenizers' pipeline (normalizer → pre-tokenizer → model →
+ * post-processor, decoder back) loaded from and saved to tokenizer.json, with transformers-style
+ * truncation, overflowing windows and padding.
+ */
+import { writeFileAtomic, type FileSource, type Registry } from '@tfkit/core-tensor/lite';
+import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken, type AddedTokenJson } from './added-vocabulary.js';
+import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
+import { cleanUpTokenization, decoderFromJSON, type Decoder } from './decoders/decoders.js';
+import { Encoding, EncodingData } from './encoding.js';
+import { loadTokenizer, type FromPretrainedOptions } from './loaders.js';
+import { TokenizerError } from './errors.js';
+import { modelFromJSON } from './models/from-json.js';
+import type { TokenizerModel } from './models/model.js';
+import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.js';
+import { Pipeline } from './pipeline.js';
+import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import { postProcess, processorFromJSON, type PostProcessor } from './processors/processors.js';
+
+export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
+
+export interface EncodeOptions {
+  /** A second text (question/context, sentence pair). An empty string still counts as a pair. */
+  textPair?: string;
+  /** Add the post-processor's special tokens (`[CLS]`, `[SEP]`, …). Default true. */
+  addSpecialTokens?: boolean;
+  /** Cut to `maxLength` tokens (special tokens included); `true` means `'longest_first'`. */
+  truncation?: boolean | TruncationStrategy;
+  /** Default: the config's `model_max_length`. */
+  maxLength?: number;
+  /** Tokens repeated between consecutive overflowing windows. */
+  stride?: number;
+  truncationSide?: 'right' | 'left';
+  /** `'longest'` pads a batch to its longest encoding; `'max_length'` (or `true` with maxLength) to `maxLength`. */
+  padding?: boolean | 'longest' | 'max_length';
+  padToMultipleOf?: number;
+  paddingSide?: 'right' | 'left';
+  /** Pad id to use when the tokenizer has no pad token. */
+  padTokenId?: number;
+}
+
+export interface DecodeOptions {
+  skipSpecialTokens?: boolean;
+  /** Remove spaces before punctuation (`" ."` → `"."`). Default: the config's flag, else false. */
+  cleanUpTokenizationSpaces?: boolean;
+}
+
+export type BatchInput = string | readonly [string, string];
+
+export interface TokenizerParts {
+  model: TokenizerModel;
+  normalizer?: Normalizer | null;
+  preTokenizer?: PreTokenizer | null;
+  postProcessor?: PostProcessor | null;
+  decoder?: Decoder | null;
+  addedTokens?: readonly AddedToken[];
+  /** tokenizer_config.json contents (roles of special tokens, model_max_length, …). */
+  config?: TokenizerConfigJson;
+}
+
+export interface TokenizerJson {
+  version?: string;
+  truncation?: unknown;
+  padding?: unknown;
+  added_tokens?: AddedTokenJson[];
+  normalizer?: { type: string } | null;
+  pre_tokenizer?: { type: string } | null;
+  model: { type?: string; [key: string]: unknown };
+  post_processor?: { type: string } | null;
+  decoder?: { type: string } | null;
+}
+
+export class Tokenizer {
+  readonly model: TokenizerModel;
+  readonly normalizer: Normalizer | null;
+  readonly preTokenizer: PreTokenizer | null;
+  readonly postProcessor: PostProcessor | null;
+  readonly decoder: Decoder | null;
+  /** tokenizer_config.json as loaded (kept and updated by `savePretrained`). */
+  readonly config: TokenizerConfigJson;
+  /** Special-token roles (`padToken`, `clsToken`, …) from the config, or guessed from conventional spellings. */
+  readonly specialTokens: SpecialTokensMap;
+  private readonly added: AddedVocabulary;
+  private readonly pipeline: Pipeline;
+
+  constructor(parts: TokenizerParts) {
+    this.model = parts.model;
+    this.normalizer = parts.normalizer ?? null;
+    this.preTokenizer = parts.preTokenizer ?? null;
+    this.postProcessor = parts.postProcessor ?? null;
+    this.decoder = parts.decoder ?? null;
+    this.config = { ...(parts.config ?? {}) };
+    this.added = new AddedVocabulary(parts.addedTokens ?? []);
+    this.pipeline = new Pipeline(this.normalizer, this.preTokenizer, this.model, this.added);
+    const fromConfig = specialTokensFromConfig(this.config);
+    const hasRoles = SPECIAL_TOKEN_ROLES.some((r) => fromConfig[r] !== undefined);
+        this.specialTokens = hasRoles ? fromConfig : { ...inferSpecialTokens(this.added.list().filter((t) => t.special).map((t) => t.content), this.model.unkToken), ...fromConfig };
+  }
+
+  /**
+   * Loads a tokenizer from a local directory, a URL prefix or a hub id (`org/name`): tokenizer.json
+   * (+ tokenizer_config.json), or vocab.json + merges.txt, or vocab.txt.
+   */
+  static fromPretrained(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
+    return loadTokenizer(source, options);
+  }
+
+  /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */
+  async savePretrained(dir: string): Promise<void> {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    const base = dir.replace(/[\\/]+$/, '');
+    await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(this.toJSON(), null, 2));
+    await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(this.toConfigJSON(), null, 2));
+  }
+
+  /** Builds a tokenizer from a parsed tokenizer.json (and optionally tokenizer_config.json). */
+  static fromJSON(json: TokenizerJson, config?: TokenizerConfigJson, options: { registry?: Registry } = {}): Tokenizer {
+    if (!json || typeof json !== 'object' || !json.model) throw new TokenizerError('tokenizer.json: the "model" entry is missing; is this a Hugging Face tokenizer.json?');
+    return new Tokenizer({
+      model: modelFromJSON(json.model, options.registry),
+      normalizer: normalizerFromJSON(json.normalizer),
+      preTokenizer: preTokenizerFromJSON(json.pre_tokenizer),
+      postProcessor: processorFromJSON(json.post_processor),
+      decoder: decoderFromJSON(json.decoder),
+      addedTokens: (json.added_tokens ?? []).map(addedTokenFromJSON),
+      config,
+    });
+  }
+
+  /** The tokenizer.json object (what `savePretrained` writes). */
+  toJSON(): TokenizerJson {
+    return {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: this.added.list().map(addedTokenToJSON),
+      normalizer: this.normalizer?.toJSON() ?? null,
+      pre_tokenizer: this.preTokenizer?.toJSON() ?? null,
+      model: this.model.toJSON(),
+      post_processor: this.postProcessor?.toJSON() ?? null,
+      decoder: this.decoder?.toJSON() ?? null,
+    };
+  }
+
+  /** The tokenizer_config.json object (what `savePretrained` writes next to tokenizer.json). */
+  toConfigJSON(): TokenizerConfigJson {
+    const out: TokenizerConfigJson = { ...this.config, ...specialTokensToConfig(this.specialTokens) };
+    const decoder: Record<string, Omit<AddedTokenJson, 'id'>> = {};
+    for (const t of this.added.list()) {
+      const { id: _id, ...rest } = addedTokenToJSON(t);
+      decoder[String(t.id)] = rest;
+    }
+    out.added_tokens_decoder = decoder;
+    return out;
+  }
+
+  /** Number of ids: the model's vocab and the added tokens (the size of an embedding table). */
+  get vocabSize(): number {
+    let n = this.model.vocabSize;
+    for (const t of this.added.list()) n = Math.max(n, t.id + 1);
+    return n;
+  }
+
+  get modelMaxLength(): number | undefined {
+    const m = this.config.model_max_length;
+    return typeof m === 'number' && m < 1e12 ? m : undefined;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.added.get(token)?.id ?? this.model.tokenToId(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.added.byTokenId(id)?.content ?? this.model.idToToken(id);
+  }
+
+  /** Every added token (special ones and user-added words), in id order. */
+  get addedTokens(): AddedToken[] {
+    return this.added.list();
+  }
+
+  get allSpecialTokens(): string[] {
+    return this.added.list().filter((t) => t.special).map((t) => t.content);
+  }
+
+  get allSpecialIds(): number[] {
+    return this.added.list().filter((t) => t.special).map((t) => t.id);
+  }
+
+  get padTokenId(): number | undefined {
+    return this.roleId('padToken');
+  }
+  get bosTokenId(): number | undefined {
+    return this.roleId('bosToken');
+  }
+  get eosTokenId(): number | undefined {
+    return this.roleId('eosToken');
+  }
+  get unkTokenId(): number | undefined {
+    return this.roleId('unkToken');
+  }
+  get sepTokenId(): number | undefined {
+    return this.roleId('sepToken');
+  }
+  get clsTokenId(): number | undefined {
+    return this.roleId('clsToken');
+  }
+  get maskTokenId(): number | undefined {
+    return this.roleId('maskToken');
+  }
+
+  private roleId(role: (typeof SPECIAL_TOKEN_ROLES)[number]): number | undefined {
+    const t = this.specialTokens[role];
+    return t === undefined ? undefined : this.tokenToId(t);
+  }
+
+  /**
+   * Adds tokens matched before the pipeline (never split). Existing vocab entries keep their ids;
+   * new ones get the next free ids. Returns how many new ids were created.
+   */
+  addTokens(tokens: readonly (string | (Partial<AddedToken> & { content: string }))[], special = false): number {
+    let created = 0;
+    for (const t of tokens) {
+      const spec = typeof t === 'string' ? { content: t } : t;
+      const existing = this.tokenToId(spec.content);
+      const id = existing ?? this.vocabSize;
+      if (existing === undefined) created++;
+      const isSpecial = spec.special ?? special;
+      this.added.add({
+        id,
+        content: spec.content,
+        special: isSpecial,
+        singleWord: spec.singleWord ?? false,
+        lstrip: spec.lstrip ?? false,
+        rstrip: spec.rstrip ?? false,
+        normalized: spec.normalized ?? !isSpecial,
+      });
+    }
+    return created;
+  }
+
+  encode(text: string, options: EncodeOptions = {}): Encoding {
+    return this.encodeBatch([options.textPair === undefined ? text : [text, options.textPair]], { ...options, textPair: undefined })[0]!;
+  }
+
+  /** Encodes several texts or `[text, pair]` tuples; padding `'longest'` pads them to the same length. */
+  encodeBatch(inputs: readonly BatchInput[], options: EncodeOptions = {}): Encoding[] {
+    if (options.textPair !== undefined) throw new TokenizerError('encodeBatch: pass pairs as [text, pair] tuples, not options.textPair.');
+    const addSpecial = options.addSpecialTokens ?? true;
+    const datas = inputs.map((input) => {
+      const [text, pair] = typeof input === 'string' ? [input, undefined] : input;
+      if (typeof text !== 'string' || (pair !== undefined && typeof pair !== 'string')) {
+        throw new TokenizerError(`encode: inputs must be strings or [text, pair] string tuples, got ${JSON.stringify(input)?.slice(0, 80)}.`);
+      }
+      return this.encodeOne(text, pair, addSpecial, options);
+    });
+    this.pad(datas, options);
+    const tokenOf = (id: number) => this.idToToken(id) ?? '';
+    return datas.map((d) => new Encoding(d, tokenOf));
+  }
+
+  private encodeOne(text: string, pair: string | undefined, addSpecial: boolean, options: EncodeOptions): EncodingData {
+    const a = new EncodingData();
+    this.pipeline.encode(text, 0, 0, a);
+    let b: EncodingData | null = null;
+    if (pair !== undefined) {
+      b = new EncodingData();
+      this.pipeline.encode(pair, 1, 1, b);
+    }
+    if (options.truncation) this.truncate(a, b, addSpecial, options);
+    const tokenOf = (id: number) => this.idToToken(id) ?? '';
+    return postProcess(this.postProcessor, a, b, addSpecial, tokenOf);
+  }
+
+  private truncate(a: EncodingData, b: EncodingData | null, addSpecial: boolean, options: EncodeOptions): void {
+    const strategy: TruncationStrategy = options.truncation === true ? 'longest_first' : (options.truncation as TruncationStrategy);
+    const maxTotal = options.maxLength ?? this.modelMaxLength;
+    if (maxTotal === undefined) throw new TokenizerError('encode: truncation needs maxLength (this tokenizer has no model_max_length).');
+    const added = addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0;
+    const max = maxTotal - added;
+    const stride = options.stride ?? 0;
+    const side = options.truncationSide ?? this.config.truncation_side ?? 'right';
+    if (max < 0) throw new TokenizerError(`encode: maxLength ${maxTotal} leaves no room for the ${added} special tokens.`);
+    const total = a.length + (b?.length ?? 0);
+    if (total <= max) return;
+    if (strategy === 'longest_first') {
+      if (!b) {
+        a.truncate(max, stride, side);
+        return;
+      }
+      let n1 = a.length;
+      let n2 = b.length;
+      const swap = n1 > n2;
+      if (swap) [n1, n2] = [n2, n1];
+      n2 = n1 > max ? n1 : Math.max(n1, max - n1);
+      if (n1 + n2 > max) {
+        n1 = Math.floor(max / 2);
+        n2 = n1 + (max % 2);
+      }
+      if (swap) [n1, n2] = [n2, n1];
+      a.truncate(n1, stride, side);
+      b.truncate(n2, stride, side);
+      return;
+    }
+    const target = strategy === 'only_first' ? a : b;
+    if (!target) throw new TokenizerError("encode: truncation 'only_second' needs a textPair.");
+    const remove = total - max;
+    if (target.length <= remove) {
+      throw new TokenizerError(`encode: truncation '${strategy}' cannot remove ${remove} tokens from a sequence of ${target.length}; use 'longest_first' or a larger maxLength.`);
+    }
+    target.truncate(target.length - remove, stride, side);
+  }
+
+  private pad(datas: EncodingData[], options: EncodeOptions): void {
+    const mode = options.padding === true ? (options.maxLength !== undefined ? 'max_length' : 'longest') : options.padding;
+    if (!mode && !options.padToMultipleOf) return;
+    let length: number;
+    if (mode === 'max_length') {
+      const max = options.maxLength ?? this.modelMaxLength;
+      if (max === undefined) throw new TokenizerError("encode: padding 'max_length' needs maxLength (this tokenizer has no model_max_length).");
+      length = max;
+    } else length = Math.max(0, ...datas.map((d) => d.length));
+    const multiple = options.padToMultipleOf;
+    if (multiple && length % multiple !== 0) length += multiple - (length % multiple);
+    const padId = options.padTokenId ?? this.padTokenId;
+    if (padId === undefined) {
+      throw new TokenizerError('encode: padding needs a pad token; this tokenizer has none. Pass padTokenId (e.g. the eos id) or add one with addTokens([...], true) and a padToken role in tokenizer_config.json.');
+    }
+    const side = options.paddingSide ?? this.config.padding_side ?? 'right';
+    for (const d of datas) d.pad(length, padId, 0, side);
+  }
+
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    const tokens: string[] = [];
+    for (const id of ids) {
+      const added = this.added.byTokenId(id);
+      if (added?.special && options.skipSpecialTokens) continue;
+      const token = added?.content ?? this.model.idToToken(id);
+      if (token !== undefined) tokens.push(token);
+    }
+    let text = this.decoder ? this.decoder.decodeChain(tokens).join('') : tokens.join(' ');
+    if (options.cleanUpTokenizationSpaces ?? this.config.clean_up_tokenization_spaces ?? false) text = cleanUpTokenization(text);
+    return text;
+  }
+
+  decodeBatch(batch: readonly (readonly number[])[], options: DecodeOptions = {}): string[] {
+    return batch.map((ids) => this.decode(ids, options));
+  }
+
+  /** Every word the model sees for `text` (after normalization and pre-tokenization). */
+  preTokenize(text: string): string[] {
+    const words: string[] = [];
+    this.pipeline.forEachWord(text, (w) => words.push(w));
+    return words;
+  }
+
+  /** @internal Word-level access for trainers. */
+  get internalPipeline(): Pipeline {
+    return this.pipeline;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Character classes as Hugging Face tokenizers (Rust) defines them, so splits match it exactly:
+ * Rust's `char::is_whitespace` is Unicode White_Space (includes U+0085, excludes U+FEFF, unlike
+ * JavaScript's `\s`), `is_punctuation` is the P* categories, `is_numeric` the N* categories.
+ */
+
+/** Unicode White_Space, as a regex character-class body. */
+export const WHITESPACE_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+
+const WHITESPACE_RE = new RegExp(`[${WHITESPACE_CLASS}]`, 'u');
+const PUNCT_RE = /\p{P}/u;
+const OTHER_RE = /\p{C}/u;
+const NUMERIC_RE = /\p{N}/u;
+const ALNUM_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
+const MN_RE = /\p{Mn}/u;
+
+/** Rust `char::is_whitespace`. */
+export function isWhitespace(cp: number): boolean {
+  if (cp < 0x80) return cp === 0x20 || (cp >= 0x09 && cp <= 0x0d);
+  return WHITESPACE_RE.test(String.fromCodePoint(cp));
+}
+
+/** ASCII punctuation (which includes symbols like `$+<=>^|~`) or a Unicode P* character. */
+export function isBertPunctuation(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
+  return PUNCT_RE.test(String.fromCodePoint(cp));
+}
+
+/** Unicode P* (what the Punctuation pre-tokenizer splits on, plus ASCII punctuation). */
+export const isPunctuation = isBertPunctuation;
+
+/** A C* character (control, format, surrogate, private use, unassigned) other than \t \n \r. */
+export function isControl(cp: number): boolean {
+  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
+  if (cp < 0x80) return cp < 0x20 || cp === 0x7f;
+  return OTHER_RE.test(String.fromCodePoint(cp));
+}
+
+export function isNumeric(cp: number): boolean {
+  if (cp < 0x80) return cp >= 48 && cp <= 57;
+  return NUMERIC_RE.test(String.fromCodePoint(cp));
+}
+
+/** Regex `\w` in Rust's Unicode mode: alphabetic, marks, decimal digits, connector punctuation. */
+export function isWordChar(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122) || cp === 95;
+  return ALNUM_RE.test(String.fromCodePoint(cp));
+}
+
+export function isNonspacingMark(cp: number): boolean {
+  return cp >= 0x300 && MN_RE.test(String.fromCodePoint(cp));
+}
+
+/** The CJK ideograph blocks that BERT surrounds with spaces (not Hangul, Hiragana or Katakana). */
+export function isChineseChar(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+/** Code point at `i` (a lone surrogate is returned as itself) and its length in UTF-16 units. */
+export function codePointAt(text: string, i: number): number {
+  return text.codePointAt(i)!;
+}
+
+export function cpLength(cp: number): number {
+  return cp > 0xffff ? 2 : 1;
+}
+
+/** Length of `text` in code points (lone surrogates count as one). */
+export function codePointCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** Escapes `text` for use inside a RegExp. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -58,14 +58,14 @@ export function scaledDotProductAttention(
 ): AttentionResult {
   const headDim = q.shape[3] as number;
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
-  let probs: tf.Tensor | undefined;
-  const output = tf.tidy(() => {
+  // Probabilities leave the tidy as part of its result (not through tf.keep), so a caller's own
+  // tidy still disposes them.
+  return tf.tidy(() => {
     let scores = tf.mul(tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true), scale);
     if (mask) scores = tf.add(scores, mask);
     const p = tf.softmax(scores);
-    if (options.returnProbs) probs = tf.keep(p);
     const dropped = options.dropout ? options.dropout(p) : p;
-    return tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D);
-  });
-  return probs ? { output, probs } : { output };
+    const output = tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D);
+    return (options.returnProbs ? { output, probs: p } : { output }) as unknown as tf.TensorContainer;
+  }) as unknown as AttentionResult;
 }

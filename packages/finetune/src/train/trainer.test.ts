@@ -1,0 +1,137 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { expectNoLeaks } from '@tfkit/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NonFiniteLossError } from '../errors.js';
+import { classificationMetrics } from '../metrics/classification.js';
+import { SGD } from '../optim/sgd.js';
+import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
+import { EarlyStoppingCallback, type TrainerCallback } from './callbacks.js';
+import { Trainer, type TrainerOptions } from './trainer.js';
+import type { ToyExample } from '../testing/toy.js';
+
+const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-trainer-'));
+afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
+
+const train = toyDataset(64, 1);
+const evalSet = toyDataset(32, 2);
+
+function options(model: ToyClassifier, extra: Partial<TrainerOptions<ToyExample>> = {}): TrainerOptions<ToyExample> {
+  return { model, trainDataset: train, evalDataset: evalSet, collator: toyCollator, batchSize: 8, learningRate: 0.05, logEvery: 1, seed: 7, ...extra };
+}
+
+describe('Trainer', () => {
+  it('learns the toy task, evaluates with metrics and leaks nothing', async () => {
+    const model = new ToyClassifier({ dropout: 0.1 });
+    await expectNoLeaks(async () => {
+      const trainer = new Trainer(options(model, { epochs: 6, metrics: classificationMetrics() }));
+      const before = await trainer.evaluate();
+      const result = await trainer.train();
+      const after = await trainer.evaluate();
+      expect(result.globalStep).toBe(6 * 8);
+      expect(after['eval_loss']).toBeLessThan((before['eval_loss'] as number) * 0.6);
+      expect(after['eval_accuracy']).toBeGreaterThan(0.9);
+      expect(after).toHaveProperty('eval_f1');
+      const losses = result.logHistory.filter((e) => e.loss !== undefined).map((e) => e.loss as number);
+      expect(losses).toHaveLength(48);
+      trainer.optimizer.dispose();
+    });
+    model.dispose();
+  });
+
+  it('gradient accumulation over 2×4 examples equals one batch of 8', async () => {
+    const run = async (batchSize: number, gradientAccumulationSteps: number) => {
+      const model = new ToyClassifier();
+      const trainer = new Trainer(options(model, {
+        batchSize, gradientAccumulationSteps, maxSteps: 3, optimizer: (m) => new SGD(m.namedParameters(), { lr: 0.5 }), maxGradNorm: null, scheduler: 'constant',
+      }));
+      await trainer.train();
+      const w = Array.from(model.classifier.weight.value.dataSync());
+      trainer.optimizer.dispose();
+      model.dispose();
+      return w;
+    };
+    const a = await run(8, 1);
+    const b = await run(4, 2);
+    b.forEach((v, i) => expect(v).toBeCloseTo(a[i] as number, 5));
+  });
+
+  it('an interrupted and resumed run has exactly the loss curve of an uninterrupted one', async () => {
+    const base = { epochs: 2, saveEvery: 4, warmupSteps: 2, weightDecay: 0.01 };
+    const modelA = new ToyClassifier({ dropout: 0.2 });
+    const a = new Trainer(options(modelA, { ...base, outputDir: path.join(tmp, 'a') }));
+    const full = await a.train();
+
+    const dirB = path.join(tmp, 'b');
+    const crash: TrainerCallback = { onStepEnd: (s) => { if (s.globalStep === 11) throw new Error('simulated crash'); } };
+    const modelB = new ToyClassifier({ dropout: 0.2 });
+    const b = new Trainer(options(modelB, { ...base, outputDir: dirB, callbacks: [crash] }));
+    await expect(b.train()).rejects.toThrow('simulated crash');
+    expect(await fs.readdir(dirB)).toEqual(['checkpoint-4', 'checkpoint-8']);
+
+    const modelC = new ToyClassifier({ dropout: 0.2, seed: 99 }); // different init: everything comes from the checkpoint
+    const c = new Trainer(options(modelC, { ...base, outputDir: dirB }));
+    const resumed = await c.train({ resumeFrom: true });
+    const curve = (h: typeof full.logHistory) => h.filter((e) => e.loss !== undefined).map((e) => [e.step, e.loss, e.learningRate]);
+    expect(curve(resumed.logHistory)).toEqual(curve(full.logHistory));
+    expect(Array.from(modelC.classifier.weight.value.dataSync())).toEqual(Array.from(modelA.classifier.weight.value.dataSync()));
+    for (const t of [a, b, c]) t.optimizer.dispose();
+    for (const m of [modelA, modelB, modelC]) m.dispose();
+  });
+
+  it('a non-finite loss stops training with a clear error and keeps the last good checkpoint', async () => {
+    const model = new ToyClassifier();
+    const dir = path.join(tmp, 'nan');
+    let calls = 0;
+    const trainer = new Trainer(options(model, {
+      maxSteps: 10, saveEvery: 1, outputDir: dir,
+      computeLoss: (out, batch) => tf.tidy(() => {
+        const labels = tf.oneHot(tf.cast(batch['labels'] as tf.Tensor, 'int32'), 2);
+        const ce = tf.losses.softmaxCrossEntropy(labels, out.logits as tf.Tensor) as tf.Scalar;
+        return ++calls === 3 ? tf.mul(ce, NaN) : ce;
+      }),
+    }));
+    const before = Array.from(model.classifier.weight.value.dataSync());
+    const error = await trainer.train().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as Error).message).toMatch(/step 3: the loss is NaN/);
+    expect(await fs.readdir(dir)).toEqual(['checkpoint-1', 'checkpoint-2']);
+    expect(Array.from(model.classifier.weight.value.dataSync())).not.toEqual(before);
+    trainer.optimizer.dispose();
+    model.dispose();
+  });
+
+  it("onNonFiniteLoss: 'skip' drops the bad step and goes on", async () => {
+    const model = new ToyClassifier();
+    let calls = 0;
+    const trainer = new Trainer(options(model, {
+      maxSteps: 5,
+      computeLoss: (out, batch) => tf.tidy(() => {
+        const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(batch['labels'] as tf.Tensor, 'int32'), 2), out.logits as tf.Tensor) as tf.Scalar;
+        return ++calls === 2 ? tf.div(ce, 0) : ce;
+      }),
+      onNonFiniteLoss: 'skip',
+    }));
+    const result = await expectNoLeaks(async () => {
+      const r = await trainer.train();
+      trainer.optimizer.dispose();
+      return r;
+    });
+    expect(result.globalStep).toBe(5);
+    expect(trainer.state.skippedSteps).toBe(1);
+    model.dispose();
+  });
+
+  it('early stopping ends training when the metric stops improving', async () => {
+    const model = new ToyClassifier();
+    const stopper = new EarlyStoppingCallback({ metric: 'eval_loss', patience: 2 });
+    const trainer = new Trainer(options(model, { maxSteps: 200, evalEvery: 1, learningRate: 0, callbacks: [stopper] }));
+    const result = await trainer.train();
+    // lr 0: the loss never improves after the first evaluation, so training stops at step 3.
+    expect(result.globalStep).toBe(3);
+    trainer.optimizer.dispose();
+    model.dispose();
+  });
+});

@@ -91,8 +91,7 @@ export class MultiHeadAttention extends Module {
     }
     const { cache, keyValueStates } = options;
     const pastLength = keyValueStates ? 0 : (cache?.length ?? 0);
-    let probs: tf.Tensor | undefined;
-    const output = tf.tidy(() => {
+    return tf.tidy(() => {
       const q = splitHeads(this.q_proj.forward(hidden), this.numHeads); // (b, h, tq, d)
       let k: tf.Tensor;
       let v: tf.Tensor;
@@ -116,9 +115,13 @@ export class MultiHeadAttention extends Module {
       );
       const dropout = this.training && this.dropout.p > 0 ? (p: tf.Tensor) => this.dropout.forward(p) : undefined;
       const att = scaledDotProductAttention(q, k, v, mask, { returnProbs: options.outputAttentions, dropout });
-      if (att.probs) probs = tf.keep(att.probs);
-      return this.out_proj.forward(mergeHeads(att.output)); // (b, tq, embedDim)
-    });
-    return probs ? { output, attentions: probs } : { output };
+      const output = this.out_proj.forward(mergeHeads(att.output)); // (b, tq, embedDim)
+      if (!att.probs) return { output } as unknown as tf.TensorContainer;
+      // A fresh handle that this tidy's caller owns (the op may hand back a tf.keep'd tensor, which
+      // no enclosing tidy would ever dispose).
+      const attentions = tf.clone(att.probs);
+      att.probs.dispose();
+      return { output, attentions } as unknown as tf.TensorContainer;
+    }) as unknown as AttentionOutput;
   }
 }

@@ -224,12 +224,16 @@ export abstract class Module {
 
   /** The module at a dotted path ('' is this module); paths go through `ModuleList`s (`layer.0.attn`). */
   getModule(path: string): Module {
-    if (!path) return this;
-    const dot = path.indexOf('.');
-    const head = dot < 0 ? path : path.slice(0, dot);
-    const child = this.childAt(head);
-    if (!child) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (no child "${head}"); children: ${this.namedChildren().map(([n]) => n).join(', ') || 'none'}`);
-    return dot < 0 ? child : child.getModule(path.slice(dot + 1));
+    let current: Module = this;
+    for (const part of path ? path.split('.') : []) {
+      const child = current.childAt(part);
+      if (!child) {
+        const known = current.namedChildren().map(([n]) => n).join(', ') || 'none';
+        throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (no child "${part}" there; its children: ${known})`);
+      }
+      current = child;
+    }
+    return current;
   }
 
   /**
@@ -240,7 +244,7 @@ export abstract class Module {
     const dot = path.lastIndexOf('.');
     if (dot >= 0) return this.getModule(path.slice(0, dot)).setModule(path.slice(dot + 1), module);
     const old = this.childAt(path);
-    if (!old) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" to replace; children: ${this.namedChildren().map(([n]) => n).join(', ') || 'none'}`);
+    if (!old) throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" to replace; children here: ${this.namedChildren().map(([n]) => n).join(', ') || 'none'}`);
     this.replaceChild(path, module);
     return old;
   }

@@ -94,18 +94,18 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
 
   /** `x` `[b, t, dModel]` → `{ output [b, t, dModel], attentions? }` */
   forward(x: tf.Tensor, options: EncoderLayerCallOptions = {}): LayerOutput {
-    let attentions: tf.Tensor | undefined;
-    const output = tf.tidy(() => {
+    return tf.tidy(() => {
+      let attentions: tf.Tensor | undefined;
       const h = residual(x, this.self_attn_layer_norm, this.normFirst, this.dropout, (y) => {
         const a = this.self_attn.forward(y, options);
         attentions = a.attentions;
         return a.output;
       });
-      return residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
+      const output = residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
         this.fc2.forward(this.activation_dropout.forward(this.act(this.fc1.forward(y)))),
       );
-    });
-    return attentions ? { output, attentions } : { output };
+      return (attentions ? { output, attentions } : { output }) as unknown as tf.TensorContainer;
+    }) as unknown as LayerOutput;
   }
 }
 
@@ -149,8 +149,8 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   /** `x` `[b, t, dModel]` → `{ output [b, t, dModel], attentions?, crossAttentions? }` */
   forward(x: tf.Tensor, options: DecoderLayerCallOptions = {}): LayerOutput {
-    const out: Omit<LayerOutput, 'output'> = {};
-    const output = tf.tidy(() => {
+    return tf.tidy(() => {
+      const out: LayerOutput = { output: x };
       let h = residual(x, this.self_attn_layer_norm, this.normFirst, this.dropout, (y) => {
         const a = this.self_attn.forward(y, { attentionMask: options.attentionMask, causal: true, cache: options.cache?.self, outputAttentions: options.outputAttentions });
         out.attentions = a.attentions;
@@ -165,13 +165,12 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
           return a.output;
         });
       }
-      return residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
+      out.output = residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
         this.fc2.forward(this.activation_dropout.forward(this.act(this.fc1.forward(y)))),
       );
-    });
-    const result: LayerOutput = { output };
-    if (out.attentions) result.attentions = out.attentions;
-    if (out.crossAttentions) result.crossAttentions = out.crossAttentions;
-    return result;
+      if (!out.attentions) delete out.attentions;
+      if (!out.crossAttentions) delete out.crossAttentions;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as LayerOutput;
   }
 }

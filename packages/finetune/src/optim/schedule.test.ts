@@ -71,7 +71,7 @@ describe('parameter groups', () => {
     const byName = Object.fromEntries(groups.map((g) => [g.name, g]));
     expect(Object.keys(byName).sort()).toEqual(['decay@0.5', 'no_decay']);
     expect(byName['decay@0.5']?.lr).toBe(0.5);
-    expect(byName['no_decay']?.params.map(([n]) => n)).toEqual(['classifier.weight', 'classifier.bias']);
+    expect(byName['no_decay']?.params.map(([n]: [string, unknown]) => n)).toEqual(['classifier.weight', 'classifier.bias']);
     expect(groups.flatMap((g) => g.params.map(([n]) => n))).not.toContain('embeddings.weight');
     m.dispose();
   });

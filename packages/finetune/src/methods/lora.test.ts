@@ -1,0 +1,152 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { safetensorsToTensors } from '@tfkit/core-tensor';
+import { Linear } from '@tfkit/layers';
+import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
+import { Trainer } from '../train/trainer.js';
+import { LoraLinear } from './lora-linear.js';
+import { LoraModel } from './lora.js';
+import { loadLoraAdapter, saveLoraAdapter } from './lora-io.js';
+
+const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-lora-'));
+afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
+
+const batch = () => toyCollator(toyDataset(6, 3).toArray());
+function logits(model: ToyClassifier): Float32Array {
+  const b = batch();
+  const out = model.forward(b).logits;
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  Object.values(b).forEach((t) => t.dispose());
+  return data;
+}
+
+/** Gives every B matrix random values so the adapter changes the output. */
+function randomizeB(lora: LoraModel, name: string, seed: number): void {
+  for (const [, layer] of lora.loraLayers()) {
+    if (!layer.adapterNames().includes(name)) continue;
+    const B = layer.weights(name).B;
+    tf.tidy(() => B.value.assign(tf.randomNormal(B.shape, 0, 0.3, 'float32', seed++)));
+  }
+}
+
+describe('LoRA', () => {
+  it('wraps target layers with PEFT names, freezes the base, starts as the identity', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const before = logits(model);
+    const lora = LoraModel.apply(model, { r: 2, loraAlpha: 4, targetModules: ['dense'] });
+    expect(model.getModule('encoder.layer.0.dense')).toBeInstanceOf(LoraLinear);
+    expect(model.namedParameters({ trainableOnly: true }).map(([n]) => n)).toEqual([
+      'encoder.layer.0.dense.lora_A.default.weight', 'encoder.layer.0.dense.lora_B.default.weight',
+      'encoder.layer.1.dense.lora_A.default.weight', 'encoder.layer.1.dense.lora_B.default.weight',
+    ]);
+    expect(model.stateDict().get('encoder.layer.0.dense.lora_A.default.weight')?.shape).toEqual([2, 8]);
+    expectAllClose(logits(model), before, { atol: 1e-6 });
+    expect(lora.trainableParameters()).toEqual({ trainable: 64, total: model.parameterCount(), percent: (100 * 64) / model.parameterCount() });
+    expect(() => LoraModel.apply(new ToyClassifier(), { r: 2, targetModules: ['query'] })).toThrow(/matched no Linear layer.*encoder\.layer\.0\.dense/);
+    lora.dispose();
+    model.dispose();
+  });
+
+  it('merged and unmerged outputs agree within 1e-5; disabling gives the base model', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const base = logits(model);
+    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules: 'encoder\\.layer\\.\\d+\\.dense', modulesToSave: ['classifier'] });
+    randomizeB(lora, 'default', 1);
+    tf.tidy(() => model.classifier.weight.value.assign(tf.mul(model.classifier.weight.value, 2)));
+    await expectNoLeaks(async () => {
+      const adapted = logits(model);
+      expect(Math.max(...adapted.map((v, i) => Math.abs(v - (base[i] as number))))).toBeGreaterThan(1e-2);
+      lora.merge();
+      expectAllClose(logits(model), adapted, { atol: 1e-5 });
+      lora.unmerge();
+      expectAllClose(logits(model), adapted, { atol: 1e-5 });
+      await lora.withAdaptersDisabled(() => expectAllClose(logits(model), base, { atol: 1e-6 }));
+      expectAllClose(logits(model), adapted, { atol: 1e-6 });
+    });
+    const merged = lora.mergeAndUnload();
+    expect(merged.getModule('encoder.layer.0.dense')).toBeInstanceOf(Linear);
+    expectAllClose(logits(model), logits(model), { atol: 0 });
+    model.dispose();
+  });
+
+  it('several adapters on one base, hot-swapped, each with its own head', () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const lora = LoraModel.apply(model, { r: 2, targetModules: ['dense'], modulesToSave: ['classifier'] }, 'a');
+    randomizeB(lora, 'a', 10);
+    tf.tidy(() => model.classifier.bias?.value.assign(tf.tensor1d([1, -1])));
+    const outA = logits(model);
+    lora.addAdapter('b', { r: 3, loraAlpha: 6, targetModules: ['encoder.layer.1.dense'], modulesToSave: ['classifier'], seed: 5 });
+    expect(lora.activeAdapter).toBe('a');
+    lora.setAdapter('b');
+    randomizeB(lora, 'b', 20);
+    expect(model.classifier.bias?.value.arraySync()).not.toEqual([1, -1]); // b has its own (original) head
+    const outB = logits(model);
+    expect(model.namedParameters({ trainableOnly: true }).map(([n]) => n)).toEqual([
+      'encoder.layer.1.dense.lora_A.b.weight', 'encoder.layer.1.dense.lora_B.b.weight', 'classifier.weight', 'classifier.bias',
+    ]);
+    lora.setAdapter('a');
+    expectAllClose(logits(model), outA, { atol: 1e-6 });
+    lora.setAdapter('b');
+    expectAllClose(logits(model), outB, { atol: 1e-6 });
+    lora.dispose();
+    model.dispose();
+  });
+
+  it('saves PEFT files (config keys, tensor names, shapes) and loads them back exactly', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const lora = LoraModel.apply(model, { r: 2, loraAlpha: 16, loraDropout: 0.1, targetModules: ['dense'], modulesToSave: ['classifier'], bias: 'lora_only', taskType: 'SEQ_CLS' });
+    randomizeB(lora, 'default', 3);
+    const out = logits(model);
+    const dir = path.join(tmp, 'adapter');
+    await saveLoraAdapter(lora, dir);
+    expect((await fs.readdir(dir)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    const config = JSON.parse(await fs.readFile(path.join(dir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', r: 2, lora_alpha: 16, lora_dropout: 0.1, target_modules: ['dense'], modules_to_save: ['classifier'], bias: 'lora_only', task_type: 'SEQ_CLS', fan_in_fan_out: false, inference_mode: true });
+    const { tensors, metadata } = safetensorsToTensors(new Uint8Array(await fs.readFile(path.join(dir, 'adapter_model.safetensors'))));
+    expect(metadata).toEqual({ format: 'pt' });
+    expect(Object.fromEntries([...tensors].map(([k, t]) => [k, t.shape]))).toEqual({
+      'base_model.model.encoder.layer.0.dense.lora_A.weight': [2, 8],
+      'base_model.model.encoder.layer.0.dense.lora_B.weight': [8, 2],
+      'base_model.model.encoder.layer.1.dense.lora_A.weight': [2, 8],
+      'base_model.model.encoder.layer.1.dense.lora_B.weight': [8, 2],
+      'base_model.model.encoder.layer.0.dense.base_layer.bias': [8],
+      'base_model.model.encoder.layer.1.dense.base_layer.bias': [8],
+      'base_model.model.classifier.weight': [2, 8],
+      'base_model.model.classifier.bias': [2],
+    });
+    // B [out, r] as PyTorch's nn.Linear: the transpose of tfkit's [r, out].
+    const B = lora.loraLayers()[0]?.[1].weights('default').B.value as tf.Tensor;
+    expectAllClose(tensors.get('base_model.model.encoder.layer.0.dense.lora_B.weight') as tf.Tensor, tf.transpose(B), { atol: 0 });
+    tensors.forEach((t) => t.dispose());
+
+    const fresh = new ToyClassifier({ dim: 8 });
+    const loaded = await loadLoraAdapter(fresh, dir);
+    expect(loaded.config()).toMatchObject({ r: 2, loraAlpha: 16, modulesToSave: ['classifier'], bias: 'lora_only' });
+    expectAllClose(logits(fresh), out, { atol: 1e-6 });
+    const other = new ToyClassifier({ dim: 4 });
+    await expect(loadLoraAdapter(other, dir)).rejects.toThrow(/does not fit the model: .*mis-shaped/);
+    [lora, loaded].forEach((l) => l.dispose());
+    [model, fresh, other].forEach((m) => m.dispose());
+  });
+
+  it('trains with the Trainer: only adapter weights change', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const baseW = Array.from(model.getModule('encoder.layer.0.dense').namedParameters()[0]?.[1].value.dataSync() ?? []);
+    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules: ['dense'], modulesToSave: ['classifier'] });
+    const trainer = new Trainer({ model, trainDataset: toyDataset(64, 1), evalDataset: toyDataset(32, 2), collator: toyCollator, batchSize: 8, epochs: 4, learningRate: 0.05 });
+    const before = await trainer.evaluate();
+    await trainer.train();
+    const after = await trainer.evaluate();
+    expect(after['eval_loss']).toBeLessThan((before['eval_loss'] as number) * 0.8);
+    const layer = lora.loraLayers()[0]?.[1] as LoraLinear;
+    expect(Array.from(layer.base_layer.weight.value.dataSync())).toEqual(baseW);
+    trainer.optimizer.dispose();
+    lora.dispose();
+    model.dispose();
+  });
+});

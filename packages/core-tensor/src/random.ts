@@ -2,10 +2,11 @@
  * Seeded pseudo-random numbers, used wherever tfkit needs randomness (masking, dropout, shuffling,
  * sampling, initialisation) so that a run can be reproduced from its seed.
  *
- * The generator is xoshiro128** (Blackman & Vigna), seeded through splitmix32; its whole state is
- * four 32-bit words, which `getState`/`setState` expose so training checkpoints can resume exactly.
+ * The generator is xoshiro128** (Blackman & Vigna), seeded through splitmix32; its state is four
+ * 32-bit words (plus the second normal of a Box–Muller pair when one is pending), which
+ * `getState`/`setState` expose so training checkpoints can resume exactly.
  */
-export type RngState = readonly [number, number, number, number];
+export type RngState = readonly [number, number, number, number, number?];
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -109,12 +110,17 @@ export class Random {
   }
 
   getState(): RngState {
-    return [this.s0, this.s1, this.s2, this.s3];
+    const words = [this.s0, this.s1, this.s2, this.s3] as const;
+    return this.spareNormal === undefined ? words : [...words, this.spareNormal];
   }
 
   setState(state: RngState): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x >>> 0) as unknown as [number, number, number, number];
-    this.spareNormal = undefined;
+    const words = state.slice(0, 4);
+    if (words.length !== 4 || state.length > 5 || !state.every((x) => typeof x === 'number' && Number.isFinite(x)) || words.every((x) => (x as number) >>> 0 === 0)) {
+      throw new RangeError(`Random.setState: expected four 32-bit words, not all zero, and an optional pending normal; got [${state.join(', ')}]`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words.map((x) => (x as number) >>> 0) as [number, number, number, number];
+    this.spareNormal = state[4];
   }
 }
 

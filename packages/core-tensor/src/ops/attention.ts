@@ -3,6 +3,7 @@
  * attend, a large negative number where it may not, so padding and causal masks combine by adding.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchedMatMul } from './batched-matmul.js';
 
 /** The value added to masked scores. Finite, so a fully masked row gives a uniform, not NaN, softmax. */
 export const MASK_VALUE = -3.4028234663852886e38;
@@ -47,7 +48,8 @@ export interface AttentionResult {
 
 /**
  * softmax(q·kᵀ / √d + mask) · v for `q` `[b, h, tq, d]`, `k`/`v` `[b, h, tk, d]`, mask broadcastable
- * to `[b, h, tq, tk]`. `scale` defaults to 1/√d.
+ * to `[b, h, tq, tk]`. `scale` defaults to 1/√d. Both products go through `batchedMatMul`, so
+ * forward and backward take the backend's fast matMul route (per-head 2-D matMuls on wasm).
  */
 export function scaledDotProductAttention(
   q: tf.Tensor,
@@ -58,14 +60,19 @@ export function scaledDotProductAttention(
 ): AttentionResult {
   const headDim = q.shape[3] as number;
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
-  // Probabilities leave the tidy as part of its result (not through tf.keep), so a caller's own
-  // tidy still disposes them.
-  return tf.tidy(() => {
-    let scores = tf.mul(tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true), scale);
+  let probs: tf.Tensor | undefined;
+  const output = tf.tidy(() => {
+    // Keys/values shared across batch rows or heads (shape 1 there) are broadcast to the queries'.
+    const lead = [q.shape[0] as number, q.shape[1] as number];
+    if (k.shape[0] !== lead[0] || k.shape[1] !== lead[1]) k = tf.broadcastTo(k, [...lead, ...k.shape.slice(2)]);
+    if (v.shape[0] !== lead[0] || v.shape[1] !== lead[1]) v = tf.broadcastTo(v, [...lead, ...v.shape.slice(2)]);
+    // Scaling q (tq·d values) is cheaper than scaling the scores (tq·tk) and the same in exact arithmetic.
+    let scores = batchedMatMul(tf.mul(q, scale), k, false, true); // (b, h, tq, tk)
     if (mask) scores = tf.add(scores, mask);
     const p = tf.softmax(scores);
+    if (options.returnProbs) probs = tf.keep(p);
     const dropped = options.dropout ? options.dropout(p) : p;
-    const output = tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D);
-    return (options.returnProbs ? { output, probs: p } : { output }) as unknown as tf.TensorContainer;
-  }) as unknown as AttentionResult;
+    return batchedMatMul(dropped, v); // (b, h, tq, d)
+  });
+  return probs ? { output, probs } : { output };
 }

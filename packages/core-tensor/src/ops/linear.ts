@@ -3,14 +3,18 @@
  * matMuls. tfjs-backend-wasm sends only those to XNNPACK; a transposed or batched matMul takes a
  * scalar loop that is about 13× slower. tfjs's own matMul gradient uses transposed matMuls, so the
  * gradients here transpose explicitly first and then multiply.
+ *
+ * `linear` is one custom-gradient op from input to output (reshapes and bias included): its
+ * backward pass needs no gradient registered by tfjs and runs exactly three matMul-sized kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 
-const matMul2dFast = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
@@ -18,7 +22,7 @@ const matMul2dFast = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSa
       return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** `a · b` for 2-D tensors, on the fast path in both directions. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
@@ -27,21 +31,45 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return matMul2dFast(a, b);
 }
 
+/** Forward and backward of `x · w (+ b)` for `x` `[..., in]`, `w` `[in, out]`, `b` `[out]`. */
+function denseOp(withBias: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [x, w, b] = args as tf.Tensor[];
+    const xShape = x!.shape;
+    const [inF, outF] = w!.shape as [number, number];
+    const x2 = tf.reshape(x!, [-1, inF]) as tf.Tensor2D; // (N, in)
+    save([x2, w!]);
+    let y: tf.Tensor = tf.matMul(x2, w as tf.Tensor2D); // (N, out)
+    if (withBias) y = tf.add(y, b!);
+    return {
+      value: tf.reshape(y, [...xShape.slice(0, -1), outF]),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx2, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dy2 = tf.reshape(dy as tf.Tensor, [-1, outF]) as tf.Tensor2D; // (N, out)
+        const dx = tf.reshape(tf.matMul(dy2, tf.transpose(sw)), xShape); // (N, out)·(out, in)
+        const dw = tf.matMul(tf.transpose(sx2), dy2); // (in, N)·(N, out)
+        return withBias ? [dx, dw, tf.reshape(tf.sum(dy2, 0), b!.shape)] : [dx, dw];
+      },
+    };
+  });
+}
+
+const dense = denseOp(false);
+const denseBias = denseOp(true);
+
 /**
  * `x · w + b` over the last axis of `x` (any rank ≥ 1), with `w` stored as `[in, out]`.
  * The leading axes are flattened so the product is one 2-D matMul.
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null): tf.Tensor {
-  return tf.tidy(() => {
-    const inFeatures = weight.shape[0] as number;
-    const outFeatures = weight.shape[1] as number;
-    if (weight.rank !== 2) throw new ShapeError(`linear: weight must be 2-D [in, out], got [${weight.shape}]`);
-    if (x.shape[x.rank - 1] !== inFeatures) {
-      throw new ShapeError(`linear: input's last axis is ${x.shape[x.rank - 1]} but the weight expects ${inFeatures} ([${x.shape}] · [${weight.shape}])`);
-    }
-    const lead = x.shape.slice(0, -1);
-    let y: tf.Tensor = matMul2dFast(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D, weight as tf.Tensor2D);
-    if (bias) y = tf.add(y, bias);
-    return tf.reshape(y, [...lead, outFeatures]);
-  });
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be 2-D [in, out], got [${weight.shape}]`);
+  const [inFeatures, outFeatures] = weight.shape as [number, number];
+  if (x.shape[x.rank - 1] !== inFeatures) {
+    throw new ShapeError(`linear: input's last axis is ${x.shape[x.rank - 1]} but the weight expects ${inFeatures} ([${x.shape}] · [${weight.shape}])`);
+  }
+  if (bias && bias.size !== outFeatures) {
+    throw new ShapeError(`linear: bias has ${bias.size} elements ([${bias.shape}]) but the weight has ${outFeatures} outputs`);
+  }
+  return bias ? denseBias(x, weight, bias) : dense(x, weight);
 }

@@ -1,17 +1,50 @@
 /**
- * Layer normalisation over the last axis: γ · (x − μ) / √(σ² + ε) + β.
+ * Layer normalisation over the last axis: γ · (x − μ) / √(σ² + ε) + β, with a hand-written
+ * gradient. Autodiff through mean/sub/mul/rsqrt records about twenty backward kernels; the closed
+ * form below needs about ten, which is what a training step spends on every layer norm.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon = 1e-5): tf.Tensor {
-  return tf.tidy(() => {
+/**
+ * Gradient of y = x̂·γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε), over the last axis of length C:
+ *   dβ = Σ dy,  dγ = Σ dy·x̂  (sums over every leading axis)
+ *   dx = r · (g − mean(g) − x̂ · mean(g·x̂)),  g = dy·γ
+ */
+function layerNormOp(hasGamma: boolean, hasBeta: boolean, epsilon: number): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const x = args[0] as tf.Tensor;
+    const gamma = hasGamma ? (args[1] as tf.Tensor) : null;
+    const beta = hasBeta ? (args[hasGamma ? 2 : 1] as tf.Tensor) : null;
     const axis = x.rank - 1;
+    const betaShape = beta?.shape;
     const mean = tf.mean(x, axis, true);
     const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.mul(centered, centered), axis, true);
-    let y = tf.mul(centered, tf.rsqrt(tf.add(variance, epsilon)));
-    if (gamma) y = tf.mul(y, gamma);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.mul(centered, centered), axis, true), epsilon)); // (..., 1)
+    const xhat = tf.mul(centered, rstd);
+    let y = gamma ? tf.mul(xhat, gamma) : xhat;
     if (beta) y = tf.add(y, beta);
-    return y;
+    save(gamma ? [xhat, rstd, gamma] : [xhat, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sXhat, sRstd, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const g = dy as tf.Tensor;
+        const lead = g.shape.slice(0, -1).map((_, i) => i);
+        const gx = sGamma ? tf.mul(g, sGamma) : g;
+        const meanG = tf.mean(gx, axis, true);
+        const meanGX = tf.mean(tf.mul(gx, sXhat), axis, true);
+        const dx = tf.mul(sRstd, tf.sub(tf.sub(gx, meanG), tf.mul(sXhat, meanGX)));
+        const grads = [dx];
+        if (sGamma) grads.push(tf.reshape(tf.sum(tf.mul(g, sXhat), lead), sGamma.shape));
+        if (betaShape) grads.push(tf.reshape(tf.sum(g, lead), betaShape));
+        return grads;
+      },
+    };
   });
+}
+
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon = 1e-5): tf.Tensor {
+  const inputs = [x, gamma, beta].filter((t): t is tf.Tensor => t != null);
+  return layerNormOp(gamma != null, beta != null, epsilon)(...inputs);
 }

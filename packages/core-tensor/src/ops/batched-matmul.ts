@@ -1,0 +1,89 @@
+/**
+ * Batched matrix products (attention's q·kᵀ and p·v) with a gradient that takes each backend's
+ * fastest route in both directions.
+ *
+ * On wasm a batched or transposed matMul runs a scalar loop; only a 2-D untransposed one reaches
+ * XNNPACK. Splitting the batch into 2-D products costs a few kernel launches per slice, so it pays
+ * off once a slice has enough work (see `SPLIT_MIN_MACS`, measured in packages/backends/bench).
+ * On cpu, webgl and webgpu the batched kernel is already the fast one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors.js';
+
+/**
+ * Multiply-accumulates per 2-D slice above which wasm runs a batch as separate 2-D XNNPACK
+ * matMuls. Below it the per-slice launches cost more than the scalar loop they replace.
+ */
+export const SPLIT_MIN_MACS = 16_384;
+
+function lastTwoTransposed(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  perm[x.rank - 2] = x.rank - 1;
+  perm[x.rank - 1] = x.rank - 2;
+  return tf.transpose(x, perm);
+}
+
+/** op(a)·op(b) on the route that is fastest for the active backend. Not differentiable itself. */
+function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  const r = a.rank;
+  const m = a.shape[transposeA ? r - 1 : r - 2] as number;
+  const k = a.shape[transposeA ? r - 2 : r - 1] as number;
+  const n = b.shape[transposeB ? r - 2 : r - 1] as number;
+  const batchShape = a.shape.slice(0, -2);
+  const batch = batchShape.reduce((p, d) => p * d, 1);
+  if (tf.getBackend() !== 'wasm' || (batch > 1 && m * k * n < SPLIT_MIN_MACS)) {
+    return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+  }
+  // wasm: explicit transposes, then one 2-D XNNPACK matMul per slice.
+  const a3 = tf.reshape(transposeA ? lastTwoTransposed(a) : a, [batch, m, k]);
+  const b3 = tf.reshape(transposeB ? lastTwoTransposed(b) : b, [batch, k, n]);
+  if (batch === 1) return tf.reshape(tf.matMul(tf.reshape(a3, [m, k]) as tf.Tensor2D, tf.reshape(b3, [k, n]) as tf.Tensor2D), [...batchShape, m, n]);
+  const as = tf.unstack(a3);
+  const bs = tf.unstack(b3);
+  const outs = as.map((ai, i) => tf.matMul(ai as tf.Tensor2D, bs[i] as tf.Tensor2D));
+  return tf.reshape(tf.stack(outs), [...batchShape, m, n]);
+}
+
+function batchedOp(transposeA: boolean, transposeB: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: product(a, b, transposeA, transposeB),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+        const g = dy as tf.Tensor;
+        // c = op(a)·op(b); each gradient is again a batched product, routed the same way.
+        if (!transposeA && !transposeB) return [product(g, sb, false, true), product(sa, g, true, false)];
+        if (!transposeA && transposeB) return [product(g, sb, false, false), product(g, sa, true, false)];
+        if (transposeA && !transposeB) return [product(sb, g, false, true), product(sa, g, false, false)];
+        return [product(sb, g, true, true), product(g, sa, true, true)];
+      },
+    };
+  }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+}
+
+const OPS = [batchedOp(false, false), batchedOp(false, true), batchedOp(true, false), batchedOp(true, true)] as const;
+
+/**
+ * `op(a) · op(b)` over matching leading (batch) axes, where `op` transposes the last two axes when
+ * asked: `a` `[..., m, k]`, `b` `[..., k, n]` → `[..., m, n]`. Differentiable; forward and
+ * backward use 2-D XNNPACK matMuls on wasm when the slices are large enough.
+ */
+export function batchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (a.rank < 2 || a.rank !== b.rank) {
+    throw new ShapeError(`batchedMatMul: expected tensors of the same rank ≥ 2, got [${a.shape}] and [${b.shape}]`);
+  }
+  const r = a.rank;
+  for (let i = 0; i < r - 2; i++) {
+    if (a.shape[i] !== b.shape[i]) {
+      throw new ShapeError(`batchedMatMul: batch axes differ: [${a.shape}] and [${b.shape}] (broadcast them explicitly first)`);
+    }
+  }
+  const ka = a.shape[transposeA ? r - 2 : r - 1];
+  const kb = b.shape[transposeB ? r - 1 : r - 2];
+  if (ka !== kb) {
+    throw new ShapeError(`batchedMatMul: inner dimensions differ (${ka} vs ${kb}) for [${a.shape}]${transposeA ? 'ᵀ' : ''} · [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
+  }
+  return (OPS[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)] as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(a, b);
+}

@@ -62,10 +62,15 @@ export type PromptIds = number[] | number[][] | tf.Tensor;
 /** Generates continuations of the prompts. */
 export async function generate(model: GenerationModel, inputIds: PromptIds, options: GenerateOptions = {}): Promise<GenerateOutput> {
   const run = generateStream(model, inputIds, options);
-  for (;;) {
-    const next = await run.next();
-    if (next.done) return next.value;
-    if (options.streamer) await options.streamer(next.value);
+  try {
+    for (;;) {
+      const next = await run.next();
+      if (next.done) return next.value;
+      if (options.streamer) await options.streamer(next.value);
+    }
+  } finally {
+    // Closes the generator (and so its decoding session) when the streamer threw.
+    await run.return(undefined as never);
   }
 }
 
@@ -154,8 +159,10 @@ async function* greedyOrSample(
   const finished = new Array<boolean>(n).fill(false);
   const stops = StopStringChecker.create(options.stopStrings, options.tokenizer, config.prefixLength);
   const rng = config.doSample ? makeRng(options) : undefined;
-  const pad = config.padTokenId;
-  if ((config.eosTokenIds.length || stops) && pad === undefined) throw new ConfigError('generate: set padTokenId (or eosTokenId) so finished rows can be padded');
+  const padFor = () => {
+    if (config.padTokenId === undefined) throw new ConfigError('generate: a finished row must be padded while others continue; set padTokenId');
+    return config.padTokenId;
+  };
   let stopReason: StopReason = 'max-length';
   for (let step = 0; (sequences[0] as number[]).length < config.maxLength; step++) {
     if (options.signal?.aborted) {
@@ -166,7 +173,7 @@ async function* greedyOrSample(
     applyProcessors(processors, sequences, scores);
     applyProcessors(warpers, sequences, scores);
     const tokens = scores.map((row, r) => {
-      if (finished[r]) return pad as number;
+      if (finished[r]) return padFor();
       return rng ? rng.categorical(softmax(row)) : argmax(row);
     });
     tokens.forEach((t, r) => (sequences[r] as number[]).push(t));

@@ -2,7 +2,7 @@
 // Follows Hugging Face transformers' GPT2LMHeadModel and GPT2ForSequenceClassification.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ConfigError, matMul2d, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
+  ConfigError, embeddingLookup, matMul2d, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
 } from '@tfkit/core-tensor';
 import {
   fromHfGenerationConfig, generate, generateStream,
@@ -181,7 +181,8 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
       const { lastHiddenState, ...rest } = this.transformer.forward(inputs);
       const [b, t, c] = lastHiddenState.shape;
       const rows = tf.tensor1d(last.map((pos, i) => i * t + pos), 'int32');
-      const pooled = tf.gather(tf.reshape(lastHiddenState, [b * t, c]), rows); // (B, C)
+      // embeddingLookup is a gather whose gradient runs on wasm too (no UnsortedSegmentSum).
+      const pooled = embeddingLookup(tf.reshape(lastHiddenState, [b * t, c]), rows); // (B, C)
       const logits = this.score.forward(pooled) as tf.Tensor2D;
       const out: SequenceClassifierOutput = { logits, ...rest };
       if (inputs.labels !== undefined) out.loss = this.loss(logits, inputs.labels);

@@ -224,16 +224,12 @@ export abstract class Module {
 
   /** The module at a dotted path ('' is this module); paths go through `ModuleList`s (`layer.0.attn`). */
   getModule(path: string): Module {
-    let current: Module = this;
-    for (const part of path ? path.split('.') : []) {
+    return (path ? path.split('.') : []).reduce<Module>((current, part) => {
       const child = current.childAt(part);
-      if (!child) {
-        const known = current.namedChildren().map(([n]) => n).join(', ') || 'none';
-        throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (no child "${part}" there; its children: ${known})`);
-      }
-      current = child;
-    }
-    return current;
+      if (child) return child;
+      const known = current.namedChildren().map(([n]) => n).join(', ') || 'none';
+      throw new TfkitError('ERR_MODULE_PATH', `no module at "${path}" (no child "${part}" there; its children: ${known})`);
+    }, this);
   }
 
   /**

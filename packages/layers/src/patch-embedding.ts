@@ -136,7 +136,7 @@ export class ImageEmbeddings extends Module {
     super();
     const rng = defaultRng(o.rng);
     const std = o.initStd ?? 0.02;
-    // Assigned in Hugging Face's attribute order, which is the order `namedParameters` reports.
+    // Hugging Face's attribute order; like PyTorch, namedParameters lists own parameters before children's.
     this.cls_token = Parameter.adopt(tf.tidy(() => normal([1, 1, o.hiddenSize], std, rng)));
     this.patch_embeddings = new PatchEmbedding({ ...o, rng });
     const n = this.patch_embeddings.numPatches;

@@ -96,7 +96,7 @@ export function asciiToByteLevel(word: string): string {
   return out;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
  * Decodes map characters back to text. A token containing a character outside the map (an added

@@ -15,12 +15,21 @@ export class EncodingData {
   wordIds: number[] = [];
   sequenceIds: number[] = [];
   overflowing: EncodingData[] = [];
+  /** The text the offsets point into (one sequence; set by the pipeline). */
+  source = '';
+  /**
+   * Token strings that differ from the vocab entry of their id: an added token matched with the
+   * whitespace its `lstrip`/`rstrip` swallowed (Hugging Face reports the matched text). Sparse;
+   * `null` until needed.
+   */
+  tokenTexts: (string | undefined)[] | null = null;
 
   get length(): number {
     return this.ids.length;
   }
 
-  push(id: number, typeId: number, start: number, end: number, special: number, wordId: number, sequenceId: number): void {
+  push(id: number, typeId: number, start: number, end: number, special: number, wordId: number, sequenceId: number, text?: string): void {
+    if (text !== undefined) (this.tokenTexts ??= [])[this.ids.length] = text;
     this.ids.push(id);
     this.typeIds.push(typeId);
     this.offsets.push(start, end);
@@ -40,11 +49,17 @@ export class EncodingData {
     out.attentionMask = this.attentionMask.slice(from, to);
     out.wordIds = this.wordIds.slice(from, to);
     out.sequenceIds = this.sequenceIds.slice(from, to);
+    out.source = this.source;
+    if (this.tokenTexts) out.tokenTexts = this.tokenTexts.slice(from, to);
     return out;
   }
 
   /** Appends `other`'s tokens (not its overflowing windows). */
   append(other: EncodingData): void {
+    if (other.tokenTexts) {
+      const texts = (this.tokenTexts ??= []);
+      other.tokenTexts.forEach((t, i) => (texts[this.length + i] = t));
+    }
     for (let i = 0; i < other.length; i++) {
       this.ids.push(other.ids[i]!);
       this.typeIds.push(other.typeIds[i]!);
@@ -109,6 +124,7 @@ export class EncodingData {
     this.attentionMask = other.attentionMask;
     this.wordIds = other.wordIds;
     this.sequenceIds = other.sequenceIds;
+    this.tokenTexts = other.tokenTexts;
   }
 
   /** Pads this encoding and its overflowing windows to `length` tokens. */
@@ -127,6 +143,7 @@ export class EncodingData {
     this.attentionMask = fill(this.attentionMask, 0);
     this.wordIds = fill(this.wordIds, -1);
     this.sequenceIds = fill(this.sequenceIds, -1);
+    if (this.tokenTexts && side === 'left') this.tokenTexts = new Array<string | undefined>(n).concat(this.tokenTexts);
   }
 }
 
@@ -160,7 +177,7 @@ export class Encoding {
     this.wordIds = new Array<number | null>(n);
     this.sequenceIds = new Array<number | null>(n);
     for (let i = 0; i < n; i++) {
-      this.tokens[i] = tokenOf(data.ids[i]!);
+      this.tokens[i] = data.tokenTexts?.[i] ?? tokenOf(data.ids[i]!);
       this.offsets[i] = [data.offsets[2 * i]!, data.offsets[2 * i + 1]!];
       const w = data.wordIds[i]!;
       this.wordIds[i] = w < 0 ? null : w;

@@ -2,7 +2,7 @@
  * The encoding pipeline for one sequence: added tokens → normalizer → pre-tokenizer → model, with
  * a bounded cache of each word's tokens, and offsets mapped back to the original text.
  */
-import type { AddedVocabulary } from './added-vocabulary.js';
+import type { AddedToken, AddedVocabulary } from './added-vocabulary.js';
 import { asciiToByteLevel, isAscii, toByteLevel } from './byte-level.js';
 import type { EncodingData } from './encoding.js';
 import { LruCache } from './lru.js';
@@ -45,6 +45,7 @@ export class Pipeline {
   /** Appends the tokens of `text` to `out`. */
   encode(text: string, typeId: number, sequenceId: number, out: EncodingData): void {
     this.out = out;
+    out.source = text;
     this.typeId = typeId;
     this.sequenceId = sequenceId;
     this.word = 0;
@@ -69,7 +70,7 @@ export class Pipeline {
   private run(text: string, emitAdded: boolean): void {
     for (const seg of this.added.split(text, 0, text.length, false)) {
       if (seg.token) {
-        if (emitAdded) this.out!.push(seg.token.id, this.typeId, seg.start, seg.end, 0, this.word++, this.sequenceId);
+        if (emitAdded) this.pushAdded(seg.token, text.slice(seg.start, seg.end), seg.start, seg.end);
         continue;
       }
       if (seg.end <= seg.start) continue;
@@ -82,7 +83,7 @@ export class Pipeline {
         if (piece.token) {
           if (emitAdded) {
             const [s, e] = ns.originalRange(piece.start, piece.end);
-            this.out!.push(piece.token.id, this.typeId, this.base + s, this.base + e, 0, this.word++, this.sequenceId);
+            this.pushAdded(piece.token, ns.text.slice(piece.start, piece.end), this.base + s, this.base + e);
           }
           continue;
         }
@@ -91,6 +92,10 @@ export class Pipeline {
         else this.onPiece(piece.start, piece.end, false);
       }
     }
+  }
+
+  private pushAdded(token: AddedToken, matched: string, start: number, end: number): void {
+    this.out!.push(token.id, this.typeId, start, end, 0, this.word++, this.sequenceId, matched === token.content ? undefined : matched);
   }
 
   private readonly onPiece = (start: number, end: number, prefixSpace: boolean): void => {

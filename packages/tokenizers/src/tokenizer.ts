@@ -90,7 +90,8 @@ export class Tokenizer {
     this.postProcessor = parts.postProcessor ?? null;
     this.decoder = parts.decoder ?? null;
     this.config = { ...(parts.config ?? {}) };
-    this.added = new AddedVocabulary(parts.addedTokens ?? []);
+    // As in Hugging Face, an added token whose content is in the model's vocab keeps the vocab's id.
+    this.added = new AddedVocabulary((parts.addedTokens ?? []).map((t) => ({ ...t, id: this.model.tokenToId(t.content) ?? t.id })));
     this.pipeline = new Pipeline(this.normalizer, this.preTokenizer, this.model, this.added);
     const fromConfig = specialTokensFromConfig(this.config);
     const hasRoles = SPECIAL_TOKEN_ROLES.some((r) => fromConfig[r] !== undefined);

@@ -145,7 +145,7 @@ export class ByteFallbackDecoder implements Decoder {
     const flush = () => {
       if (bytes.length === 0) return;
       try {
-        out.push(new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes)));
+        out.push(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(bytes)));
       } catch {
         for (let k = 0; k < bytes.length; k++) out.push('\ufffd');
       }

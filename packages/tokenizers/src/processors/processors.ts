@@ -75,23 +75,37 @@ function trimOffsets(e: EncodingData, addPrefixSpace: boolean, tokenOf: TokenOf)
   const space = BYTE_TO_CHAR[32]!;
   forEachWindow(e, (w) => {
     for (let i = 0; i < w.length; i++) {
-      const token = tokenOf(w.ids[i]!);
+      const token = w.tokenTexts?.[i] ?? tokenOf(w.ids[i]!);
       let lead = 0;
       while (lead < token.length && (token[lead] === space || isWhitespace(token.charCodeAt(lead)))) lead++;
       let trail = 0;
-      while (trail < token.length - lead && (token[token.length - 1 - trail] === space || isWhitespace(token.charCodeAt(token.length - 1 - trail)))) trail++;
+      while (trail < token.length && (token[token.length - 1 - trail] === space || isWhitespace(token.charCodeAt(token.length - 1 - trail)))) trail++;
       if (lead === 0 && trail === 0) continue;
       let start = w.offsets[2 * i]!;
       let end = w.offsets[2 * i + 1]!;
+      // Hugging Face trims in code points: step over whole surrogate pairs.
+      const text = w.source;
       if (lead > 0) {
         if ((i === 0 || start === 0) && addPrefixSpace && lead === 1) lead = 0;
-        start = Math.min(start + lead, end);
+        for (let k = 0; k < lead && start < end; k++) start += isPairAt(text, start) ? 2 : 1;
+        start = Math.min(start, end);
       }
-      if (trail > 0 && end >= trail) end = Math.max(end - trail, start);
+      if (trail > 0) {
+        let e = end;
+        let k = 0;
+        for (; k < trail && e > 0; k++) e -= e >= 2 && isPairAt(text, e - 2) ? 2 : 1;
+        if (k === trail) end = Math.max(e, start);
+      }
       w.offsets[2 * i] = start;
       w.offsets[2 * i + 1] = end;
     }
   });
+}
+
+function isPairAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  const d = text.charCodeAt(i + 1);
+  return c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff;
 }
 
 /** GPT-2's post-processor: adds nothing; optionally trims offsets off spaces. */
@@ -229,7 +243,11 @@ export class RobertaProcessing implements PostProcessor {
         return c;
       });
     }
-    if (!addSpecialTokens) return encs;
+    if (!addSpecialTokens) {
+      if (encs === encodings) encs = encs.map(cloneEncoding);
+      for (const e of encs) forEachWindow(e, (w) => w.setTypeIds(0));
+      return encs;
+    }
     return this.template.processEncodings(encs, true);
   }
   toJSON(): ProcessorJson {

@@ -11,7 +11,7 @@ export type { SourceOptions, FileSource } from './io/types.js';
 export { openSource } from './io/sources.js';
 export { writeFileAtomic } from './io/fs.js';
 export {
-  parseSafetensors, serializeSafetensors, SAFETENSORS_DTYPES,
-  type SafetensorsDtype, type RawTensor, type SafetensorsFile,
+  parseSafetensors, serializeSafetensors, toFloat32, toInt32, SAFETENSORS_DTYPES,
+  type SafetensorsDtype, type SafetensorsArrays, type RawTensor, type RawTensorInput, type SafetensorsFile,
 } from './safetensors/format.js';
 export type { Checkpoint, FromPretrainedOptions, PretrainedModel, SavePretrainedOptions, HfConfig, TensorMap } from './model-types.js';

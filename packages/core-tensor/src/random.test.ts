@@ -27,7 +27,7 @@ describe('Random', () => {
     const m = (x: bigint) => x & 0xffffffffn;
     const rotl = (x: bigint, k: bigint) => m((x << k) | (x >> (32n - k)));
     const rng = new Random(123);
-    let [s0, s1, s2, s3] = rng.getState().slice(0, 4).map(BigInt) as [bigint, bigint, bigint, bigint];
+    let [s0, s1, s2, s3] = rng.getState().slice(0, 4).map((x) => BigInt(x as number)) as [bigint, bigint, bigint, bigint];
     for (let i = 0; i < 100; i++) {
       const expected = m(rotl(m(s1 * 5n), 7n) * 9n);
       const t = m(s1 << 9n);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type * as FsPromises from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,7 +21,7 @@ const hooks = vi.hoisted(() => ({
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const actual = await importOriginal<typeof FsPromises>();
   const isTemp = (p: unknown) => typeof p === 'string' && p.endsWith('.tmp');
   const open = async (...args: Parameters<typeof actual.open>) => {
     const handle = await actual.open(...args);

@@ -28,3 +28,16 @@ export { accuracy, precisionRecallF1, argmax, classificationMetrics, type Averag
 export { bioEntities, entityF1, nerMetrics, type Entity } from './metrics/ner.js';
 export { normalizeAnswer, exactMatch, tokenF1, squadMetrics, bestSpan } from './metrics/qa.js';
 export { perplexity, perplexityMetrics } from './metrics/perplexity.js';
+
+export { LoraLinear, type LoraLayerConfig } from './methods/lora-linear.js';
+export { LoraModel, matchesTarget, type LoraConfig } from './methods/lora.js';
+export { saveLoraAdapter, loadLoraAdapter, adapterStateDict, toPeftConfig, fromPeftConfig, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './methods/lora-io.js';
+export { PrefixTuningModel, PrefixEncoder, type PrefixTuningConfig, type LayerKeyValue } from './methods/prefix-tuning.js';
+export { ModuleDict } from './methods/module-dict.js';
+export { LAYER_NAMING, depthOf, countLayers, type LayerNaming, type Depth } from './methods/layers.js';
+export { layerwiseLrScale, layerwiseParamGroups, type LayerwiseDecayOptions } from './methods/llrd.js';
+export { freezeLayers, type FreezeOptions } from './methods/freeze.js';
+export { reinitTopLayers, type ReinitOptions } from './methods/reinit.js';
+export { SwaCallback, type SwaOptions } from './methods/swa.js';
+
+export { registerFinetune, type OptimizerCreateOptions } from './register.js';

@@ -5,8 +5,10 @@
  * names (`base_layer`, `lora_A.<adapter>`, `lora_B.<adapter>`) are PEFT's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linear, Random } from '@tfkit/core-tensor';
-import { Dropout, Linear, Module, Parameter } from '@tfkit/layers';
+import type { Random } from '@tfkit/core-tensor';
+import { linear } from '@tfkit/core-tensor';
+import type { Linear} from '@tfkit/layers';
+import { Dropout, Module, Parameter } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
 import { ModuleDict } from './module-dict.js';
 

@@ -4,7 +4,7 @@
  * checkpoint is assembled in a temporary directory and renamed into place, so a crash leaves
  * either the previous checkpoint or the new one, never a half-written one.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic, CheckpointError, type RngState } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import type { OptimizerState } from '../optim/optimizer.js';

@@ -1,0 +1,89 @@
+/**
+ * `registerFinetune(registry)`: the optimizers (`adamw`, `adam`, `sgd`), schedules (`constant`,
+ * `constant_with_warmup`, `linear`, `cosine`, `swa`) and methods (`lora`, `prefix-tuning`,
+ * `freeze`, `reinit`) under their registry keys, so apps and the CLI pick them by name.
+ */
+import type { AdapterEntry, OptimizerEntry, Registry, RegisterOptions, SchedulerEntry } from '@tfkit/core-tensor';
+import { Module } from '@tfkit/layers';
+import { FinetuneError } from './errors.js';
+import { freezeLayers, type FreezeOptions } from './methods/freeze.js';
+import { layerwiseLrScale } from './methods/llrd.js';
+import { LoraModel, type LoraConfig } from './methods/lora.js';
+import { PrefixTuningModel, type PrefixTuningConfig } from './methods/prefix-tuning.js';
+import { reinitTopLayers, type ReinitOptions } from './methods/reinit.js';
+import { Adam, AdamW } from './optim/adam.js';
+import type { NamedParameter, Optimizer, ParamGroupInput } from './optim/optimizer.js';
+import { groupParameters } from './optim/param-groups.js';
+import { LrScheduler, type SchedulerName } from './optim/schedulers.js';
+import { SGD } from './optim/sgd.js';
+
+declare module '@tfkit/core-tensor' {
+  interface OptimizerEntries {
+    adamw: OptimizerEntry;
+    adam: OptimizerEntry;
+    sgd: OptimizerEntry;
+  }
+  interface SchedulerEntries {
+    constant: SchedulerEntry;
+    constant_with_warmup: SchedulerEntry;
+    linear: SchedulerEntry;
+    cosine: SchedulerEntry;
+    swa: SchedulerEntry;
+  }
+  interface AdapterEntries {
+    lora: AdapterEntry;
+    'prefix-tuning': AdapterEntry;
+    freeze: AdapterEntry;
+    reinit: AdapterEntry;
+  }
+}
+
+/**
+ * Options every optimizer entry takes: `params` (named parameters or groups), or `model` — then
+ * the groups are built with no decay on biases / norms and, with `layerwiseDecay`, layer-wise rates.
+ */
+export interface OptimizerCreateOptions {
+  params?: NamedParameter[] | ParamGroupInput[];
+  model?: Module;
+  lr: number;
+  weightDecay?: number;
+  layerwiseDecay?: number;
+  /** Family naming for layer-wise decay (`bert`, `gpt2`, …). */
+  naming?: string;
+  [option: string]: unknown;
+}
+
+function params(o: OptimizerCreateOptions, defaultDecay: number): NamedParameter[] | ParamGroupInput[] {
+  if (o.params) return o.params;
+  if (!(o.model instanceof Module)) throw new FinetuneError('optimizer: pass `params` or `model`');
+  const lrScale = o.layerwiseDecay !== undefined ? layerwiseLrScale(o.model, { decay: o.layerwiseDecay, naming: o.naming }) : undefined;
+  return groupParameters(o.model, { lr: o.lr, weightDecay: o.weightDecay ?? defaultDecay, lrScale });
+}
+
+function optimizer(make: (o: OptimizerCreateOptions) => Optimizer): OptimizerEntry {
+  return { create: (options) => make(options as OptimizerCreateOptions) };
+}
+
+function scheduler(name: SchedulerName): SchedulerEntry {
+  return {
+    create: (options) => {
+      const { optimizer: opt, ...rest } = options as { optimizer: Optimizer } & Record<string, number>;
+      return new LrScheduler(opt, name, rest);
+    },
+  };
+}
+
+export function registerFinetune(registry: Registry, options: RegisterOptions = {}): void {
+  registry.optimizer.register('adamw', optimizer((o) => new AdamW(params(o, 0.01), o as never)), options);
+  registry.optimizer.register('adam', optimizer((o) => new Adam(params(o, 0), o as never)), options);
+  registry.optimizer.register('sgd', optimizer((o) => new SGD(params(o, 0), o as never)), options);
+  for (const name of ['constant', 'constant_with_warmup', 'linear', 'cosine', 'swa'] as const) registry.scheduler.register(name, scheduler(name), options);
+  const module = (m: unknown, what: string): Module => {
+    if (!(m instanceof Module)) throw new FinetuneError(`${what}: expected a tfkit Module`);
+    return m;
+  };
+  registry.adapter.register('lora', { description: 'LoRA (PEFT-compatible)', apply: (m, c) => LoraModel.apply(module(m, 'lora'), c as unknown as LoraConfig) }, options);
+  registry.adapter.register('prefix-tuning', { description: 'Prefix tuning (PEFT semantics)', apply: (m, c) => new PrefixTuningModel(module(m, 'prefix-tuning'), c as unknown as PrefixTuningConfig) }, options);
+  registry.adapter.register('freeze', { description: 'Freeze embeddings / bottom layers / name patterns', apply: (m, c) => freezeLayers(module(m, 'freeze'), c as FreezeOptions) }, options);
+  registry.adapter.register('reinit', { description: 'Re-initialise the top N layers (HF _init_weights)', apply: (m, c) => reinitTopLayers(module(m, 'reinit'), c as unknown as ReinitOptions) }, options);
+}

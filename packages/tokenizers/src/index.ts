@@ -5,6 +5,7 @@
  */
 export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy } from './tokenizer.js';
 export type { FromPretrainedOptions } from './loaders.js';
+export type { TrainOptions, TrainProgress, TrainCorpus } from './trainers/train.js';
 export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';
 export { Encoding } from './encoding.js';
 export { TokenizerError } from './errors.js';

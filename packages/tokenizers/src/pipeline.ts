@@ -5,6 +5,7 @@
 import type { AddedToken, AddedVocabulary } from './added-vocabulary.js';
 import { asciiToByteLevel, isAscii, toByteLevel } from './byte-level.js';
 import type { EncodingData } from './encoding.js';
+import { TokenizerError } from './errors.js';
 import { LruCache } from './lru.js';
 import type { TokenizerModel, WordTokens } from './models/model.js';
 import { NormalizedString } from './normalized-string.js';
@@ -30,7 +31,8 @@ export class Pipeline {
   constructor(
     readonly normalizer: Normalizer | null,
     readonly preTokenizer: PreTokenizer | null,
-    readonly model: TokenizerModel,
+    /** `null` for a pipeline that only splits words (training). */
+    readonly model: TokenizerModel | null,
     readonly added: AddedVocabulary,
     cacheCapacity = 50_000,
   ) {
@@ -128,20 +130,22 @@ export class Pipeline {
   tokenizeWord(word: string): WordTokens {
     const cached = this.cache.get(word);
     if (cached) return cached;
+    const model = this.model;
+    if (!model) throw new TokenizerError('Pipeline: this pipeline has no model; it can only split words.');
     let tokens: WordTokens;
-    if (!this.byteLevel) tokens = this.model.tokenize(word);
-    else if (isAscii(word)) tokens = this.model.tokenize(asciiToByteLevel(word));
+    if (!this.byteLevel) tokens = model.tokenize(word);
+    else if (isAscii(word)) tokens = model.tokenize(asciiToByteLevel(word));
     else {
       // Byte positions → the UTF-16 span of the character each byte belongs to.
       const mapped = toByteLevel(word);
-      const t = this.model.tokenize(mapped.mapped);
+      const t = model.tokenize(mapped.mapped);
       tokens = {
         ids: t.ids,
         starts: t.starts.map((s) => mapped.starts[s]!),
         ends: t.ends.map((e) => mapped.ends[e - 1]!),
       };
     }
-    if (this.model.cacheable && word.length <= MAX_CACHED_WORD) this.cache.set(word, tokens);
+    if (model.cacheable && word.length <= MAX_CACHED_WORD) this.cache.set(word, tokens);
     return tokens;
   }
 }

@@ -1,5 +1,5 @@
 /** Test-only: random text from a seeded generator, mixing the scripts and characters that break tokenizers. */
-import { Random } from '@tfkit/core-tensor/lite';
+import type { Random } from '@tfkit/core-tensor/lite';
 
 const PARTS: readonly (readonly string[])[] = [
   ['the', 'Quick', 'BROWN', 'fox', "don't", "it's", "WE'LL", 'naïve', 'Ångström', 'café', 'straße', 'İstanbul', 'ΣΑΣ', 'x'],

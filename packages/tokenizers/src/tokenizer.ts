@@ -16,6 +16,7 @@ import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.j
 import { Pipeline } from './pipeline.js';
 import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { postProcess, processorFromJSON, type PostProcessor } from './processors/processors.js';
+import { trainTokenizer, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -104,6 +105,14 @@ export class Tokenizer {
    */
   static fromPretrained(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
     return loadTokenizer(source, options);
+  }
+
+  /**
+   * Trains a new BPE (byte-level, GPT-2 style) or WordPiece (BERT style) tokenizer on a string, an
+   * iterable or an async iterable of texts. Deterministic for the same corpus and options.
+   */
+  static train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
+    return trainTokenizer((parts) => new Tokenizer(parts), options, corpus, callbacks);
   }
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */

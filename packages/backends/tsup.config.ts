@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Keep `node:` specifiers: the Node-only paths must stay recognisable as built-ins.
+  removeNodeProtocol: false,
 });

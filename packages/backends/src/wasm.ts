@@ -1,0 +1,160 @@
+/**
+ * The WebAssembly backend (tfjs-backend-wasm: XNNPACK kernels, SIMD, optional threads).
+ *
+ * Threads: the threaded-SIMD binary is used whenever more than one thread is asked for and the
+ * platform has shared memory — in Node.js always (through `wasm-node-workers.ts`, since tfjs
+ * itself disables threads there), in browsers when the page is cross-origin isolated. The thread
+ * count defaults to every logical core (tfjs's default is half of them), capped at 8, the size of
+ * the worker pool tfjs-backend-wasm is built with. If the threaded binary cannot start, activation
+ * falls back to the single-threaded SIMD binary and says why in `notes`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import { ConfigError, type BackendActivation, type BackendEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
+import { BackendError, describeError } from './errors.js';
+import { isNode, logicalCores, sharedMemoryAvailable } from './environment.js';
+import { reportLogicalCores } from './wasm-cores.js';
+
+/** The most threads tfjs-backend-wasm can use (its prebuilt pthread pool has 8 workers). */
+export const MAX_WASM_THREADS = 8;
+const WASM_PRIORITY = 2; // tfjs-backend-wasm's own registration priority
+
+export type WasmBinaryName = 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
+
+export interface WasmBackendOptions {
+  /**
+   * `'all'` (default): one thread per logical core, up to 8. A number: at most that many.
+   * `1` runs the single-threaded SIMD binary (no workers at all).
+   */
+  threads?: 'all' | number;
+  /**
+   * Where the `.wasm` binaries are served (bundled browser apps): a URL prefix ending in `/`, or a
+   * URL per binary. Passed to tfjs's `setWasmPaths` before the backend first starts.
+   */
+  wasmPaths?: string | Record<WasmBinaryName, string>;
+}
+
+type WasmModule = typeof TfjsWasm;
+
+function requestedThreads(threads: unknown, cores: number): number {
+  if (threads === undefined || threads === 'all') return cores;
+  if (typeof threads === 'number' && Number.isInteger(threads) && threads >= 1) return threads;
+  throw new ConfigError(`useBackend(…, 'wasm', { threads }): threads must be 'all' or a positive integer, got ${JSON.stringify(threads)}`);
+}
+
+/** The running instance of a backend, if any (`tf.findBackend` would start one as a side effect). */
+function runningBackend(name: string): tf.KernelBackend | undefined {
+  return tf.engine().registry[name];
+}
+
+/** The thread count the running wasm backend was started for by `activateWasm`. */
+let startedFor: number | undefined;
+
+/** tfjs's wasm factory, captured once so the backend can be re-created with another thread count. */
+let tfjsFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+
+/**
+ * (Re-)registers the wasm backend so the next `setBackend` builds a fresh instance, recording why
+ * its initialisation failed (tfjs only logs that, and not at all in PROD mode).
+ */
+function prepareFactory(failure: { error?: unknown }): void {
+  tfjsFactory ??= tf.findBackendFactory('wasm') ?? undefined;
+  const factory = tfjsFactory;
+  if (!factory) throw new BackendError('wasm', '@tensorflow/tfjs-backend-wasm did not register a backend factory');
+  const existing = runningBackend('wasm');
+  if (existing && existing.numDataIds() > 0) {
+    throw new BackendError(
+      'wasm',
+      `${existing.numDataIds()} tensors live on the running wasm backend, which must be re-created to change its thread count. ` +
+        'Dispose them first, or choose the thread count in the first useBackend call.',
+    );
+  }
+  tf.removeBackend('wasm');
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      try {
+        return await factory();
+      } catch (error) {
+        failure.error = error;
+        throw error;
+      }
+    },
+    WASM_PRIORITY,
+  );
+}
+
+async function start(wasm: WasmModule, threads: number): Promise<void> {
+  const failure: { error?: unknown } = {};
+  prepareFactory(failure);
+  // The flag picks the binary: threaded-SIMD when true, SIMD (or plain) when false.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
+  wasm.setThreadsCount(threads);
+  const cleanups: (() => void)[] = [];
+  try {
+    if (threads > 1) {
+      cleanups.push(reportLogicalCores(2 * threads));
+      if (isNode()) cleanups.push(await (await import('./wasm-node-workers.js')).installPthreadWorkers());
+    }
+    if (!(await tf.setBackend('wasm'))) {
+      throw new BackendError('wasm', `initialisation failed: ${failure.error === undefined ? 'unknown error' : describeError(failure.error)}`, { cause: failure.error });
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) cleanup();
+  }
+}
+
+/** Imports tfjs-backend-wasm, starts it with the requested threads (or falls back) and activates it. */
+export async function activateWasm(options: WasmBackendOptions = {}): Promise<BackendActivation> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const notes: string[] = [];
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  const cores = await logicalCores();
+  const requested = requestedThreads(options.threads, cores);
+  let threads = Math.min(requested, cores, MAX_WASM_THREADS);
+  if (requested > threads) notes.push(`wasm: ${requested} threads requested; using ${threads} (${cores} logical cores, at most ${MAX_WASM_THREADS} in tfjs-backend-wasm)`);
+  if (threads > 1 && !simd) {
+    notes.push('wasm: one thread: this engine lacks WebAssembly SIMD, and the threaded binary needs it');
+    threads = 1;
+  }
+  const shared = sharedMemoryAvailable();
+  if (threads > 1 && !shared.ok) {
+    notes.push(`wasm: one thread: ${shared.reason}`);
+    threads = 1;
+  }
+
+  // A running instance is reused when it was started for the same thread count (or, when started
+  // by someone else, already has it); otherwise it is re-created.
+  const running = runningBackend('wasm') ? (startedFor ?? wasm.getThreadsCount()) : undefined;
+  if (running !== threads) {
+    if (options.wasmPaths !== undefined && running === undefined) wasm.setWasmPaths(options.wasmPaths);
+    startedFor = undefined;
+    try {
+      await start(wasm, threads);
+    } catch (error) {
+      if (threads === 1 || (error instanceof BackendError && /tensors live on/.test(error.message))) throw error;
+      notes.push(`wasm: the threaded binary failed to start (${describeError(error)}); fell back to one thread`);
+      await start(wasm, 1);
+    }
+    startedFor = threads;
+  } else if (!(await tf.setBackend('wasm'))) {
+    throw new BackendError('wasm', 'could not re-activate the running wasm backend');
+  }
+
+  const actual = wasm.getThreadsCount();
+  const binary = actual > 1 ? 'threaded-SIMD' : simd ? 'SIMD' : 'plain (no SIMD)';
+  const how = actual > 1 && isNode() ? ', pthreads in Node worker_threads' : '';
+  notes.unshift(`wasm: ${binary} binary, ${actual} thread${actual > 1 ? 's' : ''} of ${cores} logical core${cores > 1 ? 's' : ''}${how}`);
+  return { backend: 'wasm', threads: actual, simd, notes };
+}
+
+/** Registers the lazily loaded wasm backend (`@tensorflow/tfjs-backend-wasm`). */
+export function registerWasmBackend(registry: Registry, options?: RegisterOptions): void {
+  const entry: BackendEntry = {
+    priority: 20,
+    description: 'WebAssembly (XNNPACK, SIMD, threads in Node.js and cross-origin-isolated pages); the default in Node.js',
+    isSupported: () => typeof WebAssembly === 'object',
+    activate: (opts) => activateWasm(opts as WasmBackendOptions | undefined),
+  };
+  registry.backend.register('wasm', entry, options);
+}

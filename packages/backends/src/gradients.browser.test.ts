@@ -1,0 +1,65 @@
+// The cross-backend gradient suite in Chromium: webgl (SwiftShader) within 1e-3 of cpu, wasm
+// (one thread, and every core when the page is cross-origin isolated) within 1e-4.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry } from '@tfkit/core-tensor';
+import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
+import plainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import simdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import threadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { availableBackends, registerAllBackends, useBackend } from './index.js';
+import { PARAM_NAMES, TINY, WIDE, lossAndGradients, makeCase } from './testing/tiny-transformer.js';
+
+const registry = createRegistry();
+registerAllBackends(registry);
+const wasmPaths = {
+  'tfjs-backend-wasm.wasm': plainUrl,
+  'tfjs-backend-wasm-simd.wasm': simdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': threadedUrl,
+};
+
+type Result = ReturnType<typeof lossAndGradients>;
+
+function compare(got: Result, want: Result, atol: number, rtol = 0): void {
+  expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(atol + rtol * Math.abs(want.loss));
+  for (const name of PARAM_NAMES) expectAllClose(got.grads[name], want.grads[name], { atol, rtol, label: `d${name}` });
+}
+
+describe('backends in Chromium', () => {
+  const cases = { tiny: makeCase(TINY), wide: makeCase(WIDE) };
+  const cpu: Record<string, Result> = {};
+
+  beforeAll(async () => {
+    await useBackend(registry, 'cpu');
+    for (const [name, c] of Object.entries(cases)) cpu[name] = lossAndGradients(c);
+  });
+
+  it('prefers webgl, then wasm, then cpu', async () => {
+    const order = await availableBackends(registry);
+    expect(order.slice(0, 3)).toEqual(['webgl', 'wasm', 'cpu']);
+    const activation = await useBackend(registry);
+    expect(activation.backend).toBe('webgl');
+    expect(activation.notes[0]).toMatch(/^webgl: WebGL 2, 32-bit float textures/);
+  });
+
+  it('webgl: loss and every gradient within 1e-3 of cpu', async () => {
+    await useBackend(registry, 'webgl');
+    for (const [name, c] of Object.entries(cases)) {
+      compare(await expectNoLeaks(() => lossAndGradients(c), `webgl ${name}`), cpu[name]!, 1e-3);
+    }
+  });
+
+  it('wasm, one thread: loss and every gradient within 1e-4 of cpu', async () => {
+    const activation = await useBackend(registry, 'wasm', { threads: 1, wasmPaths });
+    expect(activation).toMatchObject({ backend: 'wasm', threads: 1, simd: true });
+    for (const [name, c] of Object.entries(cases)) {
+      compare(await expectNoLeaks(() => lossAndGradients(c), `wasm ${name}`), cpu[name]!, 1e-4);
+    }
+  });
+
+  it('wasm, all threads in the cross-origin-isolated page: within 1e-4 of cpu', async () => {
+    expect(globalThis.crossOriginIsolated).toBe(true);
+    const activation = await useBackend(registry, 'wasm', { threads: 'all', wasmPaths });
+    expect(activation.threads).toBe(Math.min(8, navigator.hardwareConcurrency));
+    for (const [name, c] of Object.entries(cases)) compare(lossAndGradients(c), cpu[name]!, 1e-4);
+  });
+});

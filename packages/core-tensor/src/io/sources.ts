@@ -4,6 +4,7 @@
  * cached locally. The network is used only when the caller names a URL or a hub id: a path that
  * exists locally is always read locally.
  */
+import type * as FsPromises from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import { isNode, nodeModules, writeFileAtomic } from './fs.js';
 import type { FileSource, SourceOptions } from './types.js';
@@ -68,10 +69,8 @@ class LocalSource extends BaseSource {
 
   async exists(name: string): Promise<boolean> {
     const { fs, file } = await this.locate(name);
-    return fs.stat(file).then(
-      (s) => s.isFile(),
-      () => false,
-    );
+    const stat = await statOrUndefined(fs, file, this.description);
+    return stat?.isFile() ?? false;
   }
 
   async read(name: string): Promise<Uint8Array> {
@@ -225,9 +224,20 @@ class HubSource extends UrlSource {
   }
 }
 
+/** `fs.stat`, or undefined when nothing is there; other failures (permissions, I/O) are errors. */
+async function statOrUndefined(fs: typeof FsPromises, file: string, where: string) {
+  try {
+    return await fs.stat(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new CheckpointError(`${where}: cannot access ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function localDirectory(dir: string): Promise<FileSource | undefined> {
   const { fs } = await nodeModules(`reading ${dir}`);
-  const stat = await fs.stat(dir).catch(() => undefined);
+  const stat = await statOrUndefined(fs, dir, dir);
   if (!stat) return undefined;
   if (!stat.isDirectory()) throw new CheckpointError(`${dir} is a file; a checkpoint source is a directory holding config.json and the weights`);
   return new LocalSource(dir);

@@ -4,9 +4,13 @@
  */
 import { createRegistry, type Registry } from '@tfkit/core-tensor';
 import { registerAllBackends } from '@tfkit/backends';
+import { registerGeneration } from '@tfkit/generation';
+import { registerGpt2 } from '@tfkit/models-gpt';
 
 export function createCliRegistry(): Registry {
   const registry = createRegistry();
   registerAllBackends(registry);
+  registerGeneration(registry);
+  registerGpt2(registry);
   return registry;
 }

@@ -51,9 +51,9 @@ describe('greedy decoding', () => {
     const model = bigram();
     const seen: number[][][] = [];
     const start = model.startDecoding.bind(model);
-    model.startDecoding = (inputs, options) => {
+    model.startDecoding = (inputs) => {
       seen.push(inputs.attentionMask);
-      return start(inputs, options);
+      return start(inputs);
     };
     const out = await generate(model, [[0], [3, 0]], { maxNewTokens: 2, padTokenId: 4 });
     expect(out.sequences).toEqual([[4, 0, 1, 2], [3, 0, 1, 2]]);

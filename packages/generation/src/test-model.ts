@@ -3,7 +3,8 @@
  * through a fixed table, so every expected output can be worked out by hand.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DecodingSession, GenerationConfig, GenerationModel, StartDecodingInputs } from './model.js';
+import type { GenerationConfig } from './generation-config.js';
+import type { DecodingSession, GenerationModel, StartDecodingInputs } from './model.js';
 
 export class BigramModel implements GenerationModel {
   /** How many sessions are open (a test asserts generate closes them). */
@@ -18,21 +19,18 @@ export class BigramModel implements GenerationModel {
   startDecoding(inputs: StartDecodingInputs): DecodingSession {
     this.open++;
     let rows = inputs.inputIds.map((r) => [...r]);
-    const model = this;
     return {
       prefix: inputs.inputIds.map((r) => [...r]),
-      nextTokenLogits() {
-        model.steps++;
-        return tf.tensor2d(rows.map((r) => model.table[r[r.length - 1] as number] as number[]));
+      nextTokenLogits: () => {
+        this.steps++;
+        return tf.tensor2d(rows.map((r) => this.table[r[r.length - 1] as number] as number[]));
       },
-      append(tokens) {
-        tokens.forEach((t, i) => (rows[i] as number[]).push(t));
-      },
-      selectRows(indices) {
+      append: (tokens) => tokens.forEach((t, i) => (rows[i] as number[]).push(t)),
+      selectRows: (indices) => {
         rows = indices.map((i) => [...(rows[i] as number[])]);
       },
-      dispose() {
-        model.open--;
+      dispose: () => {
+        this.open--;
       },
     };
   }

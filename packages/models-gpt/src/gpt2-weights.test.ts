@@ -7,6 +7,7 @@ import { StateDictError } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks, fixturePath } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GPT2ForSequenceClassification, GPT2LMHeadModel } from './gpt2-heads.js';
+import type { Gpt2Config } from './gpt2-config.js';
 import { GPT2Model, type GPT2PreTrainedModel } from './gpt2-modeling.js';
 import { registerGpt2 } from './gpt2-register.js';
 
@@ -89,7 +90,7 @@ describe('savePretrained → fromPretrained', () => {
 });
 
 describe('other configurations', () => {
-  const variants = {
+  const variants: Record<string, Partial<Gpt2Config>> = {
     'relu, n_inner 24, one head': { activationFunction: 'relu', nInner: 24, nHead: 1 },
     'gelu, 8 heads, scale by inverse layer index': { activationFunction: 'gelu', nHead: 8, scaleAttnByInverseLayerIdx: true },
     'untied head, no score scaling': { tieWordEmbeddings: false, scaleAttnWeights: false, nHead: 4 },

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadCorpus } from '@tfkit/corpus';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../command.js';
+import { toHalfBits } from '../lm-training.js';
+import { main } from '../main.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-lm-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('tfkit train-lm → tfkit generate', () => {
+  it('trains a tokenizer and a tiny GPT-2 on text, saves a loadable checkpoint, and generates from it', async () => {
+    fs.writeFileSync(path.join(tmp, 'alice.txt'), loadCorpus({ books: ['carroll-alice'] }).slice(0, 40_000));
+    const out = path.join(tmp, 'lm');
+    const train = await tfkit('train-lm', '--corpus', 'alice.txt', '--out', 'lm', '--vocab-size', '300', '--n-embd', '16', '--n-layer', '1',
+      '--n-head', '2', '--context', '16', '--steps', '6', '--eval-every', '3', '--warmup', '2', '--backend', 'cpu', '--float16');
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/trained 6 steps .* validation loss \d/);
+    for (const f of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'training_summary.json']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ model_type: 'gpt2', n_embd: 16, n_layer: 1, vocab_size: 300, n_positions: 16 });
+    const header = fs.readFileSync(path.join(out, 'model.safetensors')).subarray(8, 400).toString('latin1');
+    expect(header).toContain('"F16"');
+
+    const a = await tfkit('generate', '--model', 'lm', '--max-new-tokens', '6', '--seed', '3', '--backend', 'cpu', 'Alice was');
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout.startsWith('Alice was')).toBe(true);
+    expect(a.stdout.length).toBeGreaterThan('Alice was\n'.length);
+    const b = await tfkit('generate', '--model', 'lm', '--max-new-tokens', '6', '--seed', '3', '--backend', 'cpu', 'Alice was');
+    expect(b.stdout).toBe(a.stdout);
+    const beams = await tfkit('generate', '--model', 'lm', '--max-new-tokens', '4', '--num-beams', '3', '--num-return-sequences', '2', '--backend', 'cpu', 'Alice');
+    expect(beams.code, beams.stderr).toBe(0);
+    expect(beams.stdout).toMatch(/\[1, score -?\d+\.\d+\] Alice[\s\S]*\[2, score/);
+  });
+
+  it('reports usage errors with exit code 2', async () => {
+    expect((await tfkit('generate')).code).toBe(2);
+    expect((await tfkit('generate', '--top-p', '2', 'x')).code).toBe(2);
+    expect((await tfkit('train-lm', '--corpus', 'x.txt')).code).toBe(2);
+    expect((await tfkit('train-lm', '--out', 'o')).code).toBe(2);
+  });
+});
+
+describe('float16 conversion', () => {
+  it('rounds to the nearest half, handling subnormals, overflow and signs', () => {
+    expect(toHalfBits(1)).toBe(0x3c00);
+    expect(toHalfBits(-2)).toBe(0xc000);
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(toHalfBits(1e6)).toBe(0x7c00);
+    expect(toHalfBits(2 ** -24)).toBe(0x0001);
+    expect(toHalfBits(0.1)).toBe(0x2e66);
+    expect(toHalfBits(-0)).toBe(0x8000);
+    expect(toHalfBits(Number.NaN) & 0x7c00).toBe(0x7c00);
+  });
+});

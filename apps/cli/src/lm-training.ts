@@ -1,0 +1,182 @@
+/**
+ * Training a small GPT-2 from scratch on plain text, with tfkit's own pieces: a byte-level BPE
+ * tokenizer trained by @tfkit/tokenizers, GPT2LMHeadModel, AdamW with warmup + cosine decay and
+ * gradient clipping from @tfkit/finetune. Deterministic for a seed (batches, init, dropout).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseSafetensors, Random, serializeSafetensors, type RawTensor } from '@tfkit/core-tensor';
+import { AdamW, clipGradNorm, groupParameters, LrScheduler } from '@tfkit/finetune';
+import { GPT2LMHeadModel } from '@tfkit/models-gpt';
+import type { Tokenizer } from '@tfkit/tokenizers';
+
+export interface LmTrainingOptions {
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  context: number;
+  batchSize: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+  weightDecay: number;
+  dropout: number;
+  seed: number;
+  /** Evaluate (and save) every this many steps. */
+  evalEvery: number;
+  /** Store weights as float16 (half the size) instead of float32. */
+  float16: boolean;
+  out: string;
+}
+
+export interface LmTrainingResult {
+  steps: number;
+  trainLoss: number;
+  validLoss: number;
+  seconds: number;
+  tokensSeen: number;
+}
+
+/** Concatenated token ids of the documents, each followed by the end-of-text token. */
+export function tokenizeDocuments(tokenizer: Tokenizer, documents: string[], eosId: number): Int32Array {
+  const out: number[] = [];
+  for (const doc of documents) {
+    // Paragraph by paragraph keeps each encode call small; the blank lines are kept as text.
+    for (const para of doc.split(/(?<=\n\n)/)) out.push(...tokenizer.encode(para).ids);
+    out.push(eosId);
+  }
+  return Int32Array.from(out);
+}
+
+/** `count` windows of `length` ids at random offsets. */
+function sampleBatch(ids: Int32Array, count: number, length: number, rng: Random): number[][] {
+  return Array.from({ length: count }, () => {
+    const start = rng.int(ids.length - length);
+    return Array.from(ids.subarray(start, start + length));
+  });
+}
+
+function meanLoss(model: GPT2LMHeadModel, batches: number[][][]): number {
+  let sum = 0;
+  for (const b of batches) {
+    sum += tf.tidy(() => model.forward({ inputIds: b, labels: b }).loss?.dataSync()[0] as number);
+  }
+  return sum / batches.length;
+}
+
+/** Float32 → IEEE half bits (round to nearest even; overflow to ±∞). */
+export function toHalfBits(value: number): number {
+  const f = new Float32Array([value]);
+  const x = new Uint32Array(f.buffer)[0] as number;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  e = half >>> 10;
+  return sign | (e >= 0x1f ? 0x7c00 : half);
+}
+
+/** Rewrites `dir/model.safetensors` with every F32 tensor stored as F16. */
+export async function convertToFloat16(dir: string): Promise<void> {
+  const file = path.join(dir, 'model.safetensors');
+  const parsed = parseSafetensors(new Uint8Array(await fs.readFile(file)), file);
+  const tensors = new Map<string, RawTensor>();
+  for (const [name, t] of parsed.tensors) {
+    if (t.dtype !== 'F32') {
+      tensors.set(name, t);
+      continue;
+    }
+    const src = t.data as Float32Array;
+    const half = new Uint16Array(src.length);
+    for (let i = 0; i < src.length; i++) half[i] = toHalfBits(src[i] as number);
+    tensors.set(name, { dtype: 'F16', shape: t.shape, data: half });
+  }
+  await fs.writeFile(file, serializeSafetensors(tensors, parsed.metadata));
+}
+
+/**
+ * Trains GPT2LMHeadModel on `ids` (the last 5% held out for validation), saving to `out` at every
+ * evaluation and at the end. `log` receives one line per report.
+ */
+export async function trainLanguageModel(
+  tokenizer: Tokenizer,
+  ids: Int32Array,
+  o: LmTrainingOptions,
+  log: (line: string) => void,
+): Promise<LmTrainingResult> {
+  const eos = tokenizer.tokenToId('<|endoftext|>') ?? null;
+  const split = Math.floor(ids.length * 0.95);
+  const train = ids.subarray(0, split);
+  const valid = ids.subarray(split);
+  const window = o.context;
+  if (valid.length <= window || train.length <= window) throw new Error(`the corpus is too small: ${ids.length} tokens for a context of ${o.context}`);
+  const rng = new Random(o.seed);
+  const validBatches = Array.from({ length: 4 }, () => sampleBatch(valid, o.batchSize, window, rng));
+  const model = new GPT2LMHeadModel(
+    {
+      vocabSize: tokenizer.vocabSize, nPositions: o.context, nEmbd: o.nEmbd, nLayer: o.nLayer, nHead: o.nHead,
+      residPdrop: o.dropout, embdPdrop: o.dropout, attnPdrop: o.dropout, bosTokenId: eos, eosTokenId: eos,
+    },
+    { seed: o.seed },
+  ).train();
+  const optimizer = new AdamW(groupParameters(model, { lr: o.lr, weightDecay: o.weightDecay }), { lr: o.lr, betas: [0.9, 0.95] });
+  const schedule = new LrScheduler(optimizer, 'cosine', { numTrainingSteps: o.steps, numWarmupSteps: o.warmup });
+  const byVariable = new Map(model.namedParameters({ trainableOnly: true }).map(([n, p]) => [p.variable.name, n]));
+  const started = performance.now();
+  let ema = Number.NaN;
+  let validLoss = Number.NaN;
+  const save = async () => {
+    model.eval();
+    await model.savePretrained(o.out, { metadata: { trained_by: 'tfkit train-lm' } });
+    if (o.float16) await convertToFloat16(o.out);
+    model.train();
+  };
+  try {
+    for (let step = 1; step <= o.steps; step++) {
+      const batch = sampleBatch(train, o.batchSize, window, rng);
+      const { value, grads } = tf.variableGrads(() => model.forward({ inputIds: batch, labels: batch }).loss as tf.Scalar, model.trainableVariables());
+      const named = new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v) as string, g]));
+      const clipped = clipGradNorm(named, 1);
+      optimizer.step(clipped.grads);
+      schedule.step();
+      const loss = (await value.data())[0] as number;
+      tf.dispose([value, ...Object.values(grads), ...(clipped.grads === named ? [] : [...clipped.grads.values()])]);
+      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}; lower --lr`);
+      ema = Number.isNaN(ema) ? loss : 0.9 * ema + 0.1 * loss;
+      const seconds = (performance.now() - started) / 1000;
+      if (step % 10 === 0 || step === 1) {
+        const tps = Math.round((step * o.batchSize * o.context) / seconds);
+        log(`step ${step}/${o.steps}  loss ${ema.toFixed(3)}  lr ${(schedule.getLr()[0] as number).toExponential(2)}  ${tps} tok/s  ${seconds.toFixed(0)} s`);
+      }
+      if (step % o.evalEvery === 0 || step === o.steps) {
+        model.eval();
+        validLoss = meanLoss(model, validBatches);
+        model.train();
+        log(`step ${step}: validation loss ${validLoss.toFixed(3)} (perplexity ${Math.exp(validLoss).toFixed(1)}); saved to ${o.out}`);
+        await save();
+      }
+    }
+    const result = { steps: o.steps, trainLoss: ema, validLoss, seconds: (performance.now() - started) / 1000, tokensSeen: o.steps * o.batchSize * o.context };
+    model.eval();
+    return result;
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -57,8 +57,9 @@ export interface AddedSplit {
 export class AddedVocabulary {
   private readonly byContent = new Map<string, AddedToken>();
   private readonly byId = new Map<number, AddedToken>();
-  private rawRegex: RegExp | null = null;
-  private normalizedRegex: RegExp | null = null;
+  // `undefined`: not built yet; `null`: no token of that kind.
+  private rawRegex: RegExp | null | undefined = undefined;
+  private normalizedRegex: RegExp | null | undefined = undefined;
 
   constructor(tokens: readonly AddedToken[] = []) {
     for (const t of tokens) this.add(t);
@@ -70,7 +71,7 @@ export class AddedVocabulary {
     if (old) this.byId.delete(old.id);
     this.byContent.set(token.content, token);
     this.byId.set(token.id, token);
-    this.rawRegex = this.normalizedRegex = null;
+    this.rawRegex = this.normalizedRegex = undefined;
   }
 
   get size(): number {
@@ -96,14 +97,13 @@ export class AddedVocabulary {
 
   private regexFor(normalized: boolean): RegExp | null {
     const cached = normalized ? this.normalizedRegex : this.rawRegex;
-    if (cached) return cached;
+    if (cached !== undefined) return cached;
     const contents = [...this.byContent.values()]
       .filter((t) => t.normalized === normalized && t.content.length > 0)
       .map((t) => t.content)
       .sort((a, b) => b.length - a.length);
-    if (contents.length === 0) return null;
     // Longest first makes JavaScript's leftmost-first alternation leftmost-longest.
-    const re = new RegExp(contents.map(escapeRegExp).join('|'), 'g');
+    const re = contents.length === 0 ? null : new RegExp(contents.map(escapeRegExp).join('|'), 'g');
     if (normalized) this.normalizedRegex = re;
     else this.rawRegex = re;
     return re;

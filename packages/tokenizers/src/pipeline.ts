@@ -100,9 +100,9 @@ export class Pipeline {
     this.out!.push(token.id, this.typeId, start, end, 0, this.word++, this.sequenceId, matched === token.content ? undefined : matched);
   }
 
-  private readonly onPiece = (start: number, end: number, prefixSpace: boolean): void => {
+  private readonly onPiece = (start: number, end: number, prefixSpace: boolean, text?: string): void => {
     const ns = this.ns;
-    const raw = ns.text.slice(start, end);
+    const raw = text ?? ns.text.slice(start, end);
     const key = prefixSpace ? ' ' + raw : raw;
     if (this.onWord) {
       this.onWord(key);

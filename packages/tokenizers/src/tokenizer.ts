@@ -83,6 +83,12 @@ export class Tokenizer {
   readonly specialTokens: SpecialTokensMap;
   private readonly added: AddedVocabulary;
   private readonly pipeline: Pipeline;
+  /** id → token string (added tokens win), built on first use and after `addTokens`. */
+  private tokenTable: (string | undefined)[] | null = null;
+  private readonly tokenOf = (id: number): string => {
+    const table = (this.tokenTable ??= this.buildTokenTable());
+    return table[id] ?? '';
+  };
 
   constructor(parts: TokenizerParts) {
     this.model = parts.model;
@@ -177,6 +183,13 @@ export class Tokenizer {
     return typeof m === 'number' && m < 1e12 ? m : undefined;
   }
 
+  private buildTokenTable(): (string | undefined)[] {
+    const table: (string | undefined)[] = [];
+    for (let id = 0; id < this.model.vocabSize; id++) table[id] = this.model.idToToken(id);
+    for (const t of this.added.list()) table[t.id] = t.content;
+    return table;
+  }
+
   tokenToId(token: string): number | undefined {
     return this.added.get(token)?.id ?? this.model.tokenToId(token);
   }
@@ -237,6 +250,7 @@ export class Tokenizer {
       const id = existing ?? this.vocabSize;
       if (existing === undefined) created++;
       const isSpecial = spec.special ?? special;
+      this.tokenTable = null;
       this.added.add({
         id,
         content: spec.content,
@@ -266,8 +280,7 @@ export class Tokenizer {
       return this.encodeOne(text, pair, addSpecial, options);
     });
     this.pad(datas, options);
-    const tokenOf = (id: number) => this.idToToken(id) ?? '';
-    return datas.map((d) => new Encoding(d, tokenOf));
+    return datas.map((d) => new Encoding(d, this.tokenOf));
   }
 
   private encodeOne(text: string, pair: string | undefined, addSpecial: boolean, options: EncodeOptions): EncodingData {
@@ -279,8 +292,7 @@ export class Tokenizer {
       this.pipeline.encode(pair, 1, 1, b);
     }
     if (options.truncation) this.truncate(a, b, addSpecial, options);
-    const tokenOf = (id: number) => this.idToToken(id) ?? '';
-    return postProcess(this.postProcessor, a, b, addSpecial, tokenOf);
+    return postProcess(this.postProcessor, a, b, addSpecial, this.tokenOf);
   }
 
   private truncate(a: EncodingData, b: EncodingData | null, addSpecial: boolean, options: EncodeOptions): void {

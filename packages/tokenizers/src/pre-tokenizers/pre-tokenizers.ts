@@ -56,10 +56,11 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
     let m: RegExpExecArray | null;
     while ((m = re.exec(sub)) !== null) {
       const s = m.index;
-      const e = s + m[0].length;
+      const word = m[0];
       if (s > pos) this.emitShifted(pos, s, shift, prefix, emit);
-      this.emitShifted(s, e, shift, prefix, emit);
-      pos = e;
+      if (prefix && s === 0) emit(shift + 1, shift + word.length, true);
+      else emit(shift + s, shift + s + word.length, false, word);
+      pos = s + word.length;
     }
     if (pos < sub.length) this.emitShifted(pos, sub.length, shift, prefix, emit);
   }

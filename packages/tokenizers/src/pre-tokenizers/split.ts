@@ -1,8 +1,11 @@
 /** Turning delimiter matches into pieces, with Hugging Face's five delimiter behaviours. */
 
-/** Called for each piece `[start, end)` of the normalized text, in order. `prefixSpace` marks a
- * piece that gets a synthetic leading space (ByteLevel `add_prefix_space`). */
-export type EmitPiece = (start: number, end: number, prefixSpace: boolean) => void;
+/**
+ * Called for each piece `[start, end)` of the normalized text, in order. `prefixSpace` marks a
+ * piece that gets a synthetic leading space (ByteLevel `add_prefix_space`); `text`, when given,
+ * is the piece's text (saves slicing it again).
+ */
+export type EmitPiece = (start: number, end: number, prefixSpace: boolean, text?: string) => void;
 
 export type SplitBehavior = 'removed' | 'isolated' | 'merged_with_previous' | 'merged_with_next' | 'contiguous';
 

@@ -50,6 +50,14 @@ function withoutOverflow(e: EncodingData): EncodingData {
 
 export function mergeEncodings(encodings: readonly EncodingData[]): EncodingData {
   if (encodings.length === 0) return new EncodingData();
+  if (encodings.length === 1) return encodings[0]!;
+  if (encodings.every((e) => e.overflowing.length === 0)) {
+    // No windows to combine: one concatenation.
+    const out = new EncodingData();
+    for (const e of encodings) out.append(e);
+    out.source = encodings.find((e) => e.source)?.source ?? '';
+    return out;
+  }
   let out = encodings[0]!;
   for (let i = 1; i < encodings.length; i++) out = mergeTwo(out, encodings[i]!);
   return out;

@@ -5,19 +5,53 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const GELU_TANH_K = 0.044715;
+
+// The GELUs carry closed-form gradients: autodiff through erf/tanh and the polynomial records about
+// twice as many backward kernels, and these run on every FFN activation of a training step.
+
+const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5); // Φ(x)
+  save([x, cdf]);
+  return {
+    value: tf.mul(x, cdf),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, sCdf] = saved as [tf.Tensor, tf.Tensor];
+      // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π)
+      const xPdf = tf.mul(sx, tf.mul(tf.exp(tf.mul(tf.mul(sx, sx), -0.5)), INV_SQRT_2PI));
+      return tf.mul(dy as tf.Tensor, tf.add(sCdf, xPdf));
+    },
+  };
+});
+
+const geluTanhOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const x2 = tf.mul(x, x);
+  const t = tf.tanh(tf.mul(x, tf.add(tf.mul(x2, SQRT_2_OVER_PI * GELU_TANH_K), SQRT_2_OVER_PI))); // tanh(u), u = c·(x + k·x³)
+  save([x, t]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, st] = saved as [tf.Tensor, tf.Tensor];
+      // d/dx ½x(1 + t) = ½(1 + t) + ½x·(1 − t²)·c·(1 + 3k·x²)
+      const du = tf.add(tf.mul(tf.mul(sx, sx), SQRT_2_OVER_PI * 3 * GELU_TANH_K), SQRT_2_OVER_PI);
+      const dt = tf.mul(tf.sub(1, tf.mul(st, st)), du);
+      const grad = tf.mul(tf.add(tf.add(st, 1), tf.mul(sx, dt)), 0.5);
+      return tf.mul(dy as tf.Tensor, grad);
+    },
+  };
+});
 
 /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+  return geluOp(x);
 }
 
 /** Tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh"; GPT-2). Uses x·x·x, not pow. */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const cube = tf.mul(tf.mul(x, x), x);
-    const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), SQRT_2_OVER_PI);
-    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
-  });
+  return geluTanhOp(x);
 }
 
 /** x · sigmoid(1.702 x) ("quick_gelu"). */

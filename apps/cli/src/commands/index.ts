@@ -1,6 +1,4 @@
 import type { Command } from '../command.js';
-import { evalCommand } from './eval.js';
-import { finetuneCommand } from './finetune.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { tokenizeCommand } from './tokenize.js';
@@ -8,4 +6,4 @@ import { tokenizerTrainCommand } from './tokenizer-train.js';
 import { trainLmCommand } from './train-lm.js';
 
 /** Every subcommand, in the order `tfkit --help` lists them. */
-export const commands: Command[] = [infoCommand, tokenizeCommand, tokenizerTrainCommand, generateCommand, trainLmCommand, finetuneCommand, evalCommand];
+export const commands: Command[] = [infoCommand, tokenizeCommand, tokenizerTrainCommand, generateCommand, trainLmCommand];

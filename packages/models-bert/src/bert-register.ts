@@ -6,6 +6,7 @@ import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions } from '@
 import { BERT_ARCHITECTURES } from './bert-heads.js';
 import type { BertPreTrainedModel } from './bert-modeling.js';
 import { buildFromCheckpoint, type BertModelClass } from './bert-weights.js';
+import { registerBertPipelines } from './pipelines/index.js';
 
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
@@ -22,8 +23,12 @@ function bertModelEntry(): ModelEntry {
   return { architectures, defaultArchitecture: 'BertModel' };
 }
 
-/** Registers BERT's model family (`bert`) in `registry`. */
+/**
+ * Registers BERT's model family (`bert`) and its task pipelines (`fill-mask`,
+ * `text-classification`, `token-classification`, `question-answering`, `feature-extraction`).
+ */
 export function registerBert(registry: Registry, options: RegisterOptions = {}): Registry {
   registry.model.register('bert', bertModelEntry(), options);
+  registerBertPipelines(registry, options);
   return registry;
 }

@@ -22,4 +22,9 @@ export {
 export {
   adaptBertStateDict, loadBertWeights, bertStateDict, buildFromCheckpoint, type LoadReport, type BertFromPretrainedOptions,
 } from './bert-weights.js';
+export {
+  DataCollatorForLanguageModeling, buildNspPairs,
+  type MlmOptions, type NspOptions, type NspExample, type PretrainingBatch, type PretrainingExample,
+} from './bert-pretraining.js';
 export { registerBert } from './bert-register.js';
+export * from './pipelines/index.js';

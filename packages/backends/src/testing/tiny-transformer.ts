@@ -21,8 +21,8 @@ export interface TinyTransformerConfig {
 
 /** Small enough for finite differences on every parameter. */
 export const TINY: TinyTransformerConfig = { batch: 2, seqLen: 5, hidden: 8, heads: 2, ffn: 16, vocab: 11 };
-/** Heads of 32×16: large enough that wasm runs attention as per-head 2-D XNNPACK matMuls. */
-export const WIDE: TinyTransformerConfig = { batch: 2, seqLen: 32, hidden: 32, heads: 2, ffn: 64, vocab: 23 };
+/** Heads of 32×64 (65 536 multiply-adds per head product): wasm runs attention as per-head 2-D XNNPACK matMuls. */
+export const WIDE: TinyTransformerConfig = { batch: 2, seqLen: 32, hidden: 128, heads: 2, ffn: 64, vocab: 23 };
 
 export type ParamName = 'table' | 'lnGamma' | 'lnBeta' | 'wq' | 'wk' | 'wv' | 'wo' | 'w1' | 'b1' | 'w2' | 'b2' | 'wOut';
 

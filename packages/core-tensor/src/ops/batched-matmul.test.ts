@@ -15,7 +15,7 @@ const COMBOS = [
 /** [m, k, n] per slice: one below the wasm split threshold (scalar batched loop), one above (per-slice XNNPACK). */
 const SIZES: Record<string, [number, number, number]> = {
   small: [3, 4, 5],
-  large: [32, 24, 32],
+  large: [32, 64, 32],
 };
 
 describe.each(NODE_BACKENDS)('batchedMatMul on %s', (backend) => {
@@ -36,13 +36,34 @@ describe.each(NODE_BACKENDS)('batchedMatMul on %s', (backend) => {
         await expectNoLeaks(() => {
           const got = valueAndGrads((x, y) => loss(batchedMatMul(x!, y!, tA, tB)), [a, b]);
           const want = valueAndGrads((x, y) => loss(tf.matMul(x as tf.Tensor4D, y as tf.Tensor4D, tA, tB)), [a, b]);
-          expect(got.value).toBeCloseTo(want.value, 3);
+          expect(Math.abs(got.value - want.value)).toBeLessThan(1e-4 + 1e-5 * Math.abs(want.value));
           got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-4, rtol: 1e-5, label: `grad ${i}` }));
         }, 'batchedMatMul');
         tf.dispose([a, b]);
       });
     }
   }
+
+  it('takes per-slice 2-D matMuls on wasm only when the slices are large enough', async () => {
+    const kernels = async (m: number, k: number, n: number) => {
+      const a = tf.ones([2, 3, m, k]);
+      const b = tf.ones([2, 3, n, k]);
+      const profile = await tf.profile(() => tf.tidy(() => void batchedMatMul(a, b, false, true).dataSync()));
+      tf.dispose([a, b]);
+      return profile.kernels.map((kernel) => kernel.name);
+    };
+    const [m, k, n] = SIZES['large']!;
+    const large = await kernels(m, k, n);
+    const small = await kernels(...SIZES['small']!);
+    expect(small).toContain('BatchMatMul');
+    expect(small).not.toContain('Unpack');
+    if (backend === 'wasm') {
+      expect(large.filter((name) => name === 'BatchMatMul')).toHaveLength(6); // one 2-D product per (batch, head)
+      expect(large).toContain('Unpack');
+    } else {
+      expect(large).not.toContain('Unpack');
+    }
+  });
 
   it('handles rank 2 and rank 3', () => {
     const rng = seeded(9);

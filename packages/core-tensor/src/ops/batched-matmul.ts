@@ -14,7 +14,7 @@ import { ShapeError } from '../errors.js';
  * Multiply-accumulates per 2-D slice above which wasm runs a batch as separate 2-D XNNPACK
  * matMuls. Below it the per-slice launches cost more than the scalar loop they replace.
  */
-export const SPLIT_MIN_MACS = 16_384;
+export const SPLIT_MIN_MACS = 65_536;
 
 function lastTwoTransposed(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);

@@ -112,13 +112,15 @@ export async function convertToFloat16(dir: string): Promise<void> {
 
 /**
  * Trains GPT2LMHeadModel on `ids` (the last 5% held out for validation), saving to `out` at every
- * evaluation and at the end. `log` receives one line per report.
+ * evaluation and at the end. `log` receives one line per report. `init` continues training a
+ * loaded model instead of a new one (its size options are then ignored); the model is disposed.
  */
 export async function trainLanguageModel(
   tokenizer: Tokenizer,
   ids: Int32Array,
   o: LmTrainingOptions,
   log: (line: string) => void,
+  init?: GPT2LMHeadModel,
 ): Promise<LmTrainingResult> {
   const eos = tokenizer.tokenToId('<|endoftext|>') ?? null;
   const split = Math.floor(ids.length * 0.95);
@@ -128,13 +130,16 @@ export async function trainLanguageModel(
   if (valid.length <= window || train.length <= window) throw new Error(`the corpus is too small: ${ids.length} tokens for a context of ${o.context}`);
   const rng = new Random(o.seed);
   const validBatches = Array.from({ length: 4 }, () => sampleBatch(valid, o.batchSize, window, rng));
-  const model = new GPT2LMHeadModel(
+  const model = init ?? new GPT2LMHeadModel(
     {
       vocabSize: tokenizer.vocabSize, nPositions: o.context, nEmbd: o.nEmbd, nLayer: o.nLayer, nHead: o.nHead,
       residPdrop: o.dropout, embdPdrop: o.dropout, attnPdrop: o.dropout, bosTokenId: eos, eosTokenId: eos,
     },
     { seed: o.seed },
-  ).train();
+  );
+  model.train();
+  if (model.config.vocabSize < tokenizer.vocabSize) model.resizeTokenEmbeddings(tokenizer.vocabSize);
+  if (model.config.nPositions < o.context) throw new Error(`--context ${o.context} exceeds the model's n_positions ${model.config.nPositions}`);
   const optimizer = new AdamW(groupParameters(model, { lr: o.lr, weightDecay: o.weightDecay }), { lr: o.lr, betas: [0.9, 0.95] });
   const schedule = new LrScheduler(optimizer, 'cosine', { numTrainingSteps: o.steps, numWarmupSteps: o.warmup });
   const byVariable = new Map(model.namedParameters({ trainableOnly: true }).map(([n, p]) => [p.variable.name, n]));

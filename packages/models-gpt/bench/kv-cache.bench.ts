@@ -1,6 +1,6 @@
 /**
  * KV-cache benchmark: 256 new tokens from a 16-token prompt with a GPT-2-shaped model
- * (4 layers, width 256, 8 heads, vocab 8192), greedy, on tfjs-backend-wasm — with the cache
+ * (4 layers, width 128, 4 heads, vocab 4096: the CLI's embedded model), greedy, on tfjs-backend-wasm — with the cache
  * (each step feeds one token against the stored keys/values) and without (each step recomputes
  * the whole sequence). Also reports the cached per-token time early vs late in the sequence, which
  * stays nearly flat because a step's work grows only with the attention over the cache.
@@ -15,7 +15,7 @@ import { expect, it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
 
 const NEW_TOKENS = 256;
-const PROMPT = Array.from({ length: 16 }, (_, i) => (i * 37) % 8192);
+const PROMPT = Array.from({ length: 16 }, (_, i) => (i * 37) % 4096);
 
 async function run(model: GPT2LMHeadModel, useCache: boolean) {
   const stamps: number[] = [];
@@ -33,13 +33,13 @@ it(`KV cache vs recomputation, ${NEW_TOKENS} new tokens`, async () => {
   const backend = process.env['TFKIT_BENCH_BACKEND'] ?? 'wasm';
   await tf.setBackend(backend);
   await tf.ready();
-  const model = new GPT2LMHeadModel({ vocabSize: 8192, nPositions: 512, nEmbd: 256, nLayer: 4, nHead: 8, eosTokenId: null, bosTokenId: null }, { seed: 0 });
+  const model = new GPT2LMHeadModel({ vocabSize: 4096, nPositions: 512, nEmbd: 128, nLayer: 4, nHead: 4, eosTokenId: null, bosTokenId: null }, { seed: 0 });
   await run(model, true); // warm-up: kernels and XNNPACK operators
   const cached = await run(model, true);
   const uncached = await run(model, false);
   const speedup = uncached.total / cached.total;
   const lines = [
-    `backend ${backend}, ${NEW_TOKENS} new tokens after a ${PROMPT.length}-token prompt, GPT-2 4×256 (8 heads, vocab 8192)`,
+    `backend ${backend}, ${NEW_TOKENS} new tokens after a ${PROMPT.length}-token prompt, GPT-2 4×128 (4 heads, vocab 4096)`,
     `with cache:    ${(cached.total / 1000).toFixed(2)} s  (${(cached.total / NEW_TOKENS).toFixed(1)} ms/token; tokens 16–64 ${cached.early.toFixed(1)} ms, tokens 208–256 ${cached.late.toFixed(1)} ms)`,
     `without cache: ${(uncached.total / 1000).toFixed(2)} s  (${(uncached.total / NEW_TOKENS).toFixed(1)} ms/token; tokens 16–64 ${uncached.early.toFixed(1)} ms, tokens 208–256 ${uncached.late.toFixed(1)} ms)`,
     `speedup ${speedup.toFixed(1)}×; cached late/early per-token ratio ${(cached.late / cached.early).toFixed(2)}`,

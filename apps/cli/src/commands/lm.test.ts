@@ -51,6 +51,14 @@ describe('tfkit train-lm → tfkit generate', () => {
     expect(beams.stdout).toMatch(/\[1, score -?\d+\.\d+\] Alice[\s\S]*\[2, score/);
   });
 
+  it('--init continues training a checkpoint with its own tokenizer', async () => {
+    const more = await tfkit('train-lm', '--init', 'lm', '--corpus', 'alice.txt', '--out', 'lm-more', '--steps', '2', '--eval-every', '2', '--context', '16', '--backend', 'cpu');
+    expect(more.code, more.stderr).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(tmp, 'lm-more', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ n_embd: 16, n_layer: 1, vocab_size: 300 });
+    expect(fs.readFileSync(path.join(tmp, 'lm-more', 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8'));
+  });
+
   it('task tokens: a special token added to the tokenizer and the embedding matrix works in a plain-text prompt', async () => {
     const tokenizer = await Tokenizer.fromPretrained(out);
     // --special-tokens put <to-fr> into the trained vocabulary; add one more after training.

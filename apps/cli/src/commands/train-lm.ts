@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { useBackend } from '@tfkit/backends';
 import { loadBooks } from '@tfkit/corpus';
+import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { UsageError, type Command } from '../command.js';
 import { tokenizeDocuments, trainLanguageModel } from '../lm-training.js';
@@ -28,6 +29,8 @@ Tokenizer:
   --special-tokens <list> Extra special tokens, comma-separated (e.g. "<to-fr>,<to-de>")
   --tokenizer <dir>       Use this tokenizer.json instead of training one
 Model:
+  --init <dir>            Continue training this GPT-2 checkpoint (and its tokenizer) instead of
+                          starting from scratch; the size options below are then ignored
   --n-layer <n>           Transformer blocks (default 4)
   --n-embd <n>            Width (default 128)
   --n-head <n>            Attention heads (default 4)
@@ -78,6 +81,7 @@ export const trainLmCommand: Command = {
         'vocab-size': { type: 'string' },
         'special-tokens': { type: 'string' },
         tokenizer: { type: 'string' },
+        init: { type: 'string' },
         'n-layer': { type: 'string' },
         'n-embd': { type: 'string' },
         'n-head': { type: 'string' },
@@ -121,8 +125,9 @@ export const trainLmCommand: Command = {
 
     const special = ['<|endoftext|>', ...(values['special-tokens']?.split(',').map((s) => s.trim()).filter(Boolean) ?? [])];
     let tokenizer: Tokenizer;
-    if (values.tokenizer) {
-      tokenizer = await Tokenizer.fromPretrained(path.resolve(ctx.io.cwd, values.tokenizer));
+    const init = values.init ? path.resolve(ctx.io.cwd, values.init) : undefined;
+    if (values.tokenizer || init) {
+      tokenizer = await Tokenizer.fromPretrained(path.resolve(ctx.io.cwd, values.tokenizer ?? (init as string)));
     } else {
       const t0 = performance.now();
       tokenizer = await Tokenizer.train({ model: 'bpe', vocabSize: positiveInt('vocab-size', values['vocab-size'], 4096), specialTokens: special }, documents);
@@ -152,8 +157,9 @@ export const trainLmCommand: Command = {
       float16: values.float16,
       out,
     };
-    const result = await trainLanguageModel(tokenizer, ids, options, (line) => ctx.io.stderr(`${line}\n`));
-    const summary = { ...result, corpusCharacters: chars, corpusTokens: ids.length, vocabSize: tokenizer.vocabSize, backend: activation.backend, options: { ...options, out: undefined }, argv };
+    const initial = init ? await GPT2LMHeadModel.fromPretrained(init) : undefined;
+    const result = await trainLanguageModel(tokenizer, ids, options, (line) => ctx.io.stderr(`${line}\n`), initial);
+    const summary = { ...result, init: values.init, corpusCharacters: chars, corpusTokens: ids.length, vocabSize: tokenizer.vocabSize, backend: activation.backend, options: { ...options, out: undefined }, argv };
     await fs.writeFile(path.join(out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     ctx.io.stdout(`trained ${result.steps} steps in ${result.seconds.toFixed(0)} s: train loss ${result.trainLoss.toFixed(3)}, validation loss ${result.validLoss.toFixed(3)}; saved to ${out}\n`);
     return 0;

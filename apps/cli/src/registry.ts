@@ -5,6 +5,7 @@
 import { createRegistry, type Registry } from '@tfkit/core-tensor';
 import { registerAllBackends } from '@tfkit/backends';
 import { registerGeneration } from '@tfkit/generation';
+import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
 
 export function createCliRegistry(): Registry {
@@ -12,5 +13,6 @@ export function createCliRegistry(): Registry {
   registerAllBackends(registry);
   registerGeneration(registry);
   registerGpt2(registry);
+  registerBert(registry);
   return registry;
 }

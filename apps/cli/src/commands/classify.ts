@@ -1,0 +1,43 @@
+/** `tfkit classify`: labels of a text (or a text pair) with scores. */
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+import { openTaskPipeline, parsePositiveInt, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
+
+const usage = `Usage: tfkit classify --model <source> [options] <text>
+
+Classifies the text with a sequence classification model; labels come from the model's id2label,
+scores from softmax (single-label), sigmoid (multi-label) or the raw value (regression).
+
+Options:
+${TASK_OPTIONS_USAGE}
+  --pair <text>     Second text, for sentence-pair models (entailment, paraphrase)
+  --top-k <k>       Labels to print, best first (default 1)
+  --all             Print every label
+`;
+
+export const classifyCommand: Command = {
+  name: ['classify'],
+  summary: 'Label a text (or text pair) with a sequence classification model',
+  usage,
+  async run(argv, ctx) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { ...TASK_OPTIONS, pair: { type: 'string' }, 'top-k': { type: 'string' }, all: { type: 'boolean', default: false } },
+      strict: true,
+    });
+    const text = textArgument(positionals);
+    const topK = parsePositiveInt('top-k', values['top-k']);
+    if (values.all && topK !== undefined) throw new UsageError('--all and --top-k exclude each other');
+    const pipe = await openTaskPipeline('text-classification', values, ctx);
+    try {
+      const input = values.pair === undefined ? text : { text, textPair: values.pair };
+      const labels = await pipe.call(input, { topK: values.all ? null : (topK ?? 1) });
+      printResult(ctx, values.json, labels, (ls) => ls.map((l) => `${score(l.score)}  ${l.label}`));
+      return 0;
+    } finally {
+      pipe.dispose();
+    }
+  },
+};

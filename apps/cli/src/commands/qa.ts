@@ -1,0 +1,70 @@
+/** `tfkit qa`: extractive question answering over a context (text or file). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { QuestionAnsweringAnswer } from '@tfkit/models-bert';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+import { openTaskPipeline, parsePositiveInt, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
+
+const usage = `Usage: tfkit qa --model <source> (--context <text> | --context-file <path>) [options] <question>
+
+Finds the answer to the question in the context. Long contexts are read in overlapping windows.
+
+Options:
+${TASK_OPTIONS_USAGE}
+  --context <text>       The text to search
+  --context-file <path>  Read the context from a file
+  --top-k <k>            Answers to print (default 1)
+  --max-answer-len <n>   Longest answer in tokens (default 15)
+  --max-seq-len <n>      Window length in tokens (default 384, capped by the model)
+  --doc-stride <n>       Tokens shared by consecutive windows (default 128)
+  --allow-no-answer      Print an empty answer when the model finds none
+`;
+
+export const qaCommand: Command = {
+  name: ['qa'],
+  summary: 'Answer a question from a context (extractive question answering)',
+  usage,
+  async run(argv, ctx) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...TASK_OPTIONS,
+        context: { type: 'string' },
+        'context-file': { type: 'string' },
+        'top-k': { type: 'string' },
+        'max-answer-len': { type: 'string' },
+        'max-seq-len': { type: 'string' },
+        'doc-stride': { type: 'string' },
+        'allow-no-answer': { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const question = textArgument(positionals, '<question>');
+    if ((values.context === undefined) === (values['context-file'] === undefined)) throw new UsageError('give exactly one of --context and --context-file');
+    const context = values.context ?? fs.readFileSync(path.resolve(ctx.io.cwd, values['context-file'] as string), 'utf8');
+    const topK = parsePositiveInt('top-k', values['top-k']) ?? 1;
+    const stride = values['doc-stride'] === undefined ? undefined : Number(values['doc-stride']);
+    if (stride !== undefined && !(Number.isInteger(stride) && stride >= 0)) throw new UsageError(`--doc-stride: expected a non-negative integer, got "${values['doc-stride']}"`);
+    const pipe = await openTaskPipeline('question-answering', values, ctx);
+    try {
+      const result = await pipe.call(
+        { question, context },
+        {
+          topK,
+          maxAnswerLen: parsePositiveInt('max-answer-len', values['max-answer-len']),
+          maxSeqLen: parsePositiveInt('max-seq-len', values['max-seq-len']),
+          docStride: stride,
+          handleImpossibleAnswer: values['allow-no-answer'],
+        },
+      );
+      const answers = (Array.isArray(result) ? result : [result]) as QuestionAnsweringAnswer[];
+      printResult(ctx, values.json, result, () => answers.map((a) => `${score(a.score)}\t${a.start}-${a.end}\t${a.answer || '(no answer)'}`));
+      return 0;
+    } finally {
+      pipe.dispose();
+    }
+  },
+};

@@ -4,6 +4,7 @@
  */
 import { createRegistry, type Registry } from '@tfkit/core-tensor';
 import { registerAllBackends } from '@tfkit/backends';
+import { registerFinetune } from '@tfkit/finetune';
 import { registerGeneration } from '@tfkit/generation';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
@@ -14,5 +15,6 @@ export function createCliRegistry(): Registry {
   registerGeneration(registry);
   registerGpt2(registry);
   registerBert(registry);
+  registerFinetune(registry);
   return registry;
 }

@@ -19,8 +19,9 @@ export interface EncodingLike {
   typeIds?: readonly number[];
   tokenTypeIds?: readonly number[];
 }
+/** What the collator calls; `@tfkit/tokenizers`' `Tokenizer` fits as it is. */
 export interface TokenizerLike {
-  encode(text: string, textPair?: string): EncodingLike;
+  encode(text: string, options?: { textPair?: string }): EncodingLike;
 }
 
 export interface PaddingCollatorOptions<T> {
@@ -69,7 +70,7 @@ export class DataCollatorWithPadding<T extends Example = Example> {
       const text = ex[textCol];
       if (typeof text !== 'string') throw new FinetuneError(`collator: example ${i} has no string field "${textCol}" (fields: ${Object.keys(ex).join(', ')})`);
       const pair = this.o.textPairColumn ? ex[this.o.textPairColumn] : undefined;
-      const enc = tokenizer.encode(text, typeof pair === 'string' ? pair : undefined);
+      const enc = tokenizer.encode(text, typeof pair === 'string' ? { textPair: pair } : {});
       const t = enc.typeIds ?? enc.tokenTypeIds ?? enc.ids.map(() => 0);
       ids.push(maxLength ? enc.ids.slice(0, maxLength) : [...enc.ids]);
       types.push(maxLength ? t.slice(0, maxLength) : [...t]);

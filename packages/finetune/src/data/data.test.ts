@@ -53,7 +53,8 @@ describe('DataCollatorWithPadding', () => {
   // A whitespace tokenizer with [CLS]=2 … [SEP]=3 and word ids from a small table.
   const vocab = new Map([['good', 5], ['bad', 6], ['very', 7], ['film', 8]]);
   const tokenizer: TokenizerLike = {
-    encode(text, pair) {
+    encode(text, options) {
+      const pair = options?.textPair;
       const a = text.split(' ').map((w) => vocab.get(w) ?? 1);
       const b = pair ? pair.split(' ').map((w) => vocab.get(w) ?? 1) : [];
       const ids = [2, ...a, 3, ...(pair ? [...b, 3] : [])];

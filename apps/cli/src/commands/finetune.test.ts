@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BertForSequenceClassification } from '@tfkit/models-bert';
+import { Tokenizer } from '@tfkit/tokenizers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../command.js';
+import { main } from '../main.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-ft-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+// A sentiment-like toy set: the label is whether the sentence says "good" or "bad".
+const words = ['the', 'film', 'was', 'very', 'plot', 'acting', 'quite', 'really', 'story', 'music'];
+function rows(n: number, seed: number): string {
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = rand() < 0.5 ? 'neg' : 'pos';
+    const ws = Array.from({ length: 5 }, () => words[Math.floor(rand() * words.length)] as string);
+    ws.splice(Math.floor(rand() * 5), 0, label === 'pos' ? 'good' : 'bad');
+    out.push(JSON.stringify({ text: ws.join(' '), label }));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
+  beforeAll(async () => {
+    const tokenizer = await Tokenizer.train({ model: 'wordpiece', vocabSize: 60 }, [...words, 'good', 'bad'].map((w) => `${w} ${w}`));
+    const model = new BertForSequenceClassification({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32 }, { seed: 1 });
+    await model.savePretrained(path.join(tmp, 'base'));
+    await tokenizer.savePretrained(path.join(tmp, 'base'));
+    model.dispose();
+    fs.writeFileSync(path.join(tmp, 'train.jsonl'), rows(96, 1));
+    fs.writeFileSync(path.join(tmp, 'eval.jsonl'), rows(48, 2));
+  });
+
+  it('full fine-tuning with LLRD, re-init and SWA writes a checkpoint that tfkit eval scores', async () => {
+    const ft = await tfkit('finetune', '--model', 'base', '--task', 'text-classification', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'full',
+      '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--llrd', '0.9', '--reinit', '1', '--swa', '--backend', 'cpu');
+    expect(ft.code, ft.stderr).toBe(0);
+    expect(ft.stderr).toMatch(/\[#+-*\]\s+\d+\/24\s+loss \d\.\d{4}\s+lr \S+\s+[\d.]+ ex\/s/);
+    const summary = JSON.parse(ft.stdout) as Record<string, number>;
+    expect(summary['steps']).toBe(24);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(fs.existsSync(path.join(tmp, 'full', f)), f).toBe(true);
+    const config = JSON.parse(fs.readFileSync(path.join(tmp, 'full', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ architectures: ['BertForSequenceClassification'], id2label: { 0: 'neg', 1: 'pos' } });
+    const ev = await tfkit('eval', '--model', 'full', '--data', 'eval.jsonl', '--backend', 'cpu');
+    expect(ev.code, ev.stderr).toBe(0);
+    const metrics = JSON.parse(ev.stdout) as Record<string, number>;
+    expect(metrics['examples']).toBe(48);
+    // The saved checkpoint reproduces the Trainer's final evaluation (plumbing; learning itself is tested in @tfkit/finetune).
+    expect(metrics['eval_accuracy']).toBeCloseTo(summary['eval_accuracy'] as number, 6);
+    expect(metrics['eval_loss']).toBeCloseTo(summary['eval_loss'] as number, 4);
+  });
+
+  it('--lora writes a PEFT adapter and a merged model', async () => {
+    const ft = await tfkit('finetune', '--model', 'base', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'lora', '--epochs', '2',
+      '--lora', 'r=4,alpha=8,targets=query+value', '--lr', '1e-2', '--backend', 'cpu');
+    expect(ft.code, ft.stderr).toBe(0);
+    const adapter = JSON.parse(fs.readFileSync(path.join(tmp, 'lora', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(adapter).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['query', 'value'], modules_to_save: ['classifier'], task_type: 'SEQ_CLS' });
+    const viaAdapter = await tfkit('eval', '--model', 'base', '--adapter', 'lora', '--data', 'eval.jsonl', '--backend', 'cpu');
+    const merged = await tfkit('eval', '--model', 'lora/merged', '--data', 'eval.jsonl', '--backend', 'cpu');
+    expect(viaAdapter.code, viaAdapter.stderr).toBe(0);
+    expect(merged.code, merged.stderr).toBe(0);
+    const a = JSON.parse(viaAdapter.stdout) as Record<string, number>;
+    const m = JSON.parse(merged.stdout) as Record<string, number>;
+    expect(m['eval_loss']).toBeCloseTo(a['eval_loss'] as number, 4);
+  });
+
+  it('reports bad usage with exit code 2', async () => {
+    expect((await tfkit('finetune', '--model', 'base')).code).toBe(2);
+  });
+});

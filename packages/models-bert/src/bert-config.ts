@@ -145,13 +145,20 @@ export function bertConfigFromHf(json: HfConfig, where = 'config.json'): BertCon
   const partial: Record<string, unknown> = {};
   for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
   const id2label = json['id2label'];
+  const n = json['num_labels'];
   if (id2label !== undefined && id2label !== null) {
     if (typeof id2label !== 'object') throw new ConfigError(`${where}: id2label must be an object of index → label`);
-    partial['id2label'] = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
-    const label2id = json['label2id'];
-    if (label2id && typeof label2id === 'object') partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
+    const labels = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
+    // An explicit num_labels of another size wins, as in Hugging Face (LABEL_0 … LABEL_{n-1}).
+    if (typeof n !== 'number' || n === Object.keys(labels).length) {
+      partial['id2label'] = labels;
+      const label2id = json['label2id'];
+      const names = Object.values(labels).sort().join('\u0000');
+      if (label2id && typeof label2id === 'object' && Object.keys(label2id).sort().join('\u0000') === names) {
+        partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
+      }
+    }
   }
-  const n = json['num_labels'];
   return bertConfig({ ...(partial as Partial<BertConfig>), ...(typeof n === 'number' && !partial['id2label'] ? { numLabels: n } : {}) }, where);
 }
 

@@ -104,7 +104,7 @@ describe('loading across classes and checkpoint dialects', () => {
     const dir = path.join(tmp, 'base');
     await base.savePretrained(dir);
     expect(names(path.join(dir, 'model.safetensors')).every(([n]) => !n.startsWith('bert.'))).toBe(true);
-    const tagger = await BertForTokenClassification.fromPretrained(dir, { configOverrides: { num_labels: 7, id2label: undefined } });
+    const tagger = await BertForTokenClassification.fromPretrained(dir, { configOverrides: { num_labels: 7 } });
     expect(tagger.loadReport.missing.sort()).toEqual(['classifier.bias', 'classifier.weight']);
     const full = await BertForSequenceClassification.fromPretrained(source);
     const x = { inputIds: ids, attentionMask: mask };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { expectNoLeaks } from '@tfkit/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BertForTokenClassification } from '../bert-heads.js';
+import type { BertForTokenClassification } from '../bert-heads.js';
 import { registerBert } from '../bert-register.js';
 import { fixtureTokenizer, fixtureWithTokenizer } from '../test/fixture-models.js';
 import type { BertModelInputs } from '../bert-modeling.js';

@@ -19,7 +19,7 @@ export {
 } from './normalizers/normalizers.js';
 export {
   ByteLevelPreTokenizer, BertPreTokenizer, WhitespacePreTokenizer, WhitespaceSplit, PunctuationPreTokenizer, DigitsPreTokenizer,
-  SplitPreTokenizer, CharDelimiterSplit, PreTokenizerSequence, preTokenizerFromJSON,
+  SplitPreTokenizer, MetaspacePreTokenizer, CharDelimiterSplit, PreTokenizerSequence, preTokenizerFromJSON,
   type PreTokenizer, type ByteLevelOptions, type EmitPiece, type SplitBehavior,
 } from './pre-tokenizers/pre-tokenizers.js';
 export { BPE, parseMergesTxt, type BpeOptions } from './models/bpe.js';

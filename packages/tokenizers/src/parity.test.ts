@@ -34,6 +34,29 @@ const roberta = variant(gpt2, {
   post_processor: { type: 'RobertaProcessing', sep: ['</s>', 50258], cls: ['<s>', 50257], trim_offsets: true, add_prefix_space: true },
 });
 
+const LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/** A SentencePiece-style BPE: BERT's vocab plus `▁` and `▁x` merges, byte fallback off, fused unknowns. */
+function metaspaceBpe(scheme: 'always' | 'first' | 'never', split: boolean): TokenizerJson {
+  const vocab: Record<string, number> = { ...(bert.model.vocab as Record<string, number>) };
+  let next = Object.keys(vocab).length;
+  vocab['\u2581'] = next++;
+  const merges: [string, string][] = [];
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') {
+    vocab[c] ??= next++;
+    vocab[`\u2581${c}`] = next++;
+    merges.push(['\u2581', c]);
+  }
+  return {
+    added_tokens: [added(next, '<s>')],
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: scheme, split },
+    model: { type: 'BPE', dropout: null, unk_token: '[UNK]', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: false, ignore_merges: false, vocab, merges },
+    post_processor: null,
+    decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: scheme, split },
+  } as TokenizerJson;
+}
+
 const CONFIGS: [string, TokenizerJson, string[]][] = [
   ['gpt2', gpt2, ['<|endoftext|>']],
   ['roberta-like', roberta, ['<s>', '</s>', '<mask>', ' <mask>', ' hello', 'mid', '<|endoftext|>']],
@@ -48,6 +71,21 @@ const CONFIGS: [string, TokenizerJson, string[]][] = [
     normalizer: { type: 'NFD' },
     pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'Punctuation', behavior: 'Contiguous' }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
   }), ['<|endoftext|>']],
+  ['llama3-style split regex + ignore_merges', variant(gpt2, {
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_SPLIT }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    model: { ...gpt2.model, ignore_merges: true },
+  }), ['<|endoftext|>']],
+  ['metaspace, prepend always, split', metaspaceBpe('always', true), ['<s>']],
+  ['llama2-style normalizer, byte fallback', (() => {
+    const json = metaspaceBpe('never', false);
+    const vocab = json.model.vocab as Record<string, number>;
+    let next = Math.max(...Object.values(vocab)) + 2;
+    for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = next++;
+    return { ...json, normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] }, pre_tokenizer: null,
+      model: { ...json.model, byte_fallback: true },
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] } } as TokenizerJson;
+  })(), ['<s>']],
+  ['metaspace, prepend first, no split', metaspaceBpe('first', false), ['<s>']],
   ['bert-base-uncased', bert, ['[CLS]', '[SEP]', '[MASK]', '[PAD]', '[UNK]']],
   ['bert cased, accents kept, no CJK split', variant(bert, {
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false },

@@ -10,13 +10,15 @@ import { LruCache } from './lru.js';
 import type { TokenizerModel, WordTokens } from './models/model.js';
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers/normalizers.js';
-import { findByteLevel, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import { findByteLevel, findMetaspace, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 
 /** Words longer than this (UTF-16 units) are not cached. */
 const MAX_CACHED_WORD = 128;
 
 export class Pipeline {
   readonly byteLevel: boolean;
+  /** Metaspace's stand-in for spaces (`▁`) in the model's words, if the pipeline has one. */
+  private readonly spaceReplacement: string | null;
   private readonly cache: LruCache<string, WordTokens>;
 
   // State of the sequence being encoded, kept on the instance so the per-word callback allocates nothing.
@@ -37,6 +39,7 @@ export class Pipeline {
     cacheCapacity = 50_000,
   ) {
     this.byteLevel = findByteLevel(preTokenizer) !== null;
+    this.spaceReplacement = findMetaspace(preTokenizer)?.replacement ?? null;
     this.cache = new LruCache(cacheCapacity);
   }
 
@@ -90,7 +93,7 @@ export class Pipeline {
           continue;
         }
         if (piece.end <= piece.start) continue;
-        if (this.preTokenizer) this.preTokenizer.split(ns.text, piece.start, piece.end, false, this.onPiece);
+        if (this.preTokenizer) this.preTokenizer.split(ns.text, piece.start, piece.end, false, this.onPiece, this.base + ns.alignStart(piece.start) === 0);
         else this.onPiece(piece.start, piece.end, false);
       }
     }
@@ -133,7 +136,8 @@ export class Pipeline {
     const model = this.model;
     if (!model) throw new TokenizerError('Pipeline: this pipeline has no model; it can only split words.');
     let tokens: WordTokens;
-    if (!this.byteLevel) tokens = model.tokenize(word);
+    if (this.spaceReplacement !== null) tokens = model.tokenize(word.replaceAll(' ', this.spaceReplacement));
+    else if (!this.byteLevel) tokens = model.tokenize(word);
     else if (isAscii(word)) tokens = model.tokenize(asciiToByteLevel(word));
     else {
       // Byte positions → the UTF-16 span of the character each byte belongs to.

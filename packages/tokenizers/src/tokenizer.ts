@@ -133,13 +133,14 @@ export class Tokenizer {
   /** Builds a tokenizer from a parsed tokenizer.json (and optionally tokenizer_config.json). */
   static fromJSON(json: TokenizerJson, config?: TokenizerConfigJson, options: { registry?: Registry } = {}): Tokenizer {
     if (!json || typeof json !== 'object' || !json.model) throw new TokenizerError('tokenizer.json: the "model" entry is missing; is this a Hugging Face tokenizer.json?');
+    const model = modelFromJSON(json.model, options.registry);
     return new Tokenizer({
-      model: modelFromJSON(json.model, options.registry),
+      model,
       normalizer: normalizerFromJSON(json.normalizer),
       preTokenizer: preTokenizerFromJSON(json.pre_tokenizer),
       postProcessor: processorFromJSON(json.post_processor),
       decoder: decoderFromJSON(json.decoder),
-      addedTokens: (json.added_tokens ?? []).map(addedTokenFromJSON),
+      addedTokens: assignAddedIds(model, (json.added_tokens ?? []).map(addedTokenFromJSON)),
       config,
     });
   }
@@ -381,4 +382,21 @@ export class Tokenizer {
   get internalPipeline(): Pipeline {
     return this.pipeline;
   }
+}
+
+/**
+ * Ids of added tokens as Hugging Face assigns them when it reads tokenizer.json (in id order): the
+ * model's id when the content is in its vocab, otherwise the next id after the vocab and the added
+ * tokens so far. For well-formed files these are the ids the file states.
+ */
+function assignAddedIds(model: TokenizerModel, tokens: AddedToken[]): AddedToken[] {
+  const vocabCount = model.getVocab().size;
+  let max = -1;
+  return [...tokens]
+    .sort((a, b) => a.id - b.id)
+    .map((t) => {
+      const id = model.tokenToId(t.content) ?? (max < 0 ? vocabCount : max >= vocabCount ? max + 1 : vocabCount);
+      max = Math.max(max, id);
+      return { ...t, id };
+    });
 }

@@ -13,8 +13,11 @@ export type { EmitPiece, SplitBehavior } from './split.js';
 export type PreTokenizerJson = { type: string; [key: string]: unknown };
 
 export interface PreTokenizer {
-  /** Splits `text[start, end)` and emits the pieces in order. */
-  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void;
+  /**
+   * Splits `text[start, end)` and emits the pieces in order. `atTextStart` says the range begins
+   * at the very start of the input (Metaspace's `prepend_scheme: "first"` needs it).
+   */
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece, atTextStart?: boolean): void;
   toJSON(): PreTokenizerJson;
 }
 
@@ -189,15 +192,43 @@ export class CharDelimiterSplit implements PreTokenizer {
   }
 }
 
+/**
+ * SentencePiece-style spaces: every space becomes `replacement` (`▁`, applied when the word is
+ * handed to the model), a `▁` is put in front of the text (`prepend_scheme` always / first /
+ * never), and with `split` each word starts at its `▁`.
+ */
+export class MetaspacePreTokenizer implements PreTokenizer {
+  constructor(
+    readonly replacement = '\u2581',
+    readonly prependScheme: 'always' | 'first' | 'never' = 'always',
+    readonly splitWords = true,
+  ) {}
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece, atTextStart = true): void {
+    if (end <= start) return;
+    const first = text.charCodeAt(start);
+    const startsWithSpace = first === 32 || text.startsWith(this.replacement, start);
+    const prefix = prefixSpace || (!startsWithSpace && (this.prependScheme === 'always' || (this.prependScheme === 'first' && atTextStart)));
+    if (!this.splitWords) {
+      emit(start, end, prefix);
+      return;
+    }
+    const rep = this.replacement.codePointAt(0);
+    splitByMatches(start, end, prefix, charMatches(text, start, end, (cp) => cp === 32 || cp === rep), 'merged_with_next', emit);
+  }
+  toJSON(): PreTokenizerJson {
+    return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.splitWords };
+  }
+}
+
 /** Applies pre-tokenizers one after the other, each to every piece of the previous one. */
 export class PreTokenizerSequence implements PreTokenizer {
   constructor(readonly preTokenizers: readonly PreTokenizer[]) {}
-  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
-    const run = (k: number, s: number, e: number, p: boolean): void => {
+  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece, atTextStart = true): void {
+    const run = (k: number, s: number, e: number, p: boolean, atStart: boolean): void => {
       if (k === this.preTokenizers.length) emit(s, e, p);
-      else this.preTokenizers[k]!.split(text, s, e, p, (s2, e2, p2) => run(k + 1, s2, e2, p2));
+      else this.preTokenizers[k]!.split(text, s, e, p, (s2, e2, p2) => run(k + 1, s2, e2, p2, atStart && s2 === s), atStart);
     };
-    run(0, start, end, prefixSpace);
+    run(0, start, end, prefixSpace, atTextStart);
   }
   toJSON(): PreTokenizerJson {
     return { type: 'Sequence', pretokenizers: this.preTokenizers.map((p) => p.toJSON()) };
@@ -206,10 +237,19 @@ export class PreTokenizerSequence implements PreTokenizer {
 
 /** Whether the pipeline maps words to bytes before the model (a ByteLevel pre-tokenizer is in it). */
 export function findByteLevel(pre: PreTokenizer | null): ByteLevelPreTokenizer | null {
-  if (pre instanceof ByteLevelPreTokenizer) return pre;
+  return find(pre, ByteLevelPreTokenizer);
+}
+
+/** The Metaspace step, whose replacement character stands for spaces in the model's words. */
+export function findMetaspace(pre: PreTokenizer | null): MetaspacePreTokenizer | null {
+  return find(pre, MetaspacePreTokenizer);
+}
+
+function find<T extends PreTokenizer>(pre: PreTokenizer | null, kind: new (...args: never[]) => T): T | null {
+  if (pre instanceof kind) return pre;
   if (pre instanceof PreTokenizerSequence) {
     for (const p of pre.preTokenizers) {
-      const found = findByteLevel(p);
+      const found = find(p, kind);
       if (found) return found;
     }
   }
@@ -237,13 +277,17 @@ export function preTokenizerFromJSON(json: PreTokenizerJson | null | undefined):
       return new DigitsPreTokenizer(Boolean(json.individual_digits));
     case 'Split':
       return new SplitPreTokenizer(json.pattern as PatternJson, parseBehavior(json.behavior, 'isolated'), Boolean(json.invert));
+    case 'Metaspace': {
+      const scheme = (json.prepend_scheme as 'always' | 'first' | 'never' | undefined) ?? (json.add_prefix_space === false ? 'never' : 'always');
+      return new MetaspacePreTokenizer((json.replacement as string | undefined) ?? '\u2581', scheme, (json.split as boolean | undefined) ?? true);
+    }
     case 'CharDelimiterSplit':
       return new CharDelimiterSplit(String(json.delimiter ?? ' '));
     case 'Sequence':
       return new PreTokenizerSequence(((json.pretokenizers as PreTokenizerJson[] | undefined) ?? []).map((p) => preTokenizerFromJSON(p)!).filter(Boolean));
     default:
       throw new TokenizerError(
-        `tokenizer.json: pre_tokenizer type "${json.type}" is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, CharDelimiterSplit, Sequence.`,
+        `tokenizer.json: pre_tokenizer type "${json.type}" is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, Metaspace, CharDelimiterSplit, Sequence.`,
       );
   }
 }

@@ -317,8 +317,9 @@ export class BertForQuestionAnswering extends BertTaskModel<BertForQuestionAnswe
     const endLogits = tf.reshape(tf.slice(logits, [0, 0, 1], [b, t, 1]), [b, t]);
     const out: BertForQuestionAnsweringOutput = { ...base, startLogits, endLogits };
     if (inputs.startPositions !== undefined && inputs.endPositions !== undefined) {
+      // Clamped in float32: tfjs-backend-wasm's ClipByValue reads int32 data as float32.
       const span = (logit: tf.Tensor, positions: LabelInput) =>
-        softmaxCrossEntropy(logit, tf.clipByValue(tf.reshape(toLabelTensor(positions, 'int32'), [-1]), 0, t), { ignoreIndex: t });
+        softmaxCrossEntropy(logit, tf.cast(tf.clipByValue(tf.reshape(toLabelTensor(positions, 'float32'), [-1]), 0, t), 'int32'), { ignoreIndex: t });
       out.loss = tf.div(tf.add(span(startLogits, inputs.startPositions), span(endLogits, inputs.endPositions)), 2) as tf.Scalar;
     }
     return out;

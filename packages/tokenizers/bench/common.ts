@@ -19,18 +19,6 @@ export function documents(maxChars: number, size = 2000): string[] {
 
 export const utf8Bytes = (docs: readonly string[]): number => docs.reduce((n, d) => n + Buffer.byteLength(d), 0);
 
-/** Best of `runs` timings of `fn` (after one warm-up run), in seconds. */
-export async function bestOf(runs: number, fn: () => unknown): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    await fn();
-    best = Math.min(best, (performance.now() - t) / 1000);
-  }
-  return best;
-}
-
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;

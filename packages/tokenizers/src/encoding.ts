@@ -39,6 +39,45 @@ export class EncodingData {
     this.sequenceIds.push(sequenceId);
   }
 
+  /**
+   * Appends a token of the sequence being encoded; its type id, masks and sequence id are filled
+   * in by `finishSequence` (the same for every token of a sequence).
+   */
+  pushToken(id: number, start: number, end: number, wordId: number, text?: string): void {
+    if (text !== undefined) (this.tokenTexts ??= [])[this.ids.length] = text;
+    this.ids.push(id);
+    this.offsets.push(start, end);
+    this.wordIds.push(wordId);
+  }
+
+  /** Completes an encoding built with `pushToken`. */
+  finishSequence(typeId: number, sequenceId: number): void {
+    const n = this.ids.length;
+    this.typeIds = new Array<number>(n).fill(typeId);
+    this.specialTokensMask = new Array<number>(n).fill(0);
+    this.attentionMask = new Array<number>(n).fill(1);
+    this.sequenceIds = new Array<number>(n).fill(sequenceId);
+  }
+
+  /**
+   * The same tokens with other type and sequence ids; token arrays are shared, not copied (callers
+   * never mutate them in place), windows included.
+   */
+  withIds(typeId: number, sequenceId: number): EncodingData {
+    const out = new EncodingData();
+    out.ids = this.ids;
+    out.offsets = this.offsets;
+    out.specialTokensMask = this.specialTokensMask;
+    out.attentionMask = this.attentionMask;
+    out.wordIds = this.wordIds;
+    out.tokenTexts = this.tokenTexts;
+    out.source = this.source;
+    out.typeIds = new Array<number>(this.length).fill(typeId);
+    out.sequenceIds = new Array<number>(this.length).fill(sequenceId);
+    out.overflowing = this.overflowing.map((o) => o.withIds(typeId, sequenceId));
+    return out;
+  }
+
   /** Tokens `[from, to)`, without overflowing windows. */
   slice(from: number, to: number): EncodingData {
     const out = new EncodingData();

@@ -26,8 +26,6 @@ export class Pipeline {
   private base = 0;
   private out: EncodingData | null = null;
   private word = 0;
-  private typeId = 0;
-  private sequenceId = 0;
   private onWord: ((word: string) => void) | null = null;
 
   constructor(
@@ -51,12 +49,11 @@ export class Pipeline {
   encode(text: string, typeId: number, sequenceId: number, out: EncodingData): void {
     this.out = out;
     out.source = text;
-    this.typeId = typeId;
-    this.sequenceId = sequenceId;
     this.word = 0;
     this.onWord = null;
     try {
       this.run(text, true);
+      out.finishSequence(typeId, sequenceId);
     } finally {
       this.out = null;
     }
@@ -100,7 +97,7 @@ export class Pipeline {
   }
 
   private pushAdded(token: AddedToken, matched: string, start: number, end: number): void {
-    this.out!.push(token.id, this.typeId, start, end, 0, this.word++, this.sequenceId, matched === token.content ? undefined : matched);
+    this.out!.pushToken(token.id, start, end, this.word++, matched === token.content ? undefined : matched);
   }
 
   private readonly onPiece = (start: number, end: number, prefixSpace: boolean, text?: string): void => {
@@ -117,7 +114,7 @@ export class Pipeline {
     const { ids, starts, ends } = tokens;
     if (ns.isIdentity && !prefixSpace) {
       const at = this.base + start;
-      for (let k = 0; k < ids.length; k++) out.push(ids[k]!, this.typeId, at + starts[k]!, at + ends[k]!, 0, wordId, this.sequenceId);
+      for (let k = 0; k < ids.length; k++) out.pushToken(ids[k]!, at + starts[k]!, at + ends[k]!, wordId);
       return;
     }
     // Word unit u → normalized unit: a synthetic leading space stands for the first character.
@@ -125,7 +122,7 @@ export class Pipeline {
     for (let k = 0; k < ids.length; k++) {
       const a = start + Math.max(0, starts[k]! - shift);
       const b = start + Math.max(0, ends[k]! - 1 - shift);
-      out.push(ids[k]!, this.typeId, this.base + ns.alignStart(a), this.base + ns.alignEnd(b), 0, wordId, this.sequenceId);
+      out.pushToken(ids[k]!, this.base + ns.alignStart(a), this.base + ns.alignEnd(b), wordId);
     }
   };
 

@@ -66,7 +66,6 @@ export function mergeEncodings(encodings: readonly EncodingData[]): EncodingData
 /** Runs `processor` (or the default: nothing added) over one or two sequences and merges the result. */
 export function postProcess(processor: PostProcessor | null, a: EncodingData, b: EncodingData | null, addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData {
   const encodings = b ? [a, b] : [a];
-  encodings.forEach((e, i) => forEachWindow(e, (w) => w.setSequenceId(i)));
   return mergeEncodings(processor ? processor.processEncodings(encodings, addSpecialTokens, tokenOf) : encodings);
 }
 
@@ -191,12 +190,7 @@ export class TemplateProcessing implements PostProcessor {
         const index = piece.id === 'A' ? 0 : 1;
         const source = encodings[index];
         if (!source) throw new TokenizerError(`TemplateProcessing: the template uses $${piece.id} but only ${encodings.length} sequence(s) were given.`);
-        const e = cloneEncoding(source);
-        forEachWindow(e, (w) => {
-          w.setTypeIds(piece.typeId);
-          w.setSequenceId(index);
-        });
-        out.push(e);
+        out.push(source.withIds(piece.typeId, index));
       } else if (addSpecialTokens) {
         const special = this.specialTokens.get(piece.id)!;
         const e = new EncodingData();

@@ -34,6 +34,21 @@ describe.each(NODE_BACKENDS)('linear and matMul2d on %s', (backend) => {
     tf.dispose([x, w, b]);
   });
 
+  // Few rows and wide weights take the (W·dYᵀ)ᵀ arrangement for dX on wasm; many rows take dY·Wᵀ.
+  for (const [rows, inF, outF] of [[2, 16, 32], [64, 4, 3]] as const) {
+    it(`gradients match for ${rows} rows of ${inF} → ${outF}`, () => {
+      const rng = seeded(rows);
+      const x = randn(rng, [rows, inF]);
+      const w = randn(rng, [inF, outF]);
+      const b = randn(rng, [outF]);
+      const loss = projectionLoss(rng, [rows, outF]);
+      const got = valueAndGrads((xx, ww, bb) => loss(linear(xx!, ww!, bb!)), [x, w, b]);
+      const want = valueAndGrads((xx, ww, bb) => loss(referenceLinear(xx!, ww!, bb!)), [x, w, b]);
+      got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-4, label: `grad ${i}` }));
+      tf.dispose([x, w, b]);
+    });
+  }
+
   it('works without a bias and on 1-D input', () => {
     const rng = seeded(2);
     const x = randn(rng, [5]);

@@ -5,10 +5,30 @@
  * gradients here transpose explicitly first and then multiply.
  *
  * `linear` is one custom-gradient op from input to output (reshapes and bias included): its
- * backward pass needs no gradient registered by tfjs and runs exactly three matMul-sized kernels.
+ * backward pass needs no gradient registered by tfjs and runs two matMuls plus the transposes
+ * wasm needs (cpu, webgl and webgpu take transposed operands directly).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
+
+/**
+ * g · bᵀ for 2-D `g` (N, n) and `b` (k, n). On wasm XNNPACK packs its right operand anew for
+ * every tensor it has not seen, so the product is arranged to pack the smaller one: bᵀ
+ * (k·n values, transposed and packed) or, for few rows, (b · gᵀ)ᵀ (transposing and packing g,
+ * then transposing the N·k result). Elsewhere the transpose flag is free.
+ */
+function timesTransposed(g: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(g, b, false, true);
+  const [rows, n] = g.shape;
+  const k = b.shape[0];
+  if (rows * (k + 2 * n) < 2 * k * n) return tf.transpose(tf.matMul(b, tf.transpose(g)));
+  return tf.matMul(g, tf.transpose(b));
+}
+
+/** aᵀ · g for 2-D `a` (N, k) and `g` (N, n): an explicit transpose on wasm, the flag elsewhere. */
+function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
+  return tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(a), g) : tf.matMul(a, g, true, false);
+}
 
 const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
@@ -18,8 +38,8 @@ const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      // dA = dY · Bᵀ, dB = Aᵀ · dY, each as an explicit transpose + a fast 2-D matMul.
-      return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
+      // dA = dY · Bᵀ, dB = Aᵀ · dY, on 2-D untransposed matMuls where that matters (wasm).
+      return [timesTransposed(g, sb), transposedTimes(sa, g)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -47,8 +67,8 @@ function denseOp(withBias: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx2, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = tf.reshape(dy as tf.Tensor, [-1, outF]) as tf.Tensor2D; // (N, out)
-        const dx = tf.reshape(tf.matMul(dy2, tf.transpose(sw)), xShape); // (N, out)·(out, in)
-        const dw = tf.matMul(tf.transpose(sx2), dy2); // (in, N)·(N, out)
+        const dx = tf.reshape(timesTransposed(dy2, sw), xShape); // (N, out)·(out, in)
+        const dw = transposedTimes(sx2, dy2); // (in, N)·(N, out)
         return withBias ? [dx, dw, tf.reshape(tf.sum(dy2, 0), b!.shape)] : [dx, dw];
       },
     };

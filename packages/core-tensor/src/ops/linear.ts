@@ -21,7 +21,7 @@ function timesTransposed(g: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm') return tf.matMul(g, b, false, true);
   const [rows, n] = g.shape;
   const k = b.shape[0];
-  if (rows * (k + 2 * n) < 2 * k * n) return tf.transpose(tf.matMul(b, tf.transpose(g)));
+  if (rows * (k + 2 * n) < 2 * k * n) return tf.transpose(tf.matMul(b, tf.transpose(g))) as tf.Tensor2D;
   return tf.matMul(g, tf.transpose(b));
 }
 

@@ -3,7 +3,10 @@
  * TypeScript: load tokenizer.json or plain vocab files, encode with offsets, truncate, pad, decode,
  * train, save. No TensorFlow.js needed.
  */
-export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy } from './tokenizer.js';
+export {
+  Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy,
+  type TruncationParams, type PaddingParams,
+} from './tokenizer.js';
 export type { FromPretrainedOptions } from './loaders.js';
 export type { TrainOptions, TrainProgress, TrainCorpus } from './trainers/train.js';
 export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';

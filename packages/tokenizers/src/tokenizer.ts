@@ -38,6 +38,8 @@ export interface EncodeOptions {
   paddingSide?: 'right' | 'left';
   /** Pad id to use when the tokenizer has no pad token. */
   padTokenId?: number;
+  /** @internal Truncation length when it differs from the padding length (tokenizer.json defaults). */
+  truncationMaxLength?: number;
 }
 
 export interface DecodeOptions {
@@ -48,6 +50,25 @@ export interface DecodeOptions {
 
 export type BatchInput = string | readonly [string, string];
 
+/** Truncation applied by default (tokenizer.json `truncation`); per-call options override it. */
+export interface TruncationParams {
+  strategy: TruncationStrategy;
+  maxLength: number;
+  stride: number;
+  side: 'right' | 'left';
+}
+
+/** Padding applied by default (tokenizer.json `padding`); per-call options override it. */
+export interface PaddingParams {
+  /** A fixed length, or `undefined` for the longest in the batch. */
+  length?: number;
+  padToMultipleOf?: number;
+  side: 'right' | 'left';
+  padId: number;
+  padTypeId: number;
+  padToken: string;
+}
+
 export interface TokenizerParts {
   model: TokenizerModel;
   normalizer?: Normalizer | null;
@@ -57,6 +78,8 @@ export interface TokenizerParts {
   addedTokens?: readonly AddedToken[];
   /** tokenizer_config.json contents (roles of special tokens, model_max_length, …). */
   config?: TokenizerConfigJson;
+  truncation?: TruncationParams | null;
+  padding?: PaddingParams | null;
 }
 
 export interface TokenizerJson {
@@ -81,6 +104,9 @@ export class Tokenizer {
   readonly config: TokenizerConfigJson;
   /** Special-token roles (`padToken`, `clsToken`, …) from the config, or guessed from conventional spellings. */
   readonly specialTokens: SpecialTokensMap;
+  /** Default truncation and padding (as tokenizer.json may set them); `null` when none. */
+  truncation: TruncationParams | null;
+  padding: PaddingParams | null;
   private readonly added: AddedVocabulary;
   private readonly pipeline: Pipeline;
   /** id → token string (added tokens win), built on first use and after `addTokens`. */
@@ -97,6 +123,8 @@ export class Tokenizer {
     this.postProcessor = parts.postProcessor ?? null;
     this.decoder = parts.decoder ?? null;
     this.config = { ...(parts.config ?? {}) };
+    this.truncation = parts.truncation ?? null;
+    this.padding = parts.padding ?? null;
     // As in Hugging Face, an added token whose content is in the model's vocab keeps the vocab's id.
     this.added = new AddedVocabulary((parts.addedTokens ?? []).map((t) => ({ ...t, id: this.model.tokenToId(t.content) ?? t.id })));
     this.pipeline = new Pipeline(this.normalizer, this.preTokenizer, this.model, this.added);
@@ -142,6 +170,8 @@ export class Tokenizer {
       decoder: decoderFromJSON(json.decoder),
       addedTokens: assignAddedIds(model, (json.added_tokens ?? []).map(addedTokenFromJSON)),
       config,
+      truncation: truncationFromJSON(json.truncation),
+      padding: paddingFromJSON(json.padding),
     });
   }
 
@@ -149,8 +179,8 @@ export class Tokenizer {
   toJSON(): TokenizerJson {
     return {
       version: '1.0',
-      truncation: null,
-      padding: null,
+      truncation: truncationToJSON(this.truncation),
+      padding: paddingToJSON(this.padding),
       added_tokens: this.added.list().map(addedTokenToJSON),
       normalizer: this.normalizer?.toJSON() ?? null,
       pre_tokenizer: this.preTokenizer?.toJSON() ?? null,
@@ -272,6 +302,7 @@ export class Tokenizer {
   /** Encodes several texts or `[text, pair]` tuples; padding `'longest'` pads them to the same length. */
   encodeBatch(inputs: readonly BatchInput[], options: EncodeOptions = {}): Encoding[] {
     if (options.textPair !== undefined) throw new TokenizerError('encodeBatch: pass pairs as [text, pair] tuples, not options.textPair.');
+    options = this.withDefaults(options);
     const addSpecial = options.addSpecialTokens ?? true;
     const datas = inputs.map((input) => {
       const [text, pair] = typeof input === 'string' ? [input, undefined] : input;
@@ -282,6 +313,29 @@ export class Tokenizer {
     });
     this.pad(datas, options);
     return datas.map((d) => new Encoding(d, this.tokenOf));
+  }
+
+  /** Fills what a call leaves unset from the tokenizer's default truncation and padding. */
+  private withDefaults(options: EncodeOptions): EncodeOptions & { padLength?: number; padTypeId?: number } {
+    const t = this.truncation;
+    const p = this.padding;
+    if ((!t || options.truncation !== undefined) && (!p || options.padding !== undefined)) return options;
+    const out: EncodeOptions & { padLength?: number; padTypeId?: number } = { ...options };
+    if (t && options.truncation === undefined) {
+      out.truncation = t.strategy;
+      out.truncationMaxLength = options.maxLength ?? t.maxLength;
+      out.stride = options.stride ?? t.stride;
+      out.truncationSide = options.truncationSide ?? t.side;
+    }
+    if (p && options.padding === undefined) {
+      out.padding = p.length === undefined ? 'longest' : 'max_length';
+      out.padLength = options.maxLength ?? p.length;
+      out.padToMultipleOf = options.padToMultipleOf ?? p.padToMultipleOf;
+      out.paddingSide = options.paddingSide ?? p.side;
+      out.padTokenId = options.padTokenId ?? p.padId;
+      out.padTypeId = p.padTypeId;
+    }
+    return out;
   }
 
   private encodeOne(text: string, pair: string | undefined, addSpecial: boolean, options: EncodeOptions): EncodingData {
@@ -298,7 +352,7 @@ export class Tokenizer {
 
   private truncate(a: EncodingData, b: EncodingData | null, addSpecial: boolean, options: EncodeOptions): void {
     const strategy: TruncationStrategy = options.truncation === true ? 'longest_first' : (options.truncation as TruncationStrategy);
-    const maxTotal = options.maxLength ?? this.modelMaxLength;
+    const maxTotal = options.truncationMaxLength ?? options.maxLength ?? this.modelMaxLength;
     if (maxTotal === undefined) throw new TokenizerError('encode: truncation needs maxLength (this tokenizer has no model_max_length).');
     const added = addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0;
     const max = maxTotal - added;
@@ -335,12 +389,12 @@ export class Tokenizer {
     target.truncate(target.length - remove, stride, side);
   }
 
-  private pad(datas: EncodingData[], options: EncodeOptions): void {
+  private pad(datas: EncodingData[], options: EncodeOptions & { padLength?: number; padTypeId?: number }): void {
     const mode = options.padding === true ? (options.maxLength !== undefined ? 'max_length' : 'longest') : options.padding;
     if (!mode && !options.padToMultipleOf) return;
     let length: number;
     if (mode === 'max_length') {
-      const max = options.maxLength ?? this.modelMaxLength;
+      const max = options.padLength ?? options.maxLength ?? this.modelMaxLength;
       if (max === undefined) throw new TokenizerError("encode: padding 'max_length' needs maxLength (this tokenizer has no model_max_length).");
       length = max;
     } else length = Math.max(0, ...datas.map((d) => d.length));
@@ -351,7 +405,7 @@ export class Tokenizer {
       throw new TokenizerError('encode: padding needs a pad token; this tokenizer has none. Pass padTokenId (e.g. the eos id) or add one with addTokens([...], true) and a padToken role in tokenizer_config.json.');
     }
     const side = options.paddingSide ?? this.config.padding_side ?? 'right';
-    for (const d of datas) d.pad(length, padId, 0, side);
+    for (const d of datas) d.pad(length, padId, options.padTypeId ?? 0, side);
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
@@ -399,4 +453,45 @@ function assignAddedIds(model: TokenizerModel, tokens: AddedToken[]): AddedToken
       max = Math.max(max, id);
       return { ...t, id };
     });
+}
+
+const STRATEGIES: Record<string, TruncationStrategy> = { LongestFirst: 'longest_first', OnlyFirst: 'only_first', OnlySecond: 'only_second' };
+
+function truncationFromJSON(json: unknown): TruncationParams | null {
+  if (!json || typeof json !== 'object') return null;
+  const t = json as { max_length?: number; strategy?: string; stride?: number; direction?: string };
+  if (typeof t.max_length !== 'number') return null;
+  return { maxLength: t.max_length, strategy: STRATEGIES[t.strategy ?? 'LongestFirst'] ?? 'longest_first', stride: t.stride ?? 0, side: t.direction === 'Left' ? 'left' : 'right' };
+}
+
+function truncationToJSON(t: TruncationParams | null): unknown {
+  if (!t) return null;
+  const strategy = Object.entries(STRATEGIES).find(([, v]) => v === t.strategy)![0];
+  return { direction: t.side === 'left' ? 'Left' : 'Right', max_length: t.maxLength, strategy, stride: t.stride };
+}
+
+function paddingFromJSON(json: unknown): PaddingParams | null {
+  if (!json || typeof json !== 'object') return null;
+  const p = json as { strategy?: string | { Fixed?: number }; direction?: string; pad_to_multiple_of?: number | null; pad_id?: number; pad_type_id?: number; pad_token?: string };
+  const fixed = typeof p.strategy === 'object' ? p.strategy?.Fixed : undefined;
+  return {
+    length: fixed,
+    padToMultipleOf: p.pad_to_multiple_of ?? undefined,
+    side: p.direction === 'Left' ? 'left' : 'right',
+    padId: p.pad_id ?? 0,
+    padTypeId: p.pad_type_id ?? 0,
+    padToken: p.pad_token ?? '[PAD]',
+  };
+}
+
+function paddingToJSON(p: PaddingParams | null): unknown {
+  if (!p) return null;
+  return {
+    strategy: p.length === undefined ? 'BatchLongest' : { Fixed: p.length },
+    direction: p.side === 'left' ? 'Left' : 'Right',
+    pad_to_multiple_of: p.padToMultipleOf ?? null,
+    pad_id: p.padId,
+    pad_type_id: p.padTypeId,
+    pad_token: p.padToken,
+  };
 }

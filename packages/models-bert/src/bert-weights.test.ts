@@ -116,6 +116,19 @@ describe('loading across classes and checkpoint dialects', () => {
     for (const m of [base, tagger, full]) m.dispose();
   });
 
+  it('initialises weights the checkpoint lacks as Hugging Face does (N(0, initializer_range), zero biases)', async () => {
+    const model = await BertForSequenceClassification.fromPretrained(fixturePath('models', 'bert-question-answering'), { configOverrides: { num_labels: 4 } });
+    expect(model.loadReport.missing.sort()).toEqual(['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
+    for (const p of [model.classifier.weight, model.bert.pooler!.dense.weight]) {
+      const w = Array.from(p.value.dataSync());
+      const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+      expect(std).toBeGreaterThan(0.15);
+      expect(std).toBeLessThan(0.35); // initializer_range 0.25
+    }
+    expect(Array.from(model.classifier.bias!.value.dataSync())).toEqual([0, 0, 0, 0]);
+    model.dispose();
+  });
+
   it('accepts TF-era gamma/beta names, old buffers and an explicit decoder bias', async () => {
     const checkpoint = await loadCheckpoint(fixturePath('models', 'bert-for-pretraining'));
     const weights = new Map<string, tf.Tensor>();

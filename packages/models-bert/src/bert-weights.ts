@@ -3,9 +3,9 @@
  * decoder, the `bert.` prefix between a BertModel checkpoint and a task model, and which missing or
  * extra weights are fine when a checkpoint is loaded into another task's class.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import {
-  CheckpointError, loadCheckpoint, saveCheckpoint,
+  CheckpointError, loadCheckpoint, Random, saveCheckpoint,
   type Checkpoint, type FromPretrainedOptions, type HfConfig, type SavePretrainedOptions, type TensorMap,
 } from '@tfkit/core-tensor';
 import { StateDictError, type Module } from '@tfkit/layers';
@@ -27,7 +27,7 @@ export interface BertLike extends Module {
 }
 
 export type BertModelClass<T extends BertLike> = {
-  new (config: BertConfig, options: { hfConfig?: HfConfig }): T;
+  new (config: BertConfig, options: { hfConfig?: HfConfig; rng?: Random }): T;
   readonly architecture: string;
 };
 
@@ -100,11 +100,47 @@ export function loadBertWeights(
   return { missing, unexpected };
 }
 
+/**
+ * Draws no random numbers for weights (every `normal`/`uniform` is its mean/low end), so a model
+ * about to receive a checkpoint's weights is built in a fraction of the time; seeds for dropout
+ * still come from the real generator.
+ */
+class PlaceholderInit extends Random {
+  override normal(mean = 0): number {
+    return mean;
+  }
+
+  override uniform(low = 0): number {
+    return low;
+  }
+}
+
+/**
+ * Hugging Face's initialisation for the weights a checkpoint lacked (a new task head):
+ * N(0, initializer_range) for matrices and embeddings, zeros for biases, ones for LayerNorm scales.
+ */
+export function initializeMissing(model: BertLike, names: readonly string[], rng: Random = new Random(0)): void {
+  const params = new Map(model.namedParameters({ includeAliases: true }));
+  for (const name of names) {
+    const p = params.get(name);
+    if (!p) continue;
+    const value = tf.tidy(() => {
+      if (/LayerNorm\.weight$/.test(name)) return tf.onesLike(p.variable);
+      if (p.variable.rank < 2) return tf.zerosLike(p.variable);
+      const data = new Float32Array(p.variable.size);
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal(0, model.config.initializerRange);
+      return tf.tensor(data, p.variable.shape);
+    });
+    p.variable.assign(value);
+    value.dispose();
+  }
+}
+
 /** Builds `cls` from a loaded checkpoint (config overrides applied) and loads its weights. */
 export function buildFromCheckpoint<T extends BertLike>(cls: BertModelClass<T>, checkpoint: Checkpoint, options: BertFromPretrainedOptions = {}): T {
   const hfConfig = options.configOverrides ? { ...checkpoint.config, ...options.configOverrides } : checkpoint.config;
   const config = bertConfigFromHf(hfConfig, `${checkpoint.source}/config.json`);
-  const model = new cls(config, { hfConfig });
+  const model = new cls(config, { hfConfig, rng: new PlaceholderInit(0) });
   try {
     const architectures = hfConfig['architectures'];
     const saved = Array.isArray(architectures) ? architectures[0] : undefined;
@@ -113,6 +149,7 @@ export function buildFromCheckpoint<T extends BertLike>(cls: BertModelClass<T>, 
       source: checkpoint.source,
       sameArchitecture: saved === cls.architecture,
     });
+    initializeMissing(model, model.loadReport.missing);
   } catch (error) {
     model.dispose();
     throw error;

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BertForQuestionAnswering, BertForSequenceClassification } from '../bert-heads.js';
 import { BertForMaskedLM } from '../bert-heads.js';
 import { BertModel } from '../bert-modeling.js';
@@ -16,6 +18,9 @@ beforeAll(async () => {
   for (const name of ['bert-for-pretraining', 'bert-sequence-classification', 'bert-token-classification', 'bert-question-answering']) {
     dirs[name] = await fixtureWithTokenizer(name);
   }
+});
+afterAll(() => {
+  for (const dir of Object.values(dirs)) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
 });
 const tokenizer = fixtureTokenizer();
 

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { expectNoLeaks } from '@tfkit/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BertForTokenClassification } from '../bert-heads.js';
 import { registerBert } from '../bert-register.js';
 import { fixtureTokenizer, fixtureWithTokenizer } from '../test/fixture-models.js';
@@ -79,6 +81,7 @@ describe('token-classification on the Hugging Face fixture model', () => {
   beforeAll(async () => {
     dir = await fixtureWithTokenizer('bert-token-classification');
   });
+  afterAll(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
 
   it('labels every token as the model does, with spans into the text', async () => {
     const pipe = await loadPipeline('token-classification', dir, { registry: registerBert(createRegistry()) });

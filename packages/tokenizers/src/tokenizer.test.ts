@@ -128,3 +128,28 @@ describe('decode, vocab and special tokens', () => {
     expect(tok.decode(enc.ids, { skipSpecialTokens: true })).toBe('callnow');
   });
 });
+
+describe('remote sources', () => {
+  it('loads from a URL prefix (a local HTTP server here) exactly as from the directory', async () => {
+    const http = await import('node:http');
+    const dir = tokenizerFixture('bert-base-uncased');
+    const server = http.createServer((req, res) => {
+      const file = path.join(dir, path.basename(req.url ?? ''));
+      if (!fs.existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const remote = await Tokenizer.fromPretrained(`http://127.0.0.1:${port}/bert`);
+      expect(remote.encode('Remote, but the same.')).toEqual(bert.encode('Remote, but the same.'));
+      const plain = await Tokenizer.fromPretrained(`http://127.0.0.1:${port}/bert`, { format: 'vocab' });
+      expect(plain.encode('Remote, but the same.').ids).toEqual(bert.encode('Remote, but the same.').ids);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
 import { TokenizerError } from '../errors.js';
-import { GPT2_SPLIT_PATTERN } from '../byte-level.js';
+import { splitGpt2 } from '../gpt2-split.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
 import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
@@ -30,13 +30,14 @@ export interface ByteLevelOptions {
   trimOffsets?: boolean;
 }
 
-/** GPT-2's byte-level pre-tokenizer (Radford et al. 2019; openai/gpt-2 encoder.py). */
+/**
+ * GPT-2's byte-level pre-tokenizer (Radford et al. 2019; openai/gpt-2 encoder.py). The split
+ * regex runs as the equivalent hand-written scanner `splitGpt2`.
+ */
 export class ByteLevelPreTokenizer implements PreTokenizer {
   readonly addPrefixSpace: boolean;
   readonly useRegex: boolean;
   readonly trimOffsets: boolean;
-  private readonly regex = new RegExp(GPT2_SPLIT_PATTERN, 'gu');
-
   constructor(options: ByteLevelOptions = {}) {
     this.addPrefixSpace = options.addPrefixSpace ?? false;
     this.useRegex = options.useRegex ?? true;
@@ -50,27 +51,17 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
       emit(start, end, prefix);
       return;
     }
-    // With a synthetic space the regex runs on ' ' + text and positions shift by one.
-    const sub = prefix ? ' ' + text.slice(start, end) : start === 0 && end === text.length ? text : text.slice(start, end);
-    const shift = prefix ? start - 1 : start;
-    const re = this.regex;
-    re.lastIndex = 0;
-    let pos = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(sub)) !== null) {
-      const s = m.index;
-      const word = m[0];
-      if (s > pos) this.emitShifted(pos, s, shift, prefix, emit);
-      if (prefix && s === 0) emit(shift + 1, shift + word.length, true);
-      else emit(shift + s, shift + s + word.length, false, word);
-      pos = s + word.length;
+    if (!prefix) {
+      splitGpt2(text, start, end, (s, e) => emit(s, e, false));
+      return;
     }
-    if (pos < sub.length) this.emitShifted(pos, sub.length, shift, prefix, emit);
-  }
-
-  private emitShifted(s: number, e: number, shift: number, prefix: boolean, emit: EmitPiece): void {
-    if (prefix && s === 0) emit(shift + 1, shift + e, true);
-    else emit(shift + s, shift + e, false);
+    // With a synthetic space the split runs on ' ' + text; positions shift by one.
+    const sub = ' ' + text.slice(start, end);
+    const shift = start - 1;
+    splitGpt2(sub, 0, sub.length, (s, e) => {
+      if (s === 0) emit(start, shift + e, true);
+      else emit(shift + s, shift + e, false);
+    });
   }
 
   toJSON(): PreTokenizerJson {

@@ -8,91 +8,20 @@ import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken,
 import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
 import { cleanUpTokenization, decoderFromJSON, type Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
-import { loadTokenizer, type FromPretrainedOptions } from './loaders.js';
 import { TokenizerError } from './errors.js';
+import { loadTokenizer, type FromPretrainedOptions } from './loaders.js';
 import { modelFromJSON } from './models/from-json.js';
 import type { TokenizerModel } from './models/model.js';
 import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.js';
 import { Pipeline } from './pipeline.js';
 import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { postProcess, processorFromJSON, type PostProcessor } from './processors/processors.js';
+import type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
 import { trainTokenizer, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
+import { paddingFromJSON, paddingToJSON, truncateSequences, truncationFromJSON, truncationToJSON, type PaddingParams, type TruncationParams, type TruncationStrategy } from './truncation.js';
 
-export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
-
-export interface EncodeOptions {
-  /** A second text (question/context, sentence pair). An empty string still counts as a pair. */
-  textPair?: string;
-  /** Add the post-processor's special tokens (`[CLS]`, `[SEP]`, …). Default true. */
-  addSpecialTokens?: boolean;
-  /** Cut to `maxLength` tokens (special tokens included); `true` means `'longest_first'`. */
-  truncation?: boolean | TruncationStrategy;
-  /** Default: the config's `model_max_length`. */
-  maxLength?: number;
-  /** Tokens repeated between consecutive overflowing windows. */
-  stride?: number;
-  truncationSide?: 'right' | 'left';
-  /** `'longest'` pads a batch to its longest encoding; `'max_length'` (or `true` with maxLength) to `maxLength`. */
-  padding?: boolean | 'longest' | 'max_length';
-  padToMultipleOf?: number;
-  paddingSide?: 'right' | 'left';
-  /** Pad id to use when the tokenizer has no pad token. */
-  padTokenId?: number;
-  /** @internal Truncation length when it differs from the padding length (tokenizer.json defaults). */
-  truncationMaxLength?: number;
-}
-
-export interface DecodeOptions {
-  skipSpecialTokens?: boolean;
-  /** Remove spaces before punctuation (`" ."` → `"."`). Default: the config's flag, else false. */
-  cleanUpTokenizationSpaces?: boolean;
-}
-
-export type BatchInput = string | readonly [string, string];
-
-/** Truncation applied by default (tokenizer.json `truncation`); per-call options override it. */
-export interface TruncationParams {
-  strategy: TruncationStrategy;
-  maxLength: number;
-  stride: number;
-  side: 'right' | 'left';
-}
-
-/** Padding applied by default (tokenizer.json `padding`); per-call options override it. */
-export interface PaddingParams {
-  /** A fixed length, or `undefined` for the longest in the batch. */
-  length?: number;
-  padToMultipleOf?: number;
-  side: 'right' | 'left';
-  padId: number;
-  padTypeId: number;
-  padToken: string;
-}
-
-export interface TokenizerParts {
-  model: TokenizerModel;
-  normalizer?: Normalizer | null;
-  preTokenizer?: PreTokenizer | null;
-  postProcessor?: PostProcessor | null;
-  decoder?: Decoder | null;
-  addedTokens?: readonly AddedToken[];
-  /** tokenizer_config.json contents (roles of special tokens, model_max_length, …). */
-  config?: TokenizerConfigJson;
-  truncation?: TruncationParams | null;
-  padding?: PaddingParams | null;
-}
-
-export interface TokenizerJson {
-  version?: string;
-  truncation?: unknown;
-  padding?: unknown;
-  added_tokens?: AddedTokenJson[];
-  normalizer?: { type: string } | null;
-  pre_tokenizer?: { type: string } | null;
-  model: { type?: string; [key: string]: unknown };
-  post_processor?: { type: string } | null;
-  decoder?: { type: string } | null;
-}
+export type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
+export type { PaddingParams, TruncationParams, TruncationStrategy } from './truncation.js';
 
 export class Tokenizer {
   readonly model: TokenizerModel;
@@ -359,34 +288,7 @@ export class Tokenizer {
     const stride = options.stride ?? 0;
     const side = options.truncationSide ?? this.config.truncation_side ?? 'right';
     if (max < 0) throw new TokenizerError(`encode: maxLength ${maxTotal} leaves no room for the ${added} special tokens.`);
-    const total = a.length + (b?.length ?? 0);
-    if (total <= max) return;
-    if (strategy === 'longest_first') {
-      if (!b) {
-        a.truncate(max, stride, side);
-        return;
-      }
-      let n1 = a.length;
-      let n2 = b.length;
-      const swap = n1 > n2;
-      if (swap) [n1, n2] = [n2, n1];
-      n2 = n1 > max ? n1 : Math.max(n1, max - n1);
-      if (n1 + n2 > max) {
-        n1 = Math.floor(max / 2);
-        n2 = n1 + (max % 2);
-      }
-      if (swap) [n1, n2] = [n2, n1];
-      a.truncate(n1, stride, side);
-      b.truncate(n2, stride, side);
-      return;
-    }
-    const target = strategy === 'only_first' ? a : b;
-    if (!target) throw new TokenizerError("encode: truncation 'only_second' needs a textPair.");
-    const remove = total - max;
-    if (target.length <= remove) {
-      throw new TokenizerError(`encode: truncation '${strategy}' cannot remove ${remove} tokens from a sequence of ${target.length}; use 'longest_first' or a larger maxLength.`);
-    }
-    target.truncate(target.length - remove, stride, side);
+    truncateSequences(a, b, strategy, max, stride, side);
   }
 
   private pad(datas: EncodingData[], options: EncodeOptions & { padLength?: number; padTypeId?: number }): void {
@@ -397,7 +299,7 @@ export class Tokenizer {
       const max = options.padLength ?? options.maxLength ?? this.modelMaxLength;
       if (max === undefined) throw new TokenizerError("encode: padding 'max_length' needs maxLength (this tokenizer has no model_max_length).");
       length = max;
-    } else length = Math.max(0, ...datas.map((d) => d.length));
+    } else length = datas.reduce((m, d) => Math.max(m, d.length), 0);
     const multiple = options.padToMultipleOf;
     if (multiple && length % multiple !== 0) length += multiple - (length % multiple);
     const padId = options.padTokenId ?? this.padTokenId;
@@ -432,10 +334,6 @@ export class Tokenizer {
     return words;
   }
 
-  /** @internal Word-level access for trainers. */
-  get internalPipeline(): Pipeline {
-    return this.pipeline;
-  }
 }
 
 /**
@@ -453,45 +351,4 @@ function assignAddedIds(model: TokenizerModel, tokens: AddedToken[]): AddedToken
       max = Math.max(max, id);
       return { ...t, id };
     });
-}
-
-const STRATEGIES: Record<string, TruncationStrategy> = { LongestFirst: 'longest_first', OnlyFirst: 'only_first', OnlySecond: 'only_second' };
-
-function truncationFromJSON(json: unknown): TruncationParams | null {
-  if (!json || typeof json !== 'object') return null;
-  const t = json as { max_length?: number; strategy?: string; stride?: number; direction?: string };
-  if (typeof t.max_length !== 'number') return null;
-  return { maxLength: t.max_length, strategy: STRATEGIES[t.strategy ?? 'LongestFirst'] ?? 'longest_first', stride: t.stride ?? 0, side: t.direction === 'Left' ? 'left' : 'right' };
-}
-
-function truncationToJSON(t: TruncationParams | null): unknown {
-  if (!t) return null;
-  const strategy = Object.entries(STRATEGIES).find(([, v]) => v === t.strategy)![0];
-  return { direction: t.side === 'left' ? 'Left' : 'Right', max_length: t.maxLength, strategy, stride: t.stride };
-}
-
-function paddingFromJSON(json: unknown): PaddingParams | null {
-  if (!json || typeof json !== 'object') return null;
-  const p = json as { strategy?: string | { Fixed?: number }; direction?: string; pad_to_multiple_of?: number | null; pad_id?: number; pad_type_id?: number; pad_token?: string };
-  const fixed = typeof p.strategy === 'object' ? p.strategy?.Fixed : undefined;
-  return {
-    length: fixed,
-    padToMultipleOf: p.pad_to_multiple_of ?? undefined,
-    side: p.direction === 'Left' ? 'left' : 'right',
-    padId: p.pad_id ?? 0,
-    padTypeId: p.pad_type_id ?? 0,
-    padToken: p.pad_token ?? '[PAD]',
-  };
-}
-
-function paddingToJSON(p: PaddingParams | null): unknown {
-  if (!p) return null;
-  return {
-    strategy: p.length === undefined ? 'BatchLongest' : { Fixed: p.length },
-    direction: p.side === 'left' ? 'Left' : 'Right',
-    pad_to_multiple_of: p.padToMultipleOf ?? null,
-    pad_id: p.padId,
-    pad_type_id: p.padTypeId,
-    pad_token: p.padToken,
-  };
 }

@@ -14,16 +14,47 @@ const NUMERIC_RE = /\p{N}/u;
 const ALNUM_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 const MN_RE = /\p{Mn}/u;
 
+// Properties of BMP code points, computed on first use: one bit each, bit 7 = computed.
+const WS = 1;
+const PUNCT = 2;
+const OTHER = 4;
+const NUM = 8;
+const WORD = 16;
+const MN = 32;
+const DONE = 128;
+const BMP = new Uint8Array(0x10000);
+
+function computeFlags(cp: number): number {
+  const ch = String.fromCodePoint(cp);
+  return (
+    (WHITESPACE_RE.test(ch) ? WS : 0) |
+    (PUNCT_RE.test(ch) ? PUNCT : 0) |
+    (OTHER_RE.test(ch) ? OTHER : 0) |
+    (NUMERIC_RE.test(ch) ? NUM : 0) |
+    (ALNUM_RE.test(ch) ? WORD : 0) |
+    (MN_RE.test(ch) ? MN : 0)
+  );
+}
+
+function has(cp: number, flag: number): boolean {
+  if (cp < 0x10000) {
+    let f = BMP[cp]!;
+    if (f === 0) f = BMP[cp] = computeFlags(cp) | DONE;
+    return (f & flag) !== 0;
+  }
+  return (computeFlags(cp) & flag) !== 0;
+}
+
 /** Rust `char::is_whitespace`. */
 export function isWhitespace(cp: number): boolean {
   if (cp < 0x80) return cp === 0x20 || (cp >= 0x09 && cp <= 0x0d);
-  return WHITESPACE_RE.test(String.fromCodePoint(cp));
+  return has(cp, WS);
 }
 
 /** ASCII punctuation (which includes symbols like `$+<=>^|~`) or a Unicode P* character. */
 export function isBertPunctuation(cp: number): boolean {
   if (cp < 0x80) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-  return PUNCT_RE.test(String.fromCodePoint(cp));
+  return has(cp, PUNCT);
 }
 
 /** Unicode P* (what the Punctuation pre-tokenizer splits on, plus ASCII punctuation). */
@@ -33,22 +64,22 @@ export const isPunctuation = isBertPunctuation;
 export function isControl(cp: number): boolean {
   if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
   if (cp < 0x80) return cp < 0x20 || cp === 0x7f;
-  return OTHER_RE.test(String.fromCodePoint(cp));
+  return has(cp, OTHER);
 }
 
 export function isNumeric(cp: number): boolean {
   if (cp < 0x80) return cp >= 48 && cp <= 57;
-  return NUMERIC_RE.test(String.fromCodePoint(cp));
+  return has(cp, NUM);
 }
 
 /** Regex `\w` in Rust's Unicode mode: alphabetic, marks, decimal digits, connector punctuation. */
 export function isWordChar(cp: number): boolean {
   if (cp < 0x80) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122) || cp === 95;
-  return ALNUM_RE.test(String.fromCodePoint(cp));
+  return has(cp, WORD);
 }
 
 export function isNonspacingMark(cp: number): boolean {
-  return cp >= 0x300 && MN_RE.test(String.fromCodePoint(cp));
+  return cp >= 0x300 && has(cp, MN);
 }
 
 /** The CJK ideograph blocks that BERT surrounds with spaces (not Hangul, Hiragana or Katakana). */

@@ -59,7 +59,7 @@ export class Tokenizer {
     this.pipeline = new Pipeline(this.normalizer, this.preTokenizer, this.model, this.added);
     const fromConfig = specialTokensFromConfig(this.config);
     const hasRoles = SPECIAL_TOKEN_ROLES.some((r) => fromConfig[r] !== undefined);
-        this.specialTokens = hasRoles ? fromConfig : { ...inferSpecialTokens(this.added.list().filter((t) => t.special).map((t) => t.content), this.model.unkToken), ...fromConfig };
+    this.specialTokens = hasRoles ? fromConfig : { ...inferSpecialTokens(this.added.list().filter((t) => t.special).map((t) => t.content), this.model.unkToken), ...fromConfig };
   }
 
   /**

@@ -60,8 +60,8 @@ export function scaledDotProductAttention(
 ): AttentionResult {
   const headDim = q.shape[3] as number;
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
-  let probs: tf.Tensor | undefined;
-  const output = tf.tidy(() => {
+  // Returned from the tidy (not tf.keep'd), so a caller's enclosing tidy still owns the probabilities.
+  return tf.tidy((): AttentionResult => {
     // Keys/values shared across batch rows or heads (shape 1 there) are broadcast to the queries'.
     const lead = [q.shape[0] as number, q.shape[1] as number];
     if (k.shape[0] !== lead[0] || k.shape[1] !== lead[1]) k = tf.broadcastTo(k, [...lead, ...k.shape.slice(2)]);
@@ -70,9 +70,8 @@ export function scaledDotProductAttention(
     let scores = batchedMatMul(tf.mul(q, scale), k, false, true); // (b, h, tq, tk)
     if (mask) scores = tf.add(scores, mask);
     const p = tf.softmax(scores);
-    if (options.returnProbs) probs = tf.keep(p);
     const dropped = options.dropout ? options.dropout(p) : p;
-    return batchedMatMul(dropped, v); // (b, h, tq, d)
+    const output = batchedMatMul(dropped, v); // (b, h, tq, d)
+    return options.returnProbs ? { output, probs: p } : { output };
   });
-  return probs ? { output, probs } : { output };
 }

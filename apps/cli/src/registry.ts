@@ -8,10 +8,12 @@ import { registerFinetune } from '@tfkit/finetune';
 import { registerGeneration } from '@tfkit/generation';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
+import { registerTokenizers } from '@tfkit/tokenizers';
 
 export function createCliRegistry(): Registry {
   const registry = createRegistry();
   registerAllBackends(registry);
+  registerTokenizers(registry);
   registerGeneration(registry);
   registerGpt2(registry);
   registerBert(registry);

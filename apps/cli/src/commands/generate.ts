@@ -106,6 +106,13 @@ export const generateCommand: Command = {
     try {
       if (!isGenerationModel(model)) throw new UsageError(`${source} holds a ${model.architecture}, which cannot generate text; use a causal language model`);
       const ids = tokenizer.encode(prompt, { addSpecialTokens: false }).ids;
+      // A model with learned positions cannot go past its table: shorten the continuation to fit.
+      const limit = (model as { config?: { nPositions?: number } }).config?.nPositions;
+      if (limit !== undefined && ids.length + (options.maxNewTokens as number) > limit) {
+        if (ids.length >= limit) throw new UsageError(`the prompt is ${ids.length} tokens; this model reads at most ${limit}`);
+        ctx.io.stderr(`(this model reads at most ${limit} tokens: generating ${limit - ids.length} instead of ${options.maxNewTokens})\n`);
+        options.maxNewTokens = limit - ids.length;
+      }
       const stream = (values.stream ?? ctx.io.isTTY) && numBeams === 1 && (options.numReturnSequences ?? 1) === 1;
       ctx.io.stdout(prompt);
       let generated: number[] = [];

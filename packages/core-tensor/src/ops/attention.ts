@@ -61,7 +61,7 @@ export function scaledDotProductAttention(
   const headDim = q.shape[3] as number;
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
   // Returned from the tidy (not tf.keep'd), so a caller's enclosing tidy still owns the probabilities.
-  return tf.tidy((): AttentionResult => {
+  const [output, probs] = tf.tidy((): tf.Tensor[] => {
     // Keys/values shared across batch rows or heads (shape 1 there) are broadcast to the queries'.
     const lead = [q.shape[0] as number, q.shape[1] as number];
     if (k.shape[0] !== lead[0] || k.shape[1] !== lead[1]) k = tf.broadcastTo(k, [...lead, ...k.shape.slice(2)]);
@@ -71,7 +71,8 @@ export function scaledDotProductAttention(
     if (mask) scores = tf.add(scores, mask);
     const p = tf.softmax(scores);
     const dropped = options.dropout ? options.dropout(p) : p;
-    const output = batchedMatMul(dropped, v); // (b, h, tq, d)
-    return options.returnProbs ? { output, probs: p } : { output };
+    const out = batchedMatMul(dropped, v); // (b, h, tq, d)
+    return options.returnProbs ? [out, p] : [out];
   });
+  return probs ? { output: output as tf.Tensor, probs } : { output: output as tf.Tensor };
 }

@@ -55,14 +55,14 @@ class Block(nn.Module):
 class BertMini(nn.Module):
     def __init__(self, vocab=30522, d=256, layers=4, h=4, inner=1024, pos=512, labels=2):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(vocab, d), nn.Embedding(pos, d), nn.Embedding(2, d)
+        self.word, self.pos, self.token_type = nn.Embedding(vocab, d), nn.Embedding(pos, d), nn.Embedding(2, d)
         self.ln, self.drop = nn.LayerNorm(d), nn.Dropout(0.1)
         self.layers = nn.ModuleList(Block(d, h, inner, False, False) for _ in range(layers))
         self.pooler, self.classifier = nn.Linear(d, d), nn.Linear(d, labels)
 
     def forward(self, ids, mask, labels=None):
         t = ids.shape[1]
-        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(t))[None] + self.type(torch.zeros_like(ids))))
+        x = self.drop(self.ln(self.word(ids) + self.pos(torch.arange(t))[None] + self.token_type(torch.zeros_like(ids))))
         m = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, m)

@@ -106,17 +106,6 @@ async function main() {
   const dir = await fs.mkdtemp('/tmp/tfkit-evidence-');
   const results: Record<string, unknown> = { task: 'author attribution (Austen / Chesterton / Melville), 3 balanced classes', train: train.length, eval: evalSet.length, majorityBaseline: 1 / 3, backend: tf.getBackend() };
 
-  if (part !== 'gpt') {
-  // 1. Pretrain a small BERT with masked language modelling on the unlabelled sentences.
-  const small = { vocabSize: vocab, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64 };
-  const mlm = new BertForMaskedLM(small, { seed: 1 } as never);
-  const pre = new Trainer({ model: mlm, trainDataset: textDs, collator: mlmCollator(tokenizer, vocab, 1), batchSize: 32, epochs: 1, learningRate: 1e-3, weightDecay: 0.01, warmupRatio: 0.06, logEvery: 50, callbacks: progress() });
-  const preResult = await pre.train();
-  results['bertPretrainLoss'] = preResult.trainingLoss;
-  await mlm.savePretrained(`${dir}/bert`);
-  pre.optimizer.dispose();
-  mlm.dispose();
-
   const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId: 0, maxLength: MAX_LEN }).collate;
   const metrics = classificationMetrics();
   const finetune = async (name: string, model: { dispose(): void } & object, lr: number, epochs: number, wrap?: (m: never) => object) => {
@@ -132,9 +121,24 @@ async function main() {
   };
   const labels = { id2label: { 0: 'austen', 1: 'chesterton', 2: 'melville' }, label2id: { austen: 0, chesterton: 1, melville: 2 } };
   const epochs = quick ? 1 : 3;
+  if (part !== 'gpt') {
+  // 1. Pretrain a small BERT with masked language modelling on the unlabelled sentences.
+  const small = { vocabSize: vocab, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64 };
+  const mlm = new BertForMaskedLM(small, { seed: 1 } as never);
+  const pre = new Trainer({ model: mlm, trainDataset: textDs, collator: mlmCollator(tokenizer, vocab, 1), batchSize: 32, epochs: 1, learningRate: 1e-3, weightDecay: 0.01, warmupRatio: 0.06, logEvery: 50, callbacks: progress() });
+  const preResult = await pre.train();
+  results['bertPretrainLoss'] = preResult.trainingLoss;
+  await mlm.savePretrained(`${dir}/bert`);
+  pre.optimizer.dispose();
+  mlm.dispose();
+
   await finetune('bertFull', await BertForSequenceClassification.fromPretrained(`${dir}/bert`, { configOverrides: labels, strict: false } as never), 1e-3, epochs);
-  await finetune('bertLora', await BertForSequenceClassification.fromPretrained(`${dir}/bert`, { configOverrides: labels, strict: false } as never), 5e-3, epochs, (m: never) => {
-    LoraModel.apply(m, { r: 8, loraAlpha: 16, targetModules: ['query', 'value'], modulesToSave: ['classifier'] });
+  const loraLr = Number(process.env['LORA_LR'] ?? 2e-3);
+  const loraTargets = (process.env['LORA_TARGETS'] ?? 'query,value').split(',');
+  results['bertLoraConfig'] = { lr: loraLr, targets: loraTargets, r: 8, alpha: 16, modulesToSave: ['classifier', 'pooler'] };
+  await finetune('bertLora', await BertForSequenceClassification.fromPretrained(`${dir}/bert`, { configOverrides: labels, strict: false } as never), loraLr, epochs, (m: never) => {
+    // The pooler is not trained by MLM pretraining (HF's pooler is trained by NSP), so it trains with the head.
+    LoraModel.apply(m, { r: 8, loraAlpha: 16, targetModules: loraTargets, modulesToSave: ['classifier', 'pooler'] });
     return m;
   });
 

@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { paddingMask, Random, scaledDotProductAttention } from '@tfkit/core-tensor';
 import { Embedding, Linear, Module, ModuleList } from '@tfkit/layers';
-import type { Batch } from '../data/collator.js';
 import type { LayerKeyValue } from '../methods/prefix-tuning.js';
 
 export class ToyAttentionLayer extends Module {
@@ -54,7 +53,7 @@ export class ToyAttentionClassifier extends Module {
   }
 
   /** Mean of the last layer over real (non-prefix, non-padding) tokens → logits. */
-  forward(inputs: Batch & { pastKeyValues?: LayerKeyValue[] }): { logits: tf.Tensor } {
+  forward(inputs: { inputIds?: tf.Tensor; attentionMask?: tf.Tensor; pastKeyValues?: LayerKeyValue[] }): { logits: tf.Tensor } {
     return tf.tidy(() => {
       const ids = inputs['inputIds'] as tf.Tensor;
       const [b, t] = ids.shape as [number, number];

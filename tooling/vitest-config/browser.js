@@ -1,0 +1,49 @@
+// Shared config for browser tests (`pnpm test:browser`): `src/**/*.browser.test.ts` in headless
+// Chromium driven by Playwright. Debian's /usr/bin/chromium is used (CHROMIUM_PATH overrides), so
+// Playwright never downloads a browser; WebGL comes from SwiftShader, so no GPU is needed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { repoRootDir, workspaceAliases } from './index.js';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/**
+ * @param {string} packageDir the package's directory (`import.meta.dirname`)
+ * @param {import('vitest/config').UserConfig} [overrides]
+ */
+export function defineTfkitBrowserConfig(packageDir, overrides = {}) {
+  const pkgName = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).name.replace(/^@tfkit\//, '');
+  const base = defineConfig({
+    root: packageDir,
+    resolve: {
+      alias: [
+        // Only the tensor assertions: the fixtures half of test-utils reads files with node:fs.
+        { find: /^@tfkit\/test-utils$/, replacement: path.join(repoRootDir, 'tooling/test-utils/src/tensors.ts') },
+        ...workspaceAliases(),
+      ],
+    },
+    optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgl'] },
+    test: {
+      include: ['src/**/*.browser.test.ts'],
+      testTimeout: 180_000,
+      hookTimeout: 180_000,
+      reporters: ['default', ['json', { outputFile: path.join(repoRootDir, '.vitest-results', `${pkgName}-browser.json`) }]],
+      browser: {
+        enabled: true,
+        provider: 'playwright',
+        headless: true,
+        screenshotFailures: false,
+        instances: [{ browser: 'chromium', launch: { executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS } }],
+      },
+    },
+  });
+  return mergeConfig(base, overrides);
+}

@@ -6,7 +6,8 @@ import '@tensorflow/tfjs-backend-webgl';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadGradients, Random } from '@tfkit/core-tensor';
 import { expectAllClose } from '@tfkit/test-utils';
-import { GRU, LSTM, Module, TransformerDecoderLayer, TransformerEncoderLayer } from './index.js';
+import type { Module} from './index.js';
+import { GRU, LSTM, TransformerDecoderLayer, TransformerEncoderLayer } from './index.js';
 
 interface Case {
   name: string;

@@ -6,19 +6,12 @@ import {
 } from '@tfkit/models-bert';
 import { wordPieceFromVocab } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../command.js';
-import { main } from '../main.js';
+import { runTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-bert-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const tfkit = (...argv: string[]) => runTfkit(argv, tmp);
 
 const WORDS = 'the a cat dog sat on mat who where is in paris alice bob lives works city king . ? , ##s ##ing'.split(' ');
 const tokenizer = wordPieceFromVocab(new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].map((t, i) => [t, i])), { model_max_length: 32 });

@@ -4,19 +4,12 @@ import path from 'node:path';
 import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../command.js';
-import { main } from '../main.js';
+import { runTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-ft-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const tfkit = (...argv: string[]) => runTfkit(argv, tmp);
 
 // A sentiment-like toy set: the label is whether the sentence says "good" or "bad".
 const words = ['the', 'film', 'was', 'very', 'plot', 'acting', 'quite', 'really', 'story', 'music'];

@@ -5,20 +5,13 @@ import { loadCorpus } from '@tfkit/corpus';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../command.js';
 import { toHalfBits } from '../lm-training.js';
-import { main } from '../main.js';
+import { runTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-lm-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const tfkit = (...argv: string[]) => runTfkit(argv, tmp);
 
 describe('tfkit train-lm → tfkit generate', () => {
   const out = path.join(tmp, 'lm');

@@ -4,21 +4,14 @@ import path from 'node:path';
 import { loadCorpus } from '@tfkit/corpus';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../command.js';
-import { main } from '../main.js';
+import { runTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-tok-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const fixtures = process.env['TFKIT_FIXTURES'] ?? path.resolve(import.meta.dirname, '../../../../../shared/fixtures');
 const bert = path.join(fixtures, 'tokenizers', 'bert-base-uncased');
 
-async function tfkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: tmp };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const tfkit = (...argv: string[]) => runTfkit(argv, tmp);
 
 describe('tfkit tokenize', () => {
   it('prints tokens, ids and offsets', async () => {

@@ -15,12 +15,20 @@ export type IntInput = tf.Tensor | number[][] | number[][][];
 export interface BertModelInputs {
   /** `[batch, seq]` token ids. */
   inputIds?: IntInput;
-  /** `[batch, seq]` 1 for tokens to attend to, 0 for padding (default all ones); or `[batch, seq, seq]`. */
+  /**
+   * `[batch, seq]` 1 for tokens to attend to, 0 for padding (default all ones); or `[batch, seq, seq]`.
+   * With `pastKeyValues` it covers the past too: `[batch, pastLength + seq]`.
+   */
   attentionMask?: IntInput;
   /** `[batch, seq]` segment ids (default zeros). */
   tokenTypeIds?: IntInput;
-  /** `[batch, seq]` positions (default 0 … seq-1). */
+  /** `[batch, seq]` positions (default pastLength … pastLength + seq − 1, as Hugging Face). */
   positionIds?: IntInput;
+  /**
+   * Keys/values every layer attends to before the input's own (one `{ key, value }`
+   * `[batch, heads, pastLength, headDim]` per layer): how prefix tuning feeds its virtual tokens.
+   */
+  pastKeyValues?: readonly LayerKeyValue[] | null;
   /** `[batch, seq, hidden]` embeddings to use instead of looking up `inputIds`. */
   inputsEmbeds?: tf.Tensor;
   outputHiddenStates?: boolean;
@@ -36,6 +44,12 @@ export interface BertModelOutput {
   hiddenStates?: tf.Tensor[];
   /** Each layer's attention probabilities `[batch, heads, seq, seq]`. */
   attentions?: tf.Tensor[];
+}
+
+/** One layer's past keys and values, `[batch, heads, pastLength, headDim]` each. */
+export interface LayerKeyValue {
+  key: tf.Tensor;
+  value: tf.Tensor;
 }
 
 /** An int32 tensor for an integer input (created inside the caller's tidy). */
@@ -103,13 +117,18 @@ export class BertSelfAttention extends Module {
     return tf.transpose(tf.reshape(x, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]);
   }
 
-  /** hidden `[B, T, C]`, additive mask `[B, 1, 1|T, T]` → context `[B, T, C]` and probabilities `[B, H, T, T]`. */
-  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { context: tf.Tensor; probs?: tf.Tensor } {
+  /**
+   * hidden `[B, T, C]`, additive mask `[B, 1, 1|T, P + T]`, optional past keys/values `[B, H, P, D]`
+   * (attended to before the input's own) → context `[B, T, C]` and probabilities `[B, H, T, P + T]`.
+   */
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean, past: LayerKeyValue | null = null): { context: tf.Tensor; probs?: tf.Tensor } {
     return tf.tidy(() => {
       const [b, t, c] = hidden.shape as [number, number, number];
       const q = this.splitHeads(this.query.forward(hidden), b, t);
-      const k = this.splitHeads(this.key.forward(hidden), b, t);
-      const v = this.splitHeads(this.value.forward(hidden), b, t);
+      const kNew = this.splitHeads(this.key.forward(hidden), b, t);
+      const vNew = this.splitHeads(this.value.forward(hidden), b, t);
+      const k = past ? tf.concat([past.key, kNew], 2) : kNew;
+      const v = past ? tf.concat([past.value, vNew], 2) : vNew;
       const { output, probs } = scaledDotProductAttention(q, k, v, mask, {
         returnProbs: outputAttentions,
         dropout: this.training && this.dropout.p > 0 ? (p) => this.dropout.forward(p) : undefined,
@@ -148,9 +167,9 @@ export class BertAttention extends Module {
     this.output = new BertSelfOutput(config, init);
   }
 
-  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { output: tf.Tensor; probs?: tf.Tensor } {
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean, past: LayerKeyValue | null = null): { output: tf.Tensor; probs?: tf.Tensor } {
     return tf.tidy(() => {
-      const { context, probs } = this.self.forward(hidden, mask, outputAttentions);
+      const { context, probs } = this.self.forward(hidden, mask, outputAttentions, past);
       const output = this.output.forward(context, hidden);
       return probs ? { output, probs } : { output };
     });
@@ -204,9 +223,9 @@ export class BertLayer extends Module {
     this.output = new BertOutput(config, init);
   }
 
-  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean): { output: tf.Tensor; probs?: tf.Tensor } {
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, outputAttentions: boolean, past: LayerKeyValue | null = null): { output: tf.Tensor; probs?: tf.Tensor } {
     return tf.tidy(() => {
-      const { output: attended, probs } = this.attention.forward(hidden, mask, outputAttentions);
+      const { output: attended, probs } = this.attention.forward(hidden, mask, outputAttentions, past);
       const output = this.output.forward(this.intermediate.forward(attended), attended);
       return probs ? { output, probs } : { output };
     });
@@ -221,13 +240,13 @@ export class BertEncoder extends Module {
     this.layer = new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, init)));
   }
 
-  forward(hidden: tf.Tensor, mask: tf.Tensor | null, options: { outputHiddenStates: boolean; outputAttentions: boolean }): BertModelOutput {
+  forward(hidden: tf.Tensor, mask: tf.Tensor | null, options: { outputHiddenStates: boolean; outputAttentions: boolean; pastKeyValues?: readonly LayerKeyValue[] | null }): BertModelOutput {
     return tf.tidy(() => {
       const hiddenStates: tf.Tensor[] = [hidden];
       const attentions: tf.Tensor[] = [];
       let h = hidden;
-      for (const layer of this.layer) {
-        const { output, probs } = layer.forward(h, mask, options.outputAttentions);
+      for (const [i, layer] of [...this.layer].entries()) {
+        const { output, probs } = layer.forward(h, mask, options.outputAttentions, options.pastKeyValues?.[i] ?? null);
         if (probs) attentions.push(probs);
         hiddenStates.push(output);
         h = output;
@@ -326,22 +345,43 @@ export class BertModel extends BertPreTrainedModel {
       const shape = ids ? ids.shape : inputs.inputsEmbeds!.shape.slice(0, 2);
       if (shape.length !== 2) throw new ShapeError(`BertModel.forward: inputIds must be [batch, seq], got [${shape}]`);
       const [b, t] = shape as [number, number];
-      if (t > this.config.maxPositionEmbeddings) {
-        throw new ShapeError(`BertModel.forward: sequence length ${t} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}; truncate the input`);
+      const past = inputs.pastKeyValues ?? null;
+      const pastLen = past ? checkPast(past, b, this.config.numHiddenLayers, this.config.numAttentionHeads, this.config.hiddenSize / this.config.numAttentionHeads) : 0;
+      if (pastLen + t > this.config.maxPositionEmbeddings) {
+        throw new ShapeError(`BertModel.forward: ${pastLen ? `past length ${pastLen} + ` : ''}sequence length ${t} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}; truncate the input`);
       }
       const tokenTypeIds = inputs.tokenTypeIds !== undefined ? toIntTensor(inputs.tokenTypeIds) : tf.zeros([b, t], 'int32');
-      const positionIds = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.broadcastTo(tf.range(0, t, 1, 'int32'), [b, t]);
-      const mask = inputs.attentionMask !== undefined ? extendedAttentionMask(toIntTensor(inputs.attentionMask)) : null;
+      const positionIds = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.broadcastTo(tf.range(pastLen, pastLen + t, 1, 'int32'), [b, t]);
+      const maskIds = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask) : null;
+      if (maskIds && maskIds.shape[maskIds.rank - 1] !== pastLen + t) {
+        throw new ShapeError(`BertModel.forward: attentionMask is [${maskIds.shape}], its last axis must be ${pastLen + t} (${pastLen ? 'past + ' : ''}input tokens)`);
+      }
+      const mask = maskIds ? extendedAttentionMask(maskIds) : null;
 
       const embedded = this.embeddings.forward(ids, tokenTypeIds, positionIds, inputs.inputsEmbeds);
       const out = this.encoder.forward(embedded, mask, {
         outputHiddenStates: inputs.outputHiddenStates ?? false,
         outputAttentions: inputs.outputAttentions ?? false,
+        pastKeyValues: past,
       });
       if (this.pooler) out.poolerOutput = this.pooler.forward(out.lastHiddenState);
       return out as unknown as tf.TensorContainer;
     }) as unknown as BertModelOutput;
   }
+}
+
+/** Checks `pastKeyValues` against the model (one `[B, H, P, D]` key and value per layer); returns P. */
+function checkPast(past: readonly LayerKeyValue[], b: number, layers: number, heads: number, headDim: number): number {
+  if (past.length !== layers) throw new ShapeError(`BertModel.forward: pastKeyValues has ${past.length} layers, the model ${layers}`);
+  const pastLen = past[0]?.key.shape[2] ?? 0;
+  past.forEach(({ key, value }, i) => {
+    for (const x of [key, value]) {
+      if (x.shape.join() !== [b, heads, pastLen, headDim].join()) {
+        throw new ShapeError(`BertModel.forward: pastKeyValues[${i}] is [${x.shape}], expected [${b}, ${heads}, ${pastLen}, ${headDim}] (batch, heads, past length, head size)`);
+      }
+    }
+  });
+  return pastLen;
 }
 
 /** 0/1 mask `[B, T]` (or `[B, Tq, Tk]`) → additive mask broadcastable to `[B, H, Tq, Tk]`. */

@@ -10,7 +10,7 @@ export {
 export {
   BertEmbeddings, BertSelfAttention, BertSelfOutput, BertAttention, BertIntermediate, BertOutput, BertLayer,
   BertEncoder, BertPooler, BertPreTrainedModel, BertModel, extendedAttentionMask,
-  type BertModelInputs, type BertModelOutput, type BertModelOptions, type IntInput,
+  type BertModelInputs, type BertModelOutput, type BertModelOptions, type IntInput, type LayerKeyValue,
 } from './bert-modeling.js';
 export {
   BertPredictionHeadTransform, BertLMPredictionHead, BertOnlyMLMHead, BertOnlyNSPHead, BertPreTrainingHeads,

@@ -6,7 +6,7 @@
  */
 import { Random } from '@tfkit/core-tensor/lite';
 import { TokenizerError } from '../errors.js';
-import { buildVocab, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 import { MergeQueue } from './merge-queue.js';
 import { PairTable } from './pair-table.js';
 
@@ -28,7 +28,7 @@ export interface BpeOptions {
   ignoreMerges?: boolean;
 }
 
-export class BPE implements TokenizerModel {
+export class BPE extends VocabModel implements TokenizerModel {
   readonly type = 'BPE' as const;
   readonly dropout: number | null;
   readonly unkToken: string | null;
@@ -37,8 +37,6 @@ export class BPE implements TokenizerModel {
   readonly fuseUnk: boolean;
   readonly byteFallback: boolean;
   readonly ignoreMerges: boolean;
-  private readonly vocab: Map<string, number>;
-  private readonly tokens: string[];
   /** Merges in rank order as [left id, right id, merged id]. */
   private readonly mergeIds: Int32Array;
   private readonly pairs: PairTable;
@@ -46,9 +44,7 @@ export class BPE implements TokenizerModel {
   private readonly queue = new MergeQueue();
 
   constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: BpeOptions) {
-    const built = buildVocab(vocab);
-    this.vocab = built.map;
-    this.tokens = built.tokens;
+    super(vocab);
     this.dropout = options.dropout ? options.dropout : null;
     if (this.dropout !== null && !(this.dropout > 0 && this.dropout <= 1)) {
       throw new TokenizerError(`BPE: dropout must be in (0, 1], got ${this.dropout}.`);
@@ -84,22 +80,6 @@ export class BPE implements TokenizerModel {
 
   get cacheable(): boolean {
     return this.dropout === null;
-  }
-
-  get vocabSize(): number {
-    return this.tokens.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.tokens[id];
-  }
-
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
   }
 
   /** The merges in rank order, as pairs of tokens. */

@@ -25,6 +25,38 @@ export interface TokenizerModel {
   toJSON(): ModelJson;
 }
 
+/**
+ * The token ↔ id table every model has, with the lookups `TokenizerModel` asks for. Models extend
+ * it and add how a word is split.
+ */
+export abstract class VocabModel {
+  protected readonly vocab: Map<string, number>;
+  /** Id → token; holes where the vocab skips an id. */
+  protected readonly tokens: string[];
+
+  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>) {
+    const built = buildVocab(vocab);
+    this.vocab = built.map;
+    this.tokens = built.tokens;
+  }
+
+  get vocabSize(): number {
+    return this.tokens.length;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tokens[id];
+  }
+
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+}
+
 /** Reads a vocab given as a Map or a `{ token: id }` record into a Map and an id → token table. */
 export function buildVocab(vocab: ReadonlyMap<string, number> | Record<string, number>): { map: Map<string, number>; tokens: string[] } {
   const map = vocab instanceof Map ? new Map(vocab) : new Map(Object.entries(vocab));

@@ -1,35 +1,18 @@
 /** WordLevel: each pre-tokenized word is one token, or the unknown token (Hugging Face `models/wordlevel`). */
 import { TokenizerError } from '../errors.js';
-import { buildVocab, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
-export class WordLevel implements TokenizerModel {
+export class WordLevel extends VocabModel implements TokenizerModel {
   readonly type = 'WordLevel' as const;
   readonly cacheable = true;
-  private readonly vocab: Map<string, number>;
-  private readonly tokens: string[];
   private readonly unkId: number | undefined;
 
   constructor(
     vocab: ReadonlyMap<string, number> | Record<string, number>,
     readonly unkToken: string = '<unk>',
   ) {
-    const built = buildVocab(vocab);
-    this.vocab = built.map;
-    this.tokens = built.tokens;
+    super(vocab);
     this.unkId = this.vocab.get(unkToken);
-  }
-
-  get vocabSize(): number {
-    return this.tokens.length;
-  }
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-  idToToken(id: number): string | undefined {
-    return this.tokens[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
   }
 
   tokenize(word: string): WordTokens {

@@ -5,7 +5,7 @@
  */
 import { TokenizerError } from '../errors.js';
 import { codePointCount } from '../unicode.js';
-import { buildVocab, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
 export interface WordPieceOptions {
   unkToken?: string;
@@ -14,22 +14,18 @@ export interface WordPieceOptions {
   maxInputCharsPerWord?: number;
 }
 
-export class WordPiece implements TokenizerModel {
+export class WordPiece extends VocabModel implements TokenizerModel {
   readonly type = 'WordPiece' as const;
   readonly cacheable = true;
   readonly unkToken: string;
   readonly continuingSubwordPrefix: string;
   readonly maxInputCharsPerWord: number;
-  private readonly vocab: Map<string, number>;
-  private readonly tokens: string[];
   private readonly unkId: number;
   /** Longest token in UTF-16 units, prefix excluded: no match can be longer. */
   private readonly maxPieceLength: number;
 
   constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: WordPieceOptions = {}) {
-    const built = buildVocab(vocab);
-    this.vocab = built.map;
-    this.tokens = built.tokens;
+    super(vocab);
     this.unkToken = options.unkToken ?? '[UNK]';
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? '##';
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
@@ -43,22 +39,6 @@ export class WordPiece implements TokenizerModel {
       if (len > max) max = len;
     }
     this.maxPieceLength = max;
-  }
-
-  get vocabSize(): number {
-    return this.tokens.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.tokens[id];
-  }
-
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
   }
 
   tokenize(word: string): WordTokens {

@@ -87,6 +87,22 @@ class Gpt2Tiny(nn.Module):
         return logits, loss
 
 
+def init_weights(model):
+    """Hugging Face's `_init_weights` for BERT and GPT-2 (and tfkit's): N(0, 0.02) for Linear and
+    Embedding weights, zero biases, LayerNorm 1/0. PyTorch's own nn.Embedding init is N(0, 1): with
+    the tied 50k-row head that gives logits of std ~11, a softmax full of subnormal floats, and a
+    backward pass ~20x slower on subnormal arithmetic — not a fair (or realistic) anchor."""
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+        if isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
 def bench(model, make_inputs):
     model.eval()
     fwd = []
@@ -113,8 +129,8 @@ def bench(model, make_inputs):
     return {"forwardMs": statistics.median(fwd), "trainStepMs": statistics.median(steps)}
 
 
-bert = bench(BertMini(), lambda: (torch.randint(5, 30500, (8, 128)), torch.ones(8, 128, dtype=torch.long), torch.arange(8) % 2))
-gpt = bench(Gpt2Tiny(), lambda: (lambda x: (x, x))(torch.randint(5, 50200, (4, 128))))
+bert = bench(init_weights(BertMini()), lambda: (torch.randint(5, 30500, (8, 128)), torch.ones(8, 128, dtype=torch.long), torch.arange(8) % 2))
+gpt = bench(init_weights(Gpt2Tiny()), lambda: (lambda x: (x, x))(torch.randint(5, 50200, (4, 128))))
 result = {"mode": f"pytorch-{threads}", "torch": torch.__version__, "threads": threads, "bertMini": bert, "gpt2Tiny": gpt}
 print(json.dumps(result))
 with open(f"{__file__.rsplit('/', 1)[0]}/results-pytorch-{threads}.json", "w") as f:

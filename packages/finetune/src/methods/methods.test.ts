@@ -1,8 +1,12 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { AdamW } from '../optim/adam.js';
 import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
+import type { TrainerCallback } from '../train/callbacks.js';
 import { Trainer } from '../train/trainer.js';
 import { freezeLayers } from './freeze.js';
 import { countLayers, depthOf } from './layers.js';
@@ -91,5 +95,53 @@ describe('stochastic weight averaging', () => {
     expect(trainer.lrScheduler?.getLr()[0]).toBeCloseTo(0.05 * 0.5, 10);
     trainer.optimizer.dispose();
     m.dispose();
+  });
+
+  it('checkpoints the running average: an interrupted and resumed run ends with the same averaged weights', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-swa-'));
+    const run = async (options: { outputDir: string; crashAt?: number; resume?: boolean; seed?: number }) => {
+      const m = new ToyClassifier({ seed: options.seed ?? 0 });
+      const swa = new SwaCallback(m);
+      const crash: TrainerCallback = { onStepEnd: (s) => { if (s.globalStep === options.crashAt) throw new Error('simulated crash'); } };
+      const trainer = new Trainer({
+        model: m, trainDataset: toyDataset(64), collator: toyCollator, batchSize: 8, maxSteps: 12, scheduler: 'swa', learningRate: 0.05, seed: 1,
+        outputDir: options.outputDir, saveEvery: 10, callbacks: [swa, crash],
+      });
+      const done = trainer.train({ resumeFrom: options.resume ?? false });
+      if (options.crashAt) await expect(done).rejects.toThrow('simulated crash');
+      else await done;
+      const weights = m.parameters().map((p) => Array.from(p.value.dataSync()));
+      const count = swa.count;
+      swa.dispose();
+      trainer.optimizer.dispose();
+      m.dispose();
+      return { weights, count };
+    };
+    const before = tf.memory().numTensors;
+    const full = await run({ outputDir: path.join(tmp, 'full') });
+    // Averaging starts at step 9; the crash comes after the checkpoint at step 10, mid-average.
+    await run({ outputDir: path.join(tmp, 'cut'), crashAt: 11 });
+    const saved = JSON.parse(await fs.readFile(path.join(tmp, 'cut', 'checkpoint-10', 'trainer_state.json'), 'utf8')) as { callbacks: { swa: { count: number } } };
+    expect(saved.callbacks.swa.count).toBe(2);
+    const resumed = await run({ outputDir: path.join(tmp, 'cut'), resume: true, seed: 42 });
+    expect(full.count).toBe(4);
+    expect(resumed.count).toBe(4);
+    expect(resumed.weights).toEqual(full.weights);
+    expect(tf.memory().numTensors).toBe(before);
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('refuses to resume an SWA run from a checkpoint written without SWA', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-swa-'));
+    const m = new ToyClassifier();
+    const plain = new Trainer({ model: m, trainDataset: toyDataset(16), collator: toyCollator, batchSize: 8, maxSteps: 2, outputDir: tmp, saveEvery: 2 });
+    await plain.train();
+    plain.optimizer.dispose();
+    const swa = new SwaCallback(m);
+    const resumed = new Trainer({ model: m, trainDataset: toyDataset(16), collator: toyCollator, batchSize: 8, maxSteps: 4, outputDir: tmp, callbacks: [swa] });
+    await expect(resumed.train({ resumeFrom: true })).rejects.toThrow(/no state for callback "swa"/);
+    resumed.optimizer.dispose();
+    m.dispose();
+    await fs.rm(tmp, { recursive: true, force: true });
   });
 });

@@ -3,6 +3,7 @@
  * after each evaluation and after each save. A callback can stop training by setting
  * `state.shouldStop`. Built in: logging, early stopping and a progress bar.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LogEntry, StepInfo, TrainerState } from './state.js';
 import { formatProgress } from './progress.js';
 
@@ -14,6 +15,20 @@ export interface TrainerCallback {
   onEvaluate?(state: TrainerState, metrics: Record<string, number>): void | Promise<void>;
   onSave?(state: TrainerState, dir: string): void | Promise<void>;
   onTrainEnd?(state: TrainerState): void | Promise<void>;
+  /**
+   * A callback with state of its own (a running average, a patience counter) names it here, and
+   * the Trainer saves `stateDict()` in every checkpoint under this key and hands it back to
+   * `loadStateDict` on resume, so a resumed run continues exactly.
+   */
+  readonly stateKey?: string;
+  stateDict?(): CallbackState;
+  loadStateDict?(state: CallbackState): void;
+}
+
+/** A callback's checkpointed state: JSON metadata and named tensors (copies, owned by the caller). */
+export interface CallbackState {
+  meta: Record<string, unknown>;
+  tensors?: Map<string, tf.Tensor>;
 }
 
 /** Writes each log entry as one line (JSON when `json` is set). */
@@ -57,6 +72,7 @@ export class EarlyStoppingCallback implements TrainerCallback {
   private best: number | undefined;
   /** Evaluations since the last improvement. */
   waited = 0;
+  readonly stateKey = 'early_stopping';
 
   constructor(options: EarlyStoppingOptions = {}) {
     this.metric = options.metric ?? 'eval_loss';
@@ -75,6 +91,16 @@ export class EarlyStoppingCallback implements TrainerCallback {
     } else if (++this.waited >= this.patience) {
       state.shouldStop = true;
     }
+  }
+
+  stateDict(): CallbackState {
+    return { meta: { best: this.best ?? null, waited: this.waited } };
+  }
+
+  loadStateDict(state: CallbackState): void {
+    const { best, waited } = state.meta as { best: number | null; waited: number };
+    this.best = best ?? undefined;
+    this.waited = waited;
   }
 }
 

@@ -13,6 +13,8 @@ import type { TrainerState } from './state.js';
 export const TRAINER_STATE = 'trainer_state.json';
 export const MODEL_WEIGHTS = 'model.safetensors';
 export const OPTIMIZER_WEIGHTS = 'optimizer.safetensors';
+/** Tensors of stateful callbacks (SWA's running average), named `<stateKey>/<name>`. */
+export const CALLBACK_WEIGHTS = 'callbacks.safetensors';
 
 export interface TrainingCheckpoint {
   state: TrainerState;
@@ -20,6 +22,8 @@ export interface TrainingCheckpoint {
   optimizer: OptimizerState['meta'];
   /** Generator states of the modules that own one (dropout), by module name. */
   rng: Record<string, RngState>;
+  /** Metadata of stateful callbacks, by their `stateKey`. */
+  callbacks?: Record<string, Record<string, unknown>>;
 }
 
 /** Modules holding a `Random` in an `rng` attribute (Dropout and friends), by dotted name. */
@@ -34,7 +38,7 @@ export function moduleGenerators(model: Module): [string, Random][] {
 
 export async function saveTrainingCheckpoint(
   dir: string,
-  parts: { model: Module; optimizerState: OptimizerState; checkpoint: TrainingCheckpoint },
+  parts: { model: Module; optimizerState: OptimizerState; checkpoint: TrainingCheckpoint; callbackTensors?: Map<string, tf.Tensor> },
 ): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
@@ -46,6 +50,7 @@ export async function saveTrainingCheckpoint(
   try {
     await fs.writeFile(path.join(temp, MODEL_WEIGHTS), await tensorsToSafetensors(weights, { format: 'tfkit' }));
     await fs.writeFile(path.join(temp, OPTIMIZER_WEIGHTS), await tensorsToSafetensors(parts.optimizerState.tensors, { format: 'tfkit' }));
+    if (parts.callbackTensors?.size) await fs.writeFile(path.join(temp, CALLBACK_WEIGHTS), await tensorsToSafetensors(parts.callbackTensors, { format: 'tfkit' }));
     await writeFileAtomic(path.join(temp, TRAINER_STATE), `${JSON.stringify(parts.checkpoint, null, 2)}\n`);
   } finally {
     for (const t of weights.values()) t.dispose();
@@ -62,6 +67,8 @@ export async function saveTrainingCheckpoint(
 export interface LoadedCheckpoint {
   weights: Map<string, tf.Tensor>;
   optimizerTensors: Map<string, tf.Tensor>;
+  /** Empty when the run had no stateful callback. */
+  callbackTensors: Map<string, tf.Tensor>;
   checkpoint: TrainingCheckpoint;
 }
 
@@ -85,7 +92,11 @@ export async function loadTrainingCheckpoint(dir: string): Promise<LoadedCheckpo
   }
   const weights = safetensorsToTensors(new Uint8Array(await read(MODEL_WEIGHTS)), path.join(dir, MODEL_WEIGHTS)).tensors;
   const optimizerTensors = safetensorsToTensors(new Uint8Array(await read(OPTIMIZER_WEIGHTS)), path.join(dir, OPTIMIZER_WEIGHTS)).tensors;
-  return { weights, optimizerTensors, checkpoint };
+  const hasCallbackTensors = await fs.stat(path.join(dir, CALLBACK_WEIGHTS)).then(() => true, () => false);
+  const callbackTensors = hasCallbackTensors
+    ? safetensorsToTensors(new Uint8Array(await read(CALLBACK_WEIGHTS)), path.join(dir, CALLBACK_WEIGHTS)).tensors
+    : new Map<string, tf.Tensor>();
+  return { weights, optimizerTensors, callbackTensors, checkpoint };
 }
 
 /** `checkpoint-<step>` directories in `outputDir`, oldest first. */

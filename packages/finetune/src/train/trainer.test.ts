@@ -134,4 +134,19 @@ describe('Trainer', () => {
     trainer.optimizer.dispose();
     model.dispose();
   });
+
+  it('early stopping keeps its patience across a resume (its state is in the checkpoint)', async () => {
+    const dir = path.join(tmp, 'early');
+    const model = new ToyClassifier();
+    // Stops itself after step 2 (one evaluation without improvement, with a checkpoint every step).
+    const first = new Trainer(options(model, { maxSteps: 2, evalEvery: 1, saveEvery: 1, learningRate: 0, outputDir: dir, callbacks: [new EarlyStoppingCallback({ patience: 2 })] }));
+    await first.train();
+    const saved = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint-2', 'trainer_state.json'), 'utf8')) as { callbacks: Record<string, { waited: number; best: number }> };
+    expect(saved.callbacks['early_stopping']?.waited).toBe(1);
+    // Resumed with a fresh callback, it remembers one evaluation without improvement: stops after step 3.
+    const resumed = new Trainer(options(model, { maxSteps: 200, evalEvery: 1, learningRate: 0, outputDir: dir, callbacks: [new EarlyStoppingCallback({ patience: 2 })] }));
+    expect((await resumed.train({ resumeFrom: true })).globalStep).toBe(3);
+    for (const t of [first, resumed]) t.optimizer.dispose();
+    model.dispose();
+  });
 });

@@ -4,7 +4,7 @@
  * Modelled on Hugging Face's `Trainer`, with the same defaults where they exist.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, loadGradients } from '@tfkit/core-tensor';
+import { CheckpointError, Random, loadGradients } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import type { Collator } from '../data/collator.js';
 import type { Dataset, Example } from '../data/dataset.js';
@@ -14,11 +14,13 @@ import { clipGradNorm, globalNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { groupParameters } from '../optim/param-groups.js';
 import { LrScheduler, type SchedulerName } from '../optim/schedulers.js';
-import type { TrainerCallback } from './callbacks.js';
+import type { CallbackState, TrainerCallback } from './callbacks.js';
 import { listCheckpoints, loadTrainingCheckpoint, moduleGenerators, saveTrainingCheckpoint } from './checkpoint.js';
 import { predictLoop, type EvalPrediction, type MetricsFn } from './evaluate.js';
 import { defaultForward, defaultLoss, type ForwardFn, type LossFn } from './forward.js';
 import { initialState, type LogEntry, type TrainerState } from './state.js';
+
+type TrainerHook = 'onTrainBegin' | 'onStepEnd' | 'onLog' | 'onEvaluate' | 'onSave' | 'onTrainEnd';
 
 export interface TrainerOptions<T = Example> {
   model: Module;
@@ -193,19 +195,28 @@ export class Trainer<T = Example> {
     const path = await import('node:path');
     const target = dir ?? path.join(outputDir as string, `checkpoint-${this.state.globalStep}`);
     const optimizerState = this.optimizer.stateDict();
+    const callbackMeta: Record<string, Record<string, unknown>> = {};
+    const callbackTensors = new Map<string, tf.Tensor>();
     try {
+      for (const [key, cb] of this.statefulCallbacks()) {
+        const { meta, tensors } = (cb.stateDict as () => CallbackState)();
+        callbackMeta[key] = meta;
+        for (const [name, t] of tensors ?? []) callbackTensors.set(`${key}/${name}`, t);
+      }
       await saveTrainingCheckpoint(target, {
         model: this.model,
         optimizerState,
+        callbackTensors,
         checkpoint: {
           state: { ...this.state, shouldStop: false },
           scheduler: this.scheduler?.stateDict(),
           optimizer: optimizerState.meta,
           rng: Object.fromEntries(moduleGenerators(this.model).map(([name, rng]) => [name, rng.getState()])),
+          ...(Object.keys(callbackMeta).length ? { callbacks: callbackMeta } : {}),
         },
       });
     } finally {
-      for (const t of optimizerState.tensors.values()) t.dispose();
+      for (const t of [...optimizerState.tensors.values(), ...callbackTensors.values()]) t.dispose();
     }
     this.trackBest(target);
     if (!dir && this.o.saveTotalLimit !== undefined) await this.rotate(outputDir as string);
@@ -298,10 +309,28 @@ export class Trainer<T = Example> {
         const saved = loaded.checkpoint.rng[name];
         if (saved) rng.setState(saved);
       }
+      for (const [key, cb] of this.statefulCallbacks()) {
+        const meta = loaded.checkpoint.callbacks?.[key];
+        if (!meta) throw new CheckpointError(`${dir}: no state for callback "${key}" (the checkpoint was written without it); resume with the callbacks of the original run`);
+        const tensors = new Map<string, tf.Tensor>();
+        for (const [name, t] of loaded.callbackTensors) if (name.startsWith(`${key}/`)) tensors.set(name.slice(key.length + 1), t);
+        (cb.loadStateDict as (s: CallbackState) => void)({ meta, tensors });
+      }
       this.state = { ...loaded.checkpoint.state, maxSteps: this.state.maxSteps, shouldStop: false };
     } finally {
-      for (const t of [...loaded.weights.values(), ...loaded.optimizerTensors.values()]) t.dispose();
+      for (const t of [...loaded.weights.values(), ...loaded.optimizerTensors.values(), ...loaded.callbackTensors.values()]) t.dispose();
     }
+  }
+
+  /** Callbacks that checkpoint state of their own, by key (keys must be unique). */
+  private statefulCallbacks(): [string, TrainerCallback][] {
+    const out = new Map<string, TrainerCallback>();
+    for (const cb of this.callbacks) {
+      if (!cb.stateKey || !cb.stateDict || !cb.loadStateDict) continue;
+      if (out.has(cb.stateKey)) throw new FinetuneError(`Trainer: two callbacks checkpoint their state under the key "${cb.stateKey}"; give them different stateKey values`);
+      out.set(cb.stateKey, cb);
+    }
+    return [...out];
   }
 
   private makeScheduler(steps: number): LrScheduler {
@@ -339,7 +368,7 @@ export class Trainer<T = Example> {
     await this.emit('onLog', this.state, clean);
   }
 
-  private async emit<K extends keyof TrainerCallback>(hook: K, ...args: Parameters<NonNullable<TrainerCallback[K]>>): Promise<void> {
+  private async emit<K extends TrainerHook>(hook: K, ...args: Parameters<NonNullable<TrainerCallback[K]>>): Promise<void> {
     for (const cb of this.callbacks) {
       const fn = cb[hook] as ((...a: unknown[]) => unknown) | undefined;
       if (fn) await fn.apply(cb, args);

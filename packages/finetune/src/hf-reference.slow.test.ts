@@ -92,9 +92,9 @@ describe('tfkit checkpoints load as Hugging Face loads them (PyTorch reference)'
     model.dispose();
   });
 
-  run('a LoRA adapter (PEFT files) on the base checkpoint: same logits as tfkit with the adapter', async () => {
+  run('a LoRA adapter (PEFT files, Linear and Embedding targets) on the base checkpoint: same logits as tfkit with the adapter', async () => {
     const model = await BertForSequenceClassification.fromPretrained(fixturePath('models', 'bert-sequence-classification'));
-    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules: ['query', 'value', 'intermediate.dense'], modulesToSave: ['classifier'], taskType: 'SEQ_CLS', seed: 1 });
+    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules: ['query', 'value', 'intermediate.dense', 'word_embeddings'], modulesToSave: ['classifier'], taskType: 'SEQ_CLS', seed: 1 });
     model.train();
     await finetuneSteps(model, { lr: 5e-2, steps: 4 });
     const dir = path.join(tmp, 'bert-lora');

@@ -30,7 +30,8 @@ export { normalizeAnswer, exactMatch, tokenF1, squadMetrics, bestSpan } from './
 export { perplexity, perplexityMetrics } from './metrics/perplexity.js';
 
 export { LoraLinear, type LoraLayerConfig } from './methods/lora-linear.js';
-export { LoraModel, matchesTarget, type LoraConfig } from './methods/lora.js';
+export { LoraEmbedding, ParameterDict } from './methods/lora-embedding.js';
+export { LoraModel, matchesTarget, type LoraConfig, type LoraLayer } from './methods/lora.js';
 export { saveLoraAdapter, loadLoraAdapter, adapterStateDict, toPeftConfig, fromPeftConfig, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './methods/lora-io.js';
 export { PrefixTuningModel, PrefixEncoder, type PrefixTuningConfig, type LayerKeyValue } from './methods/prefix-tuning.js';
 export { ModuleDict } from './methods/module-dict.js';

@@ -4,8 +4,8 @@ and PEFT do and runs them in PyTorch.
 transformers and peft cannot be installed on these machines (no PyPI), so this file writes out, in
 plain torch, the two model classes the fine-tuning tests save — BertForSequenceClassification and
 GPT2ForSequenceClassification, with transformers' module tree and therefore its exact state_dict
-names — and PEFT's LoRA forward (W x + (alpha / r) B A x on `target_modules`, `modules_to_save`
-replaced). Loading is strict, as transformers' `from_pretrained` reports missing and unexpected keys:
+names — and PEFT's LoRA forward (W x + (alpha / r) B A x on the Linear `target_modules`, its Embedding
+variant on embeddings, `modules_to_save` replaced). Loading is strict, as transformers' `from_pretrained` reports missing and unexpected keys:
 any missing, unexpected or mis-shaped tensor is an error. Config values come from config.json with
 transformers' defaults; adapter settings from adapter_config.json.
 
@@ -194,6 +194,20 @@ class LoraLinear(nn.Module):
         return self.base_layer(x) + self.lora_B(self.lora_A(x)) * self.scaling
 
 
+class LoraEmbedding(nn.Module):
+    """peft/tuners/lora/layer.py Embedding: base(x) + (F.embedding(x, A.T) @ B.T) * scaling."""
+
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base_layer = base
+        self.lora_embedding_A = nn.Parameter(torch.zeros(r, base.num_embeddings))
+        self.lora_embedding_B = nn.Parameter(torch.zeros(base.embedding_dim, r))
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return self.base_layer(x) + (F.embedding(x, self.lora_embedding_A.T) @ self.lora_embedding_B.T) * self.scaling
+
+
 def apply_lora(model, adapter_dir):
     cfg = json.load(open(f"{adapter_dir}/adapter_config.json"))
     if cfg.get("peft_type") != "LORA":
@@ -203,12 +217,13 @@ def apply_lora(model, adapter_dir):
     match = (lambda n: re.fullmatch(targets, n) is not None) if isinstance(targets, str) else (lambda n: any(n == t or n.endswith("." + t) for t in targets))
     wrapped = 0
     for name, module in list(model.named_modules()):
-        if name and isinstance(module, nn.Linear) and match(name):
+        if name and isinstance(module, (nn.Linear, nn.Embedding)) and match(name):
             parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
-            setattr(parent, name.rsplit(".", 1)[-1], LoraLinear(module, r, alpha))
+            layer = LoraLinear(module, r, alpha) if isinstance(module, nn.Linear) else LoraEmbedding(module, r, alpha)
+            setattr(parent, name.rsplit(".", 1)[-1], layer)
             wrapped += 1
     if wrapped == 0:
-        raise SystemExit(f"{adapter_dir}: target_modules {targets} matched no Linear layer")
+        raise SystemExit(f"{adapter_dir}: target_modules {targets} matched no Linear or Embedding layer")
     state = read_safetensors(f"{adapter_dir}/adapter_model.safetensors")
     own = {}
     for key, value in state.items():

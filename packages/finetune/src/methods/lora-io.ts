@@ -2,18 +2,28 @@
  * LoRA adapters on disk in PEFT's format, so `PeftModel.from_pretrained(base, dir)` in Python
  * loads what tfkit saves and the other way round: `adapter_config.json` (PEFT's `LoraConfig`
  * keys) and `adapter_model.safetensors` with keys `base_model.model.<path>.lora_A.weight`
- * `[r, in]` and `…lora_B.weight` `[out, r]` (the adapter name is not stored), `modulesToSave`
+ * `[r, in]` and `…lora_B.weight` `[out, r]` — for an embedding `…lora_embedding_A` `[r, num]`
+ * and `…lora_embedding_B` `[dim, r]` — (the adapter name is not stored), `modulesToSave`
  * weights as `base_model.model.<path>.<param>` and saved biases under their model names.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
-import { LoraModel, type LoraConfig } from './lora.js';
+import { LoraEmbedding } from './lora-embedding.js';
+import { LoraLinear } from './lora-linear.js';
+import { LoraModel, type LoraConfig, type LoraLayer } from './lora.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
+
+/** PEFT's state-dict names of a layer's A and B. */
+function adapterKeys(path: string, layer: LoraLayer): [string, string] {
+  return layer instanceof LoraEmbedding
+    ? [`${PREFIX}${path}.lora_embedding_A`, `${PREFIX}${path}.lora_embedding_B`]
+    : [`${PREFIX}${path}.lora_A.weight`, `${PREFIX}${path}.lora_B.weight`];
+}
 
 /** PEFT's `LoraConfig` as JSON (keys sorted, as PEFT writes them). */
 export function toPeftConfig(config: LoraConfig, fanInFanOut: boolean): Record<string, unknown> {
@@ -78,8 +88,9 @@ export function adapterStateDict(lora: LoraModel, name = lora.activeAdapter): Ma
   for (const [path, layer] of lora.loraLayers()) {
     if (!layer.adapterNames().includes(name)) continue;
     const { A, B } = layer.weights(name);
-    out.set(`${PREFIX}${path}.lora_A.weight`, A.toCheckpoint());
-    out.set(`${PREFIX}${path}.lora_B.weight`, B.toCheckpoint());
+    const [a, b] = adapterKeys(path, layer);
+    out.set(a, A.toCheckpoint());
+    out.set(b, B.toCheckpoint());
   }
   // modulesToSave weights of an inactive adapter are held aside; make it active to read them.
   const previous = lora.activeAdapter;
@@ -97,7 +108,8 @@ export async function saveLoraAdapter(lora: LoraModel, dir: string, name = lora.
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   await fs.mkdir(dir, { recursive: true });
-  const fanInFanOut = lora.loraLayers().some(([, l]) => l.adapterNames().includes(name) && l.base_layer.weight.layout === 'same');
+  // PEFT's fan_in_fan_out: the adapted Linear stores its weight as [in, out] (GPT-2's Conv1D).
+  const fanInFanOut = lora.loraLayers().some(([, l]) => l instanceof LoraLinear && l.adapterNames().includes(name) && l.base_layer.weight.layout === 'same');
   const tensors = adapterStateDict(lora, name);
   try {
     await writeFileAtomic(path.join(dir, ADAPTER_WEIGHTS), await tensorsToSafetensors(tensors, { format: 'pt' }));
@@ -136,8 +148,9 @@ export async function loadLoraAdapter(target: Module | LoraModel, dir: string, n
     for (const [path, layer] of lora.loraLayers()) {
       if (!layer.adapterNames().includes(name)) continue;
       const { A, B } = layer.weights(name);
-      params.set(`${PREFIX}${path}.lora_A.weight`, A);
-      params.set(`${PREFIX}${path}.lora_B.weight`, B);
+      const [a, b] = adapterKeys(path, layer);
+      params.set(a, A);
+      params.set(b, B);
     }
     for (const [pname, p] of [...lora.biasParams(config), ...lora.modulesToSaveParams(config)]) params.set(`${PREFIX}${pname}`, p);
     const missing = [...params.keys()].filter((k) => !tensors.has(k));

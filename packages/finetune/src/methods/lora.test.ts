@@ -8,6 +8,7 @@ import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
 import { Trainer } from '../train/trainer.js';
+import { LoraEmbedding } from './lora-embedding.js';
 import { LoraLinear } from './lora-linear.js';
 import { LoraModel } from './lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from './lora-io.js';
@@ -47,7 +48,7 @@ describe('LoRA', () => {
     expect(model.stateDict().get('encoder.layer.0.dense.lora_A.default.weight')?.shape).toEqual([2, 8]);
     expectAllClose(logits(model), before, { atol: 1e-6 });
     expect(lora.trainableParameters()).toEqual({ trainable: 64, total: model.parameterCount(), percent: (100 * 64) / model.parameterCount() });
-    expect(() => LoraModel.apply(new ToyClassifier(), { r: 2, targetModules: ['query'] })).toThrow(/matched no Linear layer.*encoder\.layer\.0\.dense/);
+    expect(() => LoraModel.apply(new ToyClassifier(), { r: 2, targetModules: ['query'] })).toThrow(/matched no Linear or Embedding layer.*encoder\.layer\.0\.dense/);
     lora.dispose();
     model.dispose();
   });
@@ -148,5 +149,49 @@ describe('LoRA', () => {
     trainer.optimizer.dispose();
     lora.dispose();
     model.dispose();
+  });
+
+  it('adapts an Embedding as PEFT does: lora_embedding_A/B, identity at start, merge, PEFT names, training moves only A/B', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const before = logits(model);
+    const lora = LoraModel.apply(model, { r: 2, loraAlpha: 4, targetModules: ['embeddings', 'dense'] });
+    const layer = model.getModule('embeddings') as LoraEmbedding;
+    expect(layer).toBeInstanceOf(LoraEmbedding);
+    // The base table stays reachable as `.weight` (what a tied LM head reads).
+    expect(layer.weight).toBe(layer.base_layer.weight);
+    expect(model.namedParameters({ trainableOnly: true }).map(([n]) => n).slice(0, 2)).toEqual(['embeddings.lora_embedding_A.default', 'embeddings.lora_embedding_B.default']);
+    expectAllClose(logits(model), before, { atol: 1e-6 }); // A = 0
+    // Random A: the update for id i is (α/r)·B·A[:, i].
+    const { A, B } = layer.weights('default');
+    tf.tidy(() => A.value.assign(tf.randomNormal(A.shape, 0, 0.5, 'float32', 4)));
+    const ids = tf.tensor2d([[3, 7], [0, 11]], undefined, 'int32');
+    const expected = tf.tidy(() => tf.add(layer.base_layer.forward(ids), tf.mul(tf.gather(tf.matMul(A.value, B.value), ids), 2)));
+    expectAllClose(layer.forward(ids), expected, { atol: 1e-5 });
+    const adapted = logits(model);
+    lora.merge();
+    expectAllClose(logits(model), adapted, { atol: 1e-5 });
+    lora.unmerge();
+    const dir = path.join(tmp, 'embedding-adapter');
+    await saveLoraAdapter(lora, dir);
+    const { tensors } = safetensorsToTensors(new Uint8Array(await fs.readFile(path.join(dir, 'adapter_model.safetensors'))));
+    expect(tensors.get('base_model.model.embeddings.lora_embedding_A')?.shape).toEqual([2, 12]);
+    expect(tensors.get('base_model.model.embeddings.lora_embedding_B')?.shape).toEqual([8, 2]);
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({ target_modules: ['embeddings', 'dense'], fan_in_fan_out: false });
+    tensors.forEach((t) => t.dispose());
+    const fresh = new ToyClassifier({ dim: 8 });
+    const loaded = await loadLoraAdapter(fresh, dir);
+    expectAllClose(logits(fresh), adapted, { atol: 1e-6 });
+
+    const table = Array.from(layer.base_layer.weight.value.dataSync());
+    const numTensors = tf.memory().numTensors;
+    const trainer = new Trainer({ model, trainDataset: toyDataset(32, 1), collator: toyCollator, batchSize: 8, epochs: 2, learningRate: 0.05 });
+    await trainer.train();
+    trainer.optimizer.dispose();
+    expect(tf.memory().numTensors).toBe(numTensors);
+    expect(Array.from(layer.base_layer.weight.value.dataSync())).toEqual(table);
+    expect(tf.tidy(() => tf.max(tf.abs(A.value)).dataSync()[0])).toBeGreaterThan(0);
+    tf.dispose([ids, expected]);
+    [lora, loaded].forEach((l) => l.dispose());
+    [model, fresh].forEach((m) => m.dispose());
   });
 });

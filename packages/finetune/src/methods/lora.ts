@@ -6,9 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '@tfkit/core-tensor';
-import { Linear, type Module, type Parameter } from '@tfkit/layers';
+import { Embedding, Linear, type Module, type Parameter } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
+import { LoraEmbedding } from './lora-embedding.js';
 import { LoraLinear } from './lora-linear.js';
+
+/** A layer carrying LoRA adapters: a wrapped `Linear` or `Embedding`. */
+export type LoraLayer = LoraLinear | LoraEmbedding;
 
 export interface LoraConfig {
   r: number;
@@ -16,7 +20,7 @@ export interface LoraConfig {
   loraAlpha?: number;
   loraDropout?: number;
   /**
-   * Which `Linear` layers get an adapter, as PEFT reads `target_modules`: a list of names matches
+   * Which `Linear` (and `Embedding`) layers get an adapter, as PEFT reads `target_modules`: a list of names matches
    * a module whose dotted path equals a name or ends with `.name`; a string is a regular
    * expression that must match the whole path; a RegExp is tested against the path.
    */
@@ -78,9 +82,9 @@ export class LoraModel {
     return rec.config;
   }
 
-  /** Every `LoraLinear` in the model with its path. */
-  loraLayers(): [string, LoraLinear][] {
-    return this.model.namedModules().filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
+  /** Every `LoraLinear` / `LoraEmbedding` in the model with its path. */
+  loraLayers(): [string, LoraLayer][] {
+    return this.model.namedModules().filter((e): e is [string, LoraLayer] => e[1] instanceof LoraLinear || e[1] instanceof LoraEmbedding);
   }
 
   /** Adds an adapter on the layers its `targetModules` select; the first one added becomes active. */
@@ -91,18 +95,18 @@ export class LoraModel {
     let count = 0;
     for (const [path, mod] of this.model.namedModules()) {
       if (!path || !matchesTarget(path, config.targetModules)) continue;
-      if (mod instanceof LoraLinear) {
+      if (mod instanceof LoraLinear || mod instanceof LoraEmbedding) {
         mod.addAdapter(name, layerConfig, rng);
-      } else if (mod instanceof Linear) {
-        const wrapped = new LoraLinear(mod);
+      } else if (mod instanceof Linear || mod instanceof Embedding) {
+        const wrapped = mod instanceof Linear ? new LoraLinear(mod) : new LoraEmbedding(mod);
         wrapped.addAdapter(name, layerConfig, rng);
         this.model.setModule(path, wrapped);
       } else continue;
       count++;
     }
     if (count === 0) {
-      const linears = this.model.namedModules().filter(([, m]) => m instanceof Linear || m instanceof LoraLinear).map(([p]) => p);
-      throw new FinetuneError(`LoRA: targetModules ${String(config.targetModules)} matched no Linear layer. Linear layers: ${linears.slice(0, 12).join(', ')}${linears.length > 12 ? ', …' : ''}`);
+      const layers = this.model.namedModules().filter(([, m]) => m instanceof Linear || m instanceof Embedding || m instanceof LoraLinear || m instanceof LoraEmbedding).map(([p]) => p);
+      throw new FinetuneError(`LoRA: targetModules ${String(config.targetModules)} matched no Linear or Embedding layer. Such layers: ${layers.slice(0, 12).join(', ')}${layers.length > 12 ? ', …' : ''}`);
     }
     for (const [pname, p] of this.modulesToSaveParams(config)) if (!this.original.has(pname)) this.original.set(pname, tf.clone(p.value));
     this.adapters.set(name, { config, saved: new Map() });
@@ -219,7 +223,7 @@ export class LoraModel {
     const mode = config.bias ?? 'none';
     if (mode === 'none') return [];
     if (mode === 'all') return this.model.namedParameters().filter(([n]) => n === 'bias' || n.endsWith('.bias'));
-    return this.loraLayers().flatMap(([path, l]) => (l.base_layer.bias ? [[`${path}.base_layer.bias`, l.base_layer.bias] as [string, Parameter]] : []));
+    return this.loraLayers().flatMap(([path, l]) => (l instanceof LoraLinear && l.base_layer.bias ? [[`${path}.base_layer.bias`, l.base_layer.bias] as [string, Parameter]] : []));
   }
 
   private snapshotInto(name: string, fromOriginal: boolean): void {

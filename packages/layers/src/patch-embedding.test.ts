@@ -23,6 +23,17 @@ describe('PatchEmbedding', () => {
     pe.dispose();
   });
 
+  it('initStd draws the projection from N(0, std²) with a zero bias (Hugging Face ViT init)', async () => {
+    const pe = new PatchEmbedding({ imageSize: 16, patchSize: 8, numChannels: 3, hiddenSize: 64, initStd: 0.3, rng: new Random(9) });
+    await expectNoLeaks(() => tf.tidy(() => {
+      const { mean, variance } = tf.moments(pe.projection.weight.value);
+      expect(Math.abs(mean.dataSync()[0]!)).toBeLessThan(0.02);
+      expect(Math.sqrt(variance.dataSync()[0]!)).toBeCloseTo(0.3, 1);
+      expectAllClose(pe.projection.bias!.value, tf.zeros([64]), { atol: 0 });
+    }));
+    pe.dispose();
+  });
+
   it.each(['cpu', 'wasm'] as const)('has gradients on %s (no Conv2DBackpropFilter needed)', async (backend) => {
     await withBackend(backend, async () => {
       const emb = new ImageEmbeddings({ imageSize: 8, patchSize: 4, numChannels: 2, hiddenSize: 3, rng: new Random(4) });

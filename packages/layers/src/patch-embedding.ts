@@ -29,6 +29,11 @@ export interface PatchEmbeddingOptions {
   patchSize: number;
   numChannels?: number;
   hiddenSize: number;
+  /**
+   * Initialise the projection N(0, std²) with a zero bias (Hugging Face ViT's init with
+   * `initializer_range`) instead of PyTorch Conv2d's default uniform.
+   */
+  initStd?: number;
   rng?: Random;
 }
 
@@ -48,6 +53,7 @@ export class PatchEmbedding extends Module {
     this.numPatches = Math.floor(this.imageSize[0] / o.patchSize) * Math.floor(this.imageSize[1] / o.patchSize);
     this.projection = new Linear(this.numChannels * o.patchSize * o.patchSize, o.hiddenSize, {
       checkpointLayout: conv2dLayout(this.numChannels, o.patchSize),
+      initStd: o.initStd,
       rng: o.rng,
     });
   }
@@ -119,6 +125,7 @@ export function interpolatePositionEmbeddings(grid: tf.Tensor, from: [number, nu
 export interface ImageEmbeddingsOptions extends PatchEmbeddingOptions {
   /** Dropout on the embeddings, in training only (default 0). */
   dropout?: number;
+  /** Std of the `cls_token` / `position_embeddings` init (default 0.02) and, when given, of the projection. */
   initStd?: number;
 }
 

@@ -252,6 +252,42 @@ describe('streaming, abort, stop strings', () => {
   });
 });
 
+describe('encoder-decoder models', () => {
+  /** Records what generate hands the model; decodes as the bigram table from a one-token decoder prefix. */
+  function seq2seq(defaultStart: number) {
+    const model = bigram();
+    const seen: { inputIds: number[][]; attentionMask: number[][]; decoderStartTokenId?: number }[] = [];
+    const start = model.startDecoding.bind(model);
+    const encoderDecoder = Object.assign(model, {
+      paddingSide: 'right' as const,
+      startDecoding: (inputs: { inputIds: number[][]; attentionMask: number[][] }, options: { useCache: boolean; decoderStartTokenId?: number }) => {
+        seen.push({ ...inputs, ...(options.decoderStartTokenId !== undefined ? { decoderStartTokenId: options.decoderStartTokenId } : {}) });
+        return start({ inputIds: inputs.inputIds.map(() => [options.decoderStartTokenId ?? defaultStart]), attentionMask: inputs.inputIds.map(() => [1]) });
+      },
+    });
+    return { model: encoderDecoder, seen };
+  }
+
+  it('ragged prompts are right-padded for a model that asks for it; decoderStartTokenId reaches the session', async () => {
+    const { model, seen } = seq2seq(3);
+    const out = await generate(model, [[7, 8, 9], [6]], { maxNewTokens: 2, padTokenId: 4, decoderStartTokenId: 0 });
+    expect(seen[0]).toEqual({ inputIds: [[7, 8, 9], [6, 4, 4]], attentionMask: [[1, 1, 1], [1, 0, 0]], decoderStartTokenId: 0 });
+    expect(out).toMatchObject({ sequences: [[0, 1, 2], [0, 1, 2]], prefixLength: 1 });
+    await generate(model, [[7]], { maxNewTokens: 1 });
+    expect(seen[1]?.decoderStartTokenId).toBeUndefined();
+  });
+
+  it('forcedBosTokenId sets the first new token, forcedEosTokenId the last; both also under beam search', async () => {
+    const { model } = seq2seq(0);
+    expect((await generate(model, [[7]], { maxNewTokens: 4, forcedBosTokenId: 3, eosTokenId: 5 })).sequences).toEqual([[0, 3, 5]]);
+    expect((await generate(model, [[7]], { maxNewTokens: 4, forcedEosTokenId: 5 })).sequences).toEqual([[0, 1, 2, 0, 5]]);
+    const beam = await generate(model, [[7]], { maxNewTokens: 4, numBeams: 2, forcedBosTokenId: 3, forcedEosTokenId: 5, eosTokenId: 5 });
+    expect(beam.sequences[0]?.slice(0, 2)).toEqual([0, 3]);
+    expect(beam.sequences[0]).toContain(5);
+    await expect(generate(model, [[7]], { forcedBosTokenId: -1 })).rejects.toThrow(/forcedBosTokenId must be a token id/);
+  });
+});
+
 describe('processors from the registry', () => {
   it('a plugin registers a processor that takes part in generation', async () => {
     const registry = createRegistry();

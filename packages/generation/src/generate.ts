@@ -80,8 +80,9 @@ export async function generate(model: GenerationModel, inputIds: PromptIds, opti
  */
 export async function* generateStream(model: GenerationModel, inputIds: PromptIds, options: GenerateOptions = {}): AsyncGenerator<TokenEvent, GenerateOutput, void> {
   const early = resolveGenerationConfig(0, model.generationConfig, options);
-  const prompt = normalisePrompt(inputIds, options.attentionMask, early);
-  const session = model.startDecoding(prompt, { useCache: early.useCache });
+  const prompt = normalisePrompt(inputIds, options.attentionMask, early, model.paddingSide ?? 'left');
+  const start = early.decoderStartTokenId;
+  const session = model.startDecoding(prompt, { useCache: early.useCache, ...(start !== undefined ? { decoderStartTokenId: start } : {}) });
   try {
     const prefixLength = (session.prefix[0] as number[]).length;
     const config = resolveGenerationConfig(prefixLength, model.generationConfig, options);
@@ -97,7 +98,7 @@ export async function* generateStream(model: GenerationModel, inputIds: PromptId
   }
 }
 
-function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMask'], config: ResolvedGenerationConfig) {
+function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMask'], config: ResolvedGenerationConfig, side: 'left' | 'right') {
   let rows: number[][];
   if (inputIds instanceof tf.Tensor) {
     if (inputIds.rank !== 2) throw new ConfigError(`generate: inputIds must be [batch, length], got [${inputIds.shape}]`);
@@ -116,7 +117,7 @@ function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMa
     if (!fits) throw new ConfigError('generate: attentionMask must have the shape of inputIds, and both must be rectangular (pad the prompts, or pass unpadded rows without a mask)');
     return { inputIds: rows.map((r) => [...r]), attentionMask: m.map((r) => [...r]) };
   }
-  return padBatch(rows, config.padTokenId ?? 0, 'left');
+  return padBatch(rows, config.padTokenId ?? 0, side);
 }
 
 /** Reads `[rows, vocab]` logits into one Float32Array per row and disposes the tensor. */

@@ -39,6 +39,12 @@ export interface GenerationConfig {
   padTokenId: number | undefined;
   /** Beginning-of-sequence token (starts a sequence when the prompt is empty). */
   bosTokenId: number | undefined;
+  /** Encoder-decoder models: the token every decoder row starts with (default: the model's own, BART's is eos). */
+  decoderStartTokenId: number | undefined;
+  /** This token is forced as the first generated one (a language id for mBART; bos for bart-large-cnn). */
+  forcedBosTokenId: number | undefined;
+  /** This token (or the first of these) is forced as the last one when `maxLength` is reached. */
+  forcedEosTokenId: number | number[] | undefined;
   /** Keep keys/values between steps (much faster; false recomputes everything every step). */
   useCache: boolean;
 }
@@ -61,6 +67,9 @@ export const GENERATION_DEFAULTS: GenerationConfig = {
   eosTokenId: undefined,
   padTokenId: undefined,
   bosTokenId: undefined,
+  decoderStartTokenId: undefined,
+  forcedBosTokenId: undefined,
+  forcedEosTokenId: undefined,
   useCache: true,
 };
 
@@ -82,6 +91,9 @@ const HF_KEYS: Record<string, keyof GenerationConfig> = {
   eos_token_id: 'eosTokenId',
   pad_token_id: 'padTokenId',
   bos_token_id: 'bosTokenId',
+  decoder_start_token_id: 'decoderStartTokenId',
+  forced_bos_token_id: 'forcedBosTokenId',
+  forced_eos_token_id: 'forcedEosTokenId',
   use_cache: 'useCache',
 };
 
@@ -137,6 +149,10 @@ export function resolveGenerationConfig(prefixLength: number, ...layers: (Partia
   check(c.topP > 0 && c.topP <= 1, `topP must be in (0, 1], got ${c.topP}`);
   check(c.repetitionPenalty > 0, `repetitionPenalty must be > 0, got ${c.repetitionPenalty}`);
   check(isInt(c.noRepeatNgramSize) && c.noRepeatNgramSize >= 0, `noRepeatNgramSize must be a non-negative integer, got ${c.noRepeatNgramSize}`);
+  const forcedEos = c.forcedEosTokenId === undefined ? [] : Array.isArray(c.forcedEosTokenId) ? c.forcedEosTokenId : [c.forcedEosTokenId];
+  for (const [name, id] of [['decoderStartTokenId', c.decoderStartTokenId], ['forcedBosTokenId', c.forcedBosTokenId], ...forcedEos.map((id) => ['forcedEosTokenId', id] as const)] as const) {
+    check(id === undefined || (isInt(id) && id >= 0), `${name} must be a token id (a non-negative integer), got ${JSON.stringify(id)}`);
+  }
   if (c.numBeams > 1) {
     check(c.numReturnSequences <= c.numBeams, `numReturnSequences (${c.numReturnSequences}) cannot exceed numBeams (${c.numBeams})`);
   } else if (!c.doSample) {

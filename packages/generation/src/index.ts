@@ -11,6 +11,7 @@ export {
 export { padBatch, type GenerationModel, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from './model.js';
 export {
   RepetitionPenaltyLogitsProcessor, NoRepeatNGramLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor,
+  ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor,
   TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper, applyProcessors, type LogitsProcessor,
 } from './logits-processors.js';
 export {

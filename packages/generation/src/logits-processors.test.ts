@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MinLengthLogitsProcessor, MinNewTokensLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
+  ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
   TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper, softmax,
 } from './logits-processors.js';
 
@@ -49,6 +49,21 @@ describe('minimum length', () => {
     new MinNewTokensLogitsProcessor(4, 2, [2]).process([[9, 9, 9, 9, 7], [9, 9, 9, 9, 7, 7]], scores);
     expect(kept(scores[0] as Float32Array)).toEqual([0, 1]);
     expect(kept(scores[1] as Float32Array)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('forced tokens (encoder-decoder generation)', () => {
+  it('ForcedBOS leaves only bos (score 0) after a one-token prefix, and nothing later', () => {
+    const scores = rows([1, 2, 3], [1, 2, 3]);
+    new ForcedBOSTokenLogitsProcessor(0).process([[2], [2, 0]], scores);
+    expect([...(scores[0] as Float32Array)]).toEqual([0, -Infinity, -Infinity]);
+    expect([...(scores[1] as Float32Array)]).toEqual([1, 2, 3]);
+  });
+  it('ForcedEOS leaves only the eos ids when the next token is the last one maxLength allows', () => {
+    const scores = rows([1, 2, 3, 4], [1, 2, 3, 4]);
+    new ForcedEOSTokenLogitsProcessor(4, [1, 3]).process([[2, 0, 0], [2, 0]], scores);
+    expect([...(scores[0] as Float32Array)]).toEqual([-Infinity, 0, -Infinity, 0]);
+    expect([...(scores[1] as Float32Array)]).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -74,6 +74,36 @@ export class MinNewTokensLogitsProcessor implements LogitsProcessor {
   }
 }
 
+/** Forces `bosTokenId` as the first token after a one-token prefix (an encoder-decoder's decoder start), as Hugging Face does. */
+export class ForcedBOSTokenLogitsProcessor implements LogitsProcessor {
+  readonly name = 'forced-bos';
+  constructor(readonly bosTokenId: number) {}
+
+  process(inputIds: readonly (readonly number[])[], scores: Float32Array[]): void {
+    scores.forEach((row, r) => {
+      if ((inputIds[r] as readonly number[]).length === 1) forceTokens(row, [this.bosTokenId]);
+    });
+  }
+}
+
+/** Forces the eos token(s) as the last token of a row that reaches `maxLength`. */
+export class ForcedEOSTokenLogitsProcessor implements LogitsProcessor {
+  readonly name = 'forced-eos';
+  constructor(readonly maxLength: number, readonly eosTokenIds: readonly number[]) {}
+
+  process(inputIds: readonly (readonly number[])[], scores: Float32Array[]): void {
+    scores.forEach((row, r) => {
+      if ((inputIds[r] as readonly number[]).length === this.maxLength - 1) forceTokens(row, this.eosTokenIds);
+    });
+  }
+}
+
+/** Every score −∞ except `ids`, which get 0 (log-probability 1 among them). */
+function forceTokens(row: Float32Array, ids: readonly number[]): void {
+  row.fill(NEG_INF);
+  for (const id of ids) row[id] = 0;
+}
+
 /** Divides scores by the temperature. */
 export class TemperatureLogitsWarper implements LogitsProcessor {
   readonly name = 'temperature';

@@ -16,6 +16,8 @@ export interface StartDecodingInputs {
 export interface StartDecodingOptions {
   /** Keep keys/values (or the recurrent state) between steps; false recomputes every step from scratch. */
   useCache: boolean;
+  /** Encoder-decoder models: the token decoder rows start with, when the caller set one (else the model's default). */
+  decoderStartTokenId?: number;
 }
 
 export interface DecodingSession {
@@ -39,6 +41,12 @@ export interface DecodingSession {
 export interface GenerationModel {
   /** Defaults from the checkpoint's generation_config.json / config.json (eos, bos, pad, …). */
   readonly generationConfig?: Partial<GenerationConfig>;
+  /**
+   * Where ragged prompts get their padding: 'left' (default) for decoder-only models, which continue
+   * right after the prompt; 'right' for encoder-decoder models, whose encoders (and tokenizers) pad
+   * on the right.
+   */
+  readonly paddingSide?: 'left' | 'right';
   startDecoding(inputs: StartDecodingInputs, options: StartDecodingOptions): DecodingSession;
 }
 

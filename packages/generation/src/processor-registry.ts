@@ -14,7 +14,7 @@
 import type { NamespaceSpec, Registry } from '@tfkit/core-tensor';
 import type { ResolvedGenerationConfig } from './generation-config.js';
 import {
-  MinLengthLogitsProcessor, MinNewTokensLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
+  ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
   TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper, type LogitsProcessor,
 } from './logits-processors.js';
 
@@ -34,6 +34,8 @@ export interface LogitsProcessorEntries {
   'no-repeat-ngram': LogitsProcessorEntry;
   'min-length': LogitsProcessorEntry;
   'min-new-tokens': LogitsProcessorEntry;
+  'forced-bos': LogitsProcessorEntry;
+  'forced-eos': LogitsProcessorEntry;
   temperature: LogitsProcessorEntry;
   'top-k': LogitsProcessorEntry;
   'top-p': LogitsProcessorEntry;
@@ -64,6 +66,18 @@ export const BUILTIN_LOGITS_PROCESSORS: Readonly<Record<keyof LogitsProcessorEnt
   'min-new-tokens': {
     kind: 'processor', order: 400, description: 'no eos before minNewTokens new tokens',
     create: (c) => (c.minNewTokens && c.eosTokenIds.length ? new MinNewTokensLogitsProcessor(c.prefixLength, c.minNewTokens, c.eosTokenIds) : null),
+  },
+  'forced-bos': {
+    kind: 'processor', order: 500, description: 'forces forcedBosTokenId as the first generated token',
+    create: (c) => (c.forcedBosTokenId !== undefined ? new ForcedBOSTokenLogitsProcessor(c.forcedBosTokenId) : null),
+  },
+  'forced-eos': {
+    kind: 'processor', order: 600, description: 'forces forcedEosTokenId as the last token at maxLength',
+    create: (c) => {
+      const ids = c.forcedEosTokenId;
+      if (ids === undefined) return null;
+      return new ForcedEOSTokenLogitsProcessor(c.maxLength, Array.isArray(ids) ? ids : [ids]);
+    },
   },
   temperature: {
     kind: 'warper', order: 100, description: 'divides logits by temperature',

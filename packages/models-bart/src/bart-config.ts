@@ -1,0 +1,257 @@
+/**
+ * BartConfig: the camelCase configuration the modeling code reads, and its translation from and to
+ * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
+ */
+import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
+
+export type BartProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
+
+export interface BartConfig {
+  vocabSize: number;
+  /** Longest sequence each position table covers (the tables hold 2 rows more: Hugging Face's offset). */
+  maxPositionEmbeddings: number;
+  /** Model width. */
+  dModel: number;
+  encoderLayers: number;
+  encoderAttentionHeads: number;
+  encoderFfnDim: number;
+  decoderLayers: number;
+  decoderAttentionHeads: number;
+  decoderFfnDim: number;
+  /** Hugging Face activation name of the feed-forward blocks (`gelu`, `relu`, `gelu_new`, …). */
+  activationFunction: string;
+  /** Dropout on embeddings and on every sublayer's output. */
+  dropout: number;
+  /** Dropout on attention probabilities. */
+  attentionDropout: number;
+  /** Dropout after the feed-forward activation. */
+  activationDropout: number;
+  /** Dropout in the sequence-classification head. */
+  classifierDropout: number;
+  /** LayerDrop (Fan et al., 2019): chance that a whole encoder / decoder layer is skipped in training. */
+  encoderLayerdrop: number;
+  decoderLayerdrop: number;
+  /** Standard deviation of the N(0, std²) weight initialisation. */
+  initStd: number;
+  /** Multiply token embeddings by √dModel. */
+  scaleEmbedding: boolean;
+  useCache: boolean;
+  padTokenId: number;
+  bosTokenId: number | null;
+  eosTokenId: number;
+  /** The token every decoder input starts with (BART: eos). */
+  decoderStartTokenId: number;
+  /** Token forced as the first generated one (bart-large-cnn: bos), or null. */
+  forcedBosTokenId: number | null;
+  /** Token forced as the last one at the maximum length (BART default: eos), or null. */
+  forcedEosTokenId: number | null;
+  /** The LM head shares the token embedding matrix (Hugging Face default). */
+  tieWordEmbeddings: boolean;
+  /** Label names by class index (sequence classification); its size is the number of labels. */
+  id2label: Record<number, string>;
+  label2id: Record<string, number>;
+  problemType: BartProblemType | null;
+}
+
+/** Hugging Face's BartConfig defaults (facebook/bart-large). */
+export const BART_DEFAULTS: BartConfig = {
+  vocabSize: 50265,
+  maxPositionEmbeddings: 1024,
+  dModel: 1024,
+  encoderLayers: 12,
+  encoderAttentionHeads: 16,
+  encoderFfnDim: 4096,
+  decoderLayers: 12,
+  decoderAttentionHeads: 16,
+  decoderFfnDim: 4096,
+  activationFunction: 'gelu',
+  dropout: 0.1,
+  attentionDropout: 0,
+  activationDropout: 0,
+  classifierDropout: 0,
+  encoderLayerdrop: 0,
+  decoderLayerdrop: 0,
+  initStd: 0.02,
+  scaleEmbedding: false,
+  useCache: true,
+  padTokenId: 1,
+  bosTokenId: 0,
+  eosTokenId: 2,
+  decoderStartTokenId: 2,
+  forcedBosTokenId: null,
+  forcedEosTokenId: 2,
+  tieWordEmbeddings: true,
+  id2label: { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' },
+  label2id: { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2 },
+  problemType: null,
+};
+
+/** Hugging Face key → BartConfig key, for the keys that map one to one. */
+const HF_KEYS = {
+  vocab_size: 'vocabSize',
+  max_position_embeddings: 'maxPositionEmbeddings',
+  d_model: 'dModel',
+  encoder_layers: 'encoderLayers',
+  encoder_attention_heads: 'encoderAttentionHeads',
+  encoder_ffn_dim: 'encoderFfnDim',
+  decoder_layers: 'decoderLayers',
+  decoder_attention_heads: 'decoderAttentionHeads',
+  decoder_ffn_dim: 'decoderFfnDim',
+  activation_function: 'activationFunction',
+  dropout: 'dropout',
+  attention_dropout: 'attentionDropout',
+  activation_dropout: 'activationDropout',
+  classifier_dropout: 'classifierDropout',
+  encoder_layerdrop: 'encoderLayerdrop',
+  decoder_layerdrop: 'decoderLayerdrop',
+  init_std: 'initStd',
+  scale_embedding: 'scaleEmbedding',
+  use_cache: 'useCache',
+  pad_token_id: 'padTokenId',
+  bos_token_id: 'bosTokenId',
+  eos_token_id: 'eosTokenId',
+  decoder_start_token_id: 'decoderStartTokenId',
+  forced_bos_token_id: 'forcedBosTokenId',
+  forced_eos_token_id: 'forcedEosTokenId',
+  tie_word_embeddings: 'tieWordEmbeddings',
+  problem_type: 'problemType',
+} as const satisfies Record<string, keyof BartConfig>;
+
+type HfKey = keyof typeof HF_KEYS | 'id2label' | 'label2id' | 'num_labels' | 'model_type';
+const HF_NAME = Object.fromEntries(Object.entries(HF_KEYS).map(([hf, key]) => [key, hf])) as Record<keyof BartConfig, HfKey>;
+HF_NAME.id2label = 'id2label';
+HF_NAME.label2id = 'label2id';
+
+/** A BART config value that is missing, of the wrong type or out of range; `key` is its Hugging Face name. */
+export class BartConfigError extends ConfigError {
+  readonly key: string;
+  constructor(where: string, key: string, problem: string) {
+    super(`${where}: ${key} ${problem}`);
+    this.name = 'BartConfigError';
+    this.key = key;
+  }
+}
+
+/** Number of labels of a config (the size of `id2label`). */
+export function numLabels(config: Pick<BartConfig, 'id2label'>): number {
+  return Object.keys(config.id2label).length;
+}
+
+function defaultLabels(n: number): Pick<BartConfig, 'id2label' | 'label2id'> {
+  const id2label: Record<number, string> = {};
+  const label2id: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    id2label[i] = `LABEL_${i}`;
+    label2id[`LABEL_${i}`] = i;
+  }
+  return { id2label, label2id };
+}
+
+/** What model constructors take: any subset of BartConfig (defaults fill the rest), optionally `numLabels`. */
+export type BartConfigInput = Partial<BartConfig> & { numLabels?: number };
+
+/** A full config from a partial one: defaults filled in and every value checked. */
+export function bartConfig(partial: BartConfigInput = {}, where = 'BartConfig'): BartConfig {
+  const { numLabels: n, ...rest } = partial;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new BartConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
+  const labels = rest.id2label ? {} : n !== undefined ? defaultLabels(n) : {};
+  const config: BartConfig = { ...BART_DEFAULTS, ...labels, ...rest };
+  if (rest.id2label && !rest.label2id) {
+    config.label2id = Object.fromEntries(Object.entries(rest.id2label).map(([i, l]) => [l, Number(i)]));
+  }
+  validate(config, where);
+  return config;
+}
+
+function validate(c: BartConfig, where: string): void {
+  const fail = (key: keyof BartConfig, problem: string) => new BartConfigError(where, HF_NAME[key], problem);
+  const positiveInts = [
+    'vocabSize', 'maxPositionEmbeddings', 'dModel', 'encoderLayers', 'encoderAttentionHeads', 'encoderFfnDim',
+    'decoderLayers', 'decoderAttentionHeads', 'decoderFfnDim',
+  ] as const;
+  for (const key of positiveInts) {
+    const v: unknown = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw fail(key, `must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  for (const key of ['encoderAttentionHeads', 'decoderAttentionHeads'] as const) {
+    if (c.dModel % c[key] !== 0) throw fail(key, `(${c[key]}) must divide d_model (${c.dModel})`);
+  }
+  const probabilities = ['dropout', 'attentionDropout', 'activationDropout', 'classifierDropout', 'encoderLayerdrop', 'decoderLayerdrop'] as const;
+  for (const key of probabilities) {
+    if (!(typeof c[key] === 'number' && c[key] >= 0 && c[key] < 1)) throw fail(key, `must be in [0, 1), got ${JSON.stringify(c[key])}`);
+  }
+  if (!(typeof c.initStd === 'number' && c.initStd >= 0 && Number.isFinite(c.initStd))) throw fail('initStd', `must be a non-negative number, got ${JSON.stringify(c.initStd)}`);
+  for (const key of ['scaleEmbedding', 'useCache', 'tieWordEmbeddings'] as const) {
+    if (typeof c[key] !== 'boolean') throw fail(key, `must be true or false, got ${JSON.stringify(c[key])}`);
+  }
+  const tokenIds = [
+    ['padTokenId', false], ['eosTokenId', false], ['decoderStartTokenId', false],
+    ['bosTokenId', true], ['forcedBosTokenId', true], ['forcedEosTokenId', true],
+  ] as const;
+  for (const [key, nullable] of tokenIds) {
+    const v: unknown = c[key];
+    if (v === null && nullable) continue;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < c.vocabSize)) {
+      throw fail(key, `must be a token id in [0, vocab_size = ${c.vocabSize})${nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
+    }
+  }
+  try {
+    getActivation(c.activationFunction);
+  } catch (error) {
+    throw fail('activationFunction', `"${String(c.activationFunction)}" is not a known activation (${(error as Error).message.replace(/^.*known: /, 'known: ')})`);
+  }
+  if (numLabels(c) < 1) throw fail('id2label', 'must name at least one label');
+  const problems: (BartProblemType | null)[] = ['regression', 'single_label_classification', 'multi_label_classification', null];
+  if (!problems.includes(c.problemType)) {
+    throw fail('problemType', `"${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
+  }
+}
+
+/** Reads a Hugging Face BART `config.json`; keys it omits take BartConfig's (= Hugging Face's) defaults. */
+export function bartConfigFromHf(json: HfConfig, where = 'config.json'): BartConfig {
+  if (json['model_type'] !== undefined && json['model_type'] !== 'bart') {
+    throw new BartConfigError(where, 'model_type', `is "${String(json['model_type'])}", expected "bart"`);
+  }
+  const partial: Record<string, unknown> = {};
+  for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
+  // Old configs ask for a forced bos this way (Hugging Face's BartConfig maps it the same).
+  if (partial['forcedBosTokenId'] == null && json['force_bos_token_to_be_generated'] === true) partial['forcedBosTokenId'] = partial['bosTokenId'] ?? BART_DEFAULTS.bosTokenId;
+  const id2label = json['id2label'];
+  const n = json['num_labels'];
+  if (id2label !== undefined && id2label !== null) {
+    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw new BartConfigError(where, 'id2label', 'must be an object of index → label');
+    const labels = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
+    // An explicit num_labels of another size wins, as in Hugging Face (LABEL_0 … LABEL_{n-1}).
+    if (typeof n !== 'number' || n === Object.keys(labels).length) {
+      partial['id2label'] = labels;
+      const label2id = json['label2id'];
+      const names = Object.values(labels).sort().join('\u0000');
+      if (label2id && typeof label2id === 'object' && Object.keys(label2id).sort().join('\u0000') === names) {
+        partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
+      }
+    }
+  }
+  if (n !== undefined && typeof n !== 'number') throw new BartConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
+  return bartConfig({ ...(partial as Partial<BartConfig>), ...(typeof n === 'number' && !partial['id2label'] ? { numLabels: n } : {}) }, where);
+}
+
+/**
+ * The Hugging Face `config.json` for a config. Keys of `base` (the loaded file) that tfkit does
+ * not interpret are kept, so a load → save round trip loses nothing. Keys Hugging Face leaves out
+ * at their defaults (`forced_bos_token_id: null`, `tie_word_embeddings: true`, `problem_type:
+ * null`) are written only when set otherwise or present in `base`.
+ */
+export function bartConfigToHf(config: BartConfig, architecture: string, base: HfConfig = {}): HfConfig {
+  const out: HfConfig = { ...base, architectures: [architecture], model_type: 'bart', is_encoder_decoder: true };
+  for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
+  // BartConfig's attribute maps num_hidden_layers to encoder_layers; Hugging Face writes it.
+  out['num_hidden_layers'] = config.encoderLayers;
+  out['id2label'] = Object.fromEntries(Object.entries(config.id2label).map(([i, l]) => [String(i), l]));
+  out['label2id'] = { ...config.label2id };
+  delete out['num_labels'];
+  delete out['force_bos_token_to_be_generated'];
+  const omitAtDefault = { forced_bos_token_id: null, tie_word_embeddings: true, problem_type: null } as const;
+  for (const [hf, value] of Object.entries(omitAtDefault)) if (out[hf] === value && !(hf in base)) delete out[hf];
+  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,95 @@
+/**
+ * BART's decoding session for `generate`: the encoder runs once per prompt; the decoder starts
+ * from `decoderStartTokenId` and, with the cache, feeds one token per row per step against its
+ * cached self-attention keys/values and the cross-attention keys/values of the encoder output,
+ * which are projected at the first step only (Hugging Face's `past_key_values`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { matMul2d } from '@tfkit/core-tensor';
+import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
+import type { BartForConditionalGeneration } from './bart-heads.js';
+import { BartDecoderCache } from './bart-modeling.js';
+
+export class BartDecodingSession implements DecodingSession {
+  readonly prefix: number[][];
+  /** Decoder tokens of each row so far (the start token included). */
+  private tokens: number[][];
+  /** Which prompt each row decodes (rows of one prompt share its encoder output). */
+  private source: number[];
+  /** How many trailing tokens of each row the cache does not hold yet. */
+  private pending = 1;
+  private encoderHidden: tf.Tensor3D;
+  private encoderMask: tf.Tensor2D;
+  private readonly cache: BartDecoderCache | null;
+  /** The LM head's weight transposed once per session, `[dModel, vocab]`. */
+  private readonly headT: tf.Tensor2D;
+  private disposed = false;
+
+  constructor(
+    private readonly model: BartForConditionalGeneration,
+    inputs: StartDecodingInputs,
+    options: StartDecodingOptions,
+  ) {
+    const start = options.decoderStartTokenId ?? model.config.decoderStartTokenId;
+    this.prefix = inputs.inputIds.map(() => [start]);
+    this.tokens = inputs.inputIds.map(() => [start]);
+    this.source = inputs.inputIds.map((_, i) => i);
+    const { hidden, mask, headT } = tf.tidy(() => ({
+      hidden: model.model.encoder.forward(inputs.inputIds, inputs.attentionMask).lastHiddenState as tf.Tensor3D,
+      mask: tf.tensor2d(inputs.attentionMask, undefined, 'int32'),
+      headT: tf.transpose(model.lm_head.weight.value) as tf.Tensor2D,
+    }));
+    this.encoderHidden = hidden;
+    this.encoderMask = mask;
+    this.headT = headT;
+    this.cache = options.useCache ? new BartDecoderCache(model.config.decoderLayers) : null;
+  }
+
+  nextTokenLogits(): tf.Tensor2D {
+    const n = this.cache ? this.pending : (this.tokens[0] as number[]).length;
+    if (n === 0) throw new GenerationError('BartDecodingSession: nextTokenLogits was called twice without append in between');
+    const ids = this.tokens.map((r) => r.slice(r.length - n));
+    const logits = tf.tidy(() => {
+      const { lastHiddenState } = this.model.model.decoder.forward(ids, {
+        encoderHiddenStates: this.encoderHidden,
+        encoderAttentionMask: this.encoderMask,
+        ...(this.cache ? { cache: this.cache } : {}),
+      });
+      const [b, t, c] = lastHiddenState.shape as [number, number, number];
+      // Only the last position's logits are needed: project one row per sequence.
+      const last = tf.reshape(tf.slice(lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
+      return tf.add(matMul2d(last, this.headT), this.model.final_logits_bias.value) as tf.Tensor2D;
+    });
+    if (this.cache) this.pending = 0;
+    return logits;
+  }
+
+  append(tokens: readonly number[]): void {
+    tokens.forEach((t, r) => (this.tokens[r] as number[]).push(t));
+    this.pending++;
+  }
+
+  selectRows(rows: readonly number[]): void {
+    this.tokens = rows.map((r) => [...(this.tokens[r] as number[])]);
+    const source = rows.map((r) => this.source[r] as number);
+    // Beam reordering within one prompt leaves every row's encoder input (and cross keys/values) as it was.
+    const sameInputs = source.length === this.source.length && source.every((s, i) => s === this.source[i]);
+    this.source = source;
+    this.cache?.reorder(rows, { cross: !sameInputs });
+    if (sameInputs) return;
+    const index = tf.tensor1d(rows as number[], 'int32');
+    const [hidden, mask] = [tf.gather(this.encoderHidden, index) as tf.Tensor3D, tf.gather(this.encoderMask, index) as tf.Tensor2D];
+    index.dispose();
+    this.encoderHidden.dispose();
+    this.encoderMask.dispose();
+    this.encoderHidden = hidden;
+    this.encoderMask = mask;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.cache?.dispose();
+    tf.dispose([this.encoderHidden, this.encoderMask, this.headT]);
+  }
+}

@@ -1,0 +1,409 @@
+// BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, Translation, and Comprehension (Lewis et al., 2019).
+// Follows Hugging Face transformers `models/bart/modeling_bart.py` (v4.40, eager attention), bottom-up.
+import * as tf from '@tensorflow/tfjs-core';
+import { embeddingLookup, Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
+import {
+  Dropout, Embedding, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, TransformerDecoderLayer, TransformerEncoderLayer,
+  type Parameter,
+} from '@tfkit/layers';
+import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
+import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
+
+/** Ids and masks as tensors or nested arrays. */
+export type IntInput = tf.Tensor | number[][];
+
+/** Hugging Face's offset of BART's learned positions: position p reads row p + 2. */
+export const BART_POSITION_OFFSET = 2;
+
+export function toIntTensor(x: IntInput): tf.Tensor {
+  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
+  return tf.tensor2d(x, undefined, 'int32');
+}
+
+/**
+ * Decoder inputs from targets, as Hugging Face's `shift_tokens_right`: each row moves one step
+ * right behind `decoderStartTokenId`, and −100 (ignored labels) becomes `padTokenId`. `[B, T]` int32.
+ */
+export function shiftTokensRight(inputIds: IntInput, padTokenId: number, decoderStartTokenId: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const ids = toIntTensor(inputIds);
+    if (ids.rank !== 2) throw new ShapeError(`shiftTokensRight: ids must be [batch, length], got [${ids.shape}]`);
+    const [b, t] = ids.shape as [number, number];
+    const shifted = tf.concat([tf.fill([b, 1], decoderStartTokenId, 'int32'), tf.slice(ids, [0, 0], [b, t - 1])], 1);
+    return tf.where(tf.equal(shifted, -100), tf.fill([b, t], padTokenId, 'int32'), shifted) as tf.Tensor2D;
+  });
+}
+
+/** Where new weights come from: N(0, init_std²) from `rng`. */
+export interface BartInit {
+  std: number;
+  rng: Random;
+}
+
+/** Token embeddings (a table shared with `model.shared`) times `embedScale` (√dModel with `scale_embedding`, else 1). */
+export class BartScaledWordEmbedding extends Module {
+  weight: Parameter;
+  readonly embedScale: number;
+
+  constructor(weight: Parameter, embedScale: number) {
+    super();
+    this.weight = weight;
+    this.embedScale = embedScale;
+  }
+
+  /** ids `[B, T]` → `[B, T, dModel]` */
+  forward(ids: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const e = embeddingLookup(this.weight.value, ids);
+      return this.embedScale === 1 ? e : tf.mul(e, this.embedScale);
+    });
+  }
+}
+
+function checkLength(length: number, pastLength: number, config: BartConfig, where: string): void {
+  if (pastLength + length > config.maxPositionEmbeddings) {
+    const past = pastLength ? ` (${pastLength} cached + ${length} new)` : '';
+    throw new ShapeError(
+      `${where}: ${pastLength + length} positions${past} exceed max_position_embeddings ${config.maxPositionEmbeddings}; truncate the input to at most ${config.maxPositionEmbeddings} tokens`,
+    );
+  }
+}
+
+/** Token ids checked against the vocabulary when they are host arrays (a tensor is taken as is). */
+function idsTensor(ids: IntInput, config: BartConfig, where: string): tf.Tensor {
+  if (!(ids instanceof tf.Tensor)) {
+    if (!ids.length || !ids.every((r) => Array.isArray(r) && r.length === (ids[0] as number[]).length)) {
+      throw new ShapeError(`${where}: ids must be a non-empty rectangular [batch, length] array; pad rows to one length`);
+    }
+    const bad = ids.flat().find((id) => !(Number.isInteger(id) && id >= 0 && id < config.vocabSize));
+    if (bad !== undefined) throw new ShapeError(`${where}: token id ${bad} is outside the vocabulary [0, ${config.vocabSize}) (vocab_size)`);
+  }
+  const t = toIntTensor(ids);
+  if (t.rank !== 2) throw new ShapeError(`${where}: ids must be [batch, length], got [${t.shape}]`);
+  return t;
+}
+
+function checkMask(mask: tf.Tensor, batch: number, length: number, where: string, name: string): void {
+  if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== length) {
+    throw new ShapeError(`${where}: ${name} is [${mask.shape}], expected [${batch}, ${length}]`);
+  }
+}
+
+export interface BartEncoderOutput {
+  /** `[B, S, dModel]` */
+  lastHiddenState: tf.Tensor;
+  /** Embedding output, then each layer's output (the last equals lastHiddenState). */
+  hiddenStates?: tf.Tensor[];
+  /** Self-attention probabilities per layer, `[B, heads, S, S]`. */
+  attentions?: tf.Tensor[];
+}
+
+export interface OutputOptions {
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+/** Runs a layer unless LayerDrop skips it (training only). */
+function layerDropped(module: Module, layerdrop: number, rng: Random): boolean {
+  return module.training && layerdrop > 0 && rng.random() < layerdrop;
+}
+
+/** Bidirectional encoder: embeddings + positions, LayerNorm, post-LN layers. */
+export class BartEncoder extends Module {
+  embed_tokens: BartScaledWordEmbedding;
+  embed_positions: LearnedPositionalEmbedding;
+  layers: ModuleList<TransformerEncoderLayer>;
+  layernorm_embedding: LayerNorm;
+  dropout: Dropout;
+  private readonly config: BartConfig;
+  private readonly layerdropRng: Random;
+
+  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
+    super();
+    this.config = config;
+    this.embed_tokens = embedTokens;
+    this.embed_positions = new LearnedPositionalEmbedding(config.maxPositionEmbeddings, config.dModel, { offset: BART_POSITION_OFFSET, initStd: init.std, rng: init.rng });
+    this.layers = new ModuleList(Array.from({ length: config.encoderLayers }, () => new TransformerEncoderLayer({
+      dModel: config.dModel, numHeads: config.encoderAttentionHeads, ffnDim: config.encoderFfnDim, activation: config.activationFunction,
+      dropout: config.dropout, attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
+    })));
+    this.layernorm_embedding = new LayerNorm(config.dModel);
+    this.dropout = new Dropout(config.dropout);
+    this.layerdropRng = init.rng.fork();
+  }
+
+  /** ids `[B, S]`, 0/1 mask `[B, S]` → `[B, S, dModel]` (with every layer's states and attentions when asked). */
+  forward(inputIds: IntInput, attentionMask: IntInput | null = null, options: OutputOptions = {}): BartEncoderOutput {
+    return tf.tidy(() => {
+      const ids = idsTensor(inputIds, this.config, 'BartEncoder');
+      const [b, s] = ids.shape as [number, number];
+      checkLength(s, 0, this.config, 'BartEncoder');
+      const mask = attentionMask === null ? null : toIntTensor(attentionMask);
+      if (mask) checkMask(mask, b, s, 'BartEncoder', 'attentionMask');
+      const embedded = tf.add(this.embed_tokens.forward(ids), this.embed_positions.range(s)); // (B, S, C)
+      let h = this.dropout.forward(this.layernorm_embedding.forward(embedded));
+      const hiddenStates: tf.Tensor[] = [h];
+      const attentions: tf.Tensor[] = [];
+      for (const layer of this.layers) {
+        if (!layerDropped(this, this.config.encoderLayerdrop, this.layerdropRng)) {
+          const out = layer.forward(h, { attentionMask: mask, outputAttentions: options.outputAttentions });
+          h = out.output;
+          if (out.attentions) attentions.push(out.attentions);
+        }
+        hiddenStates.push(h);
+      }
+      const result: BartEncoderOutput = { lastHiddenState: h };
+      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
+      if (options.outputAttentions) result.attentions = attentions;
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as BartEncoderOutput;
+  }
+}
+
+/**
+ * Keys and values of the decoder for incremental decoding, per layer: `self` grows by the new
+ * tokens each step, `cross` holds the projected encoder output, computed at the first step and
+ * reused (Hugging Face's `past_key_values`: self k/v, cross k/v; `[B, heads, length, headDim]`).
+ */
+export class BartDecoderCache {
+  readonly layers: { self: KVCache; cross: KVCache }[];
+
+  constructor(numLayers: number) {
+    this.layers = Array.from({ length: numLayers }, () => ({ self: new KVCache(), cross: new KVCache() }));
+  }
+
+  /** Decoder positions cached so far. */
+  get length(): number {
+    return this.layers[0]?.self.length ?? 0;
+  }
+
+  /**
+   * Keeps batch rows `rows` (repeats allowed: beam search). `cross: false` leaves the cross-attention
+   * keys/values alone, for a reordering that keeps every row on the same encoder input.
+   */
+  reorder(rows: readonly number[], options: { cross?: boolean } = {}): void {
+    const index = tf.tensor1d(rows as number[], 'int32');
+    for (const { self, cross } of this.layers) {
+      self.reorder(index);
+      if (options.cross ?? true) cross.reorder(index);
+    }
+    index.dispose();
+  }
+
+  dispose(): void {
+    for (const { self, cross } of this.layers) {
+      self.dispose();
+      cross.dispose();
+    }
+  }
+}
+
+export interface BartDecoderOptions extends OutputOptions {
+  /** 0/1 `[B, pastLength + T]` padding mask of the decoder tokens (default: none, causal only). */
+  attentionMask?: IntInput | null;
+  /** Encoder output `[B, S, dModel]`. */
+  encoderHiddenStates: tf.Tensor;
+  /** 0/1 `[B, S]` padding mask of the encoder tokens. */
+  encoderAttentionMask?: IntInput | null;
+  /** Incremental decoding: earlier positions' keys/values; the new ones are appended to it. */
+  cache?: BartDecoderCache;
+}
+
+export interface BartDecoderOutput {
+  /** `[B, T, dModel]` */
+  lastHiddenState: tf.Tensor;
+  hiddenStates?: tf.Tensor[];
+  /** Causal self-attention probabilities per layer, `[B, heads, T, pastLength + T]`. */
+  attentions?: tf.Tensor[];
+  /** Cross-attention probabilities per layer, `[B, heads, T, S]`. */
+  crossAttentions?: tf.Tensor[];
+}
+
+/** Autoregressive decoder: causal self-attention, cross-attention to the encoder, feed-forward. */
+export class BartDecoder extends Module {
+  embed_tokens: BartScaledWordEmbedding;
+  embed_positions: LearnedPositionalEmbedding;
+  layers: ModuleList<TransformerDecoderLayer>;
+  layernorm_embedding: LayerNorm;
+  dropout: Dropout;
+  private readonly config: BartConfig;
+  private readonly layerdropRng: Random;
+
+  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
+    super();
+    this.config = config;
+    this.embed_tokens = embedTokens;
+    this.embed_positions = new LearnedPositionalEmbedding(config.maxPositionEmbeddings, config.dModel, { offset: BART_POSITION_OFFSET, initStd: init.std, rng: init.rng });
+    this.layers = new ModuleList(Array.from({ length: config.decoderLayers }, () => new TransformerDecoderLayer({
+      dModel: config.dModel, numHeads: config.decoderAttentionHeads, ffnDim: config.decoderFfnDim, activation: config.activationFunction,
+      dropout: config.dropout, attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
+    })));
+    this.layernorm_embedding = new LayerNorm(config.dModel);
+    this.dropout = new Dropout(config.dropout);
+    this.layerdropRng = init.rng.fork();
+  }
+
+  /** ids `[B, T]` (the new tokens when a cache holds the earlier ones) → `[B, T, dModel]`. */
+  forward(inputIds: IntInput, options: BartDecoderOptions): BartDecoderOutput {
+    const pastLength = options.cache?.length ?? 0;
+    return tf.tidy(() => {
+      const ids = idsTensor(inputIds, this.config, 'BartDecoder');
+      const [b, t] = ids.shape as [number, number];
+      checkLength(t, pastLength, this.config, 'BartDecoder');
+      const mask = options.attentionMask == null ? null : toIntTensor(options.attentionMask);
+      if (mask) checkMask(mask, b, pastLength + t, 'BartDecoder', 'decoder attentionMask (past + new tokens)');
+      const encoderMask = options.encoderAttentionMask == null ? null : toIntTensor(options.encoderAttentionMask);
+      if (encoderMask) checkMask(encoderMask, b, options.encoderHiddenStates.shape[1] as number, 'BartDecoder', 'encoder attentionMask');
+      if (options.encoderHiddenStates.shape[0] !== b) {
+        throw new ShapeError(`BartDecoder: encoder states are [${options.encoderHiddenStates.shape}] for a batch of ${b} decoder rows`);
+      }
+      const embedded = tf.add(this.embed_tokens.forward(ids), this.embed_positions.range(t, pastLength)); // (B, T, C)
+      let h = this.dropout.forward(this.layernorm_embedding.forward(embedded));
+      const hiddenStates: tf.Tensor[] = [h];
+      const attentions: tf.Tensor[] = [];
+      const crossAttentions: tf.Tensor[] = [];
+      [...this.layers].forEach((layer, i) => {
+        if (!layerDropped(this, this.config.decoderLayerdrop, this.layerdropRng)) {
+          const out = layer.forward(h, {
+            attentionMask: mask,
+            encoderHiddenStates: options.encoderHiddenStates,
+            encoderAttentionMask: encoderMask,
+            cache: options.cache?.layers[i],
+            outputAttentions: options.outputAttentions,
+          });
+          h = out.output;
+          if (out.attentions) attentions.push(out.attentions);
+          if (out.crossAttentions) crossAttentions.push(out.crossAttentions);
+        }
+        hiddenStates.push(h);
+      });
+      const result: BartDecoderOutput = { lastHiddenState: h };
+      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
+      if (options.outputAttentions) Object.assign(result, { attentions, crossAttentions });
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as BartDecoderOutput;
+  }
+}
+
+export interface BartModelInputs extends OutputOptions {
+  /** `[B, S]` encoder token ids (not needed with `encoderOutputs`). */
+  inputIds?: IntInput;
+  /** `[B, S]` 1 for tokens, 0 for padding. */
+  attentionMask?: IntInput;
+  /** `[B, T]` decoder ids; default: `inputIds` shifted right behind `decoderStartTokenId` (denoising). */
+  decoderInputIds?: IntInput;
+  /** `[B, pastLength + T]` 1 for decoder tokens, 0 for padding. */
+  decoderAttentionMask?: IntInput;
+  /** A precomputed encoder output, to skip the encoder (the caller keeps ownership). */
+  encoderOutputs?: { lastHiddenState: tf.Tensor };
+  /** Incremental decoding: the decoder's keys/values so far, extended in place. */
+  cache?: BartDecoderCache;
+}
+
+/** Hugging Face's Seq2SeqModelOutput in camelCase. */
+export interface BartModelOutput {
+  /** The decoder's last hidden state `[B, T, dModel]`. */
+  lastHiddenState: tf.Tensor;
+  decoderHiddenStates?: tf.Tensor[];
+  decoderAttentions?: tf.Tensor[];
+  crossAttentions?: tf.Tensor[];
+  /** `[B, S, dModel]` */
+  encoderLastHiddenState: tf.Tensor;
+  encoderHiddenStates?: tf.Tensor[];
+  encoderAttentions?: tf.Tensor[];
+}
+
+export interface BartModelOptions {
+  /** Seed of the weight initialisation and dropout masks (default 0). */
+  seed?: number;
+  /** The generator to initialise from (instead of `seed`). */
+  rng?: Random;
+  /** The `config.json` this model was loaded from: keys tfkit does not read are written back on save. */
+  hfConfig?: HfConfig;
+  /** The `generation_config.json` it was loaded with, written back on save. */
+  hfGenerationConfig?: HfConfig;
+}
+
+/** What every BART model shares: the config, Hugging Face naming, save and load. */
+export abstract class BartPreTrainedModel extends Module implements PretrainedModel {
+  readonly modelType = 'bart';
+  readonly config: BartConfig;
+  readonly hfConfig: HfConfig;
+  hfGenerationConfig: HfConfig | undefined;
+  /** Weights the checkpoint lacked or had at another shape (initialised anew), or held in excess (ignored). */
+  loadReport: LoadReport = { missing: [], unexpected: [], mismatched: [] };
+  /** The Hugging Face class name. */
+  abstract readonly architecture: string;
+  /** The submodule holding BartModel in task models (`model`); '' for BartModel itself. */
+  abstract readonly basePrefix: string;
+
+  constructor(config: BartConfigInput, options: BartModelOptions = {}) {
+    super();
+    this.config = bartConfig(config);
+    this.hfConfig = options.hfConfig ?? {};
+    this.hfGenerationConfig = options.hfGenerationConfig;
+  }
+
+  /** Loads a checkpoint (directory, URL or hub id) into this class, whatever `config.architectures` says. */
+  static async fromPretrained<T extends BartPreTrainedModel>(this: BartModelClass<T>, source: string, options: BartFromPretrainedOptions = {}): Promise<T> {
+    return bartFromPretrained(this, source, options);
+  }
+
+  /** Writes `config.json`, `model.safetensors` (tied weights dropped) and, for generative models, `generation_config.json`. */
+  async savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    await saveBartCheckpoint(this, dir, options);
+  }
+}
+
+/** The BART encoder-decoder without a head; `shared` is the token table both sides (and the LM head) use. */
+export class BartModel extends BartPreTrainedModel {
+  static readonly architecture = 'BartModel';
+  readonly architecture = BartModel.architecture;
+  readonly basePrefix = '';
+  shared: Embedding;
+  encoder: BartEncoder;
+  decoder: BartDecoder;
+
+  constructor(config: BartConfigInput = {}, options: BartModelOptions = {}) {
+    super(config, options);
+    const c = this.config;
+    const init: BartInit = { std: c.initStd, rng: options.rng ?? new Random(options.seed ?? 0) };
+    this.shared = new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padTokenId, initStd: init.std, rng: init.rng });
+    const scale = c.scaleEmbedding ? Math.sqrt(c.dModel) : 1;
+    this.encoder = new BartEncoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
+    this.decoder = new BartDecoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
+    // The layers' dropouts start from one default seed; give each its own stream.
+    for (const [, m] of this.namedModules()) if (m instanceof Dropout) m.rng = init.rng.fork();
+  }
+
+  forward(inputs: BartModelInputs): BartModelOutput {
+    return tf.tidy(() => {
+      const c = this.config;
+      const { outputHiddenStates = false, outputAttentions = false } = inputs;
+      if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new ShapeError('BartModel: pass inputIds (or encoderOutputs)');
+      const encoder = inputs.encoderOutputs
+        ? { lastHiddenState: tf.clone(inputs.encoderOutputs.lastHiddenState) }
+        : this.encoder.forward(inputs.inputIds as IntInput, inputs.attentionMask ?? null, { outputHiddenStates, outputAttentions });
+      let decoderIds = inputs.decoderInputIds;
+      if (decoderIds === undefined) {
+        if (inputs.inputIds === undefined) throw new ShapeError('BartModel: without inputIds, decoderInputIds are needed');
+        decoderIds = shiftTokensRight(inputs.inputIds, c.padTokenId, c.decoderStartTokenId);
+      }
+      const decoder = this.decoder.forward(decoderIds, {
+        attentionMask: inputs.decoderAttentionMask ?? null,
+        encoderHiddenStates: encoder.lastHiddenState,
+        encoderAttentionMask: inputs.attentionMask ?? null,
+        cache: inputs.cache,
+        outputHiddenStates,
+        outputAttentions,
+      });
+      const out: BartModelOutput = { lastHiddenState: decoder.lastHiddenState, encoderLastHiddenState: encoder.lastHiddenState };
+      if (decoder.hiddenStates) out.decoderHiddenStates = decoder.hiddenStates;
+      if (decoder.attentions) out.decoderAttentions = decoder.attentions;
+      if (decoder.crossAttentions) out.crossAttentions = decoder.crossAttentions;
+      if (encoder.hiddenStates) out.encoderHiddenStates = encoder.hiddenStates;
+      if (encoder.attentions) out.encoderAttentions = encoder.attentions;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as BartModelOutput;
+  }
+}

@@ -84,6 +84,20 @@ describe('BART incremental decoding', () => {
     }, 'generate');
   });
 
+  it('noRepeatNgramSize and minLength constrain what BART generates', async () => {
+    const { input_ids, attention_mask } = inputs.generate_greedy;
+    const plain = await model.generate(input_ids, { attentionMask: attention_mask, maxNewTokens: 10 });
+    const bigrams = (row: number[]) => row.slice(1).map((t, i) => `${row[i]},${t}`);
+    expect(plain.sequences.some((row) => new Set(bigrams(row)).size < bigrams(row).length)).toBe(true);
+    const distinct = await model.generate(input_ids, { attentionMask: attention_mask, maxNewTokens: 10, noRepeatNgramSize: 2, numBeams: 2 });
+    for (const row of distinct.sequences) expect(new Set(bigrams(row)).size).toBe(bigrams(row).length);
+    // With eos = 29 the fixture's first row ends after 5 tokens (generate_beam_early_eos); minLength 8 keeps it going.
+    const early = await model.generate(input_ids, { attentionMask: attention_mask, maxNewTokens: 10, eosTokenId: 29 });
+    expect(early.sequences[0]!.indexOf(29)).toBe(5);
+    const late = await model.generate(input_ids, { attentionMask: attention_mask, maxNewTokens: 10, eosTokenId: 29, minLength: 8 });
+    expect(late.sequences[0]!.slice(0, 8)).not.toContain(29);
+  });
+
   it('forced bos/eos and the decoder start token from the config when the checkpoint has no generation_config.json', async () => {
     const { input_ids, attention_mask } = inputs.generate_greedy;
     const plain = await BartForConditionalGeneration.fromPretrained(fixturePath('models', NAME), { configOverrides: { forced_eos_token_id: 2, forced_bos_token_id: 0 } });

@@ -11,7 +11,7 @@ import { Dropout, Embedding, Linear, Module, Parameter } from '@tfkit/layers';
 import { numLabels, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { BartDecodingSession } from './bart-decoding.js';
 import {
-  BartModel, BartPreTrainedModel, shiftTokensRight, toIntTensor,
+  BartModel, BartPreTrainedModel, resizeRows, shiftTokensRight, toIntTensor,
   type BartModelInputs, type BartModelOptions, type BartModelOutput, type IntInput,
 } from './bart-modeling.js';
 
@@ -65,6 +65,30 @@ export class BartForConditionalGeneration extends BartPreTrainedModel implements
     const c = this.config;
     this.lm_head = new BartLMHead(c.tieWordEmbeddings ? this.model.shared.weight : new Embedding(c.vocabSize, c.dModel, { initStd: c.initStd, rng }).weight);
     this.final_logits_bias = Parameter.adopt(tf.zeros([1, c.vocabSize]), { trainable: false });
+  }
+
+  /**
+   * Grows (or shrinks) the vocabulary to `size` (e.g. after adding special tokens to the tokenizer):
+   * the token table, the LM head (tied, or resized alike) and `final_logits_bias` (new entries 0).
+   */
+  resizeTokenEmbeddings(size: number, options: { seed?: number } = {}): void {
+    const oldHead = this.lm_head.weight;
+    const tied = oldHead === this.model.shared.weight;
+    this.model.resizeTokenEmbeddings(size, options);
+    if (tied) {
+      this.lm_head.weight = this.model.shared.weight;
+    } else {
+      this.lm_head.weight = resizeRows(oldHead, size, this.config.initStd, new Random((options.seed ?? size) + 1));
+      oldHead.dispose();
+    }
+    const oldBias = this.final_logits_bias;
+    const kept = Math.min(size, oldBias.shape[1] as number);
+    this.final_logits_bias = Parameter.adopt(
+      tf.tidy(() => tf.pad(tf.slice(oldBias.value, [0, 0], [1, kept]), [[0, 0], [0, size - kept]])),
+      { trainable: false },
+    );
+    oldBias.dispose();
+    this.config.vocabSize = size;
   }
 
   /** Decoder states `[B, T, C]` → logits `[B, T, vocab]`. */

@@ -3,8 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup, Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
-  Dropout, Embedding, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, TransformerDecoderLayer, TransformerEncoderLayer,
-  type Parameter,
+  Dropout, Embedding, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
@@ -32,6 +31,16 @@ export function shiftTokensRight(inputIds: IntInput, padTokenId: number, decoder
     const shifted = tf.concat([tf.fill([b, 1], decoderStartTokenId, 'int32'), tf.slice(ids, [0, 0], [b, t - 1])], 1);
     return tf.where(tf.equal(shifted, -100), tf.fill([b, t], padTokenId, 'int32'), shifted) as tf.Tensor2D;
   });
+}
+
+/** A `[size, dim]` parameter holding `old`'s first rows, new rows N(0, std²) (its trainable flag kept). */
+export function resizeRows(old: Parameter, size: number, std: number, rng: Random): Parameter {
+  const [rows, dim] = old.shape as [number, number];
+  const value = tf.tidy(() => {
+    const kept = tf.slice(old.value, [0, 0], [Math.min(rows, size), dim]);
+    return size <= rows ? kept : tf.concat([kept, normal([size - rows, dim], std, rng)], 0);
+  });
+  return Parameter.adopt(value, { trainable: old.trainable });
 }
 
 /** Where new weights come from: N(0, init_std²) from `rng`. */
@@ -360,7 +369,7 @@ export class BartModel extends BartPreTrainedModel {
   static readonly architecture = 'BartModel';
   readonly architecture = BartModel.architecture;
   readonly basePrefix = '';
-  shared: Embedding;
+  shared: BartScaledWordEmbedding;
   encoder: BartEncoder;
   decoder: BartDecoder;
 
@@ -368,12 +377,28 @@ export class BartModel extends BartPreTrainedModel {
     super(config, options);
     const c = this.config;
     const init: BartInit = { std: c.initStd, rng: options.rng ?? new Random(options.seed ?? 0) };
-    this.shared = new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padTokenId, initStd: init.std, rng: init.rng });
     const scale = c.scaleEmbedding ? Math.sqrt(c.dModel) : 1;
+    // N(0, init_std²) with a zero padding row, as Hugging Face's _init_weights leaves it.
+    this.shared = new BartScaledWordEmbedding(new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padTokenId, initStd: init.std, rng: init.rng }).weight, scale);
     this.encoder = new BartEncoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
     this.decoder = new BartDecoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
     // The layers' dropouts start from one default seed; give each its own stream.
     for (const [, m] of this.namedModules()) if (m instanceof Dropout) m.rng = init.rng.fork();
+  }
+
+  /**
+   * Grows (or shrinks) the token table to `size` rows, e.g. after adding tokens to the tokenizer:
+   * existing rows are kept, new ones drawn from N(0, init_std²) as Hugging Face initialises them.
+   * Both `embed_tokens` follow the new table.
+   */
+  resizeTokenEmbeddings(size: number, options: { seed?: number } = {}): void {
+    bartConfig({ ...this.config, vocabSize: size }, 'resizeTokenEmbeddings');
+    const old = this.shared.weight;
+    this.shared.weight = resizeRows(old, size, this.config.initStd, new Random(options.seed ?? size));
+    this.encoder.embed_tokens.weight = this.shared.weight;
+    this.decoder.embed_tokens.weight = this.shared.weight;
+    old.dispose();
+    this.config.vocabSize = size;
   }
 
   forward(inputs: BartModelInputs): BartModelOutput {

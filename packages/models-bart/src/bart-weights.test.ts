@@ -110,6 +110,35 @@ describe('BART save → load', () => {
     for (const m of [base, lm, classifier, resized]) m.dispose();
   });
 
+  it('resizeTokenEmbeddings grows the table, the tied head and final_logits_bias; old tokens keep their logits; saves and loads', async () => {
+    const model = await BartForConditionalGeneration.fromPretrained(fixturePath('models', NAME));
+    const before = tf.tidy(() => model.forward(args).logits);
+    await expectNoLeaks(() => model.resizeTokenEmbeddings(1004, { seed: 1 }), 'resize');
+    expect([model.config.vocabSize, model.model.config.vocabSize]).toEqual([1004, 1004]);
+    expect(model.lm_head.weight).toBe(model.model.shared.weight);
+    expect(model.model.encoder.embed_tokens.weight).toBe(model.model.shared.weight);
+    expect(model.final_logits_bias.shape).toEqual([1, 1004]);
+    expect(model.final_logits_bias.trainable).toBe(false);
+    tf.tidy(() => {
+      const after = model.forward({ ...args, decoderInputIds: args.decoderInputIds.map((r) => [...r.slice(0, -1), 1003]) }).logits;
+      expect(after.shape).toEqual([2, 6, 1004]);
+      expectAllClose(tf.slice(after, [0, 0, 0], [2, 5, 1000]), tf.slice(before, [0, 0, 0], [2, 5, 1000]), { atol: 1e-5 });
+      expectAllClose(tf.slice(model.final_logits_bias.value, [0, 1000], [1, 4]), tf.zeros([1, 4]), { atol: 0 });
+      const std = Math.sqrt(tf.moments(tf.slice(model.model.shared.weight.value, [1000, 0], [4, -1])).variance.dataSync()[0]!);
+      expect(std).toBeGreaterThan(0.12); // N(0, init_std = 0.2), 128 draws
+      expect(std).toBeLessThan(0.28);
+    });
+    const dir = path.join(tmp, 'resized');
+    await model.savePretrained(dir);
+    expect(readJson(path.join(dir, 'config.json'))['vocab_size']).toBe(1004);
+    const again = await BartForConditionalGeneration.fromPretrained(dir);
+    tf.tidy(() => expectAllClose(again.model.shared.weight.value, model.model.shared.weight.value, { atol: 0 }));
+    expect(() => model.resizeTokenEmbeddings(2)).toThrow(/eos_token_id must be a token id in \[0, vocab_size = 2\)/);
+    tf.dispose(before);
+    model.dispose();
+    again.dispose();
+  });
+
   it('a file holding the tied aliases loads; a missing or surplus backbone weight is an error naming it', async () => {
     const weights = readWeights(fixturePath('models', NAME, 'model.safetensors'));
     const config = readFixtureJson<Record<string, unknown>>('models', NAME, 'config.json');

@@ -29,7 +29,9 @@ export {
   SimpleRNNCell, LSTMCell, GRUCell, rnnStep, lstmStep, gruStep, gruWeights,
   type GRUVariant, type GRUWeights, type RecurrentWeights, type RecurrentCellOptions,
 } from './rnn-cells.js';
-export { SimpleRNN, LSTM, GRU, type RecurrentOptions, type RecurrentCallOptions, type RecurrentOutput } from './rnn.js';
+export {
+  SimpleRNN, LSTM, GRU, type RecurrentOptions, type RecurrentCallOptions, type RecurrentOutput, type RecurrentState, type CellParameters,
+} from './rnn.js';
 export { BahdanauAttention, LuongAttention, type Seq2SeqAttentionOutput, type Seq2SeqAttentionCallOptions } from './seq2seq-attention.js';
 export {
   PatchEmbedding, ImageEmbeddings, interpolatePositionEmbeddings, bicubicMatrix,

@@ -261,6 +261,54 @@ describe('recurrent layer structure', () => {
     }
   });
 
+  it('step() over a sequence equals forward for 2-layer stacks, with the bottom projection precomputed too', async () => {
+    const layers = [new GRU(3, 4, { numLayers: 2, rng: new Random(21) }), new LSTM(3, 4, { numLayers: 2, rng: new Random(22) }), new SimpleRNN(3, 4, { numLayers: 2, rng: new Random(23) })];
+    for (const m of layers) {
+      await expectNoLeaks(() => tf.tidy(() => {
+        const x = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 24);
+        const h0 = tf.randomNormal([2, 2, 4], 0, 1, 'float32', 25);
+        const c0 = m instanceof LSTM ? tf.randomNormal([2, 2, 4], 0, 1, 'float32', 26) : undefined;
+        const ref = m.forward(x, { h0, c0 });
+        const start = { h: tf.unstack(h0), ...(c0 ? { c: tf.unstack(c0) } : {}) };
+        let plain = start;
+        let projected = start;
+        const { weightIh, biasIh } = m.cellParameters(0);
+        tf.unstack(x, 1).forEach((xt, t) => {
+          plain = m.step(xt, plain);
+          projected = m.step(tf.add(tf.matMul(xt, weightIh.value), biasIh!.value), projected, { projected: true });
+          expectAllClose(plain.h[1]!, tf.squeeze(tf.slice(ref.output, [0, t, 0], [2, 1, 4]), [1]), { atol: 1e-6, label: `${m.kind} step ${t}` });
+        });
+        expectAllClose(tf.stack(plain.h), ref.hN, { atol: 1e-6 });
+        expectAllClose(tf.stack(projected.h), ref.hN, { atol: 1e-6 });
+        if (c0) expectAllClose(tf.stack(plain.c!), ref.cN!, { atol: 1e-6 });
+      }));
+      expect(() => m.step(tf.zeros([2, 5]), { h: [tf.zeros([2, 4]), tf.zeros([2, 4])] })).toThrow(/expected input \[batch, 3\]/);
+      m.dispose();
+    }
+    const bi = new GRU(3, 4, { bidirectional: true });
+    expect(() => bi.step(tf.zeros([1, 3]), { h: [tf.zeros([1, 4])] })).toThrow(/unidirectional/);
+    expect(bi.cellParameters(0, true).weightIh.shape).toEqual([3, 12]);
+    expect(() => bi.cellParameters(1)).toThrow(/no layer 1/);
+    bi.dispose();
+  });
+
+  it('gradients reach h0 / c0 and the input for one layer and one time step (axes of size 1)', async () => {
+    for (const m of [new GRU(3, 4, { rng: new Random(31) }), new LSTM(3, 4, { rng: new Random(32) })]) {
+      await expectNoLeaks(() => tf.tidy(() => {
+        const x = tf.randomNormal([2, 1, 3], 0, 1, 'float32', 33);
+        const h0 = tf.randomNormal([1, 2, 4], 0, 1, 'float32', 34);
+        const c0 = tf.randomNormal([1, 2, 4], 0, 1, 'float32', 35);
+        const lstm = m instanceof LSTM;
+        const loss = (xs: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => projectedSum(m.forward(xs, { h0: h, c0: lstm ? c : undefined }).output, 36);
+        const [dx, dh, dc] = lstm ? tf.grads(loss)([x, h0, c0]) : tf.grads((xs: tf.Tensor, h: tf.Tensor) => loss(xs, h, c0))([x, h0]);
+        expectAllClose(dx!, numericGradient((v) => loss(v, h0, c0), x), { atol: 2e-3, rtol: 2e-2, label: 'd/dx' });
+        expectAllClose(dh!, numericGradient((v) => loss(x, v, c0), h0), { atol: 2e-3, rtol: 2e-2, label: 'd/dh0' });
+        if (lstm) expectAllClose(dc!, numericGradient((v) => loss(x, h0, v), c0), { atol: 2e-3, rtol: 2e-2, label: 'd/dc0' });
+      }));
+      m.dispose();
+    }
+  });
+
   it('rejects inputs and states of the wrong shape', () => {
     const gru = new GRU(3, 4);
     const x = tf.zeros([2, 5, 2]);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, getActivation, linear, type Random } from '@tfkit/core-tensor';
 import { Dropout } from './dropout.js';
 import { Module, type Parameter } from './module.js';
-import { createCellParameters, gruStep, gruWeights, lstmStep, rnnStep, type GRUVariant } from './rnn-cells.js';
+import { createCellParameters, gruStep, gruWeights, lstmStep, rnnStep, type GRUVariant, type GRUWeights } from './rnn-cells.js';
 
 export interface RecurrentOptions {
   numLayers?: number;
@@ -33,6 +33,24 @@ export interface RecurrentCallOptions {
   returnSequences?: boolean;
 }
 
+/**
+ * What a unidirectional stack carries from one time step to the next (`step`): one `[batch, hidden]`
+ * tensor per layer, bottom first — `tf.unstack(hN)` of a forward pass.
+ */
+export interface RecurrentState {
+  h: tf.Tensor[];
+  /** LSTM cell states, one per layer. */
+  c?: tf.Tensor[];
+}
+
+/** One layer's weights in one direction, held as `[in, gates·hidden]` / `[hidden, gates·hidden]`. */
+export interface CellParameters {
+  weightIh: Parameter;
+  weightHh: Parameter;
+  biasIh: Parameter | null;
+  biasHh: Parameter | null;
+}
+
 export interface RecurrentOutput {
   /** `[batch, time, directions·hidden]` (or time-major), or `[batch, directions·hidden]` without sequences. */
   output: tf.Tensor;
@@ -42,15 +60,17 @@ export interface RecurrentOutput {
   cN?: tf.Tensor;
 }
 
+/**
+ * `tf.unstack` along axis 0 with a gradient that works for an axis of size 1 too (tfjs hands the
+ * gradient of a one-output kernel a tensor instead of a list, which Unpack's gradient cannot stack).
+ */
+function unstack(x: tf.Tensor): tf.Tensor[] {
+  return x.shape[0] === 1 ? [tf.squeeze(x, [0])] : tf.unstack(x);
+}
+
 type Kind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 const GATES: Record<Kind, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
 
-interface Weights {
-  wIh: Parameter;
-  wHh: Parameter;
-  bIh: Parameter | null;
-  bHh: Parameter | null;
-}
 
 abstract class RecurrentBase extends Module {
   readonly inputSize: number;
@@ -62,7 +82,7 @@ abstract class RecurrentBase extends Module {
   readonly gruVariant: GRUVariant;
   /** Between-layer dropout (no parameters). */
   dropout: Dropout;
-  private readonly weights: Weights[];
+  private readonly weights: CellParameters[];
 
   constructor(kind: Kind, inputSize: number, hiddenSize: number, options: RecurrentOptions & { gruVariant?: GRUVariant }) {
     super();
@@ -87,7 +107,7 @@ abstract class RecurrentBase extends Module {
         self[`weight_hh${suffix}`] = p.weight_hh;
         if (p.bias_ih) self[`bias_ih${suffix}`] = p.bias_ih;
         if (p.bias_hh) self[`bias_hh${suffix}`] = p.bias_hh;
-        this.weights.push({ wIh: p.weight_ih, wHh: p.weight_hh, bIh: p.bias_ih, bHh: p.bias_hh });
+        this.weights.push({ weightIh: p.weight_ih, weightHh: p.weight_hh, biasIh: p.bias_ih, biasHh: p.bias_hh });
       }
     }
   }
@@ -105,16 +125,16 @@ abstract class RecurrentBase extends Module {
     }
     return tf.tidy(() => {
       let x = this.batchFirst ? tf.transpose(input, [1, 0, 2]) : input; // (t, b, in)
-      const maskSteps = options.mask ? tf.unstack(tf.expandDims(tf.transpose(tf.cast(options.mask, 'float32')), 2)) : null; // t × (b, 1)
-      const h0s = options.h0 ? tf.unstack(options.h0) : null;
-      const c0s = options.c0 ? tf.unstack(options.c0) : null;
+      const maskSteps = options.mask ? unstack(tf.expandDims(tf.transpose(tf.cast(options.mask, 'float32')), 2)) : null; // t × (b, 1)
+      const h0s = options.h0 ? unstack(options.h0) : null;
+      const c0s = options.c0 ? unstack(options.c0) : null;
       const hN: tf.Tensor[] = [];
       const cN: tf.Tensor[] = [];
       for (let l = 0; l < this.numLayers; l++) {
         const outs: tf.Tensor[] = [];
         for (let d = 0; d < dirs; d++) {
           const i = l * dirs + d;
-          const r = this.runDirection(x, this.weights[i] as Weights, d === 1, h0s?.[i], c0s?.[i], maskSteps);
+          const r = this.runDirection(x, this.weights[i] as CellParameters, d === 1, h0s?.[i], c0s?.[i], maskSteps);
           outs.push(r.output);
           hN.push(r.h);
           if (r.c) cN.push(r.c);
@@ -132,26 +152,68 @@ abstract class RecurrentBase extends Module {
     }) as unknown as RecurrentOutput;
   }
 
+  /** The parameters of `layer` (0 = bottom) in the forward or reverse direction. */
+  cellParameters(layer: number, reverse = false): CellParameters {
+    const p = this.weights[layer * (this.bidirectional ? 2 : 1) + (reverse ? 1 : 0)];
+    if (!p || (reverse && !this.bidirectional)) throw new ShapeError(`${this.kind}: no layer ${layer}${reverse ? ' (reverse)' : ''}; it has ${this.numLayers} layer(s)${this.bidirectional ? ', both directions' : ', forward only'}`);
+    return p;
+  }
+
+  /**
+   * One time step of a unidirectional stack, for decoders that choose each input after the previous
+   * step (feeding back a prediction, mixing in attention). `input` is `[batch, inputSize]`, or with
+   * `projected` the bottom layer's input projection x·W_ih + b_ih `[batch, gates·hidden]`, which a
+   * caller may compute for many steps at once. Returns the new state; the top layer's `h` is the
+   * step's output. Between layers, dropout applies in training as in `forward`.
+   */
+  step(input: tf.Tensor, state: RecurrentState, options: { projected?: boolean } = {}): RecurrentState {
+    if (this.bidirectional) throw new ShapeError(`${this.kind}: step() runs a unidirectional stack; a bidirectional layer needs the whole sequence (forward)`);
+    const gatesWidth = GATES[this.kind] * this.hiddenSize;
+    const width = options.projected ? gatesWidth : this.inputSize;
+    if (input.rank !== 2 || input.shape[1] !== width) {
+      throw new ShapeError(`${this.kind}.step: expected ${options.projected ? 'a projected input' : 'input'} [batch, ${width}], got [${input.shape}]`);
+    }
+    if (state.h.length !== this.numLayers || (this.kind === 'lstm' && state.c?.length !== this.numLayers)) {
+      throw new ShapeError(`${this.kind}.step: the state needs ${this.numLayers} h${this.kind === 'lstm' ? ' and c' : ''} tensor(s), one per layer`);
+    }
+    return tf.tidy(() => {
+      const h: tf.Tensor[] = [];
+      const c: tf.Tensor[] = [];
+      let x = input;
+      for (let l = 0; l < this.numLayers; l++) {
+        const w = this.weights[l] as CellParameters;
+        const xp = l === 0 && options.projected ? x : linear(x, w.weightIh.value, w.biasIh?.value);
+        const next = this.cellStep(xp, state.h[l] as tf.Tensor, state.c?.[l] ?? null, w);
+        h.push(next.h);
+        if (next.c) c.push(next.c);
+        x = l < this.numLayers - 1 ? this.dropout.forward(next.h) : next.h;
+      }
+      return (this.kind === 'lstm' ? { h, c } : { h }) as unknown as tf.TensorContainer;
+    }) as unknown as RecurrentState;
+  }
+
+  /** One cell update from the input projection `xp` (GRU's hidden weights split as `gru` says, when given). */
+  private cellStep(xp: tf.Tensor, h: tf.Tensor, c: tf.Tensor | null, w: CellParameters, gru?: GRUWeights): { h: tf.Tensor; c: tf.Tensor | null } {
+    const rec = { wHh: w.weightHh.value, bHh: w.biasHh?.value ?? null };
+    if (this.kind === 'gru') return { h: gruStep(xp, h, gru ?? gruWeights(rec.wHh, rec.bHh, this.gruVariant)), c: null };
+    if (this.kind === 'lstm') return lstmStep(xp, h, c as tf.Tensor, rec);
+    return { h: rnnStep(xp, h, rec, getActivation(this.kind === 'rnn_relu' ? 'relu' : 'tanh')), c: null };
+  }
+
   /** One layer in one direction over time-major `x` `[t, b, features]`. */
-  private runDirection(x: tf.Tensor, w: Weights, reverse: boolean, h0: tf.Tensor | undefined, c0: tf.Tensor | undefined, mask: tf.Tensor[] | null) {
+  private runDirection(x: tf.Tensor, w: CellParameters, reverse: boolean, h0: tf.Tensor | undefined, c0: tf.Tensor | undefined, mask: tf.Tensor[] | null) {
     const [t, b, features] = x.shape as [number, number, number];
     const gatesWidth = GATES[this.kind] * this.hiddenSize;
     // The input projection of every step at once: one (t·b, features) · (features, gates·hidden) matMul.
-    const xProj = tf.unstack(tf.reshape(linear(tf.reshape(x, [t * b, features]), w.wIh.value, w.bIh?.value), [t, b, gatesWidth]));
-    const rec = { wHh: w.wHh.value, bHh: w.bHh?.value ?? null };
-    const gru = this.kind === 'gru' ? gruWeights(rec.wHh, rec.bHh, this.gruVariant) : null;
-    const act = this.kind === 'rnn_relu' ? getActivation('relu') : getActivation('tanh');
+    const xProj = unstack(tf.reshape(linear(tf.reshape(x, [t * b, features]), w.weightIh.value, w.biasIh?.value), [t, b, gatesWidth]));
+    // GRU's hidden weights are split once per sequence, not per step.
+    const gru = this.kind === 'gru' ? gruWeights(w.weightHh.value, w.biasHh?.value ?? null, this.gruVariant) : undefined;
     let h = h0 ?? tf.zeros([b, this.hiddenSize]);
     let c = this.kind === 'lstm' ? (c0 ?? tf.zeros([b, this.hiddenSize])) : null;
     const outputs: tf.Tensor[] = new Array<tf.Tensor>(t);
     for (let s = 0; s < t; s++) {
       const step = reverse ? t - 1 - s : s;
-      const xp = xProj[step] as tf.Tensor;
-      let hNext: tf.Tensor;
-      let cNext: tf.Tensor | null = null;
-      if (gru) hNext = gruStep(xp, h, gru);
-      else if (c) ({ h: hNext, c: cNext } = lstmStep(xp, h, c, rec));
-      else hNext = rnnStep(xp, h, rec, act);
+      const { h: hNext, c: cNext } = this.cellStep(xProj[step] as tf.Tensor, h, c, w, gru);
       const m = mask?.[step];
       if (m) {
         // Masked steps keep the previous state and output zeros.

@@ -55,6 +55,9 @@ describe.each(BACKENDS)('seq2seq attention on %s', (backend) => {
         const projected = tf.reshape(tf.matMul(tf.reshape(keys, [6, 4]), general.linear_in!.weight.value), [2, 3, 5]);
         const wg = tf.softmax(tf.sum(tf.mul(tf.expandDims(q5, 1), projected), 2));
         expectAllClose(general.forward(q5, keys).weights, wg, { atol: 1e-6 });
+        // Keys projected once per sequence give the same attention.
+        expectAllClose(general.forward(q5, keys, { projectedKeys: general.projectKeys(keys) }).weights, wg, { atol: 1e-6 });
+        expectAllClose(general.projectKeys(keys), projected, { atol: 1e-6 });
       }));
       expect(() => new LuongAttention(5, 4, { score: 'dot' })).toThrow(/must equal/);
       general.dispose();

@@ -95,11 +95,16 @@ export class LuongAttention extends Module {
     this.linear_in = this.score === 'general' ? new Linear(keyDim, queryDim, { bias: false, rng: options.rng }) : null;
   }
 
+  /** W_a hᵢ for every source position (`general`; the keys themselves for `dot`): compute once per sequence and pass as `projectedKeys`. */
+  projectKeys(keys: tf.Tensor): tf.Tensor {
+    return this.linear_in ? this.linear_in.forward(keys) : keys;
+  }
+
   /** `query` `[b, queryDim]` or `[b, tq, queryDim]`; `keys` `[b, tk, keyDim]`. With `scale`, scores are divided by √queryDim. */
-  forward(query: tf.Tensor, keys: tf.Tensor, options: Seq2SeqAttentionCallOptions = {}): Seq2SeqAttentionOutput {
+  forward(query: tf.Tensor, keys: tf.Tensor, options: Seq2SeqAttentionCallOptions & { projectedKeys?: tf.Tensor } = {}): Seq2SeqAttentionOutput {
     return tf.tidy(() => {
       const q = asQueries(query, query.shape[query.rank - 1] as number, 'LuongAttention');
-      const k = this.linear_in ? this.linear_in.forward(keys) : keys; // (b, tk, queryDim)
+      const k = options.projectedKeys ?? this.projectKeys(keys); // (b, tk, queryDim)
       let scores = tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true); // (b, tq, tk)
       if (this.scale) scores = tf.mul(scores, 1 / Math.sqrt(q.shape[2] as number));
       return attend(scores, options.values ?? keys, options.mask, query.rank === 2) as unknown as tf.TensorContainer;

@@ -1,0 +1,21 @@
+// `pnpm test:browser`: the end-to-end test. It serves the built site (dist/) with a plain Node
+// static server and drives Debian's Chromium with playwright-core; its Node half (the reference
+// generations) imports the workspace packages from source, like every other tfkit test.
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+import { repoRootDir, workspaceAliases } from '@tfkit/vitest-config';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  resolve: { alias: workspaceAliases() },
+  test: {
+    include: ['e2e/**/*.e2e.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    globalSetup: ['e2e/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Counted by `pnpm test:all` with every other package's results.
+    reporters: ['default', ['json', { outputFile: path.join(repoRootDir, '.vitest-results', 'demo-browser.json') }]],
+  },
+});

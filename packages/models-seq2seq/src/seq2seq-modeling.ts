@@ -1,7 +1,7 @@
 // Sequence to Sequence Learning with Neural Networks (Sutskever et al., 2014), with the attention of Bahdanau et al. (2015) or Luong et al. (2015).
 // Follows PyTorch's seq2seq translation tutorial (EncoderRNN, AttnDecoderRNN) with nn.GRU / nn.LSTM / nn.RNN names; test/seq2seq_reference.py is this model in PyTorch.
 import * as tf from '@tensorflow/tfjs-core';
-import { linear, matMul2d, ShapeError, type Random } from '@tfkit/core-tensor';
+import { ConfigError, linear, matMul2d, ShapeError, type Random } from '@tfkit/core-tensor';
 import {
   BahdanauAttention, Dropout, Embedding, GRU, Linear, LSTM, LuongAttention, Module, Parameter, SimpleRNN, uniform, type RecurrentState,
 } from '@tfkit/layers';
@@ -330,7 +330,7 @@ export class Seq2SeqDecoder extends Module {
   }
 
   private scheduledSampling(ids: tf.Tensor, state: RecurrentState, memory: Seq2SeqMemory, w: DecoderWeights, ratio: number, rng: Random | undefined): Seq2SeqDecoderOutput {
-    if (!rng) throw new ShapeError('Seq2SeqDecoder: a teacherForcingRatio below 1 needs an rng for its coin flips');
+    if (!rng) throw new ConfigError('Seq2SeqDecoder: a teacherForcingRatio below 1 needs an rng for its coin flips (pass options.rng)');
     const gold = unstack(ids, 1); // T × (B)
     const logits: tf.Tensor[] = [];
     const weights: tf.Tensor[] = [];

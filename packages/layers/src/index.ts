@@ -34,6 +34,12 @@ export {
 } from './rnn.js';
 export { BahdanauAttention, LuongAttention, type Seq2SeqAttentionOutput, type Seq2SeqAttentionCallOptions } from './seq2seq-attention.js';
 export {
+  PlaceholderInit, initializeMissingWeights, adaptBasePrefix, loadWeightsWithReport, buildFromCheckpointWith, fromPretrainedWith, saveModelCheckpoint,
+  type InitializeMissingOptions, type MismatchedWeight, type LoadReport, type LoadReportWithMismatched, type LoadWeightsOptions, type CheckpointLoadContext,
+  type PretrainedModule, type PretrainedClass,
+} from './pretrained.js';
+export { numLabels, defaultLabels, configWithLabels, labelsFromHf, checkHfLabelTypes, finishHfConfig, type LabelMaps } from './pretrained-config.js';
+export {
   PatchEmbedding, ImageEmbeddings, interpolatePositionEmbeddings, bicubicMatrix,
   type PatchEmbeddingOptions, type ImageEmbeddingsOptions,
 } from './patch-embedding.js';

@@ -1,0 +1,266 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError, Random, type Checkpoint, type HfConfig, type TensorMap } from '@tfkit/core-tensor';
+import { expectNoLeaks } from '@tfkit/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Embedding } from './embedding.js';
+import { LayerNorm } from './layer-norm.js';
+import { Linear } from './linear.js';
+import { Module, StateDictError, type Parameter } from './module.js';
+import {
+  adaptBasePrefix, buildFromCheckpointWith, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport, PlaceholderInit, saveModelCheckpoint,
+  type LoadWeightsOptions,
+} from './pretrained.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-pretrained-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A tiny family: a backbone with a tied token table, a pooler, and a task model with a head. */
+class Backbone extends Module {
+  embeddings: Embedding;
+  norm = new LayerNorm(4);
+  pooler: Linear;
+  constructor(rng: Random) {
+    super();
+    this.embeddings = new Embedding(5, 4, { initStd: 0.02, rng });
+    this.pooler = new Linear(4, 4, { initStd: 0.02, rng });
+  }
+}
+
+class Head extends Module {
+  weight: Parameter;
+  constructor(tied: Parameter) {
+    super();
+    this.weight = tied;
+  }
+}
+
+class TaskModel extends Module {
+  readonly basePrefix: string = 'base';
+  readonly architecture: string = 'TaskModel';
+  static readonly architecture = 'TaskModel';
+  base: Backbone;
+  lm_head: Head;
+  classifier: Linear;
+  constructor(rng: Random = new Random(1)) {
+    super();
+    this.base = new Backbone(rng);
+    this.lm_head = new Head(this.base.embeddings.weight);
+    this.classifier = new Linear(4, 3, { initStd: 0.02, rng });
+  }
+}
+
+function weightsOf(model: Module): TensorMap {
+  return model.stateDict({ includeAliases: false });
+}
+
+const LOAD: LoadWeightsOptions = { where: 'test.safetensors', strict: true, sameArchitecture: false, isBackbone: (n) => n.startsWith('base.') && !n.startsWith('base.pooler.') };
+
+describe('PlaceholderInit', () => {
+  it('draws no weights (normal → mean, uniform → low) but forks real generators for dropout seeds', () => {
+    const rng: Random = new PlaceholderInit(0);
+    expect([rng.normal(), rng.normal(3, 2), rng.uniform(), rng.uniform(-1, 1)]).toEqual([0, 3, 0, -1]);
+    expect(new PlaceholderInit(0).fork().nextUint32()).toBe(new Random(0).fork().nextUint32());
+    const model = new TaskModel(new PlaceholderInit(0));
+    expect(Array.from(model.classifier.weight.value.dataSync()).every((v) => v === 0)).toBe(true);
+    model.dispose();
+  });
+});
+
+describe('initializeMissingWeights', () => {
+  it('sets LayerNorm scales to 1, vectors and `zeros` to 0, matrices to N(0, std²) drawn from rng, and skips unknown names', async () => {
+    const model = new TaskModel(new PlaceholderInit(0));
+    tf.tidy(() => model.base.norm.weight!.variable.assign(tf.fill([4], 7)));
+    const names = ['base.norm.weight', 'base.norm.bias', 'classifier.bias', 'classifier.weight', 'base.pooler.weight', 'no.such.weight'];
+    await expectNoLeaks(() => initializeMissingWeights(model, names, { std: 0.5, zeros: (n) => n === 'base.pooler.weight', rng: new Random(9) }), 'init');
+    expect(Array.from(model.base.norm.weight!.value.dataSync())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(model.classifier.bias!.value.dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(model.base.pooler.weight.value.dataSync()).every((v) => v === 0)).toBe(true);
+    const reference = new Random(9);
+    const expected = Float32Array.from({ length: 12 }, () => reference.normal(0, 0.5));
+    expect(model.classifier.weight.value.dataSync()).toEqual(expected);
+    model.dispose();
+  });
+
+  it('draws from new Random(0) by default', () => {
+    const a = new TaskModel();
+    const b = new TaskModel();
+    initializeMissingWeights(a, ['classifier.weight'], { std: 1 });
+    initializeMissingWeights(b, ['classifier.weight'], { std: 1, rng: new Random(0) });
+    expect(a.classifier.weight.value.dataSync()).toEqual(b.classifier.weight.value.dataSync());
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('adaptBasePrefix', () => {
+  const t = tf.scalar(0);
+  afterAll(() => t.dispose());
+  const base = { basePrefix: 'base', baseNames: /^embeddings\./ };
+
+  it('adds the task model prefix to a base-model checkpoint', () => {
+    const out = adaptBasePrefix(new Map([['embeddings.weight', t], ['norm.weight', t]]), { basePrefix: 'base' }, base);
+    expect([...out.keys()]).toEqual(['base.embeddings.weight', 'base.norm.weight']);
+  });
+
+  it('strips it from a task checkpoint loaded into the base model, leaving head names as they are', () => {
+    const out = adaptBasePrefix(new Map([['base.embeddings.weight', t], ['classifier.weight', t]]), { basePrefix: '' }, base);
+    expect([...out.keys()]).toEqual(['embeddings.weight', 'classifier.weight']);
+  });
+
+  it('leaves matching names, and checkpoints without base-model names, alone (in a new map)', () => {
+    const same = new Map([['base.embeddings.weight', t]]);
+    const out = adaptBasePrefix(same, { basePrefix: 'base' }, base);
+    expect(out).not.toBe(same);
+    expect([...out.keys()]).toEqual(['base.embeddings.weight']);
+    expect([...adaptBasePrefix(new Map([['classifier.weight', t]]), { basePrefix: 'base' }, base).keys()]).toEqual(['classifier.weight']);
+  });
+});
+
+describe('loadWeightsWithReport', () => {
+  it('loads what fits, reports a missing head and extra weights, and satisfies a tied parameter through any of its names', async () => {
+    const source = new TaskModel(new Random(2));
+    const target = new TaskModel(new Random(3));
+    const weights = weightsOf(source);
+    weights.get('classifier.weight')!.dispose();
+    weights.delete('classifier.weight');
+    const table = weights.get('base.embeddings.weight')!;
+    weights.delete('base.embeddings.weight');
+    weights.set('lm_head.weight', table);
+    weights.set('other_head.weight', tf.zeros([2]));
+    const report = await expectNoLeaks(() => loadWeightsWithReport(target, weights, LOAD), 'load');
+    expect(report).toEqual({ missing: ['classifier.weight'], unexpected: ['other_head.weight'], mismatched: [] });
+    expect(target.base.embeddings.weight.value.dataSync()).toEqual(source.base.embeddings.weight.value.dataSync());
+    expect(target.classifier.bias!.value.dataSync()).toEqual(source.classifier.bias!.value.dataSync());
+    tf.dispose([...weights.values()]);
+    source.dispose();
+    target.dispose();
+  });
+
+  it('under strict, a missing or unexpected backbone weight is an error; from the same class every non-optional missing weight is', () => {
+    const model = new TaskModel();
+    const weights = weightsOf(model);
+    const norm = weights.get('base.norm.bias')!;
+    weights.delete('base.norm.bias');
+    expect(() => loadWeightsWithReport(model, weights, LOAD)).toThrow(/test\.safetensors does not fit the model — missing: base\.norm\.bias$/);
+    expect(loadWeightsWithReport(model, weights, { ...LOAD, strict: false }).missing).toEqual(['base.norm.bias']);
+    weights.set('base.norm.bias', norm);
+
+    const pooler = weights.get('base.pooler.weight')!;
+    weights.delete('base.pooler.weight');
+    expect(loadWeightsWithReport(model, weights, LOAD).missing).toEqual(['base.pooler.weight']);
+    expect(() => loadWeightsWithReport(model, weights, { ...LOAD, sameArchitecture: true })).toThrow(StateDictError);
+    const optional = (n: string) => n.startsWith('base.pooler.');
+    expect(loadWeightsWithReport(model, weights, { ...LOAD, sameArchitecture: true, optional }).missing).toEqual(['base.pooler.weight']);
+    weights.set('base.pooler.weight', pooler);
+
+    weights.set('base.extra.weight', tf.zeros([1]));
+    try {
+      loadWeightsWithReport(model, weights, LOAD);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as StateDictError).unexpected).toEqual(['base.extra.weight']);
+    }
+    tf.dispose([...weights.values()]);
+    model.dispose();
+  });
+
+  it('with mismatchedSizes, checks shapes first: fails with a hint, or leaves the weights out and lists them', () => {
+    const model = new TaskModel();
+    const weights = weightsOf(model);
+    weights.get('classifier.weight')!.dispose();
+    weights.set('classifier.weight', tf.zeros([5, 4]));
+    weights.delete('base.norm.bias');
+    expect(() => loadWeightsWithReport(model, weights, { ...LOAD, mismatchedSizes: 'fail' }))
+      .toThrow(/mis-shaped: classifier\.weight \(expected \[3,4\], got \[5,4\]\)\. To train a new head for other labels, pass ignoreMismatchedSizes: true/);
+    const before = model.classifier.weight.value.dataSync();
+    const report = loadWeightsWithReport(model, weights, { ...LOAD, strict: false, mismatchedSizes: 'ignore' });
+    expect(report).toEqual({ missing: ['base.norm.bias'], unexpected: [], mismatched: [{ name: 'classifier.weight', expected: [3, 4], got: [5, 4] }] });
+    expect(model.classifier.weight.value.dataSync()).toEqual(before);
+    // Without the option, loadStateDict rejects the shape after the strict checks.
+    expect(() => loadWeightsWithReport(model, weights, LOAD)).toThrow(/missing: base\.norm\.bias$/);
+    expect(() => loadWeightsWithReport(model, weights, { ...LOAD, strict: false })).toThrow(/mis-shaped: classifier\.weight/);
+    tf.dispose([...weights.values()]);
+    model.dispose();
+  });
+});
+
+function checkpointOf(model: Module, config: HfConfig): Checkpoint {
+  return { source: 'mem', config, generationConfig: undefined, weights: weightsOf(model), metadata: {}, files: undefined as never };
+}
+
+describe('buildFromCheckpointWith', () => {
+  it('merges configOverrides, tells the loader whether the checkpoint is of this class, returns the model in eval mode', () => {
+    const source = new TaskModel(new Random(4));
+    const checkpoint = checkpointOf(source, { architectures: ['TaskModel'], hidden: 4 });
+    const seen: unknown[] = [];
+    const model = buildFromCheckpointWith(checkpoint, { configOverrides: { extra: 1 } }, {
+      architecture: TaskModel.architecture,
+      create: (hfConfig) => {
+        seen.push(hfConfig);
+        return new TaskModel(new PlaceholderInit(0)).train();
+      },
+      load: (m, context) => {
+        seen.push(context);
+        loadWeightsWithReport(m, checkpoint.weights, { ...LOAD, strict: context.strict, sameArchitecture: context.sameArchitecture });
+      },
+    });
+    expect(seen).toEqual([{ architectures: ['TaskModel'], hidden: 4, extra: 1 }, { strict: true, source: 'mem', sameArchitecture: true }]);
+    expect(model.training).toBe(false);
+    expect(model.classifier.weight.value.dataSync()).toEqual(source.classifier.weight.value.dataSync());
+    tf.dispose([...checkpoint.weights.values()]);
+    source.dispose();
+    model.dispose();
+  });
+
+  it('disposes the model when loading fails', async () => {
+    const checkpoint = checkpointOf(new TaskModel(new PlaceholderInit(0)), { architectures: ['Other'] });
+    checkpoint.weights.get('base.norm.bias')!.dispose();
+    checkpoint.weights.delete('base.norm.bias');
+    await expectNoLeaks(() => {
+      expect(() => buildFromCheckpointWith(checkpoint, { strict: true }, {
+        architecture: 'TaskModel',
+        create: () => new TaskModel(new PlaceholderInit(0)),
+        load: (m, context) => {
+          expect(context.sameArchitecture).toBe(false);
+          loadWeightsWithReport(m, checkpoint.weights, LOAD);
+        },
+      })).toThrow(StateDictError);
+    }, 'failed build');
+    tf.dispose([...checkpoint.weights.values()]);
+  });
+});
+
+describe('saveModelCheckpoint → fromPretrainedWith', () => {
+  it('writes config, generation config and the weights without tied aliases; loads them back and frees the checkpoint', async () => {
+    const model = new TaskModel(new Random(5));
+    const dir = path.join(tmp, 'task');
+    await expectNoLeaks(() => saveModelCheckpoint(model, dir, { config: { architectures: ['TaskModel'] }, generationConfig: { max_length: 9 } }, { metadata: { note: 'x' } }), 'save');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8'))).toEqual({ max_length: 9 });
+    await expectNoLeaks(async () => {
+      const loaded = await fromPretrainedWith(dir, {}, (checkpoint) => {
+        expect(checkpoint.metadata).toEqual({ format: 'pt', note: 'x' });
+        expect([...checkpoint.weights.keys()].sort()).toEqual(['base.embeddings.weight', 'base.norm.bias', 'base.norm.weight', 'base.pooler.bias', 'base.pooler.weight', 'classifier.bias', 'classifier.weight']);
+        const target = new TaskModel(new PlaceholderInit(0));
+        loadWeightsWithReport(target, checkpoint.weights, { ...LOAD, sameArchitecture: true });
+        return target;
+      });
+      expect(loaded.lm_head.weight.value.dataSync()).toEqual(model.base.embeddings.weight.value.dataSync());
+      loaded.dispose();
+    }, 'load');
+    model.dispose();
+  });
+
+  it('reports a failed write as a CheckpointError naming the model and directory', async () => {
+    const model = new TaskModel();
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, '');
+    await expectNoLeaks(async () => {
+      await expect(saveModelCheckpoint(model, path.join(file, 'sub'), { config: {} })).rejects.toThrow(CheckpointError);
+      await expect(saveModelCheckpoint(model, path.join(file, 'sub'), { config: {} })).rejects.toThrow(/saving TaskModel to .*a-file\/sub failed/);
+    }, 'failed save');
+    model.dispose();
+  });
+});

@@ -3,6 +3,9 @@
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
 import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
+import { checkHfLabelTypes, configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+
+export { numLabels } from '@tfkit/layers';
 
 export type BartProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -132,33 +135,14 @@ export class BartConfigError extends ConfigError {
   }
 }
 
-/** Number of labels of a config (the size of `id2label`). */
-export function numLabels(config: Pick<BartConfig, 'id2label'>): number {
-  return Object.keys(config.id2label).length;
-}
-
-function defaultLabels(n: number): Pick<BartConfig, 'id2label' | 'label2id'> {
-  const id2label: Record<number, string> = {};
-  const label2id: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    id2label[i] = `LABEL_${i}`;
-    label2id[`LABEL_${i}`] = i;
-  }
-  return { id2label, label2id };
-}
-
 /** What model constructors take: any subset of BartConfig (defaults fill the rest), optionally `numLabels`. */
 export type BartConfigInput = Partial<BartConfig> & { numLabels?: number };
 
 /** A full config from a partial one: defaults filled in and every value checked. */
 export function bartConfig(partial: BartConfigInput = {}, where = 'BartConfig'): BartConfig {
-  const { numLabels: n, ...rest } = partial;
+  const n = partial.numLabels;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new BartConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
-  const labels = rest.id2label ? {} : n !== undefined ? defaultLabels(n) : {};
-  const config: BartConfig = { ...BART_DEFAULTS, ...labels, ...rest };
-  if (rest.id2label && !rest.label2id) {
-    config.label2id = Object.fromEntries(Object.entries(rest.id2label).map(([i, l]) => [l, Number(i)]));
-  }
+  const config = configWithLabels(BART_DEFAULTS, partial);
   validate(config, where);
   return config;
 }
@@ -216,23 +200,8 @@ export function bartConfigFromHf(json: HfConfig, where = 'config.json'): BartCon
   for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
   // Old configs ask for a forced bos this way (Hugging Face's BartConfig maps it the same).
   if (partial['forcedBosTokenId'] == null && json['force_bos_token_to_be_generated'] === true) partial['forcedBosTokenId'] = partial['bosTokenId'] ?? BART_DEFAULTS.bosTokenId;
-  const id2label = json['id2label'];
-  const n = json['num_labels'];
-  if (id2label !== undefined && id2label !== null) {
-    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw new BartConfigError(where, 'id2label', 'must be an object of index → label');
-    const labels = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
-    // An explicit num_labels of another size wins, as in Hugging Face (LABEL_0 … LABEL_{n-1}).
-    if (typeof n !== 'number' || n === Object.keys(labels).length) {
-      partial['id2label'] = labels;
-      const label2id = json['label2id'];
-      const names = Object.values(labels).sort().join('\u0000');
-      if (label2id && typeof label2id === 'object' && Object.keys(label2id).sort().join('\u0000') === names) {
-        partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
-      }
-    }
-  }
-  if (n !== undefined && typeof n !== 'number') throw new BartConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
-  return bartConfig({ ...(partial as Partial<BartConfig>), ...(typeof n === 'number' && !partial['id2label'] ? { numLabels: n } : {}) }, where);
+  checkHfLabelTypes(json, (key, problem) => new BartConfigError(where, key, problem));
+  return bartConfig({ ...(partial as Partial<BartConfig>), ...labelsFromHf(json) }, where);
 }
 
 /**
@@ -246,12 +215,8 @@ export function bartConfigToHf(config: BartConfig, architecture: string, base: H
   for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
   // BartConfig's attribute maps num_hidden_layers to encoder_layers; Hugging Face writes it.
   out['num_hidden_layers'] = config.encoderLayers;
-  out['id2label'] = Object.fromEntries(Object.entries(config.id2label).map(([i, l]) => [String(i), l]));
-  out['label2id'] = { ...config.label2id };
-  delete out['num_labels'];
   delete out['force_bos_token_to_be_generated'];
   const omitAtDefault = { forced_bos_token_id: null, tie_word_embeddings: true, problem_type: null } as const;
   for (const [hf, value] of Object.entries(omitAtDefault)) if (out[hf] === value && !(hf in base)) delete out[hf];
-  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return finishHfConfig(out, config);
 }

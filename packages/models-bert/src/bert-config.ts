@@ -3,6 +3,9 @@
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
 import { ConfigError, type HfConfig } from '@tfkit/core-tensor';
+import { configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+
+export { defaultLabels, numLabels } from '@tfkit/layers';
 
 export type BertProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -55,33 +58,12 @@ export const BERT_DEFAULTS: BertConfig = {
   tieWordEmbeddings: true,
 };
 
-/** Number of labels of a config (the size of `id2label`). */
-export function numLabels(config: BertConfig): number {
-  return Object.keys(config.id2label).length;
-}
-
-/** Labels `LABEL_0 … LABEL_{n-1}` for a head with `n` classes. */
-export function defaultLabels(n: number): Pick<BertConfig, 'id2label' | 'label2id'> {
-  const id2label: Record<number, string> = {};
-  const label2id: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    id2label[i] = `LABEL_${i}`;
-    label2id[`LABEL_${i}`] = i;
-  }
-  return { id2label, label2id };
-}
-
 /** What model constructors take: any subset of BertConfig (defaults fill the rest), optionally `numLabels`. */
 export type BertConfigInput = Partial<BertConfig> & { numLabels?: number };
 
 /** A full config from a partial one: defaults filled in and every value checked. */
 export function bertConfig(partial: BertConfigInput = {}, where = 'BertConfig'): BertConfig {
-  const { numLabels: n, ...rest } = partial;
-  const labels = rest.id2label ? {} : n !== undefined ? defaultLabels(n) : {};
-  const config: BertConfig = { ...BERT_DEFAULTS, ...labels, ...rest };
-  if (rest.id2label && !rest.label2id) {
-    config.label2id = Object.fromEntries(Object.entries(rest.id2label).map(([i, l]) => [l, Number(i)]));
-  }
+  const config = configWithLabels(BERT_DEFAULTS, partial);
   validate(config, where);
   return config;
 }
@@ -145,21 +127,8 @@ export function bertConfigFromHf(json: HfConfig, where = 'config.json'): BertCon
   const partial: Record<string, unknown> = {};
   for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
   const id2label = json['id2label'];
-  const n = json['num_labels'];
-  if (id2label !== undefined && id2label !== null) {
-    if (typeof id2label !== 'object') throw new ConfigError(`${where}: id2label must be an object of index → label`);
-    const labels = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
-    // An explicit num_labels of another size wins, as in Hugging Face (LABEL_0 … LABEL_{n-1}).
-    if (typeof n !== 'number' || n === Object.keys(labels).length) {
-      partial['id2label'] = labels;
-      const label2id = json['label2id'];
-      const names = Object.values(labels).sort().join('\u0000');
-      if (label2id && typeof label2id === 'object' && Object.keys(label2id).sort().join('\u0000') === names) {
-        partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
-      }
-    }
-  }
-  return bertConfig({ ...(partial as Partial<BertConfig>), ...(typeof n === 'number' && !partial['id2label'] ? { numLabels: n } : {}) }, where);
+  if (id2label !== undefined && id2label !== null && typeof id2label !== 'object') throw new ConfigError(`${where}: id2label must be an object of index → label`);
+  return bertConfig({ ...(partial as Partial<BertConfig>), ...labelsFromHf(json) }, where);
 }
 
 /**
@@ -169,10 +138,6 @@ export function bertConfigFromHf(json: HfConfig, where = 'config.json'): BertCon
 export function bertConfigToHf(config: BertConfig, architecture: string, base: HfConfig = {}): HfConfig {
   const out: HfConfig = { ...base, architectures: [architecture], model_type: 'bert' };
   for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
-  out['id2label'] = Object.fromEntries(Object.entries(config.id2label).map(([i, l]) => [String(i), l]));
-  out['label2id'] = { ...config.label2id };
-  delete out['num_labels'];
   if (out['problem_type'] === null) delete out['problem_type'];
-  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return finishHfConfig(out, config);
 }

@@ -3,6 +3,9 @@
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
 import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
+import { finishHfConfig, numLabels } from '@tfkit/layers';
+
+export { numLabels } from '@tfkit/layers';
 
 export type Gpt2ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -65,10 +68,6 @@ export const GPT2_DEFAULTS: Gpt2Config = {
   label2id: { LABEL_0: 0, LABEL_1: 1 },
   problemType: null,
 };
-
-export function numLabels(config: Gpt2Config): number {
-  return Object.keys(config.id2label).length;
-}
 
 /** The MLP width. */
 export function innerDim(config: Gpt2Config): number {
@@ -155,11 +154,7 @@ export function gpt2ConfigFromHf(json: HfConfig, where = 'config.json'): Gpt2Con
 export function gpt2ConfigToHf(config: Gpt2Config, architecture: string, base: HfConfig = {}): HfConfig {
   const out: HfConfig = { ...base, architectures: [architecture], model_type: 'gpt2' };
   for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
-  out['id2label'] = Object.fromEntries(Object.entries(config.id2label).map(([i, l]) => [String(i), l]));
-  out['label2id'] = { ...config.label2id };
-  delete out['num_labels'];
   delete out['n_ctx'];
   if (out['problem_type'] === null) delete out['problem_type'];
-  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return finishHfConfig(out, config);
 }

@@ -3,6 +3,9 @@
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
 import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
+import { checkHfLabelTypes, configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+
+export { defaultLabels, numLabels } from '@tfkit/layers';
 
 export type ViTProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -92,34 +95,14 @@ export class ViTConfigError extends ConfigError {
   }
 }
 
-/** Number of labels of a config (the size of `id2label`). */
-export function numLabels(config: Pick<ViTConfig, 'id2label'>): number {
-  return Object.keys(config.id2label).length;
-}
-
-/** Labels `LABEL_0 … LABEL_{n-1}` for a head with `n` classes. */
-export function defaultLabels(n: number): Pick<ViTConfig, 'id2label' | 'label2id'> {
-  const id2label: Record<number, string> = {};
-  const label2id: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    id2label[i] = `LABEL_${i}`;
-    label2id[`LABEL_${i}`] = i;
-  }
-  return { id2label, label2id };
-}
-
 /** What model constructors take: any subset of ViTConfig (defaults fill the rest), optionally `numLabels`. */
 export type ViTConfigInput = Partial<ViTConfig> & { numLabels?: number };
 
 /** A full config from a partial one: defaults filled in and every value checked. */
 export function vitConfig(partial: ViTConfigInput = {}, where = 'ViTConfig'): ViTConfig {
-  const { numLabels: n, ...rest } = partial;
+  const n = partial.numLabels;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new ViTConfigError(where, 'num_labels', `must be a positive integer, got ${String(n)}`);
-  const labels = rest.id2label ? {} : n !== undefined ? defaultLabels(n) : {};
-  const config: ViTConfig = { ...VIT_DEFAULTS, ...labels, ...rest };
-  if (rest.id2label && !rest.label2id) {
-    config.label2id = Object.fromEntries(Object.entries(rest.id2label).map(([i, l]) => [l, Number(i)]));
-  }
+  const config = configWithLabels(VIT_DEFAULTS, partial);
   validate(config, where);
   return config;
 }
@@ -179,23 +162,8 @@ export function vitConfigFromHf(json: HfConfig, where = 'config.json'): ViTConfi
   for (const key of ['image_size', 'patch_size'] as const) {
     if (json[key] !== undefined) partial[HF_KEYS[key]] = squareSize(json[key], key, where);
   }
-  const id2label = json['id2label'];
-  const n = json['num_labels'];
-  if (id2label !== undefined && id2label !== null) {
-    if (typeof id2label !== 'object' || Array.isArray(id2label)) throw new ViTConfigError(where, 'id2label', 'must be an object of index → label');
-    const labels = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [Number(i), String(l)]));
-    // An explicit num_labels of another size wins, as in Hugging Face (LABEL_0 … LABEL_{n-1}).
-    if (typeof n !== 'number' || n === Object.keys(labels).length) {
-      partial['id2label'] = labels;
-      const label2id = json['label2id'];
-      const names = Object.values(labels).sort().join('\u0000');
-      if (label2id && typeof label2id === 'object' && Object.keys(label2id).sort().join('\u0000') === names) {
-        partial['label2id'] = Object.fromEntries(Object.entries(label2id).map(([l, i]) => [l, Number(i)]));
-      }
-    }
-  }
-  if (n !== undefined && typeof n !== 'number') throw new ViTConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
-  return vitConfig({ ...(partial as Partial<ViTConfig>), ...(typeof n === 'number' && !partial['id2label'] ? { numLabels: n } : {}) }, where);
+  checkHfLabelTypes(json, (key, problem) => new ViTConfigError(where, key, problem));
+  return vitConfig({ ...(partial as Partial<ViTConfig>), ...labelsFromHf(json) }, where);
 }
 
 /**
@@ -206,12 +174,8 @@ export function vitConfigFromHf(json: HfConfig, where = 'config.json'): ViTConfi
 export function vitConfigToHf(config: ViTConfig, architecture: string, base: HfConfig = {}): HfConfig {
   const out: HfConfig = { ...base, architectures: [architecture], model_type: 'vit' };
   for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
-  out['id2label'] = Object.fromEntries(Object.entries(config.id2label).map(([i, l]) => [String(i), l]));
-  out['label2id'] = { ...config.label2id };
-  delete out['num_labels'];
   if (out['problem_type'] === null) delete out['problem_type'];
   if (config.poolerOutputSize === null && !('pooler_output_size' in base)) delete out['pooler_output_size'];
   if (config.poolerAct === VIT_DEFAULTS.poolerAct && !('pooler_act' in base)) delete out['pooler_act'];
-  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return finishHfConfig(out, config);
 }

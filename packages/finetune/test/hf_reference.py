@@ -17,52 +17,20 @@ INPUTS_JSON holds {"input_ids": [[...]], "attention_mask": [[...]]}; prints {"lo
 """
 import json
 import math
+import os
 import re
-import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
-          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        dtype = DTYPES[info["dtype"]]
-        t = torch.frombuffer(bytearray(body[start:end]), dtype=dtype) if end > start else torch.empty(0, dtype=dtype)
-        out[name] = t.reshape(info["shape"]).float() if dtype in (torch.float16, torch.bfloat16) else t.reshape(info["shape"])
-    return out
-
-
-def strict_load(model, state, where):
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise SystemExit(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
-    for k, v in state.items():
-        if tuple(v.shape) != tuple(expected[k].shape):
-            raise SystemExit(f"{where}: {k} has shape {list(v.shape)}, the model expects {list(expected[k].shape)}")
-    model.load_state_dict(state, strict=True)
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared module
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tooling/test-utils/python"))
+from torch_reference import Holder, read_safetensors, strict_load  # noqa: E402
 
 
 # ----- BERT (transformers/models/bert/modeling_bert.py, eager attention) -----
-
-class Holder(nn.Module):
-    pass
-
 
 def bert_layer(c):
     d, inner, eps = c["hidden_size"], c.get("intermediate_size", 3072), c.get("layer_norm_eps", 1e-12)

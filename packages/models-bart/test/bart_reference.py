@@ -12,12 +12,15 @@ INPUTS_JSON holds {"input_ids", "attention_mask"} and, for conditional generatio
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared module
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tooling/test-utils/python"))
+from torch_reference import Holder, read_safetensors, strict_load  # noqa: E402
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "gelu_new": lambda x: F.gelu(x, approximate="tanh"), "silu": F.silu, "tanh": torch.tanh}
 DEFAULTS = {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12, "encoder_ffn_dim": 4096,
@@ -25,27 +28,6 @@ DEFAULTS = {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 102
             "activation_function": "gelu", "scale_embedding": False, "pad_token_id": 1, "eos_token_id": 2,
             "decoder_start_token_id": 2, "tie_word_embeddings": True, "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}}
 MIN = torch.finfo(torch.float32).min
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name} is {info['dtype']}, expected F32")
-        start, end = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[start:end]), dtype=torch.float32).reshape(info["shape"])
-    return out
-
-
-class Holder(nn.Module):
-    pass
 
 
 def attention_module(d):
@@ -163,15 +145,7 @@ def main(model_dir, inputs_path):
     if c.get("model_type") != "bart" or arch not in heads:
         raise SystemExit(f"{model_dir}/config.json: not a BartForConditionalGeneration / BartForSequenceClassification checkpoint")
     model = Bart(c, heads[arch]).eval()
-    state = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    expected = {k: v for k, v in model.state_dict().items() if k not in model.tied}
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    shapes = [k for k in state if k in expected and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or unexpected or shapes:
-        raise SystemExit(f"{model_dir}: missing {missing}, unexpected {unexpected}, mis-shaped {shapes}")
-    result = model.load_state_dict(state, strict=False)
-    if sorted(result.missing_keys) != sorted(model.tied) or result.unexpected_keys:
-        raise SystemExit(f"{model_dir}: tied weights not as transformers ties them: {result}")
+    strict_load(model, read_safetensors(os.path.join(model_dir, "model.safetensors"), dtype="F32"), model_dir, tied=model.tied)
     with open(inputs_path) as f:
         inputs = json.load(f)
     ids = torch.tensor(inputs["input_ids"])

@@ -14,33 +14,19 @@ INPUTS_JSON holds {"input_ids", "attention_mask", "decoder_input_ids"}; prints t
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared module
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tooling/test-utils/python"))
+from torch_reference import read_safetensors, strict_load  # noqa: E402
+
 RNNS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
 DEFAULTS = {"cell": "gru", "embedding_size": 256, "hidden_size": 256, "num_layers": 1, "bidirectional": False,
             "attention": "bahdanau", "pad_token_id": 0, "tie_word_embeddings": False}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name} is {info['dtype']}, expected F32")
-        start, end = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[start:end]), dtype=torch.float32).reshape(info["shape"])
-    return out
 
 
 def attend(scores, values, mask):
@@ -171,15 +157,7 @@ def main(model_dir, inputs_path):
     if c.get("model_type") != "rnn-seq2seq":
         raise SystemExit(f"{model_dir}/config.json: model_type is {c.get('model_type')!r}, expected 'rnn-seq2seq'")
     model = Seq2Seq(c).eval()
-    state = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    expected = {k: v for k, v in model.state_dict().items() if k not in model.tied}
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    shapes = [k for k in state if k in expected and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or unexpected or shapes:
-        raise SystemExit(f"{model_dir}: missing {missing}, unexpected {unexpected}, mis-shaped {shapes}")
-    result = model.load_state_dict(state, strict=False)
-    if sorted(result.missing_keys) != sorted(model.tied) or result.unexpected_keys:
-        raise SystemExit(f"{model_dir}: tied weights not re-tied as expected: {result}")
+    strict_load(model, read_safetensors(os.path.join(model_dir, "model.safetensors"), dtype="F32"), model_dir, tied=model.tied)
     with open(inputs_path) as f:
         inputs = json.load(f)
     with torch.no_grad():

@@ -10,35 +10,17 @@ INPUTS_JSON holds {"pixel_values": [batch][channels][height][width]}; prints {"l
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared module
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tooling/test-utils/python"))
+from torch_reference import Holder, read_safetensors, strict_load  # noqa: E402
+
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name} is {info['dtype']}, expected F32")
-        start, end = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[start:end]), dtype=torch.float32).reshape(info["shape"])
-    return out
-
-
-class Holder(nn.Module):
-    pass
 
 
 class ViTLayer(nn.Module):
@@ -103,13 +85,7 @@ def main(model_dir, inputs_path):
     if c.get("model_type") != "vit" or c.get("architectures") != ["ViTForImageClassification"]:
         raise SystemExit(f"{model_dir}/config.json: not a ViTForImageClassification checkpoint")
     model = ViTForImageClassification(c).eval()
-    state = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-    shapes = [k for k in state if k in expected and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or unexpected or shapes:
-        raise SystemExit(f"{model_dir}: missing {missing}, unexpected {unexpected}, mis-shaped {shapes}")
-    model.load_state_dict(state, strict=True)
+    strict_load(model, read_safetensors(os.path.join(model_dir, "model.safetensors"), dtype="F32"), model_dir)
     with open(inputs_path) as f:
         pixels = torch.tensor(json.load(f)["pixel_values"], dtype=torch.float32)
     with torch.no_grad():

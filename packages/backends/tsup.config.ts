@@ -1,13 +1,9 @@
+import { libraryTsup } from '@tfkit/tsconfig/tsup.mjs';
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {"index":"src/index.ts"},
-  format: ['esm'],
-  // Declarations resolve other @tfkit packages through their built d.ts, not the source paths used by typecheck.
-  dts: { compilerOptions: { paths: {} } },
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // Keep `node:` specifiers: the Node-only paths must stay recognisable as built-ins.
-  removeNodeProtocol: false,
-});
+export default defineConfig(
+  libraryTsup({
+    // Keep `node:` specifiers: the Node-only paths must stay recognisable as built-ins.
+    removeNodeProtocol: false,
+  }),
+);

@@ -18,6 +18,7 @@ import { Random } from '@tfkit/core-tensor';
 import { loadBooks } from '@tfkit/corpus';
 import { BertForPreTraining, BertForSequenceClassification, buildNspPairs, type NspExample } from '@tfkit/models-bert';
 import { GPT2ForSequenceClassification, GPT2LMHeadModel } from '@tfkit/models-gpt';
+import type { Module } from '@tfkit/layers';
 import { Tokenizer } from '@tfkit/tokenizers';
 import {
   classificationMetrics, DataCollatorWithPadding, Dataset, LoraModel, padSequences, PrefixTuningModel, ProgressCallback, Trainer,
@@ -143,23 +144,23 @@ const exists = (p: string) => fs.stat(p).then(() => true, () => false);
 const cacheRoot = () => process.env['TFKIT_EVIDENCE_CACHE'] ?? '/tmp/tfkit-evidence-bases';
 const baseKey = (family: string, c: BaseConfig) => `${family}-h${c.hiddenSize}-l${c.layers}-e${c.epochs}-v2`;
 
+export interface PretrainedBase {
+  dir: string;
+  loss: number | null;
+  steps: number | null;
+}
+
 /**
- * A BERT pretrained with masked LM + next sentence prediction on sentence pairs from the passages
- * (BERT's own recipe: NSP is what trains [CLS] and the pooler, which the classifier reads).
+ * The base `family` from the cache, or pretrained now on `examples` (same optimiser and schedule
+ * for both families: batch 32, AdamW lr 1e-3, weight decay 0.01, 6% warmup) and cached.
  */
-export async function pretrainedBert(data: TaskData, tokenizer: Tokenizer, c: BaseConfig = BASE): Promise<{ dir: string; loss: number | null; steps: number | null }> {
-  const dir = `${cacheRoot()}/${baseKey('bert', c)}`;
+async function cachedPretraining<T extends object>(
+  family: string, c: BaseConfig, make: () => { model: Module & { savePretrained(dir: string): Promise<void> }; examples: T[]; collator: (batch: T[]) => Batch },
+): Promise<PretrainedBase> {
+  const dir = `${cacheRoot()}/${baseKey(family, c)}`;
   if (await exists(`${dir}/config.json`)) return { dir, ...(JSON.parse(await fs.readFile(`${dir}/pretraining.json`, 'utf8')) as { loss: number; steps: number }) };
-  const cls = tokenizer.encode('a', {}).ids;
-  const pairs = buildNspPairs(data.passages, {
-    maxLength: PRETRAIN_LEN, clsTokenId: cls[0] as number, sepTokenId: cls[cls.length - 1] as number,
-    tokenize: (x) => [...tokenizer.encode(x, {}).ids].slice(1, -1), seed: 7,
-  });
-  const model = new BertForPreTraining(
-    { vocabSize: tokenizer.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.layers, numAttentionHeads: c.heads, intermediateSize: 2 * c.hiddenSize, maxPositionEmbeddings: PRETRAIN_LEN + 16 },
-    { seed: 1 } as never,
-  );
-  const trainer = new Trainer<never>({ model, trainDataset: Dataset.fromArray(pairs as never[]), collator: nspCollator(tokenizer.vocabSize, 1) as never, batchSize: 32, epochs: c.epochs, learningRate: 1e-3, weightDecay: 0.01, warmupRatio: 0.06, logEvery: 100, callbacks: progress() });
+  const { model, examples, collator } = make();
+  const trainer = new Trainer<T>({ model, trainDataset: Dataset.fromArray(examples), collator, batchSize: 32, epochs: c.epochs, learningRate: 1e-3, weightDecay: 0.01, warmupRatio: 0.06, logEvery: 100, callbacks: progress() });
   const result = await trainer.train();
   await model.savePretrained(dir);
   const info = { loss: result.trainingLoss, steps: result.globalStep };
@@ -169,27 +170,39 @@ export async function pretrainedBert(data: TaskData, tokenizer: Tokenizer, c: Ba
   return { dir, ...info };
 }
 
+/**
+ * A BERT pretrained with masked LM + next sentence prediction on sentence pairs from the passages
+ * (BERT's own recipe: NSP is what trains [CLS] and the pooler, which the classifier reads).
+ */
+export function pretrainedBert(data: TaskData, tokenizer: Tokenizer, c: BaseConfig = BASE): Promise<PretrainedBase> {
+  return cachedPretraining('bert', c, () => {
+    const cls = tokenizer.encode('a', {}).ids;
+    const pairs = buildNspPairs(data.passages, {
+      maxLength: PRETRAIN_LEN, clsTokenId: cls[0] as number, sepTokenId: cls[cls.length - 1] as number,
+      tokenize: (x) => [...tokenizer.encode(x, {}).ids].slice(1, -1), seed: 7,
+    });
+    const model = new BertForPreTraining(
+      { vocabSize: tokenizer.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.layers, numAttentionHeads: c.heads, intermediateSize: 2 * c.hiddenSize, maxPositionEmbeddings: PRETRAIN_LEN + 16 },
+      { seed: 1 } as never,
+    );
+    return { model, examples: pairs, collator: nspCollator(tokenizer.vocabSize, 1) };
+  });
+}
+
 /** A GPT-2 of the same size pretrained by causal LM on `[CLS] a [SEP] b [SEP]` pairs of consecutive sentences. */
-export async function pretrainedGpt(data: TaskData, tokenizer: Tokenizer, c: BaseConfig = BASE): Promise<{ dir: string; loss: number | null; steps: number | null }> {
-  const dir = `${cacheRoot()}/${baseKey('gpt', c)}`;
-  if (await exists(`${dir}/config.json`)) return { dir, ...(JSON.parse(await fs.readFile(`${dir}/pretraining.json`, 'utf8')) as { loss: number; steps: number }) };
-  const rows: { ids: number[] }[] = [];
-  for (const passage of data.passages) {
-    for (let i = 0; i + 1 < passage.length; i += 2) {
-      const a = tokenizer.encode(passage[i] as string, {}).ids;
-      const b = tokenizer.encode(passage[i + 1] as string, {}).ids;
-      rows.push({ ids: [...a, ...b.slice(1)].slice(0, PRETRAIN_LEN) });
+export function pretrainedGpt(data: TaskData, tokenizer: Tokenizer, c: BaseConfig = BASE): Promise<PretrainedBase> {
+  return cachedPretraining('gpt', c, () => {
+    const rows: { ids: number[] }[] = [];
+    for (const passage of data.passages) {
+      for (let i = 0; i + 1 < passage.length; i += 2) {
+        const a = tokenizer.encode(passage[i] as string, {}).ids;
+        const b = tokenizer.encode(passage[i + 1] as string, {}).ids;
+        rows.push({ ids: [...a, ...b.slice(1)].slice(0, PRETRAIN_LEN) });
+      }
     }
-  }
-  const model = new GPT2LMHeadModel({ vocabSize: tokenizer.vocabSize, nEmbd: c.hiddenSize, nLayer: c.layers, nHead: c.heads, nPositions: PRETRAIN_LEN + 16, padTokenId: 0 }, { seed: 1 } as never);
-  const trainer = new Trainer({ model, trainDataset: Dataset.fromArray(new Random(3).shuffle(rows)), collator: clmCollator, batchSize: 32, epochs: c.epochs, learningRate: 1e-3, weightDecay: 0.01, warmupRatio: 0.06, logEvery: 100, callbacks: progress() });
-  const result = await trainer.train();
-  await model.savePretrained(dir);
-  const info = { loss: result.trainingLoss, steps: result.globalStep };
-  await fs.writeFile(`${dir}/pretraining.json`, JSON.stringify(info));
-  trainer.optimizer.dispose();
-  model.dispose();
-  return { dir, ...info };
+    const model = new GPT2LMHeadModel({ vocabSize: tokenizer.vocabSize, nEmbd: c.hiddenSize, nLayer: c.layers, nHead: c.heads, nPositions: PRETRAIN_LEN + 16, padTokenId: 0 }, { seed: 1 } as never);
+    return { model, examples: new Random(3).shuffle(rows), collator: clmCollator };
+  });
 }
 
 /** One fine-tuning method's settings. */

@@ -29,7 +29,8 @@ export { bioEntities, entityF1, nerMetrics, type Entity } from './metrics/ner.js
 export { normalizeAnswer, exactMatch, tokenF1, squadMetrics, bestSpan } from './metrics/qa.js';
 export { perplexity, perplexityMetrics } from './metrics/perplexity.js';
 
-export { LoraLinear, type LoraLayerConfig } from './methods/lora-linear.js';
+export { LoraLayerBase, type LoraLayerConfig } from './methods/lora-layer.js';
+export { LoraLinear } from './methods/lora-linear.js';
 export { LoraEmbedding, ParameterDict } from './methods/lora-embedding.js';
 export { LoraModel, matchesTarget, type LoraConfig, type LoraLayer } from './methods/lora.js';
 export { saveLoraAdapter, loadLoraAdapter, adapterStateDict, toPeftConfig, fromPeftConfig, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './methods/lora-io.js';

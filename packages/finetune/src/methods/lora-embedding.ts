@@ -13,7 +13,7 @@ import { embeddingLookup, linear } from '@tfkit/core-tensor';
 import type { Embedding } from '@tfkit/layers';
 import { Module, Parameter } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
-import type { LoraLayerConfig } from './lora-linear.js';
+import { LoraLayerBase, type LoraLayerConfig } from './lora-layer.js';
 
 /** A string-keyed container of parameters (PyTorch `nn.ParameterDict`): parameters are named by key. */
 export class ParameterDict extends Module {
@@ -42,20 +42,9 @@ export class ParameterDict extends Module {
   }
 }
 
-export class LoraEmbedding extends Module {
-  base_layer: Embedding;
+export class LoraEmbedding extends LoraLayerBase<Embedding> {
   lora_embedding_A = new ParameterDict();
   lora_embedding_B = new ParameterDict();
-  readonly scaling = new Map<string, number>();
-  readonly rank = new Map<string, number>();
-  activeAdapters: string[] = [];
-  disabled = false;
-  readonly merged: string[] = [];
-
-  constructor(base: Embedding) {
-    super();
-    this.base_layer = base;
-  }
 
   /** The base table, so code that reads `embedding.weight` (a tied LM head) keeps working. */
   get weight(): Parameter {
@@ -64,24 +53,12 @@ export class LoraEmbedding extends Module {
 
   /** Adds adapter `name`: A = 0, B ~ N(0, 1) (PEFT's init for embeddings). */
   addAdapter(name: string, config: LoraLayerConfig, rng: Random): void {
-    if (this.lora_embedding_A.get(name)) throw new FinetuneError(`LoRA: adapter "${name}" already exists on this layer`);
-    if (!(Number.isInteger(config.r) && config.r > 0)) throw new FinetuneError(`LoRA: r must be a positive integer, got ${config.r}`);
+    this.register(name, config);
     const { numEmbeddings, embeddingDim } = this.base_layer;
     const b = new Float32Array(config.r * embeddingDim);
     for (let i = 0; i < b.length; i++) b[i] = rng.normal(0, 1);
     this.lora_embedding_A.set(name, Parameter.adopt(tf.zeros([numEmbeddings, config.r]), { layout: 'transposed' }));
     this.lora_embedding_B.set(name, Parameter.adopt(tf.tensor2d(b, [config.r, embeddingDim]), { layout: 'transposed' }));
-    this.scaling.set(name, config.loraAlpha / config.r);
-    this.rank.set(name, config.r);
-  }
-
-  deleteAdapter(name: string): void {
-    if (this.merged.includes(name)) this.unmerge();
-    this.lora_embedding_A.delete(name);
-    this.lora_embedding_B.delete(name);
-    this.scaling.delete(name);
-    this.rank.delete(name);
-    this.activeAdapters = this.activeAdapters.filter((a) => a !== name);
   }
 
   adapterNames(): string[] {
@@ -96,46 +73,14 @@ export class LoraEmbedding extends Module {
     return { A: a, B: b };
   }
 
-  /** (α/r)·(B·A)^T `[numEmbeddings, embeddingDim]`: what the adapter adds to the table. */
-  delta(name: string): tf.Tensor {
+  protected adapterOutput(name: string, ids: tf.Tensor): tf.Tensor {
     const { A, B } = this.weights(name);
-    const s = this.scaling.get(name) as number;
-    return tf.tidy(() => tf.mul(tf.matMul(A.value, B.value), s));
+    const rows = tf.reshape(embeddingLookup(A.value, ids), [-1, A.value.shape[1] as number]);
+    return tf.reshape(linear(rows, B.value), [...ids.shape, this.base_layer.embeddingDim]);
   }
 
-  merge(names: string[] = this.activeAdapters): void {
-    for (const name of names) {
-      if (this.merged.includes(name)) continue;
-      const w = this.base_layer.weight.value;
-      tf.tidy(() => w.assign(tf.add(w, this.delta(name))));
-      this.merged.push(name);
-    }
-  }
-
-  unmerge(): void {
-    while (this.merged.length) {
-      const name = this.merged.pop() as string;
-      const w = this.base_layer.weight.value;
-      tf.tidy(() => w.assign(tf.sub(w, this.delta(name))));
-    }
-  }
-
-  forward(ids: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      let y = this.base_layer.forward(ids);
-      if (this.disabled) {
-        if (this.merged.length) throw new FinetuneError('LoRA: adapters are merged; unmerge before disabling them');
-        return y;
-      }
-      for (const name of this.activeAdapters) {
-        if (this.merged.includes(name)) continue;
-        const { A, B } = this.weights(name);
-        const rows = embeddingLookup(A.value, ids);
-        const flat = tf.reshape(rows, [-1, A.value.shape[1] as number]);
-        const update = tf.reshape(linear(flat, B.value), y.shape);
-        y = tf.add(y, tf.mul(update, this.scaling.get(name) as number));
-      }
-      return y;
-    });
+  protected removeWeights(name: string): void {
+    this.lora_embedding_A.delete(name);
+    this.lora_embedding_B.delete(name);
   }
 }

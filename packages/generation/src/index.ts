@@ -9,6 +9,7 @@ export {
   type GenerationConfig, type ResolvedGenerationConfig,
 } from './generation-config.js';
 export { padBatch, type GenerationModel, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from './model.js';
+export { DecoderRows } from './decoder-rows.js';
 export {
   RepetitionPenaltyLogitsProcessor, NoRepeatNGramLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor,
   ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor,

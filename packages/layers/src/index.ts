@@ -10,6 +10,7 @@ export {
 export { normal, uniform, defaultRng } from './init.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { LMHead } from './lm-head.js';
 export { LayerNorm } from './layer-norm.js';
 export { Dropout } from './dropout.js';
 export { Activation } from './activation.js';

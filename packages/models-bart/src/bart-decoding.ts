@@ -6,18 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul2d } from '@tfkit/core-tensor';
-import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
+import { DecoderRows, GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { BartForConditionalGeneration } from './bart-heads.js';
 import { BartDecoderCache } from './bart-modeling.js';
 
 export class BartDecodingSession implements DecodingSession {
   readonly prefix: number[][];
-  /** Decoder tokens of each row so far (the start token included). */
-  private tokens: number[][];
-  /** Which prompt each row decodes (rows of one prompt share its encoder output). */
-  private source: number[];
-  /** How many trailing tokens of each row the cache does not hold yet. */
-  private pending = 1;
+  /** Each row's decoder tokens, its prompt, and how many trailing tokens the cache does not hold yet. */
+  private readonly rows: DecoderRows;
   private encoderHidden: tf.Tensor3D;
   private encoderMask: tf.Tensor2D;
   private readonly cache: BartDecoderCache | null;
@@ -30,10 +26,8 @@ export class BartDecodingSession implements DecodingSession {
     inputs: StartDecodingInputs,
     options: StartDecodingOptions,
   ) {
-    const start = options.decoderStartTokenId ?? model.config.decoderStartTokenId;
-    this.prefix = inputs.inputIds.map(() => [start]);
-    this.tokens = inputs.inputIds.map(() => [start]);
-    this.source = inputs.inputIds.map((_, i) => i);
+    this.rows = new DecoderRows(inputs, options.decoderStartTokenId ?? model.config.decoderStartTokenId);
+    this.prefix = this.rows.prefix;
     const { hidden, mask, headT } = tf.tidy(() => ({
       hidden: model.model.encoder.forward(inputs.inputIds, inputs.attentionMask).lastHiddenState as tf.Tensor3D,
       mask: tf.tensor2d(inputs.attentionMask, undefined, 'int32'),
@@ -46,9 +40,9 @@ export class BartDecodingSession implements DecodingSession {
   }
 
   nextTokenLogits(): tf.Tensor2D {
-    const n = this.cache ? this.pending : (this.tokens[0] as number[]).length;
+    const n = this.cache ? this.rows.pending : (this.rows.tokens[0] as number[]).length;
     if (n === 0) throw new GenerationError('BartDecodingSession: nextTokenLogits was called twice without append in between');
-    const ids = this.tokens.map((r) => r.slice(r.length - n));
+    const ids = this.rows.tokens.map((r) => r.slice(r.length - n));
     const logits = tf.tidy(() => {
       const { lastHiddenState } = this.model.model.decoder.forward(ids, {
         encoderHiddenStates: this.encoderHidden,
@@ -60,21 +54,17 @@ export class BartDecodingSession implements DecodingSession {
       const last = tf.reshape(tf.slice(lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
       return tf.add(matMul2d(last, this.headT), this.model.final_logits_bias.value) as tf.Tensor2D;
     });
-    if (this.cache) this.pending = 0;
+    if (this.cache) this.rows.pending = 0;
     return logits;
   }
 
   append(tokens: readonly number[]): void {
-    tokens.forEach((t, r) => (this.tokens[r] as number[]).push(t));
-    this.pending++;
+    this.rows.append(tokens);
   }
 
   selectRows(rows: readonly number[]): void {
-    this.tokens = rows.map((r) => [...(this.tokens[r] as number[])]);
-    const source = rows.map((r) => this.source[r] as number);
     // Beam reordering within one prompt leaves every row's encoder input (and cross keys/values) as it was.
-    const sameInputs = source.length === this.source.length && source.every((s, i) => s === this.source[i]);
-    this.source = source;
+    const sameInputs = this.rows.select(rows);
     this.cache?.reorder(rows, { cross: !sameInputs });
     if (sameInputs) return;
     const index = tf.tensor1d(rows as number[], 'int32');

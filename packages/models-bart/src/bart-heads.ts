@@ -1,13 +1,13 @@
 // BART task models (Lewis et al., 2019, §3): conditional generation with a tied LM head, and
 // sequence classification on the decoder's final </s>. Follows Hugging Face transformers' modeling_bart.py (v4.40).
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingLookup, matMul2d, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy } from '@tfkit/core-tensor';
+import { embeddingLookup, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy } from '@tfkit/core-tensor';
 import {
   fromHfGenerationConfig, generate, generateStream,
   type DecodingSession, type GenerateOptions, type GenerateOutput, type GenerationConfig, type GenerationModel,
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
-import { Dropout, Embedding, Linear, Module, Parameter } from '@tfkit/layers';
+import { Dropout, Embedding, Linear, LMHead, Module, Parameter } from '@tfkit/layers';
 import { numLabels, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { BartDecodingSession } from './bart-decoding.js';
 import {
@@ -31,20 +31,8 @@ export interface BartSeq2SeqLMOutput extends Omit<BartModelOutput, 'lastHiddenSt
   loss?: tf.Scalar;
 }
 
-/** The projection to the vocabulary, `[vocab, dModel]` as the token table it is tied to. */
-export class BartLMHead extends Module {
-  weight: Parameter;
-
-  constructor(weight: Parameter) {
-    super();
-    this.weight = weight;
-  }
-
-  /** `[N, C]` → `[N, vocab]`: an explicit transpose, then a 2-D matMul (the fast path on wasm). */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => matMul2d(x, tf.transpose(this.weight.value) as tf.Tensor2D));
-  }
-}
+/** The projection to the vocabulary, `[vocab, dModel]` as the token table it is tied to (see `LMHead` in @tfkit/layers). */
+export class BartLMHead extends LMHead {}
 
 /** BART with the language-modelling head: summarisation, translation, denoising; generates with @tfkit/generation. */
 export class BartForConditionalGeneration extends BartPreTrainedModel implements GenerationModel {

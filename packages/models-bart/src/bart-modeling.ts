@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup, Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
   Dropout, Embedding, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
+  type TransformerLayerOptions,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
@@ -112,33 +113,57 @@ export interface OutputOptions {
   outputAttentions?: boolean;
 }
 
-/** Runs a layer unless LayerDrop skips it (training only). */
-function layerDropped(module: Module, layerdrop: number, rng: Random): boolean {
-  return module.training && layerdrop > 0 && rng.random() < layerdrop;
+/** How many layers a stack has and their sizes (the encoder's or the decoder's config keys). */
+interface BartStackShape {
+  layers: number;
+  heads: number;
+  ffnDim: number;
 }
 
-/** Bidirectional encoder: embeddings + positions, LayerNorm, post-LN layers. */
-export class BartEncoder extends Module {
+/**
+ * What the encoder and decoder share: the scaled token table, learned positions (offset 2), the
+ * layer stack, the embedding LayerNorm, dropout, and the LayerDrop draw.
+ */
+abstract class BartStack<L extends Module> extends Module {
   embed_tokens: BartScaledWordEmbedding;
   embed_positions: LearnedPositionalEmbedding;
-  layers: ModuleList<TransformerEncoderLayer>;
+  layers: ModuleList<L>;
   layernorm_embedding: LayerNorm;
   dropout: Dropout;
-  private readonly config: BartConfig;
+  protected readonly config: BartConfig;
   private readonly layerdropRng: Random;
 
-  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
+  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit, shape: BartStackShape, makeLayer: (o: TransformerLayerOptions) => L) {
     super();
     this.config = config;
     this.embed_tokens = embedTokens;
     this.embed_positions = new LearnedPositionalEmbedding(config.maxPositionEmbeddings, config.dModel, { offset: BART_POSITION_OFFSET, initStd: init.std, rng: init.rng });
-    this.layers = new ModuleList(Array.from({ length: config.encoderLayers }, () => new TransformerEncoderLayer({
-      dModel: config.dModel, numHeads: config.encoderAttentionHeads, ffnDim: config.encoderFfnDim, activation: config.activationFunction,
+    this.layers = new ModuleList(Array.from({ length: shape.layers }, () => makeLayer({
+      dModel: config.dModel, numHeads: shape.heads, ffnDim: shape.ffnDim, activation: config.activationFunction,
       dropout: config.dropout, attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
     })));
     this.layernorm_embedding = new LayerNorm(config.dModel);
     this.dropout = new Dropout(config.dropout);
     this.layerdropRng = init.rng.fork();
+  }
+
+  /** `length` token embeddings plus the positions from `pastLength` on, LayerNormed, with dropout: `[B, T, dModel]`. */
+  protected embed(ids: tf.Tensor, length: number, pastLength: number): tf.Tensor {
+    const embedded = tf.add(this.embed_tokens.forward(ids), this.embed_positions.range(length, pastLength));
+    return this.dropout.forward(this.layernorm_embedding.forward(embedded));
+  }
+
+  /** Whether LayerDrop skips the next layer (training only). */
+  protected layerDropped(layerdrop: number): boolean {
+    return this.training && layerdrop > 0 && this.layerdropRng.random() < layerdrop;
+  }
+}
+
+/** Bidirectional encoder: embeddings + positions, LayerNorm, post-LN layers. */
+export class BartEncoder extends BartStack<TransformerEncoderLayer> {
+  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
+    const shape = { layers: config.encoderLayers, heads: config.encoderAttentionHeads, ffnDim: config.encoderFfnDim };
+    super(config, embedTokens, init, shape, (o) => new TransformerEncoderLayer(o));
   }
 
   /** ids `[B, S]`, 0/1 mask `[B, S]` → `[B, S, dModel]` (with every layer's states and attentions when asked). */
@@ -149,12 +174,11 @@ export class BartEncoder extends Module {
       checkLength(s, 0, this.config, 'BartEncoder');
       const mask = attentionMask === null ? null : toIntTensor(attentionMask);
       if (mask) checkMask(mask, b, s, 'BartEncoder', 'attentionMask');
-      const embedded = tf.add(this.embed_tokens.forward(ids), this.embed_positions.range(s)); // (B, S, C)
-      let h = this.dropout.forward(this.layernorm_embedding.forward(embedded));
+      let h = this.embed(ids, s, 0); // (B, S, C)
       const hiddenStates: tf.Tensor[] = [h];
       const attentions: tf.Tensor[] = [];
       for (const layer of this.layers) {
-        if (!layerDropped(this, this.config.encoderLayerdrop, this.layerdropRng)) {
+        if (!this.layerDropped(this.config.encoderLayerdrop)) {
           const out = layer.forward(h, { attentionMask: mask, outputAttentions: options.outputAttentions });
           h = out.output;
           if (out.attentions) attentions.push(out.attentions);
@@ -229,27 +253,10 @@ export interface BartDecoderOutput {
 }
 
 /** Autoregressive decoder: causal self-attention, cross-attention to the encoder, feed-forward. */
-export class BartDecoder extends Module {
-  embed_tokens: BartScaledWordEmbedding;
-  embed_positions: LearnedPositionalEmbedding;
-  layers: ModuleList<TransformerDecoderLayer>;
-  layernorm_embedding: LayerNorm;
-  dropout: Dropout;
-  private readonly config: BartConfig;
-  private readonly layerdropRng: Random;
-
+export class BartDecoder extends BartStack<TransformerDecoderLayer> {
   constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
-    super();
-    this.config = config;
-    this.embed_tokens = embedTokens;
-    this.embed_positions = new LearnedPositionalEmbedding(config.maxPositionEmbeddings, config.dModel, { offset: BART_POSITION_OFFSET, initStd: init.std, rng: init.rng });
-    this.layers = new ModuleList(Array.from({ length: config.decoderLayers }, () => new TransformerDecoderLayer({
-      dModel: config.dModel, numHeads: config.decoderAttentionHeads, ffnDim: config.decoderFfnDim, activation: config.activationFunction,
-      dropout: config.dropout, attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
-    })));
-    this.layernorm_embedding = new LayerNorm(config.dModel);
-    this.dropout = new Dropout(config.dropout);
-    this.layerdropRng = init.rng.fork();
+    const shape = { layers: config.decoderLayers, heads: config.decoderAttentionHeads, ffnDim: config.decoderFfnDim };
+    super(config, embedTokens, init, shape, (o) => new TransformerDecoderLayer(o));
   }
 
   /** ids `[B, T]` (the new tokens when a cache holds the earlier ones) → `[B, T, dModel]`. */
@@ -266,13 +273,12 @@ export class BartDecoder extends Module {
       if (options.encoderHiddenStates.shape[0] !== b) {
         throw new ShapeError(`BartDecoder: encoder states are [${options.encoderHiddenStates.shape}] for a batch of ${b} decoder rows`);
       }
-      const embedded = tf.add(this.embed_tokens.forward(ids), this.embed_positions.range(t, pastLength)); // (B, T, C)
-      let h = this.dropout.forward(this.layernorm_embedding.forward(embedded));
+      let h = this.embed(ids, t, pastLength); // (B, T, C)
       const hiddenStates: tf.Tensor[] = [h];
       const attentions: tf.Tensor[] = [];
       const crossAttentions: tf.Tensor[] = [];
       [...this.layers].forEach((layer, i) => {
-        if (!layerDropped(this, this.config.decoderLayerdrop, this.layerdropRng)) {
+        if (!this.layerDropped(this.config.decoderLayerdrop)) {
           const out = layer.forward(h, {
             attentionMask: mask,
             encoderHiddenStates: options.encoderHiddenStates,

@@ -2,7 +2,7 @@
 // Follows Hugging Face transformers' GPT2LMHeadModel and GPT2ForSequenceClassification.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ConfigError, embeddingLookup, matMul2d, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
+  ConfigError, embeddingLookup, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
 } from '@tfkit/core-tensor';
 import {
   fromHfGenerationConfig, generate, generateStream,
@@ -10,7 +10,7 @@ import {
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
 import type { Parameter } from '@tfkit/layers';
-import { Embedding, Linear, Module } from '@tfkit/layers';
+import { Embedding, Linear, LMHead } from '@tfkit/layers';
 import { numLabels, type Gpt2ConfigInput } from './gpt2-config.js';
 import { Gpt2DecodingSession } from './gpt2-decoding.js';
 import {
@@ -30,20 +30,8 @@ export interface CausalLMOutput extends Omit<Gpt2ModelOutput, 'lastHiddenState'>
   loss?: tf.Scalar;
 }
 
-/** The output projection to the vocabulary. Holds `[vocab, nEmbd]`, the token embedding's layout, so it can be tied to it. */
-export class GPT2LMHead extends Module {
-  weight: Parameter;
-
-  constructor(weight: Parameter) {
-    super();
-    this.weight = weight;
-  }
-
-  /** `[N, C]` → `[N, vocab]`: an explicit transpose, then a 2-D matMul (the fast path on wasm). */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => matMul2d(x, tf.transpose(this.weight.value) as tf.Tensor2D));
-  }
-}
+/** The output projection to the vocabulary. Holds `[vocab, nEmbd]`, the token embedding's layout, so it can be tied to it (see `LMHead` in @tfkit/layers). */
+export class GPT2LMHead extends LMHead {}
 
 /** GPT-2 with the language-modelling head; generates text. */
 export class GPT2LMHeadModel extends GPT2PreTrainedModel implements GenerationModel {

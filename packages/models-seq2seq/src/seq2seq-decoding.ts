@@ -5,7 +5,7 @@
  * expanding prompts into several rows (beams, samples) gathers the encoder memory as well.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
+import { DecoderRows, GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { RecurrentState } from '@tfkit/layers';
 import type { Seq2SeqModel } from './seq2seq-model.js';
 import type { DecoderWeights, Seq2SeqMemory } from './seq2seq-modeling.js';
@@ -16,12 +16,8 @@ function stateTensors(s: RecurrentState): tf.Tensor[] {
 
 export class Seq2SeqDecodingSession implements DecodingSession {
   readonly prefix: number[][];
-  /** Decoder tokens of each row so far (the start token included). */
-  private tokens: number[][];
-  /** Which prompt each row decodes. */
-  private source: number[];
-  /** Trailing tokens of each row the state has not read yet. */
-  private pending = 1;
+  /** Each row's decoder tokens, its prompt, and how many trailing tokens the state has not read yet. */
+  private readonly rows: DecoderRows;
   private memory: Seq2SeqMemory;
   /** With the cache: the state after every token but the pending ones; without: the initial state. */
   private state: RecurrentState;
@@ -34,10 +30,8 @@ export class Seq2SeqDecodingSession implements DecodingSession {
     inputs: StartDecodingInputs,
     options: StartDecodingOptions,
   ) {
-    const start = options.decoderStartTokenId ?? model.config.decoderStartTokenId;
-    this.prefix = inputs.inputIds.map(() => [start]);
-    this.tokens = inputs.inputIds.map(() => [start]);
-    this.source = inputs.inputIds.map((_, i) => i);
+    this.rows = new DecoderRows(inputs, options.decoderStartTokenId ?? model.config.decoderStartTokenId);
+    this.prefix = this.rows.prefix;
     const { memory, state } = model.encode(inputs.inputIds, inputs.attentionMask);
     this.memory = memory;
     this.state = state;
@@ -49,35 +43,31 @@ export class Seq2SeqDecodingSession implements DecodingSession {
     if (!this.useCache) {
       // Every step from the initial state again: the teacher-forced pass over the tokens so far.
       return tf.tidy(() => {
-        const { logits } = this.model.decoder.forward(tf.tensor2d(this.tokens, undefined, 'int32'), this.state, this.memory);
+        const { logits } = this.model.decoder.forward(tf.tensor2d(this.rows.tokens, undefined, 'int32'), this.state, this.memory);
         const [b, t, v] = logits.shape as [number, number, number];
         return tf.reshape(tf.slice(logits, [0, t - 1, 0], [b, 1, v]), [b, v]) as tf.Tensor2D;
       });
     }
-    if (this.pending === 0) throw new GenerationError('Seq2SeqDecodingSession: nextTokenLogits was called twice without append in between');
+    if (this.rows.pending === 0) throw new GenerationError('Seq2SeqDecodingSession: nextTokenLogits was called twice without append in between');
     let logits: tf.Tensor2D | undefined;
-    for (let back = this.pending; back >= 1; back--) {
-      const ids = tf.tensor1d(this.tokens.map((r) => r[r.length - back] as number), 'int32');
+    for (let back = this.rows.pending; back >= 1; back--) {
+      const ids = tf.tensor1d(this.rows.tokens.map((r) => r[r.length - back] as number), 'int32');
       const out = this.model.decoder.step(ids, this.state, this.memory, this.weights);
       tf.dispose([ids, ...stateTensors(this.state), ...(logits ? [logits] : []), ...(out.attention ? [out.attention] : [])]);
       this.state = out.state;
       logits = out.logits;
     }
-    this.pending = 0;
+    this.rows.pending = 0;
     return logits as tf.Tensor2D;
   }
 
   append(tokens: readonly number[]): void {
-    tokens.forEach((t, r) => (this.tokens[r] as number[]).push(t));
-    this.pending++;
+    this.rows.append(tokens);
   }
 
   selectRows(rows: readonly number[]): void {
-    this.tokens = rows.map((r) => [...(this.tokens[r] as number[])]);
-    const source = rows.map((r) => this.source[r] as number);
     // Beam reordering within one prompt leaves every row's encoder memory as it was.
-    const sameSources = source.length === this.source.length && source.every((s, i) => s === this.source[i]);
-    this.source = source;
+    const sameSources = this.rows.select(rows);
     const index = tf.tensor1d(rows as number[], 'int32');
     const gather = <T extends tf.Tensor | undefined>(t: T): T => (t ? tf.gather(t, index) : t) as T;
     const state = tf.tidy(() => ({ h: this.state.h.map(gather), ...(this.state.c ? { c: this.state.c.map(gather) } : {}) }) as unknown as tf.TensorContainer) as unknown as RecurrentState;

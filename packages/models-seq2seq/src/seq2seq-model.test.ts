@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Random, ShapeError } from '@tfkit/core-tensor';
-import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { expectAllClose, expectDirectionalGradients, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { Seq2SeqConfigInput } from './seq2seq-config.js';
 import { Seq2SeqModel } from './seq2seq-model.js';
@@ -132,21 +132,7 @@ describe('Seq2SeqModel gradients', () => {
       await expectNoLeaks(() => {
         const named = model.namedParameters();
         const { value, grads } = tf.variableGrads(loss, named.map(([, p]) => p.variable));
-        const rng = new Random(6);
-        const eps = 1e-2;
-        for (const [name, p] of named) {
-          const direction = tf.tensor(Array.from({ length: p.variable.size }, () => rng.normal()), p.variable.shape);
-          const original = tf.clone(p.variable);
-          const at = (sign: number) => {
-            tf.tidy(() => p.variable.assign(tf.add(original, tf.mul(direction, sign * eps))));
-            return tf.tidy(() => loss().dataSync()[0]!);
-          };
-          const numeric = (at(1) - at(-1)) / (2 * eps);
-          p.variable.assign(original);
-          const analytic = tf.tidy(() => tf.sum(tf.mul(grads[p.variable.name]!, direction)).dataSync()[0]!);
-          expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic}, numeric ${numeric}`).toBeLessThan(3e-3 + 3e-2 * Math.abs(numeric));
-          tf.dispose([direction, original]);
-        }
+        expectDirectionalGradients(named, loss, (_name, p) => grads[p.variable.name]!, { rng: new Random(6), atol: 3e-3, rtol: 3e-2 });
         tf.dispose([value, ...Object.values(grads)]);
       }, 'gradient check');
       model.dispose();

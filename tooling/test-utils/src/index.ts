@@ -1,2 +1,3 @@
 export * from './tensors.js';
 export * from './fixtures.js';
+export * from './gradients.js';

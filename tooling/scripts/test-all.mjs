@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Everything CI checks, in order: build, typecheck, lint, publint + attw, unit tests, slow tests,
-// browser tests. Every step runs even when an earlier one fails, then one summary line is printed
+// Everything CI checks, in order: build, typecheck, lint, publint + attw, unit tests, fuzz tests,
+// slow tests, browser tests. Every step runs even when an earlier one fails, then one summary line is printed
 // ("tests: N passed, N failed") and the exit code says whether all steps passed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,10 +13,27 @@ fs.rmSync(results, { recursive: true, force: true });
 
 const steps = [
   ['build, typecheck, lint, publint', ['turbo', 'run', 'build', 'typecheck', 'lint', 'publint', '--concurrency=2']],
-  ['unit tests', ['turbo', 'run', 'test', '--concurrency=2']],
-  ['slow tests', ['turbo', 'run', 'test:slow', '--concurrency=1']],
-  ['browser tests', ['turbo', 'run', 'test:browser', '--concurrency=1']],
+  ['unit tests', ['turbo', 'run', 'test', '--concurrency=2', '--continue']],
+  ['fuzz tests', ['turbo', 'run', 'test:fuzz', '--concurrency=2', '--continue']],
+  ['slow tests', ['turbo', 'run', 'test:slow', '--concurrency=1', '--continue']],
+  ['browser tests', ['turbo', 'run', 'test:browser', '--concurrency=1', '--continue']],
 ];
+
+// Each package that has a test script writes `.vitest-results/<name>-<project>.json`; a package whose
+// run was killed (a timeout, a crash) writes none, and it must count as a failure, not vanish.
+const workspaces = ['packages', 'apps', 'tooling']
+  .flatMap((group) => (fs.existsSync(path.join(root, group)) ? fs.readdirSync(path.join(root, group)).map((d) => path.join(root, group, d, 'package.json')) : []))
+  .filter((file) => fs.existsSync(file))
+  .map((file) => JSON.parse(fs.readFileSync(file, 'utf8')));
+const resultName = { test: 'unit', 'test:fuzz': 'fuzz', 'test:slow': 'slow', 'test:browser': 'browser' };
+function missingResults(task) {
+  const project = resultName[task];
+  if (!project) return [];
+  return workspaces
+    .filter((pkg) => pkg.scripts?.[task])
+    .map((pkg) => `${pkg.name.replace(/^@tfkit\//, '')}-${project}.json`)
+    .filter((file) => !fs.existsSync(path.join(results, file)));
+}
 
 const failedSteps = [];
 for (const [label, cmd] of steps) {
@@ -25,7 +42,9 @@ for (const [label, cmd] of steps) {
   const run = spawnSync('pnpm', ['exec', ...cmd], { cwd: root, stdio: 'inherit' });
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`=== ${label}: ${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${seconds}s`);
-  if (run.status !== 0) failedSteps.push(label);
+  const missing = missingResults(cmd[2]);
+  if (missing.length) console.log(`=== ${label}: no results from ${missing.join(', ')} (the run was killed or never started)`);
+  if (run.status !== 0 || missing.length) failedSteps.push(label);
 }
 
 let passed = 0;

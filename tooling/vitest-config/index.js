@@ -59,8 +59,11 @@ export function defineTfkitConfig(packageDir, overrides = {}) {
       // `unit` runs on every `pnpm test`; `slow` (training to a target, long properties) runs in CI
       // through `pnpm test:slow`. Browser tests have their own config (see packages/backends).
       projects: [
-        { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.slow.test.ts', '**/*.browser.test.ts', 'node_modules/**', 'dist/**'] } },
+        { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.slow.test.ts', '**/*.fuzz.test.ts', '**/*.browser.test.ts', 'node_modules/**', 'dist/**'] } },
         { extends: true, test: { name: 'slow', include: ['src/**/*.slow.test.ts', 'test/**/*.slow.test.ts'] } },
+        // `fuzz`: seeded mutations of checkpoints, configs and tokenizer files and random model inputs;
+        // any untyped error, hang or crash fails it. Runs in CI through `pnpm test:fuzz`.
+        { extends: true, test: { name: 'fuzz', include: ['src/**/*.fuzz.test.ts', 'test/**/*.fuzz.test.ts'] } },
       ],
     },
   });

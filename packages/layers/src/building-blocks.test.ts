@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectAllClose, expectNoLeaks, numericGradient, withBackend } from '@tfkit/test-utils';
-import { ConfigError, Random } from '@tfkit/core-tensor';
+import { ConfigError, Random, ShapeError } from '@tfkit/core-tensor';
 import { Activation } from './activation.js';
 import { Dropout } from './dropout.js';
 import { Embedding } from './embedding.js';
@@ -28,7 +28,7 @@ describe.each(BACKENDS)('building blocks on %s', (backend) => {
     });
   });
 
-  it('Embedding looks up rows and its gradient sums repeated ids (no UnsortedSegmentSum needed)', async () => {
+  it('Embedding looks up rows and its gradient sums repeated ids (no UnsortedSegmentSum needed), none to the padding row', async () => {
     await withBackend(backend, async () => {
       const emb = new Embedding(5, 3, { paddingIdx: 0, rng: new Random(1) });
       await expectNoLeaks(() => tf.tidy(() => {
@@ -38,10 +38,39 @@ describe.each(BACKENDS)('building blocks on %s', (backend) => {
         expect(out.shape).toEqual([2, 3, 3]);
         expectAllClose(tf.reshape(tf.slice(out, [0, 1, 0], [1, 1, 3]), [1, 3]), tf.slice(emb.weight.value, [2, 0], [1, 3]), { atol: 0 });
         const { grads, value } = tf.variableGrads(() => tf.sum(emb.forward(ids)) as tf.Scalar, emb.trainableVariables());
-        expectAllClose(grads[emb.weight.variable.name] as tf.Tensor, [[1, 1, 1], [3, 3, 3], [1, 1, 1], [0, 0, 0], [1, 1, 1]], { atol: 0 });
+        // torch.nn.Embedding(5, 3, padding_idx=0): sum(emb(ids)).backward() gives these rows.
+        expectAllClose(grads[emb.weight.variable.name] as tf.Tensor, [[0, 0, 0], [3, 3, 3], [1, 1, 1], [0, 0, 0], [1, 1, 1]], { atol: 0 });
         value.dispose();
       }));
       emb.dispose();
+    });
+  });
+
+  it('Embedding paddingIdx behaves as PyTorch padding_idx: the row still reads, never learns through the lookup', async () => {
+    await withBackend(backend, async () => {
+      const emb = new Embedding(4, 2, { paddingIdx: 0, rng: new Random(2) });
+      const last = new Embedding(5, 3, { paddingIdx: -1, rng: new Random(3) });
+      await expectNoLeaks(() => tf.tidy(() => {
+        // A set row 0 is looked up as it is (PyTorch's forward does not zero it).
+        emb.weight.variable.assign(tf.tensor2d([[0.5, -1], [1, 2], [3, 4], [5, 6]]));
+        expectAllClose(emb.forward(tf.tensor1d([0, 2, 0], 'int32')), [[0.5, -1], [3, 4], [0.5, -1]], { atol: 0 });
+        // The case: PyTorch gives row 0 = 0 (tfkit gave [2, 2]); a tied use of the table
+        // (an LM head reading row 0 directly) still passes row 0 its gradient: [5, 7].
+        const w = emb.trainableVariables();
+        const ids = tf.tensor1d([0, 2, 0], 'int32');
+        const plain = tf.variableGrads(() => tf.sum(emb.forward(ids)) as tf.Scalar, w);
+        expectAllClose(plain.grads[emb.weight.variable.name] as tf.Tensor, [[0, 0], [0, 0], [1, 1], [0, 0]], { atol: 0 });
+        const tied = tf.variableGrads(() => tf.add(tf.sum(emb.forward(ids)), tf.sum(tf.mul(tf.slice(emb.weight.value, [0, 0], [1, 2]), [[5, 7]]))) as tf.Scalar, w);
+        expectAllClose(tied.grads[emb.weight.variable.name] as tf.Tensor, [[5, 7], [0, 0], [1, 1], [0, 0]], { atol: 0 });
+        // Negative counts from the end, as torch.nn.Embedding(5, 3, padding_idx=-1) (row 4).
+        expect(last.paddingIdx).toBe(4);
+        const neg = tf.variableGrads(() => tf.sum(last.forward(tf.tensor1d([0, 2, 0, 4, 4], 'int32'))) as tf.Scalar, last.trainableVariables());
+        expectAllClose(neg.grads[last.weight.variable.name] as tf.Tensor, [[2, 2, 2], [0, 0, 0], [1, 1, 1], [0, 0, 0], [0, 0, 0]], { atol: 0 });
+      }));
+      expect(() => new Embedding(4, 2, { paddingIdx: 4 })).toThrow(ShapeError);
+      expect(() => new Embedding(4, 2, { paddingIdx: -5 })).toThrow(/paddingIdx -5 is not a row of a table with 4 rows/);
+      emb.dispose();
+      last.dispose();
     });
   });
 

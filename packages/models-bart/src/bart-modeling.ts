@@ -50,21 +50,27 @@ export interface BartInit {
   rng: Random;
 }
 
-/** Token embeddings (a table shared with `model.shared`) times `embedScale` (√dModel with `scale_embedding`, else 1). */
+/**
+ * Token embeddings (a table shared with `model.shared`) times `embedScale` (√dModel with
+ * `scale_embedding`, else 1). The `paddingIdx` row gets no gradient from the lookup, as
+ * nn.Embedding's padding_idx (the tied LM head still trains it).
+ */
 export class BartScaledWordEmbedding extends Module {
   weight: Parameter;
   readonly embedScale: number;
+  readonly paddingIdx: number | undefined;
 
-  constructor(weight: Parameter, embedScale: number) {
+  constructor(weight: Parameter, embedScale: number, paddingIdx?: number) {
     super();
     this.weight = weight;
     this.embedScale = embedScale;
+    this.paddingIdx = paddingIdx;
   }
 
   /** ids `[B, T]` → `[B, T, dModel]` */
   forward(ids: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const e = embeddingLookup(this.weight.value, ids);
+      const e = embeddingLookup(this.weight.value, ids, { paddingIdx: this.paddingIdx });
       return this.embedScale === 1 ? e : tf.mul(e, this.embedScale);
     });
   }
@@ -385,9 +391,9 @@ export class BartModel extends BartPreTrainedModel {
     const init: BartInit = { std: c.initStd, rng: options.rng ?? new Random(options.seed ?? 0) };
     const scale = c.scaleEmbedding ? Math.sqrt(c.dModel) : 1;
     // N(0, init_std²) with a zero padding row, as Hugging Face's _init_weights leaves it.
-    this.shared = new BartScaledWordEmbedding(new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padTokenId, initStd: init.std, rng: init.rng }).weight, scale);
-    this.encoder = new BartEncoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
-    this.decoder = new BartDecoder(c, new BartScaledWordEmbedding(this.shared.weight, scale), init);
+    this.shared = new BartScaledWordEmbedding(new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padTokenId, initStd: init.std, rng: init.rng }).weight, scale, c.padTokenId);
+    this.encoder = new BartEncoder(c, new BartScaledWordEmbedding(this.shared.weight, scale, c.padTokenId), init);
+    this.decoder = new BartDecoder(c, new BartScaledWordEmbedding(this.shared.weight, scale, c.padTokenId), init);
     // The layers' dropouts start from one default seed; give each its own stream.
     for (const [, m] of this.namedModules()) if (m instanceof Dropout) m.rng = init.rng.fork();
   }

@@ -6,11 +6,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 
+export interface EmbeddingLookupOptions {
+  /**
+   * PyTorch's `padding_idx`: lookups of this row pass no gradient to it, so the lookup never
+   * trains it (the forward value is the row as it is). Negative counts from the end, as in PyTorch.
+   */
+  paddingIdx?: number;
+}
+
 /** Rows of `table` ([vocab, dim]) at `ids` (any shape, int32) → `[...ids.shape, dim]`. */
-export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor, options: EmbeddingLookupOptions = {}): tf.Tensor {
   if (table.rank !== 2) throw new ShapeError(`embeddingLookup: table must be 2-D [vocab, dim], got [${table.shape}]`);
+  const [vocab, dim] = table.shape as [number, number];
+  const pad = options.paddingIdx == null ? undefined : normalizePaddingIdx(options.paddingIdx, vocab, 'embeddingLookup');
   return tf.tidy(() => {
-    const [vocab, dim] = table.shape as [number, number];
     const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [-1]);
     // Tensors the gradient needs must go through `save`: closures over them would be disposed by
     // the surrounding tidy before the backward pass runs.
@@ -18,10 +27,23 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
       save([flat]);
       return {
         value: tf.gather(t, flat),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [-1, 1]), tf.reshape(dy as tf.Tensor, [-1, dim]), [vocab, dim]),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const at = saved[0] as tf.Tensor;
+          let rows = tf.reshape(dy as tf.Tensor, [-1, dim]);
+          // Drop the upstream rows of padding positions before they are summed into the table.
+          if (pad !== undefined) rows = tf.mul(rows, tf.reshape(tf.cast(tf.notEqual(at, pad), rows.dtype), [-1, 1]));
+          return tf.scatterND(tf.reshape(at, [-1, 1]), rows, [vocab, dim]);
+        },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return tf.reshape(lookup(table) as tf.Tensor, [...ids.shape, dim]);
   });
+}
+
+/** A `padding_idx` checked against a table of `vocab` rows, negative counted from the end (as PyTorch). */
+export function normalizePaddingIdx(paddingIdx: number, vocab: number, where: string): number {
+  if (!Number.isInteger(paddingIdx) || paddingIdx >= vocab || paddingIdx < -vocab) {
+    throw new ShapeError(`${where}: paddingIdx ${paddingIdx} is not a row of a table with ${vocab} rows; use an integer in [${-vocab}, ${vocab - 1}]`);
+  }
+  return paddingIdx < 0 ? paddingIdx + vocab : paddingIdx;
 }

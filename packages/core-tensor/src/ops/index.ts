@@ -1,6 +1,6 @@
 export { linear, matMul2d } from './linear.js';
 export { batchedMatMul } from './batched-matmul.js';
-export { embeddingLookup } from './embedding.js';
+export { embeddingLookup, normalizePaddingIdx, type EmbeddingLookupOptions } from './embedding.js';
 export { softmaxCrossEntropy, meanSquaredError, sigmoidCrossEntropy, type CrossEntropyOptions } from './losses.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from './activations.js';
 export { layerNorm } from './norm.js';

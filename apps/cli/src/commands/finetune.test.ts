@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { safetensorsToTensors } from '@tfkit/core-tensor';
 import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,19 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
     const a = JSON.parse(viaAdapter.stdout) as Record<string, number>;
     const m = JSON.parse(merged.stdout) as Record<string, number>;
     expect(m['eval_loss']).toBeCloseTo(a['eval_loss'] as number, 4);
+    // merged/ holds the adapted attention weights (base + (α/r)·A·B), not the base ones.
+    const weight = (dir: string, name: string) => {
+      const { tensors } = safetensorsToTensors(new Uint8Array(fs.readFileSync(path.join(tmp, dir, 'model.safetensors'))));
+      const data = Array.from(tensors.get(name)?.dataSync() ?? []);
+      tensors.forEach((t) => t.dispose());
+      return data;
+    };
+    for (const name of ['bert.encoder.layer.0.attention.self.query.weight', 'bert.encoder.layer.1.attention.self.value.weight']) {
+      const before = weight('base', name);
+      const after = weight('lora/merged', name);
+      expect(after).toHaveLength(before.length);
+      expect(Math.max(...after.map((v, i) => Math.abs(v - (before[i] as number)))), name).toBeGreaterThan(1e-4);
+    }
   });
 
   it('reports bad usage with exit code 2', async () => {

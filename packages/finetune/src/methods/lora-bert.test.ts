@@ -47,6 +47,40 @@ describe('LoRA on BERT (Hugging Face fixture checkpoint)', () => {
   });
 });
 
+describe('LoRA merge-and-unload on BERT (Hugging Face fixture checkpoint)', () => {
+  it('the saved merged checkpoint (Linear and Embedding LoRA) reloads to the adapted logits, not the base ones', async () => {
+    const source = fixturePath('models', 'bert-sequence-classification');
+    const model = await BertForSequenceClassification.fromPretrained(source);
+    const logits = (m: BertForSequenceClassification) => tf.tidy(() => (m.forward(inputs) as { logits: tf.Tensor }).logits);
+    const base = logits(model);
+    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules: ['query', 'value', 'word_embeddings'], modulesToSave: ['classifier'] });
+    let seed = 11;
+    for (const [, layer] of lora.loraLayers()) {
+      const { A, B } = layer.weights('default');
+      tf.tidy(() => {
+        A.value.assign(tf.randomNormal(A.shape, 0, 0.2, 'float32', seed++));
+        B.value.assign(tf.randomNormal(B.shape, 0, 0.2, 'float32', seed++));
+      });
+    }
+    const adapted = logits(model);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(adapted, base))).dataSync()[0])).toBeGreaterThan(1e-2);
+    lora.mergeAndUnload();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-lora-merged-'));
+    await model.savePretrained(dir);
+    const { tensors } = safetensorsToTensors(new Uint8Array(await fs.readFile(path.join(dir, 'model.safetensors'))));
+    expect([...tensors.keys()].filter((k) => k.includes('lora') || k.includes('base_layer'))).toEqual([]);
+    tensors.forEach((t) => t.dispose());
+    const reloaded = await BertForSequenceClassification.fromPretrained(dir);
+    const out = logits(reloaded);
+    expectAllClose(out, adapted, { atol: 1e-5 });
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(out, base))).dataSync()[0])).toBeGreaterThan(1e-2);
+    await fs.rm(dir, { recursive: true });
+    tf.dispose([base, adapted, out]);
+    model.dispose();
+    reloaded.dispose();
+  });
+});
+
 describe('prefix tuning on GPT-2 (Hugging Face fixture checkpoint)', () => {
   it('runs the prefix as past keys/values, and a zero-length effect only through the prefix', async () => {
     const model = await GPT2ForSequenceClassification.fromPretrained(fixturePath('models', 'gpt2-lm'), { configOverrides: { num_labels: 2, pad_token_id: 0 }, strict: false } as never);

@@ -47,8 +47,13 @@ export abstract class LoraLayerBase<Base extends Module & { weight: Parameter; f
     this.rank.set(name, config.r);
   }
 
+  /**
+   * Frees adapter `name`. As PEFT's `delete_adapter`, a merged adapter is not unmerged first: its
+   * update stays in the base weight (what `mergeAndUnload` relies on) and can no longer be subtracted.
+   */
   deleteAdapter(name: string): void {
-    if (this.merged.includes(name)) this.unmerge();
+    const at = this.merged.indexOf(name);
+    if (at >= 0) this.merged.splice(at, 1);
     this.removeWeights(name);
     this.scaling.delete(name);
     this.rank.delete(name);

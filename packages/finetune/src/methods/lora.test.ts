@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { safetensorsToTensors } from '@tfkit/core-tensor';
-import { Linear } from '@tfkit/layers';
+import { safetensorsToTensors, tensorsToSafetensors } from '@tfkit/core-tensor';
+import { Embedding, Linear } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
@@ -34,6 +34,17 @@ function randomizeB(lora: LoraModel, name: string, seed: number): void {
     tf.tidy(() => B.value.assign(tf.randomNormal(B.shape, 0, 0.3, 'float32', seed++)));
   }
 }
+
+/** Gives every A matrix random values (an Embedding adapter's A starts at 0). */
+function randomizeA(lora: LoraModel, name: string, seed: number): void {
+  for (const [, layer] of lora.loraLayers()) {
+    if (!layer.adapterNames().includes(name)) continue;
+    const A = layer.weights(name).A;
+    tf.tidy(() => A.value.assign(tf.randomNormal(A.shape, 0, 0.3, 'float32', seed++)));
+  }
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))));
 
 describe('LoRA', () => {
   it('wraps target layers with PEFT names, freezes the base, starts as the identity', async () => {
@@ -69,9 +80,87 @@ describe('LoRA', () => {
       await lora.withAdaptersDisabled(() => expectAllClose(logits(model), base, { atol: 1e-6 }));
       expectAllClose(logits(model), adapted, { atol: 1e-6 });
     });
+    lora.dispose();
+    model.dispose();
+  });
+
+  // Linear LoRA on the encoder, Embedding LoRA on the embedding table, and both at once.
+  it.each([
+    ['Linear', ['dense']],
+    ['Embedding', ['embeddings']],
+    ['Linear and Embedding', ['embeddings', 'dense']],
+  ])('mergeAndUnload keeps the adapter (%s): plain layers whose outputs are the adapted ones, not the base', async (_kind, targetModules) => {
+    const model = new ToyClassifier({ dim: 8 });
+    const base = logits(model);
+    const lora = LoraModel.apply(model, { r: 4, loraAlpha: 8, targetModules, modulesToSave: ['classifier'] });
+    randomizeB(lora, 'default', 1);
+    randomizeA(lora, 'default', 50); // an embedding adapter starts with A = 0
+    tf.tidy(() => model.classifier.weight.value.assign(tf.mul(model.classifier.weight.value, 2)));
+    const adapted = logits(model); // captured before anything is merged
+    expect(maxAbsDiff(adapted, base)).toBeGreaterThan(1e-2);
+    const numTensors = tf.memory().numTensors;
     const merged = lora.mergeAndUnload();
-    expect(merged.getModule('encoder.layer.0.dense')).toBeInstanceOf(Linear);
-    expectAllClose(logits(model), logits(model), { atol: 0 });
+    expect(merged).toBe(model);
+    for (const [path, kind] of [['embeddings', Embedding], ['encoder.layer.0.dense', Linear], ['encoder.layer.1.dense', Linear]] as const) {
+      expect(merged.getModule(path)).toBeInstanceOf(kind);
+    }
+    expect(merged.namedParameters().map(([n]) => n).filter((n) => n.includes('lora'))).toEqual([]);
+    expect(merged.parameterCount({ trainableOnly: true })).toBe(merged.parameterCount());
+    // The adapter weights and the LoraModel's copies are freed; nothing else is allocated.
+    expect(tf.memory().numTensors).toBeLessThan(numTensors);
+    const out = logits(model);
+    expectAllClose(out, adapted, { atol: 1e-5 });
+    expect(maxAbsDiff(out, base)).toBeGreaterThan(1e-2);
+    // The update lives in the base weights themselves (a fresh model with the same seed has the originals).
+    const adaptedOnly = (merged.getModule(targetModules.includes('dense') ? 'encoder.layer.0.dense' : 'embeddings') as Linear | Embedding).weight.value;
+    const fresh = new ToyClassifier({ dim: 8 });
+    const original = (fresh.getModule(targetModules.includes('dense') ? 'encoder.layer.0.dense' : 'embeddings') as Linear | Embedding).weight.value;
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(adaptedOnly, original))).dataSync()[0])).toBeGreaterThan(1e-3);
+
+    // The merged model's weights reload into a plain model with the same outputs.
+    const weights = merged.stateDict();
+    const bytes = await tensorsToSafetensors(weights, { format: 'pt' });
+    weights.forEach((t) => t.dispose());
+    const { tensors } = safetensorsToTensors(bytes);
+    fresh.loadStateDict(tensors);
+    tensors.forEach((t) => t.dispose());
+    expectAllClose(logits(fresh), adapted, { atol: 1e-5 });
+    [model, fresh].forEach((m) => m.dispose());
+  });
+
+  it('deleteAdapter on a merged adapter leaves its update in the base weights, as PEFT does', () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const base = logits(model);
+    const lora = LoraModel.apply(model, { r: 2, targetModules: ['embeddings', 'dense'] });
+    randomizeB(lora, 'default', 7);
+    randomizeA(lora, 'default', 70);
+    const adapted = logits(model);
+    lora.merge();
+    lora.deleteAdapter('default');
+    for (const [, layer] of lora.loraLayers()) {
+      expect(layer.adapterNames()).toEqual([]);
+      expect(layer.merged).toEqual([]); // nothing left that unmerge could subtract
+    }
+    expectAllClose(logits(model), adapted, { atol: 1e-5 });
+    lora.unmerge(); // a no-op now
+    expectAllClose(logits(model), adapted, { atol: 1e-5 });
+    expect(maxAbsDiff(adapted, base)).toBeGreaterThan(1e-2);
+    lora.dispose();
+    model.dispose();
+  });
+
+  it('mergeAndUnload while the adapters are disabled merges the active adapter and its head (PEFT)', async () => {
+    const model = new ToyClassifier({ dim: 8 });
+    const base = logits(model);
+    const lora = LoraModel.apply(model, { r: 2, targetModules: ['embeddings', 'dense'], modulesToSave: ['classifier'] });
+    randomizeB(lora, 'default', 9);
+    randomizeA(lora, 'default', 90);
+    tf.tidy(() => model.classifier.bias?.value.assign(tf.tensor1d([0.5, -0.5])));
+    const adapted = logits(model);
+    lora.disableAdapters();
+    expectAllClose(logits(model), base, { atol: 1e-6 });
+    lora.mergeAndUnload();
+    expectAllClose(logits(model), adapted, { atol: 1e-5 });
     model.dispose();
   });
 

@@ -173,22 +173,30 @@ export class LoraModel {
     for (const [, layer] of this.loraLayers()) layer.unmerge();
   }
 
-  /** Merges the active adapter and puts plain `Linear` layers back: a normal model, savable as such. */
+  /**
+   * Folds the active adapter into the base weights and puts plain `Linear` / `Embedding` layers
+   * back, with the active adapter's `modulesToSave` weights: a normal model whose outputs are the
+   * adapted ones, savable as such (PEFT's `merge_and_unload`, which also merges while adapters are
+   * disabled). Every adapter is freed; this `LoraModel` is empty afterwards.
+   */
   mergeAndUnload(): Module {
+    if (this.active) this.enableAdapters();
     for (const [path, layer] of this.loraLayers()) {
       layer.merge();
       this.model.setModule(path, layer.base_layer);
+      // Deleting keeps what was merged in the base weight (see LoraLayerBase.deleteAdapter).
       for (const name of layer.adapterNames()) layer.deleteAdapter(name);
     }
     for (const rec of this.adapters.values()) for (const t of rec.saved.values()) t.dispose();
     for (const t of this.original.values()) t.dispose();
     this.adapters.clear();
     this.original.clear();
+    this.active = '';
     this.model.unfreeze();
     return this.model;
   }
 
-  /** Removes an adapter (not the active one while others exist). */
+  /** Removes an adapter (not the active one while others exist); a merged adapter's update stays in the base weights, as in PEFT. */
   deleteAdapter(name: string): void {
     const rec = this.adapters.get(name);
     if (!rec) throw new FinetuneError(`LoRA: no adapter "${name}"`);

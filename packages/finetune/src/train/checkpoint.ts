@@ -2,11 +2,13 @@
  * Training checkpoints: everything needed to continue a run exactly — all weights, the optimizer's
  * slots, the scheduler's position, every random generator's state and the data position. A
  * checkpoint is assembled in a temporary directory and renamed into place, so a crash leaves
- * either the previous checkpoint or the new one, never a half-written one.
+ * either the previous checkpoint or the new one, never a half-written one; a failed save removes
+ * its temporary directory, and the next run removes any that a killed process left.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic, CheckpointError, type RngState } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
+import { CheckpointSaveError } from '../errors.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import type { TrainerState } from './state.js';
 
@@ -36,32 +38,85 @@ export function moduleGenerators(model: Module): [string, Random][] {
   return out;
 }
 
+/**
+ * Writes a checkpoint to `dir` through a temporary sibling folder. Any failure (disk full, no
+ * permission) removes the temporary folder, leaves an existing `dir` as it was, and raises a
+ * `CheckpointSaveError` naming `dir`.
+ */
 export async function saveTrainingCheckpoint(
   dir: string,
   parts: { model: Module; optimizerState: OptimizerState; checkpoint: TrainingCheckpoint; callbackTensors?: Map<string, tf.Tensor> },
 ): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  await fs.mkdir(path.dirname(dir), { recursive: true });
   const temp = `${path.join(path.dirname(dir), `.${path.basename(dir)}`)}.${process.pid}.tmp`;
-  await fs.rm(temp, { recursive: true, force: true });
-  await fs.mkdir(temp);
-  const weights = parts.model.stateDict({ includeAliases: false });
-  try {
-    await fs.writeFile(path.join(temp, MODEL_WEIGHTS), await tensorsToSafetensors(weights, { format: 'tfkit' }));
-    await fs.writeFile(path.join(temp, OPTIMIZER_WEIGHTS), await tensorsToSafetensors(parts.optimizerState.tensors, { format: 'tfkit' }));
-    if (parts.callbackTensors?.size) await fs.writeFile(path.join(temp, CALLBACK_WEIGHTS), await tensorsToSafetensors(parts.callbackTensors, { format: 'tfkit' }));
-    await writeFileAtomic(path.join(temp, TRAINER_STATE), `${JSON.stringify(parts.checkpoint, null, 2)}\n`);
-  } finally {
-    for (const t of weights.values()) t.dispose();
-  }
-  // Swap the complete directory into place; an older checkpoint of the same name is removed only
-  // after the new one is there.
   const old = `${temp}.old`;
-  const exists = await fs.stat(dir).then(() => true, () => false);
-  if (exists) await fs.rename(dir, old);
-  await fs.rename(temp, dir);
-  if (exists) await fs.rm(old, { recursive: true, force: true });
+  let moved = false;
+  try {
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await fs.rm(temp, { recursive: true, force: true });
+    await fs.mkdir(temp);
+    const weights = parts.model.stateDict({ includeAliases: false });
+    try {
+      await fs.writeFile(path.join(temp, MODEL_WEIGHTS), await tensorsToSafetensors(weights, { format: 'tfkit' }));
+      await fs.writeFile(path.join(temp, OPTIMIZER_WEIGHTS), await tensorsToSafetensors(parts.optimizerState.tensors, { format: 'tfkit' }));
+      if (parts.callbackTensors?.size) await fs.writeFile(path.join(temp, CALLBACK_WEIGHTS), await tensorsToSafetensors(parts.callbackTensors, { format: 'tfkit' }));
+      await writeFileAtomic(path.join(temp, TRAINER_STATE), `${JSON.stringify(parts.checkpoint, null, 2)}\n`);
+    } finally {
+      for (const t of weights.values()) t.dispose();
+    }
+    // Swap the complete directory into place; an older checkpoint of the same name is removed only
+    // after the new one is there.
+    const exists = await fs.stat(dir).then(() => true, () => false);
+    if (exists) {
+      await fs.rm(old, { recursive: true, force: true });
+      await fs.rename(dir, old);
+      moved = true;
+    }
+    await fs.rename(temp, dir);
+    moved = false;
+    if (exists) await fs.rm(old, { recursive: true, force: true });
+  } catch (cause) {
+    if (moved) await fs.rename(old, dir).catch(() => undefined);
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw new CheckpointSaveError(dir, cause);
+  }
+}
+
+/**
+ * Removes what interrupted saves left in `outputDir`: `.checkpoint-<step>.<pid>.tmp` folders of
+ * processes that are gone (or of this one), and — should a crash have hit between the two renames
+ * of a save — puts a `….tmp.old` folder back as `checkpoint-<step>` when that is missing.
+ * Returns the paths removed.
+ */
+export async function removeStaleCheckpointTemps(outputDir: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const names = await fs.readdir(outputDir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^\.(checkpoint-\d+)\.(\d+)\.tmp(\.old)?$/.exec(name);
+    if (!m) continue;
+    const [, target, pid, isOld] = m as unknown as [string, string, string, string | undefined];
+    if (Number(pid) !== process.pid && processAlive(Number(pid))) continue; // another run is saving right now
+    const full = path.join(outputDir, name);
+    if (isOld && !(await fs.stat(path.join(outputDir, target)).then(() => true, () => false))) {
+      await fs.rename(full, path.join(outputDir, target));
+      continue;
+    }
+    await fs.rm(full, { recursive: true, force: true });
+    removed.push(full);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }
 
 export interface LoadedCheckpoint {

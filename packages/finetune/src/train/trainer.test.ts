@@ -4,13 +4,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NonFiniteLossError } from '../errors.js';
+import { FinetuneError, NonFiniteLossError } from '../errors.js';
+import { LoraModel } from '../methods/lora.js';
 import { classificationMetrics } from '../metrics/classification.js';
 import { SGD } from '../optim/sgd.js';
-import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
+import { ToyClassifier, toyCollator, toyDataset, type ToyExample } from '../testing/toy.js';
 import { EarlyStoppingCallback, type TrainerCallback } from './callbacks.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
-import type { ToyExample } from '../testing/toy.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tfkit-trainer-'));
 afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
@@ -147,6 +147,123 @@ describe('Trainer', () => {
     const resumed = new Trainer(options(model, { maxSteps: 200, evalEvery: 1, learningRate: 0, outputDir: dir, callbacks: [new EarlyStoppingCallback({ patience: 2 })] }));
     expect((await resumed.train({ resumeFrom: true })).globalStep).toBe(3);
     for (const t of [first, resumed]) t.optimizer.dispose();
+    model.dispose();
+  });
+
+  it('shuffle: false trains on the batches in the dataset order (the default shuffles, seeded)', async () => {
+    const seen = (shuffle?: boolean) => {
+      const firsts: number[][] = [];
+      const model = new ToyClassifier();
+      const collator = (b: ToyExample[]) => {
+        firsts.push(b.map((e) => train.toArray().indexOf(e)));
+        return toyCollator(b);
+      };
+      const trainer = new Trainer(options(model, { maxSteps: 10, collator, ...(shuffle === undefined ? {} : { shuffle }) }));
+      return trainer.train().then(() => {
+        trainer.optimizer.dispose();
+        model.dispose();
+        return firsts;
+      });
+    };
+    const inOrder = Array.from({ length: 10 }, (_, b) => Array.from({ length: 8 }, (_, i) => ((b * 8) % 64) + i));
+    expect(await seen(false)).toEqual(inOrder);
+    const shuffled = await seen();
+    expect(shuffled).not.toEqual(inOrder);
+    expect(shuffled.slice(0, 8).flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(await seen(true)).toEqual(shuffled);
+  });
+
+  it('accepts the LoRA wrapper itself as model: trains its adapter on the model it wraps', async () => {
+    const model = new ToyClassifier();
+    const base = () => Array.from(model.getModule('encoder.layer.0.dense').namedParameters().find(([n]) => n.endsWith('weight') && !n.includes('lora'))?.[1].value.dataSync() ?? []);
+    const frozen = base();
+    const lora = LoraModel.apply(model, { r: 2, loraAlpha: 4, targetModules: ['dense'], modulesToSave: ['classifier'], seed: 3 });
+    const trainer = new Trainer(options(model, { model: lora, epochs: 3 }));
+    expect(trainer.model).toBe(model);
+    const before = await trainer.evaluate();
+    await trainer.train();
+    const after = await trainer.evaluate();
+    expect(after['eval_loss']).toBeLessThan((before['eval_loss'] as number) * 0.9);
+    expect(frozen).toHaveLength(64);
+    expect(base()).toEqual(frozen);
+    expect(trainer.optimizer.namedParameters().map(([n]) => n).every((n) => n.includes('lora_') || n.startsWith('classifier.'))).toBe(true);
+    trainer.optimizer.dispose();
+    lora.dispose();
+    model.dispose();
+    expect(() => new Trainer(options(model, { model: { model: 3 } as never }))).toThrow(FinetuneError);
+  });
+
+  it("onNonFiniteLoss: 'skip' gives up with a NonFiniteLossError after maxConsecutiveSkips bad steps in a row", async () => {
+    const model = new ToyClassifier();
+    let calls = 0;
+    const nan = (): TrainerOptions<ToyExample>['computeLoss'] => (out) => {
+      calls++;
+      return tf.mul(tf.sum(out.logits as tf.Tensor), NaN) as tf.Scalar;
+    };
+    await expectNoLeaks(async () => {
+      const trainer = new Trainer(options(model, { maxSteps: 5, computeLoss: nan(), onNonFiniteLoss: 'skip', maxConsecutiveSkips: 20 }));
+      const error = await trainer.train().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NonFiniteLossError);
+      expect(error).toMatchObject({ step: 1, consecutiveSkips: 20 });
+      expect((error as Error).message).toMatch(/20th step in a row/);
+      // 20 batches (2.5 epochs of 8), not an endless loop over the data.
+      expect(calls).toBe(20);
+      expect(trainer.state.skippedSteps).toBe(20);
+      const defaults = new Trainer(options(model, { maxSteps: 5, computeLoss: nan(), onNonFiniteLoss: 'skip' }));
+      await expect(defaults.train()).rejects.toMatchObject({ consecutiveSkips: 10 });
+      trainer.optimizer.dispose();
+      defaults.optimizer.dispose();
+    });
+    expect(() => new Trainer(options(model, { maxConsecutiveSkips: 0 }))).toThrow(FinetuneError);
+    model.dispose();
+  });
+
+  it('yields to the event loop between steps: a timer set at the start (a Ctrl-C handler) can stop training', async () => {
+    const model = new ToyClassifier();
+    let stopTimerRan = false;
+    const stopSoon: TrainerCallback = {
+      onTrainBegin: (state) => {
+        setImmediate(() => {
+          stopTimerRan = true;
+          state.shouldStop = true;
+        });
+      },
+    };
+    // Every step is skipped (NaN), so only the timer can end the run before maxConsecutiveSkips.
+    const trainer = new Trainer(options(model, {
+      maxSteps: 5, callbacks: [stopSoon], onNonFiniteLoss: 'skip', maxConsecutiveSkips: 1000,
+      computeLoss: (out) => tf.mul(tf.sum(out.logits as tf.Tensor), NaN) as tf.Scalar,
+    }));
+    const result = await trainer.train();
+    expect(stopTimerRan).toBe(true);
+    expect(result.globalStep).toBe(0);
+    expect(trainer.state.skippedSteps).toBeLessThanOrEqual(2);
+    trainer.optimizer.dispose();
+    model.dispose();
+  });
+
+  it('a loss that throws in the middle of a step (with accumulation) propagates its error and leaks no tensor', async () => {
+    const model = new ToyClassifier();
+    await expectNoLeaks(async () => {
+      let calls = 0;
+      const trainer = new Trainer(options(model, {
+        maxSteps: 3, gradientAccumulationSteps: 2,
+        computeLoss: (out, batch) => {
+          const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(batch['labels'] as tf.Tensor, 'int32'), 2), out.logits as tf.Tensor) as tf.Scalar;
+          if (++calls === 4) throw new RangeError('broken label in batch 4');
+          return ce;
+        },
+      }));
+      await expect(trainer.train()).rejects.toThrow(RangeError);
+      expect(trainer.state.globalStep).toBe(1);
+      // A loss of the wrong shape is a typed error, with nothing left behind either.
+      const vector = new Trainer(options(model, { maxSteps: 1, computeLoss: (out) => tf.sum(out.logits as tf.Tensor, 1) as unknown as tf.Scalar }));
+      await expect(vector.train()).rejects.toThrow(/the loss must be a scalar tensor, got a tensor of shape \[8\]/);
+      // Training still works afterwards (tfjs's gradient tape was left clean).
+      const after = new Trainer(options(model, { maxSteps: 2 }));
+      expect((await after.train()).globalStep).toBe(2);
+      for (const t of [trainer, vector, after]) t.optimizer.dispose();
+    });
     model.dispose();
   });
 });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, Random, loadGradients } from '@tfkit/core-tensor';
-import type { Module } from '@tfkit/layers';
+import { Module } from '@tfkit/layers';
 import type { Collator } from '../data/collator.js';
 import type { Dataset, Example } from '../data/dataset.js';
 import { FinetuneError, NonFiniteLossError } from '../errors.js';
@@ -15,15 +15,31 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { groupParameters } from '../optim/param-groups.js';
 import { LrScheduler, type SchedulerName } from '../optim/schedulers.js';
 import type { CallbackState, TrainerCallback } from './callbacks.js';
-import { listCheckpoints, loadTrainingCheckpoint, moduleGenerators, saveTrainingCheckpoint } from './checkpoint.js';
+import { listCheckpoints, loadTrainingCheckpoint, moduleGenerators, removeStaleCheckpointTemps, saveTrainingCheckpoint } from './checkpoint.js';
 import { predictLoop, type EvalPrediction, type MetricsFn } from './evaluate.js';
 import { defaultForward, defaultLoss, type ForwardFn, type LossFn } from './forward.js';
+import { lossAndGrads } from './grads.js';
 import { initialState, type LogEntry, type TrainerState } from './state.js';
 
 type TrainerHook = 'onTrainBegin' | 'onStepEnd' | 'onLog' | 'onEvaluate' | 'onSave' | 'onTrainEnd';
 
+/**
+ * What the Trainer trains: a `Module`, or an adapter wrapper that is not one itself but holds the
+ * adapted `Module` as `model` (a `LoraModel`, as PEFT's `PeftModel` holds its model). The wrapper's
+ * layers sit inside that module, so training it trains the adapter.
+ */
+export type TrainableModel = Module | { readonly model: Module };
+
+/** The `Module` the Trainer runs and updates for `model`. */
+export function trainableModule(model: TrainableModel): Module {
+  if (model instanceof Module) return model;
+  const inner = (model as { model?: unknown } | null)?.model;
+  if (inner instanceof Module) return inner;
+  throw new FinetuneError('Trainer: `model` must be a tfkit Module, or an adapter wrapper (LoraModel) holding one as `.model`');
+}
+
 export interface TrainerOptions<T = Example> {
-  model: Module;
+  model: TrainableModel;
   trainDataset?: Dataset<T>;
   evalDataset?: Dataset<T>;
   collator: Collator<T>;
@@ -37,6 +53,8 @@ export interface TrainerOptions<T = Example> {
   warmupSteps?: number;
   /** Warm-up as a fraction of the training steps (used when `warmupSteps` is not given). */
   warmupRatio?: number;
+  /** Shuffle the training data each epoch (default true, seeded by `seed`); false trains in the dataset's order. */
+  shuffle?: boolean;
   /** Epochs to train (default 3), unless `maxSteps` is given. */
   epochs?: number;
   maxSteps?: number;
@@ -63,6 +81,12 @@ export interface TrainerOptions<T = Example> {
   computeLoss?: LossFn;
   /** What to do when the loss or the gradient norm is NaN/±∞: stop with an error (default) or skip the step. */
   onNonFiniteLoss?: 'error' | 'skip';
+  /**
+   * With `onNonFiniteLoss: 'skip'`: how many steps in a row may be skipped before training stops
+   * with a `NonFiniteLossError` (default 10). Skipped steps leave the weights as they were, so a
+   * loss that stays NaN would otherwise loop over the data forever.
+   */
+  maxConsecutiveSkips?: number;
 }
 
 export interface TrainResult {
@@ -84,7 +108,7 @@ export class Trainer<T = Example> {
 
   constructor(options: TrainerOptions<T>) {
     this.o = options;
-    this.model = options.model;
+    this.model = trainableModule(options.model);
     this.forward = options.forward ?? defaultForward;
     this.computeLoss = options.computeLoss ?? defaultLoss;
     this.callbacks = [...(options.callbacks ?? [])];
@@ -95,6 +119,8 @@ export class Trainer<T = Example> {
         : (opt ?? new AdamW(groupParameters(this.model, { lr: options.learningRate ?? 5e-5, weightDecay: options.weightDecay ?? 0 }), { lr: options.learningRate ?? 5e-5 }));
     const accum = options.gradientAccumulationSteps ?? 1;
     if (!(Number.isInteger(accum) && accum >= 1)) throw new FinetuneError(`Trainer: gradientAccumulationSteps must be a positive integer, got ${accum}`);
+    const skips = options.maxConsecutiveSkips ?? 10;
+    if (!(Number.isInteger(skips) && skips >= 1)) throw new FinetuneError(`Trainer: maxConsecutiveSkips must be a positive integer, got ${skips}`);
     this.state = initialState(0);
     const master = new Random(options.seed ?? 42);
     for (const [, rng] of moduleGenerators(this.model)) rng.setState(master.fork().getState());
@@ -120,6 +146,7 @@ export class Trainer<T = Example> {
   async train(options: { resumeFrom?: string | boolean } = {}): Promise<TrainResult> {
     await loadGradients();
     const dataset = this.requireTrain();
+    if (this.o.outputDir) await removeStaleCheckpointTemps(this.o.outputDir);
     const maxSteps = this.numTrainingSteps();
     this.state = initialState(maxSteps);
     this.scheduler = this.makeScheduler(maxSteps);
@@ -130,24 +157,30 @@ export class Trainer<T = Example> {
     const batchesPerEpoch = dataset.numBatches(this.batchSize);
     const startStep = state.globalStep;
     let lossTotal = 0;
+    let skippedInRow = 0;
     this.model.train();
     await this.emit('onTrainBegin', state);
     outer: while (state.globalStep < maxSteps) {
-      const order = dataset.batchIndices({ batchSize: this.batchSize, seed: this.o.seed ?? 42, epoch: state.epochIndex });
+      const order = dataset.batchIndices({ batchSize: this.batchSize, seed: this.o.seed ?? 42, epoch: state.epochIndex, shuffle: this.o.shuffle ?? true });
       while (state.batchInEpoch < order.length) {
+        // Let timers and signal handlers (Ctrl-C setting shouldStop) run between steps.
+        await yieldToEventLoop();
         const chunk = order.slice(state.batchInEpoch, state.batchInEpoch + accum).map((idx) => idx.map((i) => dataset.get(i)));
         const started = performance.now();
         const result = this.trainStep(chunk);
         state.batchInEpoch += chunk.length;
         state.epoch = state.epochIndex + state.batchInEpoch / batchesPerEpoch;
-        if (!result) {
+        if (result.skipped) {
           state.skippedSteps++;
+          if (++skippedInRow >= (this.o.maxConsecutiveSkips ?? 10)) throw new NonFiniteLossError(state.globalStep + 1, result.value, result.what, skippedInRow);
+          if (state.shouldStop) break outer;
           continue;
         }
+        skippedInRow = 0;
         state.globalStep++;
         lossTotal += result.loss;
         const seconds = (performance.now() - started) / 1000;
-        await this.emit('onStepEnd', state, { ...result, seconds, examples: chunk.reduce((n, c) => n + c.length, 0) });
+        await this.emit('onStepEnd', state, { loss: result.loss, learningRate: result.learningRate, gradNorm: result.gradNorm, seconds, examples: chunk.reduce((n, c) => n + c.length, 0) });
         if (state.globalStep % (this.o.logEvery ?? 10) === 0 || state.globalStep === maxSteps) {
           await this.log({ step: state.globalStep, epoch: round(state.epoch), loss: result.loss, learningRate: result.learningRate, gradNorm: result.gradNorm });
         }
@@ -224,7 +257,7 @@ export class Trainer<T = Example> {
     return target;
   }
 
-  private trainStep(chunk: T[][]): { loss: number; learningRate: number; gradNorm?: number } | undefined {
+  private trainStep(chunk: T[][]): StepResult {
     const names = new Map<string, string>();
     const vars: tf.Variable[] = [];
     for (const [name, p] of this.optimizer.namedParameters()) {
@@ -234,31 +267,30 @@ export class Trainer<T = Example> {
     }
     if (vars.length === 0) throw new FinetuneError('Trainer: no trainable parameters (everything is frozen)');
     let grads = new Map<string, tf.Tensor>();
-    let loss = 0;
     const disposeAll = (m: Map<string, tf.Tensor>) => m.forEach((t) => t.dispose());
-    for (const examples of chunk) {
-      const batch = this.o.collator(examples);
-      try {
-        const { value, grads: g } = tf.variableGrads(() => tf.div(this.computeLoss(this.forward(this.model, batch), batch), chunk.length) as tf.Scalar, vars);
-        loss += value.dataSync()[0] as number;
-        value.dispose();
-        for (const [varName, grad] of Object.entries(g)) {
-          const name = names.get(varName) as string;
-          const prev = grads.get(name);
-          if (prev) {
-            grads.set(name, tf.add(prev, grad));
-            prev.dispose();
-            grad.dispose();
-          } else grads.set(name, grad);
-        }
-      } finally {
-        for (const t of Object.values(batch)) t.dispose();
-      }
-    }
-    const step = this.state.globalStep + 1;
-    let gradNorm: number | undefined;
     try {
+      let loss = 0;
+      for (const examples of chunk) {
+        const batch = this.o.collator(examples);
+        try {
+          const { value, grads: g } = lossAndGrads(() => tf.div(this.computeLoss(this.forward(this.model, batch), batch), chunk.length) as tf.Scalar, vars);
+          loss += value;
+          for (const [varName, grad] of g) {
+            const name = names.get(varName) as string;
+            const prev = grads.get(name);
+            if (prev) {
+              grads.set(name, tf.add(prev, grad));
+              prev.dispose();
+              grad.dispose();
+            } else grads.set(name, grad);
+          }
+        } finally {
+          for (const t of Object.values(batch)) t.dispose();
+        }
+      }
+      const step = this.state.globalStep + 1;
       if (!Number.isFinite(loss)) return this.nonFinite(step, loss, 'loss');
+      let gradNorm: number;
       if (this.o.maxGradNorm !== null) {
         const clipped = clipGradNorm(grads, this.o.maxGradNorm ?? 1.0);
         gradNorm = clipped.norm;
@@ -271,15 +303,15 @@ export class Trainer<T = Example> {
       const learningRate = this.optimizer.paramGroups[0]?.lr ?? 0;
       this.optimizer.step(grads);
       this.scheduler?.step();
-      return { loss, learningRate, gradNorm };
+      return { skipped: false, loss, learningRate, gradNorm };
     } finally {
       disposeAll(grads);
     }
   }
 
-  private nonFinite(step: number, value: number, what: string): undefined {
+  private nonFinite(step: number, value: number, what: string): StepResult {
     if ((this.o.onNonFiniteLoss ?? 'error') === 'error') throw new NonFiniteLossError(step, value, what);
-    return undefined;
+    return { skipped: true, value, what };
   }
 
   private async predictions(dataset: Dataset<T>): Promise<EvalPrediction> {
@@ -384,6 +416,13 @@ export class Trainer<T = Example> {
     if (this.o.trainDataset.length === 0) throw new FinetuneError('Trainer: trainDataset is empty');
     return this.o.trainDataset;
   }
+}
+
+type StepResult = { skipped: false; loss: number; learningRate: number; gradNorm: number } | { skipped: true; value: number; what: string };
+
+/** Resolves after pending timers, I/O and signal handlers have had their turn. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 function round(x: number): number {

@@ -3,7 +3,7 @@
  * collators, optimizers and schedules, metrics, and the fine-tuning methods (freezing, LoRA,
  * prefix tuning, layer-wise learning-rate decay, re-initialisation, stochastic weight averaging).
  */
-export { FinetuneError, NonFiniteLossError } from './errors.js';
+export { FinetuneError, NonFiniteLossError, CheckpointSaveError } from './errors.js';
 
 export { Optimizer, type NamedParameter, type ParamGroup, type ParamGroupInput, type OptimizerDefaults, type OptimizerState } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
@@ -16,7 +16,7 @@ export { Dataset, type Example, type BatchOptions } from './data/dataset.js';
 export { parseCsv, type CsvOptions } from './data/csv.js';
 export { DataCollatorWithPadding, padSequences, type Batch, type Collator, type TokenizerLike, type EncodingLike, type PaddingCollatorOptions } from './data/collator.js';
 
-export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { Trainer, trainableModule, type TrainableModel, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { LoggingCallback, EarlyStoppingCallback, ProgressCallback, type TrainerCallback, type EarlyStoppingOptions } from './train/callbacks.js';
 export { formatProgress, formatDuration, type ProgressLine } from './train/progress.js';
 export type { TrainerState, LogEntry, StepInfo } from './train/state.js';

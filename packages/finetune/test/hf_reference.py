@@ -59,7 +59,7 @@ class BertForSequenceClassification(nn.Module):
         d, eps = c["hidden_size"], c.get("layer_norm_eps", 1e-12)
         self.bert = Holder()
         e = self.bert.embeddings = Holder()
-        e.word_embeddings = nn.Embedding(c["vocab_size"], d)
+        e.word_embeddings = nn.Embedding(c["vocab_size"], d, padding_idx=c.get("pad_token_id", 0))  # as transformers: no gradient to the pad row
         e.position_embeddings = nn.Embedding(c.get("max_position_embeddings", 512), d)
         e.token_type_embeddings = nn.Embedding(c.get("type_vocab_size", 2), d)
         e.LayerNorm = nn.LayerNorm(d, eps=eps)

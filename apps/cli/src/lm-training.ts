@@ -6,10 +6,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseSafetensors, Random, serializeSafetensors, type RawTensor } from '@tfkit/core-tensor';
+import { parseSafetensors, Random, serializeSafetensors, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
 import { AdamW, clipGradNorm, groupParameters, LrScheduler } from '@tfkit/finetune';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import type { Tokenizer } from '@tfkit/tokenizers';
+import { CliError } from './command.js';
 
 export interface LmTrainingOptions {
   nLayer: number;
@@ -28,10 +29,14 @@ export interface LmTrainingOptions {
   /** Store weights as float16 (half the size) instead of float32. */
   float16: boolean;
   out: string;
+  /** Stops training at the next step boundary (Ctrl-C); the model is saved as of that step. */
+  signal?: AbortSignal;
 }
 
 export interface LmTrainingResult {
+  /** Steps taken: `options.steps`, or fewer when `signal` stopped the run. */
   steps: number;
+  interrupted: boolean;
   trainLoss: number;
   validLoss: number;
   seconds: number;
@@ -107,13 +112,16 @@ export async function convertToFloat16(dir: string): Promise<void> {
     for (let i = 0; i < src.length; i++) half[i] = toHalfBits(src[i] as number);
     tensors.set(name, { dtype: 'F16', shape: t.shape, data: half });
   }
-  await fs.writeFile(file, serializeSafetensors(tensors, parsed.metadata));
+  await writeFileAtomic(file, serializeSafetensors(tensors, parsed.metadata));
 }
 
 /**
- * Trains GPT2LMHeadModel on `ids` (the last 5% held out for validation), saving to `out` at every
- * evaluation and at the end. `log` receives one line per report. `init` continues training a
- * loaded model instead of a new one (its size options are then ignored); the model is disposed.
+ * Trains GPT2LMHeadModel on `ids` (the last 5% held out for validation), saving the model and the
+ * tokenizer to `out` at every evaluation and at the end (each file written atomically). `log`
+ * receives one line per report. `init` continues training a loaded model instead of a new one (its
+ * size options are then ignored); the model is disposed. When `o.signal` fires, training stops at
+ * the next step boundary and the model is saved as of the last completed step (nothing is written
+ * when no step was completed).
  */
 export async function trainLanguageModel(
   tokenizer: Tokenizer,
@@ -127,7 +135,9 @@ export async function trainLanguageModel(
   const train = ids.subarray(0, split);
   const valid = ids.subarray(split);
   const window = o.context;
-  if (valid.length <= window || train.length <= window) throw new Error(`the corpus is too small: ${ids.length} tokens for a context of ${o.context}`);
+  if (valid.length <= window || train.length <= window) {
+    throw new CliError(`the corpus is too small: ${ids.length} tokens for a context of ${o.context} (5% is held out for validation); give more text or a smaller --context`);
+  }
   const rng = new Random(o.seed);
   const validBatches = Array.from({ length: 4 }, () => sampleBatch(valid, o.batchSize, window, rng));
   const model = init ?? new GPT2LMHeadModel(
@@ -139,7 +149,10 @@ export async function trainLanguageModel(
   );
   model.train();
   if (model.config.vocabSize < tokenizer.vocabSize) model.resizeTokenEmbeddings(tokenizer.vocabSize);
-  if (model.config.nPositions < o.context) throw new Error(`--context ${o.context} exceeds the model's n_positions ${model.config.nPositions}`);
+  if (model.config.nPositions < o.context) {
+    model.dispose();
+    throw new CliError(`--context ${o.context} exceeds the model's n_positions ${model.config.nPositions}`);
+  }
   const optimizer = new AdamW(groupParameters(model, { lr: o.lr, weightDecay: o.weightDecay }), { lr: o.lr, betas: [0.9, 0.95] });
   const schedule = new LrScheduler(optimizer, 'cosine', { numTrainingSteps: o.steps, numWarmupSteps: o.warmup });
   const byVariable = new Map(model.namedParameters({ trainableOnly: true }).map(([n, p]) => [p.variable.name, n]));
@@ -148,12 +161,18 @@ export async function trainLanguageModel(
   let validLoss = Number.NaN;
   const save = async () => {
     model.eval();
+    await tokenizer.savePretrained(o.out);
     await model.savePretrained(o.out, { metadata: { trained_by: 'tfkit train-lm' } });
     if (o.float16) await convertToFloat16(o.out);
     model.train();
   };
+  let done = 0;
+  let savedAt = 0;
   try {
     for (let step = 1; step <= o.steps; step++) {
+      // Let a pending Ctrl-C land (the step itself is synchronous), then stop between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (o.signal?.aborted) break;
       const batch = sampleBatch(train, o.batchSize, window, rng);
       const { value, grads } = tf.variableGrads(() => model.forward({ inputIds: batch, labels: batch }).loss as tf.Scalar, model.trainableVariables());
       const named = new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v) as string, g]));
@@ -162,7 +181,8 @@ export async function trainLanguageModel(
       schedule.step();
       const loss = (await value.data())[0] as number;
       tf.dispose([value, ...Object.values(grads), ...(clipped.grads === named ? [] : [...clipped.grads.values()])]);
-      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${step}; lower --lr`);
+      if (!Number.isFinite(loss)) throw new CliError(`the loss became ${loss} at step ${step}; lower --lr`);
+      done = step;
       ema = Number.isNaN(ema) ? loss : 0.9 * ema + 0.1 * loss;
       const seconds = (performance.now() - started) / 1000;
       if (step % 10 === 0 || step === 1) {
@@ -175,9 +195,15 @@ export async function trainLanguageModel(
         model.train();
         log(`step ${step}: validation loss ${validLoss.toFixed(3)} (perplexity ${Math.exp(validLoss).toFixed(1)}); saved to ${o.out}`);
         await save();
+        savedAt = step;
       }
     }
-    const result = { steps: o.steps, trainLoss: ema, validLoss, seconds: (performance.now() - started) / 1000, tokensSeen: o.steps * o.batchSize * o.context };
+    const interrupted = done < o.steps;
+    if (interrupted && done > 0 && savedAt !== done) {
+      log(`stopping: saving the model as of step ${done} to ${o.out}`);
+      await save();
+    }
+    const result = { steps: done, interrupted, trainLoss: ema, validLoss, seconds: (performance.now() - started) / 1000, tokensSeen: done * o.batchSize * o.context };
     model.eval();
     return result;
   } finally {

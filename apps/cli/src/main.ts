@@ -1,10 +1,11 @@
 /**
- * `tfkit` entry: picks the subcommand by its leading words, handles --help/--version, and turns
- * errors into messages and exit codes.
+ * `tfkit` entry: picks the subcommand by its leading words, handles --help/--version/--debug, turns
+ * errors into one-line messages and exit codes, and ends the run when it is interrupted.
  */
-import { TfkitError, type Registry } from '@tfkit/core-tensor';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO, type Command, type CommandContext } from './command.js';
+import type { Registry } from '@tfkit/core-tensor';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIO, type Command, type CommandContext, type StopReason } from './command.js';
 import { commands as allCommands } from './commands/index.js';
+import { describeError } from './errors.js';
 import { createCliRegistry } from './registry.js';
 import { CLI_VERSION } from './version.js';
 
@@ -28,11 +29,37 @@ export function helpText(commands: Command[] = allCommands): string {
     ...commands.map((c) => `  ${c.name.join(' ').padEnd(width)}  ${c.summary}`),
     '',
     'Run `tfkit <command> --help` for a command\'s options. `tfkit --version` prints the version.',
+    '`--debug` (or TFKIT_DEBUG=1) prints the stack trace of an unexpected error.',
+    'Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted (Ctrl-C).',
     '',
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIO, commands: Command[] = allCommands): Promise<number> {
+/** Removes `--debug` (accepted anywhere before a `--` terminator); says whether it was there. */
+function takeDebugFlag(argv: string[]): { argv: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const rest = end < 0 ? [] : argv.slice(end);
+  const kept = head.filter((a) => a !== '--debug');
+  return { argv: [...kept, ...rest], debug: kept.length !== head.length };
+}
+
+/** Resolves with the signal's reason once it is aborted (never, for a signal that never aborts). */
+function whenAborted(signal: AbortSignal): Promise<StopReason> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason as StopReason);
+    else signal.addEventListener('abort', () => resolve(signal.reason as StopReason), { once: true });
+  });
+}
+
+/**
+ * Runs `tfkit <argv>` and returns the exit code: 0 success, 1 failure, 2 bad usage, 130 stopped by
+ * Ctrl-C (`io.signal` aborted with `'SIGINT'`); a closed stdout (`'EPIPE'`) ends the run quietly with 0.
+ * Every error becomes one line on stderr; see errors.ts.
+ */
+export async function main(rawArgv: string[], io: CliIO, commands: Command[] = allCommands): Promise<number> {
+  const { argv, debug: debugFlag } = takeDebugFlag(rawArgv);
+  const debug = debugFlag || Boolean(io.debug);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(helpText(commands));
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
@@ -43,28 +70,43 @@ export async function main(argv: string[], io: CliIO, commands: Command[] = allC
   }
   const found = findCommand(argv, commands);
   if (!found) {
-    io.stderr(`tfkit: unknown command "${argv[0]}".\n\n${helpText(commands)}`);
+    const what = argv[0]?.startsWith('-') ? `unknown option ${argv[0]}` : `unknown command "${argv[0]}"`;
+    io.stderr(`tfkit: ${what} (run tfkit --help for the list of commands)\n`);
     return EXIT_USAGE;
   }
   const { command, rest } = found;
+  const prefix = `tfkit ${command.name.join(' ')}`;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(`${command.usage.trimEnd()}\n`);
     return EXIT_OK;
   }
+  const signal = io.signal ?? new AbortController().signal;
+  const stopped = (reason: StopReason): number => {
+    if (reason === 'EPIPE') return EXIT_OK;
+    io.stderr(`${prefix}: interrupted\n`);
+    return EXIT_INTERRUPTED;
+  };
   let registry: Promise<Registry> | undefined;
-  const ctx: CommandContext = { io, registry: () => (registry ??= Promise.resolve(createCliRegistry())) };
+  const ctx: CommandContext = { io, signal, registry: () => (registry ??= Promise.resolve(createCliRegistry())) };
   try {
-    return await command.run(rest, ctx);
+    const running = command.run(rest, ctx);
+    if (command.stopsOnSignal) {
+      const code = await running;
+      return signal.aborted ? stopped(signal.reason as StopReason) : code;
+    }
+    // A command that does not watch the signal is abandoned when it fires.
+    running.catch(() => undefined);
+    const outcome = await Promise.race([running.then((code) => ({ code })), whenAborted(signal).then((reason) => ({ reason }))]);
+    return 'reason' in outcome ? stopped(outcome.reason) : signal.aborted ? stopped(signal.reason as StopReason) : outcome.code;
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr(`tfkit ${command.name.join(' ')}: ${error.message}\n\n${command.usage.trimEnd()}\n`);
+    if (signal.aborted) return stopped(signal.reason as StopReason);
+    const report = describeError(error);
+    if (report.code === EXIT_USAGE) {
+      io.stderr(`${prefix}: ${report.message} (see ${prefix} --help)\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof TfkitError) {
-      io.stderr(`tfkit ${command.name.join(' ')}: ${error.message}\n`);
-      return EXIT_FAILURE;
-    }
-    io.stderr(`tfkit ${command.name.join(' ')}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT_FAILURE;
+    io.stderr(`${prefix}: ${report.message}\n`);
+    if (debug && report.details) io.stderr(`${report.details}\n`);
+    return report.code;
   }
 }

@@ -2,11 +2,10 @@
  * What `tfkit fill-mask`, `classify`, `ner` and `qa` share: the common options, loading a task
  * pipeline from `--model`, and printing either text or `--json`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { useBackend } from '@tfkit/backends';
 import { loadPipeline, type BertTask, type BERT_TASKS } from '@tfkit/models-bert';
 import { UsageError, type CommandContext } from '../command.js';
+import { intOption, sourceOption } from '../inputs.js';
 
 /** Options every task command takes (node:util parseArgs form). */
 export const TASK_OPTIONS = {
@@ -29,8 +28,7 @@ export async function openTaskPipeline<T extends BertTask>(
   if (!values.model) throw new UsageError('--model <source> is required');
   const registry = await ctx.registry();
   await useBackend(registry, values.backend);
-  const local = path.resolve(ctx.io.cwd, values.model);
-  return loadPipeline(task, fs.existsSync(local) ? local : values.model, { registry });
+  return loadPipeline(task, sourceOption('--model', values.model, ctx.io.cwd), { registry });
 }
 
 /** The text argument: the positionals joined, required. */
@@ -41,10 +39,7 @@ export function textArgument(positionals: string[], what = '<text>'): string {
 }
 
 export function parsePositiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name}: expected a positive integer, got "${value}"`);
-  return n;
+  return intOption(name, value, 1);
 }
 
 /** Prints `result` as JSON, or the lines `text` makes of it. */

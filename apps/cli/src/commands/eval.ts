@@ -9,7 +9,8 @@ import { AutoModel } from '@tfkit/core-tensor';
 import { classificationMetrics, DataCollatorWithPadding, loadLoraAdapter, Trainer, type Example } from '@tfkit/finetune';
 import type { Module } from '@tfkit/layers';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { UsageError, type Command } from '../command.js';
+import { CliError, UsageError, type Command } from '../command.js';
+import { fileOption, intOption, sourceOption } from '../inputs.js';
 import { architectureFor, labelSet, readExamples } from './finetune.js';
 
 const usage = `Usage: tfkit eval --model <source> --data <eval.jsonl|csv> [--adapter <dir>] [options]
@@ -36,10 +37,12 @@ export const evalCommand: Command = {
       strict: true,
     });
     if (!values.model || !values.data) throw new UsageError('--model and --data are required');
+    const batchSize = intOption('batch-size', values['batch-size'], 1) ?? 32;
+    const maxLength = intOption('max-length', values['max-length'], 1) ?? 128;
     const registry = await ctx.registry();
     await useBackend(registry, values.backend);
-    const source = path.resolve(ctx.io.cwd, values.model);
-    const data = await readExamples(path.resolve(ctx.io.cwd, values.data));
+    const source = sourceOption('--model', values.model, ctx.io.cwd);
+    const data = await readExamples(fileOption('--data', values.data, ctx.io.cwd));
     const tokenizer = await Tokenizer.fromPretrained(source);
     const architecture = await architectureFor(registry, source, 'ForSequenceClassification');
     const model = (await AutoModel.fromPretrained(source, { registry, architecture })) as unknown as Module & { dispose(): void; hfConfig?: Record<string, unknown> };
@@ -56,11 +59,11 @@ export const evalCommand: Command = {
       const byName = names.indexOf(String(label));
       if (byName >= 0) return byName;
       if (/^\d+$/.test(String(label))) return Number(label);
-      throw new UsageError(`label ${JSON.stringify(label)} is neither a class of the model (${names.join(', ')}) nor an id`);
+      throw new CliError(`--data ${values.data}: label ${JSON.stringify(label)} is neither a class of the model (${names.join(', ')}) nor an id`);
     };
     const padTokenId = tokenizer.tokenToId('[PAD]') ?? tokenizer.tokenToId('<pad>') ?? 0;
-    const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId, textPairColumn: 'text_pair', maxLength: Number(values['max-length'] ?? 128), labelToId: toId }).collate;
-    const trainer = new Trainer<Example>({ model, collator, evalBatchSize: Number(values['batch-size'] ?? 32), metrics: classificationMetrics() });
+    const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId, textPairColumn: 'text_pair', maxLength, labelToId: toId }).collate;
+    const trainer = new Trainer<Example>({ model, collator, evalBatchSize: batchSize, metrics: classificationMetrics() });
     const metrics = await trainer.evaluate(data);
     ctx.io.stdout(`${JSON.stringify({ examples: data.length, ...metrics }, null, 2)}\n`);
     model.dispose();

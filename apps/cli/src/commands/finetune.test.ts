@@ -85,6 +85,22 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
     }
   });
 
+  it('Ctrl-C stops at a step boundary with a resumable checkpoint (exit 130), and --resume finishes the run', async () => {
+    const args = ['finetune', '--model', 'base', '--data', 'train.jsonl', '--out', 'stopped', '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--backend', 'cpu'];
+    const ctrlC = new AbortController();
+    // Ctrl-C as soon as the progress line of step 10 (of 24) appears.
+    const stopped = await runTfkit(args, tmp, { signal: ctrlC.signal, onStderr: (t) => void (/ 10\/24 /.test(t) && ctrlC.abort('SIGINT')) });
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toMatch(/stopped after step 10; checkpoint in .*checkpoints \(continue with --resume\)\ntfkit finetune: interrupted\n$/);
+    expect(stopped.stdout).toBe('');
+    expect(fs.readdirSync(path.join(tmp, 'stopped', 'checkpoints')).sort()).toEqual(['checkpoint-10', 'checkpoint-6']);
+    expect(fs.existsSync(path.join(tmp, 'stopped', 'model.safetensors'))).toBe(false); // no final model from a stopped run
+    const resumed = await tfkit(...args, '--resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(resumed.stdout) as { steps: number }).steps).toBe(24);
+    expect(fs.existsSync(path.join(tmp, 'stopped', 'model.safetensors'))).toBe(true);
+  });
+
   it('reports bad usage with exit code 2', async () => {
     expect((await tfkit('finetune', '--model', 'base')).code).toBe(2);
   });

@@ -13,7 +13,8 @@ import {
 } from '@tfkit/finetune';
 import type { Module } from '@tfkit/layers';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { UsageError, type Command } from '../command.js';
+import { CliError, UsageError, type Command } from '../command.js';
+import { fileOption, intOption, numberOption, sourceOption, writableDirectory } from '../inputs.js';
 
 const usage = `Usage: tfkit finetune --model <source> --task text-classification --data <train.jsonl|csv> --out <dir> [options]
 
@@ -76,22 +77,36 @@ function parseLora(spec: string): { r: number; loraAlpha: number; loraDropout: n
     if (!k || v === undefined) throw new UsageError(`--lora: expected key=value pairs, got "${part}"`);
     o[k.trim()] = v.trim();
   }
+  for (const key of Object.keys(o)) if (!['r', 'alpha', 'dropout', 'targets'].includes(key)) throw new UsageError(`--lora: unknown key "${key}" (r, alpha, dropout, targets)`);
   const r = Number(o['r'] ?? 8);
-  if (!Number.isInteger(r) || r <= 0) throw new UsageError(`--lora: r must be a positive integer`);
-  return { r, loraAlpha: Number(o['alpha'] ?? 2 * r), loraDropout: Number(o['dropout'] ?? 0), targetModules: (o['targets'] ?? 'query+value').split('+') };
+  if (!Number.isInteger(r) || r <= 0) throw new UsageError(`--lora: r must be a positive integer, got "${o['r']}"`);
+  const loraAlpha = Number(o['alpha'] ?? 2 * r);
+  if (!(Number.isFinite(loraAlpha) && loraAlpha > 0)) throw new UsageError(`--lora: alpha must be a positive number, got "${o['alpha']}"`);
+  const loraDropout = Number(o['dropout'] ?? 0);
+  if (!(loraDropout >= 0 && loraDropout < 1)) throw new UsageError(`--lora: dropout must be in [0, 1), got "${o['dropout']}"`);
+  const targetModules = (o['targets'] ?? 'query+value').split('+').filter(Boolean);
+  if (targetModules.length === 0) throw new UsageError('--lora: targets must name at least one module, e.g. targets=query+value');
+  return { r, loraAlpha, loraDropout, targetModules };
 }
 
-function num(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number, got "${v}"`);
-  return n;
+/**
+ * Ends training at the next step boundary once `signal` fires (Ctrl-C). Yields to the event loop
+ * after each step so the signal can land between synchronous training steps.
+ */
+function stopOnSignal(signal: AbortSignal): TrainerCallback {
+  return {
+    async onStepEnd(state) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) state.shouldStop = true;
+    },
+  };
 }
 
 export const finetuneCommand: Command = {
   name: ['finetune'],
   summary: 'Fine-tune a model on labelled text (full, LoRA, LLRD, re-init, SWA)',
   usage,
+  stopsOnSignal: true,
   async run(argv, ctx) {
     const { values } = parseArgs({
       args: argv,
@@ -105,12 +120,23 @@ export const finetuneCommand: Command = {
     });
     if (!values.model || !values.data || !values.out) throw new UsageError('--model, --data and --out are required');
     if (values.task !== 'text-classification') throw new UsageError(`--task: only text-classification is supported, got "${values.task}"`);
+    const seed = intOption('seed', values.seed, 0) ?? 42;
+    const reinit = intOption('reinit', values.reinit, 0);
+    const llrd = numberOption('llrd', values.llrd, { above: 0, max: 1 });
+    const batchSize = intOption('batch-size', values['batch-size'], 1) ?? 16;
+    const epochs = intOption('epochs', values.epochs, 1) ?? 3;
+    const maxLength = intOption('max-length', values['max-length'], 1) ?? 128;
+    const weightDecay = numberOption('weight-decay', values['weight-decay'], { min: 0 }) ?? 0.01;
+    const warmupRatio = numberOption('warmup-ratio', values['warmup-ratio'], { min: 0, max: 1 }) ?? 0.06;
+    const loraOptions = values.lora ? parseLora(values.lora) : undefined;
+    const lr = numberOption('lr', values.lr, { above: 0 }) ?? (loraOptions ? 1e-3 : 5e-5);
     const registry = await ctx.registry();
     await useBackend(registry, values.backend);
-    const source = path.resolve(ctx.io.cwd, values.model);
-    const out = path.resolve(ctx.io.cwd, values.out);
-    const train = await readExamples(path.resolve(ctx.io.cwd, values.data));
-    const evalSet = values.eval ? await readExamples(path.resolve(ctx.io.cwd, values.eval)) : undefined;
+    const source = sourceOption('--model', values.model, ctx.io.cwd);
+    const out = await writableDirectory('--out', values.out, ctx.io.cwd);
+    const train = await readExamples(fileOption('--data', values.data, ctx.io.cwd));
+    const evalSet = values.eval ? await readExamples(fileOption('--eval', values.eval, ctx.io.cwd)) : undefined;
+    if (train.length === 0) throw new CliError(`--data ${values.data}: no examples`);
     const labels = labelSet(train, ...(evalSet ? [evalSet] : []));
     const tokenizer = await Tokenizer.fromPretrained(source);
     const padId = tokenizer.tokenToId('[PAD]') ?? tokenizer.tokenToId('<pad>') ?? 0;
@@ -120,26 +146,29 @@ export const finetuneCommand: Command = {
       registry, architecture, strict: false,
       configOverrides: { id2label, label2id: Object.fromEntries(labels.map((l, i) => [l, i])), pad_token_id: padId },
     })) as unknown as Module & { savePretrained(dir: string): Promise<void>; dispose(): void };
-    const seed = num('seed', values.seed, 42);
-    if (values.reinit) reinitTopLayers(model, { topLayers: num('reinit', values.reinit, 0), seed });
-    const lora = values.lora ? LoraModel.apply(model, { ...parseLora(values.lora), modulesToSave: ['classifier', 'score'].filter((n) => model.namedModules().some(([p]) => p === n)), taskType: 'SEQ_CLS', baseModelNameOrPath: values.model }) : undefined;
-    const lr = num('lr', values.lr, lora ? 1e-3 : 5e-5);
-    const lrScale = values.llrd ? layerwiseLrScale(model, { decay: num('llrd', values.llrd, 1) }) : undefined;
-    const optimizer = new AdamW(groupParameters(model, { lr, weightDecay: num('weight-decay', values['weight-decay'], 0.01), lrScale }), { lr });
-    const callbacks: TrainerCallback[] = [new ProgressCallback({ write: (t) => ctx.io.stderr(t), isTTY: ctx.io.isTTY })];
+    if (reinit) reinitTopLayers(model, { topLayers: reinit, seed });
+    const lora = loraOptions ? LoraModel.apply(model, { ...loraOptions, modulesToSave: ['classifier', 'score'].filter((n) => model.namedModules().some(([p]) => p === n)), taskType: 'SEQ_CLS', baseModelNameOrPath: values.model }) : undefined;
+    const lrScale = llrd !== undefined ? layerwiseLrScale(model, { decay: llrd }) : undefined;
+    const optimizer = new AdamW(groupParameters(model, { lr, weightDecay, lrScale }), { lr });
+    const callbacks: TrainerCallback[] = [new ProgressCallback({ write: (t) => ctx.io.stderr(t), isTTY: ctx.io.isTTY }), stopOnSignal(ctx.signal)];
     if (values.swa) callbacks.push(new SwaCallback(model));
     const toId = (l: unknown) => labels.indexOf(String(l));
-    const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId: padId, textPairColumn: 'text_pair', maxLength: num('max-length', values['max-length'], 128), labelToId: toId }).collate;
-    const batchSize = num('batch-size', values['batch-size'], 16);
-    const epochs = num('epochs', values.epochs, 3);
+    const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId: padId, textPairColumn: 'text_pair', maxLength, labelToId: toId }).collate;
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
     const trainer = new Trainer<Example>({
       model, trainDataset: train, evalDataset: evalSet, collator, optimizer, epochs, batchSize, seed,
-      scheduler: values.swa ? 'swa' : 'linear', warmupRatio: num('warmup-ratio', values['warmup-ratio'], 0.06),
+      scheduler: values.swa ? 'swa' : 'linear', warmupRatio,
       evalEvery: evalSet ? stepsPerEpoch : undefined, saveEvery: stepsPerEpoch, saveTotalLimit: 2, outputDir: path.join(out, 'checkpoints'),
       metrics: classificationMetrics(), logEvery: Math.max(1, Math.floor(stepsPerEpoch / 4)), callbacks,
     });
     const result = await trainer.train({ resumeFrom: values.resume });
+    if (ctx.signal.aborted) {
+      // The Trainer stopped at a step boundary and saved a resumable checkpoint; main reports the interruption.
+      ctx.io.stderr(`stopped after step ${result.globalStep}; checkpoint in ${path.join(out, 'checkpoints')} (continue with --resume)\n`);
+      optimizer.dispose();
+      model.dispose();
+      return 0;
+    }
     const final = evalSet ? await trainer.evaluate() : {};
     if (lora) {
       await saveLoraAdapter(lora, out);

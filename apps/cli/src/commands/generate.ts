@@ -3,16 +3,15 @@
  * terminal as they are produced. Without `--model` it uses the small GPT-2 that ships with the CLI
  * (trained by tfkit on public-domain novels), so it works offline on a fresh checkout.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from '@tfkit/backends';
 import { AutoModel } from '@tfkit/core-tensor';
 import type { GenerateOptions, GenerationModel } from '@tfkit/generation';
 import { generate } from '@tfkit/generation';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { UsageError, type Command } from '../command.js';
+import { CliError, UsageError, type Command } from '../command.js';
 import { embeddedModelDir } from '../embedded-model.js';
+import { intOption, numberOption, sourceOption } from '../inputs.js';
 
 const usage = `Usage: tfkit generate [options] <prompt>
 
@@ -37,15 +36,6 @@ Options:
   --backend <name>            cpu, wasm, … (default: the fastest available)
 `;
 
-function num(name: string, value: string | undefined, check: (n: number) => boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!check(n)) throw new UsageError(`--${name}: invalid value "${value}"`);
-  return n;
-}
-const isNonNegInt = (n: number) => Number.isInteger(n) && n >= 0;
-const isPosInt = (n: number) => Number.isInteger(n) && n > 0;
-
 function isGenerationModel(model: unknown): model is GenerationModel {
   return typeof (model as GenerationModel | undefined)?.startDecoding === 'function';
 }
@@ -54,6 +44,7 @@ export const generateCommand: Command = {
   name: ['generate'],
   summary: 'Continue a prompt with a language model (default: the embedded tiny GPT-2), streaming tokens',
   usage,
+  stopsOnSignal: true,
   async run(argv, ctx) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -79,33 +70,40 @@ export const generateCommand: Command = {
     });
     const prompt = positionals.join(' ');
     if (!prompt) throw new UsageError('give a prompt, e.g. tfkit generate "It is a truth universally acknowledged"');
-    const numBeams = num('num-beams', values['num-beams'], isPosInt) ?? 1;
+    const numBeams = intOption('num-beams', values['num-beams'], 1) ?? 1;
     const doSample = !values.greedy && numBeams === 1;
     const options: GenerateOptions = {
-      maxNewTokens: num('max-new-tokens', values['max-new-tokens'], isNonNegInt) ?? 60,
-      minNewTokens: num('min-new-tokens', values['min-new-tokens'], isNonNegInt),
+      maxNewTokens: intOption('max-new-tokens', values['max-new-tokens'], 0) ?? 60,
+      minNewTokens: intOption('min-new-tokens', values['min-new-tokens'], 0),
       doSample,
-      temperature: num('temperature', values.temperature, (n) => n > 0) ?? 0.8,
-      topK: num('top-k', values['top-k'], isNonNegInt) ?? 40,
-      topP: num('top-p', values['top-p'], (n) => n > 0 && n <= 1) ?? 1,
-      repetitionPenalty: num('repetition-penalty', values['repetition-penalty'], (n) => n > 0) ?? 1.1,
-      noRepeatNgramSize: num('no-repeat-ngram-size', values['no-repeat-ngram-size'], isNonNegInt),
+      temperature: numberOption('temperature', values.temperature, { above: 0 }) ?? 0.8,
+      topK: intOption('top-k', values['top-k'], 0) ?? 40,
+      topP: numberOption('top-p', values['top-p'], { above: 0, max: 1 }) ?? 1,
+      repetitionPenalty: numberOption('repetition-penalty', values['repetition-penalty'], { above: 0 }) ?? 1.1,
+      noRepeatNgramSize: intOption('no-repeat-ngram-size', values['no-repeat-ngram-size'], 0),
       numBeams,
-      numReturnSequences: num('num-return-sequences', values['num-return-sequences'], isPosInt),
-      seed: num('seed', values.seed, Number.isInteger),
+      numReturnSequences: intOption('num-return-sequences', values['num-return-sequences'], 1),
+      seed: intOption('seed', values.seed, Number.MIN_SAFE_INTEGER),
       stopStrings: values.stop,
     };
 
     const registry = await ctx.registry();
     await useBackend(registry, values.backend);
     // A local directory (relative to the working directory) wins over a hub id of the same name.
-    const local = values.model !== undefined ? path.resolve(ctx.io.cwd, values.model) : undefined;
-    const source = values.model === undefined ? embeddedModelDir() : local && fs.existsSync(local) ? local : values.model;
+    const source = values.model === undefined ? embeddedModelDir() : sourceOption('--model', values.model, ctx.io.cwd);
     const tokenizer = await Tokenizer.fromPretrained(source);
     const model = await AutoModel.fromPretrained(source, { registry });
     try {
       if (!isGenerationModel(model)) throw new UsageError(`${source} holds a ${model.architecture}, which cannot generate text; use a causal language model`);
       const ids = tokenizer.encode(prompt, { addSpecialTokens: false }).ids;
+      // A tokenizer larger than the model gives ids the embedding table does not have.
+      const vocabSize = (model as { config?: { vocabSize?: number } }).config?.vocabSize;
+      const outside = vocabSize === undefined ? undefined : ids.find((id) => id >= vocabSize);
+      if (outside !== undefined) {
+        throw new CliError(
+          `the prompt encodes to token id ${outside} ("${tokenizer.idToToken(outside) ?? '?'}"), but the model has only ${vocabSize} embeddings (vocab_size) while its tokenizer has ${tokenizer.vocabSize} tokens: the tokenizer does not belong to this model`,
+        );
+      }
       // A model with learned positions cannot go past its table: shorten the continuation to fit.
       const limit = (model as { config?: { nPositions?: number } }).config?.nPositions;
       if (limit !== undefined && ids.length + (options.maxNewTokens as number) > limit) {
@@ -117,13 +115,11 @@ export const generateCommand: Command = {
       ctx.io.stdout(prompt);
       let generated: number[] = [];
       let printed = '';
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
+      // Ctrl-C or a closed stdout stops generation after the current step.
       const out = await generate(model, [ids], {
         ...options,
         tokenizer,
-        signal: controller.signal,
+        signal: ctx.signal,
         ...(stream
           ? {
               streamer: ({ tokens }) => {
@@ -136,7 +132,9 @@ export const generateCommand: Command = {
               },
             }
           : {}),
-      }).finally(() => process.removeListener('SIGINT', onSigint));
+      });
+      // Nobody reads stdout any more: stop quietly. After Ctrl-C the text so far is printed, and main reports the interruption.
+      if (ctx.signal.aborted && ctx.signal.reason === 'EPIPE') return 0;
       const texts = out.sequences.map((seq) => tokenizer.decode(seq.slice(out.prefixLength), { skipSpecialTokens: true }));
       if (stream) {
         const last = texts[0] ?? '';
@@ -148,7 +146,6 @@ export const generateCommand: Command = {
         ctx.io.stdout('\n');
         texts.forEach((t, i) => ctx.io.stdout(`\n[${i + 1}${out.sequencesScores ? `, score ${(out.sequencesScores[i] as number).toFixed(3)}` : ''}] ${prompt}${t}\n`));
       }
-      if (out.stopReason === 'aborted') ctx.io.stderr('(stopped)\n');
       return 0;
     } finally {
       model.dispose();

@@ -1,10 +1,9 @@
 /** `tfkit qa`: extractive question answering over a context (text or file). */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QuestionAnsweringAnswer } from '@tfkit/models-bert';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { intOption, readTextOption } from '../inputs.js';
 import { openTaskPipeline, parsePositiveInt, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
 
 const usage = `Usage: tfkit qa --model <source> (--context <text> | --context-file <path>) [options] <question>
@@ -44,10 +43,9 @@ export const qaCommand: Command = {
     });
     const question = textArgument(positionals, '<question>');
     if ((values.context === undefined) === (values['context-file'] === undefined)) throw new UsageError('give exactly one of --context and --context-file');
-    const context = values.context ?? fs.readFileSync(path.resolve(ctx.io.cwd, values['context-file'] as string), 'utf8');
     const topK = parsePositiveInt('top-k', values['top-k']) ?? 1;
-    const stride = values['doc-stride'] === undefined ? undefined : Number(values['doc-stride']);
-    if (stride !== undefined && !(Number.isInteger(stride) && stride >= 0)) throw new UsageError(`--doc-stride: expected a non-negative integer, got "${values['doc-stride']}"`);
+    const stride = intOption('doc-stride', values['doc-stride'], 0);
+    const context = values.context ?? (await readTextOption('--context-file', values['context-file'] as string, ctx.io.cwd));
     const pipe = await openTaskPipeline('question-answering', values, ctx);
     try {
       const result = await pipe.call(

@@ -2,10 +2,10 @@
  * `tfkit tokenize`: shows how a tokenizer splits a text — tokens, ids, offsets into the text — as
  * a table or as JSON.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Tokenizer, type Encoding } from '@tfkit/tokenizers';
 import { UsageError, type Command } from '../command.js';
+import { intOption, sourceOption } from '../inputs.js';
 
 const usage = `Usage: tfkit tokenize --tokenizer <source> [--pair <text>] [--json] <text>
 
@@ -75,14 +75,9 @@ export const tokenizeCommand: Command = {
     if (!values.tokenizer) throw new UsageError('--tokenizer <source> is required');
     if (positionals.length === 0) throw new UsageError('give the text to tokenize');
     const text = positionals.join(' ');
-    const maxLength = values['max-length'] === undefined ? undefined : Number(values['max-length']);
-    if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new UsageError(`--max-length must be a positive integer, got "${values['max-length']}"`);
-    const stride = values.stride === undefined ? 0 : Number(values.stride);
-    if (!(Number.isInteger(stride) && stride >= 0)) throw new UsageError(`--stride must be a non-negative integer, got "${values.stride}"`);
-
-    const local = path.resolve(ctx.io.cwd, values.tokenizer);
-    const source = /^[a-z]+:\/\//i.test(values.tokenizer) ? values.tokenizer : (await exists(local)) ? local : values.tokenizer;
-    const tokenizer = await Tokenizer.fromPretrained(source);
+    const maxLength = intOption('max-length', values['max-length'], 1);
+    const stride = intOption('stride', values.stride, 0) ?? 0;
+    const tokenizer = await Tokenizer.fromPretrained(sourceOption('--tokenizer', values.tokenizer, ctx.io.cwd));
     const enc = tokenizer.encode(text, {
       textPair: values.pair,
       addSpecialTokens: !values['no-special-tokens'],
@@ -100,11 +95,3 @@ export const tokenizeCommand: Command = {
     return 0;
   },
 };
-
-async function exists(p: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Tokenizer, type TrainProgress } from '@tfkit/tokenizers';
-import { UsageError, type CliIO, type Command } from '../command.js';
+import { CliError, UsageError, type CliIO, type Command } from '../command.js';
+import { intOption, writableDirectory } from '../inputs.js';
 
 const usage = `Usage: tfkit tokenizer train --model bpe|wordpiece --vocab-size <n> --out <dir> <files...>
 
@@ -78,6 +79,7 @@ export const tokenizerTrainCommand: Command = {
   name: ['tokenizer', 'train'],
   summary: 'Train a BPE or WordPiece tokenizer on text files',
   usage,
+  stopsOnSignal: true,
   async run(argv, ctx) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -97,22 +99,20 @@ export const tokenizerTrainCommand: Command = {
     });
     const model = values.model;
     if (model !== 'bpe' && model !== 'wordpiece') throw new UsageError('--model must be bpe or wordpiece');
-    const int = (name: string, value: string | undefined, min: number): number | undefined => {
-      if (value === undefined) return undefined;
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
-      return n;
-    };
-    const vocabSize = int('vocab-size', values['vocab-size'], 1);
+    const vocabSize = intOption('vocab-size', values['vocab-size'], 1);
     if (vocabSize === undefined) throw new UsageError('--vocab-size <n> is required');
     if (!values.out) throw new UsageError('--out <dir> is required');
     if (positionals.length === 0) throw new UsageError('give at least one text file to train on');
     if (values.lowercase && values['no-lowercase']) throw new UsageError('--lowercase and --no-lowercase contradict each other');
+    const minFrequency = intOption('min-frequency', values['min-frequency'], 0);
+    const maxTokenLength = intOption('max-token-length', values['max-token-length'], 1);
+    const out = await writableDirectory('--out', values.out, ctx.io.cwd);
     const files = positionals.map((f) => path.resolve(ctx.io.cwd, f));
     let totalBytes = 0;
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
       const s = await stat(f).catch(() => undefined);
-      if (!s?.isFile()) throw new UsageError(`${f}: no such file`);
+      if (!s) throw new CliError(`${positionals[i]}: no such file (${f})`);
+      if (!s.isFile()) throw new CliError(`${positionals[i]}: not a file (${f})`);
       totalBytes += s.size;
     }
 
@@ -122,17 +122,18 @@ export const tokenizerTrainCommand: Command = {
       {
         model,
         vocabSize,
-        minFrequency: int('min-frequency', values['min-frequency'], 0),
+        minFrequency,
         specialTokens: values['special-tokens']?.split(',').map((s) => s.trim()).filter(Boolean),
         lowercase: values.lowercase ? true : values['no-lowercase'] ? false : undefined,
         addPrefixSpace: values['add-prefix-space'],
-        maxTokenLength: int('max-token-length', values['max-token-length'], 1),
+        maxTokenLength,
       },
       lines(files, (n) => progress.bytes(n)),
       { onProgress: (p) => progress.update(p) },
     );
     progress.done();
-    const out = path.resolve(ctx.io.cwd, values.out);
+    // Ctrl-C during training: save nothing (main reports the interruption).
+    if (ctx.signal.aborted) return 0;
     await tokenizer.savePretrained(out);
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     ctx.io.stdout(`trained a ${model === 'bpe' ? 'byte-level BPE' : 'WordPiece'} tokenizer with ${tokenizer.vocabSize} tokens on ${(totalBytes / 1e6).toFixed(2)} MB in ${seconds} s → ${path.join(out, 'tokenizer.json')}\n`);

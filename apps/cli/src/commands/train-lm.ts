@@ -3,15 +3,15 @@
  * Hugging Face–style checkpoint (config.json, generation_config.json, model.safetensors,
  * tokenizer.json) that `tfkit generate --model <dir>` and Hugging Face transformers load.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { useBackend } from '@tfkit/backends';
+import { writeFileAtomic } from '@tfkit/core-tensor';
 import { loadBooks } from '@tfkit/corpus';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { UsageError, type Command } from '../command.js';
+import { CliError, UsageError, type Command } from '../command.js';
+import { intOption, numberOption, readTextOption, sourceOption, writableDirectory } from '../inputs.js';
 import { tokenizeDocuments, trainLanguageModel } from '../lm-training.js';
 
 const usage = `Usage: tfkit train-lm --out <dir> [--corpus <file>]... [--books <id,id>] [options]
@@ -48,29 +48,11 @@ Training:
   --backend <name>        cpu, wasm, … (default: the fastest available)
 `;
 
-async function readText(file: string): Promise<string> {
-  const bytes = await fs.readFile(file);
-  return (file.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes).toString('utf8');
-}
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
-
-function nonNegative(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!(n >= 0)) throw new UsageError(`--${name} must be a non-negative number, got "${value}"`);
-  return n;
-}
-
 export const trainLmCommand: Command = {
   name: ['train-lm'],
   summary: 'Train a tokenizer and a small GPT-2 language model on plain text',
   usage,
+  stopsOnSignal: true,
   async run(argv, ctx) {
     const { values } = parseArgs({
       args: argv,
@@ -100,24 +82,46 @@ export const trainLmCommand: Command = {
       strict: true,
     });
     if (!values.out) throw new UsageError('--out <dir> is required');
-    const out = path.resolve(ctx.io.cwd, values.out);
+    if (!values.corpus?.length && !values.books) throw new UsageError('give the text with --corpus <file> or --books <ids>');
+    // Every option is checked before the first minute of work.
+    const nEmbd = intOption('n-embd', values['n-embd'], 1) ?? 128;
+    const nHead = intOption('n-head', values['n-head'], 1) ?? 4;
+    if (nEmbd % nHead !== 0) throw new UsageError(`--n-embd (${nEmbd}) must be a multiple of --n-head (${nHead})`);
+    const vocabSize = intOption('vocab-size', values['vocab-size'], 1) ?? 4096;
+    const options = {
+      nLayer: intOption('n-layer', values['n-layer'], 1) ?? 4,
+      nEmbd,
+      nHead,
+      context: intOption('context', values.context, 1) ?? 128,
+      batchSize: intOption('batch-size', values['batch-size'], 1) ?? 8,
+      steps: intOption('steps', values.steps, 1) ?? 600,
+      lr: numberOption('lr', values.lr, { above: 0 }) ?? 3e-3,
+      warmup: intOption('warmup', values.warmup, 0) ?? 30,
+      weightDecay: numberOption('weight-decay', values['weight-decay'], { min: 0 }) ?? 0.1,
+      dropout: numberOption('dropout', values.dropout, { min: 0 }) ?? 0,
+      seed: intOption('seed', values.seed, 0) ?? 0,
+      evalEvery: intOption('eval-every', values['eval-every'], 1) ?? 100,
+      float16: values.float16,
+      out: await writableDirectory('--out', values.out, ctx.io.cwd),
+      signal: ctx.signal,
+    };
+    if (options.dropout >= 1) throw new UsageError(`--dropout must be below 1, got "${values.dropout}"`);
+    const out = options.out;
+    const init = values.init ? sourceOption('--init', values.init, ctx.io.cwd) : undefined;
+    const tokenizerSource = values.tokenizer ? sourceOption('--tokenizer', values.tokenizer, ctx.io.cwd) : init;
+
     const documents: string[] = [];
-    for (const file of values.corpus ?? []) documents.push(await readText(path.resolve(ctx.io.cwd, file)));
+    for (const file of values.corpus ?? []) documents.push(await readTextOption('--corpus', file, ctx.io.cwd));
     if (values.books) {
       const wanted = values.books.split(',').map((s) => s.trim()).filter(Boolean);
       const books = loadBooks();
       for (const id of wanted) {
         const book = books.find((b) => b.id === id);
-        if (!book) throw new UsageError(`unknown book "${id}"; known: ${books.map((b) => b.id).join(', ')}`);
+        if (!book) throw new UsageError(`--books: unknown book "${id}"; known: ${books.map((b) => b.id).join(', ')}`);
         documents.push(book.text);
       }
     }
-    if (documents.length === 0) throw new UsageError('give the text with --corpus <file> or --books <ids>');
-    const nEmbd = positiveInt('n-embd', values['n-embd'], 128);
-    const nHead = positiveInt('n-head', values['n-head'], 4);
-    if (nEmbd % nHead !== 0) throw new UsageError(`--n-embd (${nEmbd}) must be a multiple of --n-head (${nHead})`);
-    const dropout = nonNegative('dropout', values.dropout, 0);
-    if (dropout >= 1) throw new UsageError('--dropout must be below 1');
+    if (documents.every((d) => d.trim() === '')) throw new CliError('the corpus is empty: give some text with --corpus <file> or --books <ids>');
 
     const registry = await ctx.registry();
     const activation = await useBackend(registry, values.backend);
@@ -125,43 +129,33 @@ export const trainLmCommand: Command = {
 
     const special = ['<|endoftext|>', ...(values['special-tokens']?.split(',').map((s) => s.trim()).filter(Boolean) ?? [])];
     let tokenizer: Tokenizer;
-    const init = values.init ? path.resolve(ctx.io.cwd, values.init) : undefined;
-    if (values.tokenizer || init) {
-      tokenizer = await Tokenizer.fromPretrained(path.resolve(ctx.io.cwd, values.tokenizer ?? (init as string)));
+    if (tokenizerSource) {
+      tokenizer = await Tokenizer.fromPretrained(tokenizerSource);
     } else {
       const t0 = performance.now();
-      tokenizer = await Tokenizer.train({ model: 'bpe', vocabSize: positiveInt('vocab-size', values['vocab-size'], 4096), specialTokens: special }, documents);
+      tokenizer = await Tokenizer.train({ model: 'bpe', vocabSize, specialTokens: special }, documents);
       ctx.io.stderr(`tokenizer: ${tokenizer.vocabSize} tokens, trained in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     const eos = tokenizer.tokenToId('<|endoftext|>');
-    if (eos === undefined) throw new UsageError('the tokenizer has no <|endoftext|> token');
-    await fs.mkdir(out, { recursive: true });
-    await tokenizer.savePretrained(out);
+    if (eos === undefined) throw new CliError(`the tokenizer${tokenizerSource ? ` from ${tokenizerSource}` : ''} has no <|endoftext|> token, which separates the documents`);
+    // Interrupted before training: nothing has been written, nothing is left behind.
+    if (ctx.signal.aborted) return 0;
     const ids = tokenizeDocuments(tokenizer, documents, eos);
     const chars = documents.reduce((n, d) => n + d.length, 0);
     ctx.io.stderr(`corpus: ${chars} characters → ${ids.length} tokens\n`);
+    if (ctx.signal.aborted) return 0;
 
-    const options = {
-      nLayer: positiveInt('n-layer', values['n-layer'], 4),
-      nEmbd,
-      nHead,
-      context: positiveInt('context', values.context, 128),
-      batchSize: positiveInt('batch-size', values['batch-size'], 8),
-      steps: positiveInt('steps', values.steps, 600),
-      lr: nonNegative('lr', values.lr, 3e-3),
-      warmup: nonNegative('warmup', values.warmup, 30),
-      weightDecay: nonNegative('weight-decay', values['weight-decay'], 0.1),
-      dropout,
-      seed: nonNegative('seed', values.seed, 0),
-      evalEvery: positiveInt('eval-every', values['eval-every'], 100),
-      float16: values.float16,
-      out,
-    };
     const initial = init ? await GPT2LMHeadModel.fromPretrained(init) : undefined;
     const result = await trainLanguageModel(tokenizer, ids, options, (line) => ctx.io.stderr(`${line}\n`), initial);
-    const summary = { ...result, init: values.init, corpusCharacters: chars, corpusTokens: ids.length, vocabSize: tokenizer.vocabSize, backend: activation.backend, options: { ...options, out: undefined }, argv };
-    await fs.writeFile(path.join(out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    ctx.io.stdout(`trained ${result.steps} steps in ${result.seconds.toFixed(0)} s: train loss ${result.trainLoss.toFixed(3)}, validation loss ${result.validLoss.toFixed(3)}; saved to ${out}\n`);
+    if (result.steps === 0) return 0; // stopped before the first step: nothing saved
+    const summary = {
+      ...result, init: values.init, corpusCharacters: chars, corpusTokens: ids.length, vocabSize: tokenizer.vocabSize, backend: activation.backend,
+      options: { ...options, out: undefined, signal: undefined }, argv,
+    };
+    await writeFileAtomic(path.join(out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const losses = `train loss ${result.trainLoss.toFixed(3)}, validation loss ${result.validLoss.toFixed(3)}`;
+    if (result.interrupted) ctx.io.stderr(`stopped after ${result.steps} of ${options.steps} steps (${losses}); saved to ${out}\n`);
+    else ctx.io.stdout(`trained ${result.steps} steps in ${result.seconds.toFixed(0)} s: ${losses}; saved to ${out}\n`);
     return 0;
   },
 };

@@ -33,6 +33,8 @@ export function defineTfkitBrowserConfig(packageDir, overrides = {}) {
     optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgl'] },
     test: {
       include: ['src/**/*.browser.test.ts'],
+      // Generous: on a loaded 2-core CI machine Chromium (SwiftShader WebGL) runs several times slower
+      // than on a quiet one. These only guard against a hang; browser tests assert nothing about time.
       testTimeout: 180_000,
       hookTimeout: 180_000,
       reporters: ['default', ['json', { outputFile: path.join(repoRootDir, '.vitest-results', `${pkgName}-browser.json`) }]],
@@ -41,6 +43,8 @@ export function defineTfkitBrowserConfig(packageDir, overrides = {}) {
         provider: 'playwright',
         headless: true,
         screenshotFailures: false,
+        // Starting Chromium and loading the test page with its module graph (default 30 s).
+        connectTimeout: 180_000,
         instances: [{ browser: 'chromium', launch: { executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS } }],
       },
     },

@@ -57,6 +57,8 @@ describe('tfkit demo in Chromium', () => {
     server = await serveStatic(path.join(appDir, 'dist'));
     browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
     page = await browser.newPage();
+    // Playwright waits 30 s by default; loading and generating can take longer on a loaded machine.
+    page.setDefaultTimeout(150_000);
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
     });

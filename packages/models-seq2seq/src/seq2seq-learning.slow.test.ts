@@ -2,6 +2,8 @@
 // (a classic attention benchmark — the first output digit depends on the last input one). Greedy
 // decoding of held-out strings must be exactly right; on longer strings, attention must clearly
 // beat the attention-free encoder-decoder that squeezes the whole input into one state.
+// The tests take about a minute each on a quiet machine and several on a loaded CI runner: they
+// rely on the slow project's generous timeout and assert nothing about time.
 import { Random } from '@tfkit/core-tensor';
 import { Dataset, padSequences, Trainer } from '@tfkit/finetune';
 import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
@@ -57,7 +59,7 @@ describe('learning to reverse digit strings (Trainer, wasm)', () => {
         model.dispose();
       }, 'training and generation');
     });
-  }, 120_000);
+  });
 
   it('on 10–15 digits, Luong attention clearly beats no attention (same data, same 300 steps)', async () => {
     await withBackend('wasm', async () => {
@@ -75,5 +77,5 @@ describe('learning to reverse digit strings (Trainer, wasm)', () => {
       expect(accuracy['luong-general']).toBeGreaterThan(0.8);
       expect(accuracy['none']).toBeLessThan(0.2);
     });
-  }, 120_000);
+  });
 });

@@ -161,6 +161,12 @@ export const finetuneCommand: Command = {
       evalEvery: evalSet ? stepsPerEpoch : undefined, saveEvery: stepsPerEpoch, saveTotalLimit: 2, outputDir: path.join(out, 'checkpoints'),
       metrics: classificationMetrics(), logEvery: Math.max(1, Math.floor(stepsPerEpoch / 4)), callbacks,
     });
+    if (ctx.signal.aborted) {
+      // Ctrl-C while loading: nothing trained, nothing written.
+      optimizer.dispose();
+      model.dispose();
+      return 0;
+    }
     const result = await trainer.train({ resumeFrom: values.resume });
     if (ctx.signal.aborted) {
       // The Trainer stopped at a step boundary and saved a resumable checkpoint; main reports the interruption.

@@ -124,6 +124,23 @@ describe('AutoModel.fromPretrained', () => {
     await expect(AutoModel.fromPretrained(dir, { ...options, architecture: 'Nope' })).rejects.toThrow(/architecture "Nope" is not provided/);
   });
 
+  it('never reaches the prototype chain: architectures or model_type naming Object members are unknown keys', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const dir = await checkpointDir(`proto-arch-${name}`, { model_type: 'toy', architectures: [name] });
+      await expectNoLeaks(async () => {
+        const error = await AutoModel.fromPretrained(dir, options).catch((e: unknown) => e);
+        expect(error, name).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toBe(`${dir}/config.json: architecture "${name}" is not provided by model_type "toy". Known: ToyModel, ToyForRegression, ToyBroken, ToyShapes`);
+      });
+      const plain = await checkpointDir(`proto-plain-${name}`, { model_type: 'toy' });
+      await expect(AutoModel.fromPretrained(plain, { ...options, architecture: name })).rejects.toThrow(`architecture "${name}" is not provided`);
+      const typeDir = await checkpointDir(`proto-type-${name}`, { model_type: name });
+      const error = await AutoModel.fromPretrained(typeDir, options).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toBe(`${typeDir}/config.json: model_type "${name}" is not registered. Registered: toy, other. Install and register its family, e.g. registerBert(registry).`);
+    }
+  });
+
   it('wraps a builder failure in a CheckpointError naming source and class; typed errors pass through', async () => {
     const dir = await checkpointDir('broken', { model_type: 'toy' });
     await expectNoLeaks(async () => {

@@ -24,7 +24,8 @@ export function resolveArchitecture(checkpoint: Pick<Checkpoint, 'config' | 'sou
   const family = options.registry.model.get(modelType);
   const architectures = config['architectures'];
   const name = options.architecture ?? (Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : family.defaultArchitecture);
-  const architecture = family.architectures[name];
+  // Own keys only: "toString" or "__proto__" from a config must not reach Object.prototype.
+  const architecture = typeof name === 'string' && Object.hasOwn(family.architectures, name) ? family.architectures[name] : undefined;
   if (!architecture) {
     throw new ConfigError(
       `${source}/config.json: architecture "${name}" is not provided by model_type "${modelType}". Known: ${Object.keys(family.architectures).join(', ')}`,

@@ -33,9 +33,62 @@ export class SafetensorsError extends TfkitError {
 
 /** A checkpoint or config that cannot be read or does not describe a usable model. */
 export class CheckpointError extends TfkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_CHECKPOINT', message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'ERR_CHECKPOINT', message, options);
     this.name = 'CheckpointError';
+  }
+}
+
+/** A download that made no progress for `stallTimeout` ms, or took longer than `timeout` ms in all. */
+export class SourceTimeoutError extends CheckpointError {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly kind: 'stall' | 'total';
+  constructor(message: string, where: { url: string; timeoutMs: number; kind: 'stall' | 'total' }) {
+    super(message, { code: 'ERR_TIMEOUT' });
+    this.name = 'SourceTimeoutError';
+    this.url = where.url;
+    this.timeoutMs = where.timeoutMs;
+    this.kind = where.kind;
+  }
+}
+
+/** A download or read stopped by the caller's `signal`; `cause` is the signal's reason. */
+export class SourceAbortedError extends CheckpointError {
+  readonly url: string;
+  constructor(message: string, where: { url: string; cause?: unknown }) {
+    super(message, { code: 'ERR_ABORTED', cause: where.cause });
+    this.name = 'SourceAbortedError';
+    this.url = where.url;
+  }
+}
+
+/** A file (local, cached or downloaded) larger than the `maxFileSize` / `maxTextSize` limit. */
+export class FileTooLargeError extends CheckpointError {
+  /** The URL or path. */
+  readonly file: string;
+  readonly limit: number;
+  /** The size announced or found so far, in bytes. */
+  readonly size: number;
+  constructor(message: string, where: { file: string; limit: number; size: number }) {
+    super(message, { code: 'ERR_TOO_LARGE' });
+    this.name = 'FileTooLargeError';
+    this.file = where.file;
+    this.limit = where.limit;
+    this.size = where.size;
+  }
+}
+
+/**
+ * A model id, revision or file name that would leave its folder (`..`, an absolute path, a
+ * backslash, a NUL), or a symbolic link in a checkpoint folder that leads outside it.
+ */
+export class UnsafePathError extends CheckpointError {
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(message, { code: 'ERR_UNSAFE_PATH' });
+    this.name = 'UnsafePathError';
+    this.path = path;
   }
 }
 

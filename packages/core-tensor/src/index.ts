@@ -8,4 +8,5 @@ export { loadGradients } from './gradients.js';
 export { safetensorsToTensors, tensorsToSafetensors, type SafetensorsTensors, type TensorsToSafetensorsOptions } from './safetensors/tensors.js';
 export { loadCheckpoint, saveCheckpoint, type SaveCheckpointOptions } from './io/checkpoint.js';
 export { AutoModel, resolveArchitecture } from './auto-model.js';
+export { pipeline, type PipelineOptions } from './pipeline.js';
 export * from './ops/index.js';

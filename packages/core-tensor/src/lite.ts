@@ -8,7 +8,8 @@ export * from './registry/entries.js';
 export { createRegistry, Namespace, type Registry, type RegistryKey, type RegisterOptions, type TfkitPlugin, type CoreNamespaceName } from './registry/registry.js';
 export { Random, type RngState } from './random.js';
 export type { SourceOptions, FileSource } from './io/types.js';
-export { openSource } from './io/sources.js';
+export { openSource, fileLabel } from './io/sources.js';
+export { describeValue, jsonErrorLocation } from './io/json.js';
 export { writeFileAtomic } from './io/fs.js';
 export {
   parseSafetensors, serializeSafetensors, toFloat32, toInt32, SAFETENSORS_DTYPES,

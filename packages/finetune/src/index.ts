@@ -36,7 +36,8 @@ export { LoraModel, matchesTarget, type LoraConfig, type LoraLayer } from './met
 export { saveLoraAdapter, loadLoraAdapter, adapterStateDict, toPeftConfig, fromPeftConfig, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './methods/lora-io.js';
 export { PrefixTuningModel, PrefixEncoder, type PrefixTuningConfig, type LayerKeyValue } from './methods/prefix-tuning.js';
 export { ModuleDict } from './methods/module-dict.js';
-export { LAYER_NAMING, depthOf, countLayers, type LayerNaming, type Depth } from './methods/layers.js';
+export { DEFAULT_LAYER_NAMING, depthOf, countLayers, resolveNaming, type LayerNaming, type NamingOptions, type Depth } from './methods/layers.js';
+export { familyEntry, defaultLoraTargets, type FamilyOptions } from './methods/family.js';
 export { layerwiseLrScale, layerwiseParamGroups, type LayerwiseDecayOptions } from './methods/llrd.js';
 export { freezeLayers, type FreezeOptions } from './methods/freeze.js';
 export { reinitTopLayers, type ReinitOptions } from './methods/reinit.js';

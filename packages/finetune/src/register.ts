@@ -1,11 +1,14 @@
 /**
  * `registerFinetune(registry)`: the optimizers (`adamw`, `adam`, `sgd`), schedules (`constant`,
  * `constant_with_warmup`, `linear`, `cosine`, `swa`) and methods (`lora`, `prefix-tuning`,
- * `freeze`, `reinit`) under their registry keys, so apps and the CLI pick them by name.
+ * `freeze`, `reinit`) under their registry keys, so apps and the CLI pick them by name. Entries
+ * created through a registry take the model family's defaults (layer naming, LoRA targets, init
+ * rules) from that same registry's entry for the model's `modelType`.
  */
-import type { AdapterEntry, OptimizerEntry, Registry, RegisterOptions, SchedulerEntry } from '@tfkit/core-tensor';
+import type { AdapterEntry, LayerNaming, OptimizerEntry, Registry, RegisterOptions, SchedulerEntry } from '@tfkit/core-tensor';
 import { Module } from '@tfkit/layers';
 import { FinetuneError } from './errors.js';
+import { defaultLoraTargets } from './methods/family.js';
 import { freezeLayers, type FreezeOptions } from './methods/freeze.js';
 import { layerwiseLrScale } from './methods/llrd.js';
 import { LoraModel, type LoraConfig } from './methods/lora.js';
@@ -48,15 +51,15 @@ export interface OptimizerCreateOptions {
   lr: number;
   weightDecay?: number;
   layerwiseDecay?: number;
-  /** Family naming for layer-wise decay (`bert`, `gpt2`, …). */
-  naming?: string;
+  /** Layer naming for layer-wise decay (default: the model family's, from the registry). */
+  naming?: LayerNaming;
   [option: string]: unknown;
 }
 
-function params(o: OptimizerCreateOptions, defaultDecay: number): NamedParameter[] | ParamGroupInput[] {
+function params(o: OptimizerCreateOptions, defaultDecay: number, registry: Registry): NamedParameter[] | ParamGroupInput[] {
   if (o.params) return o.params;
   if (!(o.model instanceof Module)) throw new FinetuneError('optimizer: pass `params` or `model`');
-  const lrScale = o.layerwiseDecay !== undefined ? layerwiseLrScale(o.model, { decay: o.layerwiseDecay, naming: o.naming }) : undefined;
+  const lrScale = o.layerwiseDecay !== undefined ? layerwiseLrScale(o.model, { decay: o.layerwiseDecay, naming: o.naming, registry }) : undefined;
   return groupParameters(o.model, { lr: o.lr, weightDecay: o.weightDecay ?? defaultDecay, lrScale });
 }
 
@@ -74,16 +77,17 @@ function scheduler(name: SchedulerName): SchedulerEntry {
 }
 
 export function registerFinetune(registry: Registry, options: RegisterOptions = {}): void {
-  registry.optimizer.register('adamw', optimizer((o) => new AdamW(params(o, 0.01), o as never)), options);
-  registry.optimizer.register('adam', optimizer((o) => new Adam(params(o, 0), o as never)), options);
-  registry.optimizer.register('sgd', optimizer((o) => new SGD(params(o, 0), o as never)), options);
+  registry.optimizer.register('adamw', optimizer((o) => new AdamW(params(o, 0.01, registry), o as never)), options);
+  registry.optimizer.register('adam', optimizer((o) => new Adam(params(o, 0, registry), o as never)), options);
+  registry.optimizer.register('sgd', optimizer((o) => new SGD(params(o, 0, registry), o as never)), options);
   for (const name of ['constant', 'constant_with_warmup', 'linear', 'cosine', 'swa'] as const) registry.scheduler.register(name, scheduler(name), options);
   const module = (m: unknown, what: string): Module => {
     if (!(m instanceof Module)) throw new FinetuneError(`${what}: expected a tfkit Module`);
     return m;
   };
-  registry.adapter.register('lora', { description: 'LoRA (PEFT-compatible)', apply: (m, c) => LoraModel.apply(module(m, 'lora'), c as unknown as LoraConfig) }, options);
+  const lora = (m: Module, c: Partial<LoraConfig>): LoraConfig => ({ ...c, targetModules: c.targetModules ?? defaultLoraTargets(m, registry) }) as LoraConfig;
+  registry.adapter.register('lora', { description: 'LoRA (PEFT-compatible; targets default to the family\'s)', apply: (m, c) => LoraModel.apply(module(m, 'lora'), lora(module(m, 'lora'), c)) }, options);
   registry.adapter.register('prefix-tuning', { description: 'Prefix tuning (PEFT semantics)', apply: (m, c) => new PrefixTuningModel(module(m, 'prefix-tuning'), c as unknown as PrefixTuningConfig) }, options);
-  registry.adapter.register('freeze', { description: 'Freeze embeddings / bottom layers / name patterns', apply: (m, c) => freezeLayers(module(m, 'freeze'), c as FreezeOptions) }, options);
-  registry.adapter.register('reinit', { description: 'Re-initialise the top N layers (HF _init_weights)', apply: (m, c) => reinitTopLayers(module(m, 'reinit'), c as unknown as ReinitOptions) }, options);
+  registry.adapter.register('freeze', { description: 'Freeze embeddings / bottom layers / name patterns', apply: (m, c) => freezeLayers(module(m, 'freeze'), { registry, ...(c as FreezeOptions) }) }, options);
+  registry.adapter.register('reinit', { description: 'Re-initialise the top N layers (HF _init_weights)', apply: (m, c) => reinitTopLayers(module(m, 'reinit'), { registry, ...(c as unknown as ReinitOptions) }) }, options);
 }

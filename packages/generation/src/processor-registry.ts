@@ -11,7 +11,7 @@
  * `order` follows Hugging Face's pipeline: processors (penalties, constraints) run before warpers
  * (temperature, top-k, top-p), each group in ascending order.
  */
-import type { NamespaceSpec, Registry } from '@tfkit/core-tensor';
+import type { NamespaceSpec, Registry, RegisterOptions } from '@tfkit/core-tensor';
 import type { ResolvedGenerationConfig } from './generation-config.js';
 import {
   ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
@@ -94,9 +94,9 @@ export const BUILTIN_LOGITS_PROCESSORS: Readonly<Record<keyof LogitsProcessorEnt
 };
 
 /** Registers the built-in processors and warpers under `registry.ns('logitsProcessor')`. */
-export function registerGeneration(registry: Registry): void {
+export function registerGeneration(registry: Registry, options: RegisterOptions = {}): void {
   const ns = registry.ns('logitsProcessor');
-  for (const [key, entry] of Object.entries(BUILTIN_LOGITS_PROCESSORS)) ns.register(key, entry);
+  for (const [key, entry] of Object.entries(BUILTIN_LOGITS_PROCESSORS)) ns.register(key, entry, options);
 }
 
 /**

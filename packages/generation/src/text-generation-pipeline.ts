@@ -2,9 +2,16 @@
  * The `text-generation` task: text in, text out, for any model `generate` can drive and any
  * tokenizer with `encode`/`decode` (structurally typed, so this package needs no tokenizer).
  */
-import { ConfigError } from '@tfkit/core-tensor';
+import { ConfigError, type TaskEntry } from '@tfkit/core-tensor';
 import { generate, type GenerateOptions } from './generate.js';
 import type { GenerationModel } from './model.js';
+
+/* `text-generation` produces this pipeline, whichever family serves it. */
+declare module '@tfkit/core-tensor' {
+  interface TaskEntries {
+    'text-generation': TaskEntry<TextGenerationPipeline>;
+  }
+}
 
 export interface TextTokenizer {
   encode(text: string): { ids: number[] } | number[];
@@ -47,5 +54,10 @@ export class TextGenerationPipeline {
         return { generatedText: returnFullText ? text + generated : generated };
       }),
     );
+  }
+
+  /** Frees the model's weights (when the model can). */
+  dispose(): void {
+    (this.model as Partial<{ dispose(): void }>).dispose?.();
   }
 }

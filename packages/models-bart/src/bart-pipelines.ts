@@ -3,10 +3,9 @@
  * Face's Text2TextGenerationPipeline and its `summarization` / `translation` variants: encode (right
  * padding, truncated to what the model takes), `generate`, decode without special tokens.
  */
-import {
-  AutoModel, ConfigError, loadCheckpoint, type FromPretrainedOptions, type HfConfig,
-} from '@tfkit/core-tensor';
+import { ConfigError, pipeline, type FromPretrainedOptions, type HfConfig } from '@tfkit/core-tensor';
 import { fromHfGenerationConfig, generate, type GenerateOptions, type GenerationModel } from '@tfkit/generation';
+import { checkTokenizerFitsModel } from '@tfkit/layers';
 import { Tokenizer } from '@tfkit/tokenizers';
 
 /** The tasks and what they return: `generatedText`, `summaryText` or `translationText`. */
@@ -33,7 +32,7 @@ const RESULT_KEY = {
 
 /** A model the pipeline can drive: `generate`-able, with a position limit and (optionally) its config.json. */
 export interface Text2TextModel extends GenerationModel {
-  readonly config: { maxPositionEmbeddings: number };
+  readonly config: { maxPositionEmbeddings: number; vocabSize: number };
   readonly hfConfig?: HfConfig;
   dispose?(): void;
 }
@@ -58,6 +57,7 @@ export class Text2TextGenerationPipeline {
     if (typeof options?.model?.startDecoding !== 'function' || !(options.tokenizer instanceof Tokenizer)) {
       throw new ConfigError(`${task}: create({ model, tokenizer }) needs an encoder-decoder model that can generate and a Tokenizer`);
     }
+    checkTokenizerFitsModel(options.tokenizer.vocabSize, options.model.config.vocabSize, task);
     this.task = task;
     this.model = options.model;
     this.tokenizer = options.tokenizer;
@@ -111,21 +111,9 @@ export function createText2TextPipeline(task: Text2TextTask, options: Record<str
 
 /**
  * Loads a checkpoint (as BartForConditionalGeneration when it is a BART one) with the tokenizer
- * beside it (tokenizer.json, or vocab.json + merges.txt), and builds the task's pipeline from the registry.
+ * beside it (tokenizer.json, or vocab.json + merges.txt), and builds the task's pipeline from the
+ * registry: the same as `pipeline(task, source, options)`.
  */
 export async function loadText2TextPipeline(task: Text2TextTask, source: string, options: Omit<FromPretrainedOptions, 'architecture'>): Promise<Text2TextGenerationPipeline> {
-  const checkpoint = await loadCheckpoint(source, options);
-  try {
-    const architecture = checkpoint.config['model_type'] === 'bart' ? { architecture: 'BartForConditionalGeneration' } : {};
-    const model = (await AutoModel.fromCheckpoint(checkpoint, { ...options, ...architecture })) as unknown as Text2TextModel;
-    try {
-      const tokenizer = await Tokenizer.fromPretrained(checkpoint.files);
-      return options.registry.task.get(task).create({ model, tokenizer }) as Text2TextGenerationPipeline;
-    } catch (error) {
-      model.dispose?.();
-      throw error;
-    }
-  } finally {
-    for (const t of checkpoint.weights.values()) t.dispose();
-  }
+  return (await pipeline(task, source, options)) as Text2TextGenerationPipeline;
 }

@@ -1,21 +1,24 @@
 /**
  * `registerBart(registry)`: model_type `bart` with each architecture by its Hugging Face class name,
- * and the `summarization`, `translation` and `text2text-generation` tasks.
+ * the family facts shared code reads (task classes, layer naming, LoRA targets, init rules,
+ * positions), and the `summarization`, `translation` and `text2text-generation` tasks.
  */
-import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions, TaskEntry } from '@tfkit/core-tensor';
+import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions, type TaskEntry } from '@tfkit/core-tensor';
+import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { BART_ARCHITECTURES } from './bart-heads.js';
 import type { BartPreTrainedModel } from './bart-modeling.js';
-import { createText2TextPipeline, TEXT2TEXT_TASKS } from './bart-pipelines.js';
+import { createText2TextPipeline, TEXT2TEXT_TASKS, type Text2TextGenerationPipeline, type Text2TextTask } from './bart-pipelines.js';
 import { buildBartFromCheckpoint, type BartModelClass } from './bart-weights.js';
 
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
     bart: ModelEntry;
   }
+  /* These tasks produce a Text2TextGenerationPipeline, whichever family serves them. */
   interface TaskEntries {
-    summarization: TaskEntry;
-    translation: TaskEntry;
-    'text2text-generation': TaskEntry;
+    summarization: TaskEntry<Text2TextGenerationPipeline>;
+    translation: TaskEntry<Text2TextGenerationPipeline>;
+    'text2text-generation': TaskEntry<Text2TextGenerationPipeline>;
   }
 }
 
@@ -24,18 +27,35 @@ function bartModelEntry(): ModelEntry {
   for (const [name, cls] of Object.entries(BART_ARCHITECTURES) as [string, BartModelClass<BartPreTrainedModel>][]) {
     architectures[name] = { fromCheckpoint: (checkpoint, options) => buildBartFromCheckpoint(cls, checkpoint, options) };
   }
-  return { architectures, defaultArchitecture: 'BartModel' };
+  return {
+    architectures,
+    defaultArchitecture: 'BartModel',
+    taskArchitectures: {
+      summarization: 'BartForConditionalGeneration',
+      translation: 'BartForConditionalGeneration',
+      'text2text-generation': 'BartForConditionalGeneration',
+      'text-classification': 'BartForSequenceClassification',
+      'feature-extraction': 'BartModel',
+    },
+    // shared / embed_tokens / embed_positions / layernorm_embedding below {encoder,decoder}.layers.{i};
+    // the encoder's and the decoder's layer i share a depth.
+    layerNaming: { layer: /(?:^|\.)layers\.(\d+)\./, embeddings: /(?:^|\.)(?:shared|embed_tokens|embed_positions|layernorm_embedding)\./ },
+    // PEFT's default target_modules for BART.
+    loraTargetModules: ['q_proj', 'v_proj'],
+    // BartPreTrainedModel._init_weights reads config.init_std.
+    initRules: { stdKey: 'init_std' },
+    maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 1024),
+  };
 }
 
 /**
  * Registers BART (`bart`: BartModel, BartForConditionalGeneration, BartForSequenceClassification)
- * and its text-to-text tasks in `registry`; a task another family registered already is left as it is.
+ * and its text-to-text tasks in `registry`; other families' implementations of these tasks stay.
  */
 export function registerBart(registry: Registry, options: RegisterOptions = {}): Registry {
   registry.model.register('bart', bartModelEntry(), options);
-  for (const [task, description] of Object.entries(TEXT2TEXT_TASKS)) {
-    if (!options.override && registry.task.has(task)) continue;
-    registry.task.register(task, { description, modelTypes: ['bart'], create: (opts) => createText2TextPipeline(task as keyof typeof TEXT2TEXT_TASKS, opts) }, options);
+  for (const [task, description] of Object.entries(TEXT2TEXT_TASKS) as [Text2TextTask, string][]) {
+    registerTask(registry, task, 'bart', { loadPreprocessor: loadTokenizerPart, create: (parts) => createText2TextPipeline(task, parts) }, { ...options, description });
   }
   return registry;
 }

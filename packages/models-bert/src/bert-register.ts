@@ -1,12 +1,13 @@
 /**
  * `registerBert(registry)`: model_type `bert` with every architecture by its Hugging Face class
- * name, and BERT's task pipelines under their Hugging Face task names.
+ * name, the family facts shared code reads (task classes, layer naming, LoRA targets, positions),
+ * and BERT's task pipelines under their Hugging Face task names.
  */
 import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
 import { BERT_ARCHITECTURES } from './bert-heads.js';
 import type { BertPreTrainedModel } from './bert-modeling.js';
 import { buildFromCheckpoint, type BertModelClass } from './bert-weights.js';
-import { registerBertPipelines } from './pipelines/index.js';
+import { BERT_TASKS, registerBertPipelines } from './pipelines/index.js';
 
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
@@ -20,7 +21,16 @@ function bertModelEntry(): ModelEntry {
   for (const [name, cls] of classes) {
     architectures[name] = { fromCheckpoint: (checkpoint, options) => buildFromCheckpoint(cls, checkpoint, options) };
   }
-  return { architectures, defaultArchitecture: 'BertModel' };
+  return {
+    architectures,
+    defaultArchitecture: 'BertModel',
+    taskArchitectures: Object.fromEntries(Object.entries(BERT_TASKS).map(([task, { architecture }]) => [task, architecture])),
+    // bert.embeddings.* below bert.encoder.layer.{i}.*; pooler and heads on top.
+    layerNaming: { layer: /(?:^|\.)encoder\.layer\.(\d+)\./, embeddings: /(?:^|\.)embeddings\./ },
+    // PEFT's default target_modules for BERT.
+    loraTargetModules: ['query', 'value'],
+    maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 512),
+  };
 }
 
 /**

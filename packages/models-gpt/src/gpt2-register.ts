@@ -1,9 +1,12 @@
 /**
  * `registerGpt2(registry)`: model_type `gpt2` with each architecture by its Hugging Face class name,
- * and the `text-generation` task.
+ * the family facts shared code reads (task classes, layer naming, LoRA targets, init rules,
+ * positions), and the `text-generation` task.
  */
-import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions, TaskEntry } from '@tfkit/core-tensor';
-import { TextGenerationPipeline, type TextGenerationPipelineOptions } from '@tfkit/generation';
+import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
+import { TextGenerationPipeline, type GenerationModel, type TextTokenizer } from '@tfkit/generation';
+import { loadTokenizerPart } from '@tfkit/tokenizers';
+import { checkTokenizerFitsModel } from '@tfkit/layers';
 import { GPT2_ARCHITECTURES } from './gpt2-heads.js';
 import type { GPT2PreTrainedModel } from './gpt2-modeling.js';
 import { buildGpt2FromCheckpoint, type Gpt2ModelClass } from './gpt2-weights.js';
@@ -12,9 +15,6 @@ declare module '@tfkit/core-tensor' {
   interface ModelEntries {
     gpt2: ModelEntry;
   }
-  interface TaskEntries {
-    'text-generation': TaskEntry;
-  }
 }
 
 function gpt2ModelEntry(): ModelEntry {
@@ -22,18 +22,35 @@ function gpt2ModelEntry(): ModelEntry {
   for (const [name, cls] of Object.entries(GPT2_ARCHITECTURES) as [string, Gpt2ModelClass<GPT2PreTrainedModel>][]) {
     architectures[name] = { fromCheckpoint: (checkpoint, options) => buildGpt2FromCheckpoint(cls, checkpoint, options) };
   }
-  return { architectures, defaultArchitecture: 'GPT2LMHeadModel' };
+  return {
+    architectures,
+    defaultArchitecture: 'GPT2LMHeadModel',
+    taskArchitectures: {
+      'text-generation': 'GPT2LMHeadModel',
+      'text-classification': 'GPT2ForSequenceClassification',
+      'feature-extraction': 'GPT2Model',
+    },
+    // transformer.wte / wpe below transformer.h.{i}; ln_f and heads on top.
+    layerNaming: { layer: /(?:^|\.)h\.(\d+)\./, embeddings: /(?:^|\.)(?:wte|wpe)\./ },
+    // PEFT's default target_modules for GPT-2: the fused query/key/value projection.
+    loraTargetModules: ['c_attn'],
+    // GPT2PreTrainedModel._init_weights scales the residual projections by 1/√(2·n_layer).
+    initRules: { scaledResidual: /(?:^|\.)c_proj$/ },
+    maxPositions: (config) => (typeof config['n_positions'] === 'number' ? config['n_positions'] : 1024),
+  };
 }
 
-/** Registers GPT-2 (`gpt2`) and the `text-generation` task in `registry`. */
+/** Registers GPT-2 (`gpt2`) and its `text-generation` pipeline in `registry`. */
 export function registerGpt2(registry: Registry, options: RegisterOptions = {}): Registry {
   registry.model.register('gpt2', gpt2ModelEntry(), options);
-  if (options.override || !registry.task.has('text-generation')) {
-    registry.task.register('text-generation', {
-      description: 'Continues a text prompt with a causal language model',
-      modelTypes: ['gpt2'],
-      create: (opts) => new TextGenerationPipeline(opts as unknown as TextGenerationPipelineOptions),
-    }, options);
-  }
+  registerTask(registry, 'text-generation', 'gpt2', {
+    loadPreprocessor: loadTokenizerPart,
+    create: ({ model, tokenizer }) => {
+      // A tokenizer with more ids than the model has embeddings is a TokenizerMismatchError.
+      const vocab = (tokenizer as { vocabSize?: unknown }).vocabSize;
+      if (typeof vocab === 'number') checkTokenizerFitsModel(vocab, (model as unknown as GPT2PreTrainedModel).config.vocabSize, 'text-generation');
+      return new TextGenerationPipeline({ model: model as unknown as GenerationModel, tokenizer: tokenizer as TextTokenizer });
+    },
+  }, { ...options, description: 'Continues a text prompt with a causal language model' });
   return registry;
 }

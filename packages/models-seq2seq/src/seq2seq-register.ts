@@ -1,10 +1,13 @@
 /**
  * `registerSeq2Seq(registry)`: model_type `rnn-seq2seq` with its one architecture, so
- * `AutoModel.fromPretrained(dir, { registry })` builds a `Seq2SeqModel`.
+ * `AutoModel.fromPretrained(dir, { registry })` builds a `Seq2SeqModel`, and the family facts
+ * shared code reads (task classes, layer naming, no position limit).
  */
 import type { ModelEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
 import { MODEL_TYPE } from './seq2seq-config.js';
 import { Seq2SeqModel } from './seq2seq-model.js';
+import { TRANSFORMER_MODEL_TYPE } from './transformer-config.js';
+import { transformerModelEntry } from './transformer-register.js';
 
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
@@ -12,15 +15,22 @@ declare module '@tfkit/core-tensor' {
   }
 }
 
-/** Registers the recurrent encoder-decoder (`rnn-seq2seq`: Seq2SeqModel) in `registry`. */
+/** Registers the recurrent encoder-decoder (`rnn-seq2seq`: Seq2SeqModel) and the Transformer (`marian`: MarianMTModel) in `registry`. */
 export function registerSeq2Seq(registry: Registry, options: RegisterOptions = {}): Registry {
   registry.model.register(
     MODEL_TYPE,
     {
       architectures: { [Seq2SeqModel.architecture]: { fromCheckpoint: (checkpoint, opts) => Seq2SeqModel.fromCheckpoint(checkpoint, opts) } },
       defaultArchitecture: Seq2SeqModel.architecture,
+      taskArchitectures: { 'text2text-generation': Seq2SeqModel.architecture, translation: Seq2SeqModel.architecture },
+      // embedding below the stacked recurrent layers (PyTorch names: rnn.weight_ih_l{i}[_reverse]); projections on top.
+      layerNaming: { layer: /(?:^|\.)rnn\.(?:weight|bias)_(?:ih|hh)_l(\d+)(?:_reverse)?\./, embeddings: /(?:^|\.)embedding\./ },
+      // Recurrent: any length.
+      maxPositions: () => undefined,
     },
     options,
   );
+  // The Transformer (Vaswani et al., 2017), saved as Hugging Face's Marian.
+  registry.model.register(TRANSFORMER_MODEL_TYPE, transformerModelEntry(), options);
   return registry;
 }

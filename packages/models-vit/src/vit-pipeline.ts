@@ -3,7 +3,7 @@
  * (softmax for single-label models, sigmoid for multi-label ones and single-logit models).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AutoModel, loadCheckpoint, ConfigError, type FromPretrainedOptions } from '@tfkit/core-tensor';
+import { pipeline, type FromPretrainedOptions } from '@tfkit/core-tensor';
 import type { ViTConfig } from './vit-config.js';
 import { ViTImageProcessor, type RawImage } from './vit-image-processor.js';
 import type { PixelInput } from './vit-modeling.js';
@@ -81,24 +81,9 @@ export class ImageClassificationPipeline {
 
 /**
  * Loads a checkpoint as ViTForImageClassification and its `preprocessor_config.json` (or, when it
- * has none, a processor for the model's `image_size`), and builds the `image-classification` pipeline.
+ * has none, a processor for the model's `image_size`), and builds the `image-classification`
+ * pipeline: the same as `pipeline('image-classification', source, options)`.
  */
 export async function loadImageClassificationPipeline(source: string, options: Omit<FromPretrainedOptions, 'architecture'>): Promise<ImageClassificationPipeline> {
-  const checkpoint = await loadCheckpoint(source, options);
-  try {
-    const architecture = checkpoint.config['model_type'] === 'vit' ? { architecture: 'ViTForImageClassification' } : {};
-    const model = (await AutoModel.fromCheckpoint(checkpoint, { ...options, ...architecture })) as unknown as ImageClassificationModel;
-    try {
-      if (typeof model.forward !== 'function' || !model.config?.id2label) throw new ConfigError(`${checkpoint.source}: the model is not an image classifier`);
-      const processor = (await checkpoint.files.exists('preprocessor_config.json'))
-        ? await ViTImageProcessor.fromPretrained(checkpoint.files)
-        : undefined;
-      return options.registry.task.get('image-classification').create({ model, processor }) as ImageClassificationPipeline;
-    } catch (error) {
-      model.dispose?.();
-      throw error;
-    }
-  } finally {
-    for (const t of checkpoint.weights.values()) t.dispose();
-  }
+  return (await pipeline('image-classification', source, options)) as ImageClassificationPipeline;
 }

@@ -57,7 +57,9 @@ describe('image-classification pipeline', () => {
         for (const { label, score } of result) expect(score).toBeCloseTo(row[Number(label.slice(6))]!, 5);
       }
     }, 'pipeline');
-    expect(() => registry.task.get('image-classification').create({})).toThrow(/needs a loaded image classification model/);
+    expect(() => registry.task.get('image-classification').create({})).toThrow(/needs a loaded model/);
+    expect(() => registry.task.get('image-classification').create({ model: { modelType: 'vit' } })).toThrow(/needs a loaded image classification model/);
+    expect(() => registry.task.get('image-classification').create({ model, processor: {} })).toThrow(/processor must be a ViTImageProcessor/);
     const viaRegistry = registry.task.get('image-classification').create({ model }) as ImageClassificationPipeline;
     expect(viaRegistry.processor.config.size).toEqual({ height: 32, width: 32 });
     pipe.dispose();

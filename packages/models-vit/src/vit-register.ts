@@ -1,8 +1,11 @@
 /**
  * `registerViT(registry)`: model_type `vit` with each architecture by its Hugging Face class name,
- * and the `image-classification` task.
+ * the family facts shared code reads (task classes, layer naming, LoRA targets, positions), and
+ * the `image-classification` task.
  */
-import { ConfigError, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions, type TaskEntry } from '@tfkit/core-tensor';
+import {
+  ConfigError, registerTask, type ModelArchitecture, type ModelEntry, type PreprocessorContext, type Registry, type RegisterOptions, type TaskEntry,
+} from '@tfkit/core-tensor';
 import { VIT_ARCHITECTURES } from './vit-heads.js';
 import { ViTImageProcessor } from './vit-image-processor.js';
 import type { ViTPreTrainedModel } from './vit-modeling.js';
@@ -13,8 +16,9 @@ declare module '@tfkit/core-tensor' {
   interface ModelEntries {
     vit: ModelEntry;
   }
+  /* `image-classification` produces this pipeline, whichever family serves it. */
   interface TaskEntries {
-    'image-classification': TaskEntry;
+    'image-classification': TaskEntry<ImageClassificationPipeline>;
   }
 }
 
@@ -23,13 +27,33 @@ function vitModelEntry(): ModelEntry {
   for (const [name, cls] of Object.entries(VIT_ARCHITECTURES) as [string, ViTModelClass<ViTPreTrainedModel>][]) {
     architectures[name] = { fromCheckpoint: (checkpoint, options) => buildViTFromCheckpoint(cls, checkpoint, options) };
   }
-  return { architectures, defaultArchitecture: 'ViTModel' };
+  return {
+    architectures,
+    defaultArchitecture: 'ViTModel',
+    taskArchitectures: { 'image-classification': 'ViTForImageClassification', 'image-feature-extraction': 'ViTModel' },
+    // vit.embeddings.* (patches, CLS, positions) below vit.encoder.layer.{i}.*; the final norm and head on top.
+    layerNaming: { layer: /(?:^|\.)encoder\.layer\.(\d+)\./, embeddings: /(?:^|\.)embeddings\./ },
+    // PEFT's default target_modules for ViT.
+    loraTargetModules: ['query', 'value'],
+    // One position per patch, plus the CLS token.
+    maxPositions: (config) => {
+      const image = typeof config['image_size'] === 'number' ? config['image_size'] : 224;
+      const patch = typeof config['patch_size'] === 'number' ? config['patch_size'] : 16;
+      return Math.floor(image / patch) ** 2 + 1;
+    },
+  };
+}
+
+/** The checkpoint's preprocessor_config.json, when it has one (otherwise the pipeline derives a processor from the model's config). */
+async function loadProcessor({ files, given }: PreprocessorContext): Promise<{ processor?: ViTImageProcessor }> {
+  if (given['processor'] !== undefined || !(await files.exists('preprocessor_config.json'))) return {};
+  return { processor: await ViTImageProcessor.fromPretrained(files) };
 }
 
 function createImageClassification(options: Record<string, unknown>): ImageClassificationPipeline {
   const model = options['model'] as ImageClassificationModel | undefined;
   const processor = options['processor'];
-  if (typeof model?.forward !== 'function' || typeof model.config !== 'object') {
+  if (typeof model?.forward !== 'function' || typeof model.config !== 'object' || !model.config.id2label) {
     throw new ConfigError('image-classification: create({ model, processor? }) needs a loaded image classification model');
   }
   if (processor !== undefined && !(processor instanceof ViTImageProcessor)) {
@@ -38,15 +62,12 @@ function createImageClassification(options: Record<string, unknown>): ImageClass
   return new ImageClassificationPipeline({ model, processor });
 }
 
-/** Registers ViT (`vit`: ViTModel, ViTForImageClassification) and the `image-classification` task in `registry`. */
+/** Registers ViT (`vit`: ViTModel, ViTForImageClassification) and its `image-classification` pipeline in `registry`. */
 export function registerViT(registry: Registry, options: RegisterOptions = {}): Registry {
   registry.model.register('vit', vitModelEntry(), options);
-  if (options.override || !registry.task.has('image-classification')) {
-    registry.task.register('image-classification', {
-      description: 'Labels of an image with scores',
-      modelTypes: ['vit'],
-      create: createImageClassification,
-    }, options);
-  }
+  registerTask(registry, 'image-classification', 'vit', { loadPreprocessor: loadProcessor, create: createImageClassification }, {
+    ...options,
+    description: 'Labels of an image with scores',
+  });
   return registry;
 }

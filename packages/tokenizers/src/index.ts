@@ -13,6 +13,7 @@ export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';
 export { Encoding } from './encoding.js';
 export { TokenizerError } from './errors.js';
 export { registerTokenizers } from './register.js';
+export { loadTokenizerPart } from './preprocessor.js';
 export type { AddedToken } from './added-vocabulary.js';
 export type { SpecialTokensMap, SpecialTokenRole, TokenizerConfigJson } from './config.js';
 export { NormalizedString } from './normalized-string.js';

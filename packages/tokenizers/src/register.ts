@@ -1,4 +1,4 @@
-import type { Registry } from '@tfkit/core-tensor/lite';
+import type { Registry, RegisterOptions } from '@tfkit/core-tensor/lite';
 import { BPE } from './models/bpe.js';
 import type { ModelJson } from './models/model.js';
 import { WordLevel } from './models/wordlevel.js';
@@ -9,8 +9,8 @@ import { WordPiece } from './models/wordpiece.js';
  * `WordLevel`). `Tokenizer.fromPretrained(src, { registry })` then builds models through it, so a
  * plugin can add a model type (or replace one with `{ override: true }`).
  */
-export function registerTokenizers(registry: Registry): void {
-  registry.tokenizer.register('BPE', { fromJSON: (json) => BPE.fromJSON(json as ModelJson) });
-  registry.tokenizer.register('WordPiece', { fromJSON: (json) => WordPiece.fromJSON(json as ModelJson) });
-  registry.tokenizer.register('WordLevel', { fromJSON: (json) => WordLevel.fromJSON(json as ModelJson) });
+export function registerTokenizers(registry: Registry, options: RegisterOptions = {}): void {
+  registry.tokenizer.register('BPE', { fromJSON: (json) => BPE.fromJSON(json as ModelJson) }, options);
+  registry.tokenizer.register('WordPiece', { fromJSON: (json) => WordPiece.fromJSON(json as ModelJson) }, options);
+  registry.tokenizer.register('WordLevel', { fromJSON: (json) => WordLevel.fromJSON(json as ModelJson) }, options);
 }

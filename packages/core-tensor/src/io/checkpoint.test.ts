@@ -74,8 +74,8 @@ describe('loadCheckpoint', () => {
     const cases: [string, RegExp][] = [
       ['{"model_type": "bert",', /config\.json: not valid JSON/],
       ['[1, 2]', /config\.json: expected a JSON object, got an array/],
-      ['{"model_type": 5}', /config\.json: "model_type" must be a string, got 5/],
-      ['{"model_type": "bert", "architectures": "BertModel"}', /config\.json: "architectures" must be a list of class names, got "BertModel"/],
+      ['{"model_type": 5}', /config\.json: "model_type" must be a string, got number 5/],
+      ['{"model_type": "bert", "architectures": "BertModel"}', /config\.json: "architectures" must be a list of class names, got the string "BertModel"/],
     ];
     for (const [text, message] of cases) {
       const dir = tempDir();

@@ -9,7 +9,9 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import type { Checkpoint, HfConfig, TensorMap } from '../model-types.js';
 import { safetensorsToTensors, tensorsToSafetensors } from '../safetensors/tensors.js';
 import { nodeModules, writeFileAtomic } from './fs.js';
-import { openSource } from './sources.js';
+import { describeValue, parseJsonText } from './json.js';
+import { parseByteSize } from './limits.js';
+import { fileLabel, openSource } from './sources.js';
 import type { FileSource, SourceOptions } from './types.js';
 
 const CONFIG = 'config.json';
@@ -23,32 +25,27 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 async function readConfig(files: FileSource, name: string): Promise<HfConfig> {
-  const file = `${files.description}/${name}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(await files.readText(name));
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    throw new ConfigError(`${file}: not valid JSON (${error.message})`);
-  }
-  if (!isRecord(json)) throw new ConfigError(`${file}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : String(json)}`);
+  const file = fileLabel(files, name);
+  const json = parseJsonText(await files.readText(name), (where) => new ConfigError(`${file}: not valid JSON (${where})`));
+  if (!isRecord(json)) throw new ConfigError(`${file}: expected a JSON object, got ${describeValue(json)}`);
   const modelType = json['model_type'];
-  if (modelType !== undefined && typeof modelType !== 'string') throw new ConfigError(`${file}: "model_type" must be a string, got ${JSON.stringify(modelType)}`);
+  if (modelType !== undefined && typeof modelType !== 'string') throw new ConfigError(`${file}: "model_type" must be a string, got ${describeValue(modelType)}`);
   const architectures = json['architectures'];
   if (architectures !== undefined && architectures !== null && !(Array.isArray(architectures) && architectures.every((a) => typeof a === 'string'))) {
-    throw new ConfigError(`${file}: "architectures" must be a list of class names, got ${JSON.stringify(architectures)}`);
+    const bad = Array.isArray(architectures) ? `element ${architectures.findIndex((a) => typeof a !== 'string')}, ${describeValue(architectures.find((a) => typeof a !== 'string'))}` : describeValue(architectures);
+    throw new ConfigError(`${file}: "architectures" must be a list of class names, got ${bad}`);
   }
   return json;
 }
 
 async function readSharded(files: FileSource): Promise<{ weights: TensorMap; metadata: Record<string, string> }> {
-  const indexFile = `${files.description}/${INDEX}`;
+  const indexFile = fileLabel(files, INDEX);
   const index = await files.readJson(INDEX);
   const map = isRecord(index) ? index['weight_map'] : undefined;
   if (!isRecord(map)) throw new CheckpointError(`${indexFile}: "weight_map" must be an object mapping tensor names to shard files`);
   const shards = new Map<string, string[]>();
   for (const [name, shard] of Object.entries(map)) {
-    if (typeof shard !== 'string') throw new CheckpointError(`${indexFile}: "weight_map"."${name}" must be a file name, got ${JSON.stringify(shard)}`);
+    if (typeof shard !== 'string') throw new CheckpointError(`${indexFile}: "weight_map"."${name}" must be a file name, got ${describeValue(shard)}`);
     shards.set(shard, [...(shards.get(shard) ?? []), name]);
   }
   const weights: TensorMap = new Map();
@@ -56,12 +53,12 @@ async function readSharded(files: FileSource): Promise<{ weights: TensorMap; met
   const loaded: tf.Tensor[] = [];
   try {
     for (const [shard, names] of shards) {
-      const { tensors, metadata: shardMetadata } = safetensorsToTensors(await files.read(shard), `${files.description}/${shard}`);
+      const { tensors, metadata: shardMetadata } = safetensorsToTensors(await files.read(shard), fileLabel(files, shard));
       loaded.push(...tensors.values());
       for (const [name, t] of tensors) {
         const listed = Object.hasOwn(map, name) ? map[name] : undefined;
         if (listed !== shard) {
-          throw new CheckpointError(`${files.description}/${shard}: holds tensor "${name}", which ${INDEX} ${listed === undefined ? 'does not list' : `places in ${JSON.stringify(listed)}`}`);
+          throw new CheckpointError(`${fileLabel(files, shard)}: holds tensor "${name}", which ${INDEX} ${listed === undefined ? 'does not list' : `places in ${JSON.stringify(listed)}`}`);
         }
         weights.set(name, t);
       }
@@ -78,7 +75,7 @@ async function readSharded(files: FileSource): Promise<{ weights: TensorMap; met
 
 async function readWeights(files: FileSource): Promise<{ weights: TensorMap; metadata: Record<string, string> }> {
   if (await files.exists(WEIGHTS)) {
-    const { tensors, metadata } = safetensorsToTensors(await files.read(WEIGHTS), `${files.description}/${WEIGHTS}`);
+    const { tensors, metadata } = safetensorsToTensors(await files.read(WEIGHTS), fileLabel(files, WEIGHTS));
     return { weights: tensors, metadata };
   }
   if (await files.exists(INDEX)) return readSharded(files);
@@ -115,13 +112,8 @@ export interface SaveCheckpointOptions {
   int32As?: 'I32' | 'I64';
 }
 
-const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-
 function shardBytes(size: number | string): number {
-  const match = typeof size === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(size) : undefined;
-  const bytes = typeof size === 'number' ? size : match ? Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] as number) : NaN;
-  if (!(bytes > 0)) throw new ConfigError(`saveCheckpoint: "maxShardSize" must be a positive size like 500000000 or "500MB", got ${JSON.stringify(size)}`);
-  return Math.floor(bytes);
+  return size === Infinity ? Infinity : parseByteSize(size, 'saveCheckpoint: "maxShardSize"');
 }
 
 /** Bytes a tensor takes in a safetensors file. */

@@ -19,12 +19,38 @@ export interface SourceOptions {
   fetch?: typeof fetch;
   /** Extra headers for remote requests (e.g. Authorization). */
   headers?: Record<string, string>;
+  /**
+   * Cancels the downloads and reads of this source: the pending call rejects with a
+   * `SourceAbortedError`, and a partial download never enters the cache.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds a download may go without progress: waiting for the response, then for each
+   * next 64 KiB of the body (or its end). Default 30 000, so a dead or dripping server (slower
+   * than about 2 KiB/s) fails with a `SourceTimeoutError` instead of hanging.
+   */
+  stallTimeout?: number;
+  /** Milliseconds one file's download may take in all. Default: no limit (the stall timeout still applies). */
+  timeout?: number;
+  /**
+   * Largest file read by `read` (weights): bytes, or a string such as "500MB" or "2GiB".
+   * Default 4 GiB. A larger announced `Content-Length` is refused before any byte is read; a
+   * body that streams past the limit is stopped. A `FileTooLargeError` names the file and the limit.
+   */
+  maxFileSize?: number | string;
+  /** Largest file read by `readText` / `readJson` (config, tokenizer and index files). Default 64 MiB. */
+  maxTextSize?: number | string;
 }
 
 /** A set of named files: a local directory, a URL prefix, or a hub repository. */
 export interface FileSource {
   /** What the source is (a path, URL or id), used in error messages. */
   readonly description: string;
+  /**
+   * How error messages name one of its files: `${description}/${name}` by default; a hub source
+   * with a cache names the cached copy's path, so the user knows what to delete. See `fileLabel`.
+   */
+  describeFile?(name: string): string;
   /** Whether `name` exists in the source. */
   exists(name: string): Promise<boolean>;
   /** The file's bytes; a `CheckpointError` naming the file when it is missing or unreadable. */

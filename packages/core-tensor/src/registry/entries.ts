@@ -11,7 +11,10 @@
  *
  * This file imports TensorFlow.js types only, so `@tfkit/core-tensor/lite` stays free of tfjs.
  */
-import type { Checkpoint, FromPretrainedOptions, PretrainedModel } from '../model-types.js';
+import type { Checkpoint, FromPretrainedOptions, HfConfig, PretrainedModel } from '../model-types.js';
+import type { TaskEntry } from './tasks.js';
+
+export type { TaskEntry, TaskImplementation, TaskParts, PreprocessorContext } from './tasks.js';
 
 /** Result of activating a backend. */
 export interface BackendActivation {
@@ -40,20 +43,45 @@ export interface ModelArchitecture<M extends PretrainedModel = PretrainedModel> 
   fromCheckpoint(checkpoint: Checkpoint, options: FromPretrainedOptions): M | Promise<M>;
 }
 
-/** A model family, keyed by Hugging Face `model_type`. */
+/**
+ * Where a parameter sits in a family's depth, from its dotted name: used by layer-wise
+ * learning-rate decay, freezing the bottom layers and re-initialising the top ones.
+ */
+export interface LayerNaming {
+  /** Matches a name (given with a trailing `.`) inside layer i, capturing i in group 1 (`encoder.layer.3.`). */
+  readonly layer: RegExp;
+  /** Matches the embedding parameters, which sit below layer 0. */
+  readonly embeddings: RegExp;
+}
+
+/** How the family's Hugging Face `_init_weights` differs from the common rule (normal(0, std), zero bias, unit norms). */
+export interface InitRules {
+  /** The config.json key holding the init std (default `initializer_range`; BART's is `init_std`). */
+  readonly stdKey?: string;
+  /** Linear layers (by module path) whose std is divided by √(2·layers): GPT-2's residual projections. */
+  readonly scaledResidual?: RegExp;
+}
+
+/**
+ * A model family, keyed by Hugging Face `model_type`. Besides how to build it, the entry holds the
+ * facts shared code needs (fine-tuning, pipelines, apps), so that code never names a family.
+ * Every fact is optional; a generic default applies when it is absent.
+ */
 export interface ModelEntry {
   /** Architectures by Hugging Face class name (`BertForMaskedLM`, …). */
   readonly architectures: Readonly<Record<string, ModelArchitecture>>;
   /** Used when `config.architectures` is absent. */
   readonly defaultArchitecture: string;
-}
-
-/** A task pipeline factory, keyed by Hugging Face pipeline task name. */
-export interface TaskEntry {
-  readonly description?: string;
-  /** Model types (`config.model_type`) this pipeline supports; empty or absent means any. */
-  readonly modelTypes?: readonly string[];
-  create(options: Record<string, unknown>): unknown;
+  /** The architecture a checkpoint is loaded as for each task (`fill-mask` → `BertForMaskedLM`), as Hugging Face's AutoModelFor… mappings. */
+  readonly taskArchitectures?: Readonly<Record<string, string>>;
+  /** Parameter naming by depth (layer-wise LR decay, freezing, re-initialisation). */
+  readonly layerNaming?: LayerNaming;
+  /** LoRA's default `targetModules`, as PEFT's per-family mapping (`query`, `value` for BERT). */
+  readonly loraTargetModules?: readonly string[];
+  /** Re-initialisation rules. */
+  readonly initRules?: InitRules;
+  /** The longest input, in tokens, a model of this config takes; undefined when it has no limit. */
+  maxPositions?(config: HfConfig): number | undefined;
 }
 
 /** A tokenizer model type, keyed by the tokenizer.json `model.type` (`BPE`, `WordPiece`, …). */

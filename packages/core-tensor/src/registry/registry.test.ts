@@ -72,6 +72,21 @@ describe('createRegistry', () => {
     expect(thrown(() => registry.model.register('', family())).message).toMatch(/key must be a non-empty string/);
   });
 
+  it('treats prototype names (toString, __proto__, constructor) as ordinary unknown or registered keys', () => {
+    const registry = createRegistry();
+    registry.model.register('gpt2', family());
+    for (const key of ['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf']) {
+      expect(registry.model.has(key), key).toBe(false);
+      expect(registry.model.tryGet(key), key).toBeUndefined();
+      expect(thrown(() => registry.model.get(key)).message, key).toMatch(new RegExp(`^registry\\.model: unknown key "${key}"\\. Registered: "gpt2"`));
+      expect(thrown(() => registry.ns(key as 'model').get('x')).message).toMatch(/unknown key "x"\. Registered: \(none\)/);
+    }
+    registry.model.register('__proto__', family('Proto'));
+    expect(registry.model.get('__proto__').defaultArchitecture).toBe('Proto');
+    expect(registry.model.keys()).toEqual(['gpt2', '__proto__']);
+    expect(({} as Record<string, unknown>)['defaultArchitecture']).toBeUndefined(); // nothing leaked into Object.prototype
+  });
+
   it('unregisters', () => {
     const registry = createRegistry();
     registry.scheduler.register('linear', { create: () => 'linear' });

@@ -7,6 +7,7 @@
  * shapes or dtypes is an error naming the file and the tensor, never a silently wrong tensor.
  */
 import { SafetensorsError } from '../errors.js';
+import { describeValue, parseJsonText } from '../io/json.js';
 
 /** The dtypes tfkit reads and writes. */
 export const SAFETENSORS_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
@@ -73,10 +74,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
+const describe = describeValue;
+
+/** A shape for a message: its dimensions when it is a short list of integers, else its length. */
+function shapeText(shape: readonly unknown[]): string {
+  return shape.length <= 16 && shape.every((d) => Number.isSafeInteger(d)) ? `[${shape.join(', ')}]` : `(${shape.length} dimensions)`;
 }
 
 /** Number of elements of `shape`, or an error message. */
@@ -84,10 +86,10 @@ function elementCount(shape: unknown): number | string {
   if (!Array.isArray(shape)) return `"shape" must be an array of non-negative integers, got ${describe(shape)}`;
   let count = 1;
   for (const dim of shape) {
-    if (!Number.isSafeInteger(dim) || (dim as number) < 0) return `"shape" [${shape.join(', ')}] has a negative or non-integer dimension ${JSON.stringify(dim)}`;
+    if (!Number.isSafeInteger(dim) || (dim as number) < 0) return `"shape" ${shapeText(shape)} has a negative or non-integer dimension ${typeof dim === 'number' ? dim : describe(dim)}`;
     count *= dim as number;
   }
-  if (!Number.isSafeInteger(count)) return `"shape" [${shape.join(', ')}] has more elements than can be addressed`;
+  if (!Number.isSafeInteger(count)) return `"shape" ${shapeText(shape)} has more elements than can be addressed`;
   return count;
 }
 
@@ -140,7 +142,8 @@ function parseMetadata(value: unknown, file: string): Record<string, string> {
   return metadata;
 }
 
-interface Entry {
+/** One tensor's header entry, checked. */
+export interface SafetensorsEntry {
   name: string;
   dtype: SafetensorsDtype;
   shape: number[];
@@ -149,7 +152,7 @@ interface Entry {
   end: number;
 }
 
-function parseEntry(name: string, info: unknown, dataLength: number, file: string): Entry {
+function parseEntry(name: string, info: unknown, dataLength: number, file: string): SafetensorsEntry {
   const fail = (message: string) => new SafetensorsError(message, { file, tensor: name });
   if (FORBIDDEN_NAMES.has(name)) throw fail(`the tensor name "${name}" is not allowed`);
   if (!isRecord(info)) throw fail(`expected { dtype, shape, data_offsets }, got ${describe(info)}`);
@@ -163,23 +166,23 @@ function parseEntry(name: string, info: unknown, dataLength: number, file: strin
   const count = elementCount(shape);
   if (typeof count === 'string') throw fail(count);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw fail(`"data_offsets" must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+    throw fail(`"data_offsets" must be [begin, end] with non-negative integers, got ${Array.isArray(offsets) && offsets.length <= 2 && offsets.every((o) => typeof o === 'number') ? `[${offsets.join(', ')}]` : describe(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw fail(`"data_offsets" [${begin}, ${end}] end before they begin`);
   if (end > dataLength) throw fail(`"data_offsets" [${begin}, ${end}] run past the end of the data (${dataLength} bytes): the file is truncated or the header is wrong`);
   const bytes = count * DTYPE_INFO[dtype].bytes;
   if (end - begin !== bytes) {
-    throw fail(`shape [${(shape as number[]).join(', ')}] × ${dtype} needs ${bytes} bytes but "data_offsets" [${begin}, ${end}] hold ${end - begin}`);
+    throw fail(`shape ${shapeText(shape as number[])} × ${dtype} needs ${bytes} bytes but "data_offsets" [${begin}, ${end}] hold ${end - begin}`);
   }
   return { name, dtype, shape: shape as number[], count, begin, end };
 }
 
 /** Tensors must tile the data section exactly: from byte 0, no overlaps, no holes, no trailing bytes. */
-function checkTiling(entries: Entry[], dataLength: number, file: string): void {
+function checkTiling(entries: SafetensorsEntry[], dataLength: number, file: string): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let position = 0;
-  let previous: Entry | undefined;
+  let previous: SafetensorsEntry | undefined;
   for (const entry of sorted) {
     if (entry.begin < position) {
       throw new SafetensorsError(`bytes [${entry.begin}, ${entry.end}] overlap tensor "${previous?.name}" [${previous?.begin}, ${previous?.end}]`, { file, tensor: entry.name });
@@ -206,42 +209,55 @@ function viewOf(dtype: SafetensorsDtype, bytes: Uint8Array, begin: number, count
 }
 
 /**
+ * The header length from a file's first 8 bytes, checked against the file's size. `first8` may be
+ * longer; `fileSize` is the whole file's. A `SafetensorsError` naming `file` when it cannot hold
+ * such a header.
+ */
+export function safetensorsHeaderLength(first8: Uint8Array, fileSize: number, file = '<buffer>'): number {
+  if (fileSize < 8 || first8.byteLength < 8) {
+    throw new SafetensorsError(`the file is ${fileSize} bytes; a safetensors file starts with an 8-byte header length (truncated, or not safetensors)`, { file });
+  }
+  const headerLength = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(fileSize - 8)) {
+    throw new SafetensorsError(`the header length ${headerLength} runs past the end of the file (${fileSize} bytes): truncated, or not safetensors`, { file });
+  }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`the header is ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit`, { file });
+  return Number(headerLength);
+}
+
+/**
+ * Checks a header (the bytes after the length field) against the size of the data section that
+ * follows it: every entry well-formed, the tensors tiling the data exactly. Needs no tensor data,
+ * so a download can be verified from its first bytes and its size.
+ */
+export function checkSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, file = '<buffer>'): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError('the header is not valid UTF-8', { file });
+  }
+  const header = parseJsonText(text, (where) => new SafetensorsError(`the header is not valid JSON (${where} of the header)`, { file }));
+  if (!isRecord(header)) throw new SafetensorsError(`the header must be a JSON object, got ${describe(header)}`, { file });
+  let metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const name of keysInOrder(text, file)) {
+    if (name === '__metadata__') metadata = parseMetadata(header[name], file);
+    else entries.push(parseEntry(name, header[name], dataLength, file));
+  }
+  checkTiling(entries, dataLength, file);
+  return { entries, metadata };
+}
+
+/**
  * Parses a whole safetensors file. `file` names it in errors. Tensor data are views into `bytes`
  * wherever alignment allows (copies otherwise), in header order.
  */
 export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsFile {
-  if (bytes.byteLength < 8) {
-    throw new SafetensorsError(`the file is ${bytes.byteLength} bytes; a safetensors file starts with an 8-byte header length (truncated, or not safetensors)`, { file });
-  }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(bytes.byteLength - 8)) {
-    throw new SafetensorsError(`the header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes): truncated, or not safetensors`, { file });
-  }
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`the header is ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit`, { file });
-  const dataStart = 8 + Number(headerLength);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
-  } catch {
-    throw new SafetensorsError('the header is not valid UTF-8', { file });
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (error) {
-    throw new SafetensorsError(`the header is not valid JSON (${(error as Error).message})`, { file });
-  }
-  if (!isRecord(header)) throw new SafetensorsError(`the header must be a JSON object, got ${describe(header)}`, { file });
-
+  const headerLength = safetensorsHeaderLength(bytes, bytes.byteLength, file);
+  const dataStart = 8 + headerLength;
   const data = bytes.subarray(dataStart);
-  let metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
-  for (const name of keysInOrder(text, file)) {
-    if (name === '__metadata__') metadata = parseMetadata(header[name], file);
-    else entries.push(parseEntry(name, header[name], data.byteLength, file));
-  }
-  checkTiling(entries, data.byteLength, file);
-
+  const { entries, metadata } = checkSafetensorsHeader(bytes.subarray(8, dataStart), data.byteLength, file);
   const tensors = new Map<string, RawTensor>();
   for (const { name, dtype, shape, count, begin } of entries) {
     const view = viewOf(dtype, data, begin, count);

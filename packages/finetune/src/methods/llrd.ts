@@ -7,13 +7,11 @@ import type { Module } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
 import { groupParameters, type GroupParametersOptions } from '../optim/param-groups.js';
 import type { ParamGroupInput } from '../optim/optimizer.js';
-import { countLayers, depthOf, type LayerNaming } from './layers.js';
+import { countLayers, depthOf, resolveNaming, type NamingOptions } from './layers.js';
 
-export interface LayerwiseDecayOptions {
+export interface LayerwiseDecayOptions extends NamingOptions {
   /** Multiplier per layer going down (e.g. 0.9). */
   decay: number;
-  /** Family naming (`bert`, `gpt2`, `bart`, `vit`) or custom patterns. */
-  naming?: LayerNaming | string;
   /** Number of layers (default: counted from parameter names). */
   numLayers?: number;
 }
@@ -21,10 +19,13 @@ export interface LayerwiseDecayOptions {
 /** name → learning-rate multiplier: top/head 1, layer i decay^(N−1−i), embeddings decay^N. */
 export function layerwiseLrScale(model: Module, options: LayerwiseDecayOptions): (name: string) => number {
   if (!(options.decay > 0 && options.decay <= 1)) throw new FinetuneError(`layer-wise lr decay must be in (0, 1], got ${options.decay}`);
-  const n = options.numLayers ?? countLayers(model, options.naming);
-  if (n === 0) throw new FinetuneError('layer-wise lr decay: no layer index found in parameter names; pass `naming` for this model family');
+  const naming = resolveNaming(model, options);
+  const n = options.numLayers ?? countLayers(model, naming);
+  if (n === 0) {
+    throw new FinetuneError("layer-wise lr decay: no layer index found in parameter names; pass `registry` (the family's layerNaming) or `naming` for this model");
+  }
   return (name) => {
-    const d = depthOf(name, options.naming);
+    const d = depthOf(name, naming);
     if (d.kind === 'top') return 1;
     if (d.kind === 'embeddings') return options.decay ** n;
     return options.decay ** (n - 1 - d.index);

@@ -15,14 +15,18 @@ import { reinitTopLayers } from './reinit.js';
 import { SwaCallback } from './swa.js';
 
 describe('layer depth from names', () => {
-  it('reads BERT, GPT-2 and BART names', () => {
-    expect(depthOf('bert.encoder.layer.11.attention.self.query.weight', 'bert')).toEqual({ kind: 'layer', index: 11 });
-    expect(depthOf('bert.embeddings.word_embeddings.weight', 'bert')).toEqual({ kind: 'embeddings' });
-    expect(depthOf('classifier.weight', 'bert')).toEqual({ kind: 'top' });
-    expect(depthOf('transformer.h.3.attn.c_attn.weight', 'gpt2')).toEqual({ kind: 'layer', index: 3 });
-    expect(depthOf('transformer.wte.weight', 'gpt2')).toEqual({ kind: 'embeddings' });
-    expect(depthOf('model.decoder.layers.2.fc1.weight', 'bart')).toEqual({ kind: 'layer', index: 2 });
-    expect(depthOf('encoder.layer.1', 'default')).toEqual({ kind: 'layer', index: 1 });
+  it('reads the common spellings by default, and a given naming', () => {
+    expect(depthOf('bert.encoder.layer.11.attention.self.query.weight')).toEqual({ kind: 'layer', index: 11 });
+    expect(depthOf('bert.embeddings.word_embeddings.weight')).toEqual({ kind: 'embeddings' });
+    expect(depthOf('classifier.weight')).toEqual({ kind: 'top' });
+    expect(depthOf('transformer.h.3.attn.c_attn.weight')).toEqual({ kind: 'layer', index: 3 });
+    expect(depthOf('transformer.wte.weight')).toEqual({ kind: 'embeddings' });
+    expect(depthOf('model.decoder.layers.2.fc1.weight')).toEqual({ kind: 'layer', index: 2 });
+    expect(depthOf('encoder.layer.1')).toEqual({ kind: 'layer', index: 1 });
+    const naming = { layer: /(?:^|\.)stage(\d+)\./, embeddings: /(?:^|\.)stem\./ };
+    expect(depthOf('net.stage4.conv.weight', naming)).toEqual({ kind: 'layer', index: 4 });
+    expect(depthOf('net.stem.weight', naming)).toEqual({ kind: 'embeddings' });
+    expect(depthOf('encoder.layer.1.dense.weight', naming)).toEqual({ kind: 'top' });
   });
 });
 
@@ -36,7 +40,7 @@ describe('layer-wise learning-rate decay', () => {
     expect(emb).toMatchObject({ lr: 1.25e-4, weightDecay: 0.01 });
     const ln0 = groups.find((g) => g.params.some(([n]) => n === 'encoder.layer.0.LayerNorm.weight'));
     expect(ln0).toMatchObject({ lr: 2.5e-4, weightDecay: 0 });
-    expect(() => layerwiseLrScale(m, { decay: 0.9, naming: 'gpt2' })).toThrow(/no layer index/);
+    expect(() => layerwiseLrScale(m, { decay: 0.9, naming: { layer: /(?:^|\.)h\.(\d+)\./, embeddings: /wte/ } })).toThrow(/no layer index/);
     m.dispose();
   });
 });

@@ -1,23 +1,24 @@
 /**
  * Re-initialising the top N layers before fine-tuning (Zhang et al., 2021, "Revisiting Few-sample
  * BERT Fine-tuning"), with Hugging Face's `_init_weights`: Linear weights N(0, range²) and zero
- * bias, Embeddings N(0, range²) with the padding row zeroed, LayerNorm weight 1 and bias 0. For
- * GPT-2, residual projections (`c_proj`) use std range/√(2·nLayers), as GPT2PreTrainedModel does.
+ * bias, Embeddings N(0, range²) with the padding row zeroed, LayerNorm weight 1 and bias 0. Where
+ * the family's `initRules` say so, residual projections use std range/√(2·nLayers) (GPT-2's
+ * `c_proj`) and the std comes from another config key (BART's `init_std`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '@tfkit/core-tensor';
+import { Random, type InitRules } from '@tfkit/core-tensor';
 import { Embedding, LayerNorm, Linear, normal, type Module } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
-import { countLayers, depthOf, resolveNaming, type LayerNaming } from './layers.js';
+import { familyEntry } from './family.js';
+import { countLayers, depthOf, resolveNaming, type NamingOptions } from './layers.js';
 
-export interface ReinitOptions {
+export interface ReinitOptions extends NamingOptions {
   /** How many of the top layers to re-initialise. */
   topLayers: number;
-  /** `initializer_range` of the model's config (default 0.02). */
+  /** The init std (default: the model's config.json value named by the init rules, `initializer_range`, else 0.02). */
   initializerRange?: number;
-  /** Family: `bert`, `gpt2`, `bart`, `vit`, or custom naming (default: common spellings). */
-  family?: string;
-  naming?: LayerNaming;
+  /** Rules to use instead of the family's (from `registry`). */
+  initRules?: InitRules;
   /** Also re-initialise these module paths (e.g. `bert.pooler`). */
   extraModules?: string[];
   /** Row of embeddings zeroed at init (pad token id), if any. */
@@ -27,10 +28,11 @@ export interface ReinitOptions {
 
 /** Re-initialises the selected modules in place; returns their paths. */
 export function reinitTopLayers(model: Module, options: ReinitOptions): string[] {
-  const naming = options.naming ?? resolveNaming(options.family);
+  const naming = resolveNaming(model, options);
+  const rules = options.initRules ?? familyEntry(model, options.registry)?.initRules ?? {};
   const n = countLayers(model, naming);
   if (options.topLayers > n) throw new FinetuneError(`reinit: the model has ${n} layers; cannot re-initialise the top ${options.topLayers}`);
-  const std = options.initializerRange ?? 0.02;
+  const std = options.initializerRange ?? configStd(model, rules.stdKey ?? 'initializer_range') ?? 0.02;
   const rng = new Random(options.seed ?? 0);
   const done: string[] = [];
   for (const [path, mod] of model.namedModules()) {
@@ -39,7 +41,7 @@ export function reinitTopLayers(model: Module, options: ReinitOptions): string[]
     const extra = options.extraModules?.some((m) => path === m || path.startsWith(`${m}.`));
     if (!(inTop || extra)) continue;
     if (mod instanceof Linear) {
-      const s = options.family === 'gpt2' && /(?:^|\.)c_proj$/.test(path) ? std / Math.sqrt(2 * n) : std;
+      const s = rules.scaledResidual?.test(path) ? std / Math.sqrt(2 * n) : std;
       assign(mod.weight.value, normal(mod.weight.shape, s, rng));
       if (mod.bias) assign(mod.bias.value, tf.zeros(mod.bias.shape));
     } else if (mod instanceof Embedding) {
@@ -57,6 +59,12 @@ export function reinitTopLayers(model: Module, options: ReinitOptions): string[]
     done.push(path);
   }
   return done;
+}
+
+/** The init std in the model's config.json (`hfConfig`), when it has one. */
+function configStd(model: Module, key: string): number | undefined {
+  const value = (model as { hfConfig?: Record<string, unknown> }).hfConfig?.[key];
+  return typeof value === 'number' && value > 0 ? value : undefined;
 }
 
 function assign(v: tf.Variable, t: tf.Tensor): void {

@@ -1,11 +1,12 @@
 /**
- * BERT's task pipelines, registered under Hugging Face task names, and `loadPipeline`, which
- * builds one from a checkpoint directory, URL or hub id (model + tokenizer.json).
+ * BERT's task pipelines, registered per (task, model type) with `registerTask`, and
+ * `loadPipeline`, which builds one from a checkpoint directory, URL or hub id (model +
+ * tokenizer.json) through `pipeline()`.
  */
 import {
-  AutoModel, ConfigError, loadCheckpoint, type FromPretrainedOptions, type Registry, type RegisterOptions, type TaskEntry,
+  ConfigError, pipeline, registerTask, type FromPretrainedOptions, type Registry, type RegisterOptions, type TaskEntry, type TaskImplementation, type TaskParts,
 } from '@tfkit/core-tensor';
-import { Tokenizer } from '@tfkit/tokenizers';
+import { loadTokenizerPart, Tokenizer } from '@tfkit/tokenizers';
 import type { PipelineModel, PipelineOptions } from './common.js';
 import { FeatureExtractionPipeline } from './feature-extraction.js';
 import { FillMaskPipeline } from './fill-mask.js';
@@ -25,64 +26,53 @@ export const BERT_TASKS = {
 export type BertTask = keyof typeof BERT_TASKS;
 export type BertPipeline = InstanceType<(typeof BERT_TASKS)[BertTask]['pipeline']>;
 
+/* These tasks produce these pipeline classes, whichever family serves them. */
 declare module '@tfkit/core-tensor' {
   interface TaskEntries {
-    'fill-mask': TaskEntry;
-    'text-classification': TaskEntry;
-    'token-classification': TaskEntry;
-    'question-answering': TaskEntry;
-    'feature-extraction': TaskEntry;
+    'fill-mask': TaskEntry<FillMaskPipeline>;
+    'text-classification': TaskEntry<TextClassificationPipeline>;
+    'token-classification': TaskEntry<TokenClassificationPipeline>;
+    'question-answering': TaskEntry<QuestionAnsweringPipeline>;
+    'feature-extraction': TaskEntry<FeatureExtractionPipeline>;
   }
 }
 
-function isPipelineOptions(options: Record<string, unknown>): options is Record<string, unknown> & PipelineOptions {
-  const model = options['model'] as PipelineModel | undefined;
-  return typeof model?.forward === 'function' && typeof model.config === 'object' && options['tokenizer'] instanceof Tokenizer;
+function pipelineOptions(task: string, parts: TaskParts): PipelineOptions {
+  const model = parts.model as unknown as PipelineModel;
+  if (typeof model?.forward !== 'function' || typeof model.config !== 'object' || !(parts['tokenizer'] instanceof Tokenizer)) {
+    throw new ConfigError(`${task}: create({ model, tokenizer }) needs a loaded model and a Tokenizer`);
+  }
+  return { model, tokenizer: parts['tokenizer'] };
 }
 
-/** Registers the five BERT task pipelines; `create({ model, tokenizer })` builds one. */
+/**
+ * Registers BERT's five task pipelines for model type `bert`; `create({ model, tokenizer })` builds
+ * one. The class each task loads comes from the family's `taskArchitectures` (BERT_TASKS).
+ */
 export function registerBertPipelines(registry: Registry, options: RegisterOptions = {}): void {
-  for (const [task, { pipeline: Cls, description }] of Object.entries(BERT_TASKS)) {
-    registry.task.register(
-      task,
-      {
-        description,
-        modelTypes: ['bert'],
-        create: (createOptions) => {
-          if (!isPipelineOptions(createOptions)) throw new ConfigError(`${task}: create({ model, tokenizer }) needs a loaded model and a Tokenizer`);
-          return new Cls(createOptions);
-        },
-      },
-      options,
-    );
-  }
+  const impl = <P>(task: BertTask, make: (o: PipelineOptions) => P): TaskImplementation<P> => ({
+    loadPreprocessor: loadTokenizerPart,
+    create: (parts) => make(pipelineOptions(task, parts)),
+  });
+  const described = (task: BertTask) => ({ ...options, description: BERT_TASKS[task].description });
+  registerTask(registry, 'fill-mask', 'bert', impl('fill-mask', (o) => new FillMaskPipeline(o)), described('fill-mask'));
+  registerTask(registry, 'text-classification', 'bert', impl('text-classification', (o) => new TextClassificationPipeline(o)), described('text-classification'));
+  registerTask(registry, 'token-classification', 'bert', impl('token-classification', (o) => new TokenClassificationPipeline(o)), described('token-classification'));
+  registerTask(registry, 'question-answering', 'bert', impl('question-answering', (o) => new QuestionAnsweringPipeline(o)), described('question-answering'));
+  registerTask(registry, 'feature-extraction', 'bert', impl('feature-extraction', (o) => new FeatureExtractionPipeline(o)), described('feature-extraction'));
 }
 
 /**
  * Loads a checkpoint as the model class `task` needs (e.g. BertForMaskedLM for fill-mask, whatever
- * the checkpoint was saved as), its `tokenizer.json`, and builds the registered pipeline.
+ * the checkpoint was saved as), its `tokenizer.json`, and builds the registered pipeline: the same
+ * as `pipeline(task, source, options)`.
  */
 export async function loadPipeline<T extends BertTask>(
   task: T,
   source: string,
   options: Omit<FromPretrainedOptions, 'architecture'>,
 ): Promise<InstanceType<(typeof BERT_TASKS)[T]['pipeline']>> {
-  const entry = options.registry.task.get(task);
-  const checkpoint = await loadCheckpoint(source, options);
-  try {
-    const modelType = checkpoint.config['model_type'];
-    const architecture = modelType === 'bert' ? BERT_TASKS[task].architecture : undefined;
-    const model = await AutoModel.fromCheckpoint(checkpoint, { ...options, ...(architecture ? { architecture } : {}) });
-    try {
-      const tokenizer = await Tokenizer.fromPretrained(checkpoint.files);
-      return entry.create({ model, tokenizer }) as InstanceType<(typeof BERT_TASKS)[T]['pipeline']>;
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-  } finally {
-    for (const t of checkpoint.weights.values()) t.dispose();
-  }
+  return (await pipeline(task, source, options)) as InstanceType<(typeof BERT_TASKS)[T]['pipeline']>;
 }
 
 export { FillMaskPipeline, type FillMaskCandidate, type FillMaskOptions, type FillMaskResult } from './fill-mask.js';

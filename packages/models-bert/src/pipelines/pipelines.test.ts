@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry } from '@tfkit/core-tensor';
+import { AutoModel, createRegistry } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BertForQuestionAnswering, BertForSequenceClassification } from '../bert-heads.js';
@@ -10,7 +10,7 @@ import { BertModel } from '../bert-modeling.js';
 import { registerBert } from '../bert-register.js';
 import { fixtureTokenizer, fixtureWithTokenizer } from '../test/fixture-models.js';
 import { softmax } from './common.js';
-import { loadPipeline } from './index.js';
+import { FillMaskPipeline, loadPipeline } from './index.js';
 
 const registry = registerBert(createRegistry());
 const dirs: Record<string, string> = {};
@@ -169,6 +169,28 @@ describe('question-answering', () => {
 describe('registry', () => {
   it('registers the five tasks under Hugging Face names; create() needs a model and a tokenizer', () => {
     expect(registry.task.keys()).toEqual(['fill-mask', 'text-classification', 'token-classification', 'question-answering', 'feature-extraction']);
-    expect(() => registry.task.get('fill-mask').create({})).toThrow(/needs a loaded model and a Tokenizer/);
+    expect(() => registry.task.get('fill-mask').create({})).toThrow(/needs a loaded model/);
+    for (const task of registry.task.keys()) expect(registry.task.get(task).modelTypes).toEqual(['bert']);
+  });
+
+  it('builds through the task entry for a bert model; without a Tokenizer it is an error', async () => {
+    const model = await AutoModel.fromPretrained(dirs['bert-for-pretraining']!, { registry, architecture: 'BertForMaskedLM' });
+    expect(() => registry.task.get('fill-mask').create({ model })).toThrow(/fill-mask: create\(\{ model, tokenizer \}\) needs a loaded model and a Tokenizer/);
+    const pipe = registry.task.get('fill-mask').create({ model, tokenizer });
+    expect(pipe).toBeInstanceOf(FillMaskPipeline);
+    pipe.dispose();
+  });
+
+  it('loadPipeline names the tasks a model type serves when it has no such pipeline', async () => {
+    const other = createRegistry();
+    registerBert(other);
+    other.model.register('not-bert', { architectures: {}, defaultArchitecture: 'X' });
+    const dir = path.join(path.dirname(dirs['bert-for-pretraining']!), 'not-bert');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(dirs['bert-for-pretraining']!, 'model.safetensors'), path.join(dir, 'model.safetensors'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'not-bert' }));
+    await expect(expectNoLeaks(() => loadPipeline('fill-mask', dir, { registry: other }).catch((e: Error) => e.message))).resolves.toMatch(
+      /is a "not-bert" model, which has no fill-mask implementation\. Served by: bert/,
+    );
   });
 });

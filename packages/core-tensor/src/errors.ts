@@ -107,3 +107,17 @@ export class ConfigError extends TfkitError {
     this.name = 'ConfigError';
   }
 }
+
+/** `pipeline(task)` without a model, for a task that has no default model. `task` names it. */
+export class NoDefaultModelError extends TfkitError {
+  readonly task: string;
+  constructor(task: string) {
+    super(
+      'ERR_NO_DEFAULT_MODEL',
+      `pipeline("${task}"): this task has no default model; pass one, e.g. pipeline("${task}", "./my-model") ` +
+        `with a checkpoint directory, a URL or a hub id such as "org/name"`,
+    );
+    this.name = 'NoDefaultModelError';
+    this.task = task;
+  }
+}

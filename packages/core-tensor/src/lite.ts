@@ -6,6 +6,8 @@
 export * from './errors.js';
 export * from './registry/entries.js';
 export { createRegistry, Namespace, type Registry, type RegistryKey, type RegisterOptions, type TfkitPlugin, type CoreNamespaceName } from './registry/registry.js';
+export { registerTask, setDefaultModel, TaskImplementations, type PipelineFor, type RegisterTaskOptions } from './registry/tasks.js';
+export { fetchWithProgress, type DownloadProgress, type ProgressCallback } from './download-progress.js';
 export { Random, type RngState } from './random.js';
 export type { SourceOptions, FileSource } from './io/types.js';
 export { openSource, fileLabel } from './io/sources.js';

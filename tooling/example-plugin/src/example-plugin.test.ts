@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AutoModel, ConfigError, createRegistry, Random, saveCheckpoint, type ModelArchitecture } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { ExampleMlpForRegression, ExampleMlpModel, examplePlugin, registerExamplePlugin } from './index.js';
+import { ExampleMlpForRegression, ExampleMlpModel, examplePlugin, registerExamplePlugin, type ExampleRegressionPipeline } from './index.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-example-plugin-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -63,13 +63,13 @@ describe('a third-party plugin', () => {
 
       // Its task head, through the registry.
       const predict = registry.task.get('example-regression').create({ model });
-      expectAllClose(predict(rows), reference(rows), { atol: 1e-5 });
+      expectAllClose(predict.call(rows), reference(rows), { atol: 1e-5 });
 
       // savePretrained → fromPretrained gives the same model.
       await model.savePretrained(path.join(root, 'resaved'));
       model.dispose();
       const again = await AutoModel.fromPretrained<ExampleMlpForRegression>(path.join(root, 'resaved'), { registry });
-      expectAllClose(registry.task.get('example-regression').create({ model: again })(rows), reference(rows), { atol: 1e-5 });
+      expectAllClose(registry.task.get('example-regression').create({ model: again }).call(rows), reference(rows), { atol: 1e-5 });
       again.dispose();
     });
   });
@@ -101,7 +101,8 @@ describe('a third-party plugin', () => {
     const registry = createRegistry();
     registerExamplePlugin(registry);
     expectTypeOf(registry.model.get('example-mlp').architectures.ExampleMlpForRegression).toEqualTypeOf<ModelArchitecture<ExampleMlpForRegression>>();
-    expectTypeOf(registry.task.get('example-regression').create({ model: null as unknown as ExampleMlpForRegression })).toEqualTypeOf<(rows: number[][]) => number[]>();
+    const create = () => registry.task.get('example-regression').create({ model: null as unknown as ExampleMlpForRegression });
+    expectTypeOf(create).returns.toEqualTypeOf<ExampleRegressionPipeline>();
     // @ts-expect-error the family's entry must provide both architectures
     registry.model.register('example-mlp', { architectures: {}, defaultArchitecture: 'ExampleMlpModel' }, { override: true });
   });

@@ -1,8 +1,9 @@
 /**
- * An example third-party tfkit plugin, written only against `@tfkit/core-tensor`'s public API:
- * a tiny MLP family (`model_type: "example-mlp"`, two architectures) and a regression pipeline
- * (`example-regression`). One call, `registerExamplePlugin(registry)`, makes
- * `AutoModel.fromPretrained` build it from a checkpoint.
+ * An example third-party tfkit plugin: a tiny MLP family written only against
+ * `@tfkit/core-tensor`'s public API (`model_type: "example-mlp"`, two architectures), a tower
+ * family built from @tfkit/layers modules with the facts fine-tuning reads (`example-tower`, see
+ * tower.ts), and a task of its own (`example-regression`) that both families serve. One call,
+ * `registerExamplePlugin(registry)`, makes `AutoModel.fromPretrained` and `pipeline()` build them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -10,6 +11,7 @@ import {
   ConfigError,
   getActivation,
   linear,
+  registerTask,
   saveCheckpoint,
   type Checkpoint,
   type FromPretrainedOptions,
@@ -19,16 +21,21 @@ import {
   type Registry,
   type SavePretrainedOptions,
   type TaskEntry,
+  type TaskImplementation,
   type TfkitPlugin,
 } from '@tfkit/core-tensor';
+import { exampleTowerFamily, type ExampleTowerForRegression } from './tower.js';
+
+export { ExampleTowerForRegression, ExampleTowerTier, exampleTowerConfigFromHf, exampleTowerFamily, type ExampleTowerConfig } from './tower.js';
 
 /* Declaration merging: the registry now knows these keys and their entry types. */
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
     'example-mlp': ExampleMlpFamily;
+    'example-tower': ModelEntry;
   }
   interface TaskEntries {
-    'example-regression': ExampleRegressionTask;
+    'example-regression': TaskEntry<ExampleRegressionPipeline>;
   }
 }
 
@@ -39,10 +46,6 @@ export interface ExampleMlpFamily extends ModelEntry {
   };
 }
 
-/** A pipeline: rows of features in, one prediction per row out. */
-export interface ExampleRegressionTask extends TaskEntry {
-  create(options: { model: ExampleMlpForRegression }): (rows: number[][]) => number[];
-}
 
 export interface ExampleMlpConfig {
   inputSize: number;
@@ -172,30 +175,51 @@ export const exampleMlpFamily: ExampleMlpFamily = {
     ExampleMlpForRegression: architecture(ExampleMlpForRegression, ['mlp.fc1.weight', 'mlp.fc1.bias', 'head.weight', 'head.bias']),
   },
   defaultArchitecture: 'ExampleMlpModel',
+  taskArchitectures: { 'example-regression': 'ExampleMlpForRegression' },
 };
 
-export const exampleRegressionTask: ExampleRegressionTask = {
-  description: 'Predicts one number per row of features with an ExampleMlpForRegression.',
-  modelTypes: ['example-mlp'],
-  create({ model }) {
-    return (rows) => {
-      const x = tf.tensor2d(rows, [rows.length, model.config.inputSize]);
-      try {
-        const y = model.predict(x);
-        const values = Array.from(y.dataSync());
-        y.dispose();
-        return values;
-      } finally {
-        x.dispose();
-      }
-    };
-  },
+/** What `example-regression` needs of a model. */
+export type ExampleRegressionModel = ExampleMlpForRegression | ExampleTowerForRegression;
+
+/** The `example-regression` pipeline: rows of features in, one prediction per row out. */
+export class ExampleRegressionPipeline {
+  readonly task = 'example-regression';
+  readonly model: ExampleRegressionModel;
+
+  constructor(model: ExampleRegressionModel) {
+    if (typeof model?.predict !== 'function') throw new ConfigError('example-regression: the model has no regression head; load it as ExampleMlpForRegression or ExampleTowerForRegression');
+    this.model = model;
+  }
+
+  call(rows: number[][]): number[] {
+    const x = tf.tensor2d(rows, [rows.length, this.model.config.inputSize]);
+    try {
+      const y = this.model.predict(x);
+      const values = Array.from(y.dataSync());
+      y.dispose();
+      return values;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** How both families serve the task: nothing to preprocess; the class comes from each family's `taskArchitectures`. */
+export const exampleRegressionTask: TaskImplementation<ExampleRegressionPipeline> = {
+  create: ({ model }) => new ExampleRegressionPipeline(model as unknown as ExampleRegressionModel),
 };
 
-/** Registers the `example-mlp` family and the `example-regression` task. */
+/** Registers the `example-mlp` and `example-tower` families and the `example-regression` task for both. */
 export function registerExamplePlugin(registry: Registry): void {
   registry.model.register('example-mlp', exampleMlpFamily);
-  registry.task.register('example-regression', exampleRegressionTask);
+  registry.model.register('example-tower', exampleTowerFamily);
+  const description = 'Predicts one number per row of features';
+  registerTask(registry, 'example-regression', 'example-mlp', exampleRegressionTask, { description });
+  registerTask(registry, 'example-regression', 'example-tower', exampleRegressionTask, { description });
 }
 
 /** The same, as a plugin for `registry.use(examplePlugin)`. */

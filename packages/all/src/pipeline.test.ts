@@ -104,7 +104,7 @@ describe('the batteries-included registry', () => {
     for (const task of TASKS) expect(registry.task.has(task), task).toBe(true);
     expect(Object.fromEntries(TASKS.map((t) => [t, registry.task.get(t).modelTypes]))).toEqual({
       'fill-mask': ['bert'], 'text-classification': ['bert'], 'token-classification': ['bert'], 'question-answering': ['bert'], 'feature-extraction': ['bert'],
-      'text-generation': ['gpt2'], summarization: ['bart'], translation: ['bart'], 'text2text-generation': ['bart'], 'image-classification': ['vit'],
+      'text-generation': ['gpt2'], summarization: ['bart'], translation: ['gpt2', 'bart'], 'text2text-generation': ['bart'], 'image-classification': ['vit'],
     });
     expect(registry.model.keys()).toEqual(expect.arrayContaining(['bart', 'bert', 'gpt2', 'rnn-seq2seq', 'vit']));
     expect(registry.backend.keys().sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);

@@ -13,6 +13,7 @@ import { applyProcessors, softmax, type LogitsProcessor } from './logits-process
 import { padBatch, type DecodingSession, type GenerationModel } from './model.js';
 import { buildLogitsPipeline } from './processor-registry.js';
 import { StopStringChecker } from './stop-strings.js';
+import type { Streamer } from './text-streamer.js';
 
 /** One generated token per row, as it is produced. */
 export interface TokenEvent {
@@ -47,8 +48,12 @@ export interface GenerateOptions extends Partial<GenerationConfig> {
   stopStrings?: string | string[];
   /** Decodes ids to text, for `stopStrings`. */
   tokenizer?: { decode(ids: number[]): string };
-  /** Called with every step's tokens, as they are produced (not with beam search). */
-  streamer?: (event: TokenEvent) => void | Promise<void>;
+  /**
+   * Follows generation as it happens (not with beam search): a function gets every step's tokens
+   * (all rows); a `Streamer` (e.g. a `TextStreamer`) gets `put(prompt)`, `put([token])` per step
+   * and `end()`, for one generated row (one prompt, one sequence), as Hugging Face's streamers.
+   */
+  streamer?: ((event: TokenEvent) => void | Promise<void>) | Streamer;
   /** Stops generation at the next step; the output so far is returned with stopReason 'aborted'. */
   signal?: AbortSignal;
   /** Extra processors, run after the built-in (and registered) ones and before the warpers. */
@@ -66,7 +71,7 @@ export async function generate(model: GenerationModel, inputIds: PromptIds, opti
     for (;;) {
       const next = await run.next();
       if (next.done) return next.value;
-      if (options.streamer) await options.streamer(next.value);
+      if (typeof options.streamer === 'function') await options.streamer(next.value);
     }
   } finally {
     // Closes the generator (and so its decoding session) when the streamer threw.
@@ -81,11 +86,23 @@ export async function generate(model: GenerationModel, inputIds: PromptIds, opti
 export async function* generateStream(model: GenerationModel, inputIds: PromptIds, options: GenerateOptions = {}): AsyncGenerator<TokenEvent, GenerateOutput, void> {
   const early = resolveGenerationConfig(0, model.generationConfig, options);
   const prompt = normalisePrompt(inputIds, options.attentionMask, early, model.paddingSide ?? 'left');
+  const limit = maxPositionsOf(model, options.registry);
+  const promptLength = (prompt.inputIds[0] as number[]).length;
+  if (limit !== undefined && promptLength > limit) {
+    throw new GenerationError(`generate: the prompt is ${promptLength} tokens, but this model reads at most ${limit} (its maximum positions); shorten the prompt`);
+  }
   const start = early.decoderStartTokenId;
   const session = model.startDecoding(prompt, { useCache: early.useCache, ...(start !== undefined ? { decoderStartTokenId: start } : {}) });
   try {
     const prefixLength = (session.prefix[0] as number[]).length;
     const config = resolveGenerationConfig(prefixLength, model.generationConfig, options);
+    if (limit !== undefined && config.maxLength > limit) {
+      const fits = Math.max(0, limit - prefixLength);
+      throw new GenerationError(
+        `generate: ${prefixLength} prompt tokens + ${config.maxLength - prefixLength} new tokens need ${config.maxLength} positions, but this model has ${limit}; ` +
+          `lower maxNewTokens to at most ${fits}${config.maxNewTokens === undefined ? ' (or maxLength to at most ' + limit + ')' : ''} or shorten the prompt`,
+      );
+    }
     const { processors, warpers } = buildLogitsPipeline(config, options.registry);
     processors.push(...(options.logitsProcessors ?? []));
     if (config.numBeams > 1) {
@@ -96,6 +113,17 @@ export async function* generateStream(model: GenerationModel, inputIds: PromptId
   } finally {
     session.dispose();
   }
+}
+
+/**
+ * The most positions (prefix + new tokens) a row of `model` may hold: the model's own
+ * `maxPositions`, else its family's registry entry (`maxPositions(config.json)`), else no limit.
+ */
+export function maxPositionsOf(model: GenerationModel, registry?: Registry): number | undefined {
+  if (typeof model.maxPositions === 'number') return model.maxPositions;
+  const { modelType, hfConfig } = model as { modelType?: unknown; hfConfig?: unknown };
+  if (typeof modelType !== 'string' || typeof hfConfig !== 'object' || hfConfig === null) return undefined;
+  return registry?.model.tryGet(modelType)?.maxPositions?.(hfConfig as Record<string, unknown>);
 }
 
 function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMask'], config: ResolvedGenerationConfig, side: 'left' | 'right') {
@@ -157,6 +185,9 @@ async function* greedyOrSample(
   if (copies > 1) session.selectRows(rows);
   const sequences = rows.map((r) => [...(session.prefix[r] as number[])]);
   const n = sequences.length;
+  const streamer = typeof options.streamer === 'object' ? options.streamer : undefined;
+  if (streamer && n !== 1) throw new ConfigError(`generate: a Streamer follows one sequence, but ${n} are generated (one prompt and numReturnSequences 1; or pass a function, which sees every row)`);
+  await streamer?.put(sequences[0] as number[]);
   const finished = new Array<boolean>(n).fill(false);
   const stops = StopStringChecker.create(options.stopStrings, options.tokenizer, config.prefixLength);
   const rng = config.doSample ? makeRng(options) : undefined;
@@ -189,11 +220,13 @@ async function* greedyOrSample(
         stopReason = 'stop-string';
       }
     }
+    await streamer?.put([tokens[0] as number]);
     yield { step, tokens, finished: [...finished] };
     if (finished.every(Boolean)) break;
     stopReason = 'max-length';
     await yieldToEventLoop();
   }
+  await streamer?.end();
   return { sequences, prefixLength: config.prefixLength, stopReason };
 }
 

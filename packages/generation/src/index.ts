@@ -3,7 +3,7 @@
  * top-k, top-p), beam search and beam sampling with Hugging Face semantics, composable logits
  * processors (also registry entries), stop strings, streaming and abort.
  */
-export { generate, generateStream, type GenerateOptions, type GenerateOutput, type TokenEvent, type StopReason, type PromptIds } from './generate.js';
+export { generate, generateStream, maxPositionsOf, type GenerateOptions, type GenerateOutput, type TokenEvent, type StopReason, type PromptIds } from './generate.js';
 export {
   GENERATION_DEFAULTS, fromHfGenerationConfig, toHfGenerationConfig, resolveGenerationConfig,
   type GenerationConfig, type ResolvedGenerationConfig,
@@ -21,4 +21,8 @@ export {
 export { BeamSearchScorer, BeamHypotheses, type Hypothesis } from './beam-search.js';
 export { StopStringChecker } from './stop-strings.js';
 export { GenerationError } from './errors.js';
+export { TextStreamer, type Streamer, type StreamerTokenizer, type TextStreamerOptions } from './text-streamer.js';
+export {
+  PromptedTranslationPipeline, type PromptedTranslationPipelineOptions, type PromptedTranslationCallOptions, type PromptTokenizer, type TranslationText,
+} from './prompted-translation-pipeline.js';
 export { TextGenerationPipeline, type TextGenerationPipelineOptions, type TextTokenizer, type GeneratedText } from './text-generation-pipeline.js';

@@ -47,6 +47,12 @@ export interface GenerationModel {
    * on the right.
    */
   readonly paddingSide?: 'left' | 'right';
+  /**
+   * The most tokens a decoding row may hold (prefix + new tokens), for models with learned
+   * positions; `generate` refuses a longer request with a GenerationError, as Hugging Face's models
+   * cannot index past their position table. Absent: the family's registry entry says, if given.
+   */
+  readonly maxPositions?: number;
   startDecoding(inputs: StartDecodingInputs, options: StartDecodingOptions): DecodingSession;
 }
 

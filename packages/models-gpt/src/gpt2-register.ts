@@ -4,9 +4,9 @@
  * positions), and the `text-generation` task.
  */
 import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
-import { TextGenerationPipeline, type GenerationModel, type TextTokenizer } from '@tfkit/generation';
-import { loadTokenizerPart } from '@tfkit/tokenizers';
+import { PromptedTranslationPipeline, TextGenerationPipeline, type GenerationModel, type PromptTokenizer, type TextTokenizer } from '@tfkit/generation';
 import { checkTokenizerFitsModel } from '@tfkit/layers';
+import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { GPT2_ARCHITECTURES } from './gpt2-heads.js';
 import type { GPT2PreTrainedModel } from './gpt2-modeling.js';
 import { buildGpt2FromCheckpoint, type Gpt2ModelClass } from './gpt2-weights.js';
@@ -52,5 +52,15 @@ export function registerGpt2(registry: Registry, options: RegisterOptions = {}):
       return new TextGenerationPipeline({ model: model as unknown as GenerationModel, tokenizer: tokenizer as TextTokenizer });
     },
   }, { ...options, description: 'Continues a text prompt with a causal language model' });
+  // A GPT-2 trained on `source <to-fr> target` task prompts translates; the languages are its tokenizer's <to-xx> tokens.
+  registerTask(registry, 'translation', 'gpt2', {
+    architecture: 'GPT2LMHeadModel',
+    loadPreprocessor: loadTokenizerPart,
+    create: ({ model, tokenizer }) => {
+      const vocab = (tokenizer as { vocabSize?: unknown }).vocabSize;
+      if (typeof vocab === 'number') checkTokenizerFitsModel(vocab, (model as unknown as GPT2PreTrainedModel).config.vocabSize, 'translation');
+      return new PromptedTranslationPipeline({ model: model as unknown as GenerationModel, tokenizer: tokenizer as PromptTokenizer });
+    },
+  }, { ...options, description: 'Translates text' });
   return registry;
 }

@@ -15,6 +15,7 @@ export { clipGradNorm, globalNorm } from './optim/clip.js';
 export { Dataset, type Example, type BatchOptions } from './data/dataset.js';
 export { parseCsv, type CsvOptions } from './data/csv.js';
 export { DataCollatorWithPadding, padSequences, type Batch, type Collator, type TokenizerLike, type EncodingLike, type PaddingCollatorOptions } from './data/collator.js';
+export { DataCollatorForSeq2Seq, shiftTokensRight, type Seq2SeqCollatorOptions, type Seq2SeqModelLike } from './data/seq2seq-collator.js';
 
 export { Trainer, trainableModule, type TrainableModel, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { LoggingCallback, EarlyStoppingCallback, ProgressCallback, type TrainerCallback, type EarlyStoppingOptions } from './train/callbacks.js';

@@ -15,7 +15,7 @@ export { LayerNorm } from './layer-norm.js';
 export { Dropout } from './dropout.js';
 export { Activation } from './activation.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from '@tfkit/core-tensor';
-export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from './positional.js';
+export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type SinusoidLayout, type SinusoidOptions } from './positional.js';
 export { KVCache } from './kv-cache.js';
 export {
   MultiHeadAttention, splitHeads, mergeHeads,

@@ -20,6 +20,23 @@ describe('positional encodings', () => {
     }));
   });
 
+  it("the 'halves' layout (Marian): every sine first, the cosines of the same angles after them", async () => {
+    await expectNoLeaks(() => tf.tidy(() => {
+      for (const d of [6, 5]) {
+        const interleaved = sinusoidalPositionEncoding(7, d, { offset: 3 }).arraySync();
+        const halves = sinusoidalPositionEncoding(7, d, { offset: 3, layout: 'halves' }).arraySync();
+        for (let i = 0; i < 7; i++) {
+          // Hugging Face's MarianSinusoidalPositionalEmbedding._init_weight, position i + 3.
+          const angles = Array.from({ length: d }, (_, j) => (i + 3) / 10000 ** ((2 * Math.floor(j / 2)) / d));
+          const want = [...angles.filter((_, j) => j % 2 === 0).map(Math.sin), ...angles.filter((_, j) => j % 2 === 1).map(Math.cos)];
+          expectAllClose(halves[i]!, want, { atol: 1e-6, label: `d ${d}, row ${i}` });
+          expectAllClose(halves[i]!, [...interleaved[i]!.filter((_, j) => j % 2 === 0), ...interleaved[i]!.filter((_, j) => j % 2 === 1)], { atol: 0 });
+          expect(halves[i]!.length).toBe(d);
+        }
+      }
+    }));
+  });
+
   it('SinusoidalPositionalEncoding adds the table, shifted by pastLength', async () => {
     const enc = new SinusoidalPositionalEncoding(4);
     expect(enc.parameterCount()).toBe(0);

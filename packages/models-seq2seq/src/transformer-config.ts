@@ -1,0 +1,268 @@
+/**
+ * TransformerConfig: the camelCase configuration of the Transformer (Vaswani et al., 2017) that the
+ * modeling code reads, and its translation from and to `config.json`. Checkpoints are Hugging Face
+ * Marian checkpoints (`model_type: "marian"`, MarianMTModel: the paper's architecture with static
+ * sinusoidal positions), so transformers loads them as they are. The only file where the JSON key
+ * names appear.
+ */
+import { getActivation, type HfConfig } from '@tfkit/core-tensor';
+import { checkConfigSizes, ConfigKeyError, type ConfigSizes } from '@tfkit/layers';
+
+export const TRANSFORMER_MODEL_TYPE = 'marian';
+
+export interface TransformerConfig {
+  /** Source vocabulary size, and the target's too when the two share one vocabulary. */
+  vocabSize: number;
+  /** Target vocabulary size (= vocabSize with a shared vocabulary). */
+  decoderVocabSize: number;
+  /** One token table for the encoder and the decoder (a shared source/target vocabulary). */
+  shareEncoderDecoderEmbeddings: boolean;
+  /** The output projection is the decoder's token table (Press & Wolf, 2017; the paper's §3.4). */
+  tieWordEmbeddings: boolean;
+  /** Longest source or target sequence (the sinusoids themselves have no limit; Hugging Face tabulates this many). */
+  maxPositionEmbeddings: number;
+  /** Model width d_model. */
+  dModel: number;
+  encoderLayers: number;
+  encoderAttentionHeads: number;
+  /** Inner width d_ff of the encoder's feed-forward blocks. */
+  encoderFfnDim: number;
+  decoderLayers: number;
+  decoderAttentionHeads: number;
+  decoderFfnDim: number;
+  /** Activation of the feed-forward blocks (the paper: `relu`; Marian's OPUS models: `swish`). */
+  activationFunction: string;
+  /** P_drop of the paper: on the embeddings + positions and on every sublayer's output. */
+  dropout: number;
+  /** Dropout on attention probabilities. */
+  attentionDropout: number;
+  /** Dropout after the feed-forward activation. */
+  activationDropout: number;
+  /** Standard deviation of the N(0, std²) initialisation of matrices and token tables. */
+  initStd: number;
+  /** Multiply token embeddings by √d_model (the paper's §3.4). */
+  scaleEmbedding: boolean;
+  /** Padding, in both vocabularies. */
+  padTokenId: number;
+  bosTokenId: number | null;
+  eosTokenId: number;
+  /** The token every decoder input starts with (Marian's OPUS models: the pad token). */
+  decoderStartTokenId: number;
+  /** Token forced as the last one at the maximum length, or null. */
+  forcedEosTokenId: number | null;
+}
+
+/** What constructors take: any subset of the config but `vocabSize`; `decoderVocabSize` alone implies separate vocabularies. */
+export type TransformerConfigInput = Partial<TransformerConfig> & { vocabSize: number };
+
+/** The base model of the paper (§6.1, Table 3), with the special tokens tfkit's other seq2seq models use. */
+export const TRANSFORMER_DEFAULTS: Omit<TransformerConfig, 'vocabSize' | 'decoderVocabSize' | 'shareEncoderDecoderEmbeddings'> = {
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 512,
+  dModel: 512,
+  encoderLayers: 6,
+  encoderAttentionHeads: 8,
+  encoderFfnDim: 2048,
+  decoderLayers: 6,
+  decoderAttentionHeads: 8,
+  decoderFfnDim: 2048,
+  activationFunction: 'relu',
+  dropout: 0.1,
+  attentionDropout: 0,
+  activationDropout: 0,
+  initStd: 0.02,
+  scaleEmbedding: true,
+  padTokenId: 0,
+  bosTokenId: 1,
+  eosTokenId: 2,
+  decoderStartTokenId: 1,
+  forcedEosTokenId: null,
+};
+
+/** Hugging Face's MarianConfig defaults: what a `config.json` means by the keys it leaves out. */
+const MARIAN_HF_DEFAULTS: Omit<TransformerConfig, 'decoderVocabSize'> = {
+  vocabSize: 58101,
+  shareEncoderDecoderEmbeddings: true,
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 1024,
+  dModel: 1024,
+  encoderLayers: 12,
+  encoderAttentionHeads: 16,
+  encoderFfnDim: 4096,
+  decoderLayers: 12,
+  decoderAttentionHeads: 16,
+  decoderFfnDim: 4096,
+  activationFunction: 'gelu',
+  dropout: 0.1,
+  attentionDropout: 0,
+  activationDropout: 0,
+  initStd: 0.02,
+  scaleEmbedding: false,
+  padTokenId: 58100,
+  bosTokenId: null,
+  eosTokenId: 0,
+  decoderStartTokenId: 58100,
+  forcedEosTokenId: 0,
+};
+
+/** JSON key → TransformerConfig key. */
+const HF_KEYS = {
+  vocab_size: 'vocabSize',
+  decoder_vocab_size: 'decoderVocabSize',
+  share_encoder_decoder_embeddings: 'shareEncoderDecoderEmbeddings',
+  tie_word_embeddings: 'tieWordEmbeddings',
+  max_position_embeddings: 'maxPositionEmbeddings',
+  d_model: 'dModel',
+  encoder_layers: 'encoderLayers',
+  encoder_attention_heads: 'encoderAttentionHeads',
+  encoder_ffn_dim: 'encoderFfnDim',
+  decoder_layers: 'decoderLayers',
+  decoder_attention_heads: 'decoderAttentionHeads',
+  decoder_ffn_dim: 'decoderFfnDim',
+  activation_function: 'activationFunction',
+  dropout: 'dropout',
+  attention_dropout: 'attentionDropout',
+  activation_dropout: 'activationDropout',
+  init_std: 'initStd',
+  scale_embedding: 'scaleEmbedding',
+  pad_token_id: 'padTokenId',
+  bos_token_id: 'bosTokenId',
+  eos_token_id: 'eosTokenId',
+  decoder_start_token_id: 'decoderStartTokenId',
+  forced_eos_token_id: 'forcedEosTokenId',
+} as const satisfies Record<string, keyof TransformerConfig>;
+
+const HF_NAME = Object.fromEntries(Object.entries(HF_KEYS).map(([hf, key]) => [key, hf])) as Record<keyof TransformerConfig, string>;
+
+/** A config value that is missing, of the wrong type, out of range or inconsistent; `key` is its `config.json` name. */
+export class TransformerConfigError extends ConfigKeyError {
+  constructor(where: string, key: string, problem: string) {
+    super(where, key, problem);
+    this.name = 'TransformerConfigError';
+  }
+}
+
+/**
+ * A full config from a partial one: defaults (the paper's base model) filled in and every value
+ * checked. Without `shareEncoderDecoderEmbeddings`, the vocabularies are shared unless
+ * `decoderVocabSize` differs from `vocabSize`.
+ */
+export function transformerConfig(partial: TransformerConfigInput, where = 'TransformerConfig'): TransformerConfig {
+  const input = (partial ?? {}) as Partial<TransformerConfig>;
+  const { vocabSize } = input;
+  const decoderVocabSize = input.decoderVocabSize ?? vocabSize;
+  const share = input.shareEncoderDecoderEmbeddings ?? decoderVocabSize === vocabSize;
+  const config = { ...TRANSFORMER_DEFAULTS, ...input, decoderVocabSize, shareEncoderDecoderEmbeddings: share } as TransformerConfig;
+  validate(config, where);
+  return config;
+}
+
+function validate(c: TransformerConfig, where: string): void {
+  const fail = (key: keyof TransformerConfig, problem: string) => new TransformerConfigError(where, HF_NAME[key], problem);
+  const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+  const positiveInts = [
+    'vocabSize', 'decoderVocabSize', 'maxPositionEmbeddings', 'dModel', 'encoderLayers', 'encoderAttentionHeads', 'encoderFfnDim',
+    'decoderLayers', 'decoderAttentionHeads', 'decoderFfnDim',
+  ] as const;
+  for (const key of positiveInts) {
+    const v: unknown = c[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw fail(key, `must be a positive integer, got ${show(v)}`);
+  }
+  for (const key of ['encoderAttentionHeads', 'decoderAttentionHeads'] as const) {
+    if (c.dModel % c[key] !== 0) throw fail(key, `(${c[key]}) must divide d_model (${c.dModel})`);
+  }
+  for (const key of ['dropout', 'attentionDropout', 'activationDropout'] as const) {
+    const v: unknown = c[key];
+    if (!(typeof v === 'number' && v >= 0 && v < 1)) throw fail(key, `must be in [0, 1), got ${show(v)}`);
+  }
+  if (!(typeof c.initStd === 'number' && Number.isFinite(c.initStd) && c.initStd >= 0)) throw fail('initStd', `must be a non-negative number, got ${show(c.initStd)}`);
+  for (const key of ['shareEncoderDecoderEmbeddings', 'tieWordEmbeddings', 'scaleEmbedding'] as const) {
+    if (typeof c[key] !== 'boolean') throw fail(key, `must be true or false, got ${show(c[key])}`);
+  }
+  if (c.shareEncoderDecoderEmbeddings && c.decoderVocabSize !== c.vocabSize) {
+    throw fail('decoderVocabSize', `(${c.decoderVocabSize}) differs from vocab_size (${c.vocabSize}), but one token table serves both sides (share_encoder_decoder_embeddings: true); set share_encoder_decoder_embeddings to false for separate vocabularies`);
+  }
+  // Padding appears on both sides; the other special tokens are target tokens.
+  const tokenIds = [
+    ['padTokenId', Math.min(c.vocabSize, c.decoderVocabSize), false], ['eosTokenId', c.decoderVocabSize, false], ['decoderStartTokenId', c.decoderVocabSize, false],
+    ['bosTokenId', c.decoderVocabSize, true], ['forcedEosTokenId', c.decoderVocabSize, true],
+  ] as const;
+  for (const [key, size, nullable] of tokenIds) {
+    const v: unknown = c[key];
+    if (v === null && nullable) continue;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < size)) {
+      throw fail(key, `must be a token id in [0, ${size})${nullable ? ' or null' : ''}, got ${show(v)}`);
+    }
+  }
+  try {
+    getActivation(c.activationFunction);
+  } catch (error) {
+    throw fail('activationFunction', `${show(c.activationFunction)} is not a known activation (${(error as Error).message.replace(/^.*known: /, 'known: ')})`);
+  }
+  checkConfigSizes(transformerConfigSizes(c), where, (key, problem) => new TransformerConfigError(where, key, problem));
+}
+
+/**
+ * What a config implies, computed without building anything: the token tables and first layers'
+ * shapes (names of a MarianModel checkpoint), the two layer stacks and the parameter count.
+ * Checked against a checkpoint's header before a model is built from it.
+ */
+export function transformerConfigSizes(c: TransformerConfig): ConfigSizes {
+  const d = c.dModel;
+  const layer = (ffn: number, cross: boolean) => (cross ? 8 : 4) * d * d + 2 * d * ffn + (cross ? 15 : 9) * d + ffn;
+  const tables: ConfigSizes['weights'] = c.shareEncoderDecoderEmbeddings
+    ? [{ name: 'shared.weight', dims: [[c.vocabSize, 'vocab_size'], [d, 'd_model']] }]
+    : [
+      { name: 'encoder.embed_tokens.weight', dims: [[c.vocabSize, 'vocab_size'], [d, 'd_model']] },
+      { name: 'decoder.embed_tokens.weight', dims: [[c.decoderVocabSize, 'decoder_vocab_size'], [d, 'd_model']] },
+    ];
+  return {
+    weights: [
+      ...tables,
+      { name: 'encoder.layers.0.fc1.weight', dims: [[c.encoderFfnDim, 'encoder_ffn_dim'], [d, 'd_model']] },
+      { name: 'decoder.layers.0.fc1.weight', dims: [[c.decoderFfnDim, 'decoder_ffn_dim'], [d, 'd_model']] },
+    ],
+    stacks: [
+      { prefix: 'encoder.layers.', count: c.encoderLayers, key: 'encoder_layers' },
+      { prefix: 'decoder.layers.', count: c.decoderLayers, key: 'decoder_layers' },
+    ],
+    parameters: [
+      { count: (c.shareEncoderDecoderEmbeddings ? 1 : 2) * c.vocabSize * d + (c.tieWordEmbeddings ? 0 : c.decoderVocabSize * d), keys: 'vocab_size × d_model' },
+      { count: c.encoderLayers * layer(c.encoderFfnDim, false), keys: 'encoder_layers × (d_model, encoder_ffn_dim)' },
+      { count: c.decoderLayers * layer(c.decoderFfnDim, true), keys: 'decoder_layers × (d_model, decoder_ffn_dim)' },
+    ],
+  };
+}
+
+/**
+ * Reads a Marian `config.json`; keys it leaves out mean what they mean to Hugging Face's
+ * MarianConfig (`decoder_vocab_size`: vocab_size). LayerDrop, which tfkit's Transformer does not
+ * implement, must be 0.
+ */
+export function transformerConfigFromHf(json: HfConfig, where = 'config.json'): TransformerConfig {
+  if (json['model_type'] !== undefined && json['model_type'] !== TRANSFORMER_MODEL_TYPE) {
+    throw new TransformerConfigError(where, 'model_type', `is "${String(json['model_type'])}", expected "${TRANSFORMER_MODEL_TYPE}"`);
+  }
+  for (const key of ['encoder_layerdrop', 'decoder_layerdrop']) {
+    const v = json[key];
+    if (v !== undefined && v !== 0) throw new TransformerConfigError(where, key, `is ${JSON.stringify(v)}; tfkit's Transformer has no LayerDrop, set it to 0`);
+  }
+  const partial: Record<string, unknown> = { ...MARIAN_HF_DEFAULTS };
+  for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
+  // MarianConfig: decoder_vocab_size = decoder_vocab_size or vocab_size.
+  if (json['decoder_vocab_size'] == null) partial['decoderVocabSize'] = partial['vocabSize'];
+  return transformerConfig(partial as TransformerConfigInput, where);
+}
+
+/**
+ * The `config.json` for a config: every key written out (Hugging Face's defaults are not the
+ * paper's), the keys of `base` (the file it was loaded from) that tfkit does not read kept.
+ */
+export function transformerConfigToHf(config: TransformerConfig, architecture: string, base: HfConfig = {}): HfConfig {
+  const out: HfConfig = { ...base, architectures: [architecture], model_type: TRANSFORMER_MODEL_TYPE, is_encoder_decoder: true };
+  for (const [hf, key] of Object.entries(HF_KEYS)) out[hf] = config[key];
+  // MarianConfig sets num_hidden_layers = encoder_layers and writes it.
+  out['num_hidden_layers'] = config.encoderLayers;
+  if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}

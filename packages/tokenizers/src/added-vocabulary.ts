@@ -4,6 +4,7 @@
  * leftmost-longest; `singleWord`, `lstrip`, `rstrip` and `normalized` behave as in Hugging Face
  * tokenizers' AddedVocabulary.
  */
+import { Fields, type At } from './json-reader.js';
 import { escapeRegExp, isWhitespace, isWordChar } from './unicode.js';
 
 export interface AddedToken {
@@ -30,16 +31,18 @@ export interface AddedTokenJson {
   special?: boolean;
 }
 
-export function addedTokenFromJSON(json: AddedTokenJson): AddedToken {
-  const special = json.special ?? false;
+/** One entry of tokenizer.json `added_tokens`; `at` is where it sits, for error messages. */
+export function addedTokenFromJSON(json: unknown, at: At): AddedToken {
+  const f = Fields.of(json, at);
+  const special = f.bool('special', false);
   return {
-    id: json.id,
-    content: json.content,
+    id: f.id('id'),
+    content: f.string('content'),
     special,
-    singleWord: json.single_word ?? false,
-    lstrip: json.lstrip ?? false,
-    rstrip: json.rstrip ?? false,
-    normalized: json.normalized ?? !special,
+    singleWord: f.bool('single_word', false),
+    lstrip: f.bool('lstrip', false),
+    rstrip: f.bool('rstrip', false),
+    normalized: f.bool('normalized', !special),
   };
 }
 

@@ -3,6 +3,7 @@
  * decoding clean-up, and the flags the plain vocab formats need.
  */
 import type { AddedToken, AddedTokenJson } from './added-vocabulary.js';
+import { asArray, Fields, isPlainObject, MAX_ID, type At } from './json-reader.js';
 
 /** Roles of special tokens, named as in transformers' `special_tokens_map` (camelCase). */
 export const SPECIAL_TOKEN_ROLES = ['bosToken', 'eosToken', 'unkToken', 'sepToken', 'padToken', 'clsToken', 'maskToken'] as const;
@@ -35,6 +36,42 @@ export interface TokenizerConfigJson {
   additional_special_tokens?: ConfigToken[];
   added_tokens_decoder?: Record<string, Omit<AddedTokenJson, 'id'>>;
   [key: string]: unknown;
+}
+
+/**
+ * Checks the fields of a tokenizer_config.json (or special_tokens_map.json) that tfkit reads and
+ * returns a copy; other keys pass through untouched. `at` names the file in errors.
+ */
+export function tokenizerConfigFromJSON(json: unknown, at: At): TokenizerConfigJson {
+  const f = Fields.of(json, at);
+  if (f.has('model_max_length')) {
+    const m = f.get('model_max_length');
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) throw f.where('model_max_length').expected('a positive integer', m);
+  }
+  for (const k of ['clean_up_tokenization_spaces', 'do_lower_case', 'tokenize_chinese_chars', 'strip_accents', 'add_prefix_space']) if (f.has(k)) f.bool(k);
+  for (const k of ['padding_side', 'truncation_side']) if (f.has(k)) f.oneOf(k, ['left', 'right']);
+  if (f.has('tokenizer_class')) f.string('tokenizer_class');
+  for (const k of Object.values(SNAKE)) if (f.has(k)) checkConfigToken(f.get(k), f.where(k));
+  if (f.has('additional_special_tokens')) asArray(f.get('additional_special_tokens'), f.where('additional_special_tokens')).forEach((t, i) => checkConfigToken(t, f.where('additional_special_tokens').index(i)));
+  if (f.has('added_tokens_decoder')) {
+    const decoder = f.object('added_tokens_decoder');
+    for (const id of Object.keys(decoder.json)) {
+      if (!/^\d{1,10}$/.test(id) || Number(id) > MAX_ID) throw decoder.where(id).error(`the key must be a token id (a non-negative integer at most ${MAX_ID}).`);
+      const t = decoder.object(id);
+      t.string('content');
+      for (const k of ['special', 'single_word', 'lstrip', 'rstrip', 'normalized']) if (t.has(k)) t.bool(k);
+    }
+  }
+  return { ...f.json };
+}
+
+/** A special token: a string, or an AddedToken-like object with a string `content`. */
+function checkConfigToken(t: unknown, at: At): void {
+  if (typeof t === 'string' || t === null) return;
+  if (!isPlainObject(t)) throw at.expected('a token: a string or {"content": …}', t);
+  const f = Fields.of(t, at);
+  f.string('content');
+  for (const k of ['special', 'single_word', 'lstrip', 'rstrip', 'normalized']) if (f.has(k)) f.bool(k);
 }
 
 export function tokenContent(t: ConfigToken | null | undefined): string | undefined {

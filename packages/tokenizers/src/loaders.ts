@@ -5,16 +5,17 @@
  */
 import { openSource, type FileSource, type Registry, type SourceOptions } from '@tfkit/core-tensor/lite';
 import type { AddedToken } from './added-vocabulary.js';
-import { configTokenOptions, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, type TokenizerConfigJson } from './config.js';
+import { configTokenOptions, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, tokenizerConfigFromJSON, type TokenizerConfigJson } from './config.js';
 import { ByteLevelDecoder, WordPieceDecoder } from './decoders/decoders.js';
 import { TokenizerError } from './errors.js';
+import { At, quote } from './json-reader.js';
 import { BPE, parseMergesTxt } from './models/bpe.js';
 import type { TokenizerModel } from './models/model.js';
 import { parseVocabTxt, WordPiece } from './models/wordpiece.js';
 import { BertNormalizer } from './normalizers/normalizers.js';
 import { BertPreTokenizer, ByteLevelPreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
-import { ByteLevelProcessor, parseTemplate, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
-import { Tokenizer, type TokenizerJson } from './tokenizer.js';
+import { bertTemplates, ByteLevelProcessor, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
+import { Tokenizer } from './tokenizer.js';
 
 export interface FromPretrainedOptions extends SourceOptions {
   /** Which files to read: `auto` prefers tokenizer.json, `vocab` forces the plain vocab files. */
@@ -23,27 +24,31 @@ export interface FromPretrainedOptions extends SourceOptions {
   registry?: Registry;
 }
 
+/** How errors name one of the source's files (a hub cache names the cached copy). */
+function fileLabel(files: FileSource, name: string): string {
+  return (files as { describeFile?: (name: string) => string }).describeFile?.(name) ?? `${files.description}/${name}`;
+}
+
 export async function loadTokenizer(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
   const files = await openSource(source, options);
   const format = options.format ?? 'auto';
-  const config = (await files.exists('tokenizer_config.json')) ? await files.readJson<TokenizerConfigJson>('tokenizer_config.json') : {};
+  const configFile = fileLabel(files, 'tokenizer_config.json');
+  const config = (await files.exists('tokenizer_config.json')) ? tokenizerConfigFromJSON(await files.readJson('tokenizer_config.json'), new At(configFile)) : {};
   await mergeSpecialTokensMap(files, config);
   if (format !== 'vocab' && (await files.exists('tokenizer.json'))) {
-    const json = await files.readJson<TokenizerJson>('tokenizer.json');
-    try {
-      return Tokenizer.fromJSON(json, config, { registry: options.registry });
-    } catch (error) {
-      if (error instanceof TokenizerError) throw new TokenizerError(`${files.description}/tokenizer.json: ${error.message.replace(/^tokenizer\.json: /, '')}`, { cause: error });
-      throw error;
-    }
+    const json = await files.readJson('tokenizer.json');
+    return Tokenizer.fromJSON(json, config, { registry: options.registry, file: fileLabel(files, 'tokenizer.json'), configFile });
   }
   if (format === 'tokenizer.json') throw new TokenizerError(`${files.description}: no tokenizer.json.`);
   if ((await files.exists('vocab.json')) && (await files.exists('merges.txt'))) {
     const vocab = await files.readJson<Record<string, number>>('vocab.json');
-    const merges = parseMergesTxt(await files.readText('merges.txt'));
-    return byteLevelBpeFromVocab(vocab, merges, config);
+    const mergesFile = fileLabel(files, 'merges.txt');
+    const merges = parseMergesTxt(await files.readText('merges.txt'), mergesFile);
+    return byteLevelBpeFromVocab(vocab, merges, config, { vocab: fileLabel(files, 'vocab.json'), merges: mergesFile, config: configFile });
   }
-  if (await files.exists('vocab.txt')) return wordPieceFromVocab(parseVocabTxt(await files.readText('vocab.txt')), config);
+  if (await files.exists('vocab.txt')) {
+    return wordPieceFromVocab(parseVocabTxt(await files.readText('vocab.txt')), config, { vocab: fileLabel(files, 'vocab.txt'), config: configFile });
+  }
   throw new TokenizerError(
     `${files.description}: found no tokenizer files. Expected tokenizer.json, or vocab.json + merges.txt (byte-level BPE), or vocab.txt (WordPiece).`,
   );
@@ -52,8 +57,15 @@ export async function loadTokenizer(source: string | FileSource, options: FromPr
 /** Older repositories keep the special-token roles in special_tokens_map.json. */
 async function mergeSpecialTokensMap(files: FileSource, config: TokenizerConfigJson): Promise<void> {
   if (!(await files.exists('special_tokens_map.json'))) return;
-  const map = await files.readJson<Record<string, unknown>>('special_tokens_map.json');
+  const map = tokenizerConfigFromJSON(await files.readJson('special_tokens_map.json'), new At(fileLabel(files, 'special_tokens_map.json')));
   for (const [k, v] of Object.entries(map)) if (config[k] === undefined) config[k] = v;
+}
+
+/** Names of the plain-format files (paths or URLs), used in error messages. */
+export interface PlainFiles {
+  vocab?: string;
+  merges?: string;
+  config?: string;
 }
 
 /** The config's special tokens as added tokens, using vocab ids (or new ids after the vocab). */
@@ -89,9 +101,11 @@ function specialAddedTokens(model: TokenizerModel, config: TokenizerConfigJson, 
 
 const ROBERTA_LIKE = /^(Roberta|Bart|Longformer|LED|Mvp|Blenderbot|Markuplm)/i;
 
-/** GPT-2 / RoBERTa / BART style byte-level BPE from vocab.json + merges.txt. */
-export function byteLevelBpeFromVocab(vocab: Record<string, number>, merges: [string, string][], config: TokenizerConfigJson = {}): Tokenizer {
-  const model = new BPE(vocab, { merges });
+/** GPT-2 / RoBERTa / BART style byte-level BPE from vocab.json + merges.txt; `files` name them in errors. */
+export function byteLevelBpeFromVocab(vocab: Record<string, number>, merges: [string, string][], config: TokenizerConfigJson = {}, files: PlainFiles = {}): Tokenizer {
+  const vocabFile = files.vocab ?? 'vocab.json';
+  config = tokenizerConfigFromJSON(config, new At(files.config ?? 'tokenizer_config.json'));
+  const model = new BPE(vocab, { merges }, { vocab: new At(vocabFile), merges: new At(files.merges ?? 'merges.txt', 'merges') });
   const addPrefixSpace = config.add_prefix_space ?? false;
   const roberta = ROBERTA_LIKE.test(config.tokenizer_class ?? '');
   const defaults = roberta ? { bosToken: '<s>', eosToken: '</s>', sepToken: '</s>', clsToken: '<s>', unkToken: '<unk>', padToken: '<pad>', maskToken: '<mask>' } : {};
@@ -107,7 +121,7 @@ export function byteLevelBpeFromVocab(vocab: Record<string, number>, merges: [st
     const cls = specialTokensFromConfig(config).clsToken ?? '<s>';
     const sepId = id(sep);
     const clsId = id(cls);
-    if (sepId === undefined || clsId === undefined) throw new TokenizerError(`vocab.json: ${sep} or ${cls} is missing, needed by ${config.tokenizer_class}.`);
+    if (sepId === undefined || clsId === undefined) throw new TokenizerError(`${vocabFile}: ${quote(sep)} or ${quote(cls)} is missing, needed by ${quote(config.tokenizer_class ?? '')}.`);
     postProcessor = new RobertaProcessing([sep, sepId], [cls, clsId], true, addPrefixSpace);
   } else postProcessor = new ByteLevelProcessor(false);
   return new Tokenizer({
@@ -120,17 +134,19 @@ export function byteLevelBpeFromVocab(vocab: Record<string, number>, merges: [st
   });
 }
 
-/** BERT-style WordPiece from vocab.txt, with the config's lower-casing and accent flags. */
-export function wordPieceFromVocab(vocab: Map<string, number>, config: TokenizerConfigJson = {}): Tokenizer {
+/** BERT-style WordPiece from vocab.txt, with the config's lower-casing and accent flags; `files` name them in errors. */
+export function wordPieceFromVocab(vocab: Map<string, number>, config: TokenizerConfigJson = {}, files: PlainFiles = {}): Tokenizer {
+  const vocabFile = files.vocab ?? 'vocab.txt';
+  config = tokenizerConfigFromJSON(config, new At(files.config ?? 'tokenizer_config.json'));
   const roles = { unkToken: '[UNK]', sepToken: '[SEP]', padToken: '[PAD]', clsToken: '[CLS]', maskToken: '[MASK]', ...specialTokensFromConfig(config) };
-  const model = new WordPiece(vocab, { unkToken: roles.unkToken, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 });
+  const model = new WordPiece(vocab, { unkToken: roles.unkToken, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }, new At(vocabFile));
   const added = specialAddedTokens(model, config, roles);
   const id = (t: string) => model.tokenToId(t) ?? added.find((a) => a.content === t)?.id;
   const cls = roles.clsToken;
   const sep = roles.sepToken;
   const clsId = id(cls);
   const sepId = id(sep);
-  if (clsId === undefined || sepId === undefined) throw new TokenizerError(`vocab.txt: ${cls} or ${sep} is missing from the vocab.`);
+  if (clsId === undefined || sepId === undefined) throw new TokenizerError(`${vocabFile}: ${quote(cls)} or ${quote(sep)} is missing from the vocab.`);
   const special = new Map([
     [cls, { id: cls, ids: [clsId], tokens: [cls] }],
     [sep, { id: sep, ids: [sepId], tokens: [sep] }],
@@ -144,7 +160,7 @@ export function wordPieceFromVocab(vocab: Map<string, number>, config: Tokenizer
       lowercase: config.do_lower_case ?? true,
     }),
     preTokenizer: new BertPreTokenizer(),
-    postProcessor: new TemplateProcessing(parseTemplate(`${cls}:0 $A:0 ${sep}:0`), parseTemplate(`${cls}:0 $A:0 ${sep}:0 $B:1 ${sep}:1`), special),
+    postProcessor: new TemplateProcessing(...bertTemplates(cls, sep), special),
     decoder: new WordPieceDecoder('##', true),
     addedTokens: added,
     config,

@@ -4,7 +4,7 @@
  * are not quite (`\d` is ASCII only, `\s` adds U+FEFF and lacks U+0085), so those escapes are
  * rewritten to explicit Unicode classes before compiling.
  */
-import { TokenizerError } from './errors.js';
+import { Fields, quote, type At } from './json-reader.js';
 import { escapeRegExp, WHITESPACE_CLASS } from './unicode.js';
 
 export type PatternJson = { String: string } | { Regex: string } | string;
@@ -78,26 +78,29 @@ function bothCases(c: string): string {
   return l === u ? c : l.length === 1 && u.length === 1 ? l + u : c;
 }
 
-/** A global RegExp for the pattern. Oniguruma syntax that JavaScript lacks is an error. */
-export function compilePattern(pattern: PatternJson, where: string): RegExp {
+/**
+ * A global RegExp for the pattern (`{"String": …}`, `{"Regex": …}`, or a plain string taken
+ * literally). Oniguruma syntax that JavaScript lacks is an error; `at` names the field in errors.
+ */
+export function compilePattern(pattern: unknown, at: At): RegExp {
   if (typeof pattern === 'string') return new RegExp(escapeRegExp(pattern), 'gu');
-  if ('String' in pattern) return new RegExp(escapeRegExp(pattern.String), 'gu');
-  if ('Regex' in pattern) {
-    const candidates: [string, string][] = [
-      [translateRegex(pattern.Regex), 'gu'],
-      [pattern.Regex, 'gu'],
-      [pattern.Regex, 'g'],
-    ];
-    for (const [source, flags] of candidates) {
-      try {
-        return new RegExp(source, flags);
-      } catch {
-        // try the next form
-      }
+  const f = Fields.of(pattern, at);
+  if (f.get('String') !== undefined) return new RegExp(escapeRegExp(f.string('String')), 'gu');
+  const source = f.get('Regex') === undefined ? undefined : f.string('Regex');
+  if (source === undefined) throw at.expected('a pattern: {"String": …} or {"Regex": …}', pattern);
+  const candidates: [string, string][] = [
+    [translateRegex(source), 'gu'],
+    [source, 'gu'],
+    [source, 'g'],
+  ];
+  for (const [body, flags] of candidates) {
+    try {
+      return new RegExp(body, flags);
+    } catch {
+      // try the next form
     }
-    throw new TokenizerError(`${where}: the regex ${JSON.stringify(pattern.Regex)} is not valid JavaScript RegExp syntax; rewrite it without Oniguruma-only constructs.`);
   }
-  throw new TokenizerError(`${where}: pattern must be {"String": …} or {"Regex": …}, got ${JSON.stringify(pattern)}.`);
+  throw f.where('Regex').error(`${quote(source)} is not valid JavaScript RegExp syntax; rewrite it without Oniguruma-only constructs.`);
 }
 
 export function patternToJSON(pattern: PatternJson): { String: string } | { Regex: string } {

@@ -5,13 +5,14 @@
  */
 import { writeFileAtomic, type FileSource, type Registry } from '@tfkit/core-tensor/lite';
 import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken, type AddedTokenJson } from './added-vocabulary.js';
-import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
+import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, tokenizerConfigFromJSON, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
 import { cleanUpTokenization, decoderFromJSON, type Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
+import { At, describeValue, Fields } from './json-reader.js';
 import { loadTokenizer, type FromPretrainedOptions } from './loaders.js';
 import { modelFromJSON } from './models/from-json.js';
-import type { TokenizerModel } from './models/model.js';
+import { IdTable, type TokenizerModel } from './models/model.js';
 import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.js';
 import { Pipeline } from './pipeline.js';
 import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
@@ -39,11 +40,8 @@ export class Tokenizer {
   private readonly added: AddedVocabulary;
   private readonly pipeline: Pipeline;
   /** id → token string (added tokens win), built on first use and after `addTokens`. */
-  private tokenTable: (string | undefined)[] | null = null;
-  private readonly tokenOf = (id: number): string => {
-    const table = (this.tokenTable ??= this.buildTokenTable());
-    return table[id] ?? '';
-  };
+  private tokenTable: IdTable | null = null;
+  private readonly tokenOf = (id: number): string => (this.tokenTable ??= this.buildTokenTable()).get(id) ?? '';
 
   constructor(parts: TokenizerParts) {
     this.model = parts.model;
@@ -87,20 +85,27 @@ export class Tokenizer {
     await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(this.toConfigJSON(), null, 2));
   }
 
-  /** Builds a tokenizer from a parsed tokenizer.json (and optionally tokenizer_config.json). */
-  static fromJSON(json: TokenizerJson, config?: TokenizerConfigJson, options: { registry?: Registry } = {}): Tokenizer {
-    if (!json || typeof json !== 'object' || !json.model) throw new TokenizerError('tokenizer.json: the "model" entry is missing; is this a Hugging Face tokenizer.json?');
-    const model = modelFromJSON(json.model, options.registry);
+  /**
+   * Builds a tokenizer from a parsed tokenizer.json (and optionally tokenizer_config.json). Every
+   * field is checked as it is read: a malformed file fails with a TokenizerError naming the file
+   * (`options.file`, `options.configFile`) and the field.
+   */
+  static fromJSON(json: unknown, config?: unknown, options: { registry?: Registry; file?: string; configFile?: string } = {}): Tokenizer {
+    const root = new At(options.file ?? 'tokenizer.json');
+    const f = Fields.of(json, root);
+    if (!f.has('model')) throw root.error('the "model" entry is missing; is this a Hugging Face tokenizer.json?');
+    const model = modelFromJSON(f.get('model'), options.registry, f.where('model'));
+    const added = f.array('added_tokens', []).map((t, i) => addedTokenFromJSON(t, f.where('added_tokens').index(i)));
     return new Tokenizer({
       model,
-      normalizer: normalizerFromJSON(json.normalizer),
-      preTokenizer: preTokenizerFromJSON(json.pre_tokenizer),
-      postProcessor: processorFromJSON(json.post_processor),
-      decoder: decoderFromJSON(json.decoder),
-      addedTokens: assignAddedIds(model, (json.added_tokens ?? []).map(addedTokenFromJSON)),
-      config,
-      truncation: truncationFromJSON(json.truncation),
-      padding: paddingFromJSON(json.padding),
+      normalizer: normalizerFromJSON(f.get('normalizer'), f.where('normalizer')),
+      preTokenizer: preTokenizerFromJSON(f.get('pre_tokenizer'), f.where('pre_tokenizer')),
+      postProcessor: processorFromJSON(f.get('post_processor'), f.where('post_processor')),
+      decoder: decoderFromJSON(f.get('decoder'), f.where('decoder')),
+      addedTokens: assignAddedIds(model, added),
+      config: config == null ? undefined : tokenizerConfigFromJSON(config, new At(options.configFile ?? 'tokenizer_config.json')),
+      truncation: truncationFromJSON(f.get('truncation'), f.where('truncation')),
+      padding: paddingFromJSON(f.get('padding'), f.where('padding')),
     });
   }
 
@@ -143,11 +148,10 @@ export class Tokenizer {
     return typeof m === 'number' && m < 1e12 ? m : undefined;
   }
 
-  private buildTokenTable(): (string | undefined)[] {
-    const table: (string | undefined)[] = [];
-    for (let id = 0; id < this.model.vocabSize; id++) table[id] = this.model.idToToken(id);
-    for (const t of this.added.list()) table[t.id] = t.content;
-    return table;
+  private buildTokenTable(): IdTable {
+    const added = this.added.list();
+    const entries: [string, number][] = [...this.model.getVocab(), ...added.map((t): [string, number] => [t.content, t.id])];
+    return new IdTable(entries, entries.length, this.vocabSize - 1);
   }
 
   tokenToId(token: string): number | undefined {
@@ -233,11 +237,11 @@ export class Tokenizer {
     if (options.textPair !== undefined) throw new TokenizerError('encodeBatch: pass pairs as [text, pair] tuples, not options.textPair.');
     options = this.withDefaults(options);
     const addSpecial = options.addSpecialTokens ?? true;
-    const datas = inputs.map((input) => {
-      const [text, pair] = typeof input === 'string' ? [input, undefined] : input;
-      if (typeof text !== 'string' || (pair !== undefined && typeof pair !== 'string')) {
-        throw new TokenizerError(`encode: inputs must be strings or [text, pair] string tuples, got ${JSON.stringify(input)?.slice(0, 80)}.`);
-      }
+    if (!Array.isArray(inputs)) throw new TokenizerError(`encodeBatch: inputs must be an array of strings or [text, pair] tuples, got ${describeValue(inputs)}.`);
+    const datas = inputs.map((input: unknown) => {
+      const isPair = Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' && typeof input[1] === 'string';
+      if (typeof input !== 'string' && !isPair) throw new TokenizerError(`encode: inputs must be strings or [text, pair] string tuples, got ${describeValue(input)}.`);
+      const [text, pair] = isPair ? (input as [string, string]) : [input as string, undefined];
       return this.encodeOne(text, pair, addSpecial, options);
     });
     this.pad(datas, options);
@@ -311,6 +315,9 @@ export class Tokenizer {
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    if (ids == null || typeof (ids as Iterable<number>)[Symbol.iterator] !== 'function' || typeof ids === 'string') {
+      throw new TokenizerError(`decode: ids must be an array of token ids, got ${describeValue(ids)}.`);
+    }
     const tokens: string[] = [];
     for (const id of ids) {
       const added = this.added.byTokenId(id);
@@ -338,16 +345,20 @@ export class Tokenizer {
 
 /**
  * Ids of added tokens as Hugging Face assigns them when it reads tokenizer.json (in id order): the
- * model's id when the content is in its vocab, otherwise the next id after the vocab and the added
- * tokens so far. For well-formed files these are the ids the file states.
+ * model's id when the content is in its vocab, the first id when the content was added already
+ * (the later entry's flags win), otherwise the next id after the vocab and the added tokens so
+ * far; empty tokens are skipped. For well-formed files these are the ids the file states.
  */
 function assignAddedIds(model: TokenizerModel, tokens: AddedToken[]): AddedToken[] {
   const vocabCount = model.getVocab().size;
+  const assigned = new Map<string, number>();
   let max = -1;
   return [...tokens]
+    .filter((t) => t.content.length > 0)
     .sort((a, b) => a.id - b.id)
     .map((t) => {
-      const id = model.tokenToId(t.content) ?? (max < 0 ? vocabCount : max >= vocabCount ? max + 1 : vocabCount);
+      const id = assigned.get(t.content) ?? model.tokenToId(t.content) ?? (max < 0 ? vocabCount : max >= vocabCount ? max + 1 : vocabCount);
+      assigned.set(t.content, id);
       max = Math.max(max, id);
       return { ...t, id };
     });

@@ -4,6 +4,13 @@
  */
 import type { EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
+import { At, Fields, MAX_ID } from './json-reader.js';
+
+/**
+ * Largest padding length (or multiple) a tokenizer.json may set: padding applies to every encode,
+ * and a length read from a file must not be able to allocate gigabytes per call.
+ */
+export const MAX_FILE_PADDING = 1 << 20;
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -64,11 +71,16 @@ export function truncateSequences(a: EncodingData, b: EncodingData | null, strat
 
 const STRATEGIES: Record<string, TruncationStrategy> = { LongestFirst: 'longest_first', OnlyFirst: 'only_first', OnlySecond: 'only_second' };
 
-export function truncationFromJSON(json: unknown): TruncationParams | null {
-  if (!json || typeof json !== 'object') return null;
-  const t = json as { max_length?: number; strategy?: string; stride?: number; direction?: string };
-  if (typeof t.max_length !== 'number') return null;
-  return { maxLength: t.max_length, strategy: STRATEGIES[t.strategy ?? 'LongestFirst'] ?? 'longest_first', stride: t.stride ?? 0, side: t.direction === 'Left' ? 'left' : 'right' };
+/** tokenizer.json `truncation` (`null`: none); `at` is where it sits, for error messages. */
+export function truncationFromJSON(json: unknown, at = new At('tokenizer.json', 'truncation')): TruncationParams | null {
+  if (json == null) return null;
+  const f = Fields.of(json, at);
+  return {
+    maxLength: f.int('max_length'),
+    strategy: STRATEGIES[f.oneOf('strategy', ['LongestFirst', 'OnlyFirst', 'OnlySecond'], 'LongestFirst')]!,
+    stride: f.int('stride', 0),
+    side: f.oneOf('direction', ['Left', 'Right'], 'Right') === 'Left' ? 'left' : 'right',
+  };
 }
 
 export function truncationToJSON(t: TruncationParams | null): unknown {
@@ -77,17 +89,25 @@ export function truncationToJSON(t: TruncationParams | null): unknown {
   return { direction: t.side === 'left' ? 'Left' : 'Right', max_length: t.maxLength, strategy, stride: t.stride };
 }
 
-export function paddingFromJSON(json: unknown): PaddingParams | null {
-  if (!json || typeof json !== 'object') return null;
-  const p = json as { strategy?: string | { Fixed?: number }; direction?: string; pad_to_multiple_of?: number | null; pad_id?: number; pad_type_id?: number; pad_token?: string };
-  const fixed = typeof p.strategy === 'object' ? p.strategy?.Fixed : undefined;
+/** tokenizer.json `padding` (`null`: none); `at` is where it sits, for error messages. */
+export function paddingFromJSON(json: unknown, at = new At('tokenizer.json', 'padding')): PaddingParams | null {
+  if (json == null) return null;
+  const f = Fields.of(json, at);
+  const strategy = f.get('strategy') ?? 'BatchLongest';
+  let length: number | undefined;
+  if (strategy !== 'BatchLongest') {
+    const fixed = Fields.of(strategy, f.where('strategy'));
+    if (!fixed.has('Fixed')) throw f.where('strategy').expected('"BatchLongest" or {"Fixed": length}', strategy);
+    length = fixed.int('Fixed', undefined, 0, MAX_FILE_PADDING);
+  }
+  const multiple = f.int('pad_to_multiple_of', 0, 0, MAX_FILE_PADDING);
   return {
-    length: fixed,
-    padToMultipleOf: p.pad_to_multiple_of ?? undefined,
-    side: p.direction === 'Left' ? 'left' : 'right',
-    padId: p.pad_id ?? 0,
-    padTypeId: p.pad_type_id ?? 0,
-    padToken: p.pad_token ?? '[PAD]',
+    length,
+    padToMultipleOf: multiple === 0 ? undefined : multiple,
+    side: f.oneOf('direction', ['Left', 'Right'], 'Right') === 'Left' ? 'left' : 'right',
+    padId: f.id('pad_id', 0),
+    padTypeId: f.int('pad_type_id', 0, 0, MAX_ID),
+    padToken: f.string('pad_token', '[PAD]'),
   };
 }
 

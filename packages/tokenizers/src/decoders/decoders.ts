@@ -2,8 +2,9 @@
  * Decoders (Hugging Face tokenizers' `decoders`): turn a list of token strings back into text.
  * Each works on the whole list (`decodeChain`) so it can join or fuse tokens.
  */
-import { TokenizerError } from '../errors.js';
 import { fromByteLevel } from '../byte-level.js';
+import { TokenizerError } from '../errors.js';
+import { At, Fields, quote } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type DecoderJson = { type: string; [key: string]: unknown };
@@ -92,11 +93,13 @@ export class MetaspaceDecoder implements Decoder {
 
 export class ReplaceDecoder implements Decoder {
   private readonly regex: RegExp;
+  /** `at` names the pattern in errors. */
   constructor(
     readonly pattern: PatternJson,
     readonly content: string,
+    at = new At('Replace decoder', 'pattern'),
   ) {
-    this.regex = compilePattern(pattern, 'Replace decoder');
+    this.regex = compilePattern(pattern, at);
   }
   decodeChain(tokens: string[]): string[] {
     return tokens.map((t) => t.replace(this.regex, () => this.content));
@@ -112,7 +115,9 @@ export class StripDecoder implements Decoder {
     readonly content: string,
     readonly start: number,
     readonly stop: number,
-  ) {}
+  ) {
+    if (content.length === 0) throw new TokenizerError('StripDecoder: content must not be empty.');
+  }
   decodeChain(tokens: string[]): string[] {
     return tokens.map((t) => {
       let s = 0;
@@ -177,30 +182,35 @@ export class DecoderSequence implements Decoder {
   }
 }
 
-export function decoderFromJSON(json: DecoderJson | null | undefined): Decoder | null {
+/** Builds a decoder from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
+export function decoderFromJSON(json: unknown, at = new At('tokenizer.json', 'decoder')): Decoder | null {
   if (json == null) return null;
-  switch (json.type) {
+  at.checkDepth();
+  const f = Fields.of(json, at);
+  const type = f.string('type');
+  switch (type) {
     case 'ByteLevel':
-      return new ByteLevelDecoder((json.add_prefix_space as boolean | undefined) ?? true, (json.trim_offsets as boolean | undefined) ?? true, (json.use_regex as boolean | undefined) ?? true);
+      return new ByteLevelDecoder(f.bool('add_prefix_space', true), f.bool('trim_offsets', true), f.bool('use_regex', true));
     case 'WordPiece':
-      return new WordPieceDecoder((json.prefix as string | undefined) ?? '##', (json.cleanup as boolean | undefined) ?? true);
+      return new WordPieceDecoder(f.string('prefix', '##'), f.bool('cleanup', true));
     case 'BPEDecoder':
-      return new BpeDecoder((json.suffix as string | undefined) ?? '</w>');
+      return new BpeDecoder(f.string('suffix', '</w>'));
     case 'Metaspace': {
-      const scheme = (json.prepend_scheme as 'always' | 'first' | 'never' | undefined) ?? (json.add_prefix_space === false ? 'never' : 'always');
-      return new MetaspaceDecoder((json.replacement as string | undefined) ?? '\u2581', scheme, (json.split as boolean | undefined) ?? true);
+      const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
+      return new MetaspaceDecoder(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
     }
     case 'Replace':
-      return new ReplaceDecoder(json.pattern as PatternJson, String(json.content ?? ''));
+      return new ReplaceDecoder(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern'));
     case 'Strip':
-      return new StripDecoder(String(json.content ?? ' '), Number(json.start ?? 0), Number(json.stop ?? 0));
+      // One character, as in Hugging Face: an empty one would match forever.
+      return new StripDecoder(f.char('content', ' '), f.int('start', 0), f.int('stop', 0));
     case 'Fuse':
       return new FuseDecoder();
     case 'ByteFallback':
       return new ByteFallbackDecoder();
     case 'Sequence':
-      return new DecoderSequence(((json.decoders as DecoderJson[] | undefined) ?? []).map((d) => decoderFromJSON(d)!).filter(Boolean));
+      return new DecoderSequence(f.steps('decoders').map((step) => decoderFromJSON(step.json, step.at)!));
     default:
-      throw new TokenizerError(`tokenizer.json: decoder type "${json.type}" is not supported. Supported: ByteLevel, WordPiece, BPEDecoder, Metaspace, Replace, Strip, Fuse, ByteFallback, Sequence.`);
+      throw f.where('type').error(`decoder type ${quote(type)} is not supported. Supported: ByteLevel, WordPiece, BPEDecoder, Metaspace, Replace, Strip, Fuse, ByteFallback, Sequence.`);
   }
 }

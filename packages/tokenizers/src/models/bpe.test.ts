@@ -60,7 +60,7 @@ describe('BPE', () => {
   });
 
   it('names the missing token when vocab and merges do not belong together', () => {
-    expect(() => new BPE({ a: 0, b: 1 }, { merges: [['a', 'b']] })).toThrow(/merge #0 \("a" "b"\) needs the token "ab"/);
+    expect(() => new BPE({ a: 0, b: 1 }, { merges: [['a', 'b']] })).toThrow(/merges\[0\]: merges "a" and "b" into "ab", but "ab" is not in the vocab/);
     expect(() => new BPE({ a: 0 }, { merges: ['a b c'] })).toThrow(/two tokens separated by one space/);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { Random } from '@tfkit/core-tensor/lite';
 import { TokenizerError } from '../errors.js';
+import { asArray, At, Fields, quote } from '../json-reader.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 import { MergeQueue } from './merge-queue.js';
 import { PairTable } from './pair-table.js';
@@ -43,10 +44,11 @@ export class BPE extends VocabModel implements TokenizerModel {
   private readonly rng: Random;
   private readonly queue = new MergeQueue();
 
-  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: BpeOptions) {
-    super(vocab);
+  /** `source` says where the vocab and merges came from (files and fields), for error messages. */
+  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: BpeOptions, source: BpeSource = { vocab: new At('BPE', 'vocab'), merges: new At('BPE', 'merges') }) {
+    super(vocab, source.vocab);
     this.dropout = options.dropout ? options.dropout : null;
-    if (this.dropout !== null && !(this.dropout > 0 && this.dropout <= 1)) {
+    if (this.dropout !== null && !(typeof this.dropout === 'number' && this.dropout > 0 && this.dropout <= 1)) {
       throw new TokenizerError(`BPE: dropout must be in (0, 1], got ${this.dropout}.`);
     }
     this.rng = new Random(options.seed ?? 0);
@@ -57,19 +59,19 @@ export class BPE extends VocabModel implements TokenizerModel {
     this.byteFallback = options.byteFallback ?? false;
     this.ignoreMerges = options.ignoreMerges ?? false;
 
-    const merges = options.merges;
+    const merges = asArray(options.merges, source.merges);
     this.mergeIds = new Int32Array(merges.length * 3);
     this.pairs = new PairTable(merges.length);
     const prefixLen = this.continuingSubwordPrefix?.length ?? 0;
     merges.forEach((merge, rank) => {
-      const [a, b] = typeof merge === 'string' ? splitMergeString(merge, rank) : merge;
+      const [a, b] = mergePair(merge, source.merges, rank);
       const ia = this.vocab.get(a);
       const ib = this.vocab.get(b);
       const merged = a + (prefixLen > 0 && b.startsWith(this.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
       const im = this.vocab.get(merged);
       if (ia === undefined || ib === undefined || im === undefined) {
         const missing = ia === undefined ? a : ib === undefined ? b : merged;
-        throw new TokenizerError(`BPE: merge #${rank} ("${a}" "${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocab. The vocab and merges files do not belong together.`);
+        throw source.merges.index(rank).error(`merges ${quote(a)} and ${quote(b)} into ${quote(merged)}, but ${quote(missing)} is not in the vocab (${source.vocab}). The vocab and merges do not belong together.`);
       }
       this.mergeIds[3 * rank] = ia;
       this.mergeIds[3 * rank + 1] = ib;
@@ -85,7 +87,7 @@ export class BPE extends VocabModel implements TokenizerModel {
   /** The merges in rank order, as pairs of tokens. */
   getMerges(): [string, string][] {
     const out: [string, string][] = [];
-    for (let r = 0; r < this.mergeIds.length / 3; r++) out.push([this.tokens[this.mergeIds[3 * r]!]!, this.tokens[this.mergeIds[3 * r + 1]!]!]);
+    for (let r = 0; r < this.mergeIds.length / 3; r++) out.push([this.tokens.get(this.mergeIds[3 * r]!)!, this.tokens.get(this.mergeIds[3 * r + 1]!)!]);
     return out;
   }
 
@@ -229,38 +231,61 @@ export class BPE extends VocabModel implements TokenizerModel {
     };
   }
 
-  static fromJSON(json: ModelJson): BPE {
-    const vocab = json.vocab as Record<string, number> | undefined;
-    const merges = json.merges as (string | [string, string])[] | undefined;
-    if (!vocab || typeof vocab !== 'object') throw new TokenizerError('tokenizer.json: model.vocab is missing or not an object.');
-    if (!Array.isArray(merges)) throw new TokenizerError('tokenizer.json: BPE model.merges is missing or not an array.');
-    return new BPE(vocab, {
-      merges,
-      dropout: json.dropout as number | null | undefined,
-      unkToken: json.unk_token as string | null | undefined,
-      continuingSubwordPrefix: json.continuing_subword_prefix as string | null | undefined,
-      endOfWordSuffix: json.end_of_word_suffix as string | null | undefined,
-      fuseUnk: json.fuse_unk as boolean | undefined,
-      byteFallback: json.byte_fallback as boolean | undefined,
-      ignoreMerges: json.ignore_merges as boolean | undefined,
-    });
+  /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */
+  static fromJSON(json: unknown, at = new At('tokenizer.json', 'model')): BPE {
+    const f = Fields.of(json, at);
+    const dropout = f.get('dropout');
+    if (dropout != null && !(typeof dropout === 'number' && dropout >= 0 && dropout <= 1)) throw f.where('dropout').expected('a number in [0, 1] or null', dropout);
+    return new BPE(
+      f.get('vocab') as Record<string, number>,
+      {
+        merges: f.array('merges') as (string | [string, string])[],
+        dropout: dropout as number | null | undefined,
+        unkToken: f.nullableString('unk_token', null),
+        continuingSubwordPrefix: f.nullableString('continuing_subword_prefix', null),
+        endOfWordSuffix: f.nullableString('end_of_word_suffix', null),
+        fuseUnk: f.bool('fuse_unk', false),
+        byteFallback: f.bool('byte_fallback', false),
+        ignoreMerges: f.bool('ignore_merges', false),
+      },
+      { vocab: f.where('vocab'), merges: f.where('merges') },
+    );
   }
 }
 
-/** `"a b"` → `["a", "b"]`. */
-function splitMergeString(merge: string, rank: number): [string, string] {
-  const parts = merge.split(' ');
-  if (parts.length !== 2) throw new TokenizerError(`BPE: merge #${rank} ${JSON.stringify(merge)} must be two tokens separated by one space.`);
-  return parts as [string, string];
+/** Where a BPE's vocab and merges came from. */
+export interface BpeSource {
+  vocab: At;
+  merges: At;
 }
 
-/** Parses merges.txt: an optional `#version` line, then one `a b` merge per line. */
-export function parseMergesTxt(text: string): [string, string][] {
+/** Merge number `rank` of `merges`, as `"a b"` or `["a", "b"]` (both hub formats) → `["a", "b"]`. */
+function mergePair(merge: unknown, merges: At, rank: number): readonly [string, string] {
+  if (typeof merge === 'string') {
+    const pair = splitMerge(merge);
+    if (pair) return pair;
+    throw merges.index(rank).expected('two tokens separated by one space', merge);
+  }
+  if (Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string') return merge as [string, string];
+  throw merges.index(rank).expected('a merge: "a b" or ["a", "b"]', merge);
+}
+
+/** `"a b"` → `["a", "b"]`, or null unless the string holds exactly one space. */
+function splitMerge(merge: string): [string, string] | null {
+  const space = merge.indexOf(' ');
+  if (space < 0 || merge.indexOf(' ', space + 1) >= 0) return null;
+  return [merge.slice(0, space), merge.slice(space + 1)];
+}
+
+/** Parses merges.txt: an optional `#version` line, then one `a b` merge per line. `file` names it in errors. */
+export function parseMergesTxt(text: string, file = 'merges.txt'): [string, string][] {
   const out: [string, string][] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((line, k) => {
     if (line.length === 0 || (k === 0 && line.startsWith('#version'))) return;
-    out.push(splitMergeString(line, out.length));
+    const pair = splitMerge(line);
+    if (!pair) throw new At(file, `line ${k + 1}`).expected('two tokens separated by one space', line);
+    out.push(pair);
   });
   return out;
 }

@@ -1,5 +1,6 @@
 /** WordLevel: each pre-tokenized word is one token, or the unknown token (Hugging Face `models/wordlevel`). */
 import { TokenizerError } from '../errors.js';
+import { At, Fields, quote } from '../json-reader.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
 export class WordLevel extends VocabModel implements TokenizerModel {
@@ -10,15 +11,16 @@ export class WordLevel extends VocabModel implements TokenizerModel {
   constructor(
     vocab: ReadonlyMap<string, number> | Record<string, number>,
     readonly unkToken: string = '<unk>',
+    at = new At('WordLevel', 'vocab'),
   ) {
-    super(vocab);
+    super(vocab, at);
     this.unkId = this.vocab.get(unkToken);
   }
 
   tokenize(word: string): WordTokens {
     if (word.length === 0) return { ids: [], starts: [], ends: [] };
     const id = this.vocab.get(word) ?? this.unkId;
-    if (id === undefined) throw new TokenizerError(`WordLevel: ${JSON.stringify(word)} is not in the vocab and unk_token ${JSON.stringify(this.unkToken)} is not either.`);
+    if (id === undefined) throw new TokenizerError(`WordLevel: ${quote(word)} is not in the vocab and unk_token ${quote(this.unkToken)} is not either.`);
     return { ids: [id], starts: [0], ends: [word.length] };
   }
 
@@ -26,9 +28,9 @@ export class WordLevel extends VocabModel implements TokenizerModel {
     return { type: 'WordLevel', vocab: vocabToJSON(this.tokens), unk_token: this.unkToken };
   }
 
-  static fromJSON(json: ModelJson): WordLevel {
-    const vocab = json.vocab as Record<string, number> | undefined;
-    if (!vocab || typeof vocab !== 'object') throw new TokenizerError('tokenizer.json: model.vocab is missing or not an object.');
-    return new WordLevel(vocab, (json.unk_token as string | undefined) ?? '<unk>');
+  /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */
+  static fromJSON(json: unknown, at = new At('tokenizer.json', 'model')): WordLevel {
+    const f = Fields.of(json, at);
+    return new WordLevel(f.get('vocab') as Record<string, number>, f.string('unk_token', '<unk>'), f.where('vocab'));
   }
 }

@@ -3,7 +3,7 @@
  * over the vocab, continuation pieces prefixed with `##`, and the whole word unknown when any part
  * of it cannot be matched (google-research/bert tokenization.py WordpieceTokenizer).
  */
-import { TokenizerError } from '../errors.js';
+import { At, Fields, quote } from '../json-reader.js';
 import { codePointCount } from '../unicode.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
@@ -24,13 +24,14 @@ export class WordPiece extends VocabModel implements TokenizerModel {
   /** Longest token in UTF-16 units, prefix excluded: no match can be longer. */
   private readonly maxPieceLength: number;
 
-  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: WordPieceOptions = {}) {
-    super(vocab);
+  /** `at` says where the vocab came from (file and field), for error messages. */
+  constructor(vocab: ReadonlyMap<string, number> | Record<string, number>, options: WordPieceOptions = {}, at = new At('WordPiece', 'vocab')) {
+    super(vocab, at);
     this.unkToken = options.unkToken ?? '[UNK]';
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? '##';
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
     const unkId = this.vocab.get(this.unkToken);
-    if (unkId === undefined) throw new TokenizerError(`WordPiece: unk_token ${JSON.stringify(this.unkToken)} is not in the vocab; add it or pass the right unkToken.`);
+    if (unkId === undefined) throw at.error(`unk_token ${quote(this.unkToken)} is not in the vocab; add it or set unk_token to a token that is.`);
     this.unkId = unkId;
     let max = 1;
     const prefix = this.continuingSubwordPrefix;
@@ -88,18 +89,22 @@ export class WordPiece extends VocabModel implements TokenizerModel {
     };
   }
 
-  static fromJSON(json: ModelJson): WordPiece {
-    const vocab = json.vocab as Record<string, number> | undefined;
-    if (!vocab || typeof vocab !== 'object') throw new TokenizerError('tokenizer.json: model.vocab is missing or not an object.');
-    return new WordPiece(vocab, {
-      unkToken: (json.unk_token as string | undefined) ?? '[UNK]',
-      continuingSubwordPrefix: (json.continuing_subword_prefix as string | undefined) ?? '##',
-      maxInputCharsPerWord: (json.max_input_chars_per_word as number | undefined) ?? 100,
-    });
+  /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */
+  static fromJSON(json: unknown, at = new At('tokenizer.json', 'model')): WordPiece {
+    const f = Fields.of(json, at);
+    return new WordPiece(
+      f.get('vocab') as Record<string, number>,
+      {
+        unkToken: f.string('unk_token', '[UNK]'),
+        continuingSubwordPrefix: f.string('continuing_subword_prefix', '##'),
+        maxInputCharsPerWord: f.int('max_input_chars_per_word', 100),
+      },
+      f.where('vocab'),
+    );
   }
 }
 
-/** Parses BERT's vocab.txt: one token per line, the line number is the id. */
+/** Parses BERT's vocab.txt: one token per line, the line number is the id (a repeated line keeps its first id). */
 export function parseVocabTxt(text: string): Map<string, number> {
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();

@@ -2,9 +2,9 @@
  * Normalizers (Hugging Face tokenizers' `normalizers`): each edits a NormalizedString in place,
  * keeping the alignment to the original text.
  */
-import { TokenizerError } from '../errors.js';
 import type { NormalizedString } from '../normalized-string.js';
 import { isChineseChar, isControl, isNonspacingMark, isWhitespace } from '../unicode.js';
+import { At, Fields, quote } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type NormalizerJson = { type: string; [key: string]: unknown };
@@ -134,11 +134,13 @@ export class StripAccents implements Normalizer {
 /** Replaces a literal string or a regex by `content`. */
 export class Replace implements Normalizer {
   private readonly regex: RegExp;
+  /** `at` names the pattern in errors. */
   constructor(
     readonly pattern: PatternJson,
     readonly content: string,
+    at = new At('Replace normalizer', 'pattern'),
   ) {
-    this.regex = compilePattern(pattern, 'Replace normalizer');
+    this.regex = compilePattern(pattern, at);
   }
   normalize(s: NormalizedString): void {
     s.replace(this.regex, this.content);
@@ -169,16 +171,19 @@ export class NormalizerSequence implements Normalizer {
   }
 }
 
-/** Builds a normalizer from its tokenizer.json entry. */
-export function normalizerFromJSON(json: NormalizerJson | null | undefined): Normalizer | null {
+/** Builds a normalizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
+export function normalizerFromJSON(json: unknown, at = new At('tokenizer.json', 'normalizer')): Normalizer | null {
   if (json == null) return null;
-  switch (json.type) {
+  at.checkDepth();
+  const f = Fields.of(json, at);
+  const type = f.string('type');
+  switch (type) {
     case 'BertNormalizer':
       return new BertNormalizer({
-        cleanText: (json.clean_text as boolean | undefined) ?? true,
-        handleChineseChars: (json.handle_chinese_chars as boolean | undefined) ?? true,
-        stripAccents: (json.strip_accents as boolean | null | undefined) ?? null,
-        lowercase: (json.lowercase as boolean | undefined) ?? true,
+        cleanText: f.bool('clean_text', true),
+        handleChineseChars: f.bool('handle_chinese_chars', true),
+        stripAccents: f.get('strip_accents') == null ? null : f.bool('strip_accents'),
+        lowercase: f.bool('lowercase', true),
       });
     case 'Lowercase':
       return new Lowercase();
@@ -186,20 +191,20 @@ export function normalizerFromJSON(json: NormalizerJson | null | undefined): Nor
     case 'NFD':
     case 'NFKC':
     case 'NFKD':
-      return new UnicodeNormalizer(json.type);
+      return new UnicodeNormalizer(type);
     case 'Strip':
-      return new Strip((json.strip_left as boolean | undefined) ?? true, (json.strip_right as boolean | undefined) ?? true);
+      return new Strip(f.bool('strip_left', true), f.bool('strip_right', true));
     case 'StripAccents':
       return new StripAccents();
     case 'Replace':
-      return new Replace(json.pattern as PatternJson, String(json.content ?? ''));
+      return new Replace(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern'));
     case 'Prepend':
-      return new Prepend(String(json.prepend ?? ''));
+      return new Prepend(f.string('prepend', ''));
     case 'Sequence':
-      return new NormalizerSequence(((json.normalizers as NormalizerJson[] | undefined) ?? []).map((n) => normalizerFromJSON(n)!).filter(Boolean));
+      return new NormalizerSequence(f.steps('normalizers').map((step) => normalizerFromJSON(step.json, step.at)!));
     default:
-      throw new TokenizerError(
-        `tokenizer.json: normalizer type "${json.type}" is not supported. Supported: BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, Strip, StripAccents, Replace, Prepend, Sequence.`,
+      throw f.where('type').error(
+        `normalizer type ${quote(type)} is not supported. Supported: BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, Strip, StripAccents, Replace, Prepend, Sequence.`,
       );
   }
 }

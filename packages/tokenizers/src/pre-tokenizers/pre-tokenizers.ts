@@ -3,8 +3,8 @@
  * words the model sees. They never change characters; ByteLevel's byte mapping happens when the
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
-import { TokenizerError } from '../errors.js';
 import { splitGpt2 } from '../gpt2-split.js';
+import { At, Fields, quote } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
 import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
@@ -151,15 +151,26 @@ export class DigitsPreTokenizer implements PreTokenizer {
   }
 }
 
-/** Splits on a literal or regex pattern with a delimiter behaviour; `invert` splits on the gaps. */
+/**
+ * Splits on a literal or regex pattern with a delimiter behaviour; `invert` splits on the gaps.
+ *
+ * A regex runs on JavaScript's backtracking engine, over each piece the earlier steps leave (the
+ * whole text when Split comes first), as Hugging Face runs it on Oniguruma. A pattern with nested
+ * or overlapping quantifiers (`(a+)+$`, `(\w|\d)*x`) can take exponential time on some inputs:
+ * load tokenizer.json files with Split or Replace regexes only from sources you trust, as you
+ * would code. Input is not cut into chunks, because no cut point keeps every pattern's matches
+ * unchanged (GPT-2's `\s+(?!\S)` looks past the cut; a text without spaces has none).
+ */
 export class SplitPreTokenizer implements PreTokenizer {
   private readonly regex: RegExp;
+  /** `at` names the pattern in errors. */
   constructor(
     readonly pattern: PatternJson,
     readonly behavior: SplitBehavior,
     readonly invert = false,
+    at = new At('Split pre-tokenizer', 'pattern'),
   ) {
-    this.regex = compilePattern(pattern, 'Split pre-tokenizer');
+    this.regex = compilePattern(pattern, at);
   }
   split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
     splitByMatches(start, end, prefixSpace, regexMatches(text, start, end, this.regex), this.behavior, emit, this.invert);
@@ -247,14 +258,18 @@ function find<T extends PreTokenizer>(pre: PreTokenizer | null, kind: new (...ar
   return null;
 }
 
-export function preTokenizerFromJSON(json: PreTokenizerJson | null | undefined): PreTokenizer | null {
+/** Builds a pre-tokenizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
+export function preTokenizerFromJSON(json: unknown, at = new At('tokenizer.json', 'pre_tokenizer')): PreTokenizer | null {
   if (json == null) return null;
-  switch (json.type) {
+  at.checkDepth();
+  const f = Fields.of(json, at);
+  const type = f.string('type');
+  switch (type) {
     case 'ByteLevel':
       return new ByteLevelPreTokenizer({
-        addPrefixSpace: json.add_prefix_space as boolean | undefined,
-        useRegex: json.use_regex as boolean | undefined,
-        trimOffsets: json.trim_offsets as boolean | undefined,
+        addPrefixSpace: f.bool('add_prefix_space', false),
+        useRegex: f.bool('use_regex', true),
+        trimOffsets: f.bool('trim_offsets', true),
       });
     case 'BertPreTokenizer':
       return new BertPreTokenizer();
@@ -263,22 +278,22 @@ export function preTokenizerFromJSON(json: PreTokenizerJson | null | undefined):
     case 'WhitespaceSplit':
       return new WhitespaceSplit();
     case 'Punctuation':
-      return new PunctuationPreTokenizer(parseBehavior(json.behavior, 'isolated'));
+      return new PunctuationPreTokenizer(parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')));
     case 'Digits':
-      return new DigitsPreTokenizer(Boolean(json.individual_digits));
+      return new DigitsPreTokenizer(f.bool('individual_digits', false));
     case 'Split':
-      return new SplitPreTokenizer(json.pattern as PatternJson, parseBehavior(json.behavior, 'isolated'), Boolean(json.invert));
+      return new SplitPreTokenizer(f.get('pattern') as PatternJson, parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')), f.bool('invert', false), f.where('pattern'));
     case 'Metaspace': {
-      const scheme = (json.prepend_scheme as 'always' | 'first' | 'never' | undefined) ?? (json.add_prefix_space === false ? 'never' : 'always');
-      return new MetaspacePreTokenizer((json.replacement as string | undefined) ?? '\u2581', scheme, (json.split as boolean | undefined) ?? true);
+      const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
+      return new MetaspacePreTokenizer(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
     }
     case 'CharDelimiterSplit':
-      return new CharDelimiterSplit(String(json.delimiter ?? ' '));
+      return new CharDelimiterSplit(f.char('delimiter', ' '));
     case 'Sequence':
-      return new PreTokenizerSequence(((json.pretokenizers as PreTokenizerJson[] | undefined) ?? []).map((p) => preTokenizerFromJSON(p)!).filter(Boolean));
+      return new PreTokenizerSequence(f.steps('pretokenizers').map((step) => preTokenizerFromJSON(step.json, step.at)!));
     default:
-      throw new TokenizerError(
-        `tokenizer.json: pre_tokenizer type "${json.type}" is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, Metaspace, CharDelimiterSplit, Sequence.`,
+      throw f.where('type').error(
+        `pre_tokenizer type ${quote(type)} is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, Metaspace, CharDelimiterSplit, Sequence.`,
       );
   }
 }

@@ -1,4 +1,5 @@
 /** Turning delimiter matches into pieces, with Hugging Face's five delimiter behaviours. */
+import type { At } from '../json-reader.js';
 
 /**
  * Called for each piece `[start, end)` of the normalized text, in order. `prefixSpace` marks a
@@ -19,10 +20,12 @@ const BEHAVIORS: Record<string, SplitBehavior> = {
   contiguous: 'contiguous',
 };
 
-/** Reads `"Isolated"`, `"MergedWithPrevious"`, `"merged_with_previous"`, … */
-export function parseBehavior(value: unknown, fallback: SplitBehavior): SplitBehavior {
-  if (typeof value !== 'string') return fallback;
-  return BEHAVIORS[value.toLowerCase()] ?? fallback;
+/** Reads `"Isolated"`, `"MergedWithPrevious"`, `"merged_with_previous"`, … (absent: `fallback`); `at` names it in errors. */
+export function parseBehavior(value: unknown, fallback: SplitBehavior, at: At): SplitBehavior {
+  if (value == null) return fallback;
+  const key = typeof value === 'string' ? value.toLowerCase() : '';
+  if (!Object.hasOwn(BEHAVIORS, key)) throw at.expected('a split behavior: Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous', value);
+  return BEHAVIORS[key]!;
 }
 
 export function behaviorToJSON(b: SplitBehavior): string {

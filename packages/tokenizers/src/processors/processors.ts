@@ -8,6 +8,7 @@ import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
 import { BYTE_TO_CHAR } from '../byte-level.js';
 import { isWhitespace } from '../unicode.js';
+import { asArray, asId, asInt, asString, At, Fields, MAX_ID, quote } from '../json-reader.js';
 
 export type ProcessorJson = { type: string; [key: string]: unknown };
 export type TokenOf = (id: number) => string;
@@ -162,18 +163,29 @@ export function parseTemplate(template: string): TemplatePiece[] {
     });
 }
 
+const A: TemplatePiece = { kind: 'sequence', id: 'A', typeId: 0 };
+const B: TemplatePiece = { kind: 'sequence', id: 'B', typeId: 0 };
+const specialPiece = (id: string, typeId = 0): TemplatePiece => ({ kind: 'special', id, typeId });
+
+/** BERT's templates, `cls $A sep` and `cls $A sep $B:1 sep:1` (token names taken literally, spaces and all). */
+export function bertTemplates(cls: string, sep: string): [TemplatePiece[], TemplatePiece[]] {
+  return [
+    [specialPiece(cls), A, specialPiece(sep)],
+    [specialPiece(cls), A, specialPiece(sep), { ...B, typeId: 1 }, specialPiece(sep, 1)],
+  ];
+}
+
 /** `[CLS] $A [SEP]` / `[CLS] $A [SEP] $B:1 [SEP]:1`-style templates (BERT and most encoders). */
 export class TemplateProcessing implements PostProcessor {
+  /** `at` says where the templates came from, for error messages. */
   constructor(
     readonly single: readonly TemplatePiece[],
     readonly pair: readonly TemplatePiece[],
     readonly specialTokens: ReadonlyMap<string, TemplateSpecialToken>,
+    at = new At('TemplateProcessing'),
   ) {
-    for (const piece of [...single, ...pair]) {
-      if (piece.kind === 'special' && !specialTokens.has(piece.id)) {
-        throw new TokenizerError(`TemplateProcessing: the template uses "${piece.id}" but special_tokens does not define it.`);
-      }
-    }
+    checkTemplate(single, 'single', specialTokens, at);
+    checkTemplate(pair, 'pair', specialTokens, at);
   }
 
   addedTokens(isPair: boolean): number {
@@ -214,8 +226,9 @@ export class BertProcessing extends TemplateProcessing {
   constructor(
     readonly sep: [string, number],
     readonly cls: [string, number],
+    at = new At('BertProcessing'),
   ) {
-    super(parseTemplate(`${cls[0]} $A ${sep[0]}`), parseTemplate(`${cls[0]} $A ${sep[0]} $B:1 ${sep[0]}:1`), specialMap([cls, sep]));
+    super(...bertTemplates(cls[0], sep[0]), specialMap([cls, sep]), at);
   }
   override toJSON(): ProcessorJson {
     return { type: 'BertProcessing', sep: this.sep, cls: this.cls };
@@ -230,8 +243,10 @@ export class RobertaProcessing implements PostProcessor {
     readonly cls: [string, number],
     readonly trimOffsets = true,
     readonly addPrefixSpace = true,
+    at = new At('RobertaProcessing'),
   ) {
-    this.template = new TemplateProcessing(parseTemplate(`${cls[0]} $A ${sep[0]}`), parseTemplate(`${cls[0]} $A ${sep[0]} ${sep[0]} $B ${sep[0]}`), specialMap([cls, sep]));
+    const [c, s] = [specialPiece(cls[0]), specialPiece(sep[0])];
+    this.template = new TemplateProcessing([c, A, s], [c, A, s, s, B, s], specialMap([cls, sep]), at);
   }
   addedTokens(isPair: boolean): number {
     return isPair ? 4 : 2;
@@ -274,35 +289,81 @@ function specialMap(tokens: [string, number][]): Map<string, TemplateSpecialToke
   return new Map(tokens.map(([t, id]) => [t, { id: t, ids: [id], tokens: [t] }]));
 }
 
-function templateFromJSON(value: unknown): TemplatePiece[] {
+/**
+ * As Hugging Face requires: `single` uses only `$A`, `pair` uses both `$A` and `$B`, every special
+ * token is defined with at least one id (as many ids as tokens), and type ids are ids.
+ */
+function checkTemplate(template: readonly TemplatePiece[], which: 'single' | 'pair', specialTokens: ReadonlyMap<string, TemplateSpecialToken>, at: At): void {
+  const where = at.key(which);
+  const uses = new Set<string>();
+  template.forEach((piece, i) => {
+    asInt(piece.typeId, where.index(i).key('type_id'), 0, MAX_ID);
+    if (piece.kind === 'sequence') uses.add(piece.id);
+    else {
+      const special = specialTokens.get(piece.id);
+      if (!special) throw where.error(`uses ${quote(piece.id)} but special_tokens does not define it.`);
+      if (special.ids.length === 0 || special.ids.length !== special.tokens.length) {
+        throw at.key('special_tokens').key(piece.id).error(`needs one or more ids and as many tokens, got ${special.ids.length} ids and ${special.tokens.length} tokens.`);
+      }
+    }
+  });
+  if (which === 'single' && uses.has('B')) throw where.error('uses $B, but a single sequence has only $A.');
+  if (which === 'pair' && !(uses.has('A') && uses.has('B'))) throw where.error('must use both $A and $B.');
+}
+
+function templateFromJSON(value: unknown, at: At): TemplatePiece[] {
   if (typeof value === 'string') return parseTemplate(value);
-  if (!Array.isArray(value)) throw new TokenizerError('tokenizer.json: TemplateProcessing single/pair must be a string or a list of pieces.');
-  return value.map((piece): TemplatePiece => {
-    const p = piece as { Sequence?: { id: 'A' | 'B'; type_id: number }; SpecialToken?: { id: string; type_id: number } };
-    if (p.Sequence) return { kind: 'sequence', id: p.Sequence.id, typeId: p.Sequence.type_id ?? 0 };
-    if (p.SpecialToken) return { kind: 'special', id: p.SpecialToken.id, typeId: p.SpecialToken.type_id ?? 0 };
-    throw new TokenizerError(`tokenizer.json: unknown TemplateProcessing piece ${JSON.stringify(piece)}.`);
+  return asArray(value, at).map((piece, i): TemplatePiece => {
+    const f = Fields.of(piece, at.index(i));
+    if (f.has('Sequence')) {
+      const seq = f.object('Sequence');
+      return { kind: 'sequence', id: seq.oneOf('id', ['A', 'B']), typeId: seq.int('type_id', 0, 0, MAX_ID) };
+    }
+    if (f.has('SpecialToken')) {
+      const special = f.object('SpecialToken');
+      return { kind: 'special', id: special.string('id'), typeId: special.int('type_id', 0, 0, MAX_ID) };
+    }
+    throw f.at.expected('a template piece: {"Sequence": …} or {"SpecialToken": …}', piece);
   });
 }
 
-export function processorFromJSON(json: ProcessorJson | null | undefined): PostProcessor | null {
+/** `[token, id]` (BertProcessing / RobertaProcessing `sep` and `cls`). */
+function tokenWithId(f: Fields, k: string): [string, number] {
+  const at = f.where(k);
+  const v = asArray(f.get(k), at);
+  if (v.length !== 2) throw at.expected('[token, id]', v);
+  return [asString(v[0], at.index(0)), asId(v[1], at.index(1))];
+}
+
+/** Builds a post-processor from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
+export function processorFromJSON(json: unknown, at = new At('tokenizer.json', 'post_processor')): PostProcessor | null {
   if (json == null) return null;
-  switch (json.type) {
+  at.checkDepth();
+  const f = Fields.of(json, at);
+  const type = f.string('type');
+  switch (type) {
     case 'ByteLevel':
-      return new ByteLevelProcessor((json.trim_offsets as boolean | undefined) ?? true, (json.add_prefix_space as boolean | undefined) ?? true, (json.use_regex as boolean | undefined) ?? true);
+      return new ByteLevelProcessor(f.bool('trim_offsets', true), f.bool('add_prefix_space', true), f.bool('use_regex', true));
     case 'BertProcessing':
-      return new BertProcessing(json.sep as [string, number], json.cls as [string, number]);
+      return new BertProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), at);
     case 'RobertaProcessing':
-      return new RobertaProcessing(json.sep as [string, number], json.cls as [string, number], (json.trim_offsets as boolean | undefined) ?? true, (json.add_prefix_space as boolean | undefined) ?? true);
+      return new RobertaProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.bool('trim_offsets', true), f.bool('add_prefix_space', true), at);
     case 'TemplateProcessing': {
       const special = new Map<string, TemplateSpecialToken>();
-      const raw = (json.special_tokens ?? {}) as Record<string, { id: string; ids: number[]; tokens: string[] }>;
-      for (const [k, v] of Object.entries(raw)) special.set(k, { id: v.id ?? k, ids: v.ids, tokens: v.tokens });
-      return new TemplateProcessing(templateFromJSON(json.single), templateFromJSON(json.pair ?? json.single), special);
+      const raw = f.has('special_tokens') ? f.object('special_tokens') : null;
+      for (const k of Object.keys(raw?.json ?? {})) {
+        const t = raw!.object(k);
+        const ids = t.array('ids').map((id, i) => asId(id, t.where('ids').index(i)));
+        const tokens = t.array('tokens').map((token, i) => asString(token, t.where('tokens').index(i)));
+        special.set(k, { id: t.string('id', k), ids, tokens });
+      }
+      const single = templateFromJSON(f.get('single'), f.where('single'));
+      const pair = f.has('pair') ? templateFromJSON(f.get('pair'), f.where('pair')) : single;
+      return new TemplateProcessing(single, pair, special, at);
     }
     case 'Sequence':
-      return new ProcessorSequence(((json.processors as ProcessorJson[] | undefined) ?? []).map((p) => processorFromJSON(p)!).filter(Boolean));
+      return new ProcessorSequence(f.steps('processors').map((step) => processorFromJSON(step.json, step.at)!));
     default:
-      throw new TokenizerError(`tokenizer.json: post_processor type "${json.type}" is not supported. Supported: ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence.`);
+      throw f.where('type').error(`post_processor type ${quote(type)} is not supported. Supported: ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence.`);
   }
 }

@@ -18,3 +18,8 @@ export {
   type SafetensorsDtype, type SafetensorsArrays, type RawTensor, type RawTensorInput, type SafetensorsFile,
 } from './safetensors/format.js';
 export type { Checkpoint, FromPretrainedOptions, PretrainedModel, SavePretrainedOptions, HfConfig, TensorMap } from './model-types.js';
+export { spanCandidates, type SpanCandidate, type SpanCandidateOptions } from './qa-spans.js';
+export {
+  decodeImage, loadImageDecoder, imageFormat, ImageDecodeError, DEFAULT_MAX_PIXELS,
+  type DecodedImage, type DecodeImageOptions, type ImageDecoder, type ImageFormat,
+} from './image/decode-image.js';

@@ -15,6 +15,18 @@ export { clipGradNorm, globalNorm } from './optim/clip.js';
 export { Dataset, type Example, type BatchOptions } from './data/dataset.js';
 export { parseCsv, type CsvOptions } from './data/csv.js';
 export { DataCollatorWithPadding, padSequences, type Batch, type Collator, type TokenizerLike, type EncodingLike, type PaddingCollatorOptions } from './data/collator.js';
+export { IGNORE_INDEX, labelResolver, type LabelToId } from './data/labels.js';
+export {
+  alignLabelsWithTokens, tokenizeWords, tokenizeAndAlignLabels, DataCollatorForTokenClassification,
+  type AlignLabelsOptions, type WordIdsLike, type OffsetEncodingLike, type WordsTokenizerLike, type WordsEncoding, type TokenizeWordsOptions,
+  type TokenClassificationFeature, type TokenClassificationCollatorOptions,
+} from './data/token-classification.js';
+export {
+  prepareQaTrainFeatures, postprocessQaPredictions, DataCollatorForQuestionAnswering,
+  type QaEncodingLike, type QaTokenizerLike, type QaAnswers, type QaFeature, type PrepareQaOptions, type QaCollatorOptions,
+  type QaPrediction, type QaExamplePrediction, type PostprocessQaOptions,
+} from './data/question-answering.js';
+export { DataCollatorForImageClassification, type PixelImage, type ImageInput, type ImageProcessorLike, type ImageCollatorOptions } from './data/image-classification.js';
 export { DataCollatorForSeq2Seq, shiftTokensRight, type Seq2SeqCollatorOptions, type Seq2SeqModelLike } from './data/seq2seq-collator.js';
 
 export { Trainer, trainableModule, type TrainableModel, type TrainerOptions, type TrainResult } from './train/trainer.js';

@@ -8,7 +8,7 @@ export {
   type TruncationParams, type PaddingParams,
 } from './tokenizer.js';
 export type { FromPretrainedOptions } from './loaders.js';
-export type { TrainOptions, TrainProgress, TrainCorpus } from './trainers/train.js';
+export type { TrainOptions, TrainProgress, TrainCorpus, TrainPostProcessor } from './trainers/train.js';
 export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';
 export { Encoding } from './encoding.js';
 export { TokenizerError } from './errors.js';

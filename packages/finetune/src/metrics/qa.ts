@@ -3,6 +3,7 @@
  * are normalised (lower case, punctuation and the articles a/an/the removed, whitespace collapsed);
  * exact match is string equality, F1 the token-overlap F1; both take the best over gold answers.
  */
+import { spanCandidates } from '@tfkit/core-tensor';
 
 export function normalizeAnswer(s: string): string {
   return s
@@ -53,22 +54,16 @@ export function squadMetrics(predictions: readonly string[], golds: readonly (re
 
 /**
  * The best span `[start, end]` (inclusive token indices) from start/end logits, with
- * `start ≤ end < start + maxAnswerLength`, restricted to `allowed` positions (context tokens).
+ * `start ≤ end < start + maxAnswerLength`, restricted to `allowed` positions (context tokens);
+ * `[0, 0]` when no span is allowed. The first of equal scores wins.
  */
 export function bestSpan(startLogits: readonly number[], endLogits: readonly number[], options: { maxAnswerLength?: number; allowed?: (i: number) => boolean } = {}): [number, number] {
-  const maxLen = options.maxAnswerLength ?? 30;
-  const ok = options.allowed ?? (() => true);
   let best: [number, number] = [0, 0];
   let bestScore = -Infinity;
-  for (let s = 0; s < startLogits.length; s++) {
-    if (!ok(s)) continue;
-    for (let e = s; e < Math.min(endLogits.length, s + maxLen); e++) {
-      if (!ok(e)) continue;
-      const score = (startLogits[s] as number) + (endLogits[e] as number);
-      if (score > bestScore) {
-        bestScore = score;
-        best = [s, e];
-      }
+  for (const span of spanCandidates(startLogits, endLogits, { maxAnswerLength: options.maxAnswerLength ?? 30, ...(options.allowed ? { allowed: options.allowed } : {}) })) {
+    if (span.score > bestScore) {
+      bestScore = span.score;
+      best = [span.start, span.end];
     }
   }
   return best;

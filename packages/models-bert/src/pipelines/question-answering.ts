@@ -5,7 +5,7 @@
  * characters through the tokenizer's offsets.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '@tfkit/core-tensor';
+import { ConfigError, spanCandidates } from '@tfkit/core-tensor';
 import { batchInputs, maxInputLength, outputTensor, softmax, Pipeline } from './common.js';
 
 export interface QuestionAnsweringInput {
@@ -70,14 +70,10 @@ export class QuestionAnsweringPipeline extends Pipeline {
       const pStart = softmax((starts[i] as number[]).map((z, j) => (keep(j) ? z : MASKED)));
       const pEnd = softmax((ends[i] as number[]).map((z, j) => (keep(j) ? z : MASKED)));
       nullScore = Math.max(nullScore, (pStart[0] as number) * (pEnd[0] as number));
-      for (let s = 0; s < w.length; s++) {
-        if (!inContext[s]) continue;
-        for (let e = s; e < Math.min(w.length, s + maxAnswerLen); e++) {
-          if (!inContext[e]) break;
-          const start = (w.offsets[s] as [number, number])[0];
-          const end = (w.offsets[e] as [number, number])[1];
-          answers.push({ score: (pStart[s] as number) * (pEnd[e] as number), start, end, answer: context.slice(start, end) });
-        }
+      for (const span of spanCandidates(pStart, pEnd, { maxAnswerLength: maxAnswerLen, allowed: (j) => inContext[j] === true, combine: 'product' })) {
+        const start = (w.offsets[span.start] as [number, number])[0];
+        const end = (w.offsets[span.end] as [number, number])[1];
+        answers.push({ score: span.score, start, end, answer: context.slice(start, end) });
       }
     });
     // The same span found in two overlapping windows counts once, with its best score.

@@ -99,3 +99,76 @@ describe('Tokenizer.train — WordPiece', () => {
     texts.forEach((t, k) => expect(a.encode(t).ids, JSON.stringify(t)).toEqual(theirs[k]));
   });
 });
+
+describe('Tokenizer.train — postProcessor', () => {
+  const lines = corpus.split('\n').slice(0, 3000);
+  const bartSpecials = ['<s>', '<pad>', '</s>', '<unk>', '<mask>'];
+
+  /** Saves, reloads in tfkit and in Hugging Face tokenizers: same JSON, same ids and type ids for texts and pairs. */
+  async function roundTrip(tok: Tokenizer, inputs: [string, string?][]): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-train-post-'));
+    await tok.savePretrained(dir);
+    const loaded = await Tokenizer.fromPretrained(dir);
+    expect(JSON.stringify(loaded.toJSON())).toBe(JSON.stringify(tok.toJSON()));
+    const theirs = hf.Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+    for (const [a, b] of inputs) {
+      const ours = tok.encode(a, b === undefined ? {} : { textPair: b });
+      expect(loaded.encode(a, b === undefined ? {} : { textPair: b })).toEqual(ours);
+      const ref = await theirs.encode(a, b ?? null);
+      expect([ours.ids, ours.typeIds], JSON.stringify([a, b])).toEqual([ref.getIds(), ref.getTypeIds()]);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  it("a byte-level BPE with BART's <s> $A </s> template (a string template, pair derived)", async () => {
+    const tok = await Tokenizer.train({ model: 'bpe', vocabSize: 600, specialTokens: bartSpecials, postProcessor: { type: 'TemplateProcessing', single: '<s> $A </s>' } }, lines);
+    const plain = tok.encode('Anne Elliot', { addSpecialTokens: false });
+    const enc = tok.encode('Anne Elliot');
+    expect(enc.ids).toEqual([0, ...plain.ids, 2]);
+    expect(enc.tokens.at(0)).toBe('<s>');
+    expect(enc.specialTokensMask).toEqual([1, ...plain.ids.map(() => 0), 1]);
+    // Derived pair: <s> $A </s> $B:1 </s>:1.
+    const pair = tok.encode('Anne', { textPair: 'Elliot' });
+    const [a, b] = [tok.encode('Anne', { addSpecialTokens: false }).ids, tok.encode('Elliot', { addSpecialTokens: false }).ids];
+    expect(pair.ids).toEqual([0, ...a, 2, ...b, 2]);
+    expect(pair.typeIds).toEqual([0, ...a.map(() => 0), 0, ...b.map(() => 1), 1]);
+    await roundTrip(tok, [['Anne Elliot'], ['Anne', 'Elliot'], ['', 'x'], ['Captain Wentworth <mask> Bath.']]);
+  });
+
+  it("'roberta': <s> A </s></s> B </s> with type ids 0, as RoBERTa and BART", async () => {
+    const tok = await Tokenizer.train({ model: 'bpe', vocabSize: 600, specialTokens: bartSpecials, postProcessor: 'roberta' }, lines);
+    expect(tok.toJSON().post_processor).toMatchObject({ type: 'RobertaProcessing', cls: ['<s>', 0], sep: ['</s>', 2] });
+    const [a, b] = [tok.encode('Anne', { addSpecialTokens: false }).ids, tok.encode('Bath', { addSpecialTokens: false }).ids];
+    const pair = tok.encode('Anne', { textPair: 'Bath' });
+    expect(pair.ids).toEqual([0, ...a, 2, 2, ...b, 2]);
+    expect(new Set(pair.typeIds)).toEqual(new Set([0]));
+    await roundTrip(tok, [['Anne Elliot'], ['Anne', 'Bath'], [' spaced  out ']]);
+  });
+
+  it("WordPiece: an explicit pair template with type ids, 'none', and 'bert' (the default)", async () => {
+    const custom = await Tokenizer.train({ model: 'wordpiece', vocabSize: 700, postProcessor: { type: 'TemplateProcessing', single: '[CLS] $A [SEP]', pair: '[CLS] $A [SEP] [SEP]:1 $B:1 [SEP]:1' } }, lines);
+    const [a, b] = [custom.encode('anne', { addSpecialTokens: false }).ids, custom.encode('bath', { addSpecialTokens: false }).ids];
+    expect(custom.encode('anne', { textPair: 'bath' }).ids).toEqual([2, ...a, 3, 3, ...b, 3]);
+    expect(custom.encode('anne', { textPair: 'bath' }).typeIds).toEqual([0, ...a.map(() => 0), 0, 1, ...b.map(() => 1), 1]);
+    await roundTrip(custom, [['anne elliot'], ['anne', 'bath']]);
+    const none = await Tokenizer.train({ model: 'wordpiece', vocabSize: 700, postProcessor: 'none' }, lines);
+    expect(none.toJSON().post_processor).toBeNull();
+    expect(none.encode('anne').ids).toEqual(a);
+    const bert = await Tokenizer.train({ model: 'wordpiece', vocabSize: 700, postProcessor: 'bert' }, lines);
+    const byDefault = await Tokenizer.train({ model: 'wordpiece', vocabSize: 700 }, lines);
+    expect(bert.toJSON()).toEqual(byDefault.toJSON());
+  });
+
+  it('names a template token that is not a special token, before training', async () => {
+    const huge: Iterable<string> = {
+      [Symbol.iterator]: () => {
+        throw new Error('the corpus must not be read');
+      },
+    };
+    await expect(Tokenizer.train({ model: 'bpe', specialTokens: ['<|endoftext|>'], postProcessor: { type: 'TemplateProcessing', single: '<s> $A </s>' } }, huge)).rejects.toThrow(
+      /postProcessor template uses "<s>", which is not among specialTokens \("<\|endoftext\|>"\); add it to specialTokens/,
+    );
+    await expect(Tokenizer.train({ model: 'bpe', postProcessor: 'roberta' }, huge)).rejects.toThrow(/postProcessor 'roberta' uses "<\/s>"/);
+    await expect(Tokenizer.train({ model: 'bpe', postProcessor: 'gpt' as never }, huge)).rejects.toThrow(/postProcessor must be 'bert', 'roberta', 'none' or/);
+  });
+});

@@ -13,7 +13,7 @@ import { WordPiece } from '../models/wordpiece.js';
 import { BertNormalizer, Lowercase, NormalizerSequence, UnicodeNormalizer, type Normalizer } from '../normalizers/normalizers.js';
 import { Pipeline } from '../pipeline.js';
 import { BertPreTokenizer, ByteLevelPreTokenizer, WhitespacePreTokenizer, type PreTokenizer } from '../pre-tokenizers/pre-tokenizers.js';
-import { ByteLevelProcessor, parseTemplate, TemplateProcessing } from '../processors/processors.js';
+import { ByteLevelProcessor, parseTemplate, RobertaProcessing, TemplateProcessing, type PostProcessor, type TemplatePiece, type TemplateSpecialToken } from '../processors/processors.js';
 import type { Tokenizer, TokenizerParts } from '../tokenizer.js';
 import { trainBpe } from './bpe-trainer.js';
 
@@ -41,7 +41,24 @@ export interface TrainOptions {
   maxTokenLength?: number;
   /** Written as `model_max_length` in tokenizer_config.json. */
   modelMaxLength?: number;
+  /**
+   * The special tokens `encode` adds, saved in tokenizer.json (default: `'bert'` for WordPiece when
+   * `[CLS]` and `[SEP]` are special tokens, none for BPE). See `TrainPostProcessor`.
+   */
+  postProcessor?: TrainPostProcessor;
 }
+
+/**
+ * The post-processor of a trained tokenizer. Every token it names must be one of `specialTokens`.
+ * - `'bert'`: `[CLS] $A [SEP]`, pairs `[CLS] $A [SEP] $B:1 [SEP]:1` (type id 1 for the second text).
+ * - `'roberta'`: `<s> $A </s>`, pairs `<s> $A </s> </s> $B </s>` (RoBERTa, BART), offsets trimmed
+ *   off spaces as RoBERTa's post-processor does.
+ * - `'none'`: nothing added.
+ * - `{ type: 'TemplateProcessing', single, pair? }`: Hugging Face's template syntax (`$A`, `$B`,
+ *   `:1` for a type id). Without `pair`: `single` followed by `$B:1` and the tokens that follow `$A`
+ *   in `single` (type id 1), so `[CLS] $A [SEP]` pairs as BERT does.
+ */
+export type TrainPostProcessor = 'bert' | 'roberta' | 'none' | { type: 'TemplateProcessing'; single: string; pair?: string };
 
 export interface TrainProgress {
   /** `count`: reading the corpus (`done` characters so far); `merge`: learning merges. */
@@ -76,6 +93,41 @@ async function* chunks(corpus: TrainCorpus): AsyncGenerator<string> {
   else for (const t of corpus) yield t;
 }
 
+/** The pair template `single` implies: `single`, then `$B:1` and the tokens after `$A` with type id 1. */
+function defaultPair(single: readonly TemplatePiece[]): TemplatePiece[] {
+  const a = single.findIndex((p) => p.kind === 'sequence');
+  const after = single.slice(a + 1).map((p) => ({ ...p, typeId: 1 }));
+  return [...single, { kind: 'sequence', id: 'B', typeId: 1 }, ...after];
+}
+
+/** The requested post-processor over the trained vocab; `null` for none, `undefined` for the model's default. */
+function buildPostProcessor(option: TrainPostProcessor | undefined, specials: readonly string[], vocab: ReadonlyMap<string, number>, addPrefixSpace: boolean): PostProcessor | null | undefined {
+  if (option === undefined) return undefined;
+  if (option === 'none') return null;
+  const idOf = (token: string, why: string): number => {
+    const id = specials.includes(token) ? vocab.get(token) : undefined;
+    if (id === undefined) throw new TokenizerError(`Tokenizer.train: postProcessor ${why} uses ${JSON.stringify(token)}, which is not among specialTokens (${specials.map((t) => JSON.stringify(t)).join(', ') || 'none'}); add it to specialTokens.`);
+    return id;
+  };
+  if (option === 'roberta') return new RobertaProcessing(['</s>', idOf('</s>', "'roberta'")], ['<s>', idOf('<s>', "'roberta'")], true, addPrefixSpace);
+  let single: TemplatePiece[];
+  let pair: TemplatePiece[];
+  if (option === 'bert') {
+    single = parseTemplate('[CLS]:0 $A:0 [SEP]:0');
+    pair = parseTemplate('[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1');
+  } else if (typeof option === 'object' && option !== null && option.type === 'TemplateProcessing' && typeof option.single === 'string') {
+    single = parseTemplate(option.single);
+    pair = option.pair === undefined ? defaultPair(single) : parseTemplate(option.pair);
+  } else {
+    throw new TokenizerError(`Tokenizer.train: postProcessor must be 'bert', 'roberta', 'none' or { type: 'TemplateProcessing', single, pair? }, got ${JSON.stringify(option)}.`);
+  }
+  const tokens = new Map<string, TemplateSpecialToken>();
+  for (const piece of [...single, ...pair]) {
+    if (piece.kind === 'special' && !tokens.has(piece.id)) tokens.set(piece.id, { id: piece.id, ids: [idOf(piece.id, 'template')], tokens: [piece.id] });
+  }
+  return new TemplateProcessing(single, pair, tokens);
+}
+
 /** Trains a new tokenizer; see `TrainOptions`. Deterministic: the same corpus gives the same vocab. */
 export async function trainTokenizer(
   make: (parts: TokenizerParts) => Tokenizer,
@@ -89,6 +141,8 @@ export async function trainTokenizer(
   const vocabSize = options.vocabSize ?? 30000;
   if (!Number.isInteger(vocabSize) || vocabSize < specials.length) throw new TokenizerError(`Tokenizer.train: vocabSize must be an integer ≥ the number of special tokens (${specials.length}), got ${vocabSize}.`);
   const { normalizer, preTokenizer, byteLevel } = buildPipeline(options);
+  // A bad postProcessor option fails now, not after training (special tokens come first in the vocab).
+  buildPostProcessor(options.postProcessor, specials, new Map(specials.map((t, i) => [t, i])), false);
   const specialTokens: AddedToken[] = specials.map((content, id) => ({ id, content, special: true, singleWord: false, lstrip: false, rstrip: false, normalized: false }));
   const pipeline = new Pipeline(normalizer, preTokenizer, null, new AddedVocabulary(specialTokens));
 
@@ -129,17 +183,10 @@ export async function trainTokenizer(
     clean_up_tokenization_spaces: wordPiece,
     ...(wordPiece ? { do_lower_case: options.lowercase ?? true, tokenizer_class: 'BertTokenizerFast' } : { tokenizer_class: 'PreTrainedTokenizerFast' }),
   };
+  const requested = buildPostProcessor(options.postProcessor, specials, vocab, options.addPrefixSpace ?? false);
   if (wordPiece) {
     const has = (t: string) => specials.includes(t);
-    const cls = has('[CLS]') ? '[CLS]' : undefined;
-    const sep = has('[SEP]') ? '[SEP]' : undefined;
-    const post =
-      cls && sep
-        ? new TemplateProcessing(parseTemplate(`${cls}:0 $A:0 ${sep}:0`), parseTemplate(`${cls}:0 $A:0 ${sep}:0 $B:1 ${sep}:1`), new Map([
-            [cls, { id: cls, ids: [vocab.get(cls)!], tokens: [cls] }],
-            [sep, { id: sep, ids: [vocab.get(sep)!], tokens: [sep] }],
-          ]))
-        : null;
+    const post = requested !== undefined ? requested : has('[CLS]') && has('[SEP]') ? buildPostProcessor('bert', specials, vocab, false)! : null;
     return make({
       model: new WordPiece(vocab, { unkToken: unk!, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }),
       normalizer,
@@ -154,7 +201,7 @@ export async function trainTokenizer(
     model: new BPE(vocab, { merges, unkToken: unk }),
     normalizer,
     preTokenizer,
-    postProcessor: byteLevel ? new ByteLevelProcessor(false) : null,
+    postProcessor: requested !== undefined ? requested : byteLevel ? new ByteLevelProcessor(false) : null,
     decoder: byteLevel ? new ByteLevelDecoder() : null,
     addedTokens: specialTokens,
     config: { ...config, ...rolesFor(specials) },

@@ -29,6 +29,8 @@ export {
 export { DataCollatorForImageClassification, type PixelImage, type ImageInput, type ImageProcessorLike, type ImageCollatorOptions } from './data/image-classification.js';
 export { DataCollatorForSeq2Seq, shiftTokensRight, type Seq2SeqCollatorOptions, type Seq2SeqModelLike } from './data/seq2seq-collator.js';
 
+export { DataCollatorForCausalLM, type CausalLMCollatorOptions } from './data/causal-lm-collator.js';
+
 export { Trainer, trainableModule, type TrainableModel, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { LoggingCallback, EarlyStoppingCallback, ProgressCallback, type TrainerCallback, type EarlyStoppingOptions } from './train/callbacks.js';
 export { formatProgress, formatDuration, type ProgressLine } from './train/progress.js';
@@ -41,6 +43,7 @@ export { accuracy, precisionRecallF1, argmax, classificationMetrics, type Averag
 export { bioEntities, entityF1, nerMetrics, type Entity } from './metrics/ner.js';
 export { normalizeAnswer, exactMatch, tokenF1, squadMetrics, bestSpan } from './metrics/qa.js';
 export { perplexity, perplexityMetrics } from './metrics/perplexity.js';
+export { rougeL, rougeN, rougeScores, rougeTokens, type RougeScore } from './metrics/rouge.js';
 
 export { LoraLayerBase, type LoraLayerConfig } from './methods/lora-layer.js';
 export { LoraLinear } from './methods/lora-linear.js';

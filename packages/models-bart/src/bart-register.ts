@@ -7,6 +7,7 @@ import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, t
 import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { BART_ARCHITECTURES } from './bart-heads.js';
 import type { BartPreTrainedModel } from './bart-modeling.js';
+import { bartPretraining } from './bart-pretraining-entry.js';
 import { createText2TextPipeline, TEXT2TEXT_TASKS, type Text2TextGenerationPipeline, type Text2TextTask } from './bart-pipelines.js';
 import { buildBartFromCheckpoint, type BartModelClass } from './bart-weights.js';
 
@@ -45,6 +46,10 @@ function bartModelEntry(): ModelEntry {
     // BartPreTrainedModel._init_weights reads config.init_std.
     initRules: { stdKey: 'init_std' },
     maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 1024),
+    // BartConfig.attribute_map (and its num_hidden_layers property: the encoder's layers).
+    attributeMap: { hidden_size: 'd_model', num_attention_heads: 'encoder_attention_heads', num_hidden_layers: 'encoder_layers' },
+    // tfkit pretrain: denoise (BartForConditionalGeneration) with the paper's noising schemes.
+    pretraining: bartPretraining(),
   };
 }
 

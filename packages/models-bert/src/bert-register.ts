@@ -6,6 +6,7 @@
 import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
 import { BERT_ARCHITECTURES } from './bert-heads.js';
 import type { BertPreTrainedModel } from './bert-modeling.js';
+import { bertPretraining } from './bert-pretraining-entry.js';
 import { buildFromCheckpoint, type BertModelClass } from './bert-weights.js';
 import { BERT_TASKS, registerBertPipelines } from './pipelines/index.js';
 
@@ -30,6 +31,8 @@ function bertModelEntry(): ModelEntry {
     // PEFT's default target_modules for BERT.
     loraTargetModules: ['query', 'value'],
     maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 512),
+    // tfkit pretrain: mlm+nsp (BertForPreTraining) and mlm (BertForMaskedLM).
+    pretraining: bertPretraining(),
   };
 }
 

@@ -3,12 +3,13 @@
  * the family facts shared code reads (task classes, layer naming, LoRA targets, init rules,
  * positions), and the `text-generation` task.
  */
-import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
+import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions, type RegistryKey } from '@tfkit/core-tensor';
 import { PromptedTranslationPipeline, TextGenerationPipeline, type GenerationModel, type PromptTokenizer, type TextTokenizer } from '@tfkit/generation';
 import { checkTokenizerFitsModel } from '@tfkit/layers';
 import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { GPT2_ARCHITECTURES } from './gpt2-heads.js';
 import type { GPT2PreTrainedModel } from './gpt2-modeling.js';
+import { gpt2Pretraining } from './gpt2-pretraining-entry.js';
 import { buildGpt2FromCheckpoint, type Gpt2ModelClass } from './gpt2-weights.js';
 
 declare module '@tfkit/core-tensor' {
@@ -37,6 +38,10 @@ function gpt2ModelEntry(): ModelEntry {
     // GPT2PreTrainedModel._init_weights scales the residual projections by 1/√(2·n_layer).
     initRules: { scaledResidual: /(?:^|\.)c_proj$/ },
     maxPositions: (config) => (typeof config['n_positions'] === 'number' ? config['n_positions'] : 1024),
+    // GPT2Config.attribute_map.
+    attributeMap: { hidden_size: 'n_embd', num_hidden_layers: 'n_layer', num_attention_heads: 'n_head', max_position_embeddings: 'n_positions' },
+    // tfkit pretrain: causal (GPT2LMHeadModel).
+    pretraining: gpt2Pretraining(),
   };
 }
 
@@ -53,7 +58,8 @@ export function registerGpt2(registry: Registry, options: RegisterOptions = {}):
     },
   }, { ...options, description: 'Continues a text prompt with a causal language model' });
   // A GPT-2 trained on `source <to-fr> target` task prompts translates; the languages are its tokenizer's <to-xx> tokens.
-  registerTask(registry, 'translation', 'gpt2', {
+  // (Typed by the general task key: the pipeline `translation` declares is the encoder-decoder one, not this.)
+  registerTask<RegistryKey<'task'>>(registry, 'translation', 'gpt2', {
     architecture: 'GPT2LMHeadModel',
     loadPreprocessor: loadTokenizerPart,
     create: ({ model, tokenizer }) => {

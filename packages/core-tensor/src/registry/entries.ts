@@ -12,6 +12,7 @@
  * This file imports TensorFlow.js types only, so `@tfkit/core-tensor/lite` stays free of tfjs.
  */
 import type { Checkpoint, FromPretrainedOptions, HfConfig, PretrainedModel } from '../model-types.js';
+import type { Random } from '../random.js';
 import type { TaskEntry } from './tasks.js';
 
 export type { TaskEntry, TaskImplementation, TaskParts, PreprocessorContext } from './tasks.js';
@@ -62,6 +63,65 @@ export interface InitRules {
   readonly scaledResidual?: RegExp;
 }
 
+/** The tokenizer a pretraining objective reads; `@tfkit/tokenizers`' `Tokenizer` fits. */
+export interface PretrainingTokenizer {
+  encode(text: string, options?: { addSpecialTokens?: boolean }): { ids: number[] };
+  tokenToId(token: string): number | undefined;
+  readonly vocabSize: number;
+  readonly padTokenId?: number | undefined;
+  readonly bosTokenId?: number | undefined;
+  readonly eosTokenId?: number | undefined;
+  readonly unkTokenId?: number | undefined;
+  readonly clsTokenId?: number | undefined;
+  readonly sepTokenId?: number | undefined;
+  readonly maskTokenId?: number | undefined;
+}
+
+/** What an objective's data is built from. */
+export interface PretrainingContext {
+  readonly tokenizer: PretrainingTokenizer;
+  /** The model's config.json. */
+  readonly config: HfConfig;
+  /** Longest example, in tokens (at most the model's positions). */
+  readonly maxLength: number;
+  /**
+   * Every random choice (sentence pairs, masks, noise) draws from it. The caller may set its state
+   * before each batch (from the seed and the step), so a resumed run makes the same batches.
+   */
+  readonly rng: Random;
+  /** The objective's settings (`key=value` from the command line), as listed in its `options`. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** An objective's data: training examples from documents, and a batch of them as the model's inputs. */
+export interface PretrainingData<E = unknown> {
+  /** Examples from documents, each a list of lines (sentences); in text files blank lines end a document. */
+  examples(documents: readonly (readonly string[])[]): E[];
+  /** The model's inputs for a batch, as integer arrays by name (`inputIds`, `labels`, `nextSentenceLabel`, …). */
+  collate(examples: readonly E[]): Readonly<Record<string, readonly number[] | readonly (readonly number[])[]>>;
+}
+
+/** One pretraining objective of a family (`mlm+nsp`, `denoise`, `causal`, …). */
+export interface PretrainingObjective {
+  readonly description: string;
+  /** The class it trains (`BertForPreTraining`). */
+  readonly architecture: string;
+  /** Its settings and what each means (`mlm_probability`: …). */
+  readonly options?: Readonly<Record<string, string>>;
+  createData(context: PretrainingContext): PretrainingData;
+}
+
+/** How a family is pretrained from scratch: its objectives and a fresh model for one. */
+export interface PretrainingEntry {
+  readonly objectives: Readonly<Record<string, PretrainingObjective>>;
+  /** The config.json keys a fresh model takes from its tokenizer: `vocab_size` and the special token ids. */
+  configFromTokenizer(tokenizer: PretrainingTokenizer): HfConfig;
+  /** The config.json keys of every dropout probability, so that one setting (`--dropout`) reaches them all. */
+  readonly dropoutKeys?: readonly string[];
+  /** A model of `architecture` with fresh weights (Hugging Face's init, seeded) from a config.json. */
+  createModel(config: HfConfig, options: { architecture: string; seed: number }): PretrainedModel;
+}
+
 /**
  * A model family, keyed by Hugging Face `model_type`. Besides how to build it, the entry holds the
  * facts shared code needs (fine-tuning, pipelines, apps), so that code never names a family.
@@ -82,6 +142,14 @@ export interface ModelEntry {
   readonly initRules?: InitRules;
   /** The longest input, in tokens, a model of this config takes; undefined when it has no limit. */
   maxPositions?(config: HfConfig): number | undefined;
+  /**
+   * Hugging Face's `attribute_map`: the common config names (`hidden_size`, `num_hidden_layers`,
+   * `num_attention_heads`, `max_position_embeddings`) → this family's config.json keys where they
+   * differ (GPT-2: `n_embd`, `n_layer`, `n_head`, `n_positions`).
+   */
+  readonly attributeMap?: Readonly<Record<string, string>>;
+  /** Pretraining from scratch: objectives, their data, a fresh model. */
+  readonly pretraining?: PretrainingEntry;
 }
 
 /** A tokenizer model type, keyed by the tokenizer.json `model.type` (`BPE`, `WordPiece`, …). */

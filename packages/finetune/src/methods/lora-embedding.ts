@@ -75,7 +75,9 @@ export class LoraEmbedding extends LoraLayerBase<Embedding> {
 
   protected adapterOutput(name: string, ids: tf.Tensor): tf.Tensor {
     const { A, B } = this.weights(name);
-    const rows = tf.reshape(embeddingLookup(A.value, ids), [-1, A.value.shape[1] as number]);
+    // PEFT looks A up with the base layer's padding_idx, so the padding row of A gets no gradient.
+    const lookup = embeddingLookup(A.value, ids, { paddingIdx: this.base_layer.paddingIdx });
+    const rows = tf.reshape(lookup, [-1, A.value.shape[1] as number]);
     return tf.reshape(linear(rows, B.value), [...ids.shape, this.base_layer.embeddingDim]);
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { safetensorsToTensors, tensorsToSafetensors } from '@tfkit/core-tensor';
+import { Random, safetensorsToTensors, tensorsToSafetensors } from '@tfkit/core-tensor';
 import { Embedding, Linear } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -282,5 +282,23 @@ describe('LoRA', () => {
     tf.dispose([ids, expected]);
     [lora, loaded].forEach((l) => l.dispose());
     [model, fresh].forEach((m) => m.dispose());
+  });
+
+  it("an Embedding adapter's A gets no gradient on the base layer's padding row (PEFT passes padding_idx)", () => {
+    const base = new Embedding(6, 4, { paddingIdx: 0 });
+    const layer = new LoraEmbedding(base);
+    layer.addAdapter('default', { r: 2, loraAlpha: 4, loraDropout: 0 }, new Random(3));
+    layer.activeAdapters = ['default'];
+    const { A } = layer.weights('default');
+    const ids = tf.tensor2d([[0, 2, 0]], undefined, 'int32');
+    const numTensors = tf.memory().numTensors;
+    const { grads, value } = tf.variableGrads(() => tf.sum(layer.forward(ids)) as tf.Scalar, [A.value as tf.Variable]);
+    const gradA = grads[(A.value as tf.Variable).name]!.arraySync() as number[][];
+    expect(gradA[0]).toEqual([0, 0]); // the padding row, looked up twice
+    expect(gradA[2]!.some((v) => v !== 0)).toBe(true); // an ordinary row learns
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    tf.dispose(ids);
+    layer.dispose();
   });
 });

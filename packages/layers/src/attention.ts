@@ -44,15 +44,17 @@ export interface AttentionOutput {
   attentions?: tf.Tensor;
 }
 
-/** `[b, t, h·d]` → `[b, h, t, d]` */
+/** `[b, t, h·d]` → `[b, h, t, d]` (a reshape alone for one position, a decoding step). */
 export function splitHeads(x: tf.Tensor, numHeads: number): tf.Tensor {
   const [b, t, c] = x.shape as [number, number, number];
+  if (t === 1) return tf.reshape(x, [b, numHeads, 1, c / numHeads]);
   return tf.transpose(tf.reshape(x, [b, t, numHeads, c / numHeads]), [0, 2, 1, 3]);
 }
 
-/** `[b, h, t, d]` → `[b, t, h·d]` */
+/** `[b, h, t, d]` → `[b, t, h·d]` (a reshape alone for one position). */
 export function mergeHeads(x: tf.Tensor): tf.Tensor {
   const [b, h, t, d] = x.shape as [number, number, number, number];
+  if (t === 1) return tf.reshape(x, [b, 1, h * d]);
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * d]);
 }
 

@@ -27,4 +27,70 @@ describe.each(['cpu', 'wasm'] as const)('LMHead on %s', (backend) => {
       model.dispose();
     });
   });
+
+  it('keeps one transposed copy of the weight across calls, remakes it when the weight changes, and frees it on dispose', async () => {
+    await withBackend(backend, async () => {
+      const start = tf.memory().numTensors;
+      const table = new Embedding(4, 3, { initStd: 0.5 });
+      const head = new LMHead(table.weight);
+      const x = tf.tensor2d([[1, -2, 0.5], [0.25, 3, -1]]);
+      const expected = (w: tf.Tensor) => tf.tidy(() => tf.matMul(x, w, false, true));
+      const check = async (label: string) => {
+        // No tensor left behind by a call, whatever happened to the weight before it.
+        await expectNoLeaks(() => {
+          const [logits, want] = [head.forward(x), expected(head.weight.value)];
+          expectAllClose(logits, want, { atol: 1e-6 });
+          tf.dispose([logits, want]);
+        }, label);
+      };
+      await check('first call');
+      const copy = head.transposedWeight();
+      await check('second call');
+      expect(head.transposedWeight()).toBe(copy);
+      // New data in the same variable (what optimizers, loading and LoRA merging do).
+      tf.tidy(() => table.weight.value.assign(tf.mul(table.weight.value, -3)));
+      expect(head.transposedWeight()).not.toBe(copy);
+      await check('after assign');
+      // Another parameter altogether (resizing the vocabulary, untying).
+      const other = new Embedding(5, 3, { initStd: 0.5 });
+      head.weight = other.weight;
+      await check('after replacing the parameter');
+      const wider = head.forward(x);
+      expect(wider.shape).toEqual([2, 5]);
+      wider.dispose();
+      // The head's dispose frees the copy with the parameter; a model's dispose reaches every head.
+      class Holder extends Module {
+        inner = head;
+      }
+      new Holder().dispose();
+      table.dispose();
+      x.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    });
+  });
+
+  it('trains the weight through the head: gradients equal autodiff of x · wᵀ, and a step on the weight is seen by the next call', async () => {
+    await withBackend(backend, async () => {
+      const table = new Embedding(6, 4, { initStd: 0.7 });
+      const head = new LMHead(table.weight);
+      const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const target = tf.randomNormal([5, 6], 0, 1, 'float32', 4);
+      const loss = (logits: tf.Tensor) => tf.sum(tf.mul(logits, target)) as tf.Scalar;
+      for (let step = 0; step < 2; step++) {
+        const w = table.weight.variable;
+        const got = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => loss(tf.matMul(xi, wi, false, true)))([x, w]);
+        const viaHead = tf.variableGrads(() => loss(head.forward(x)), [w]);
+        const dx = tf.grad((xi: tf.Tensor) => loss(head.forward(xi as tf.Tensor2D)))(x);
+        expectAllClose(viaHead.grads[w.name] as tf.Tensor, got[1] as tf.Tensor, { atol: 1e-5 });
+        expectAllClose(dx, got[0] as tf.Tensor, { atol: 1e-5 });
+        // An SGD step through assign, as the optimizers do: the next forward must use it.
+        tf.tidy(() => w.assign(tf.sub(w, tf.mul(viaHead.grads[w.name] as tf.Tensor, 0.1))));
+        tf.dispose([...got, dx, viaHead.value, ...Object.values(viaHead.grads)]);
+      }
+      const after = tf.tidy(() => tf.sub(head.forward(x), tf.matMul(x, table.weight.value, false, true)));
+      expectAllClose(after, tf.zerosLike(after), { atol: 1e-6 });
+      tf.dispose([after, x, target]);
+      head.dispose();
+    });
+  });
 });

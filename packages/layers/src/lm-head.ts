@@ -2,24 +2,82 @@
  * The projection to the vocabulary of a language model, held in the token table's layout so it can be tied to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul2d } from '@tfkit/core-tensor';
+import { ShapeError } from '@tfkit/core-tensor';
 import { Module, type Parameter } from './module.js';
+
+/** The weight transposed to `[C, vocab]`, and which variable and data it was made from. */
+interface TransposedWeight {
+  source: tf.Variable;
+  dataId: object;
+  value: tf.Tensor2D;
+}
+
+/**
+ * `x · wᵀ` for `x` `[N, C]` and `w` `[vocab, C]`, computed as `x · wT` with `wT` = `wᵀ` made
+ * beforehand. Differentiable in `x` and `w` (not in the copy); every product is a 2-D matMul
+ * with untransposed operands on wasm, the only kind tfjs-backend-wasm sends to XNNPACK.
+ */
+function projectToVocab(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, wIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([xIn, wIn]);
+    return {
+      value: tf.matMul(xIn, wT),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const g = dy as tf.Tensor2D; // (N, vocab)
+        // dx = g · w; dw = gᵀ · x, with an explicit transpose of g on wasm (the flag elsewhere).
+        const dw = tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), sx) : tf.matMul(g, sx, true, false);
+        return [tf.matMul(g, sw), dw];
+      },
+    };
+  }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+  return op(x, w);
+}
 
 /**
  * `[N, C]` → `[N, vocab]` logits with a bias-free weight of shape `[vocab, C]`: the token
  * embedding's own `Parameter` when the head is tied to it (Hugging Face's `tie_word_embeddings`),
  * or a separate one of the same layout.
+ *
+ * The product needs the weight as `[C, vocab]`. Transposing it on every call cost more than the
+ * product itself in a decoding step (and on wasm XNNPACK re-packs every right operand it has not
+ * seen), so the head keeps one transposed copy, made when the head is built and remade on the
+ * next call after the weight changes: another `Parameter`, or new data in it (`assign`, which
+ * optimizers, loading and LoRA merging use, gives the variable a new data id). The copy is a
+ * tensor of its own (vocab × C floats) that `dispose()` frees with the parameters. Gradients
+ * flow to the weight, not to the copy.
  */
 export class LMHead extends Module {
   weight: Parameter;
+  private transposed: TransposedWeight | null = null;
 
   constructor(weight: Parameter) {
     super();
     this.weight = weight;
+    this.transposedWeight();
   }
 
-  /** `[N, C]` → `[N, vocab]`: an explicit transpose, then a 2-D matMul (the fast path on wasm). */
+  /** `[N, C]` → `[N, vocab]`: one 2-D matMul against the kept `[C, vocab]` copy (the fast path on wasm). */
   forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => matMul2d(x, tf.transpose(this.weight.value) as tf.Tensor2D));
+    const c = this.weight.shape[1];
+    if (x.rank !== 2 || x.shape[1] !== c) throw new ShapeError(`LMHead: expected hidden states [N, ${c}], got [${x.shape}]`);
+    return tf.tidy(() => projectToVocab(x, this.weight.value as tf.Tensor as tf.Tensor2D, this.transposedWeight()));
+  }
+
+  /** The weight as `[C, vocab]` (owned by the head; do not dispose), remade if the weight changed since. */
+  transposedWeight(): tf.Tensor2D {
+    const source = this.weight.value;
+    const kept = this.transposed;
+    if (kept && kept.source === source && kept.dataId === source.dataId && !kept.value.isDisposed) return kept.value;
+    kept?.value.dispose();
+    const value = tf.keep(tf.tidy(() => tf.transpose(source) as tf.Tensor2D));
+    this.transposed = { source, dataId: source.dataId, value };
+    return value;
+  }
+
+  override disposeCaches(): void {
+    this.transposed?.value.dispose();
+    this.transposed = null;
   }
 }

@@ -300,10 +300,14 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
-  /** Frees every parameter's memory. The module is unusable afterwards. */
+  /** Frees every parameter's memory and what every module keeps besides (`disposeCaches`). The module is unusable afterwards. */
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
+    for (const [, m] of this.namedModules()) m.disposeCaches();
   }
+
+  /** Frees tensors a module derives from its parameters and keeps between calls (none here; `LMHead` keeps its weight transposed). */
+  disposeCaches(): void {}
 }
 
 /** An indexed list of modules; children are named `0`, `1`, … (`encoder.layer.0.attention…`). */

@@ -5,7 +5,6 @@
  * which are projected at the first step only (Hugging Face's `past_key_values`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul2d } from '@tfkit/core-tensor';
 import { DecoderRows, GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { BartForConditionalGeneration } from './bart-heads.js';
 import { BartDecoderCache } from './bart-modeling.js';
@@ -17,8 +16,6 @@ export class BartDecodingSession implements DecodingSession {
   private encoderHidden: tf.Tensor3D;
   private encoderMask: tf.Tensor2D;
   private readonly cache: BartDecoderCache | null;
-  /** The LM head's weight transposed once per session, `[dModel, vocab]`. */
-  private readonly headT: tf.Tensor2D;
   private disposed = false;
 
   constructor(
@@ -28,14 +25,12 @@ export class BartDecodingSession implements DecodingSession {
   ) {
     this.rows = new DecoderRows(inputs, options.decoderStartTokenId ?? model.config.decoderStartTokenId);
     this.prefix = this.rows.prefix;
-    const { hidden, mask, headT } = tf.tidy(() => ({
+    const { hidden, mask } = tf.tidy(() => ({
       hidden: model.model.encoder.forward(inputs.inputIds, inputs.attentionMask).lastHiddenState as tf.Tensor3D,
       mask: tf.tensor2d(inputs.attentionMask, undefined, 'int32'),
-      headT: tf.transpose(model.lm_head.weight.value) as tf.Tensor2D,
     }));
     this.encoderHidden = hidden;
     this.encoderMask = mask;
-    this.headT = headT;
     this.cache = options.useCache ? new BartDecoderCache(model.config.decoderLayers) : null;
   }
 
@@ -52,7 +47,7 @@ export class BartDecodingSession implements DecodingSession {
       const [b, t, c] = lastHiddenState.shape as [number, number, number];
       // Only the last position's logits are needed: project one row per sequence.
       const last = tf.reshape(tf.slice(lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
-      return tf.add(matMul2d(last, this.headT), this.model.final_logits_bias.value) as tf.Tensor2D;
+      return tf.add(this.model.lm_head.forward(last), this.model.final_logits_bias.value) as tf.Tensor2D;
     });
     if (this.cache) this.rows.pending = 0;
     return logits;
@@ -80,6 +75,6 @@ export class BartDecodingSession implements DecodingSession {
     if (this.disposed) return;
     this.disposed = true;
     this.cache?.dispose();
-    tf.dispose([this.encoderHidden, this.encoderMask, this.headT]);
+    tf.dispose([this.encoderHidden, this.encoderMask]);
   }
 }

@@ -5,7 +5,6 @@
  * `prepare_inputs_for_generation` derives them, so left-padded prompts continue correctly.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul2d } from '@tfkit/core-tensor';
 import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { GPT2LMHeadModel } from './gpt2-heads.js';
 import type { LayerKeyValue, PastKeyValues } from './gpt2-modeling.js';
@@ -29,8 +28,6 @@ export class Gpt2DecodingSession implements DecodingSession {
   /** How many trailing tokens of each row the cache does not hold yet. */
   private pending: number;
   private cache: PastKeyValues | null = null;
-  /** The LM head's weight transposed once per session, `[nEmbd, vocab]`. */
-  private readonly headT: tf.Tensor2D;
   private disposed = false;
 
   constructor(
@@ -42,7 +39,6 @@ export class Gpt2DecodingSession implements DecodingSession {
     this.tokens = inputs.inputIds.map((r) => [...r]);
     this.mask = inputs.attentionMask.map((r) => [...r]);
     this.pending = (this.prefix[0] as number[]).length;
-    this.headT = tf.keep(tf.tidy(() => tf.transpose(model.lm_head.weight.value) as tf.Tensor2D));
   }
 
   nextTokenLogits(): tf.Tensor2D {
@@ -54,15 +50,16 @@ export class Gpt2DecodingSession implements DecodingSession {
     const { logits, present } = tf.tidy(() => {
       const out = this.model.transformer.forward({
         inputIds: ids,
-        attentionMask: this.mask,
+        // Without padding the mask hides nothing: leaving it out spares building it each step.
+        ...(this.mask.some((r) => r.includes(0)) ? { attentionMask: this.mask } : {}),
         positionIds: positions,
         pastKeyValues: useCache ? this.cache : null,
         useCache,
       });
       const [b, t, c] = out.lastHiddenState.shape;
       // Only the last position's logits are needed: project one row per sequence.
-      const last = tf.reshape(tf.slice(out.lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
-      return { logits: matMul2d(last, this.headT), present: out.pastKeyValues ?? [] };
+      const last = tf.reshape(t === 1 ? out.lastHiddenState : tf.slice(out.lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
+      return { logits: this.model.lm_head.forward(last), present: out.pastKeyValues ?? [] };
     });
     if (useCache) {
       this.disposeCache();
@@ -97,7 +94,6 @@ export class Gpt2DecodingSession implements DecodingSession {
     if (this.disposed) return;
     this.disposed = true;
     this.disposeCache();
-    this.headT.dispose();
   }
 
   private disposeCache(): void {

@@ -2,7 +2,7 @@
 // Follows Hugging Face transformers' modeling_gpt2.py (eager attention), written nanoGPT-style.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  causalMask, getActivation, paddingMask, Random, ShapeError,
+  causalMask, getActivation, paddingMask, Random, scaledDotProductAttention, ShapeError,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '@tfkit/layers';
@@ -78,24 +78,27 @@ export class GPT2Attention extends Module {
     this.scale = (config.scaleAttnWeights ? Math.sqrt(headDim) : 1) * (config.scaleAttnByInverseLayerIdx ? layerIdx + 1 : 1);
   }
 
-  /** x `[B, T, C]`, mask additive `[B|1, 1, T, Tpast + T]` → output `[B, T, C]` and this layer's keys/values. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor, past: LayerKeyValue | null, outputAttentions: boolean) {
+  /** x `[B, T, C]`, mask additive `[B|1, 1, T, Tpast + T]` or null (nothing hidden) → output `[B, T, C]` and this layer's keys/values. */
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean) {
     const [b, t, c] = x.shape;
     const h = this.nHead;
     const hd = c / h;
-    const heads = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [b, t, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, H, T, hd)
-    const [q, kNew, vNew] = tf.split(this.c_attn.forward(x), 3, 2).map(heads) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    // q, k and v side by side as 3·H heads (B, 3H, T, hd): one transpose for all three, none when
+    // T = 1 (a decoding step), where the layout is already this one.
+    const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    const heads = t === 1 ? tf.reshape(qkv, [b, 3 * h, 1, hd]) : tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]);
+    const [q, kNew, vNew] = tf.split(heads, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // (B, H, T, hd)
     const k = past ? (tf.concat([past.key, kNew], 2) as tf.Tensor4D) : kNew; // (B, H, Tk, hd)
     const v = past ? (tf.concat([past.value, vNew], 2) as tf.Tensor4D) : vNew;
-    // Scores divided (not multiplied) by the scale, then masked, as Hugging Face does.
-    // Measured on wasm at T=128, headDim=32: core-tensor's per-slice batchedMatMul costs the same
-    // CPU time as one batched matMul here, so the plain op is kept.
-    const scores = tf.add(tf.div(tf.matMul(q, k, false, true), this.scale), mask); // (B, H, T, Tk)
-    const probs = tf.softmax(scores) as tf.Tensor4D;
-    const y = tf.matMul(this.attn_dropout.forward(probs) as tf.Tensor4D, v); // (B, H, T, hd)
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [b, t, c]);
+    // Per-head 2-D matMuls on wasm where a head has enough work (the prompt, training), one batched
+    // matMul otherwise (a decoding step); the scale is applied to q rather than to the scores.
+    const att = scaledDotProductAttention(q, k, v, mask, {
+      scale: 1 / this.scale, returnProbs: outputAttentions, dropout: (p) => this.attn_dropout.forward(p),
+    });
+    const y = att.output; // (B, H, T, hd)
+    const merged = t === 1 ? tf.reshape(y, [b, 1, c]) : tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [b, t, c]);
     const output = this.resid_dropout.forward(this.c_proj.forward(merged)) as tf.Tensor3D;
-    return { output, present: { key: k, value: v }, probs: outputAttentions ? probs : undefined };
+    return { output, present: { key: k, value: v }, probs: att.probs as tf.Tensor4D | undefined };
   }
 }
 
@@ -134,7 +137,7 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(config, init);
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor, past: LayerKeyValue | null, outputAttentions: boolean) {
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean) {
     const a = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, mask, past, outputAttentions);
     const h = tf.add(x, a.output) as tf.Tensor3D;
     return { hidden: tf.add(h, this.mlp.forward(this.ln_2.forward(h) as tf.Tensor3D)) as tf.Tensor3D, present: a.present, probs: a.probs };
@@ -232,7 +235,8 @@ export class GPT2Model extends GPT2PreTrainedModel {
       }
       const positions = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.reshape(tf.range(pastLen, pastLen + t, 1, 'int32'), [1, t]);
       let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions))) as tf.Tensor3D; // (B, T, C)
-      const attnMask = gpt2AttentionMask(t, pastLen + t, mask);
+      // A single new token may see every key: no mask at all unless there is padding.
+      const attnMask = t === 1 && !mask ? null : gpt2AttentionMask(t, pastLen + t, mask);
       const hiddenStates: tf.Tensor3D[] = [];
       const attentions: tf.Tensor4D[] = [];
       const presents: PastKeyValues = [];

@@ -12,9 +12,10 @@ const COMBOS = [
   [true, true],
 ] as const;
 
-/** [m, k, n] per slice: one below the wasm split threshold (scalar batched loop), one above (per-slice XNNPACK). */
+/** [m, k, n] per slice: below the wasm split threshold (scalar batched loop; one query row, as in a decoding step), above it (per-slice XNNPACK). */
 const SIZES: Record<string, [number, number, number]> = {
   small: [3, 4, 5],
+  oneRow: [1, 8, 7],
   large: [32, 64, 32],
 };
 

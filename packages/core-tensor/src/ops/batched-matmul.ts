@@ -31,7 +31,13 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
   const n = b.shape[transposeB ? r - 2 : r - 1] as number;
   const batchShape = a.shape.slice(0, -2);
   const batch = batchShape.reduce((p, d) => p * d, 1);
-  if (tf.getBackend() !== 'wasm' || a.dtype !== 'float32' || b.dtype !== 'float32' || (batch > 1 && m * k * n < SPLIT_MIN_MACS)) {
+  if (tf.getBackend() !== 'wasm' || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+  }
+  if (batch > 1 && m * k * n < SPLIT_MIN_MACS) {
+    // One query row against n keys (a decoding step's q·kᵀ): the scalar loop runs about twice as
+    // fast as b·aᵀ, [n, 1] per slice, which is the same memory as the [1, n] wanted.
+    if (m === 1 && !transposeA && transposeB) return tf.reshape(tf.matMul(b as tf.Tensor3D, a as tf.Tensor3D, false, true), [...batchShape, 1, n]);
     return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
   }
   // wasm: explicit transposes, then one 2-D XNNPACK matMul per slice.

@@ -94,8 +94,9 @@ export class UnsafePathError extends CheckpointError {
 
 /** A tensor whose shape or dtype does not fit where it was passed. */
 export class ShapeError extends TfkitError {
-  constructor(message: string) {
-    super('ERR_SHAPE', message);
+  /** `code` lets a subclass (an invalid model input: `ERR_INPUT`) keep its own. */
+  constructor(message: string, code = 'ERR_SHAPE') {
+    super(code, message);
     this.name = 'ShapeError';
   }
 }

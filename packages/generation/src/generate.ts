@@ -129,11 +129,17 @@ export function maxPositionsOf(model: GenerationModel, registry?: Registry): num
 function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMask'], config: ResolvedGenerationConfig, side: 'left' | 'right') {
   let rows: number[][];
   if (inputIds instanceof tf.Tensor) {
+    if (inputIds.isDisposed || inputIds.dtype === 'string' || inputIds.dtype === 'complex64') throw new ConfigError(`generate: inputIds is a ${inputIds.isDisposed ? 'disposed' : inputIds.dtype} tensor; pass token ids`);
     if (inputIds.rank !== 2) throw new ConfigError(`generate: inputIds must be [batch, length], got [${inputIds.shape}]`);
     rows = inputIds.arraySync() as number[][];
   } else {
+    if (!Array.isArray(inputIds)) throw new ConfigError('generate: inputIds must be token ids: an array, an array of rows, or a [batch, length] tensor');
     rows = inputIds.length > 0 && Array.isArray(inputIds[0]) ? (inputIds as number[][]) : [inputIds as number[]];
   }
+  // Rows of integers (their range is the model's to check); a hostile value must not reach padding.
+  rows.forEach((row, r) => {
+    if (!Array.isArray(row) || !row.every((id) => Number.isInteger(id))) throw new ConfigError(`generate: inputIds row ${r} must be an array of integer token ids`);
+  });
   if (rows.length === 0) throw new ConfigError('generate: no prompts given');
   if (rows.every((r) => r.length === 0)) {
     if (config.bosTokenId === undefined) throw new ConfigError('generate: the prompt is empty and no bosTokenId is set to start from');

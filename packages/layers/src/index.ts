@@ -36,10 +36,17 @@ export {
 export { BahdanauAttention, LuongAttention, type Seq2SeqAttentionOutput, type Seq2SeqAttentionCallOptions } from './seq2seq-attention.js';
 export {
   PlaceholderInit, initializeMissingWeights, adaptBasePrefix, loadWeightsWithReport, buildFromCheckpointWith, fromPretrainedWith, saveModelCheckpoint,
+  CONFIG_LIMITS, checkConfigSizes, checkConfigAgainstCheckpoint,
+  type SizedDim, type ExpectedWeight, type ConfigSizes, type CheckpointSizeOptions,
   type InitializeMissingOptions, type MismatchedWeight, type LoadReport, type LoadReportWithMismatched, type LoadWeightsOptions, type CheckpointLoadContext,
   type PretrainedModule, type PretrainedClass,
 } from './pretrained.js';
-export { numLabels, defaultLabels, configWithLabels, labelsFromHf, checkHfLabelTypes, finishHfConfig, type LabelMaps } from './pretrained-config.js';
+export { InputError, TokenizerMismatchError, ConfigKeyError } from './errors.js';
+export {
+  intInput, tokenIds, attentionMaskInput, floatInput, hostArray, toIntTensor, checkTokenizerFitsModel, HOST_CHECK_ELEMENTS,
+  type IntInput, type IntInputSpec, type IntRange,
+} from './int-input.js';
+export { numLabels, defaultLabels, configWithLabels, labelsFromHf, checkHfLabelTypes, finishHfConfig, ConfigChecks, checkNumLabels, type LabelMaps } from './pretrained-config.js';
 export {
   PatchEmbedding, ImageEmbeddings, interpolatePositionEmbeddings, bicubicMatrix,
   type PatchEmbeddingOptions, type ImageEmbeddingsOptions,

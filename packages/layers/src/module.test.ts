@@ -172,3 +172,20 @@ describe('Module', () => {
     h.dispose();
   });
 });
+
+describe('module trees of any size', () => {
+  it('namedModules walks 200k modules and a 20k-deep nesting without overflowing the stack, in definition order', () => {
+    class Leaf extends Module {}
+    class Pair extends Module {
+      a = new Leaf();
+      b = new Leaf();
+    }
+    const wide = new ModuleList(Array.from({ length: 100_000 }, () => new Pair()));
+    const names = wide.namedModules().map(([n]) => n);
+    expect(names.length).toBe(300_001);
+    expect(names.slice(0, 7)).toEqual(['', '0', '0.a', '0.b', '1', '1.a', '1.b']);
+    let deep: Module = new Leaf();
+    for (let i = 0; i < 20_000; i++) deep = new ModuleList([deep]);
+    expect(deep.namedModules().length).toBe(20_001);
+  });
+});

@@ -154,10 +154,23 @@ export abstract class Module {
     return out;
   }
 
-  /** This module and every descendant with dotted names ('' for this one), depth first. */
+  /**
+   * This module and every descendant with dotted names ('' for this one), depth first. Walked with
+   * an explicit stack: neither the depth of nesting nor the number of layers can overflow the call
+   * stack.
+   */
   namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    const out: [string, Module][] = [];
+    const stack: [string, Module][] = [[prefix, this]];
+    while (stack.length) {
+      const [name, module] = stack.pop() as [string, Module];
+      out.push([name, module]);
+      const children = module.namedChildren();
+      for (let i = children.length - 1; i >= 0; i--) {
+        const [child, m] = children[i] as [string, Module];
+        stack.push([name ? `${name}.${child}` : child, m]);
+      }
+    }
     return out;
   }
 

@@ -3,7 +3,8 @@
  * classification heads (`id2label`, `label2id`, `num_labels`) and how `save_pretrained` finishes a
  * `config.json`. Each family keeps its own keys, defaults and validation.
  */
-import type { HfConfig } from '@tfkit/core-tensor';
+import { getActivation, type HfConfig } from '@tfkit/core-tensor';
+import { CONFIG_LIMITS } from './pretrained.js';
 
 /** Label names by class index and back; the size of `id2label` is the number of labels. */
 export interface LabelMaps {
@@ -69,6 +70,17 @@ export function labelsFromHf(json: HfConfig): Partial<LabelMaps> & { numLabels?:
 }
 
 /**
+ * A `numLabels` (`num_labels`) that is a positive integer up to `CONFIG_LIMITS.labels`, checked
+ * before any label map of that size is made; `fail` makes the family's error.
+ */
+export function checkNumLabels(n: unknown, fail: (key: string, problem: string) => Error): void {
+  if (n === undefined) return;
+  if (!(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= CONFIG_LIMITS.labels)) {
+    throw fail('num_labels', `must be a positive integer up to ${CONFIG_LIMITS.labels}, got ${show(n)}`);
+  }
+}
+
+/**
  * Rejects label keys of the wrong type in a `config.json` (an `id2label` that is not an object of
  * index → label, a `num_labels` that is not a number) with the family's error, made by `fail`.
  */
@@ -92,4 +104,129 @@ export function finishHfConfig(out: HfConfig, labels: LabelMaps): HfConfig {
   delete out['num_labels'];
   if (out['torch_dtype'] === undefined) out['torch_dtype'] = 'float32';
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * The checks every family makes of its config values, each failing with the family's error for
+ * the value's `config.json` key (`names` maps the camelCase field to it), so that a config built
+ * in code and one read from a file get the same message. Nothing is built before they pass.
+ */
+export class ConfigChecks<C extends object> {
+  constructor(
+    private readonly config: C,
+    private readonly names: Partial<Record<keyof C, string>>,
+    private readonly fail: (key: string, problem: string) => Error,
+  ) {}
+
+  /** The family's error for `key`. */
+  error(key: keyof C, problem: string): Error {
+    return this.fail(this.names[key] ?? String(key), problem);
+  }
+
+  private value(key: keyof C): unknown {
+    return this.config[key];
+  }
+
+  positiveInts(...keys: (keyof C)[]): this {
+    for (const key of keys) {
+      const v = this.value(key);
+      if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw this.error(key, `must be a positive integer, got ${show(v)}`);
+    }
+    return this;
+  }
+
+  /** `null` or a positive integer. */
+  optionalPositiveInt(key: keyof C): this {
+    const v = this.value(key);
+    if (v !== null && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw this.error(key, `must be null or a positive integer, got ${show(v)}`);
+    return this;
+  }
+
+  /** Probabilities in [0, 1) (dropout rates). */
+  probabilities(...keys: (keyof C)[]): this {
+    for (const key of keys) {
+      const v = this.value(key);
+      if (!(typeof v === 'number' && v >= 0 && v < 1)) throw this.error(key, `must be in [0, 1), got ${show(v)}`);
+    }
+    return this;
+  }
+
+  /** `null` or a probability in [0, 1) (`classifier_dropout`). */
+  optionalProbability(key: keyof C): this {
+    const v = this.value(key);
+    if (v !== null && !(typeof v === 'number' && v >= 0 && v < 1)) throw this.error(key, `must be null or in [0, 1), got ${show(v)}`);
+    return this;
+  }
+
+  /** A finite number > 0 (`layer_norm_eps`). */
+  positiveNumber(key: keyof C): this {
+    const v = this.value(key);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw this.error(key, `must be a positive number, got ${show(v)}`);
+    return this;
+  }
+
+  /** A finite number ≥ 0 (`initializer_range`). */
+  nonNegativeNumber(key: keyof C): this {
+    const v = this.value(key);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw this.error(key, `must be a non-negative number, got ${show(v)}`);
+    return this;
+  }
+
+  booleans(...keys: (keyof C)[]): this {
+    for (const key of keys) {
+      const v = this.value(key);
+      if (typeof v !== 'boolean') throw this.error(key, `must be true or false, got ${show(v)}`);
+    }
+    return this;
+  }
+
+  /** Hugging Face activation names tfkit implements. */
+  activations(...keys: (keyof C)[]): this {
+    for (const key of keys) {
+      const v = this.value(key);
+      try {
+        getActivation(v as string);
+      } catch (error) {
+        throw this.error(key, `${show(v)} is not a known activation (${(error as Error).message.replace(/^.*known: /, 'known: ')})`);
+      }
+    }
+    return this;
+  }
+
+  oneOf(key: keyof C, values: readonly unknown[]): this {
+    const v = this.value(key);
+    if (!values.includes(v)) throw this.error(key, `${show(v)} is not one of ${values.map((x) => (x === null ? 'null' : String(x))).join(', ')}`);
+    return this;
+  }
+
+  /** A token id: an integer in [0, vocabSize) (when given) or ≥ 0, or `null` when `nullable`. */
+  tokenId(key: keyof C, options: { vocabSize?: number; nullable?: boolean } = {}): this {
+    const v = this.value(key);
+    if (v === null && options.nullable) return this;
+    const high = options.vocabSize ?? Infinity;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < high)) {
+      const range = options.vocabSize === undefined ? 'a non-negative integer' : `a token id in [0, vocab_size = ${options.vocabSize})`;
+      throw this.error(key, `must be ${range}${options.nullable ? ' or null' : ''}, got ${show(v)}`);
+    }
+    return this;
+  }
+
+  /** `key` (a head count) divides `of` (the width). */
+  divides(key: keyof C, of: keyof C): this {
+    const d = this.value(key) as number;
+    const n = this.value(of) as number;
+    if (n % d !== 0) throw this.error(key, `(${d}) must divide ${this.names[of] ?? String(of)} (${n})`);
+    return this;
+  }
+}
+
+/** A config value as JSON shows it (`"x"`, `null`, `[1,2]`); `NaN` and `Infinity` as themselves. */
+function show(v: unknown): string {
+  if (typeof v === 'number' || v === undefined) return String(v);
+  try {
+    const text = JSON.stringify(v);
+    return text === undefined ? String(v) : text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }

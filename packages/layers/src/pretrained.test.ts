@@ -4,14 +4,16 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, Random, type Checkpoint, type HfConfig, type TensorMap } from '@tfkit/core-tensor';
 import { expectNoLeaks } from '@tfkit/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Embedding } from './embedding.js';
+import { ConfigKeyError } from './errors.js';
+import { normal, uniform } from './init.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 import { Module, StateDictError, type Parameter } from './module.js';
 import {
-  adaptBasePrefix, buildFromCheckpointWith, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport, PlaceholderInit, saveModelCheckpoint,
-  type LoadWeightsOptions,
+  adaptBasePrefix, buildFromCheckpointWith, checkConfigAgainstCheckpoint, checkConfigSizes, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport,
+  PlaceholderInit, saveModelCheckpoint, type ConfigSizes, type LoadWeightsOptions,
 } from './pretrained.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-pretrained-'));
@@ -262,5 +264,97 @@ describe('saveModelCheckpoint → fromPretrainedWith', () => {
       await expect(saveModelCheckpoint(model, path.join(file, 'sub'), { config: {} })).rejects.toThrow(/saving TaskModel to .*a-file\/sub failed/);
     }, 'failed save');
     model.dispose();
+  });
+});
+
+describe('config sizes against the checkpoint header', () => {
+  const sizes = (vocab: number, layers: number, hidden = 4): ConfigSizes => ({
+    weights: [{ name: 'embeddings.weight', dims: [[vocab, 'vocab_size'], [hidden, 'hidden_size']] }],
+    stacks: [{ prefix: 'layer.', count: layers, key: 'num_layers' }],
+    parameters: [{ count: vocab * hidden, keys: 'vocab_size × hidden_size' }, { count: layers * hidden * hidden, keys: 'num_layers × hidden_size' }],
+  });
+  const header = new Map([
+    ['base.embeddings.weight', { shape: [5, 4] }],
+    ['base.layer.0.weight', { shape: [4, 4] }],
+    ['base.layer.1.weight', { shape: [4, 4] }],
+  ]);
+  const options = { where: 'dir/config.json', file: 'dir (model.safetensors)', basePrefix: 'base', strict: true };
+  const errorOf = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error & { key?: string };
+    }
+    return undefined;
+  };
+
+  it('accepts a config the checkpoint backs, with or without the base prefix', () => {
+    expect(() => checkConfigAgainstCheckpoint(sizes(5, 2), header, options)).not.toThrow();
+    const bare = new Map([...header].map(([n, t]) => [n.slice('base.'.length), t]));
+    expect(() => checkConfigAgainstCheckpoint(sizes(5, 2), bare, options)).not.toThrow();
+  });
+
+  it('a size the weights do not have is a StateDictError naming the weight and the config key', () => {
+    const e = errorOf(() => checkConfigAgainstCheckpoint(sizes(30_000_000, 2), header, options));
+    expect(e).toBeInstanceOf(StateDictError);
+    expect(e?.message).toBe(
+      'dir (model.safetensors) does not fit the model — mis-shaped: base.embeddings.weight (expected [30000000,4], got [5,4]). ' +
+        "dir/config.json says vocab_size 30000000, which the checkpoint's weights do not have: use the config.json saved with these weights",
+    );
+    // ignore_mismatched_sizes initialises such a weight anew, within the bound on what a load may initialise.
+    expect(() => checkConfigAgainstCheckpoint(sizes(50, 2), header, { ...options, ignoreMismatchedSizes: true })).not.toThrow();
+    const big = errorOf(() => checkConfigAgainstCheckpoint(sizes(30_000_000, 2), header, { ...options, ignoreMismatchedSizes: true }));
+    expect(big).toBeInstanceOf(ConfigKeyError);
+    expect(big?.key).toBe('vocab_size');
+    expect(big?.message).toMatch(/^dir\/config\.json: vocab_size and the other sizes in dir\/config\.json make 120000032 parameters \(vocab_size × hidden_size: 120000000\), of which dir \(model\.safetensors\) holds 52; tfkit initialises at most 50000000/);
+  });
+
+  it('a strict load needs as many layers as the config asks for; a lenient one initialises the rest, within bounds', () => {
+    const more = errorOf(() => checkConfigAgainstCheckpoint(sizes(5, 3), header, options));
+    expect(more?.message).toBe('dir/config.json: num_layers is 3 but dir (model.safetensors) holds 2 layers (layer.0 … layer.1); use the config.json saved with these weights, or load with strict: false to initialise the others');
+    expect(more?.key).toBe('num_layers');
+    // Surplus layers are the loader's to report by name (unexpected weights).
+    expect(() => checkConfigAgainstCheckpoint(sizes(5, 1), header, options)).not.toThrow();
+    expect(() => checkConfigAgainstCheckpoint(sizes(5, 3), header, { ...options, strict: false })).not.toThrow();
+    expect(errorOf(() => checkConfigAgainstCheckpoint(sizes(5, 10_000), header, { ...options, strict: false }))?.message).toBe('dir/config.json: num_layers is 10000; tfkit builds at most 1000 layers per stack');
+    expect(errorOf(() => checkConfigAgainstCheckpoint(sizes(5, 900, 400), new Map(), { ...options, strict: false }))?.message).toMatch(/num_layers and the other sizes .* make 144002000 parameters/);
+  });
+
+  it('refuses a weight larger than one tensor can hold, with the family’s error', () => {
+    class FamilyError extends ConfigKeyError {}
+    const e = errorOf(() => checkConfigSizes(sizes(2 ** 30, 2, 8), 'cfg', (key, problem) => new FamilyError('cfg', key, problem)));
+    expect(e).toBeInstanceOf(FamilyError);
+    expect(e?.message).toBe('cfg: vocab_size makes embeddings.weight vocab_size 1073741824 × hidden_size 8 = 8589934592 entries, more than one weight can hold (2147483647)');
+  });
+
+  it('buildFromCheckpointWith checks the sizes before it creates anything', () => {
+    const checkpoint = checkpointOf(new TaskModel(new PlaceholderInit(0)), { vocab: 3e7 });
+    let created = 0;
+    expect(() => buildFromCheckpointWith(checkpoint, {}, {
+      architecture: 'TaskModel',
+      readConfig: (hf) => hf['vocab'] as number,
+      sizes: (vocab) => ({ weights: [{ name: 'embeddings.weight', dims: [[vocab, 'vocab'], [4, 'hidden']] }], stacks: [], parameters: [] }),
+      basePrefix: 'base',
+      create: () => {
+        created++;
+        return new TaskModel(new PlaceholderInit(0));
+      },
+      load: () => undefined,
+    })).toThrow(/mis-shaped: base\.embeddings\.weight \(expected \[30000000,4\], got \[5,4\]\).*says vocab 30000000/);
+    expect(created).toBe(0);
+    tf.dispose([...checkpoint.weights.values()]);
+  });
+});
+
+describe('PlaceholderInit', () => {
+  it('is filled on the backend: no draw per entry', () => {
+    const rng = new PlaceholderInit(0);
+    const normalDraws = vi.spyOn(rng, 'normal');
+    const uniformDraws = vi.spyOn(rng, 'uniform');
+    const t = normal([256, 256], 0.02, rng, 0.5);
+    const u = uniform([16], -1, 1, rng);
+    expect([normalDraws.mock.calls.length, uniformDraws.mock.calls.length]).toEqual([0, 0]);
+    expect([new Set(t.dataSync()), new Set(u.dataSync())]).toEqual([new Set([0.5]), new Set([-1])]);
+    tf.dispose([t, u]);
   });
 });

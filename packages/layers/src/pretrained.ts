@@ -13,22 +13,10 @@ import {
 } from '@tfkit/core-tensor';
 import { normal } from './init.js';
 import { LayerNorm } from './layer-norm.js';
+import { ConfigKeyError } from './errors.js';
 import { StateDictError, type Module, type Parameter } from './module.js';
 
-/**
- * A `Random` that draws nothing for weights: every `normal` is its mean and every `uniform` its low
- * end. A model about to receive a checkpoint's weights is built with it in a fraction of the time;
- * dropout seeds still come from `fork()`, which draws from the real generator.
- */
-export class PlaceholderInit extends Random {
-  override normal(mean = 0): number {
-    return mean;
-  }
-
-  override uniform(low = 0): number {
-    return low;
-  }
-}
+export { PlaceholderInit } from './init.js';
 
 export interface InitializeMissingOptions {
   /** Standard deviation of the normal initialisation (`initializer_range`; BART's `init_std`). */
@@ -190,26 +178,202 @@ export interface CheckpointLoadContext {
 }
 
 /**
- * Builds a model from a loaded checkpoint the way every family does: `config.json` with the
- * caller's `configOverrides` merged in, the model made by `family.create`, its weights loaded by
- * `family.load`, the model disposed if that fails, and returned in eval mode.
+ * Bounds on what a config may ask tfkit to build. Checkpoints of every family tfkit implements are
+ * far inside them (gpt2-xl: 48 layers; bart-large: 12 + 12; vit-huge: 32); a config beyond them
+ * is a mistake or an attack, refused with a typed error naming the config key before anything is
+ * allocated.
  */
-export function buildFromCheckpointWith<M extends Module>(
+export const CONFIG_LIMITS = {
+  /** Layers in one stack (`num_hidden_layers`, `n_layer`, `encoder_layers`, …). */
+  layers: 1000,
+  /** Classes of a classification head (`num_labels`; ImageNet-21k has 21 843). */
+  labels: 1_000_000,
+  /** Entries of one weight: typed arrays and tfjs index with 32-bit integers (2³¹ − 1, 8 GiB of float32). */
+  weightElements: 2 ** 31 - 1,
+  /**
+   * Parameters a checkpoint load may initialise instead of reading (50 M: 200 MB of float32, a few
+   * seconds of seeded initialisation) — new task heads, layers absent from a non-strict load,
+   * tables resized with `ignoreMismatchedSizes` (a 50k × 768 vocabulary fits). What the checkpoint
+   * file holds is not counted: it is backed by bytes the caller already has.
+   */
+  initialisedParameters: 50_000_000,
+} as const;
+
+/** One dimension of a weight that a config sets: its size and the `config.json` key it comes from. */
+export type SizedDim = readonly [size: number, key: string];
+
+/** A weight whose checkpoint shape follows from config keys. */
+export interface ExpectedWeight {
+  /** Its name in a base-model checkpoint (`embeddings.word_embeddings.weight`); task checkpoints prefix it with the family's base prefix. */
+  name: string;
+  /** Its checkpoint shape, each dimension with the key it comes from (`[[vocab, 'vocab_size'], [hidden, 'hidden_size']]`). */
+  dims: readonly SizedDim[];
+}
+
+/** What a config implies about the model and its checkpoint, computed without building anything. */
+export interface ConfigSizes {
+  /** Weights whose checkpoint shapes the config sets (embedding tables, the first layer's projections). */
+  weights: readonly ExpectedWeight[];
+  /** Stacks of layers, named `${prefix}${i}.…` for i < count in a base-model checkpoint (`encoder.layer.`, `num_hidden_layers`). */
+  stacks: readonly { prefix: string; count: number; key: string }[];
+  /** The parameters the config implies, in parts named by the keys that drive them (`vocab_size × hidden_size`). */
+  parameters: readonly { count: number; keys: string }[];
+}
+
+type KeyError = (key: string, problem: string) => Error;
+
+function keyError(where: string): KeyError {
+  return (key, problem) => new ConfigKeyError(where, key, problem);
+}
+
+/**
+ * The bounds every config must keep, checkpoint or not (`CONFIG_LIMITS`: layers per stack, entries
+ * per weight). `fail` makes the family's error for a `config.json` key.
+ */
+export function checkConfigSizes(sizes: ConfigSizes, where: string, fail: KeyError = keyError(where)): void {
+  for (const { count, key } of sizes.stacks) {
+    if (count > CONFIG_LIMITS.layers) throw fail(key, `is ${count}; tfkit builds at most ${CONFIG_LIMITS.layers} layers per stack`);
+  }
+  for (const { name, dims } of sizes.weights) {
+    const entries = dims.reduce((n, [d]) => n * d, 1);
+    if (entries > CONFIG_LIMITS.weightElements) {
+      const keys = dims.map(([d, k]) => `${k} ${d}`).join(' × ');
+      throw fail(dims.reduce((a, b) => (b[0] > a[0] ? b : a))[1], `makes ${name} ${keys} = ${entries} entries, more than one weight can hold (${CONFIG_LIMITS.weightElements})`);
+    }
+  }
+}
+
+/** How a checkpoint backs a config: `checkConfigAgainstCheckpoint`'s options. */
+export interface CheckpointSizeOptions {
+  /** The config's origin (`<dir>/config.json`), for messages. */
+  where: string;
+  /** The weights' origin (`<dir> (model.safetensors)`), for messages. */
+  file: string;
+  /** The backbone's attribute in task checkpoints (`bert`, `transformer`); weights are looked up with and without it. */
+  basePrefix: string;
+  /** A strict load needs every layer the config asks for. */
+  strict: boolean;
+  /** Hugging Face's `ignore_mismatched_sizes`: a weight of another shape is initialised anew (and counted as such). */
+  ignoreMismatchedSizes?: boolean;
+  /** The family's error for a `config.json` key (default `ConfigKeyError`). */
+  fail?: KeyError;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Checks a config against a checkpoint's weights — their shapes only, as the safetensors header
+ * gives them — before the model is built: every weight the config sizes must have that shape (a
+ * `StateDictError` naming the weight and the config key), a strict load needs every layer the
+ * config asks for and no more, and what the checkpoint does not back (new heads, missing layers,
+ * resized tables) must stay under `CONFIG_LIMITS.initialisedParameters`.
+ */
+export function checkConfigAgainstCheckpoint(
+  sizes: ConfigSizes,
+  weights: ReadonlyMap<string, { readonly shape: readonly number[] }>,
+  options: CheckpointSizeOptions,
+): void {
+  const fail = options.fail ?? keyError(options.where);
+  checkConfigSizes(sizes, options.where, fail);
+  const prefixed = options.basePrefix ? `${options.basePrefix}.` : '';
+  const find = (name: string) => {
+    for (const n of prefixed ? [name, `${prefixed}${name}`] : [name]) {
+      const t = weights.get(n);
+      if (t) return { name: n, shape: t.shape };
+    }
+    return undefined;
+  };
+  const mismatched: { name: string; expected: number[]; got: number[]; keys: string[] }[] = [];
+  for (const { name, dims } of sizes.weights) {
+    const found = find(name);
+    if (!found) continue;
+    const expected = dims.map(([d]) => d);
+    if (expected.length === found.shape.length && expected.every((d, i) => d === found.shape[i])) continue;
+    const differing = found.shape.length === dims.length ? dims.filter(([d], i) => d !== found.shape[i]) : dims;
+    const keys = differing.map(([d, k]) => `${k} ${d}`);
+    mismatched.push({ name: found.name, expected, got: [...found.shape], keys });
+  }
+  if (mismatched.length && !options.ignoreMismatchedSizes) {
+    const error = new StateDictError({ missing: [], unexpected: [], mismatched }, options.file);
+    const keys = [...new Set(mismatched.flatMap((m) => m.keys))];
+    error.message += `. ${options.where} says ${keys.join(', ')}, which the checkpoint's weights do not have: use the config.json saved with these weights`;
+    throw error;
+  }
+  if (options.strict) {
+    for (const { prefix, count, key } of sizes.stacks) {
+      const pattern = new RegExp(`^(?:${escapeRegExp(prefixed)})?${escapeRegExp(prefix)}(\\d+)\\.`);
+      let held = 0;
+      for (const name of weights.keys()) {
+        const m = pattern.exec(name);
+        if (m) held = Math.max(held, Number(m[1]) + 1);
+      }
+      // Fewer layers than the config asks for fail here, before they are built; surplus ones are
+      // reported by name by the loader (unexpected weights).
+      if (held < count) {
+        const holds = held ? `${held} layer${held === 1 ? '' : 's'} (${prefix}0 … ${prefix}${held - 1})` : `no ${prefix}N layers`;
+        throw fail(key, `is ${count} but ${options.file} holds ${holds}; use the config.json saved with these weights, or load with strict: false to initialise the others`);
+      }
+    }
+  }
+  let held = 0;
+  for (const t of weights.values()) held += t.shape.reduce((n, d) => n * d, 1);
+  const total = sizes.parameters.reduce((n, p) => n + p.count, 0);
+  if (total - held > CONFIG_LIMITS.initialisedParameters) {
+    const largest = sizes.parameters.reduce((a, b) => (b.count > a.count ? b : a));
+    throw fail(
+      largest.keys.split(' ')[0] as string,
+      `and the other sizes in ${options.where} make ${total} parameters (${largest.keys}: ${largest.count}), of which ${options.file} holds ${held}; ` +
+        `tfkit initialises at most ${CONFIG_LIMITS.initialisedParameters} that a checkpoint does not back. Use the config.json saved with these weights`,
+    );
+  }
+}
+
+/**
+ * Builds a model from a loaded checkpoint the way every family does: `config.json` with the
+ * caller's `configOverrides` merged in and read by `family.readConfig` (which builds nothing),
+ * checked against the checkpoint's weight shapes with `family.sizes` before any tensor is
+ * allocated, the model made by `family.create`, its weights loaded by `family.load`, the model
+ * disposed if that fails, and returned in eval mode.
+ */
+export function buildFromCheckpointWith<M extends Module, C = HfConfig>(
   checkpoint: Checkpoint,
-  options: { configOverrides?: HfConfig; strict?: boolean },
+  options: { configOverrides?: HfConfig; strict?: boolean; ignoreMismatchedSizes?: boolean },
   family: {
     /** The Hugging Face class name of the model being built. */
     architecture: string;
-    create(hfConfig: HfConfig): M;
+    /** Reads and checks `config.json` (the family's config); builds nothing. Default: the JSON itself. */
+    readConfig?(hfConfig: HfConfig, where: string): C;
+    /** What the config implies about the checkpoint, checked against it before the model is built. */
+    sizes?(config: C): ConfigSizes;
+    /** The backbone's attribute in task checkpoints (`bert`), where `sizes` looks for its weights too. */
+    basePrefix?: string;
+    /** The family's error for a `config.json` key. */
+    fail?(where: string): KeyError;
+    create(hfConfig: HfConfig, config: C): M;
     load(model: M, context: CheckpointLoadContext): void;
   },
 ): M {
   const hfConfig = options.configOverrides ? { ...checkpoint.config, ...options.configOverrides } : checkpoint.config;
-  const model = family.create(hfConfig);
+  const where = `${checkpoint.source}/config.json`;
+  const config = family.readConfig ? family.readConfig(hfConfig, where) : (hfConfig as C);
+  const strict = options.strict ?? true;
+  if (family.sizes) {
+    checkConfigAgainstCheckpoint(family.sizes(config), checkpoint.weights, {
+      where,
+      file: `${checkpoint.source} (model.safetensors)`,
+      basePrefix: family.basePrefix ?? '',
+      strict,
+      ignoreMismatchedSizes: options.ignoreMismatchedSizes ?? false,
+      ...(family.fail ? { fail: family.fail(where) } : {}),
+    });
+  }
+  const model = family.create(hfConfig, config);
   try {
     const architectures = hfConfig['architectures'];
     family.load(model, {
-      strict: options.strict ?? true,
+      strict,
       source: checkpoint.source,
       sameArchitecture: Array.isArray(architectures) && architectures[0] === family.architecture,
     });

@@ -2,8 +2,10 @@
  * BartConfig: the camelCase configuration the modeling code reads, and its translation from and to
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
-import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
-import { checkHfLabelTypes, configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+import { getActivation, type HfConfig } from '@tfkit/core-tensor';
+import {
+  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes,
+} from '@tfkit/layers';
 
 export { numLabels } from '@tfkit/layers';
 
@@ -126,12 +128,10 @@ HF_NAME.id2label = 'id2label';
 HF_NAME.label2id = 'label2id';
 
 /** A BART config value that is missing, of the wrong type or out of range; `key` is its Hugging Face name. */
-export class BartConfigError extends ConfigError {
-  readonly key: string;
+export class BartConfigError extends ConfigKeyError {
   constructor(where: string, key: string, problem: string) {
-    super(`${where}: ${key} ${problem}`);
+    super(where, key, problem);
     this.name = 'BartConfigError';
-    this.key = key;
   }
 }
 
@@ -140,8 +140,7 @@ export type BartConfigInput = Partial<BartConfig> & { numLabels?: number };
 
 /** A full config from a partial one: defaults filled in and every value checked. */
 export function bartConfig(partial: BartConfigInput = {}, where = 'BartConfig'): BartConfig {
-  const n = partial.numLabels;
-  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new BartConfigError(where, 'num_labels', `must be a positive integer, got ${JSON.stringify(n)}`);
+  checkNumLabels(partial.numLabels, (key, problem) => new BartConfigError(where, key, problem));
   const config = configWithLabels(BART_DEFAULTS, partial);
   validate(config, where);
   return config;
@@ -189,6 +188,39 @@ function validate(c: BartConfig, where: string): void {
   if (!problems.includes(c.problemType)) {
     throw fail('problemType', `"${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
   }
+  checkConfigSizes(bartConfigSizes(c), where, (key, problem) => new BartConfigError(where, key, problem));
+}
+
+/**
+ * What a config implies, computed without building anything: the shapes of the weights it sizes
+ * (names of a BartModel checkpoint; position tables hold 2 rows more, Hugging Face's offset), the
+ * two layer stacks, and the parameter count. Checked against a checkpoint's header before a model
+ * is built from it.
+ */
+export function bartConfigSizes(c: BartConfig): ConfigSizes {
+  const d = c.dModel;
+  const positions = c.maxPositionEmbeddings + 2;
+  const layer = (ffn: number, cross: boolean) => (cross ? 8 : 4) * d * d + 2 * d * ffn + (cross ? 15 : 9) * d + ffn;
+  return {
+    weights: [
+      { name: 'shared.weight', dims: [[c.vocabSize, 'vocab_size'], [d, 'd_model']] },
+      { name: 'encoder.embed_positions.weight', dims: [[positions, 'max_position_embeddings'], [d, 'd_model']] },
+      { name: 'decoder.embed_positions.weight', dims: [[positions, 'max_position_embeddings'], [d, 'd_model']] },
+      { name: 'encoder.layers.0.fc1.weight', dims: [[c.encoderFfnDim, 'encoder_ffn_dim'], [d, 'd_model']] },
+      { name: 'decoder.layers.0.fc1.weight', dims: [[c.decoderFfnDim, 'decoder_ffn_dim'], [d, 'd_model']] },
+    ],
+    stacks: [
+      { prefix: 'encoder.layers.', count: c.encoderLayers, key: 'encoder_layers' },
+      { prefix: 'decoder.layers.', count: c.decoderLayers, key: 'decoder_layers' },
+    ],
+    parameters: [
+      { count: c.vocabSize * d, keys: 'vocab_size × d_model' },
+      { count: 2 * positions * d, keys: 'max_position_embeddings × d_model' },
+      { count: c.encoderLayers * layer(c.encoderFfnDim, false), keys: 'encoder_layers × (d_model, encoder_ffn_dim)' },
+      { count: c.decoderLayers * layer(c.decoderFfnDim, true), keys: 'decoder_layers × (d_model, decoder_ffn_dim)' },
+      { count: numLabels(c) * (d + 1), keys: 'num_labels × d_model' },
+    ],
+  };
 }
 
 /** Reads a Hugging Face BART `config.json`; keys it omits take BartConfig's (= Hugging Face's) defaults. */

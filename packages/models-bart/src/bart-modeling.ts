@@ -3,22 +3,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup, Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
-  Dropout, Embedding, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
-  type TransformerLayerOptions,
+  attentionMaskInput, Dropout, Embedding, floatInput, InputError, intInput, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
+  tokenIds, type IntInput, type TransformerLayerOptions,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
 
 /** Ids and masks as tensors or nested arrays. */
-export type IntInput = tf.Tensor | number[][];
+export type { IntInput } from '@tfkit/layers';
+export { toIntTensor } from '@tfkit/layers';
 
 /** Hugging Face's offset of BART's learned positions: position p reads row p + 2. */
 export const BART_POSITION_OFFSET = 2;
-
-export function toIntTensor(x: IntInput): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-  return tf.tensor2d(x, undefined, 'int32');
-}
 
 /**
  * Decoder inputs from targets, as Hugging Face's `shift_tokens_right`: each row moves one step
@@ -26,8 +22,7 @@ export function toIntTensor(x: IntInput): tf.Tensor {
  */
 export function shiftTokensRight(inputIds: IntInput, padTokenId: number, decoderStartTokenId: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const ids = toIntTensor(inputIds);
-    if (ids.rank !== 2) throw new ShapeError(`shiftTokensRight: ids must be [batch, length], got [${ids.shape}]`);
+    const ids = intInput(inputIds, { name: 'ids' }, 'shiftTokensRight');
     const [b, t] = ids.shape as [number, number];
     const shifted = tf.concat([tf.fill([b, 1], decoderStartTokenId, 'int32'), tf.slice(ids, [0, 0], [b, t - 1])], 1);
     return tf.where(tf.equal(shifted, -100), tf.fill([b, t], padTokenId, 'int32'), shifted) as tf.Tensor2D;
@@ -85,25 +80,6 @@ function checkLength(length: number, pastLength: number, config: BartConfig, whe
   }
 }
 
-/** Token ids checked against the vocabulary when they are host arrays (a tensor is taken as is). */
-function idsTensor(ids: IntInput, config: BartConfig, where: string): tf.Tensor {
-  if (!(ids instanceof tf.Tensor)) {
-    if (!ids.length || !ids.every((r) => Array.isArray(r) && r.length === (ids[0] as number[]).length)) {
-      throw new ShapeError(`${where}: ids must be a non-empty rectangular [batch, length] array; pad rows to one length`);
-    }
-    const bad = ids.flat().find((id) => !(Number.isInteger(id) && id >= 0 && id < config.vocabSize));
-    if (bad !== undefined) throw new ShapeError(`${where}: token id ${bad} is outside the vocabulary [0, ${config.vocabSize}) (vocab_size)`);
-  }
-  const t = toIntTensor(ids);
-  if (t.rank !== 2) throw new ShapeError(`${where}: ids must be [batch, length], got [${t.shape}]`);
-  return t;
-}
-
-function checkMask(mask: tf.Tensor, batch: number, length: number, where: string, name: string): void {
-  if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== length) {
-    throw new ShapeError(`${where}: ${name} is [${mask.shape}], expected [${batch}, ${length}]`);
-  }
-}
 
 export interface BartEncoderOutput {
   /** `[B, S, dModel]` */
@@ -175,11 +151,10 @@ export class BartEncoder extends BartStack<TransformerEncoderLayer> {
   /** ids `[B, S]`, 0/1 mask `[B, S]` → `[B, S, dModel]` (with every layer's states and attentions when asked). */
   forward(inputIds: IntInput, attentionMask: IntInput | null = null, options: OutputOptions = {}): BartEncoderOutput {
     return tf.tidy(() => {
-      const ids = idsTensor(inputIds, this.config, 'BartEncoder');
+      const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'BartEncoder');
       const [b, s] = ids.shape as [number, number];
       checkLength(s, 0, this.config, 'BartEncoder');
-      const mask = attentionMask === null ? null : toIntTensor(attentionMask);
-      if (mask) checkMask(mask, b, s, 'BartEncoder', 'attentionMask');
+      const mask = attentionMask === null ? null : attentionMaskInput(attentionMask, [b, s], 'BartEncoder');
       let h = this.embed(ids, s, 0); // (B, S, C)
       const hiddenStates: tf.Tensor[] = [h];
       const attentions: tf.Tensor[] = [];
@@ -267,18 +242,22 @@ export class BartDecoder extends BartStack<TransformerDecoderLayer> {
 
   /** ids `[B, T]` (the new tokens when a cache holds the earlier ones) → `[B, T, dModel]`. */
   forward(inputIds: IntInput, options: BartDecoderOptions): BartDecoderOutput {
+    const cache: unknown = options.cache;
+    if (cache != null && !(cache instanceof BartDecoderCache && cache.layers.length === this.layers.length)) {
+      throw new InputError(`BartDecoder: cache must be a BartDecoderCache of ${this.layers.length} layers (or left out), got ${typeof cache}`, { argument: 'cache' });
+    }
     const pastLength = options.cache?.length ?? 0;
     return tf.tidy(() => {
-      const ids = idsTensor(inputIds, this.config, 'BartDecoder');
+      const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'BartDecoder', { name: 'decoderInputIds' });
       const [b, t] = ids.shape as [number, number];
       checkLength(t, pastLength, this.config, 'BartDecoder');
-      const mask = options.attentionMask == null ? null : toIntTensor(options.attentionMask);
-      if (mask) checkMask(mask, b, pastLength + t, 'BartDecoder', 'decoder attentionMask (past + new tokens)');
-      const encoderMask = options.encoderAttentionMask == null ? null : toIntTensor(options.encoderAttentionMask);
-      if (encoderMask) checkMask(encoderMask, b, options.encoderHiddenStates.shape[1] as number, 'BartDecoder', 'encoder attentionMask');
-      if (options.encoderHiddenStates.shape[0] !== b) {
-        throw new ShapeError(`BartDecoder: encoder states are [${options.encoderHiddenStates.shape}] for a batch of ${b} decoder rows`);
+      // The decoder's mask covers the cached tokens too.
+      const mask = options.attentionMask == null ? null : attentionMaskInput(options.attentionMask, [b, pastLength + t], 'BartDecoder', { name: 'decoderAttentionMask' });
+      const states = floatInput(options.encoderHiddenStates, { name: 'encoderHiddenStates', ranks: [3], shape: [undefined, undefined, this.config.dModel] }, 'BartDecoder');
+      if (states.shape[0] !== b) {
+        throw new InputError(`BartDecoder: encoder states are [${states.shape}] for a batch of ${b} decoder rows`, { argument: 'encoderHiddenStates' });
       }
+      const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], 'BartDecoder');
       let h = this.embed(ids, t, pastLength); // (B, T, C)
       const hiddenStates: tf.Tensor[] = [h];
       const attentions: tf.Tensor[] = [];
@@ -287,7 +266,7 @@ export class BartDecoder extends BartStack<TransformerDecoderLayer> {
         if (!this.layerDropped(this.config.decoderLayerdrop)) {
           const out = layer.forward(h, {
             attentionMask: mask,
-            encoderHiddenStates: options.encoderHiddenStates,
+            encoderHiddenStates: states,
             encoderAttentionMask: encoderMask,
             cache: options.cache?.layers[i],
             outputAttentions: options.outputAttentions,
@@ -416,14 +395,17 @@ export class BartModel extends BartPreTrainedModel {
   forward(inputs: BartModelInputs): BartModelOutput {
     return tf.tidy(() => {
       const c = this.config;
+      if (inputs === null || typeof inputs !== 'object') {
+        throw new InputError(`BartModel: pass an object of inputs ({ inputIds, attentionMask, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+      }
       const { outputHiddenStates = false, outputAttentions = false } = inputs;
-      if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new ShapeError('BartModel: pass inputIds (or encoderOutputs)');
+      if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new InputError('BartModel: pass inputIds (or encoderOutputs)', { argument: 'inputIds' });
       const encoder = inputs.encoderOutputs
-        ? { lastHiddenState: tf.clone(inputs.encoderOutputs.lastHiddenState) }
+        ? { lastHiddenState: tf.clone(floatInput(inputs.encoderOutputs.lastHiddenState, { name: 'encoderOutputs.lastHiddenState', ranks: [3], shape: [undefined, undefined, c.dModel] }, 'BartModel')) }
         : this.encoder.forward(inputs.inputIds as IntInput, inputs.attentionMask ?? null, { outputHiddenStates, outputAttentions });
       let decoderIds = inputs.decoderInputIds;
       if (decoderIds === undefined) {
-        if (inputs.inputIds === undefined) throw new ShapeError('BartModel: without inputIds, decoderInputIds are needed');
+        if (inputs.inputIds === undefined) throw new InputError('BartModel: without inputIds, decoderInputIds are needed', { argument: 'decoderInputIds' });
         decoderIds = shiftTokensRight(inputs.inputIds, c.padTokenId, c.decoderStartTokenId);
       }
       const decoder = this.decoder.forward(decoderIds, {

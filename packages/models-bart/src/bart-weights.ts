@@ -10,7 +10,7 @@ import {
   adaptBasePrefix, buildFromCheckpointWith, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport, PlaceholderInit, saveModelCheckpoint,
   type LoadReportWithMismatched as LoadReport, type PretrainedClass, type PretrainedModule,
 } from '@tfkit/layers';
-import { bartConfigFromHf, bartConfigToHf, type BartConfig } from './bart-config.js';
+import { BartConfigError, bartConfigFromHf, bartConfigSizes, bartConfigToHf, type BartConfig } from './bart-config.js';
 
 /** What loading found: weights the checkpoint lacked or had at another shape (both initialised anew), and weights it held that the model has no use for. */
 export type { LoadReportWithMismatched as LoadReport } from '@tfkit/layers';
@@ -80,7 +80,11 @@ export function initializeWeights(model: BartLike, names: readonly string[], rng
 export function buildBartFromCheckpoint<T extends BartLike>(cls: BartModelClass<T>, checkpoint: Checkpoint, options: BartFromPretrainedOptions = {}): T {
   return buildFromCheckpointWith(checkpoint, options, {
     architecture: cls.architecture,
-    create: (hfConfig) => new cls(bartConfigFromHf(hfConfig, `${checkpoint.source}/config.json`), {
+    readConfig: bartConfigFromHf,
+    sizes: bartConfigSizes,
+    basePrefix: 'model',
+    fail: (where) => (key, problem) => new BartConfigError(where, key, problem),
+    create: (hfConfig, config) => new cls(config, {
       hfConfig, rng: new PlaceholderInit(0), ...(checkpoint.generationConfig ? { hfGenerationConfig: checkpoint.generationConfig } : {}),
     }),
     load: (model, context) => {

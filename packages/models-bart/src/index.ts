@@ -5,7 +5,7 @@
  */
 export { AutoModel } from '@tfkit/core-tensor';
 export {
-  bartConfig, bartConfigFromHf, bartConfigToHf, numLabels, BART_DEFAULTS, BartConfigError,
+  bartConfig, bartConfigFromHf, bartConfigToHf, bartConfigSizes, numLabels, BART_DEFAULTS, BartConfigError,
   type BartConfig, type BartConfigInput, type BartProblemType,
 } from './bart-config.js';
 export {

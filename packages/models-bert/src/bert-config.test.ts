@@ -32,7 +32,7 @@ describe('BertConfig from and to Hugging Face config.json', () => {
     expect(() => bertConfigFromHf({ hidden_size: 30, num_attention_heads: 4 })).toThrow(ConfigError);
     expect(() => bertConfigFromHf({ model_type: 'gpt2' })).toThrow(/expected "bert"/);
     expect(() => bertConfigFromHf({ is_decoder: true })).toThrow(/decoder/);
-    expect(() => bertConfig({ hiddenDropoutProb: 1.5 })).toThrow(/hiddenDropoutProb/);
+    expect(() => bertConfig({ hiddenDropoutProb: 1.5 })).toThrow(/hidden_dropout_prob must be in \[0, 1\), got 1.5/);
     expect(() => bertConfig({ problemType: 'ranking' as 'regression' })).toThrow(/problem_type/);
   });
 });

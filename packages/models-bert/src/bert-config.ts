@@ -2,8 +2,10 @@
  * BertConfig: the camelCase configuration the modeling code reads, and its translation from and to
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
-import { ConfigError, type HfConfig } from '@tfkit/core-tensor';
-import { configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+import type { HfConfig } from '@tfkit/core-tensor';
+import {
+  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigChecks, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes,
+} from '@tfkit/layers';
 
 export { defaultLabels, numLabels } from '@tfkit/layers';
 
@@ -23,7 +25,8 @@ export interface BertConfig {
   typeVocabSize: number;
   initializerRange: number;
   layerNormEps: number;
-  padTokenId: number;
+  /** The padding token (its embedding row gets no gradient, as `padding_idx`); `null`: none. */
+  padTokenId: number | null;
   positionEmbeddingType: 'absolute';
   /** Dropout before classification heads; `null` means `hiddenDropoutProb`. */
   classifierDropout: number | null;
@@ -58,41 +61,68 @@ export const BERT_DEFAULTS: BertConfig = {
   tieWordEmbeddings: true,
 };
 
+/** A BERT config value that is missing, of the wrong type or out of range; `key` is its `config.json` name. */
+export class BertConfigError extends ConfigKeyError {
+  constructor(where: string, key: string, problem: string) {
+    super(where, key, problem);
+    this.name = 'BertConfigError';
+  }
+}
+
 /** What model constructors take: any subset of BertConfig (defaults fill the rest), optionally `numLabels`. */
 export type BertConfigInput = Partial<BertConfig> & { numLabels?: number };
 
-/** A full config from a partial one: defaults filled in and every value checked. */
+/** A full config from a partial one: defaults filled in and every value checked (nothing is built). */
 export function bertConfig(partial: BertConfigInput = {}, where = 'BertConfig'): BertConfig {
+  checkNumLabels(partial.numLabels, (key, problem) => new BertConfigError(where, key, problem));
   const config = configWithLabels(BERT_DEFAULTS, partial);
   validate(config, where);
   return config;
 }
 
 function validate(c: BertConfig, where: string): void {
-  const positiveInts: (keyof BertConfig)[] = [
-    'vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'intermediateSize', 'maxPositionEmbeddings', 'typeVocabSize',
-  ];
-  for (const key of positiveInts) {
-    const v = c[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${where}: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  if (c.hiddenSize % c.numAttentionHeads !== 0) {
-    throw new ConfigError(`${where}: hidden size ${c.hiddenSize} is not a multiple of the number of attention heads ${c.numAttentionHeads}`);
-  }
-  for (const key of ['hiddenDropoutProb', 'attentionProbsDropoutProb'] as const) {
-    if (!(c[key] >= 0 && c[key] < 1)) throw new ConfigError(`${where}: ${key} must be in [0, 1), got ${c[key]}`);
-  }
-  if (c.classifierDropout !== null && !(c.classifierDropout >= 0 && c.classifierDropout < 1)) {
-    throw new ConfigError(`${where}: classifierDropout must be null or in [0, 1), got ${c.classifierDropout}`);
-  }
-  if (c.positionEmbeddingType !== 'absolute') {
-    throw new ConfigError(`${where}: position_embedding_type "${String(c.positionEmbeddingType)}" is not supported; tfkit's BERT implements "absolute"`);
-  }
-  if (numLabels(c) < 1) throw new ConfigError(`${where}: id2label must name at least one label`);
-  const problems: (BertProblemType | null)[] = ['regression', 'single_label_classification', 'multi_label_classification', null];
-  if (!problems.includes(c.problemType)) {
-    throw new ConfigError(`${where}: problem_type "${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
-  }
+  const fail = (key: string, problem: string) => new BertConfigError(where, key, problem);
+  new ConfigChecks(c, HF_NAME, fail)
+    .positiveInts('vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'intermediateSize', 'maxPositionEmbeddings', 'typeVocabSize')
+    .divides('numAttentionHeads', 'hiddenSize')
+    .probabilities('hiddenDropoutProb', 'attentionProbsDropoutProb')
+    .optionalProbability('classifierDropout')
+    .positiveNumber('layerNormEps')
+    .nonNegativeNumber('initializerRange')
+    .activations('hiddenAct')
+    .tokenId('padTokenId', { vocabSize: c.vocabSize, nullable: true })
+    .booleans('tieWordEmbeddings')
+    .oneOf('positionEmbeddingType', ['absolute'])
+    .oneOf('problemType', ['regression', 'single_label_classification', 'multi_label_classification', null]);
+  if (numLabels(c) < 1) throw fail('id2label', 'must name at least one label');
+  checkConfigSizes(bertConfigSizes(c), where, fail);
+}
+
+/**
+ * What a config implies, computed without building anything: the shapes of the weights it sizes
+ * (PyTorch layout, names of a BertModel checkpoint), the layer stack, and the parameter count of
+ * the encoder. Checked against a checkpoint's header before a model is built from it.
+ */
+export function bertConfigSizes(c: BertConfig): ConfigSizes {
+  const h = c.hiddenSize;
+  const perLayer = 4 * h * h + 2 * h * c.intermediateSize + 9 * h + c.intermediateSize;
+  return {
+    weights: [
+      { name: 'embeddings.word_embeddings.weight', dims: [[c.vocabSize, 'vocab_size'], [h, 'hidden_size']] },
+      { name: 'embeddings.position_embeddings.weight', dims: [[c.maxPositionEmbeddings, 'max_position_embeddings'], [h, 'hidden_size']] },
+      { name: 'embeddings.token_type_embeddings.weight', dims: [[c.typeVocabSize, 'type_vocab_size'], [h, 'hidden_size']] },
+      { name: 'encoder.layer.0.attention.self.query.weight', dims: [[h, 'hidden_size'], [h, 'hidden_size']] },
+      { name: 'encoder.layer.0.intermediate.dense.weight', dims: [[c.intermediateSize, 'intermediate_size'], [h, 'hidden_size']] },
+    ],
+    stacks: [{ prefix: 'encoder.layer.', count: c.numHiddenLayers, key: 'num_hidden_layers' }],
+    parameters: [
+      { count: c.vocabSize * h, keys: 'vocab_size × hidden_size' },
+      { count: (c.maxPositionEmbeddings + c.typeVocabSize) * h, keys: 'max_position_embeddings × hidden_size' },
+      { count: c.numHiddenLayers * perLayer, keys: 'num_hidden_layers × (hidden_size, intermediate_size)' },
+      { count: h * h + 3 * h, keys: 'hidden_size × hidden_size' },
+      { count: numLabels(c) * (h + 1), keys: 'num_labels × hidden_size' },
+    ],
+  };
 }
 
 /** Hugging Face key → BertConfig key, for the keys that map one to one. */
@@ -116,18 +146,24 @@ const HF_KEYS = {
   tie_word_embeddings: 'tieWordEmbeddings',
 } as const satisfies Record<string, keyof BertConfig>;
 
+/** BertConfig key → its `config.json` name, for messages. */
+const HF_NAME: Partial<Record<keyof BertConfig, string>> = {
+  ...Object.fromEntries(Object.entries(HF_KEYS).map(([hf, key]) => [key, hf])),
+  id2label: 'id2label',
+  label2id: 'label2id',
+};
+
 /** Reads a Hugging Face BERT `config.json`; keys it omits take BertConfig's (= Hugging Face's) defaults. */
 export function bertConfigFromHf(json: HfConfig, where = 'config.json'): BertConfig {
   if (json['model_type'] !== undefined && json['model_type'] !== 'bert') {
-    throw new ConfigError(`${where}: model_type is "${String(json['model_type'])}", expected "bert"`);
+    throw new BertConfigError(where, 'model_type', `is ${JSON.stringify(json['model_type'])}, expected "bert"`);
   }
   if (json['is_decoder'] === true || json['add_cross_attention'] === true) {
-    throw new ConfigError(`${where}: BERT as a decoder (is_decoder / add_cross_attention) is not supported; tfkit's BERT is an encoder`);
+    throw new BertConfigError(where, json['is_decoder'] === true ? 'is_decoder' : 'add_cross_attention', 'is true: BERT as a decoder is not supported; tfkit\'s BERT is an encoder');
   }
   const partial: Record<string, unknown> = {};
   for (const [hf, key] of Object.entries(HF_KEYS)) if (json[hf] !== undefined) partial[key] = json[hf];
-  const id2label = json['id2label'];
-  if (id2label !== undefined && id2label !== null && typeof id2label !== 'object') throw new ConfigError(`${where}: id2label must be an object of index → label`);
+  checkHfLabelTypes(json, (key, problem) => new BertConfigError(where, key, problem));
   return bertConfig({ ...(partial as Partial<BertConfig>), ...labelsFromHf(json) }, where);
 }
 

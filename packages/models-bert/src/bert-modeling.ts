@@ -5,12 +5,17 @@ import {
   getActivation, paddingMask, Random, scaledDotProductAttention, ShapeError,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '@tfkit/layers';
+import {
+  attentionMaskInput, Dropout, Embedding, floatInput, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds,
+  type IntInput as IdsInput,
+} from '@tfkit/layers';
 import { bertConfig, type BertConfig, type BertConfigInput } from './bert-config.js';
 import { bertFromPretrained, saveBertCheckpoint, type BertFromPretrainedOptions, type BertModelClass, type LoadReport } from './bert-weights.js';
 
-/** Integer inputs: a tensor or nested number arrays. */
-export type IntInput = tf.Tensor | number[][] | number[][][];
+/** Integer inputs: a tensor or nested number arrays (`[batch, seq]`; a mask may be `[batch, seq, seq]`). */
+export type IntInput = IdsInput | number[][][];
+
+export { toIntTensor } from '@tfkit/layers';
 
 export interface BertModelInputs {
   /** `[batch, seq]` token ids. */
@@ -52,12 +57,6 @@ export interface LayerKeyValue {
   value: tf.Tensor;
 }
 
-/** An int32 tensor for an integer input (created inside the caller's tidy). */
-export function toIntTensor(x: IntInput): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-  return tf.tensor(x, undefined, 'int32');
-}
-
 /** Initialisation shared by every BERT module: N(0, initializer_range) weights, zero biases (as Hugging Face). */
 export interface BertInit {
   std: number;
@@ -75,7 +74,7 @@ export class BertEmbeddings extends Module {
   constructor(config: BertConfig, init: BertInit) {
     super();
     const opts = { initStd: init.std, rng: init.rng };
-    this.word_embeddings = new Embedding(config.vocabSize, config.hiddenSize, { ...opts, paddingIdx: config.padTokenId });
+    this.word_embeddings = new Embedding(config.vocabSize, config.hiddenSize, { ...opts, paddingIdx: config.padTokenId ?? undefined });
     this.position_embeddings = new Embedding(config.maxPositionEmbeddings, config.hiddenSize, opts);
     this.token_type_embeddings = new Embedding(config.typeVocabSize, config.hiddenSize, opts);
     this.LayerNorm = new LayerNorm(config.hiddenSize, { eps: config.layerNormEps });
@@ -340,25 +339,8 @@ export class BertModel extends BertPreTrainedModel {
 
   forward(inputs: BertModelInputs): BertModelOutput {
     return tf.tidy(() => {
-      const ids = inputs.inputIds !== undefined ? toIntTensor(inputs.inputIds) : null;
-      if (!ids && !inputs.inputsEmbeds) throw new ShapeError('BertModel.forward: give inputIds or inputsEmbeds');
-      const shape = ids ? ids.shape : inputs.inputsEmbeds!.shape.slice(0, 2);
-      if (shape.length !== 2) throw new ShapeError(`BertModel.forward: inputIds must be [batch, seq], got [${shape}]`);
-      const [b, t] = shape as [number, number];
-      const past = inputs.pastKeyValues ?? null;
-      const pastLen = past ? checkPast(past, b, this.config.numHiddenLayers, this.config.numAttentionHeads, this.config.hiddenSize / this.config.numAttentionHeads) : 0;
-      if (pastLen + t > this.config.maxPositionEmbeddings) {
-        throw new ShapeError(`BertModel.forward: ${pastLen ? `past length ${pastLen} + ` : ''}sequence length ${t} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}; truncate the input`);
-      }
-      const tokenTypeIds = inputs.tokenTypeIds !== undefined ? toIntTensor(inputs.tokenTypeIds) : tf.zeros([b, t], 'int32');
-      const positionIds = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.broadcastTo(tf.range(pastLen, pastLen + t, 1, 'int32'), [b, t]);
-      const maskIds = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask) : null;
-      if (maskIds && maskIds.shape[maskIds.rank - 1] !== pastLen + t) {
-        throw new ShapeError(`BertModel.forward: attentionMask is [${maskIds.shape}], its last axis must be ${pastLen + t} (${pastLen ? 'past + ' : ''}input tokens)`);
-      }
-      const mask = maskIds ? extendedAttentionMask(maskIds) : null;
-
-      const embedded = this.embeddings.forward(ids, tokenTypeIds, positionIds, inputs.inputsEmbeds);
+      const { ids, embeds, tokenTypeIds, positionIds, mask, past } = this.checkInputs(inputs, 'BertModel.forward');
+      const embedded = this.embeddings.forward(ids, tokenTypeIds, positionIds, embeds);
       const out = this.encoder.forward(embedded, mask, {
         outputHiddenStates: inputs.outputHiddenStates ?? false,
         outputAttentions: inputs.outputAttentions ?? false,
@@ -368,16 +350,82 @@ export class BertModel extends BertPreTrainedModel {
       return out as unknown as tf.TensorContainer;
     }) as unknown as BertModelOutput;
   }
+
+  /**
+   * Every input checked against the model and made a tensor (inside the caller's tidy): ids in the
+   * vocabulary, token types and positions in their tables, masks and ids of one shape, no ragged,
+   * empty or over-long batch. Host arrays are checked as they are copied; see `intInput` for tensors.
+   */
+  private checkInputs(inputs: BertModelInputs, where: string) {
+    if (inputs === null || typeof inputs !== 'object') {
+      throw new InputError(`${where}: pass an object of inputs ({ inputIds, attentionMask, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+    }
+    const c = this.config;
+    if (inputs.inputIds !== undefined && inputs.inputsEmbeds !== undefined) {
+      throw new InputError(`${where}: give inputIds or inputsEmbeds, not both`, { argument: 'inputsEmbeds' });
+    }
+    // The table's rows, not config.vocabSize: they are what the lookup reads.
+    const vocab = this.embeddings.word_embeddings.weight.shape[0] as number;
+    const ids = inputs.inputIds !== undefined ? tokenIds(inputs.inputIds, vocab, where) : null;
+    const embeds = inputs.inputsEmbeds !== undefined
+      ? floatInput(inputs.inputsEmbeds, { name: 'inputsEmbeds', ranks: [3], shape: [undefined, undefined, c.hiddenSize] }, where)
+      : undefined;
+    if (!ids && !embeds) throw new InputError(`${where}: give inputIds or inputsEmbeds`, { argument: 'inputIds' });
+    const [b, t] = (ids ?? (embeds as tf.Tensor)).shape as [number, number];
+    const past = inputs.pastKeyValues ?? null;
+    const pastLen = past ? checkPast(past, b, c.numHiddenLayers, c.numAttentionHeads, c.hiddenSize / c.numAttentionHeads) : 0;
+    if (pastLen + t > c.maxPositionEmbeddings) {
+      throw new InputError(
+        `${where}: ${pastLen ? `past length ${pastLen} + ` : ''}sequence length ${t} exceeds max_position_embeddings ${c.maxPositionEmbeddings}; truncate the input`,
+        { argument: ids ? 'inputIds' : 'inputsEmbeds' },
+      );
+    }
+    const tokenTypeIds = inputs.tokenTypeIds !== undefined
+      ? intInput(inputs.tokenTypeIds, {
+        name: 'tokenTypeIds', shape: [[1, b], t],
+        range: { high: c.typeVocabSize, problem: `is outside the token types [0, ${c.typeVocabSize}) (type_vocab_size)` },
+      }, where)
+      : tf.zeros([b, t], 'int32');
+    const positionIds = inputs.positionIds !== undefined
+      ? intInput(inputs.positionIds, {
+        name: 'positionIds', shape: [[1, b], t],
+        range: { high: c.maxPositionEmbeddings, problem: `is outside the position table [0, ${c.maxPositionEmbeddings}) (max_position_embeddings)` },
+      }, where)
+      : tf.broadcastTo(tf.range(pastLen, pastLen + t, 1, 'int32'), [b, t]);
+    let mask: tf.Tensor | null = null;
+    if (inputs.attentionMask !== undefined) {
+      const m = attentionMaskInput(inputs.attentionMask, undefined, where, { ranks: [2, 3] });
+      const expected = m.rank === 2 ? [b, pastLen + t] : [b, t, pastLen + t];
+      if (m.shape.join() !== expected.join()) {
+        throw new InputError(
+          `${where}: attentionMask is [${m.shape}], expected [${expected}] (${m.rank === 3 ? 'batch, query, ' : 'batch, '}${pastLen ? 'past + ' : ''}input tokens)`,
+          { argument: 'attentionMask' },
+        );
+      }
+      mask = extendedAttentionMask(m);
+    }
+    return { ids, embeds, tokenTypeIds, positionIds, mask, past };
+  }
 }
 
 /** Checks `pastKeyValues` against the model (one `[B, H, P, D]` key and value per layer); returns P. */
 function checkPast(past: readonly LayerKeyValue[], b: number, layers: number, heads: number, headDim: number): number {
-  if (past.length !== layers) throw new ShapeError(`BertModel.forward: pastKeyValues has ${past.length} layers, the model ${layers}`);
-  const pastLen = past[0]?.key.shape[2] ?? 0;
-  past.forEach(({ key, value }, i) => {
-    for (const x of [key, value]) {
+  const where = 'BertModel.forward';
+  if (!Array.isArray(past) || past.length !== layers) {
+    throw new InputError(`${where}: pastKeyValues has ${Array.isArray(past) ? past.length : 'no'} layers, the model ${layers}`, { argument: 'pastKeyValues' });
+  }
+  const first: unknown = (past[0] as LayerKeyValue | undefined)?.key;
+  const pastLen = first instanceof tf.Tensor ? (first.shape[2] ?? 0) : 0;
+  past.forEach((kv, i) => {
+    for (const x of [kv?.key, kv?.value] as unknown[]) {
+      if (!(x instanceof tf.Tensor) || x.isDisposed) {
+        throw new InputError(`${where}: pastKeyValues[${i}] must hold { key, value } tensors [batch, heads, past length, head size]`, { argument: 'pastKeyValues', index: [i] });
+      }
       if (x.shape.join() !== [b, heads, pastLen, headDim].join()) {
-        throw new ShapeError(`BertModel.forward: pastKeyValues[${i}] is [${x.shape}], expected [${b}, ${heads}, ${pastLen}, ${headDim}] (batch, heads, past length, head size)`);
+        throw new InputError(
+          `${where}: pastKeyValues[${i}] is [${x.shape}], expected [${b}, ${heads}, ${pastLen}, ${headDim}] (batch, heads, past length, head size)`,
+          { argument: 'pastKeyValues', index: [i] },
+        );
       }
     }
   });

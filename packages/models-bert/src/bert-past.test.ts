@@ -66,7 +66,7 @@ describe('BERT with pastKeyValues', () => {
       expectAllClose(seen, shifted, { atol: 1e-6 });
       tf.dispose([plain, masked, seen, shifted]);
     });
-    expect(() => model.forward({ inputIds: ids, attentionMask: mask, pastKeyValues: past })).toThrow(/attentionMask is \[2,5\], its last axis must be 8/);
+    expect(() => model.forward({ inputIds: ids, attentionMask: mask, pastKeyValues: past })).toThrow(/attentionMask is \[2,5\], expected \[2,8\] \(batch, past \+ input tokens\)/);
     expect(() => model.forward({ inputIds: ids, pastKeyValues: past.slice(1) })).toThrow(/pastKeyValues has 1 layers, the model 2/);
     tf.dispose(past.flatMap((kv) => [kv.key, kv.value]));
     model.dispose();

@@ -9,7 +9,7 @@ import {
   adaptBasePrefix, buildFromCheckpointWith, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport, PlaceholderInit, saveModelCheckpoint,
   type LoadReport, type PretrainedClass, type PretrainedModule,
 } from '@tfkit/layers';
-import { bertConfigFromHf, bertConfigToHf, type BertConfig } from './bert-config.js';
+import { BertConfigError, bertConfigFromHf, bertConfigSizes, bertConfigToHf, type BertConfig } from './bert-config.js';
 
 export type { LoadReport } from '@tfkit/layers';
 
@@ -75,7 +75,11 @@ export function loadBertWeights(
 export function buildFromCheckpoint<T extends BertLike>(cls: BertModelClass<T>, checkpoint: Checkpoint, options: BertFromPretrainedOptions = {}): T {
   return buildFromCheckpointWith(checkpoint, options, {
     architecture: cls.architecture,
-    create: (hfConfig) => new cls(bertConfigFromHf(hfConfig, `${checkpoint.source}/config.json`), { hfConfig, rng: new PlaceholderInit(0) }),
+    readConfig: bertConfigFromHf,
+    sizes: bertConfigSizes,
+    basePrefix: 'bert',
+    fail: (where) => (key, problem) => new BertConfigError(where, key, problem),
+    create: (hfConfig, config) => new cls(config, { hfConfig, rng: new PlaceholderInit(0) }),
     load: (model, context) => {
       model.loadReport = loadBertWeights(model, checkpoint.weights, context);
       // Hugging Face's initialisation for the weights the checkpoint lacked (a new task head).

@@ -4,7 +4,7 @@
  */
 export { AutoModel } from '@tfkit/core-tensor';
 export {
-  bertConfig, bertConfigFromHf, bertConfigToHf, defaultLabels, numLabels, BERT_DEFAULTS,
+  bertConfig, bertConfigFromHf, bertConfigToHf, bertConfigSizes, defaultLabels, numLabels, BERT_DEFAULTS, BertConfigError,
   type BertConfig, type BertConfigInput, type BertProblemType,
 } from './bert-config.js';
 export {

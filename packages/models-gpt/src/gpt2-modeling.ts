@@ -2,10 +2,10 @@
 // Follows Hugging Face transformers' modeling_gpt2.py (eager attention), written nanoGPT-style.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  causalMask, getActivation, paddingMask, Random, scaledDotProductAttention, ShapeError,
+  causalMask, getActivation, paddingMask, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '@tfkit/layers';
+import { attentionMaskInput, Dropout, Embedding, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds, type IntInput } from '@tfkit/layers';
 import { gpt2Config, innerDim, type Gpt2Config, type Gpt2ConfigInput } from './gpt2-config.js';
 import { gpt2FromPretrained, saveGpt2Checkpoint, type Gpt2FromPretrainedOptions, type Gpt2ModelClass, type LoadReport } from './gpt2-weights.js';
 
@@ -18,7 +18,8 @@ export type LayerKeyValue = {
 export type PastKeyValues = LayerKeyValue[];
 
 /** Ids, masks and positions as tensors or nested arrays. */
-export type IntInput = tf.Tensor | number[][];
+export type { IntInput } from '@tfkit/layers';
+export { toIntTensor } from '@tfkit/layers';
 
 export interface Gpt2ModelInputs {
   /** `[batch, length]` token ids. */
@@ -43,11 +44,6 @@ export interface Gpt2ModelOutput {
   hiddenStates?: tf.Tensor3D[];
   /** Attention probabilities per layer, `[batch, heads, length, pastLength + length]`. */
   attentions?: tf.Tensor4D[];
-}
-
-export function toIntTensor(x: IntInput): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-  return tf.tensor2d(x, undefined, 'int32');
 }
 
 /** Where new weights come from. */
@@ -220,20 +216,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
 
   forward(inputs: Gpt2ModelInputs): Gpt2ModelOutput {
     return tf.tidy(() => {
-      const ids = toIntTensor(inputs.inputIds);
-      if (ids.rank !== 2) throw new ShapeError(`GPT2Model.forward: inputIds must be [batch, length], got [${ids.shape}]`);
-      const [b, t] = ids.shape as [number, number];
-      const past = inputs.pastKeyValues ?? null;
-      if (past && past.length !== this.config.nLayer) throw new ShapeError(`GPT2Model.forward: pastKeyValues has ${past.length} layers, the model ${this.config.nLayer}`);
-      const pastLen = past ? ((past[0] as LayerKeyValue).key.shape[2] as number) : 0;
-      if (pastLen + t > this.config.nPositions) {
-        throw new ShapeError(`GPT2Model.forward: ${pastLen + t} positions exceed n_positions ${this.config.nPositions}; shorten the input`);
-      }
-      const mask = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask) : null;
-      if (mask && (mask.shape[0] !== b || mask.shape[1] !== pastLen + t)) {
-        throw new ShapeError(`GPT2Model.forward: attentionMask is [${mask.shape}], expected [${b}, ${pastLen + t}] (past + new tokens)`);
-      }
-      const positions = inputs.positionIds !== undefined ? toIntTensor(inputs.positionIds) : tf.reshape(tf.range(pastLen, pastLen + t, 1, 'int32'), [1, t]);
+      const { ids, mask, positions, past, pastLen, t } = this.checkInputs(inputs, 'GPT2Model.forward');
       let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions))) as tf.Tensor3D; // (B, T, C)
       // A single new token may see every key: no mask at all unless there is padding.
       const attnMask = t === 1 && !mask ? null : gpt2AttentionMask(t, pastLen + t, mask);
@@ -256,4 +239,54 @@ export class GPT2Model extends GPT2PreTrainedModel {
       return result as unknown as tf.TensorContainer;
     }) as unknown as Gpt2ModelOutput;
   }
+
+  /**
+   * Every input checked against the model and made a tensor (inside the caller's tidy): ids in the
+   * vocabulary, positions in the table, a 0/1 mask covering past and new tokens, past keys/values
+   * of the model's shape, no ragged, empty or over-long batch.
+   */
+  private checkInputs(inputs: Gpt2ModelInputs, where: string) {
+    if (inputs === null || typeof inputs !== 'object') {
+      throw new InputError(`${where}: pass an object of inputs ({ inputIds, attentionMask, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+    }
+    const c = this.config;
+    if (inputs.inputIds === undefined) throw new InputError(`${where}: give inputIds`, { argument: 'inputIds' });
+    // The table's rows, not config.vocabSize: they are what the lookup reads (and follow resizeTokenEmbeddings).
+    const ids = tokenIds(inputs.inputIds, this.wte.weight.shape[0] as number, where);
+    const [b, t] = ids.shape as [number, number];
+    const past = inputs.pastKeyValues ?? null;
+    const pastLen = past ? checkPast(past, b, c, where) : 0;
+    if (pastLen + t > c.nPositions) {
+      throw new InputError(`${where}: ${pastLen + t} positions${pastLen ? ` (${pastLen} cached + ${t} new)` : ''} exceed n_positions ${c.nPositions}; shorten the input`, { argument: 'inputIds' });
+    }
+    const mask = inputs.attentionMask !== undefined ? attentionMaskInput(inputs.attentionMask, [b, pastLen + t], where) : null;
+    const positions = inputs.positionIds !== undefined
+      ? intInput(inputs.positionIds, {
+        name: 'positionIds', shape: [[1, b], t],
+        range: { high: c.nPositions, problem: `is outside the position table [0, ${c.nPositions}) (n_positions)` },
+      }, where)
+      : tf.reshape(tf.range(pastLen, pastLen + t, 1, 'int32'), [1, t]);
+    return { ids, mask, positions, past, pastLen, t };
+  }
+}
+
+/** Checks `pastKeyValues` against the model (one `[B, nHead, P, headDim]` key and value per layer); returns P. */
+function checkPast(past: PastKeyValues, b: number, c: Gpt2Config, where: string): number {
+  if (!Array.isArray(past) || past.length !== c.nLayer) {
+    throw new InputError(`${where}: pastKeyValues has ${Array.isArray(past) ? past.length : 'no'} layers, the model ${c.nLayer}`, { argument: 'pastKeyValues' });
+  }
+  const first: unknown = (past[0] as LayerKeyValue | undefined)?.key;
+  const pastLen = first instanceof tf.Tensor ? (first.shape[2] ?? 0) : 0;
+  const expected = [b, c.nHead, pastLen, c.nEmbd / c.nHead];
+  past.forEach((kv, i) => {
+    for (const x of [kv?.key, kv?.value] as unknown[]) {
+      if (!(x instanceof tf.Tensor) || x.isDisposed) {
+        throw new InputError(`${where}: pastKeyValues[${i}] must hold { key, value } tensors [batch, heads, past length, head size]`, { argument: 'pastKeyValues', index: [i] });
+      }
+      if (x.shape.join() !== expected.join()) {
+        throw new InputError(`${where}: pastKeyValues[${i}] is [${x.shape}], expected [${expected}] (batch, heads, past length, head size)`, { argument: 'pastKeyValues', index: [i] });
+      }
+    }
+  });
+  return pastLen;
 }

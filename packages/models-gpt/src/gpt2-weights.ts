@@ -9,7 +9,7 @@ import type { Checkpoint, FromPretrainedOptions, HfConfig, SavePretrainedOptions
 import {
   buildFromCheckpointWith, fromPretrainedWith, loadWeightsWithReport, saveModelCheckpoint, type LoadReport, type PretrainedClass, type PretrainedModule,
 } from '@tfkit/layers';
-import { gpt2ConfigFromHf, gpt2ConfigToHf, type Gpt2Config } from './gpt2-config.js';
+import { Gpt2ConfigError, gpt2ConfigFromHf, gpt2ConfigSizes, gpt2ConfigToHf, type Gpt2Config } from './gpt2-config.js';
 
 export type { LoadReport } from '@tfkit/layers';
 
@@ -68,7 +68,11 @@ export function loadGpt2Weights(model: Gpt2Like, weights: TensorMap, options: { 
 export function buildGpt2FromCheckpoint<T extends Gpt2Like>(cls: Gpt2ModelClass<T>, checkpoint: Checkpoint, options: Gpt2FromPretrainedOptions = {}): T {
   return buildFromCheckpointWith(checkpoint, options, {
     architecture: cls.architecture,
-    create: (hfConfig) => new cls(gpt2ConfigFromHf(hfConfig, `${checkpoint.source}/config.json`), {
+    readConfig: gpt2ConfigFromHf,
+    sizes: gpt2ConfigSizes,
+    basePrefix: 'transformer',
+    fail: (where) => (key, problem) => new Gpt2ConfigError(where, key, problem),
+    create: (hfConfig, config) => new cls(config, {
       hfConfig, ...(checkpoint.generationConfig ? { hfGenerationConfig: checkpoint.generationConfig } : {}),
     }),
     load: (model, context) => {

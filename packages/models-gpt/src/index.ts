@@ -3,7 +3,7 @@
  * with KV-cached generation, and sequence classification.
  */
 export {
-  GPT2_DEFAULTS, gpt2Config, gpt2ConfigFromHf, gpt2ConfigToHf, innerDim, numLabels,
+  GPT2_DEFAULTS, gpt2Config, gpt2ConfigFromHf, gpt2ConfigToHf, gpt2ConfigSizes, innerDim, numLabels, Gpt2ConfigError,
   type Gpt2Config, type Gpt2ConfigInput, type Gpt2ProblemType,
 } from './gpt2-config.js';
 export {

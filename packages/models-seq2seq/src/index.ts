@@ -6,7 +6,7 @@
  */
 export { AutoModel } from '@tfkit/core-tensor';
 export {
-  seq2seqConfig, seq2seqConfigFromHf, seq2seqConfigToHf, SEQ2SEQ_DEFAULTS, MODEL_TYPE, Seq2SeqConfigError,
+  seq2seqConfig, seq2seqConfigFromHf, seq2seqConfigToHf, seq2seqConfigSizes, SEQ2SEQ_DEFAULTS, MODEL_TYPE, Seq2SeqConfigError,
   type Seq2SeqConfig, type Seq2SeqConfigInput, type Seq2SeqCell, type Seq2SeqAttentionType,
 } from './seq2seq-config.js';
 export {

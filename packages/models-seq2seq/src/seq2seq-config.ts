@@ -2,7 +2,8 @@
  * Seq2SeqConfig: the camelCase configuration the modeling code reads, and its translation from and
  * to `config.json` (`model_type: "rnn-seq2seq"`). This is the only file where the JSON key names appear.
  */
-import { ConfigError, type HfConfig } from '@tfkit/core-tensor';
+import type { HfConfig } from '@tfkit/core-tensor';
+import { checkConfigSizes, CONFIG_LIMITS, ConfigKeyError, type ConfigSizes } from '@tfkit/layers';
 
 /** The recurrent cell: PyTorch's nn.GRU, nn.LSTM or nn.RNN (tanh). */
 export type Seq2SeqCell = 'gru' | 'lstm' | 'rnn';
@@ -79,12 +80,10 @@ const JSON_KEYS = {
 const JSON_NAME = Object.fromEntries(Object.entries(JSON_KEYS).map(([json, key]) => [key, json])) as Record<keyof Seq2SeqConfig, string>;
 
 /** A config value that is missing, of the wrong type or out of range; `key` is its config.json name. */
-export class Seq2SeqConfigError extends ConfigError {
-  readonly key: string;
+export class Seq2SeqConfigError extends ConfigKeyError {
   constructor(where: string, key: string, problem: string) {
-    super(`${where}: ${key} ${problem}`);
+    super(where, key, problem);
     this.name = 'Seq2SeqConfigError';
-    this.key = key;
   }
 }
 
@@ -105,7 +104,34 @@ export function seq2seqConfig(partial: Seq2SeqConfigInput = {}, where = 'Seq2Seq
   const config: Seq2SeqConfig = { ...SEQ2SEQ_DEFAULTS, ...rest, sourceVocabSize, targetVocabSize };
   if (rest.decoderStartTokenId === undefined && rest.bosTokenId !== undefined) config.decoderStartTokenId = rest.bosTokenId;
   validate(config, fail);
+  checkConfigSizes(seq2seqConfigSizes(config), where, (key, problem) => new Seq2SeqConfigError(where, key, problem));
   return config;
+}
+
+/**
+ * What a config implies, computed without building anything: the embedding tables' shapes, the
+ * recurrent stack and the parameter count (attention and bridge left out: they are small). Checked
+ * against a checkpoint's header before a model is built from it.
+ */
+export function seq2seqConfigSizes(c: Seq2SeqConfig): ConfigSizes {
+  const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  const h = c.hiddenSize;
+  const dirs = c.bidirectional ? 2 : 1;
+  const layer = (input: number) => gates * h * (input + h + 2);
+  const encoder = dirs * (layer(c.embeddingSize) + (c.numLayers - 1) * layer(dirs * h));
+  const decoder = layer(c.embeddingSize) + (c.numLayers - 1) * layer(h);
+  return {
+    weights: [
+      { name: 'encoder.embedding.weight', dims: [[c.sourceVocabSize, 'src_vocab_size'], [c.embeddingSize, 'embedding_size']] },
+      { name: 'decoder.embedding.weight', dims: [[c.targetVocabSize, 'tgt_vocab_size'], [c.embeddingSize, 'embedding_size']] },
+      { name: 'encoder.rnn.weight_ih_l0', dims: [[gates * h, 'hidden_size'], [c.embeddingSize, 'embedding_size']] },
+    ],
+    stacks: [],
+    parameters: [
+      { count: (c.sourceVocabSize + 2 * c.targetVocabSize) * c.embeddingSize, keys: 'tgt_vocab_size × embedding_size' },
+      { count: encoder + decoder, keys: 'num_layers × hidden_size' },
+    ],
+  };
 }
 
 function validate(c: Seq2SeqConfig, fail: (key: keyof Seq2SeqConfig, problem: string) => Seq2SeqConfigError): void {
@@ -128,6 +154,7 @@ function validate(c: Seq2SeqConfig, fail: (key: keyof Seq2SeqConfig, problem: st
   if (c.attention === 'luong-dot' && c.bidirectional) {
     throw fail('attention', `"luong-dot" scores sᵀh, so the encoder states (2 × hidden_size with bidirectional: true) must be as wide as the decoder's (hidden_size); use "luong-general" or "bahdanau"`);
   }
+  if (c.numLayers > CONFIG_LIMITS.layers) throw fail('numLayers', `is ${c.numLayers}; tfkit builds at most ${CONFIG_LIMITS.layers} layers per stack`);
   if (c.tieWordEmbeddings && c.embeddingSize !== c.hiddenSize) {
     throw fail('tieWordEmbeddings', `needs embedding_size (${c.embeddingSize}) = hidden_size (${c.hiddenSize}): the output projection reads hidden_size-wide decoder outputs`);
   }

@@ -13,10 +13,12 @@ import {
   type DecodingSession, type GenerateOptions, type GenerateOutput, type GenerationConfig, type GenerationModel,
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
-import { Dropout, Module, type RecurrentState } from '@tfkit/layers';
-import { MODEL_TYPE, seq2seqConfig, seq2seqConfigFromHf, seq2seqConfigToHf, type Seq2SeqConfig, type Seq2SeqConfigInput } from './seq2seq-config.js';
+import { attentionMaskInput, checkConfigAgainstCheckpoint, Dropout, InputError, Module, type RecurrentState } from '@tfkit/layers';
+import {
+  MODEL_TYPE, seq2seqConfig, seq2seqConfigFromHf, Seq2SeqConfigError, seq2seqConfigSizes, seq2seqConfigToHf, type Seq2SeqConfig, type Seq2SeqConfigInput,
+} from './seq2seq-config.js';
 import { Seq2SeqDecodingSession } from './seq2seq-decoding.js';
-import { idsTensor, toIntTensor, shiftTokensRight, unstack, Seq2SeqBridge, Seq2SeqDecoder, Seq2SeqEncoder, type IntInput, type Seq2SeqMemory } from './seq2seq-modeling.js';
+import { idsTensor, shiftTokensRight, unstack, Seq2SeqBridge, Seq2SeqDecoder, Seq2SeqEncoder, type IntInput, type Seq2SeqMemory } from './seq2seq-modeling.js';
 
 export interface Seq2SeqInputs {
   /** `[B, S]` source ids. */
@@ -99,9 +101,8 @@ export class Seq2SeqModel extends Module implements PretrainedModel, GenerationM
   /** Runs the encoder once: the memory the decoder attends to and its initial state. */
   encode(inputIds: IntInput, attentionMask?: IntInput | null): Seq2SeqEncoding {
     return tf.tidy(() => {
-      const ids = idsTensor(inputIds, this.config.sourceVocabSize, 'Seq2SeqModel inputIds');
-      const mask = attentionMask ? tf.cast(toIntTensor(attentionMask), 'float32') : null;
-      if (mask && mask.shape.join() !== ids.shape.join()) throw new ShapeError(`Seq2SeqModel: attentionMask is [${mask.shape}], expected [${ids.shape}] like inputIds`);
+      const ids = idsTensor(inputIds, this.config.sourceVocabSize, 'Seq2SeqModel', { name: 'inputIds', key: 'src_vocab_size' });
+      const mask = attentionMask ? tf.cast(attentionMaskInput(attentionMask, ids.shape, 'Seq2SeqModel'), 'float32') : null;
       const enc = this.encoder.forward(ids, mask);
       const state: RecurrentState = this.bridge
         ? this.bridge.forward(enc.hN, enc.cN)
@@ -114,12 +115,15 @@ export class Seq2SeqModel extends Module implements PretrainedModel, GenerationM
 
   forward(inputs: Seq2SeqInputs): Seq2SeqOutput {
     const c = this.config;
+    if (inputs === null || typeof inputs !== 'object') {
+      throw new InputError(`Seq2SeqModel: pass an object of inputs ({ inputIds, labels, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+    }
     const ratio = inputs.teacherForcingRatio ?? 1;
-    if (!(typeof ratio === 'number' && ratio >= 0 && ratio <= 1)) throw new ConfigError(`Seq2SeqModel: teacherForcingRatio must be in [0, 1], got ${JSON.stringify(ratio)}`);
+    if (!(typeof ratio === 'number' && ratio >= 0 && ratio <= 1)) throw new ConfigError(`Seq2SeqModel: teacherForcingRatio must be in [0, 1], got ${typeof ratio === 'string' ? JSON.stringify(ratio) : String(ratio)}`);
     return tf.tidy(() => {
-      const labels = inputs.labels === undefined ? undefined : idsTensor(inputs.labels, c.targetVocabSize, 'Seq2SeqModel labels', true);
+      const labels = inputs.labels === undefined ? undefined : idsTensor(inputs.labels, c.targetVocabSize, 'Seq2SeqModel', { name: 'labels', key: 'tgt_vocab_size', allowIgnored: true });
       let decoderIds: tf.Tensor;
-      if (inputs.decoderInputIds !== undefined) decoderIds = idsTensor(inputs.decoderInputIds, c.targetVocabSize, 'Seq2SeqModel decoderInputIds');
+      if (inputs.decoderInputIds !== undefined) decoderIds = idsTensor(inputs.decoderInputIds, c.targetVocabSize, 'Seq2SeqModel', { name: 'decoderInputIds', key: 'tgt_vocab_size' });
       else if (labels) decoderIds = shiftTokensRight(labels, c.padTokenId, c.decoderStartTokenId);
       else throw new ShapeError('Seq2SeqModel: pass decoderInputIds or labels (the decoder reads labels shifted right behind decoder_start_token_id)');
       const { memory, state } = this.encode(inputs.inputIds, inputs.attentionMask);
@@ -171,10 +175,16 @@ export class Seq2SeqModel extends Module implements PretrainedModel, GenerationM
   /** Builds the model a loaded checkpoint describes (config overrides applied) and loads its weights strictly (unless `strict: false`). */
   static fromCheckpoint(checkpoint: Checkpoint, options: Seq2SeqFromPretrainedOptions = {}): Seq2SeqModel {
     const hfConfig = options.configOverrides ? { ...checkpoint.config, ...options.configOverrides } : checkpoint.config;
-    const config = seq2seqConfigFromHf(hfConfig, `${checkpoint.source}/config.json`);
+    const where = `${checkpoint.source}/config.json`;
+    const config = seq2seqConfigFromHf(hfConfig, where);
+    const strict = options.strict ?? true;
+    // The config against the weights' shapes before anything is allocated.
+    checkConfigAgainstCheckpoint(seq2seqConfigSizes(config), checkpoint.weights, {
+      where, file: `${checkpoint.source} (model.safetensors)`, basePrefix: '', strict, fail: (key, problem) => new Seq2SeqConfigError(where, key, problem),
+    });
     const model = new Seq2SeqModel(config, { hfConfig, ...(checkpoint.generationConfig ? { hfGenerationConfig: checkpoint.generationConfig } : {}) });
     try {
-      model.loadStateDict(checkpoint.weights, { strict: options.strict ?? true, where: `${checkpoint.source} (model.safetensors)` });
+      model.loadStateDict(checkpoint.weights, { strict, where: `${checkpoint.source} (model.safetensors)` });
     } catch (error) {
       model.dispose();
       throw error;

@@ -1,37 +1,24 @@
 // Sequence to Sequence Learning with Neural Networks (Sutskever et al., 2014), with the attention of Bahdanau et al. (2015) or Luong et al. (2015).
 // Follows PyTorch's seq2seq translation tutorial (EncoderRNN, AttnDecoderRNN) with nn.GRU / nn.LSTM / nn.RNN names; test/seq2seq_reference.py is this model in PyTorch.
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, linear, matMul2d, ShapeError, type Random } from '@tfkit/core-tensor';
+import { ConfigError, linear, matMul2d, type Random } from '@tfkit/core-tensor';
 import {
-  BahdanauAttention, Dropout, Embedding, GRU, Linear, LSTM, LuongAttention, Module, Parameter, SimpleRNN, uniform, type RecurrentState,
+  BahdanauAttention, Dropout, Embedding, GRU, intInput, Linear, LSTM, LuongAttention, Module, Parameter, SimpleRNN, tokenIds, uniform, type IntInput, type RecurrentState,
 } from '@tfkit/layers';
 import type { Seq2SeqConfig } from './seq2seq-config.js';
 
 /** Ids and masks as tensors or nested arrays. */
-export type IntInput = tf.Tensor | number[][];
+export type { IntInput } from '@tfkit/layers';
+export { toIntTensor } from '@tfkit/layers';
 
 export type RecurrentLayer = GRU | LSTM | SimpleRNN;
 
-export function toIntTensor(x: IntInput): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-  return tf.tensor2d(x, undefined, 'int32');
-}
-
 /**
- * `[B, T]` int32 ids, checked: a rectangular batch, and (for host arrays) ids inside the vocabulary
- * — or −100 where `allowIgnored` (labels).
+ * `[B, T]` int32 ids, checked (see `tokenIds`): a rectangular, non-empty batch of ids inside the
+ * vocabulary of `vocabSize` rows (`key`) — or −100 where `allowIgnored` (labels).
  */
-export function idsTensor(ids: IntInput, vocabSize: number, where: string, allowIgnored = false): tf.Tensor2D {
-  if (!(ids instanceof tf.Tensor)) {
-    if (!ids.length || !ids.every((r) => Array.isArray(r) && r.length === (ids[0] as number[]).length && r.length > 0)) {
-      throw new ShapeError(`${where}: ids must be a non-empty rectangular [batch, length] array; pad rows to one length`);
-    }
-    const bad = ids.flat().find((id) => !(Number.isInteger(id) && ((id >= 0 && id < vocabSize) || (allowIgnored && id === -100))));
-    if (bad !== undefined) throw new ShapeError(`${where}: token id ${bad} is outside the vocabulary [0, ${vocabSize})${allowIgnored ? ' and is not −100 (ignored)' : ''}`);
-  }
-  const t = toIntTensor(ids);
-  if (t.rank !== 2) throw new ShapeError(`${where}: ids must be [batch, length], got [${t.shape}]`);
-  return t as tf.Tensor2D;
+export function idsTensor(ids: unknown, vocabSize: number, where: string, options: { name: string; key: string; allowIgnored?: boolean }): tf.Tensor2D {
+  return tokenIds(ids, vocabSize, where, { name: options.name, key: options.key, allow: options.allowIgnored ? [-100] : [] }) as tf.Tensor2D;
 }
 
 /**
@@ -40,8 +27,7 @@ export function idsTensor(ids: IntInput, vocabSize: number, where: string, allow
  */
 export function shiftTokensRight(labels: IntInput, padTokenId: number, decoderStartTokenId: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const ids = toIntTensor(labels);
-    if (ids.rank !== 2) throw new ShapeError(`shiftTokensRight: ids must be [batch, length], got [${ids.shape}]`);
+    const ids = intInput(labels, { name: 'labels' }, 'shiftTokensRight');
     const [b, t] = ids.shape as [number, number];
     const shifted = tf.concat([tf.fill([b, 1], decoderStartTokenId, 'int32'), tf.slice(ids, [0, 0], [b, t - 1])], 1);
     return tf.where(tf.equal(shifted, -100), tf.fill([b, t], padTokenId, 'int32'), shifted) as tf.Tensor2D;

@@ -5,7 +5,7 @@
  */
 export { AutoModel } from '@tfkit/core-tensor';
 export {
-  vitConfig, vitConfigFromHf, vitConfigToHf, defaultLabels, numLabels, VIT_DEFAULTS, ViTConfigError,
+  vitConfig, vitConfigFromHf, vitConfigToHf, vitConfigSizes, defaultLabels, numLabels, VIT_DEFAULTS, ViTConfigError,
   type ViTConfig, type ViTConfigInput, type ViTProblemType,
 } from './vit-config.js';
 export {

@@ -2,8 +2,10 @@
  * ViTConfig: the camelCase configuration the modeling code reads, and its translation from and to
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
-import { ConfigError, getActivation, type HfConfig } from '@tfkit/core-tensor';
-import { checkHfLabelTypes, configWithLabels, finishHfConfig, labelsFromHf, numLabels } from '@tfkit/layers';
+import { getActivation, type HfConfig } from '@tfkit/core-tensor';
+import {
+  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes,
+} from '@tfkit/layers';
 
 export { defaultLabels, numLabels } from '@tfkit/layers';
 
@@ -86,12 +88,10 @@ HF_NAME.id2label = 'id2label';
 HF_NAME.label2id = 'label2id';
 
 /** A ViT config value that is missing, of the wrong type or out of range; `key` is its Hugging Face name. */
-export class ViTConfigError extends ConfigError {
-  readonly key: string;
+export class ViTConfigError extends ConfigKeyError {
   constructor(where: string, key: string, problem: string) {
-    super(`${where}: ${key} ${problem}`);
+    super(where, key, problem);
     this.name = 'ViTConfigError';
-    this.key = key;
   }
 }
 
@@ -100,8 +100,7 @@ export type ViTConfigInput = Partial<ViTConfig> & { numLabels?: number };
 
 /** A full config from a partial one: defaults filled in and every value checked. */
 export function vitConfig(partial: ViTConfigInput = {}, where = 'ViTConfig'): ViTConfig {
-  const n = partial.numLabels;
-  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new ViTConfigError(where, 'num_labels', `must be a positive integer, got ${String(n)}`);
+  checkNumLabels(partial.numLabels, (key, problem) => new ViTConfigError(where, key, problem));
   const config = configWithLabels(VIT_DEFAULTS, partial);
   validate(config, where);
   return config;
@@ -143,6 +142,32 @@ function validate(c: ViTConfig, where: string): void {
   if (!problems.includes(c.problemType)) {
     throw fail('problemType', `"${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
   }
+  checkConfigSizes(vitConfigSizes(c), where, (key, problem) => new ViTConfigError(where, key, problem));
+}
+
+/**
+ * What a config implies, computed without building anything: the shapes of the weights it sizes
+ * (names of a ViTModel checkpoint), the layer stack, and the parameter count. Checked against a
+ * checkpoint's header before a model is built from it.
+ */
+export function vitConfigSizes(c: ViTConfig): ConfigSizes {
+  const h = c.hiddenSize;
+  const patches = (c.imageSize / c.patchSize) ** 2;
+  const patchDim = c.numChannels * c.patchSize * c.patchSize;
+  return {
+    weights: [
+      { name: 'embeddings.patch_embeddings.projection.weight', dims: [[h, 'hidden_size'], [c.numChannels, 'num_channels'], [c.patchSize, 'patch_size'], [c.patchSize, 'patch_size']] },
+      { name: 'embeddings.position_embeddings', dims: [[1, 'position_embeddings'], [patches + 1, 'image_size'], [h, 'hidden_size']] },
+      { name: 'encoder.layer.0.attention.attention.query.weight', dims: [[h, 'hidden_size'], [h, 'hidden_size']] },
+      { name: 'encoder.layer.0.intermediate.dense.weight', dims: [[c.intermediateSize, 'intermediate_size'], [h, 'hidden_size']] },
+    ],
+    stacks: [{ prefix: 'encoder.layer.', count: c.numHiddenLayers, key: 'num_hidden_layers' }],
+    parameters: [
+      { count: patchDim * h + (patches + 2) * h, keys: 'image_size × hidden_size' },
+      { count: c.numHiddenLayers * (4 * h * h + 2 * h * c.intermediateSize + 9 * h + c.intermediateSize), keys: 'num_hidden_layers × (hidden_size, intermediate_size)' },
+      { count: numLabels(c) * (h + 1), keys: 'num_labels × hidden_size' },
+    ],
+  };
 }
 
 /** `image_size` / `patch_size` may be written as `[h, w]`; tfkit's ViT takes square sizes. */

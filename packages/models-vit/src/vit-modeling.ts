@@ -2,10 +2,10 @@
 // Follows Hugging Face transformers `models/vit/modeling_vit.py` (v4.40, eager attention), bottom-up.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  getActivation, Random, scaledDotProductAttention, ShapeError,
+  getActivation, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { Dropout, ImageEmbeddings, LayerNorm, Linear, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
+import { Dropout, floatInput, ImageEmbeddings, InputError, LayerNorm, Linear, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
 import { vitConfig, type ViTConfig, type ViTConfigInput } from './vit-config.js';
 import { saveViTCheckpoint, vitFromPretrained, type LoadReport, type ViTFromPretrainedOptions, type ViTModelClass } from './vit-weights.js';
 
@@ -268,21 +268,22 @@ export abstract class ViTPreTrainedModel extends Module implements PretrainedMod
  * caller's tidy): 4-D, `numChannels` channels, and `imageSize` square unless interpolating.
  */
 export function pixelTensor(x: PixelInput, config: ViTConfig, options: Pick<ViTModelInputs, 'dataFormat' | 'interpolatePosEncoding'> = {}): tf.Tensor4D {
-  const t = x instanceof tf.Tensor ? x : tf.tensor(x);
   const last = options.dataFormat === 'channelsLast';
   const layout = last ? '[batch, height, width, channels] (dataFormat channelsLast)' : '[batch, channels, height, width] (NCHW, as Hugging Face)';
-  if (t.rank !== 4) throw new ShapeError(`ViT: pixelValues must be ${layout}, got [${t.shape}]`);
+  if (x instanceof tf.Tensor && !x.isDisposed && x.rank !== 4) throw new InputError(`ViT: pixelValues must be ${layout}, got [${x.shape}]`, { argument: 'pixelValues' });
+  // Type, raggedness and an empty batch (which would reach a division by zero in the kernels).
+  const t = floatInput(x, { name: 'pixelValues', ranks: [4] }, 'ViT');
   const [c, h, w] = (last ? [t.shape[3], t.shape[1], t.shape[2]] : t.shape.slice(1)) as [number, number, number];
   if (c !== config.numChannels) {
     const hint = !last && t.shape[3] === config.numChannels ? '; for [batch, height, width, channels] images pass dataFormat: "channelsLast"' : '';
-    throw new ShapeError(`ViT: pixelValues [${t.shape}] have ${c} channels, the model takes ${config.numChannels} (num_channels)${hint}`);
+    throw new InputError(`ViT: pixelValues [${t.shape}] have ${c} channels, the model takes ${config.numChannels} (num_channels)${hint}`, { argument: 'pixelValues' });
   }
   const s = config.imageSize;
   const p = config.patchSize;
   if (!options.interpolatePosEncoding && (h !== s || w !== s)) {
-    throw new ShapeError(`ViT: image ${h}×${w} does not match the model's image_size ${s}×${s}; resize it (ViTImageProcessor) or pass interpolatePosEncoding: true`);
+    throw new InputError(`ViT: image ${h}×${w} does not match the model's image_size ${s}×${s}; resize it (ViTImageProcessor) or pass interpolatePosEncoding: true`, { argument: 'pixelValues' });
   }
-  if (h % p !== 0 || w % p !== 0) throw new ShapeError(`ViT: image ${h}×${w} is not a multiple of the patch size ${p} (patch_size); resize or crop it`);
+  if (h % p !== 0 || w % p !== 0) throw new InputError(`ViT: image ${h}×${w} is not a multiple of the patch size ${p} (patch_size); resize or crop it`, { argument: 'pixelValues' });
   const nchw = last ? tf.transpose(t, [0, 3, 1, 2]) : t;
   return (nchw.dtype === 'float32' ? nchw : tf.cast(nchw, 'float32')) as tf.Tensor4D;
 }
@@ -314,6 +315,9 @@ export class ViTModel extends ViTPreTrainedModel {
 
   forward(inputs: ViTModelInputs): ViTModelOutput {
     return tf.tidy(() => {
+      if (inputs === null || typeof inputs !== 'object') {
+        throw new InputError(`ViTModel.forward: pass an object of inputs ({ pixelValues, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+      }
       const pixels = pixelTensor(inputs.pixelValues, this.config, inputs);
       const embedded = this.embeddings.forward(pixels, { interpolatePosEncoding: inputs.interpolatePosEncoding ?? false });
       const out = this.encoder.forward(embedded, {

@@ -8,7 +8,7 @@ import {
   adaptBasePrefix, buildFromCheckpointWith, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport, PlaceholderInit, saveModelCheckpoint,
   type LoadReportWithMismatched as LoadReport, type PretrainedClass, type PretrainedModule,
 } from '@tfkit/layers';
-import { vitConfigFromHf, vitConfigToHf, type ViTConfig } from './vit-config.js';
+import { ViTConfigError, vitConfigFromHf, vitConfigSizes, vitConfigToHf, type ViTConfig } from './vit-config.js';
 
 /** What loading found: weights the checkpoint lacked or had at another shape (both initialised anew), and weights it held that the model has no use for. */
 export type { LoadReportWithMismatched as LoadReport } from '@tfkit/layers';
@@ -72,7 +72,11 @@ export function initializeWeights(model: ViTLike, names: readonly string[], rng?
 export function buildViTFromCheckpoint<T extends ViTLike>(cls: ViTModelClass<T>, checkpoint: Checkpoint, options: ViTFromPretrainedOptions = {}): T {
   return buildFromCheckpointWith(checkpoint, options, {
     architecture: cls.architecture,
-    create: (hfConfig) => new cls(vitConfigFromHf(hfConfig, `${checkpoint.source}/config.json`), { hfConfig, rng: new PlaceholderInit(0) }),
+    readConfig: vitConfigFromHf,
+    sizes: vitConfigSizes,
+    basePrefix: 'vit',
+    fail: (where) => (key, problem) => new ViTConfigError(where, key, problem),
+    create: (hfConfig, config) => new cls(config, { hfConfig, rng: new PlaceholderInit(0) }),
     load: (model, context) => {
       model.loadReport = loadViTWeights(model, checkpoint.weights, { ...context, ignoreMismatchedSizes: options.ignoreMismatchedSizes });
       initializeWeights(model, [...model.loadReport.missing, ...model.loadReport.mismatched.map((m) => m.name)]);

@@ -1,3 +1,4 @@
 export * from './tensors.js';
 export * from './fixtures.js';
 export * from './gradients.js';
+export * from './fuzz.js';

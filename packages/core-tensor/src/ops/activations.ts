@@ -82,7 +82,8 @@ const ACTIVATIONS: Record<ActivationName, (x: tf.Tensor) => tf.Tensor> = {
 
 /** The activation function for a Hugging Face name; an unknown name is a `ConfigError` listing the known ones. */
 export function getActivation(name: string): (x: tf.Tensor) => tf.Tensor {
-  const fn = (ACTIVATIONS as Record<string, ((x: tf.Tensor) => tf.Tensor) | undefined>)[name];
+  // Own keys only: a config naming "toString" must not reach the prototype chain.
+  const fn = typeof name === 'string' && Object.hasOwn(ACTIVATIONS, name) ? ACTIVATIONS[name as ActivationName] : undefined;
   if (!fn) throw new ConfigError(`unknown activation "${name}"; known: ${Object.keys(ACTIVATIONS).join(', ')}`);
   return fn;
 }

@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@tfkit/core-tensor';
+import { checkTokenizerFitsModel } from '@tfkit/layers';
 import type { Encoding, Tokenizer } from '@tfkit/tokenizers';
 import type { BertConfig } from '../bert-config.js';
 import type { BertModelInputs } from '../bert-modeling.js';
@@ -66,7 +67,9 @@ export abstract class Pipeline {
   readonly model: PipelineModel;
   readonly tokenizer: Tokenizer;
 
+  /** A tokenizer with more ids than the model has embeddings is a `TokenizerMismatchError`. */
   constructor(options: PipelineOptions) {
+    checkTokenizerFitsModel(options.tokenizer.vocabSize, options.model.config.vocabSize, 'pipeline');
     this.model = options.model;
     this.tokenizer = options.tokenizer;
   }

@@ -1,12 +1,13 @@
 // The demo is a static site: `vite build` writes dist/ with the page, its scripts, the wasm
 // binaries (imported with `?url` in src/runtime.ts) and the embedded tiny GPT-2 under
-// models/tiny-gpt2/, copied from apps/cli/assets so the model lives in git only once.
+// models/tiny-gpt2/, copied from packages/all/assets (the default model of pipeline('text-generation')
+// and of the CLI's generate), so the model the page shows is the one the library ships.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { workspaceAliases } from '@tfkit/vitest-config';
 
-const MODEL_DIR = path.resolve(import.meta.dirname, '../cli/assets/tiny-gpt2');
+const MODEL_DIR = path.resolve(import.meta.dirname, '../../packages/all/assets/tiny-gpt2');
 const MODEL_ROUTE = 'models/tiny-gpt2';
 /** What the page reads: the checkpoint and the tokenizer (not the training logs). */
 const MODEL_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];

@@ -3,7 +3,6 @@
  * (`tfkit generate … | head -1`) — and keeps stray errors to one line.
  */
 import type { StopReason } from './command.js';
-import { describeError } from './errors.js';
 import { main } from './main.js';
 
 const args = process.argv.slice(2);
@@ -16,11 +15,11 @@ const stop = (reason: StopReason) => {
 // A closed stdout is the reader saying it has enough: stop writing and end quietly. Any other
 // stdout failure is reported (on stderr) and fails the run.
 let stdoutOpen = true;
-let stdoutFailure: string | undefined;
+let stdoutFailure: unknown;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (!stdoutOpen) return;
   stdoutOpen = false;
-  if (error.code !== 'EPIPE') stdoutFailure = describeError(error).message;
+  if (error.code !== 'EPIPE') stdoutFailure = error;
   stop('EPIPE');
 });
 // Without stderr there is nobody to tell; keep going.
@@ -36,9 +35,11 @@ process.on('SIGINT', () => {
 });
 
 const fatal = (error: unknown) => {
-  const report = describeError(error);
-  if (stderrOpen) process.stderr.write(`tfkit: ${report.message}\n${debug && report.details ? `${report.details}\n` : ''}`);
-  process.exit(1);
+  void import('./errors.js').then(({ describeError }) => {
+    const report = describeError(error);
+    if (stderrOpen) process.stderr.write(`tfkit: ${report.message}\n${debug && report.details ? `${report.details}\n` : ''}`);
+    process.exit(1);
+  });
 };
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
@@ -54,7 +55,8 @@ const io = {
 
 let code = await main(args, io);
 if (stdoutFailure !== undefined) {
-  io.stderr(`tfkit: cannot write the output: ${stdoutFailure}\n`);
+  const { describeError } = await import('./errors.js');
+  io.stderr(`tfkit: cannot write the output: ${describeError(stdoutFailure).message}\n`);
   code = 1;
 }
 // An interrupted command may have left work in flight (an abandoned load); do not wait for it.

@@ -47,6 +47,16 @@ export interface Command {
   run(argv: string[], ctx: CommandContext): Promise<number>;
 }
 
+/**
+ * A command known by its name and summary, loaded when it runs (or shows its help): `tfkit --help`
+ * reads no command's code.
+ */
+export interface LazyCommand {
+  readonly name: readonly string[];
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
 /** A usage error (unknown option, missing argument, bad value): one line, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -64,7 +64,7 @@ describe('ordinary mistakes: one line on stderr, exit 1', () => {
     expectOneLine(
       await tfkit('generate', '--model', 'mismatched', '--backend', 'cpu', '--max-new-tokens', '2', 'Alice was beginning'),
       1,
-      /^tfkit generate: the prompt encodes to token id \d+ .* the model has only 20 embeddings \(vocab_size\) while its tokenizer has 300 tokens/,
+      /^tfkit generate: text-generation: the tokenizer has 300 ids but the model's vocabulary has 20 rows \(vocab_size\)/,
     );
   });
 

@@ -1,28 +1,32 @@
 /**
- * Training a small GPT-2 from scratch on plain text, with tfkit's own pieces: a byte-level BPE
- * tokenizer trained by @tfkit/tokenizers, GPT2LMHeadModel, AdamW with warmup + cosine decay and
- * gradient clipping from @tfkit/finetune. Deterministic for a seed (batches, init, dropout).
+ * Training a small causal language model from scratch on plain text, with tfkit's own pieces: a
+ * byte-level BPE tokenizer trained by @tfkit/tokenizers, the model its family's registry entry
+ * creates for the `causal` objective, AdamW with warmup + cosine decay and gradient clipping from
+ * @tfkit/finetune. Deterministic for a seed (batches, init, dropout).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, Random, serializeSafetensors, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
 import { AdamW, clipGradNorm, groupParameters, LrScheduler } from '@tfkit/finetune';
-import { GPT2LMHeadModel } from '@tfkit/models-gpt';
+import type { Module } from '@tfkit/layers';
 import type { Tokenizer } from '@tfkit/tokenizers';
 import { CliError } from './command.js';
 
+/** A causal LM as the loop drives it: forward with labels gives the next-token loss. */
+export type CausalLm = Module & {
+  forward(inputs: { inputIds: number[][]; labels: number[][] }): { loss?: tf.Tensor };
+  savePretrained(dir: string, options?: { metadata?: Record<string, string> }): Promise<void>;
+  resizeTokenEmbeddings?(size: number): void;
+};
+
 export interface LmTrainingOptions {
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
   context: number;
   batchSize: number;
   steps: number;
   lr: number;
   warmup: number;
   weightDecay: number;
-  dropout: number;
   seed: number;
   /** Evaluate (and save) every this many steps. */
   evalEvery: number;
@@ -62,7 +66,7 @@ function sampleBatch(ids: Int32Array, count: number, length: number, rng: Random
   });
 }
 
-function meanLoss(model: GPT2LMHeadModel, batches: number[][][]): number {
+function meanLoss(model: CausalLm, batches: number[][][]): number {
   let sum = 0;
   for (const b of batches) {
     sum += tf.tidy(() => model.forward({ inputIds: b, labels: b }).loss?.dataSync()[0] as number);
@@ -116,42 +120,41 @@ export async function convertToFloat16(dir: string): Promise<void> {
 }
 
 /**
- * Trains GPT2LMHeadModel on `ids` (the last 5% held out for validation), saving the model and the
- * tokenizer to `out` at every evaluation and at the end (each file written atomically). `log`
- * receives one line per report. `init` continues training a loaded model instead of a new one (its
- * size options are then ignored); the model is disposed. When `o.signal` fires, training stops at
- * the next step boundary and the model is saved as of the last completed step (nothing is written
- * when no step was completed).
+ * Trains `model` on `ids` (the last 5% held out for validation), saving the model and the tokenizer
+ * to `out` at every evaluation and at the end (each file written atomically). `log` receives one
+ * line per report. `limits` are the model's vocabulary size and positions. The model is disposed.
+ * When `o.signal` fires, training stops at the next step boundary and the model is saved as of the
+ * last completed step (nothing is written when no step was completed).
  */
 export async function trainLanguageModel(
   tokenizer: Tokenizer,
   ids: Int32Array,
   o: LmTrainingOptions,
   log: (line: string) => void,
-  init?: GPT2LMHeadModel,
+  model: CausalLm,
+  limits: { vocabSize: number; maxPositions: number | undefined },
 ): Promise<LmTrainingResult> {
-  const eos = tokenizer.tokenToId('<|endoftext|>') ?? null;
   const split = Math.floor(ids.length * 0.95);
   const train = ids.subarray(0, split);
   const valid = ids.subarray(split);
   const window = o.context;
   if (valid.length <= window || train.length <= window) {
+    model.dispose();
     throw new CliError(`the corpus is too small: ${ids.length} tokens for a context of ${o.context} (5% is held out for validation); give more text or a smaller --context`);
   }
   const rng = new Random(o.seed);
   const validBatches = Array.from({ length: 4 }, () => sampleBatch(valid, o.batchSize, window, rng));
-  const model = init ?? new GPT2LMHeadModel(
-    {
-      vocabSize: tokenizer.vocabSize, nPositions: o.context, nEmbd: o.nEmbd, nLayer: o.nLayer, nHead: o.nHead,
-      residPdrop: o.dropout, embdPdrop: o.dropout, attnPdrop: o.dropout, bosTokenId: eos, eosTokenId: eos,
-    },
-    { seed: o.seed },
-  );
   model.train();
-  if (model.config.vocabSize < tokenizer.vocabSize) model.resizeTokenEmbeddings(tokenizer.vocabSize);
-  if (model.config.nPositions < o.context) {
+  if (limits.vocabSize < tokenizer.vocabSize) {
+    if (!model.resizeTokenEmbeddings) {
+      model.dispose();
+      throw new CliError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${limits.vocabSize} embeddings, and it cannot grow them`);
+    }
+    model.resizeTokenEmbeddings(tokenizer.vocabSize);
+  }
+  if (limits.maxPositions !== undefined && limits.maxPositions < o.context) {
     model.dispose();
-    throw new CliError(`--context ${o.context} exceeds the model's n_positions ${model.config.nPositions}`);
+    throw new CliError(`--context ${o.context} exceeds the model's ${limits.maxPositions} positions`);
   }
   const optimizer = new AdamW(groupParameters(model, { lr: o.lr, weightDecay: o.weightDecay }), { lr: o.lr, betas: [0.9, 0.95] });
   const schedule = new LrScheduler(optimizer, 'cosine', { numTrainingSteps: o.steps, numWarmupSteps: o.warmup });

@@ -3,13 +3,14 @@
  * errors into one-line messages and exit codes, and ends the run when it is interrupted.
  */
 import type { Registry } from '@tfkit/core-tensor';
-import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIO, type Command, type CommandContext, type StopReason } from './command.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIO, type Command, type CommandContext, type LazyCommand, type StopReason } from './command.js';
 import { commands as allCommands } from './commands/index.js';
-import { describeError } from './errors.js';
 import { createCliRegistry } from './registry.js';
 import { CLI_VERSION } from './version.js';
 
-function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | undefined {
+type AnyCommand = Command | LazyCommand;
+
+function findCommand(argv: string[], commands: AnyCommand[]): { command: AnyCommand; rest: string[] } | undefined {
   // Longest match first: `tokenizer train` before `tokenizer`.
   const sorted = [...commands].sort((a, b) => b.name.length - a.name.length);
   for (const command of sorted) {
@@ -18,7 +19,7 @@ function findCommand(argv: string[], commands: Command[]): { command: Command; r
   return undefined;
 }
 
-export function helpText(commands: Command[] = allCommands): string {
+export function helpText(commands: AnyCommand[] = allCommands): string {
   const width = Math.max(...commands.map((c) => c.name.join(' ').length));
   return [
     'tfkit — transformers on TensorFlow.js: load, run, train and fine-tune.',
@@ -57,7 +58,7 @@ function whenAborted(signal: AbortSignal): Promise<StopReason> {
  * Ctrl-C (`io.signal` aborted with `'SIGINT'`); a closed stdout (`'EPIPE'`) ends the run quietly with 0.
  * Every error becomes one line on stderr; see errors.ts.
  */
-export async function main(rawArgv: string[], io: CliIO, commands: Command[] = allCommands): Promise<number> {
+export async function main(rawArgv: string[], io: CliIO, commands: AnyCommand[] = allCommands): Promise<number> {
   const { argv, debug: debugFlag } = takeDebugFlag(rawArgv);
   const debug = debugFlag || Boolean(io.debug);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
@@ -74,7 +75,8 @@ export async function main(rawArgv: string[], io: CliIO, commands: Command[] = a
     io.stderr(`tfkit: ${what} (run tfkit --help for the list of commands)\n`);
     return EXIT_USAGE;
   }
-  const { command, rest } = found;
+  const { rest } = found;
+  const command = 'load' in found.command ? await found.command.load() : found.command;
   const prefix = `tfkit ${command.name.join(' ')}`;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(`${command.usage.trimEnd()}\n`);
@@ -87,7 +89,7 @@ export async function main(rawArgv: string[], io: CliIO, commands: Command[] = a
     return EXIT_INTERRUPTED;
   };
   let registry: Promise<Registry> | undefined;
-  const ctx: CommandContext = { io, signal, registry: () => (registry ??= Promise.resolve(createCliRegistry())) };
+  const ctx: CommandContext = { io, signal, registry: () => (registry ??= createCliRegistry()) };
   try {
     const running = command.run(rest, ctx);
     if (command.stopsOnSignal) {
@@ -100,6 +102,8 @@ export async function main(rawArgv: string[], io: CliIO, commands: Command[] = a
     return 'reason' in outcome ? stopped(outcome.reason) : signal.aborted ? stopped(signal.reason as StopReason) : outcome.code;
   } catch (error) {
     if (signal.aborted) return stopped(signal.reason as StopReason);
+    // Loaded only when something failed: `tfkit --help` stays light.
+    const { describeError } = await import('./errors.js');
     const report = describeError(error);
     if (report.code === EXIT_USAGE) {
       io.stderr(`${prefix}: ${report.message} (see ${prefix} --help)\n`);

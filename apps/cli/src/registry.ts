@@ -1,22 +1,12 @@
 /**
- * The CLI is an app: the one place that wires every package together. Each family's register
- * function is called here.
+ * The CLI is an app: the one place that wires every package together. It registers everything
+ * through @tfkit/all (every family, task, backend, tokenizer model, optimizer and adapter, and the
+ * embedded default models), so a new family reaches the CLI by joining @tfkit/all. Imported on
+ * first use: `tfkit --help` loads none of it.
  */
-import { createRegistry, type Registry } from '@tfkit/core-tensor';
-import { registerAllBackends } from '@tfkit/backends';
-import { registerFinetune } from '@tfkit/finetune';
-import { registerGeneration } from '@tfkit/generation';
-import { registerBert } from '@tfkit/models-bert';
-import { registerGpt2 } from '@tfkit/models-gpt';
-import { registerTokenizers } from '@tfkit/tokenizers';
+import type { Registry } from '@tfkit/core-tensor';
 
-export function createCliRegistry(): Registry {
-  const registry = createRegistry();
-  registerAllBackends(registry);
-  registerTokenizers(registry);
-  registerGeneration(registry);
-  registerGpt2(registry);
-  registerBert(registry);
-  registerFinetune(registry);
-  return registry;
+export async function createCliRegistry(): Promise<Registry> {
+  const { createRegistry, registerAll } = await import('@tfkit/all');
+  return registerAll(createRegistry());
 }

@@ -13,7 +13,7 @@ import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const appDir = path.resolve(import.meta.dirname, '..');
-const MODEL_DIR = path.resolve(appDir, '../cli/assets/tiny-gpt2');
+const MODEL_DIR = path.resolve(appDir, '../../packages/all/assets/tiny-gpt2');
 const PROMPT = 'Emma was';
 const SETTINGS = { maxNewTokens: 20, repetitionPenalty: 1.1 };
 const SAMPLING = { temperature: 0.9, topK: 50, topP: 0.95, seed: 7 };

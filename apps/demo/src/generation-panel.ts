@@ -2,7 +2,7 @@
  * Text generation: reads the form, streams tokens into the page with `generateStream` as the model
  * produces them, and reports the speed. The Stop button aborts between two tokens.
  */
-import { generateStream, type GenerateOptions, type GenerateOutput } from '@tfkit/generation';
+import { generateStream, TextStreamer, type GenerateOptions, type GenerateOutput } from '@tfkit/generation';
 import type { Tokenizer } from '@tfkit/tokenizers';
 import type { Runtime } from './runtime.js';
 import { formatRate } from './text-spans.js';
@@ -68,30 +68,15 @@ function readOptions(el: Elements): GenerateOptions {
   };
 }
 
-/** Appends decoded text as tokens arrive, holding back a partial multi-byte character (U+FFFD). */
-class TextStreamer {
-  private ids: number[] = [];
-  shown = '';
-
-  constructor(
-    private readonly tokenizer: Tokenizer,
-    private readonly target: HTMLElement,
-  ) {}
-
-  push(id: number): void {
-    this.ids.push(id);
-    this.show(this.tokenizer.decode(this.ids, { skipSpecialTokens: true }));
-  }
-
-  /** Shows `text` if it extends what is on screen (the final text settles any held-back bytes). */
-  show(text: string): void {
-    if (text.endsWith('\uFFFD') || !text.startsWith(this.shown) || text === this.shown) return;
+/** Shows each settled piece of text as it streams in (@tfkit/generation's TextStreamer holds back partial characters). */
+function appendTo(target: HTMLElement): (text: string) => void {
+  return (text) => {
+    if (!text) return;
     const piece = document.createElement('span');
     piece.className = 'fresh';
-    piece.textContent = text.slice(this.shown.length);
-    this.target.append(piece);
-    this.shown = text;
-  }
+    piece.textContent = text;
+    target.append(piece);
+  };
 }
 
 export interface GenerationPanel {
@@ -162,11 +147,12 @@ async function run(runtime: Runtime, tokenizer: Tokenizer, el: Elements, signal:
   const maxNewTokens = Math.min(requested, room);
   const note = maxNewTokens < requested ? ` (at most ${room} fit in the model's ${limit} positions)` : '';
 
-  const streamer = new TextStreamer(tokenizer, el.text);
+  // generateStream feeds the streamer (prompt left out); the loop below counts tokens for the speed line.
+  const streamer = new TextStreamer(tokenizer, { onText: appendTo(el.text) });
   const started = performance.now();
   let count = 0;
   let out: GenerateOutput;
-  const stream = generateStream(model, [ids], { ...options, maxNewTokens, signal });
+  const stream = generateStream(model, [ids], { ...options, maxNewTokens, signal, streamer });
   try {
     for (;;) {
       const next = await stream.next();
@@ -175,7 +161,6 @@ async function run(runtime: Runtime, tokenizer: Tokenizer, el: Elements, signal:
         break;
       }
       count++;
-      streamer.push(next.value.tokens[0]!);
       el.stats.textContent = `${count} tokens · ${formatRate(count, performance.now() - started)}`;
     }
   } finally {
@@ -184,7 +169,6 @@ async function run(runtime: Runtime, tokenizer: Tokenizer, el: Elements, signal:
   }
   const elapsed = performance.now() - started;
   const sequence = out.sequences[0]!;
-  streamer.show(tokenizer.decode(sequence.slice(out.prefixLength), { skipSpecialTokens: true }));
   const why = { eos: ', ended by <|endoftext|>', aborted: ', stopped', 'max-length': '', 'stop-string': '' }[out.stopReason];
   el.stats.textContent =
     `${count} tokens in ${(elapsed / 1000).toFixed(2)} s · ${formatRate(count, elapsed)} on ${runtime.activation?.backend ?? '?'}${why}${note}`;

@@ -1,8 +1,8 @@
 /** `tfkit classify`: labels of a text (or a text pair) with scores. */
 import { parseArgs } from 'node:util';
-import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
-import { openTaskPipeline, parsePositiveInt, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
+import { UsageError, type Command } from '../command.js';
+import { intOption } from '../inputs.js';
+import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
 const usage = `Usage: tfkit classify --model <source> [options] <text>
 
@@ -10,7 +10,7 @@ Classifies the text with a sequence classification model; labels come from the m
 scores from softmax (single-label), sigmoid (multi-label) or the raw value (regression).
 
 Options:
-${TASK_OPTIONS_USAGE}
+${modelOptionsUsage()}
   --pair <text>     Second text, for sentence-pair models (entailment, paraphrase)
   --top-k <k>       Labels to print, best first (default 1)
   --all             Print every label
@@ -24,16 +24,16 @@ export const classifyCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...TASK_OPTIONS, pair: { type: 'string' }, 'top-k': { type: 'string' }, all: { type: 'boolean', default: false } },
+      options: { ...MODEL_OPTIONS, pair: { type: 'string' }, 'top-k': { type: 'string' }, all: { type: 'boolean', default: false } },
       strict: true,
     });
     const text = textArgument(positionals);
-    const topK = parsePositiveInt('top-k', values['top-k']);
+    const topK = intOption('top-k', values['top-k'], 1);
     if (values.all && topK !== undefined) throw new UsageError('--all and --top-k exclude each other');
-    const pipe = await openTaskPipeline('text-classification', values, ctx);
+    const pipe = await openPipeline('text-classification', values, ctx);
     try {
       const input = values.pair === undefined ? text : { text, textPair: values.pair };
-      const labels = await pipe.call(input, { topK: values.all ? null : (topK ?? 1) });
+      const labels = (await pipe.call(input, { topK: values.all ? null : (topK ?? 1) })) as { label: string; score: number }[];
       printResult(ctx, values.json, labels, (ls) => ls.map((l) => `${score(l.score)}  ${l.label}`));
       return 0;
     } finally {

@@ -1,72 +1,89 @@
 /**
- * `tfkit eval`: accuracy and F1 of a text-classification model (optionally with a PEFT LoRA
- * adapter) on a labelled JSONL/CSV file.
+ * `tfkit eval`: a task's metrics for a model (optionally with a PEFT adapter, LoRA or prefix) on
+ * labelled data: accuracy and F1 (classification), entity F1 (token classification), exact match
+ * and F1 (question answering), ROUGE (summarization, translation), perplexity (causal LM).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { useBackend } from '@tfkit/backends';
-import { AutoModel } from '@tfkit/core-tensor';
-import { classificationMetrics, DataCollatorWithPadding, loadLoraAdapter, Trainer, type Example } from '@tfkit/finetune';
 import type { Module } from '@tfkit/layers';
-import { Tokenizer } from '@tfkit/tokenizers';
 import { CliError, UsageError, type Command } from '../command.js';
 import { fileOption, intOption, sourceOption } from '../inputs.js';
-import { architectureFor, labelSet, readExamples } from './finetune.js';
+import { FINETUNE_TASKS, TASK_COLUMNS, type FinetuneTask } from '../task-data.js';
 
-const usage = `Usage: tfkit eval --model <source> --data <eval.jsonl|csv> [--adapter <dir>] [options]
+const usage = `Usage: tfkit eval --model <source> --task <task> --data <eval.jsonl|csv|tsv> [--adapter <dir>] [options]
 
-Evaluates a text-classification model on labelled data ("text", optional "text_pair", "label" as
-a class name from the model's id2label or an id) and prints loss, accuracy and macro
-precision / recall / F1 as JSON.
+Evaluates a model on labelled data (the columns tfkit finetune reads) and prints the task's
+metrics as JSON, with a progress bar on stderr:
+  text-classification, image-classification  eval_loss, eval_accuracy, eval_precision, eval_recall, eval_f1 (macro)
+  token-classification                        eval_loss, eval_precision, eval_recall, eval_f1 (entity level, BIO tags)
+  question-answering                          eval_loss, eval_exact_match, eval_f1 (SQuAD, 0…1)
+  summarization, translation                  eval_loss, eval_rouge1, eval_rouge2, eval_rougeL (F-measures, 0…1)
+  causal-lm                                   eval_loss, eval_perplexity
+
+Tasks and their columns:
+${FINETUNE_TASKS.map((t) => `  ${t.padEnd(22)}${TASK_COLUMNS[t]}`).join('\n')}
 
 Options:
-  --adapter <dir>      A LoRA adapter (adapter_config.json + adapter_model.safetensors) to apply
-  --batch-size <n>     Examples per batch (default 32)
-  --max-length <n>     Truncate inputs to n tokens (default 128)
-  --backend <name>     cpu, wasm, … (default: the fastest available)
+  --task <task>          One of the tasks above (default text-classification)
+  --adapter <dir>        A PEFT adapter (adapter_config.json + adapter_model.safetensors: LoRA or prefix tuning)
+  --batch-size <n>       Examples per batch (default 16)
+  --max-length <n>       Truncate inputs to n tokens (default 128; question-answering 384)
+  --max-new-tokens <n>   summarization, translation: tokens to generate at most (default 64)
+  --num-beams <b>        summarization, translation: beam search (default 1, greedy)
+  --target-lang <xx>     translation with a causal LM: the <to-xx> task token
+  --backend <name>       cpu, wasm, … (default: the fastest available here)
 `;
 
 export const evalCommand: Command = {
   name: ['eval'],
-  summary: 'Evaluate a text-classification model (or LoRA adapter) on labelled data',
+  summary: 'Evaluate a model (or adapter) on labelled data with the task\'s metrics',
   usage,
   async run(argv, ctx) {
     const { values } = parseArgs({
       args: argv,
-      options: { model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' }, 'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, backend: { type: 'string' } },
+      options: {
+        model: { type: 'string' }, task: { type: 'string', default: 'text-classification' }, data: { type: 'string' }, adapter: { type: 'string' },
+        'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'num-beams': { type: 'string' },
+        'target-lang': { type: 'string' }, backend: { type: 'string' },
+      },
       strict: true,
     });
     if (!values.model || !values.data) throw new UsageError('--model and --data are required');
-    const batchSize = intOption('batch-size', values['batch-size'], 1) ?? 32;
-    const maxLength = intOption('max-length', values['max-length'], 1) ?? 128;
-    const registry = await ctx.registry();
-    await useBackend(registry, values.backend);
+    const task = values.task as FinetuneTask;
+    if (!FINETUNE_TASKS.includes(task)) throw new UsageError(`--task: expected one of ${FINETUNE_TASKS.join(', ')}, got "${values.task}"`);
+    const batchSize = intOption('batch-size', values['batch-size'], 1) ?? 16;
+    const maxLength = intOption('max-length', values['max-length'], 2);
+    const maxNewTokens = intOption('max-new-tokens', values['max-new-tokens'], 1);
+    const numBeams = intOption('num-beams', values['num-beams'], 1);
     const source = sourceOption('--model', values.model, ctx.io.cwd);
-    const data = await readExamples(fileOption('--data', values.data, ctx.io.cwd));
-    const tokenizer = await Tokenizer.fromPretrained(source);
-    const architecture = await architectureFor(registry, source, 'ForSequenceClassification');
-    const model = (await AutoModel.fromPretrained(source, { registry, architecture })) as unknown as Module & { dispose(): void; hfConfig?: Record<string, unknown> };
-    if (values.adapter) await loadLoraAdapter(model, path.resolve(ctx.io.cwd, values.adapter));
-    const config = (model as unknown as { config?: { id2label?: Record<string, string> } }).config;
-    let names = Object.values(config?.id2label ?? {});
-    const dataLabels = labelSet(data);
-    if (!dataLabels.every((l) => names.includes(l) || /^\d+$/.test(l))) {
-      // A base model with an adapter keeps the base's label names; use the order tfkit finetune gives classes.
-      ctx.io.stderr(`note: the model's labels (${names.join(', ')}) do not name the data's; using the sorted data labels ${dataLabels.join(', ')} as ids 0…${dataLabels.length - 1}\n`);
-      names = dataLabels;
+    const dataFile = fileOption('--data', values.data, ctx.io.cwd);
+    const adapterDir = values.adapter === undefined ? undefined : path.resolve(ctx.io.cwd, values.adapter);
+    let peftType: unknown;
+    if (adapterDir !== undefined) {
+      const configFile = path.join(adapterDir, 'adapter_config.json');
+      if (!fs.existsSync(configFile)) throw new CliError(`--adapter ${values.adapter}: no adapter_config.json in ${adapterDir}`);
+      peftType = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { peft_type?: unknown }).peft_type;
+      if (peftType !== 'LORA' && peftType !== 'PREFIX_TUNING') throw new CliError(`--adapter ${values.adapter}: peft_type ${JSON.stringify(peftType)} is not supported (LORA, PREFIX_TUNING)`);
     }
-    const toId = (label: unknown) => {
-      const byName = names.indexOf(String(label));
-      if (byName >= 0) return byName;
-      if (/^\d+$/.test(String(label))) return Number(label);
-      throw new CliError(`--data ${values.data}: label ${JSON.stringify(label)} is neither a class of the model (${names.join(', ')}) nor an id`);
-    };
-    const padTokenId = tokenizer.tokenToId('[PAD]') ?? tokenizer.tokenToId('<pad>') ?? 0;
-    const collator = new DataCollatorWithPadding<Example>({ tokenizer, padTokenId, textPairColumn: 'text_pair', maxLength, labelToId: toId }).collate;
-    const trainer = new Trainer<Example>({ model, collator, evalBatchSize: batchSize, metrics: classificationMetrics() });
-    const metrics = await trainer.evaluate(data);
-    ctx.io.stdout(`${JSON.stringify({ examples: data.length, ...metrics }, null, 2)}\n`);
-    model.dispose();
-    return 0;
+    const [{ readRows, taskExamples }, recipes] = await Promise.all([import('../task-data.js'), import('../task-recipes.js')]);
+    const data = await taskExamples(task, await readRows('--data', values.data, ctx.io.cwd), `--data ${values.data}`, path.dirname(dataFile));
+
+    const registry = await ctx.registry();
+    const [{ useBackend }, ft, { warnNewlyInitialised }] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune'), import('./common.js')]);
+    await useBackend(registry, values.backend);
+    const session = await recipes.TaskSession.open(task, { registry, source, maxLength, targetLang: values['target-lang'], maxNewTokens, numBeams, io: ctx.io });
+    try {
+      let runner: Module = session.model;
+      if (adapterDir === undefined) warnNewlyInitialised(session.model, values.model, ctx);
+      else if (peftType === 'LORA') await ft.loadLoraAdapter(session.model, adapterDir);
+      else runner = await ft.PrefixTuningModel.load(session.model, adapterDir);
+      session.adoptDataLabels(data);
+      const metrics = await session.evaluate(data, runner, batchSize);
+      ctx.io.stdout(`${JSON.stringify({ task, examples: data.length, ...metrics }, null, 2)}\n`);
+      return 0;
+    } finally {
+      session.dispose();
+    }
   },
 };

@@ -1,30 +1,38 @@
-/** `tfkit fill-mask`: the most likely tokens for each [MASK] in a text. */
+/** `tfkit fill-mask`: the most likely tokens for each mask token in a text. */
 import { parseArgs } from 'node:util';
-import type { FillMaskCandidate } from '@tfkit/models-bert';
 import type { Command } from '../command.js';
-import { openTaskPipeline, parsePositiveInt, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
+import { intOption } from '../inputs.js';
+import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
 const usage = `Usage: tfkit fill-mask --model <source> [options] <text with [MASK]>
 
-Prints the most likely tokens for each mask token in the text, with their probabilities.
+Prints the most likely tokens for each mask token ([MASK], <mask>) in the text, with their
+probabilities, from a masked language model.
 
 Options:
-${TASK_OPTIONS_USAGE}
+${modelOptionsUsage()}
   --top-k <k>       Candidates per mask (default 5)
 `;
 
+interface Candidate {
+  score: number;
+  token: number;
+  tokenStr: string;
+  sequence: string;
+}
+
 export const fillMaskCommand: Command = {
   name: ['fill-mask'],
-  summary: 'Most likely tokens for each [MASK] in a text (BERT-style masked LM)',
+  summary: 'Most likely tokens for each mask in a text (masked language model)',
   usage,
   async run(argv, ctx) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...TASK_OPTIONS, 'top-k': { type: 'string' } }, strict: true });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, 'top-k': { type: 'string' } }, strict: true });
     const text = textArgument(positionals, '<text with [MASK]>');
-    const topK = parsePositiveInt('top-k', values['top-k']);
-    const pipe = await openTaskPipeline('fill-mask', values, ctx);
+    const topK = intOption('top-k', values['top-k'], 1) ?? 5;
+    const pipe = await openPipeline('fill-mask', values, ctx);
     try {
-      const result = await pipe.call(text, { topK: topK ?? 5 });
-      const perMask = (Array.isArray(result[0]) ? result : [result]) as FillMaskCandidate[][];
+      const result = (await pipe.call(text, { topK })) as Candidate[] | Candidate[][];
+      const perMask = (Array.isArray(result[0]) ? result : [result]) as Candidate[][];
       printResult(ctx, values.json, result, () =>
         perMask.flatMap((candidates, m) => [
           ...(perMask.length > 1 ? [`mask ${m + 1}:`] : []),

@@ -2,8 +2,6 @@
  * `tfkit info`: versions, backends (available, and the one activated), and what the registry knows.
  */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
-import { availableBackends, useBackend } from '@tfkit/backends';
 import type { Command } from '../command.js';
 import { CLI_VERSION } from '../version.js';
 
@@ -24,6 +22,7 @@ export const infoCommand: Command = {
   async run(argv, ctx) {
     const { values } = parseArgs({ args: argv, options: { backend: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
     const registry = await ctx.registry();
+    const [tf, { availableBackends, useBackend }] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tfkit/backends')]);
     const available = await availableBackends(registry);
     const activation = await useBackend(registry, values.backend);
     const report = {
@@ -33,6 +32,10 @@ export const infoCommand: Command = {
       backends: { registered: registry.backend.keys(), available, active: activation },
       models: registry.model.keys(),
       tasks: registry.task.keys(),
+      pretraining: Object.fromEntries(registry.model.keys().flatMap((m) => {
+        const objectives = Object.keys(registry.model.get(m).pretraining?.objectives ?? {});
+        return objectives.length ? [[m, objectives]] : [];
+      })),
       tokenizers: registry.tokenizer.keys(),
       optimizers: registry.optimizer.keys(),
       schedulers: registry.scheduler.keys(),
@@ -55,6 +58,7 @@ export const infoCommand: Command = {
         '',
         `models       ${list(report.models)}`,
         `tasks        ${list(report.tasks)}`,
+        `pretraining  ${list(Object.entries(report.pretraining).map(([m, o]) => `${m} (${o.join(', ')})`))}`,
         `tokenizers   ${list(report.tokenizers)}`,
         `optimizers   ${list(report.optimizers)}`,
         `schedulers   ${list(report.schedulers)}`,

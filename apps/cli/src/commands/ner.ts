@@ -1,11 +1,10 @@
 /** `tfkit ner`: named entities (token classification) with character spans. */
 import { parseArgs } from 'node:util';
-import type { AggregationStrategy, EntityGroup, TokenEntity } from '@tfkit/models-bert';
-import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
-import { openTaskPipeline, printResult, score, TASK_OPTIONS, TASK_OPTIONS_USAGE, textArgument } from './bert-tasks.js';
+import { UsageError, type Command } from '../command.js';
+import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
-const STRATEGIES: AggregationStrategy[] = ['none', 'simple', 'first', 'average', 'max'];
+const STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
+type Strategy = (typeof STRATEGIES)[number];
 
 const usage = `Usage: tfkit ner --model <source> [options] <text>
 
@@ -13,11 +12,20 @@ Labels the tokens of the text with a token classification model and prints the e
 their [start, end) character spans.
 
 Options:
-${TASK_OPTIONS_USAGE}
+${modelOptionsUsage()}
   --aggregation <s>  none (every token), simple (merge B-/I- runs), first, average or max
                      (label whole words first); default simple
   --keep-o           Also print tokens labelled O
 `;
+
+interface Entity {
+  entity?: string;
+  entityGroup?: string;
+  score: number;
+  word: string;
+  start: number;
+  end: number;
+}
 
 export const nerCommand: Command = {
   name: ['ner'],
@@ -27,17 +35,17 @@ export const nerCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...TASK_OPTIONS, aggregation: { type: 'string', default: 'simple' }, 'keep-o': { type: 'boolean', default: false } },
+      options: { ...MODEL_OPTIONS, aggregation: { type: 'string', default: 'simple' }, 'keep-o': { type: 'boolean', default: false } },
       strict: true,
     });
     const text = textArgument(positionals);
-    const strategy = values.aggregation as AggregationStrategy;
+    const strategy = values.aggregation as Strategy;
     if (!STRATEGIES.includes(strategy)) throw new UsageError(`--aggregation: expected one of ${STRATEGIES.join(', ')}, got "${values.aggregation}"`);
-    const pipe = await openTaskPipeline('token-classification', values, ctx);
+    const pipe = await openPipeline('token-classification', values, ctx);
     try {
-      const entities: (TokenEntity | EntityGroup)[] = await pipe.call(text, { aggregationStrategy: strategy, ...(values['keep-o'] ? { ignoreLabels: [] } : {}) });
+      const entities = (await pipe.call(text, { aggregationStrategy: strategy, ...(values['keep-o'] ? { ignoreLabels: [] } : {}) })) as Entity[];
       printResult(ctx, values.json, entities, (es) =>
-        es.length ? es.map((e) => `${'entityGroup' in e ? e.entityGroup : e.entity}\t${e.start}-${e.end}\t${score(e.score)}\t${e.word}`) : ['(no entities)'],
+        es.length ? es.map((e) => `${e.entityGroup ?? e.entity}\t${e.start}-${e.end}\t${score(e.score)}\t${e.word}`) : ['(no entities)'],
       );
       return 0;
     } finally {

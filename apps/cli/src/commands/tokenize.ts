@@ -2,19 +2,21 @@
  * `tfkit tokenize`: shows how a tokenizer splits a text — tokens, ids, offsets into the text — as
  * a table or as JSON.
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tokenizer, type Encoding } from '@tfkit/tokenizers';
-import { UsageError, type Command } from '../command.js';
+import type { Encoding } from '@tfkit/tokenizers';
+import { UsageError, type Command, type CommandContext } from '../command.js';
 import { intOption, sourceOption } from '../inputs.js';
 
-const usage = `Usage: tfkit tokenize --tokenizer <source> [--pair <text>] [--json] <text>
+const usage = `Usage: tfkit tokenize [--tokenizer <source>] [--pair <text>] [--json] <text>
 
 Encodes <text> (and an optional second text) and prints each token with its id and its
 [start, end) offsets into the input (UTF-16 positions, as JavaScript string indices).
 
 Options:
   --tokenizer <source>    Directory, URL or hub id with tokenizer.json, vocab.json + merges.txt,
-                          or vocab.txt (required)
+                          or vocab.txt (default: the tokenizer of the embedded text-generation
+                          model, a 4096-token byte-level BPE)
   --pair <text>           Second text (sentence pair, question/context)
   --no-special-tokens     Do not add [CLS]/[SEP]-style special tokens
   --max-length <n>        Truncate to n tokens (overflowing windows are printed too)
@@ -54,6 +56,14 @@ function toJson(enc: Encoding): Record<string, unknown> {
   };
 }
 
+/** The embedded text-generation model's folder, where its tokenizer.json is. */
+async function embeddedTokenizer(ctx: CommandContext): Promise<string> {
+  const registry = await ctx.registry();
+  const source = registry.task.get('text-generation').defaultModel;
+  if (source === undefined) throw new UsageError('--tokenizer <source> is required: no embedded model ships with this tfkit');
+  return source.startsWith('file:') ? fileURLToPath(source) : source;
+}
+
 export const tokenizeCommand: Command = {
   name: ['tokenize'],
   summary: 'Show the tokens, ids and offsets a tokenizer gives a text',
@@ -72,12 +82,13 @@ export const tokenizeCommand: Command = {
       },
       strict: true,
     });
-    if (!values.tokenizer) throw new UsageError('--tokenizer <source> is required');
     if (positionals.length === 0) throw new UsageError('give the text to tokenize');
     const text = positionals.join(' ');
     const maxLength = intOption('max-length', values['max-length'], 1);
     const stride = intOption('stride', values.stride, 0) ?? 0;
-    const tokenizer = await Tokenizer.fromPretrained(sourceOption('--tokenizer', values.tokenizer, ctx.io.cwd));
+    const source = values.tokenizer === undefined ? await embeddedTokenizer(ctx) : sourceOption('--tokenizer', values.tokenizer, ctx.io.cwd);
+    const { Tokenizer } = await import('@tfkit/tokenizers');
+    const tokenizer = await Tokenizer.fromPretrained(source);
     const enc = tokenizer.encode(text, {
       textPair: values.pair,
       addSpecialTokens: !values['no-special-tokens'],

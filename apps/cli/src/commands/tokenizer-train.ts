@@ -5,20 +5,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
-import { Tokenizer, type TrainProgress } from '@tfkit/tokenizers';
+import { createGunzip } from 'node:zlib';
+import type { TrainProgress } from '@tfkit/tokenizers';
 import { CliError, UsageError, type CliIO, type Command } from '../command.js';
 import { intOption, writableDirectory } from '../inputs.js';
 
 const usage = `Usage: tfkit tokenizer train --model bpe|wordpiece --vocab-size <n> --out <dir> <files...>
 
-Trains a tokenizer on text files (read line by line) and writes tokenizer.json and
+Trains a tokenizer on text files (read line by line; .gz files are gunzipped) and writes tokenizer.json and
 tokenizer_config.json to <dir>; Hugging Face tokenizers and transformers load them.
 
 Options:
-  --model <bpe|wordpiece>   Byte-level BPE (GPT-2 style, never unknown tokens) or WordPiece
-                            (BERT style: lowercased, ## continuation pieces) (required)
+  --model <bpe|wordpiece>   Byte-level BPE (never unknown tokens) or WordPiece (lowercased,
+                            ## continuation pieces) (required)
   --vocab-size <n>          Vocabulary size, special tokens included (required)
   --out <dir>               Where to save (created if missing) (required)
   --min-frequency <n>       Never merge pairs seen fewer times (default 2)
@@ -26,15 +27,36 @@ Options:
                             BPE; [PAD],[UNK],[CLS],[SEP],[MASK] for WordPiece)
   --lowercase               Lowercase the text (default for WordPiece)
   --no-lowercase            Keep case (default for BPE)
-  --add-prefix-space        BPE: treat the first word like the others (RoBERTa style)
+  --add-prefix-space        BPE: treat the first word like the others
   --max-token-length <n>    Longest token, in characters
 `;
 
-async function* lines(files: string[], onBytes: (n: number) => void): AsyncGenerator<string> {
-  for (const file of files) {
-    const stream = createReadStream(file, { encoding: 'utf8' });
-    stream.on('data', (chunk) => onBytes(Buffer.byteLength(chunk)));
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) yield line;
+/**
+ * The lines of the files, gunzipped when a name ends in `.gz`. `onBytes` counts the bytes read from
+ * disk (compressed ones for .gz), which the progress bar measures against the files' sizes.
+ */
+async function* lines(files: string[], names: string[], onBytes: (n: number) => void): AsyncGenerator<string> {
+  for (const [i, file] of files.entries()) {
+    const raw = createReadStream(file);
+    raw.on('data', (chunk) => onBytes(chunk.length));
+    const gzipped = file.endsWith('.gz');
+    const source = gzipped ? raw.pipe(createGunzip()) : raw;
+    if (gzipped) raw.on('error', (error) => source.destroy(error));
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        rest += decoder.write(chunk);
+        const parts = rest.split(/\r?\n/);
+        rest = parts.pop() as string;
+        yield* parts;
+      }
+    } catch (error) {
+      if (gzipped && (error as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new CliError(`${names[i]}: not a valid gzip file (${(error as Error).message})`, { cause: error });
+      throw error;
+    }
+    rest += decoder.end();
+    if (rest) yield rest;
   }
 }
 
@@ -118,6 +140,7 @@ export const tokenizerTrainCommand: Command = {
 
     const progress = progressPrinter(ctx.io, totalBytes);
     const t0 = performance.now();
+    const { Tokenizer } = await import('@tfkit/tokenizers');
     const tokenizer = await Tokenizer.train(
       {
         model,
@@ -128,7 +151,7 @@ export const tokenizerTrainCommand: Command = {
         addPrefixSpace: values['add-prefix-space'],
         maxTokenLength,
       },
-      lines(files, (n) => progress.bytes(n)),
+      lines(files, positionals, (n) => progress.bytes(n)),
       { onProgress: (p) => progress.update(p) },
     );
     progress.done();

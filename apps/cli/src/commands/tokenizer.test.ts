@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { loadCorpus } from '@tfkit/corpus';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,8 @@ describe('tfkit tokenize', () => {
   });
 
   it('reports usage errors with exit code 2', async () => {
-    expect((await tfkit('tokenize', 'no tokenizer given')).code).toBe(2);
+    expect((await tfkit('tokenize', '--tokenizer', bert)).code).toBe(2);
+    expect((await tfkit('tokenize', '--max-length', '0', 'x')).code).toBe(2);
   });
 });
 
@@ -48,6 +50,22 @@ describe('tfkit tokenizer train', () => {
     const tok = await Tokenizer.fromPretrained(path.join(tmp, 'bpe'));
     expect(tok.vocabSize).toBe(800);
     expect(tok.decode(tok.encode('Anne Elliot, naïve 東京').ids)).toBe('Anne Elliot, naïve 東京');
+  });
+
+  it('reads .txt.gz files as their text: the same tokenizer as from the plain file', async () => {
+    const text = loadCorpus({ books: ['austen-persuasion'], maxChars: 60_000 });
+    fs.writeFileSync(path.join(tmp, 'plain.txt'), text);
+    fs.writeFileSync(path.join(tmp, 'packed.txt.gz'), zlib.gzipSync(text));
+    const plain = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-plain', 'plain.txt');
+    const packed = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-gz', 'packed.txt.gz');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(packed.stderr).toMatch(/reading .*100%/);
+    expect(fs.readFileSync(path.join(tmp, 'from-gz', 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(tmp, 'from-plain', 'tokenizer.json'), 'utf8'));
+    fs.writeFileSync(path.join(tmp, 'fake.txt.gz'), text.slice(0, 1000));
+    const fake = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-fake', 'fake.txt.gz');
+    expect(fake.code).toBe(1);
+    expect(fake.stderr).toMatch(/^tfkit tokenizer train: fake\.txt\.gz: not a valid gzip file \(.*\)\n$/);
   });
 
   it('trains WordPiece', async () => {

@@ -51,3 +51,7 @@ export {
   PatchEmbedding, ImageEmbeddings, interpolatePositionEmbeddings, bicubicMatrix,
   type PatchEmbeddingOptions, type ImageEmbeddingsOptions,
 } from './patch-embedding.js';
+export {
+  crossEntropyLoss, causalLmLoss, sequenceClassificationLoss, IGNORE_INDEX,
+  type LabelInput, type ProblemType, type CrossEntropyLossOptions, type SequenceClassificationLossOptions,
+} from './losses.js';

@@ -114,16 +114,16 @@ describe('BART incremental decoding', () => {
     plain.dispose();
   });
 
-  it('over-long inputs are ShapeErrors naming max_position_embeddings, and nothing leaks', async () => {
+  it('over-long inputs are typed errors naming the position limit, and nothing leaks', async () => {
     const long = [Array.from({ length: 65 }, (_, i) => 3 + i)];
     await expectNoLeaks(async () => {
       expect(() => model.forward({ inputIds: long, decoderInputIds: [[2]] })).toThrow(ShapeError);
       expect(() => model.forward({ inputIds: long, decoderInputIds: [[2]] })).toThrow(/65 positions exceed max_position_embeddings 64; truncate/);
       expect(() => model.forward({ inputIds: [[0, 5, 2]], decoderInputIds: [Array.from({ length: 65 }, () => 5)] })).toThrow(/BartDecoder: 65 positions/);
-      expect(() => model.forward({ inputIds: [[0, 5000, 2]] })).toThrow(/token id 5000 is outside the vocabulary \[0, 1000\)/);
-      expect(() => model.forward({ inputIds: [[0, 5, 2]], attentionMask: [[1, 1]] })).toThrow(/attentionMask is \[1,2\], expected \[1, 3\]/);
-      await expect(model.generate([[0, 5, 2]], { maxLength: 70 })).rejects.toThrow(/BartDecoder: 65 positions \(64 cached \+ 1 new\) exceed max_position_embeddings 64/);
-      await expect(model.generate(long, { maxNewTokens: 2 })).rejects.toThrow(ShapeError);
+      expect(() => model.forward({ inputIds: [[0, 5000, 2]] })).toThrow(/inputIds\[0\]\[1\] = 5000 is outside the vocabulary \[0, 1000\)/);
+      expect(() => model.forward({ inputIds: [[0, 5, 2]], attentionMask: [[1, 1]] })).toThrow(/attentionMask is \[1,2\], expected \[1,3\]/);
+      await expect(model.generate([[0, 5, 2]], { maxLength: 70 })).rejects.toThrow(/generate: 1 prompt tokens \+ 69 new tokens need 70 positions, but this model has 64/);
+      await expect(model.generate(long, { maxNewTokens: 2 })).rejects.toThrow(/generate: the prompt is 65 tokens, but this model reads at most 64/);
     }, 'errors');
   });
 });

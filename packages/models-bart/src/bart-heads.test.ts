@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random, ShapeError, softmaxCrossEntropy } from '@tfkit/core-tensor';
+import { InputError } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { BartConfigInput } from './bart-config.js';
-import { BartForSequenceClassification, lastEosPositions } from './bart-heads.js';
+import { BartForConditionalGeneration, BartForSequenceClassification, lastEosPositions } from './bart-heads.js';
 
 const tiny: BartConfigInput = {
   vocabSize: 20, maxPositionEmbeddings: 16, dModel: 16, encoderLayers: 1, decoderLayers: 1, encoderAttentionHeads: 2, decoderAttentionHeads: 2,
@@ -56,7 +57,7 @@ describe('BartForSequenceClassification', () => {
       const z = m.logits;
       const bce = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
       expectAllClose(m.loss!, bce, { atol: 1e-6 });
-      expect(() => multi.forward({ inputIds, attentionMask, labels: [[1, 0], [0, 1], [1, 1], [0, 0]] })).toThrow(/multi-label targets must be \[4,3\]/);
+      expect(() => multi.forward({ inputIds, attentionMask, labels: [[1, 0], [0, 1], [1, 1], [0, 0]] })).toThrow(/labels is \[4,2\], expected \[4,3\]/);
     }));
     regression.dispose();
     multi.dispose();
@@ -83,5 +84,31 @@ describe('BartForSequenceClassification', () => {
       expect(evalLoss()).toBeLessThan(initial * 0.5);
     }, 'classification training');
     model.dispose();
+  });
+});
+
+describe('BART labels', () => {
+  it('float class ids work as int ones; bad labels are InputErrors naming the entry, in both heads; nothing leaks', async () => {
+    const classifier = new BartForSequenceClassification({ ...tiny, numLabels: 3 }, { seed: 3 });
+    const generator = new BartForConditionalGeneration(tiny, { seed: 4 });
+    const { inputIds, attentionMask } = task(2, 5);
+    const lossOf = (out: { loss?: tf.Scalar }) => {
+      const v = out.loss!.dataSync()[0] as number;
+      tf.dispose(out as unknown as tf.TensorContainer);
+      return v;
+    };
+    await expectNoLeaks(() => {
+      const want = lossOf(classifier.forward({ inputIds, attentionMask, labels: [2, 0] }));
+      const floatIds = tf.tensor1d([2, 0], 'float32');
+      expect(lossOf(classifier.forward({ inputIds, attentionMask, labels: floatIds }))).toBe(want);
+      floatIds.dispose();
+      expect(() => classifier.forward({ inputIds, attentionMask, labels: [3, 3] })).toThrow(InputError);
+      expect(() => classifier.forward({ inputIds, attentionMask, labels: [2, 3] })).toThrow(/^BartForSequenceClassification: labels\[1\] = 3 is not a class id: expected an integer in \[0, 3\) \(num_labels\)/);
+      expect(() => classifier.forward({ inputIds, attentionMask, labels: [1, 0.5] })).toThrow(/labels\[1\] = 0.5 is not an integer/);
+      expect(() => generator.forward({ inputIds, attentionMask, labels: [[0, 7, 20, 2], [0, 8, 2, -100]] })).toThrow(/^BartForConditionalGeneration: labels\[0\]\[2\] = 20 is outside the vocabulary \[0, 20\) \(vocab_size\)/);
+      expect(lossOf(generator.forward({ inputIds, attentionMask, labels: [[0, 7, 9, 2], [0, 8, 2, -100]] }))).toBeGreaterThan(0);
+    });
+    classifier.dispose();
+    generator.dispose();
   });
 });

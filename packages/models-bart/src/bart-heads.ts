@@ -1,17 +1,20 @@
 // BART task models (Lewis et al., 2019, §3): conditional generation with a tied LM head, and
 // sequence classification on the decoder's final </s>. Follows Hugging Face transformers' modeling_bart.py (v4.40).
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingLookup, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy } from '@tfkit/core-tensor';
+import { embeddingLookup, Random, ShapeError } from '@tfkit/core-tensor';
 import {
   fromHfGenerationConfig, generate, generateStream,
   type DecodingSession, type GenerateOptions, type GenerateOutput, type GenerationConfig, type GenerationModel,
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
-import { Dropout, Embedding, Linear, LMHead, Module, Parameter } from '@tfkit/layers';
+import {
+  crossEntropyLoss, Dropout, Embedding, IGNORE_INDEX, Linear, LMHead, Module, Parameter,
+  sequenceClassificationLoss as classificationLoss, tokenIds, type LabelInput,
+} from '@tfkit/layers';
 import { numLabels, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { BartDecodingSession } from './bart-decoding.js';
 import {
-  BartModel, BartPreTrainedModel, resizeRows, shiftTokensRight, toIntTensor,
+  BartModel, BartPreTrainedModel, resizeRows, shiftTokensRight,
   type BartModelInputs, type BartModelOptions, type BartModelOutput, type IntInput,
 } from './bart-modeling.js';
 
@@ -91,7 +94,8 @@ export class BartForConditionalGeneration extends BartPreTrainedModel implements
   forward(inputs: BartSeq2SeqLMInputs): BartSeq2SeqLMOutput {
     return tf.tidy(() => {
       const c = this.config;
-      const labels = inputs.labels === undefined ? undefined : toIntTensor(inputs.labels);
+      // Checked before the decoder reads them shifted right (−100 becomes padding there).
+      const labels = inputs.labels === undefined ? undefined : tokenIds(inputs.labels, c.vocabSize, this.architecture, { name: 'labels', allow: [IGNORE_INDEX] });
       const decoderInputIds = inputs.decoderInputIds ?? (labels ? shiftTokensRight(labels, c.padTokenId, c.decoderStartTokenId) : undefined);
       const { lastHiddenState, ...rest } = this.model.forward({ ...inputs, ...(decoderInputIds !== undefined ? { decoderInputIds } : {}) });
       const logits = this.logitsFromHidden(lastHiddenState);
@@ -100,7 +104,7 @@ export class BartForConditionalGeneration extends BartPreTrainedModel implements
         if (labels.shape.join() !== logits.shape.slice(0, 2).join()) {
           throw new ShapeError(`BartForConditionalGeneration: labels are [${labels.shape}], the decoder produced [${logits.shape.slice(0, 2)}] positions`);
         }
-        out.loss = softmaxCrossEntropy(logits, labels, { ignoreIndex: -100 });
+        out.loss = crossEntropyLoss(logits, labels, { where: this.architecture, classesKey: 'vocab_size' });
       }
       return out as unknown as tf.TensorContainer;
     }) as unknown as BartSeq2SeqLMOutput;
@@ -157,7 +161,7 @@ export class BartClassificationHead extends Module {
 
 export interface BartSequenceClassificationInputs extends BartModelInputs {
   /** `[B]` class ids, `[B, numLabels]` multi-label targets, or `[B]` values for regression (one label). */
-  labels?: tf.Tensor | number[] | number[][];
+  labels?: LabelInput;
 }
 
 export interface BartSequenceClassifierOutput extends Omit<BartModelOutput, 'lastHiddenState'> {
@@ -217,17 +221,8 @@ export class BartForSequenceClassification extends BartPreTrainedModel {
  * regression (MSE) for one label, cross-entropy for `[B]` class ids, binary cross-entropy for
  * `[B, numLabels]` targets.
  */
-export function sequenceClassificationLoss(logits: tf.Tensor, labels: tf.Tensor | number[] | number[][], config: BartConfig): tf.Scalar {
-  return tf.tidy(() => {
-    const n = numLabels(config);
-    const lab = labels instanceof tf.Tensor ? labels : tf.tensor(labels);
-    const problem = config.problemType ?? (n === 1 ? 'regression' : lab.rank === 1 ? 'single_label_classification' : 'multi_label_classification');
-    if (lab.shape[0] !== logits.shape[0]) throw new ShapeError(`BartForSequenceClassification: ${lab.shape[0]} labels for a batch of ${logits.shape[0]}`);
-    if (problem === 'regression') return meanSquaredError(tf.reshape(logits, [-1]), tf.reshape(tf.cast(lab, 'float32'), [-1]));
-    if (problem === 'single_label_classification') return softmaxCrossEntropy(logits, tf.cast(tf.reshape(lab, [-1]), 'int32'));
-    if (lab.shape.join() !== logits.shape.join()) throw new ShapeError(`BartForSequenceClassification: multi-label targets must be [${logits.shape}], got [${lab.shape}]`);
-    return sigmoidCrossEntropy(logits, tf.cast(lab, 'float32'));
-  });
+export function sequenceClassificationLoss(logits: tf.Tensor, labels: LabelInput, config: BartConfig): tf.Scalar {
+  return classificationLoss(logits, labels, { where: 'BartForSequenceClassification', problemType: config.problemType });
 }
 
 /** Every BART class by its Hugging Face name. */

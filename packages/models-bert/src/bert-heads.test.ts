@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
@@ -85,6 +86,36 @@ describe('task heads: outputs and losses', () => {
       tf.dispose([s, m, inferred, r, targetTensor] as unknown as tf.TensorContainer);
     });
     for (const model of [single, multi, regression]) model.dispose();
+  });
+
+  it('every head checks its labels alike: float ids = int ids, out-of-range or fractional labels are InputErrors naming the entry, nothing leaks', async () => {
+    const seq = new BertForSequenceClassification({ ...tiny, numLabels: 3 }, { seed: 3 });
+    const tok = new BertForTokenClassification({ ...tiny, numLabels: 5 }, { seed: 4 });
+    const mlm = new BertForMaskedLM(tiny, { seed: 2 });
+    const qa = new BertForQuestionAnswering(tiny, { seed: 5 });
+    const lossOf = (out: { loss?: tf.Scalar }) => {
+      const v = out.loss!.dataSync()[0] as number;
+      tf.dispose(out as unknown as tf.TensorContainer);
+      return v;
+    };
+    const inputs = { inputIds: ids, attentionMask: mask };
+    await expectNoLeaks(() => {
+      const want = lossOf(seq.forward({ ...inputs, labels: [2, 0] }));
+      const floatIds = tf.tensor1d([2, 0], 'float32');
+      expect(lossOf(seq.forward({ ...inputs, labels: floatIds }))).toBe(want);
+      expect(lossOf(seq.forward({ ...inputs, labels: [[2], [0]] }))).toBe(want);
+      floatIds.dispose();
+      // [3, 3] used to give 0 and [2, 3] half the loss: a label ≥ num_labels scored nothing.
+      expect(() => seq.forward({ ...inputs, labels: [3, 3] })).toThrow(InputError);
+      expect(() => seq.forward({ ...inputs, labels: [2, 3] })).toThrow(/^BertForSequenceClassification: labels\[1\] = 3 is not a class id: expected an integer in \[0, 3\) \(num_labels\)/);
+      expect(() => seq.forward({ ...inputs, labels: [2.5, 0] })).toThrow(/labels\[0\] = 2.5 is not an integer/);
+      expect(() => tok.forward({ ...inputs, labels: [[-100, 1, 2, 0, 4, -100], [-100, 5, 3, -100, -100, -100]] })).toThrow(/BertForTokenClassification: labels\[1\]\[1\] = 5 is not a class id/);
+      expect(() => mlm.forward({ ...inputs, labels: [[-100, 40, -100, -100, -100, -100], [-100, -100, -100, -100, -100, -100]] })).toThrow(/BertForMaskedLM: labels\[0\]\[1\] = 40 is not a class id: expected an integer in \[0, 40\) \(vocab_size\)/);
+      expect(() => qa.forward({ ...inputs, startPositions: [1.5, 0], endPositions: [2, 3] })).toThrow(/BertForQuestionAnswering: startPositions\[0\] = 1.5 is not an integer/);
+      // Every label ignored: NaN, as PyTorch's mean over no positions.
+      expect(lossOf(mlm.forward({ ...inputs, labels: [[-100, -100, -100, -100, -100, -100], [-100, -100, -100, -100, -100, -100]] }))).toBeNaN();
+    });
+    for (const model of [seq, tok, mlm, qa]) model.dispose();
   });
 
   it('BertForTokenClassification: per-token logits, loss over labelled tokens only', async () => {

@@ -1,23 +1,19 @@
 // BERT task heads and task models (Devlin et al., 2019, §3.1 pretraining, §4 fine-tuning).
 // Follows Hugging Face transformers `models/bert/modeling_bert.py` (v4.40): heads, then Bert*For* classes.
 import * as tf from '@tensorflow/tfjs-core';
+import { getActivation, matMul2d, Random, ShapeError } from '@tfkit/core-tensor';
 import {
-  getActivation, matMul2d, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
-} from '@tfkit/core-tensor';
-import { Dropout, LayerNorm, Linear, Module, Parameter } from '@tfkit/layers';
+  crossEntropyLoss, Dropout, intInput, LayerNorm, Linear, Module, Parameter,
+  sequenceClassificationLoss as classificationLoss, type LabelInput,
+} from '@tfkit/layers';
 import { numLabels, type BertConfig, type BertConfigInput } from './bert-config.js';
 import {
   BertModel, BertPreTrainedModel, toIntTensor,
   type BertModelInputs, type BertModelOptions, type BertModelOutput, type IntInput,
 } from './bert-modeling.js';
 
-/** Labels: a tensor or nested number arrays. */
-export type LabelInput = tf.Tensor | number[] | number[][] | number[][][];
-
-function toLabelTensor(x: LabelInput, dtype: 'int32' | 'float32'): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === dtype ? x : tf.cast(x, dtype);
-  return tf.tensor(x as number[], undefined, dtype);
-}
+/** Labels: a tensor or nested number arrays (checked by the losses of @tfkit/layers). */
+export type { LabelInput } from '@tfkit/layers';
 
 interface HeadInit {
   initStd: number;
@@ -152,8 +148,8 @@ abstract class BertTaskModel<Out extends BertTaskOutput, In extends BertModelInp
 }
 
 /** MLM loss with ignore index −100 (the positions that were not masked). */
-function mlmLoss(logits: tf.Tensor, labels: LabelInput): tf.Scalar {
-  return softmaxCrossEntropy(logits, toLabelTensor(labels, 'int32'), { ignoreIndex: -100 });
+function mlmLoss(logits: tf.Tensor, labels: LabelInput, where: string): tf.Scalar {
+  return crossEntropyLoss(logits, labels, { where, classesKey: 'vocab_size' });
 }
 
 /** BERT with both pretraining heads: masked language modelling and next sentence prediction. */
@@ -174,8 +170,10 @@ export class BertForPreTraining extends BertTaskModel<BertForPreTrainingOutput, 
     const seqRelationshipLogits = this.cls.seq_relationship.forward(base.poolerOutput as tf.Tensor);
     const out: BertForPreTrainingOutput = { ...base, predictionLogits, seqRelationshipLogits };
     const losses: tf.Scalar[] = [];
-    if (inputs.labels !== undefined) losses.push(mlmLoss(predictionLogits, inputs.labels));
-    if (inputs.nextSentenceLabel !== undefined) losses.push(softmaxCrossEntropy(seqRelationshipLogits, toLabelTensor(inputs.nextSentenceLabel, 'int32')));
+    if (inputs.labels !== undefined) losses.push(mlmLoss(predictionLogits, inputs.labels, this.architecture));
+    if (inputs.nextSentenceLabel !== undefined) {
+      losses.push(crossEntropyLoss(seqRelationshipLogits, inputs.nextSentenceLabel, { where: this.architecture, name: 'nextSentenceLabel' }));
+    }
     if (losses.length) out.loss = tf.addN(losses) as tf.Scalar;
     return out;
   }
@@ -197,7 +195,7 @@ export class BertForMaskedLM extends BertTaskModel<BertLogitsOutput, BertModelIn
     const base = this.bert.forward(inputs);
     const logits = this.cls.predictions.forward(base.lastHiddenState, this.bert.embeddings.word_embeddings.weight.value);
     const out: BertLogitsOutput = { ...base, logits };
-    if (inputs.labels !== undefined) out.loss = mlmLoss(logits, inputs.labels);
+    if (inputs.labels !== undefined) out.loss = mlmLoss(logits, inputs.labels, this.architecture);
     return out;
   }
 }
@@ -218,7 +216,7 @@ export class BertForNextSentencePrediction extends BertTaskModel<BertLogitsOutpu
     const base = this.bert.forward(inputs);
     const logits = this.cls.seq_relationship.forward(base.poolerOutput as tf.Tensor);
     const out: BertLogitsOutput = { ...base, logits };
-    if (inputs.labels !== undefined) out.loss = softmaxCrossEntropy(logits, toLabelTensor(inputs.labels, 'int32'));
+    if (inputs.labels !== undefined) out.loss = crossEntropyLoss(logits, inputs.labels, { where: this.architecture });
     return out;
   }
 }
@@ -228,22 +226,8 @@ export class BertForNextSentencePrediction extends BertTaskModel<BertLogitsOutpu
  * regression for one label, single-label cross-entropy for `[B]` class ids, multi-label binary
  * cross-entropy for `[B, numLabels]` targets.
  */
-export function sequenceClassificationLoss(logits: tf.Tensor, labels: LabelInput, config: BertConfig): tf.Scalar {
-  return tf.tidy(() => {
-    const n = numLabels(config);
-    const rank = labels instanceof tf.Tensor ? labels.rank : Array.isArray(labels[0]) ? 2 : 1;
-    const problem = config.problemType ?? (n === 1 ? 'regression' : rank === 1 ? 'single_label_classification' : 'multi_label_classification');
-    if (problem === 'regression') {
-      const target = toLabelTensor(labels, 'float32');
-      return n === 1 ? meanSquaredError(tf.reshape(logits, [-1]), tf.reshape(target, [-1])) : meanSquaredError(logits, target);
-    }
-    if (problem === 'single_label_classification') return softmaxCrossEntropy(logits, tf.reshape(toLabelTensor(labels, 'int32'), [-1]));
-    const target = toLabelTensor(labels, 'float32');
-    if (target.shape.join() !== logits.shape.join()) {
-      throw new ShapeError(`multi-label targets must have the logits' shape [${logits.shape}], got [${target.shape}]`);
-    }
-    return sigmoidCrossEntropy(logits, target);
-  });
+export function sequenceClassificationLoss(logits: tf.Tensor, labels: LabelInput, config: BertConfig, where = 'BertForSequenceClassification'): tf.Scalar {
+  return classificationLoss(logits, labels, { where, problemType: config.problemType });
 }
 
 /** BERT with a classifier on the pooled `[CLS]` output (single-label, multi-label or regression). */
@@ -287,7 +271,7 @@ export class BertForTokenClassification extends BertTaskModel<BertLogitsOutput, 
     const base = this.bert.forward(inputs);
     const logits = this.classifier.forward(this.dropout.forward(base.lastHiddenState));
     const out: BertLogitsOutput = { ...base, logits };
-    if (inputs.labels !== undefined) out.loss = softmaxCrossEntropy(logits, toLabelTensor(inputs.labels, 'int32'), { ignoreIndex: -100 });
+    if (inputs.labels !== undefined) out.loss = crossEntropyLoss(logits, inputs.labels, { where: this.architecture, classesKey: 'num_labels' });
     return out;
   }
 }
@@ -317,10 +301,13 @@ export class BertForQuestionAnswering extends BertTaskModel<BertForQuestionAnswe
     const endLogits = tf.reshape(tf.slice(logits, [0, 0, 1], [b, t, 1]), [b, t]);
     const out: BertForQuestionAnsweringOutput = { ...base, startLogits, endLogits };
     if (inputs.startPositions !== undefined && inputs.endPositions !== undefined) {
+      // Integer positions outside the sequence are clamped to T, the ignore index, as Hugging Face does.
       // Clamped in float32: tfjs-backend-wasm's ClipByValue reads int32 data as float32.
-      const span = (logit: tf.Tensor, positions: LabelInput) =>
-        softmaxCrossEntropy(logit, tf.cast(tf.clipByValue(tf.reshape(toLabelTensor(positions, 'float32'), [-1]), 0, t), 'int32'), { ignoreIndex: t });
-      out.loss = tf.div(tf.add(span(startLogits, inputs.startPositions), span(endLogits, inputs.endPositions)), 2) as tf.Scalar;
+      const span = (logit: tf.Tensor, positions: LabelInput, name: string) => {
+        const p = tf.cast(intInput(positions, { name, ranks: [1], shape: [b] }, this.architecture), 'float32');
+        return crossEntropyLoss(logit, tf.cast(tf.clipByValue(p, 0, t), 'int32'), { where: this.architecture, name, ignoreIndex: t });
+      };
+      out.loss = tf.div(tf.add(span(startLogits, inputs.startPositions, 'startPositions'), span(endLogits, inputs.endPositions, 'endPositions')), 2) as tf.Scalar;
     }
     return out;
   }
@@ -370,7 +357,7 @@ export class BertForMultipleChoice extends BertTaskModel<BertLogitsOutput, Multi
     const scores = this.classifier.forward(this.dropout.forward(base.poolerOutput as tf.Tensor));
     const logits = tf.reshape(scores, [-1, choices]);
     const out: BertLogitsOutput = { ...base, logits };
-    if (inputs.labels !== undefined) out.loss = softmaxCrossEntropy(logits, toLabelTensor(inputs.labels, 'int32'));
+    if (inputs.labels !== undefined) out.loss = crossEntropyLoss(logits, inputs.labels, { where: this.architecture });
     return out;
   }
 }

@@ -1,20 +1,18 @@
 // GPT-2 task models: causal language modelling and sequence classification.
 // Follows Hugging Face transformers' GPT2LMHeadModel and GPT2ForSequenceClassification.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError, embeddingLookup, meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy,
-} from '@tfkit/core-tensor';
+import { ConfigError, embeddingLookup, Random } from '@tfkit/core-tensor';
 import {
   fromHfGenerationConfig, generate, generateStream,
   type DecodingSession, type GenerateOptions, type GenerateOutput, type GenerationConfig, type GenerationModel,
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
-import type { Parameter } from '@tfkit/layers';
-import { Embedding, Linear, LMHead } from '@tfkit/layers';
+import type { LabelInput, Parameter } from '@tfkit/layers';
+import { causalLmLoss as nextTokenLoss, Embedding, Linear, LMHead, sequenceClassificationLoss } from '@tfkit/layers';
 import { numLabels, type Gpt2ConfigInput } from './gpt2-config.js';
 import { Gpt2DecodingSession } from './gpt2-decoding.js';
 import {
-  GPT2Model, GPT2PreTrainedModel, toIntTensor,
+  GPT2Model, GPT2PreTrainedModel,
   type Gpt2ModelInputs, type Gpt2ModelOptions, type Gpt2ModelOutput, type IntInput,
 } from './gpt2-modeling.js';
 
@@ -113,16 +111,12 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements GenerationMo
   }
 }
 
-/** Next-token cross-entropy: logits at t are scored against labels at t + 1; −100 labels are ignored. */
-export function causalLmLoss(logits: tf.Tensor3D, labels: IntInput): tf.Scalar {
-  return tf.tidy(() => {
-    const lab = toIntTensor(labels);
-    const [b, t] = logits.shape;
-    if (lab.shape[0] !== b || lab.shape[1] !== t) throw new ShapeError(`causal LM loss: labels are [${lab.shape}], logits [${logits.shape}]; expected labels [${b}, ${t}]`);
-    // Shift the labels left instead of slicing the (large) logits: the last position gets −100.
-    const shifted = tf.concat([tf.slice(lab, [0, 1], [b, t - 1]), tf.fill([b, 1], -100, 'int32')], 1);
-    return softmaxCrossEntropy(logits, shifted, { ignoreIndex: -100 });
-  });
+/**
+ * Next-token cross-entropy: logits at t are scored against labels at t + 1; −100 labels are
+ * ignored, every other label must be a token id (`vocab_size`).
+ */
+export function causalLmLoss(logits: tf.Tensor3D, labels: IntInput, where = 'GPT2LMHeadModel'): tf.Scalar {
+  return nextTokenLoss(logits, labels, { where });
 }
 
 export interface SequenceClassifierOutput extends Omit<Gpt2ModelOutput, 'lastHiddenState'> {
@@ -162,7 +156,7 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
     });
   }
 
-  forward(inputs: Gpt2ModelInputs & { labels?: tf.Tensor | number[] | number[][] }): SequenceClassifierOutput {
+  forward(inputs: Gpt2ModelInputs & { labels?: LabelInput }): SequenceClassifierOutput {
     const ids = inputs.inputIds instanceof tf.Tensor ? (inputs.inputIds.arraySync() as number[][]) : inputs.inputIds;
     const last = this.lastTokenIndices(ids);
     return tf.tidy(() => {
@@ -173,18 +167,9 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
       const pooled = embeddingLookup(tf.reshape(lastHiddenState, [b * t, c]), rows); // (B, C)
       const logits = this.score.forward(pooled) as tf.Tensor2D;
       const out: SequenceClassifierOutput = { logits, ...rest };
-      if (inputs.labels !== undefined) out.loss = this.loss(logits, inputs.labels);
+      if (inputs.labels !== undefined) out.loss = sequenceClassificationLoss(logits, inputs.labels, { where: this.architecture, problemType: this.config.problemType });
       return out as unknown as tf.TensorContainer;
     }) as unknown as SequenceClassifierOutput;
-  }
-
-  private loss(logits: tf.Tensor2D, labels: tf.Tensor | number[] | number[][]): tf.Scalar {
-    const n = numLabels(this.config);
-    const lab = labels instanceof tf.Tensor ? labels : tf.tensor(labels);
-    const problem = this.config.problemType ?? (n === 1 ? 'regression' : lab.dtype === 'int32' || (!(labels instanceof tf.Tensor) && lab.rank === 1) ? 'single_label_classification' : 'multi_label_classification');
-    if (problem === 'regression') return meanSquaredError(tf.reshape(logits, [-1]), tf.reshape(tf.cast(lab, 'float32'), [-1]));
-    if (problem === 'single_label_classification') return softmaxCrossEntropy(logits, tf.cast(lab, 'int32'));
-    return sigmoidCrossEntropy(logits, tf.cast(lab, 'float32'));
   }
 }
 

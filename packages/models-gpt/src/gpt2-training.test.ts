@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '@tfkit/core-tensor';
+import { InputError } from '@tfkit/layers';
 import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { GPT2ForSequenceClassification, GPT2LMHeadModel } from './gpt2-heads.js';
@@ -92,5 +93,33 @@ describe.each(['cpu', 'wasm'])('GPT-2 training on %s', (backend) => {
         model.dispose();
       }),
     );
+  });
+});
+
+describe('GPT-2 labels', () => {
+  it('float class ids work as int ones (they crashed with a broadcast error); bad labels are InputErrors naming the entry; nothing leaks', async () => {
+    const classifier = new GPT2ForSequenceClassification({ ...tiny, numLabels: 3, padTokenId: 0 }, { seed: 5 });
+    const lm = new GPT2LMHeadModel(tiny, { seed: 3 });
+    const ids = [[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]];
+    const lossOf = (out: { loss?: tf.Scalar }) => {
+      const v = out.loss!.dataSync()[0] as number;
+      tf.dispose(out as unknown as tf.TensorContainer);
+      return v;
+    };
+    await expectNoLeaks(() => {
+      const want = lossOf(classifier.forward({ inputIds: ids, labels: [2, 0] }));
+      const floatIds = tf.tensor1d([2, 0], 'float32');
+      const intIds = tf.tensor1d([2, 0], 'int32');
+      expect(lossOf(classifier.forward({ inputIds: ids, labels: floatIds }))).toBe(want);
+      expect(lossOf(classifier.forward({ inputIds: ids, labels: intIds }))).toBe(want);
+      tf.dispose([floatIds, intIds]);
+      expect(() => classifier.forward({ inputIds: ids, labels: [3, 3] })).toThrow(InputError);
+      expect(() => classifier.forward({ inputIds: ids, labels: [2, 3] })).toThrow(/^GPT2ForSequenceClassification: labels\[1\] = 3 is not a class id: expected an integer in \[0, 3\) \(num_labels\)/);
+      expect(() => classifier.forward({ inputIds: ids, labels: [0.5, 1] })).toThrow(/labels\[0\] = 0.5 is not an integer/);
+      expect(() => lm.forward({ inputIds: ids, labels: [[5, 6, 40, 0, 0], [8, 9, 10, 11, 12]] })).toThrow(/labels\[0\]\[2\] = 40 is not a class id: expected an integer in \[0, 40\) \(vocab_size\)/);
+      expect(lossOf(lm.forward({ inputIds: ids, labels: ids.map((r) => r.map(() => -100)) }))).toBeNaN();
+    });
+    classifier.dispose();
+    lm.dispose();
   });
 });

@@ -1,13 +1,13 @@
 // ViT image classification (Dosovitskiy et al., 2021, §3.1: a classifier on the [CLS] token).
 // Follows Hugging Face transformers `models/vit/modeling_vit.py` (v4.40) ViTForImageClassification.
 import * as tf from '@tensorflow/tfjs-core';
-import { meanSquaredError, Random, ShapeError, sigmoidCrossEntropy, softmaxCrossEntropy } from '@tfkit/core-tensor';
-import { Linear } from '@tfkit/layers';
+import { Random } from '@tfkit/core-tensor';
+import { Linear, sequenceClassificationLoss, type LabelInput } from '@tfkit/layers';
 import { numLabels, type ViTConfig, type ViTConfigInput } from './vit-config.js';
 import { clsToken, ViTModel, ViTPreTrainedModel, type ViTModelInputs, type ViTModelOptions, type ViTModelOutput } from './vit-modeling.js';
 
-/** Labels: a tensor or nested number arrays. */
-export type LabelInput = tf.Tensor | number[] | number[][];
+/** Labels: a tensor or nested number arrays (checked by the losses of @tfkit/layers). */
+export type { LabelInput } from '@tfkit/layers';
 
 export interface ViTImageClassificationInputs extends ViTModelInputs {
   /** `[B]` class ids, `[B, numLabels]` multi-label targets, or `[B]` values for regression (one label). */
@@ -21,36 +21,13 @@ export interface ViTImageClassifierOutput extends ViTModelOutput {
   logits: tf.Tensor;
 }
 
-function toLabelTensor(x: LabelInput, dtype: 'int32' | 'float32'): tf.Tensor {
-  if (x instanceof tf.Tensor) return x.dtype === dtype ? x : tf.cast(x, dtype);
-  return tf.tensor(x, undefined, dtype);
-}
-
 /**
  * The classification loss as Hugging Face picks it: `problemType` if the config sets it, else
  * regression (MSE) for one label, cross-entropy for `[B]` class ids, binary cross-entropy for
  * `[B, numLabels]` multi-label targets.
  */
 export function imageClassificationLoss(logits: tf.Tensor, labels: LabelInput, config: ViTConfig): tf.Scalar {
-  return tf.tidy(() => {
-    const n = numLabels(config);
-    const rank = labels instanceof tf.Tensor ? labels.rank : Array.isArray(labels[0]) ? 2 : 1;
-    const problem = config.problemType ?? (n === 1 ? 'regression' : rank === 1 ? 'single_label_classification' : 'multi_label_classification');
-    if (problem === 'regression') {
-      const target = toLabelTensor(labels, 'float32');
-      return n === 1 ? meanSquaredError(tf.reshape(logits, [-1]), tf.reshape(target, [-1])) : meanSquaredError(logits, target);
-    }
-    if (problem === 'single_label_classification') {
-      const ids = tf.reshape(toLabelTensor(labels, 'int32'), [-1]);
-      if (ids.shape[0] !== logits.shape[0]) throw new ShapeError(`ViTForImageClassification: ${ids.shape[0]} labels for a batch of ${logits.shape[0]} images`);
-      return softmaxCrossEntropy(logits, ids);
-    }
-    const target = toLabelTensor(labels, 'float32');
-    if (target.shape.join() !== logits.shape.join()) {
-      throw new ShapeError(`ViTForImageClassification: multi-label targets must have the logits' shape [${logits.shape}], got [${target.shape}]`);
-    }
-    return sigmoidCrossEntropy(logits, target);
-  });
+  return sequenceClassificationLoss(logits, labels, { where: 'ViTForImageClassification', problemType: config.problemType });
 }
 
 /** ViT with a linear classifier on the final-LayerNormed [CLS] token (no pooler, as Hugging Face). */

@@ -344,6 +344,11 @@ export abstract class BartPreTrainedModel extends Module implements PretrainedMo
     this.hfGenerationConfig = options.hfGenerationConfig;
   }
 
+  /** The most tokens the encoder input or the decoder sequence may hold (max_position_embeddings); `generate` refuses more. */
+  get maxPositions(): number {
+    return this.config.maxPositionEmbeddings;
+  }
+
   /** Loads a checkpoint (directory, URL or hub id) into this class, whatever `config.architectures` says. */
   static async fromPretrained<T extends BartPreTrainedModel>(this: BartModelClass<T>, source: string, options: BartFromPretrainedOptions = {}): Promise<T> {
     return bartFromPretrained(this, source, options);

@@ -181,6 +181,11 @@ export abstract class GPT2PreTrainedModel extends Module implements PretrainedMo
     this.hfGenerationConfig = options.hfGenerationConfig;
   }
 
+  /** The most tokens a sequence may hold (the learned position table, n_positions); `generate` refuses more. */
+  get maxPositions(): number {
+    return this.config.nPositions;
+  }
+
   /** Loads a checkpoint (directory, URL or hub id) into this class, whatever `config.architectures` says. */
   static async fromPretrained<T extends GPT2PreTrainedModel>(this: Gpt2ModelClass<T>, source: string, options: Gpt2FromPretrainedOptions = {}): Promise<T> {
     return gpt2FromPretrained(this, source, options);

@@ -4,7 +4,7 @@
  */
 import { AutoModel, createRegistry } from '@tfkit/core-tensor';
 import { generate, GenerationError, type GenerationModel } from '@tfkit/generation';
-import { Tokenizer } from '@tfkit/tokenizers';
+import type { Tokenizer } from '@tfkit/tokenizers';
 import { expectNoLeaks, fixturePath } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';

@@ -5,8 +5,7 @@
  * `batch.labels` when the model returns none.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { softmaxCrossEntropy } from '@tfkit/core-tensor';
-import type { Module } from '@tfkit/layers';
+import { crossEntropyLoss, type Module } from '@tfkit/layers';
 import type { Batch } from '../data/collator.js';
 import { FinetuneError } from '../errors.js';
 
@@ -35,5 +34,6 @@ export const defaultLoss: LossFn = (output, batch) => {
   if (!output.logits || !labels) {
     throw new FinetuneError('Trainer: the model returned no loss, and there are no logits and batch.labels to compute cross-entropy from; pass `computeLoss`');
   }
-  return softmaxCrossEntropy(output.logits, labels);
+  // Labels are checked as PyTorch checks them: class ids in [0, C) or -100 (ignored); anything else is an InputError.
+  return crossEntropyLoss(output.logits, labels, { where: 'Trainer' });
 };

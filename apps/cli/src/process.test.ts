@@ -29,6 +29,23 @@ beforeAll(async () => {
 });
 
 describe('the tfkit process', { timeout: 240_000 }, () => {
+  it('--help loads no tfkit package (they load when a command runs), so it starts about as fast as Node.js', async () => {
+    const trace = { TFKIT_TRACE_IMPORTS: '1' };
+    const help = spawnTfkit(['--help'], tmp, { env: trace });
+    expect(await help.exit).toMatchObject({ code: 0 });
+    expect(help.output.stdout).toContain('Usage: tfkit <command>');
+    expect(help.output.stderr).toBe('');
+    const commandHelp = spawnTfkit(['finetune', '--help'], tmp, { env: trace });
+    expect(await commandHelp.exit).toMatchObject({ code: 0 });
+    expect(commandHelp.output.stdout).toContain('--lora');
+    expect(commandHelp.output.stderr).toBe('');
+    // The trace is real: a command that runs loads its packages.
+    const tokenize = spawnTfkit(['tokenize', '--tokenizer', 'lm', 'hello'], tmp, { env: trace });
+    expect(await tokenize.exit).toMatchObject({ code: 0 });
+    expect(tokenize.output.stderr).toMatch(/^import @tfkit\/tokenizers$/m);
+  });
+
+
   it('exits 1 with one line for a typed error, and 2 for bad usage', async () => {
     const missing = spawnTfkit(['generate', '--model', './no-such-dir', 'hello'], tmp);
     const exit = await missing.exit;

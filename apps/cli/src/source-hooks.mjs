@@ -14,6 +14,8 @@ const aliases = workspaceAliases();
 
 export async function resolve(specifier, context, nextResolve) {
   const alias = aliases.find((a) => a.find.test(specifier));
+  // TFKIT_TRACE_IMPORTS=1 lists the tfkit packages a run loads (a test checks `--help` loads none).
+  if (alias && process.env.TFKIT_TRACE_IMPORTS) process.stderr.write(`import ${specifier}\n`);
   if (alias) return { url: pathToFileURL(alias.replacement).href, shortCircuit: true };
   if (/^\.{1,2}\//.test(specifier) && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
     const ts = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);

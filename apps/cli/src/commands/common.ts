@@ -82,6 +82,13 @@ export function printResult<R>(ctx: CommandContext, json: boolean | undefined, r
 
 export const score = (s: number) => s.toFixed(4);
 
+/** A summary of named values: JSON with `--json`, else one `name  value` line each (numbers to 4 significant digits). */
+export function printSummary(ctx: CommandContext, json: boolean | undefined, summary: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(summary).map((k) => k.length));
+  const show = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)).toString() : typeof v === 'string' ? v : JSON.stringify(v));
+  printResult(ctx, json, summary, (s) => Object.entries(s).map(([k, v]) => `${k.padEnd(width)}  ${show(v)}`));
+}
+
 /** Decoding options of the text-to-text commands (summarize, translate). */
 export const DECODING_OPTIONS = {
   'max-new-tokens': { type: 'string' },

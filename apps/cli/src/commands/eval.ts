@@ -9,12 +9,13 @@ import { parseArgs } from 'node:util';
 import type { Module } from '@tfkit/layers';
 import { CliError, UsageError, type Command } from '../command.js';
 import { fileOption, intOption, sourceOption } from '../inputs.js';
+import { printSummary, warnNewlyInitialised } from './common.js';
 import { FINETUNE_TASKS, TASK_COLUMNS, type FinetuneTask } from '../task-data.js';
 
 const usage = `Usage: tfkit eval --model <source> --task <task> --data <eval.jsonl|csv|tsv> [--adapter <dir>] [options]
 
 Evaluates a model on labelled data (the columns tfkit finetune reads) and prints the task's
-metrics as JSON, with a progress bar on stderr:
+metrics (as JSON with --json), with a progress bar on stderr:
   text-classification, image-classification  eval_loss, eval_accuracy, eval_precision, eval_recall, eval_f1 (macro)
   token-classification                        eval_loss, eval_precision, eval_recall, eval_f1 (entity level, BIO tags)
   question-answering                          eval_loss, eval_exact_match, eval_f1 (SQuAD, 0…1)
@@ -32,6 +33,7 @@ Options:
   --max-new-tokens <n>   summarization, translation: tokens to generate at most (default 64)
   --num-beams <b>        summarization, translation: beam search (default 1, greedy)
   --target-lang <xx>     translation with a causal LM: the <to-xx> task token
+  --json                 Print the metrics as JSON
   --backend <name>       cpu, wasm, … (default: the fastest available here)
 `;
 
@@ -45,7 +47,7 @@ export const evalCommand: Command = {
       options: {
         model: { type: 'string' }, task: { type: 'string', default: 'text-classification' }, data: { type: 'string' }, adapter: { type: 'string' },
         'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'num-beams': { type: 'string' },
-        'target-lang': { type: 'string' }, backend: { type: 'string' },
+        'target-lang': { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -70,7 +72,7 @@ export const evalCommand: Command = {
     const data = await taskExamples(task, await readRows('--data', values.data, ctx.io.cwd), `--data ${values.data}`, path.dirname(dataFile));
 
     const registry = await ctx.registry();
-    const [{ useBackend }, ft, { warnNewlyInitialised }] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune'), import('./common.js')]);
+    const [{ useBackend }, ft] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune')]);
     await useBackend(registry, values.backend);
     const session = await recipes.TaskSession.open(task, { registry, source, maxLength, targetLang: values['target-lang'], maxNewTokens, numBeams, io: ctx.io });
     try {
@@ -80,7 +82,7 @@ export const evalCommand: Command = {
       else runner = await ft.PrefixTuningModel.load(session.model, adapterDir);
       session.adoptDataLabels(data);
       const metrics = await session.evaluate(data, runner, batchSize);
-      ctx.io.stdout(`${JSON.stringify({ task, examples: data.length, ...metrics }, null, 2)}\n`);
+      printSummary(ctx, values.json, { task, examples: data.length, ...metrics });
       return 0;
     } finally {
       session.dispose();

@@ -103,7 +103,7 @@ const FT = ['--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--backend', '
 
 describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
   it('token-classification: tokens + tags (JSONL or CSV), a new head for the data’s tags, entity F1; --freeze', async () => {
-    const ft = await tfkit('finetune', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--eval', 'ner.csv', '--out', 'ner', '--freeze', 'embeddings,1', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--eval', 'ner.csv', '--out', 'ner', '--freeze', 'embeddings,1', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     expect(ft.stderr).toMatch(/newly initialised: classifier\.weight, classifier\.bias/);
     const summary = metrics(ft.stdout);
@@ -112,33 +112,35 @@ describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
     const config = JSON.parse(fs.readFileSync(path.join(tmp, 'ner', 'config.json'), 'utf8')) as { architectures: string[]; id2label: Record<string, string> };
     expect(config.architectures).toEqual(['BertForTokenClassification']);
     expect(Object.values(config.id2label)).toEqual(['B-LOC', 'B-PER', 'O']);
-    const ev = await tfkit('eval', '--task', 'token-classification', '--model', 'ner', '--data', 'ner.csv', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--task', 'token-classification', '--model', 'ner', '--data', 'ner.csv', '--backend', 'cpu');
     expect(ev.code, ev.stderr).toBe(0);
     expect(ev.stderr).toMatch(/evaluating \[#+\] 4\/4/);
     expect(metrics(ev.stdout)['eval_f1']).toBeCloseTo(summary['eval_f1'] as number, 6);
   });
 
   it('question-answering: SQuAD answers (or answer, answer_start columns) → exact match and F1', async () => {
-    const ft = await tfkit('finetune', '--task', 'question-answering', '--model', 'qa-base', '--data', 'squad.jsonl', '--eval', 'squad.jsonl', '--out', 'qa', '--max-length', '32', '--stride', '8', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'question-answering', '--model', 'qa-base', '--data', 'squad.jsonl', '--eval', 'squad.jsonl', '--out', 'qa', '--max-length', '32', '--stride', '8', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     const summary = metrics(ft.stdout);
     for (const k of ['eval_loss', 'eval_exact_match', 'eval_f1']) expect(summary[k], k).toBeGreaterThanOrEqual(0);
-    const ev = await tfkit('eval', '--task', 'question-answering', '--model', 'qa', '--data', 'squad.jsonl', '--max-length', '32', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--task', 'question-answering', '--model', 'qa', '--data', 'squad.jsonl', '--max-length', '32', '--backend', 'cpu');
     expect(metrics(ev.stdout)['eval_f1']).toBeCloseTo(summary['eval_f1'] as number, 6);
-    const csv = await tfkit('eval', '--task', 'question-answering', '--model', 'qa', '--data', 'squad.csv', '--backend', 'cpu');
+    const csv = await tfkit('eval', '--json', '--task', 'question-answering', '--model', 'qa', '--data', 'squad.csv', '--backend', 'cpu');
     expect(csv.code, csv.stderr).toBe(0);
     expect(metrics(csv.stdout)['examples']).toBe(1);
+    const text = await tfkit('eval', '--task', 'question-answering', '--model', 'qa', '--data', 'squad.csv', '--backend', 'cpu');
+    expect(text.stdout).toMatch(/^task {14}question-answering\nexamples {10}1\neval_loss {9}\d+(\.\d+)?\neval_exact_match {2}[01]\neval_f1 {11}[\d.]+\n$/);
     fs.writeFileSync(path.join(tmp, 'bad-squad.jsonl'), jsonl([{ question: 'q', context: 'alice lives', answers: { text: ['paris'], answer_start: [0] } }]));
-    const bad = await tfkit('eval', '--task', 'question-answering', '--model', 'qa', '--data', 'bad-squad.jsonl', '--backend', 'cpu');
+    const bad = await tfkit('eval', '--json', '--task', 'question-answering', '--model', 'qa', '--data', 'bad-squad.jsonl', '--backend', 'cpu');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/row 1: the answer "paris" is not at character 0 of the context/);
   });
 
   it('summarization: text/document/article + summary/highlights → an encoder-decoder learns; ROUGE from generated summaries', async () => {
-    const ft = await tfkit('finetune', '--task', 'summarization', '--model', 'bart', '--data', 'summaries.jsonl', '--out', 'summarizer', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'summarization', '--model', 'bart', '--data', 'summaries.jsonl', '--out', 'summarizer', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     expect(fs.existsSync(path.join(tmp, 'summarizer', 'tokenizer.json'))).toBe(true);
-    const ev = await tfkit('eval', '--task', 'summarization', '--model', 'summarizer', '--data', 'summaries.jsonl', '--max-new-tokens', '4', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--task', 'summarization', '--model', 'summarizer', '--data', 'summaries.jsonl', '--max-new-tokens', '4', '--backend', 'cpu');
     expect(ev.code, ev.stderr).toBe(0);
     const m = metrics(ev.stdout);
     for (const k of ['eval_loss', 'eval_rouge1', 'eval_rouge2', 'eval_rougeL']) {
@@ -149,7 +151,7 @@ describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
   });
 
   it('translation with a causal LM and --target-lang: learns "source <to-fr> target", then tfkit translate --to fr uses it', async () => {
-    const ft = await tfkit('finetune', '--task', 'translation', '--model', 'gpt', '--target-lang', 'fr', '--data', 'pairs.jsonl', '--eval', 'pairs.jsonl', '--out', 'translator', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'translation', '--model', 'gpt', '--target-lang', 'fr', '--data', 'pairs.jsonl', '--eval', 'pairs.jsonl', '--out', 'translator', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     const summary = metrics(ft.stdout);
     expect(summary['eval_rougeL']).toBeGreaterThanOrEqual(0);
@@ -159,44 +161,44 @@ describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
     const run = await tfkit('translate', '--model', 'translator', '--to', 'fr', '--max-new-tokens', '3', '--json', '--backend', 'cpu', 'the cat ran.');
     expect(run.code, run.stderr).toBe(0);
     expect(typeof (JSON.parse(run.stdout) as { translationText: string }).translationText).toBe('string');
-    const noLang = await tfkit('finetune', '--task', 'translation', '--model', 'gpt', '--data', 'pairs.jsonl', '--out', 'x', ...FT);
+    const noLang = await tfkit('finetune', '--json', '--task', 'translation', '--model', 'gpt', '--data', 'pairs.jsonl', '--out', 'x', ...FT);
     expect(noLang.code).toBe(2);
     expect(noLang.stderr).toMatch(/--target-lang is required/);
   });
 
   it('causal-lm with --lora: the family’s default targets from the registry (c_attn), perplexity from eval --adapter', async () => {
-    const ft = await tfkit('finetune', '--task', 'causal-lm', '--model', 'gpt', '--data', 'story.txt', '--eval', 'story.txt', '--out', 'lm-lora', '--lora', 'r=2', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'causal-lm', '--model', 'gpt', '--data', 'story.txt', '--eval', 'story.txt', '--out', 'lm-lora', '--lora', 'r=2', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     const summary = metrics(ft.stdout);
     expect(summary['eval_perplexity']).toBeCloseTo(Math.exp(summary['eval_loss'] as number), 4);
     const adapter = JSON.parse(fs.readFileSync(path.join(tmp, 'lm-lora', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 2, target_modules: ['c_attn'], task_type: 'CAUSAL_LM' });
     // The loss is the mean of the batches' token means, as Hugging Face's Trainer reports it: the same batches, the same value.
-    const ev = await tfkit('eval', '--task', 'causal-lm', '--model', 'gpt', '--adapter', 'lm-lora', '--data', 'story.txt', '--batch-size', '2', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--task', 'causal-lm', '--model', 'gpt', '--adapter', 'lm-lora', '--data', 'story.txt', '--batch-size', '2', '--backend', 'cpu');
     expect(ev.code, ev.stderr).toBe(0);
     expect(metrics(ev.stdout)['eval_perplexity']).toBeCloseTo(summary['eval_perplexity'] as number, 3);
   });
 
   it('text-classification with --prefix: a PEFT prefix-tuning adapter that eval --adapter loads', async () => {
     fs.writeFileSync(path.join(tmp, 'sentiment.csv'), 'text,label\nalice lives in paris,pos\nthe dog sat,neg\nbob works in the city,pos\nthe cat sat on the mat,neg\n');
-    const ft = await tfkit('finetune', '--model', 'cls-base', '--data', 'sentiment.csv', '--eval', 'sentiment.csv', '--out', 'prefixed', '--prefix', 'tokens=3', ...FT);
+    const ft = await tfkit('finetune', '--json', '--model', 'cls-base', '--data', 'sentiment.csv', '--eval', 'sentiment.csv', '--out', 'prefixed', '--prefix', 'tokens=3', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     const adapter = JSON.parse(fs.readFileSync(path.join(tmp, 'prefixed', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(adapter).toMatchObject({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 3, num_layers: 2, num_attention_heads: 2, token_dim: 16, task_type: 'SEQ_CLS', modules_to_save: ['classifier'] });
-    const ev = await tfkit('eval', '--model', 'cls-base', '--adapter', 'prefixed', '--data', 'sentiment.csv', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--model', 'cls-base', '--adapter', 'prefixed', '--data', 'sentiment.csv', '--backend', 'cpu');
     expect(ev.code, ev.stderr).toBe(0);
     expect(metrics(ev.stdout)['eval_accuracy']).toBeCloseTo(metrics(ft.stdout)['eval_accuracy'] as number, 6);
     expect(metrics(ev.stdout)['eval_loss']).toBeCloseTo(metrics(ft.stdout)['eval_loss'] as number, 4);
   });
 
   it('image-classification: image files named in a CSV beside them → accuracy and F1', async () => {
-    const ft = await tfkit('finetune', '--task', 'image-classification', '--model', 'vit', '--data', 'images/labels.csv', '--eval', 'images/labels.csv', '--out', 'colours', ...FT);
+    const ft = await tfkit('finetune', '--json', '--task', 'image-classification', '--model', 'vit', '--data', 'images/labels.csv', '--eval', 'images/labels.csv', '--out', 'colours', ...FT);
     expect(ft.code, ft.stderr).toBe(0);
     const summary = metrics(ft.stdout);
     expect(summary['eval_accuracy']).toBeGreaterThanOrEqual(0);
     const config = JSON.parse(fs.readFileSync(path.join(tmp, 'colours', 'config.json'), 'utf8')) as { id2label: Record<string, string> };
     expect(Object.values(config.id2label)).toEqual(['blue', 'green', 'red']);
-    const ev = await tfkit('eval', '--task', 'image-classification', '--model', 'colours', '--data', 'images/labels.csv', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--task', 'image-classification', '--model', 'colours', '--data', 'images/labels.csv', '--backend', 'cpu');
     expect(metrics(ev.stdout)['eval_accuracy']).toBeCloseTo(summary['eval_accuracy'] as number, 6);
     const labels = await tfkit('classify-image', '--model', 'colours', '--backend', 'cpu', 'images/red.png');
     expect(labels.stdout).toMatch(/^\d\.\d{4} {2}(red|green|blue)\timages\/red\.png\n$/);
@@ -204,14 +206,14 @@ describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
 
   it('data errors name the file, row and column in one line (exit 1); unknown tasks exit 2', async () => {
     fs.writeFileSync(path.join(tmp, 'no-tags.jsonl'), jsonl([{ tokens: ['a'] }]));
-    const noTags = await tfkit('finetune', '--task', 'token-classification', '--model', 'mlm', '--data', 'no-tags.jsonl', '--out', 'x', '--backend', 'cpu');
+    const noTags = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'no-tags.jsonl', '--out', 'x', '--backend', 'cpu');
     expect(noTags.code).toBe(1);
     expect(noTags.stderr).toBe('tfkit finetune: --data no-tags.jsonl: row 1 has no "tags" or "ner_tags" or "labels" (columns: tokens)\n');
     fs.writeFileSync(path.join(tmp, 'broken.jsonl'), '{"text": "a", "label": 1}\n{"text": \n');
-    const broken = await tfkit('eval', '--model', 'cls-base', '--data', 'broken.jsonl', '--backend', 'cpu');
+    const broken = await tfkit('eval', '--json', '--model', 'cls-base', '--data', 'broken.jsonl', '--backend', 'cpu');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^tfkit eval: --data broken\.jsonl: line 2 is not a JSON object/);
-    const task = await tfkit('finetune', '--task', 'speech', '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'x');
+    const task = await tfkit('finetune', '--json', '--task', 'speech', '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'x');
     expect(task.code).toBe(2);
     expect(task.stderr).toMatch(/--task: expected one of text-classification, token-classification, question-answering, summarization, translation, causal-lm, image-classification/);
   });

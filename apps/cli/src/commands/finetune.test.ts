@@ -39,7 +39,7 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
   });
 
   it('full fine-tuning with LLRD, re-init and SWA writes a checkpoint that tfkit eval scores', async () => {
-    const ft = await tfkit('finetune', '--model', 'base', '--task', 'text-classification', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'full',
+    const ft = await tfkit('finetune', '--json', '--model', 'base', '--task', 'text-classification', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'full',
       '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--llrd', '0.9', '--reinit', '1', '--swa', '--backend', 'cpu');
     expect(ft.code, ft.stderr).toBe(0);
     expect(ft.stderr).toMatch(/\[#+-*\]\s+\d+\/24\s+loss \d\.\d{4}\s+lr \S+\s+[\d.]+ ex\/s/);
@@ -48,7 +48,7 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(fs.existsSync(path.join(tmp, 'full', f)), f).toBe(true);
     const config = JSON.parse(fs.readFileSync(path.join(tmp, 'full', 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({ architectures: ['BertForSequenceClassification'], id2label: { 0: 'neg', 1: 'pos' } });
-    const ev = await tfkit('eval', '--model', 'full', '--data', 'eval.jsonl', '--backend', 'cpu');
+    const ev = await tfkit('eval', '--json', '--model', 'full', '--data', 'eval.jsonl', '--backend', 'cpu');
     expect(ev.code, ev.stderr).toBe(0);
     const metrics = JSON.parse(ev.stdout) as Record<string, number>;
     expect(metrics['examples']).toBe(48);
@@ -58,13 +58,13 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
   });
 
   it('--lora writes a PEFT adapter and a merged model', async () => {
-    const ft = await tfkit('finetune', '--model', 'base', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'lora', '--epochs', '2',
+    const ft = await tfkit('finetune', '--json', '--model', 'base', '--data', 'train.jsonl', '--eval', 'eval.jsonl', '--out', 'lora', '--epochs', '2',
       '--lora', 'r=4,alpha=8,targets=query+value', '--lr', '1e-2', '--backend', 'cpu');
     expect(ft.code, ft.stderr).toBe(0);
     const adapter = JSON.parse(fs.readFileSync(path.join(tmp, 'lora', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['query', 'value'], modules_to_save: ['classifier'], task_type: 'SEQ_CLS' });
-    const viaAdapter = await tfkit('eval', '--model', 'base', '--adapter', 'lora', '--data', 'eval.jsonl', '--backend', 'cpu');
-    const merged = await tfkit('eval', '--model', 'lora/merged', '--data', 'eval.jsonl', '--backend', 'cpu');
+    const viaAdapter = await tfkit('eval', '--json', '--model', 'base', '--adapter', 'lora', '--data', 'eval.jsonl', '--backend', 'cpu');
+    const merged = await tfkit('eval', '--json', '--model', 'lora/merged', '--data', 'eval.jsonl', '--backend', 'cpu');
     expect(viaAdapter.code, viaAdapter.stderr).toBe(0);
     expect(merged.code, merged.stderr).toBe(0);
     const a = JSON.parse(viaAdapter.stdout) as Record<string, number>;
@@ -86,7 +86,7 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
   });
 
   it('Ctrl-C stops at a step boundary with a resumable checkpoint (exit 130), and --resume finishes the run', async () => {
-    const args = ['finetune', '--model', 'base', '--data', 'train.jsonl', '--out', 'stopped', '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--backend', 'cpu'];
+    const args = ['finetune', '--json', '--model', 'base', '--data', 'train.jsonl', '--out', 'stopped', '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--backend', 'cpu'];
     const ctrlC = new AbortController();
     // Ctrl-C as soon as the progress line of step 10 (of 24) appears.
     const stopped = await runTfkit(args, tmp, { signal: ctrlC.signal, onStderr: (t) => void (/ 10\/24 /.test(t) && ctrlC.abort('SIGINT')) });
@@ -102,6 +102,6 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
   });
 
   it('reports bad usage with exit code 2', async () => {
-    expect((await tfkit('finetune', '--model', 'base')).code).toBe(2);
+    expect((await tfkit('finetune', '--json', '--model', 'base')).code).toBe(2);
   });
 });

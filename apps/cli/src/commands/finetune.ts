@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Example } from '@tfkit/finetune';
 import { CliError, UsageError, type Command } from '../command.js';
 import { fileOption, intOption, numberOption, sourceOption, writableDirectory } from '../inputs.js';
+import { printSummary, warnNewlyInitialised } from './common.js';
 import { FINETUNE_TASKS, TASK_COLUMNS, type FinetuneTask } from '../task-data.js';
 
 const columns = FINETUNE_TASKS.map((t) => `  ${t.padEnd(22)}${TASK_COLUMNS[t]}`).join('\n');
@@ -44,6 +45,7 @@ Options:
   --swa                   Stochastic weight averaging over the last 25% (SWA schedule)
   --resume                Continue from the newest checkpoint in <out>/checkpoints
   --seed <n>              Seed for order, dropout and init (default 42)
+  --json                  Print the summary (steps, loss, final metrics, where it was saved) as JSON
   --backend <name>        cpu, wasm, … (default: the fastest available here)
 `;
 
@@ -105,6 +107,7 @@ export const finetuneCommand: Command = {
         'warmup-ratio': { type: 'string' }, 'max-length': { type: 'string' }, stride: { type: 'string' }, 'target-lang': { type: 'string' },
         lora: { type: 'string' }, prefix: { type: 'string' }, freeze: { type: 'string' }, llrd: { type: 'string' }, reinit: { type: 'string' },
         swa: { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -138,7 +141,7 @@ export const finetuneCommand: Command = {
     const evalSet = evalFile ? await taskExamples(task, await readRows('--eval', values.eval as string, ctx.io.cwd), `--eval ${values.eval}`, path.dirname(evalFile)) : undefined;
 
     const registry = await ctx.registry();
-    const [{ useBackend }, ft, { warnNewlyInitialised }] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune'), import('./common.js')]);
+    const [{ useBackend }, ft] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune')]);
     await useBackend(registry, values.backend);
     const labels = recipes.dataLabels(task, train, ...(evalSet ? [evalSet] : []));
     const session = await recipes.TaskSession.open(task, { registry, source, maxLength, stride, labels, targetLang: values['target-lang'], io: ctx.io });
@@ -203,7 +206,7 @@ export const finetuneCommand: Command = {
         await model.savePretrained(out);
         await session.savePreprocessor(out);
       }
-      ctx.io.stdout(`${JSON.stringify({ task, steps: result.globalStep, trainingLoss: result.trainingLoss, ...final, saved: out }, null, 2)}\n`);
+      printSummary(ctx, values.json, { task, steps: result.globalStep, trainingLoss: result.trainingLoss, ...final, saved: out });
       return 0;
     } finally {
       for (const d of disposables) d.dispose();

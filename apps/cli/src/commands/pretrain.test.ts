@@ -41,7 +41,7 @@ describe('tfkit pretrain', { timeout: 120_000 }, () => {
     ['causal', 'bpe', ['--dropout', '0'], 'GPT2LMHeadModel'],
   ] as const)('--objective %s trains a fresh model from text files and saves a checkpoint that loads', async (objective, tokenizer, extra, architecture) => {
     const out = `out-${objective}`;
-    const run = await tfkit('pretrain', '--objective', objective, '--tokenizer', tokenizer, '--out', out, '--epochs', '2', ...TINY, ...extra, 'docs.txt.gz');
+    const run = await tfkit('pretrain', '--json', '--objective', objective, '--tokenizer', tokenizer, '--out', out, '--epochs', '2', ...TINY, ...extra, 'docs.txt.gz');
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { objective: string; architecture: string; steps: number; trainingLoss: number; examples: number };
     expect(summary).toMatchObject({ objective, architecture });
@@ -59,7 +59,7 @@ describe('tfkit pretrain', { timeout: 120_000 }, () => {
   });
 
   it('Ctrl-C stops at a step boundary with a checkpoint; --resume ends with the same weights as an uninterrupted run', async () => {
-    const args = (out: string) => ['pretrain', '--objective', 'mlm+nsp', '--tokenizer', 'wordpiece', '--out', out, '--epochs', '3', ...TINY, '--batch-size', '2', '--save-every', '2', '--set', 'intermediate_size=32', 'docs.txt'];
+    const args = (out: string) => ['pretrain', '--json', '--objective', 'mlm+nsp', '--tokenizer', 'wordpiece', '--out', out, '--epochs', '3', ...TINY, '--batch-size', '2', '--save-every', '2', '--set', 'intermediate_size=32', 'docs.txt'];
     const whole = await tfkit(...args('whole'));
     expect(whole.code, whole.stderr).toBe(0);
     const ctrlC = new AbortController();
@@ -75,7 +75,7 @@ describe('tfkit pretrain', { timeout: 120_000 }, () => {
   });
 
   it('continues pretraining a checkpoint with --model (its tokenizer)', async () => {
-    const run = await tfkit('pretrain', '--objective', 'causal', '--model', 'out-causal', '--out', 'more-causal', '--max-steps', '1', '--batch-size', '2', '--max-length', '16', '--backend', 'cpu', 'docs.txt');
+    const run = await tfkit('pretrain', '--json', '--objective', 'causal', '--model', 'out-causal', '--out', 'more-causal', '--max-steps', '1', '--batch-size', '2', '--max-length', '16', '--backend', 'cpu', 'docs.txt');
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ steps: 1, modelType: 'gpt2' });
     expect(JSON.parse(fs.readFileSync(path.join(tmp, 'more-causal', 'config.json'), 'utf8'))).toMatchObject({ n_embd: 16, n_layer: 1 });
@@ -83,15 +83,15 @@ describe('tfkit pretrain', { timeout: 120_000 }, () => {
 
   it('usage errors exit 2 in one line', async () => {
     const line = (r: { code: number; stderr: string }) => [r.code, r.stderr.trim().split('\n').length];
-    expect(line(await tfkit('pretrain', '--out', 'x', 'docs.txt'))).toEqual([2, 1]);
-    const wrong = await tfkit('pretrain', '--objective', 'causal', '--model-type', 'bert', '--tokenizer', 'wordpiece', '--out', 'x', '--backend', 'cpu', 'docs.txt');
+    expect(line(await tfkit('pretrain', '--json', '--out', 'x', 'docs.txt'))).toEqual([2, 1]);
+    const wrong = await tfkit('pretrain', '--json', '--objective', 'causal', '--model-type', 'bert', '--tokenizer', 'wordpiece', '--out', 'x', '--backend', 'cpu', 'docs.txt');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^tfkit pretrain: --objective causal: model type "bert" offers mlm\+nsp, mlm \(see tfkit pretrain --help\)\n$/);
-    const unknown = await tfkit('pretrain', '--objective', 'contrastive', '--tokenizer', 'wordpiece', '--out', 'x', '--backend', 'cpu', 'docs.txt');
+    const unknown = await tfkit('pretrain', '--json', '--objective', 'contrastive', '--tokenizer', 'wordpiece', '--out', 'x', '--backend', 'cpu', 'docs.txt');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--objective contrastive: no registered family offers it; known: .*mlm\+nsp \(bert\).*denoise \(bart\)/);
-    expect(line(await tfkit('pretrain', '--objective', 'mlm', '--out', 'x', 'docs.txt'))).toEqual([2, 1]); // no tokenizer for a fresh model
-    const bad = await tfkit('pretrain', '--objective', 'denoise', '--tokenizer', 'bart-bpe', '--out', 'x', '--objective-options', 'shuffle=1', ...TINY, 'docs.txt');
+    expect(line(await tfkit('pretrain', '--json', '--objective', 'mlm', '--out', 'x', 'docs.txt'))).toEqual([2, 1]); // no tokenizer for a fresh model
+    const bad = await tfkit('pretrain', '--json', '--objective', 'denoise', '--tokenizer', 'bart-bpe', '--out', 'x', '--objective-options', 'shuffle=1', ...TINY, 'docs.txt');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^tfkit pretrain: BART denoising: unknown option shuffle/);
   });

@@ -11,6 +11,7 @@ import type { HfConfig, ModelEntry, PretrainedModel, PretrainingObjective, Regis
 import type { Module } from '@tfkit/layers';
 import { CliError, UsageError, type Command } from '../command.js';
 import { intOption, numberOption, sourceOption, writableDirectory } from '../inputs.js';
+import { printSummary } from './common.js';
 
 const usage = `Usage: tfkit pretrain --objective <name> --out <dir> (--model-type <type> | --config <config.json> | --model <source>)
                       [--tokenizer <source>] [options] <text files...>
@@ -54,6 +55,7 @@ Training:
   --save-every <n>           Save a resumable checkpoint every n steps (default: each epoch)
   --resume                   Continue from the newest checkpoint in <out>/checkpoints
   --seed <n>                 Seed of init, order, masks and noise (default 42)
+  --json                     Print the summary (steps, loss, where it was saved) as JSON
   --backend <name>           cpu, wasm, … (default: the fastest available here)
 `;
 
@@ -91,6 +93,7 @@ export const pretrainCommand: Command = {
         tokenizer: { type: 'string' }, 'objective-options': { type: 'string', multiple: true }, 'max-length': { type: 'string' },
         epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'warmup-ratio': { type: 'string' },
         'weight-decay': { type: 'string' }, 'save-every': { type: 'string' }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -192,7 +195,7 @@ export const pretrainCommand: Command = {
       }
       await model.savePretrained(out, { metadata: { trained_by: `tfkit pretrain --objective ${values.objective}` } });
       await tokenizer.savePretrained(out);
-      ctx.io.stdout(`${JSON.stringify({ objective: values.objective, modelType, architecture: objective.architecture, steps: result.globalStep, trainingLoss: result.trainingLoss, examples: examples.length, saved: out }, null, 2)}\n`);
+      printSummary(ctx, values.json, { objective: values.objective, modelType, architecture: objective.architecture, steps: result.globalStep, trainingLoss: result.trainingLoss, examples: examples.length, saved: out });
       return 0;
     } finally {
       optimizer.dispose();

@@ -29,6 +29,7 @@ Options:
   --no-lowercase            Keep case (default for BPE)
   --add-prefix-space        BPE: treat the first word like the others
   --max-token-length <n>    Longest token, in characters
+  --json                    Print what was trained (model, vocabulary size, bytes, seconds, file) as JSON
 `;
 
 /**
@@ -116,6 +117,7 @@ export const tokenizerTrainCommand: Command = {
         'no-lowercase': { type: 'boolean' },
         'add-prefix-space': { type: 'boolean', default: false },
         'max-token-length': { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -159,6 +161,10 @@ export const tokenizerTrainCommand: Command = {
     if (ctx.signal.aborted) return 0;
     await tokenizer.savePretrained(out);
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    if (values.json) {
+      ctx.io.stdout(`${JSON.stringify({ model, vocabSize: tokenizer.vocabSize, bytes: totalBytes, seconds: Number(seconds), saved: path.join(out, 'tokenizer.json') }, null, 2)}\n`);
+      return 0;
+    }
     ctx.io.stdout(`trained a ${model === 'bpe' ? 'byte-level BPE' : 'WordPiece'} tokenizer with ${tokenizer.vocabSize} tokens on ${(totalBytes / 1e6).toFixed(2)} MB in ${seconds} s → ${path.join(out, 'tokenizer.json')}\n`);
     return 0;
   },

@@ -57,9 +57,10 @@ describe('tfkit tokenizer train', () => {
     fs.writeFileSync(path.join(tmp, 'plain.txt'), text);
     fs.writeFileSync(path.join(tmp, 'packed.txt.gz'), zlib.gzipSync(text));
     const plain = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-plain', 'plain.txt');
-    const packed = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-gz', 'packed.txt.gz');
+    const packed = await tfkit('tokenizer', 'train', '--model', 'bpe', '--vocab-size', '400', '--out', 'from-gz', '--json', 'packed.txt.gz');
     expect(plain.code, plain.stderr).toBe(0);
     expect(packed.code, packed.stderr).toBe(0);
+    expect(JSON.parse(packed.stdout)).toMatchObject({ model: 'bpe', vocabSize: 400, bytes: fs.statSync(path.join(tmp, 'packed.txt.gz')).size, saved: path.join(tmp, 'from-gz', 'tokenizer.json') });
     expect(packed.stderr).toMatch(/reading .*100%/);
     expect(fs.readFileSync(path.join(tmp, 'from-gz', 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(tmp, 'from-plain', 'tokenizer.json'), 'utf8'));
     fs.writeFileSync(path.join(tmp, 'fake.txt.gz'), text.slice(0, 1000));

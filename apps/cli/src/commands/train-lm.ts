@@ -47,6 +47,7 @@ Training:
   --eval-every <n>        Validate and save every n steps (default 100)
   --seed <n>              Seed for init, batches and dropout (default 0)
   --float16               Store the weights as float16 (half the size)
+  --json                  Print the training summary (losses, steps, timings) as JSON
   --backend <name>        cpu, wasm, … (default: the fastest available)
 `;
 
@@ -102,6 +103,7 @@ export const trainLmCommand: Command = {
         seed: { type: 'string' },
         float16: { type: 'boolean', default: false },
         backend: { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -201,6 +203,7 @@ export const trainLmCommand: Command = {
     await writeFileAtomic(path.join(out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     const losses = `train loss ${result.trainLoss.toFixed(3)}, validation loss ${result.validLoss.toFixed(3)}`;
     if (result.interrupted) ctx.io.stderr(`stopped after ${result.steps} of ${options.steps} steps (${losses}); saved to ${out}\n`);
+    else if (values.json) ctx.io.stdout(`${JSON.stringify({ ...summary, saved: out }, null, 2)}\n`);
     else ctx.io.stdout(`trained ${result.steps} steps in ${result.seconds.toFixed(0)} s: ${losses}; saved to ${out}\n`);
     return 0;
   },

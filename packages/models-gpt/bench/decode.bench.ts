@@ -1,7 +1,7 @@
 /**
  * Decoding benchmark: what one generated token costs.
  *
- * - the CLI's embedded tiny GPT-2 (apps/cli/assets/tiny-gpt2: 4 layers × 128, vocab 4096):
+ * - the CLI's embedded tiny GPT-2 (packages/all/assets/tiny-gpt2: 4 layers × 128, vocab 4096):
  *   tokens/s of greedy `generate` (100 new tokens after an 8-token prompt);
  * - GPT-2 small's shape (12 × 768, vocab 50257, random weights): one decoding step against 128
  *   cached positions, through `model.forward({ pastKeyValues })` and through the decoding session
@@ -24,7 +24,7 @@ import { GPT2LMHeadModel } from '../src/index.js';
 import type { PastKeyValues } from '../src/index.js';
 
 const ROUNDS = Number(process.env['DECODE_BENCH_ROUNDS'] ?? 5);
-const TINY_DIR = path.resolve(import.meta.dirname, '../../../apps/cli/assets/tiny-gpt2');
+const TINY_DIR = path.resolve(import.meta.dirname, '../../../packages/all/assets/tiny-gpt2');
 
 interface Sample {
   wallMs: number;

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoModel } from './auto-model.js';
-import { CheckpointError, ConfigError, ShapeError } from './errors.js';
+import { pipeline } from './pipeline.js';
+import { CheckpointError, ConfigError, NoBackendError, ShapeError } from './errors.js';
 import { saveCheckpoint } from './io/checkpoint.js';
 import type { Checkpoint, FromPretrainedOptions, PretrainedModel } from './model-types.js';
 import { createRegistry, type Registry } from './registry/registry.js';
@@ -149,5 +150,33 @@ describe('AutoModel.fromPretrained', () => {
       expect((error as Error).message).toBe(`${dir}: building ToyBroken failed: layer 3 has no bias`);
       await expect(AutoModel.fromPretrained(dir, { ...options, architecture: 'ToyShapes' })).rejects.toBeInstanceOf(ShapeError);
     });
+  });
+
+  it('from plain JavaScript: missing options or registry is a ConfigError saying what to pass, not a TypeError', async () => {
+    const dir = await checkpointDir('no-options', { model_type: 'toy', architectures: ['ToyForRegression'], hidden: 2 });
+    const call = AutoModel.fromPretrained as (source: string, options?: unknown) => Promise<unknown>;
+    for (const bad of [undefined, {}, { registry: 3 }]) {
+      const error = await call(dir, bad).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^AutoModel\.fromPretrained: options\.registry is required/);
+    }
+    const bare = pipeline as (task: string, model?: string, options?: unknown) => Promise<unknown>;
+    const error = await bare('fill-mask', dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^pipeline\("fill-mask"\): options\.registry is required/);
+  });
+
+  it('with no TensorFlow.js backend registered, says which package to install and what to call', async () => {
+    const dir = await checkpointDir('no-backend', { model_type: 'toy', architectures: ['ToyForRegression'], hidden: 2 });
+    const engine = tf.engine();
+    const saved = engine.registryFactory;
+    engine.registryFactory = {};
+    try {
+      const error = await AutoModel.fromPretrained(dir, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoBackendError);
+      expect((error as Error).message).toMatch(/no TensorFlow\.js backend is registered\. Install one \(npm i @tensorflow\/tfjs-backend-wasm/);
+    } finally {
+      engine.registryFactory = saved;
+    }
   });
 });

@@ -3,7 +3,8 @@
  * `model_type` and the class by `architectures[0]` in the registry, builds the model and loads
  * its weights. A new family needs nothing here, only a `registerX(registry)` call.
  */
-import { CheckpointError, ConfigError } from './errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError, ConfigError, NoBackendError } from './errors.js';
 import { loadCheckpoint } from './io/checkpoint.js';
 import type { Checkpoint, FromPretrainedOptions, PretrainedModel } from './model-types.js';
 
@@ -34,9 +35,31 @@ export function resolveArchitecture(checkpoint: Pick<Checkpoint, 'config' | 'sou
   return { modelType, name, architecture };
 }
 
+/**
+ * Checks what plain JavaScript callers can get wrong before anything is read: the options object
+ * and its registry, and that TensorFlow.js has a backend to build the model on.
+ */
+export function checkModelOptions(options: FromPretrainedOptions | undefined, where: string): FromPretrainedOptions {
+  checkRegistryOption(options, where);
+  if (Object.keys(tf.engine().registryFactory).length === 0) throw new NoBackendError(where);
+  return options as FromPretrainedOptions;
+}
+
+/** `options.registry` must be a registry (plain JavaScript callers may leave it out). */
+export function checkRegistryOption(options: { registry?: unknown } | undefined, where: string): void {
+  const registry = (options as { registry?: { model?: unknown } } | undefined)?.registry;
+  if (!options || typeof options !== 'object' || !registry || typeof registry !== 'object' || !registry.model) {
+    throw new ConfigError(
+      `${where}: options.registry is required: pass { registry } made with createRegistry() and your families' register functions ` +
+        `(e.g. registerBert(registry)), or use @tfkit/all, whose pipeline() and defaultRegistry() register everything`,
+    );
+  }
+}
+
 export const AutoModel = {
   /** Loads a model from a directory, URL or hub id. The checkpoint's tensors are disposed once the model holds its weights. */
   async fromPretrained<M extends PretrainedModel = PretrainedModel>(source: string, options: FromPretrainedOptions): Promise<M> {
+    checkModelOptions(options, 'AutoModel.fromPretrained');
     const checkpoint = await loadCheckpoint(source, options);
     try {
       return (await AutoModel.fromCheckpoint(checkpoint, options)) as M;
@@ -47,6 +70,7 @@ export const AutoModel = {
 
   /** Builds a model from an already loaded checkpoint (its tensors stay the caller's). */
   async fromCheckpoint(checkpoint: Checkpoint, options: FromPretrainedOptions): Promise<PretrainedModel> {
+    checkModelOptions(options, 'AutoModel.fromCheckpoint');
     const config = options.configOverrides ? { ...checkpoint.config, ...options.configOverrides } : checkpoint.config;
     const ckpt: Checkpoint = config === checkpoint.config ? checkpoint : { ...checkpoint, config };
     const { architecture, name } = resolveArchitecture(ckpt, options);

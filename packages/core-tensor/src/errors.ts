@@ -122,3 +122,15 @@ export class NoDefaultModelError extends TfkitError {
     this.task = task;
   }
 }
+
+/** No TensorFlow.js backend is registered or active, so no tensor can be made. */
+export class NoBackendError extends TfkitError {
+  constructor(where: string) {
+    super(
+      'ERR_NO_BACKEND',
+      `${where}: no TensorFlow.js backend is registered. Install one (npm i @tensorflow/tfjs-backend-wasm, or @tensorflow/tfjs-backend-cpu) ` +
+        `and activate it first: registerAllBackends(registry) and await useBackend(registry) from @tfkit/backends, or use @tfkit/all's pipeline()`,
+    );
+    this.name = 'NoBackendError';
+  }
+}

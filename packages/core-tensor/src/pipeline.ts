@@ -5,7 +5,7 @@
  * saved as), loads the preprocessor beside it (tokenizer.json, preprocessor_config.json) and builds
  * the pipeline object. Nothing here names a model family: families register tasks with `registerTask`.
  */
-import { AutoModel } from './auto-model.js';
+import { AutoModel, checkRegistryOption } from './auto-model.js';
 import { ConfigError, NoDefaultModelError } from './errors.js';
 import { loadCheckpoint } from './io/checkpoint.js';
 import { fetchWithProgress, type ProgressCallback } from './download-progress.js';
@@ -49,6 +49,7 @@ async function activateBackend(options: PipelineOptions): Promise<void> {
  * ```
  */
 export async function pipeline<T extends RegistryKey<'task'>>(task: T, model: string | FileSource | undefined, options: PipelineOptions): Promise<PipelineFor<T>> {
+  checkRegistryOption(options, `pipeline("${String(task)}")`);
   const { registry } = options;
   const entry = registry.task.get(task) as unknown as TaskEntry<PipelineFor<T>>;
   const source = model ?? entry.defaultModel;

@@ -310,3 +310,20 @@ describe('processors from the registry', () => {
     expect(seen).toEqual([1, 2, 3]);
   });
 });
+
+describe('arguments from plain JavaScript', () => {
+  const untyped = generate as (model: unknown, ids: unknown, options?: unknown) => Promise<unknown>;
+
+  it('a text prompt is a ConfigError saying to pass token ids, not characters taken as ids', async () => {
+    await expect(untyped(bigram(), 'Emma was')).rejects.toThrow(ConfigError);
+    await expect(untyped(bigram(), 'Emma was')).rejects.toThrow(/inputIds is a string; pass token ids/);
+  });
+
+  it('an unknown option name is a ConfigError that suggests the camelCase name, instead of being ignored', async () => {
+    await expect(untyped(bigram(), [0], { max_new_tokens: 3 })).rejects.toThrow(/unknown option "max_new_tokens"; did you mean "maxNewTokens"\?/);
+    await expect(untyped(bigram(), [0], { topk: 3 })).rejects.toThrow(/unknown option "topk"; known options: .*topK/);
+    // Every documented option is accepted.
+    const out = await generate(bigram(), [0], { maxNewTokens: 2, seed: 1, signal: new AbortController().signal, stopStrings: [], logitsProcessors: [] });
+    expect(out.sequences).toEqual([[0, 1, 2]]);
+  });
+});

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Random, type Registry } from '@tfkit/core-tensor';
 import { BeamSearchScorer } from './beam-search.js';
 import { GenerationError } from './errors.js';
-import { resolveGenerationConfig, type GenerationConfig, type ResolvedGenerationConfig } from './generation-config.js';
+import { GENERATION_DEFAULTS, resolveGenerationConfig, type GenerationConfig, type ResolvedGenerationConfig } from './generation-config.js';
 import { applyProcessors, softmax, type LogitsProcessor } from './logits-processors.js';
 import { padBatch, type DecodingSession, type GenerationModel } from './model.js';
 import { buildLogitsPipeline } from './processor-registry.js';
@@ -84,6 +84,7 @@ export async function generate(model: GenerationModel, inputIds: PromptIds, opti
  * `for await (const { tokens } of generateStream(model, ids, opts)) process.stdout.write(…)`.
  */
 export async function* generateStream(model: GenerationModel, inputIds: PromptIds, options: GenerateOptions = {}): AsyncGenerator<TokenEvent, GenerateOutput, void> {
+  checkOptionNames(options);
   const early = resolveGenerationConfig(0, model.generationConfig, options);
   const prompt = normalisePrompt(inputIds, options.attentionMask, early, model.paddingSide ?? 'left');
   const limit = maxPositionsOf(model, options.registry);
@@ -126,6 +127,24 @@ export function maxPositionsOf(model: GenerationModel, registry?: Registry): num
   return registry?.model.tryGet(modelType)?.maxPositions?.(hfConfig as Record<string, unknown>);
 }
 
+/** Options `generate` reads besides the generation settings. */
+const RUN_OPTIONS = ['attentionMask', 'seed', 'rng', 'stopStrings', 'tokenizer', 'streamer', 'signal', 'logitsProcessors', 'registry'] as const satisfies readonly (keyof GenerateOptions)[];
+
+/**
+ * Plain JavaScript callers pass Hugging Face's snake_case names (`max_new_tokens`) or typos, which
+ * would be ignored silently: an unknown option name is an error that suggests the camelCase one.
+ */
+function checkOptionNames(options: GenerateOptions): void {
+  if (options === null || typeof options !== 'object') throw new ConfigError(`generate: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  const known = new Set<string>([...Object.keys(GENERATION_DEFAULTS), ...RUN_OPTIONS]);
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue;
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const hint = known.has(camel) ? `; did you mean "${camel}"?` : `; known options: ${[...known].join(', ')}`;
+    throw new ConfigError(`generate: unknown option "${key}"${hint}`);
+  }
+}
+
 function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMask'], config: ResolvedGenerationConfig, side: 'left' | 'right') {
   let rows: number[][];
   if (inputIds instanceof tf.Tensor) {
@@ -133,6 +152,7 @@ function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMa
     if (inputIds.rank !== 2) throw new ConfigError(`generate: inputIds must be [batch, length], got [${inputIds.shape}]`);
     rows = inputIds.arraySync() as number[][];
   } else {
+    if (typeof inputIds === 'string') throw new ConfigError('generate: inputIds is a string; pass token ids, e.g. [tokenizer.encode(text).ids], or use the text-generation pipeline');
     if (!Array.isArray(inputIds)) throw new ConfigError('generate: inputIds must be token ids: an array, an array of rows, or a [batch, length] tensor');
     rows = inputIds.length > 0 && Array.isArray(inputIds[0]) ? (inputIds as number[][]) : [inputIds as number[]];
   }

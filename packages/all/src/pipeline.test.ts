@@ -13,7 +13,7 @@ import type { BartForSequenceClassification, Text2TextGenerationPipeline } from 
 import { TextClassificationPipeline, type FillMaskCandidate, type FillMaskPipeline, type PipelineModel } from '@tfkit/models-bert';
 import type { ImageClassificationPipeline, RawImage } from '@tfkit/models-vit';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { expectAllClose, expectNoLeaks, fixturePath } from '@tfkit/test-utils';
+import { expectAllClose, expectNoLeaks, fixturePath, writeBartWordTokenizer } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { pipeline } from './pipeline.js';
 import { defaultRegistry, registerAll } from './register-all.js';
@@ -49,21 +49,6 @@ async function fixture(name: string, tokenizer?: Tokenizer): Promise<string> {
   return dir;
 }
 
-/** BART's `<s> … </s>` word-level tokenizer over the fixture's 1000 ids (`<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `w4` …). */
-function bartTokenizerFiles(dir: string): void {
-  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
-  const vocab = Object.fromEntries([...specials.map((t, i) => [t, i]), ...Array.from({ length: 996 }, (_, i) => [`w${i + 4}`, i + 4])]);
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({
-    version: '1.0',
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-    post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: false, add_prefix_space: false },
-    decoder: null,
-  }));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 64 }));
-}
 
 beforeAll(async () => {
   // WordPiece's specials come first: [PAD] 0, [UNK] 1, [CLS] 2, [SEP] 3, [MASK] 4, as in the BERT fixtures.
@@ -72,7 +57,7 @@ beforeAll(async () => {
   for (const name of ['bert-for-pretraining', 'bert-sequence-classification', 'bert-token-classification', 'bert-question-answering']) dirs[name] = await fixture(name, wordPiece);
   dirs['gpt2-lm'] = await fixture('gpt2-lm'); // no tokenizer files: the test passes one
   dirs['bart-conditional-generation'] = await fixture('bart-conditional-generation');
-  bartTokenizerFiles(dirs['bart-conditional-generation']);
+  writeBartWordTokenizer(dirs['bart-conditional-generation']);
   dirs['vit-image-classification'] = fixturePath('models', 'vit-image-classification'); // needs no preprocessor files
 });
 

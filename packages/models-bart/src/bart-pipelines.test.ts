@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AutoModel, ConfigError, createRegistry, RegistryError } from '@tfkit/core-tensor';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { expectNoLeaks, fixturePath } from '@tfkit/test-utils';
+import { expectNoLeaks, fixturePath, writeBartWordTokenizer } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BartForConditionalGeneration, BartForSequenceClassification } from './bart-heads.js';
 import { BartModel } from './bart-modeling.js';
@@ -23,18 +23,7 @@ function checkpointWithTokenizer(dir: string, config: Record<string, unknown> = 
   for (const file of ['model.safetensors', 'generation_config.json']) fs.copyFileSync(fixturePath('models', NAME, file), path.join(dir, file));
   const json = JSON.parse(fs.readFileSync(fixturePath('models', NAME, 'config.json'), 'utf8')) as Record<string, unknown>;
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...json, ...config }));
-  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
-  const vocab = Object.fromEntries([...specials.map((t, i) => [t, i]), ...Array.from({ length: 996 }, (_, i) => [`w${i + 4}`, i + 4])]);
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({
-    version: '1.0',
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-    post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: false, add_prefix_space: false },
-    decoder: null,
-  }));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 1024 }));
+  writeBartWordTokenizer(dir, { modelMaxLength: 1024 });
   return dir;
 }
 

@@ -2,3 +2,4 @@ export * from './tensors.js';
 export * from './fixtures.js';
 export * from './gradients.js';
 export * from './fuzz.js';
+export * from './test-files.js';

@@ -4,11 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification } from '@tfkit/models-bert';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer, wordPieceFromVocab } from '@tfkit/tokenizers';
-import { fixturePath } from '@tfkit/test-utils';
+import { encodePng, fixturePath } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTfkit } from '../testing.js';
 
@@ -21,23 +20,6 @@ const WORDS = 'the a cat dog sat on mat who where is in paris alice bob lives wo
 const wordPiece = wordPieceFromVocab(new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].map((t, i) => [t, i])), { model_max_length: 64 });
 const tiny = { vocabSize: wordPiece.vocabSize, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 64 };
 
-function png(width: number, height: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc(height * (1 + width * 3));
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) rows.set(rgb, y * (1 + width * 3) + 1 + x * 3);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 beforeAll(async () => {
   for (const [name, model] of [['mlm', new BertForMaskedLM(tiny, { seed: 1 })], ['qa-base', new BertForQuestionAnswering(tiny, { seed: 2 })], ['cls-base', new BertForSequenceClassification(tiny, { seed: 3 })]] as const) {
@@ -92,7 +74,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'story.txt'), `${text}\n\n${text.toUpperCase()}\n\nthe mat. the dog.\n`);
   fs.mkdirSync(path.join(tmp, 'images'));
   const images = [['red', [220, 20, 30]], ['green', [20, 200, 40]], ['blue', [30, 40, 210]]] as const;
-  for (const [name, rgb] of images) fs.writeFileSync(path.join(tmp, 'images', `${name}.png`), png(24, 24, [...rgb]));
+  for (const [name, rgb] of images) fs.writeFileSync(path.join(tmp, 'images', `${name}.png`), encodePng(24, 24, () => rgb));
   fs.writeFileSync(path.join(tmp, 'images', 'labels.csv'), `image,label\n${images.map(([n]) => `${n}.png,${n}`).join('\n')}\n`);
   fs.mkdirSync(path.join(tmp, 'vit'));
   for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(fixturePath('models', 'vit-image-classification', f), path.join(tmp, 'vit', f));

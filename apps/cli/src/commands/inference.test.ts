@@ -12,7 +12,7 @@ import {
   BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, type BertPreTrainedModel,
 } from '@tfkit/models-bert';
 import { Tokenizer, wordPieceFromVocab } from '@tfkit/tokenizers';
-import { fixturePath } from '@tfkit/test-utils';
+import { encodePng, fixturePath, writeBartWordTokenizer } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTfkit, type CliRun } from '../testing.js';
 
@@ -41,40 +41,7 @@ function fixture(name: string): string {
   return dir;
 }
 
-/** BART's `<s> … </s>` word-level tokenizer over the fixture's 1000 ids (`<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `w4` …). */
-function bartTokenizer(dir: string): void {
-  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
-  const vocab = Object.fromEntries([...specials.map((t, i) => [t, i]), ...Array.from({ length: 996 }, (_, i) => [`w${i + 4}`, i + 4])]);
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({
-    version: '1.0',
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-    post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: false, add_prefix_space: false },
-    decoder: null,
-  }));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 64 }));
-}
 
-/** A PNG (8-bit RGB) of `width × height` pixels made by `pixel(x, y)`. */
-function png(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc(height * (1 + width * 3));
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) rows.set(pixel(x, y), y * (1 + width * 3) + 1 + x * 3);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** The run failed with `code` and said why in exactly one line. */
 function expectOneLine(run: CliRun, code: number, pattern: RegExp): void {
@@ -93,10 +60,10 @@ beforeAll(async () => {
   const pretrained = fixture('bert-for-pretraining');
   const fixtureVocab = new Map(Array.from({ length: 1000 }, (_, i) => [i < 5 ? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'][i]! : `w${i}`, i] as [string, number]));
   await wordPieceFromVocab(fixtureVocab).savePretrained(pretrained);
-  bartTokenizer(fixture('bart-conditional-generation'));
+  writeBartWordTokenizer(fixture('bart-conditional-generation'));
   fixture('vit-image-classification');
-  fs.writeFileSync(path.join(tmp, 'red.png'), png(40, 30, (x) => [200, x * 5, 20]));
-  fs.writeFileSync(path.join(tmp, 'blue.png'), png(20, 20, (x, y) => [10, y * 9, 220 - x]));
+  fs.writeFileSync(path.join(tmp, 'red.png'), encodePng(40, 30, (x) => [200, x * 5, 20]));
+  fs.writeFileSync(path.join(tmp, 'blue.png'), encodePng(20, 20, (x, y) => [10, y * 9, 220 - x]));
   fs.writeFileSync(path.join(tmp, 'not-an-image.png'), 'plain text');
   // A GPT-2 with task tokens, as one trained on "source <to-fr> target" prompts would have.
   const bpe = await Tokenizer.train({ model: 'bpe', vocabSize: 300, specialTokens: ['<|endoftext|>', '<to-fr>', '<to-de>'] }, ['the cat sat on the mat. le chat est assis. die katze sitzt.'.repeat(20)]);

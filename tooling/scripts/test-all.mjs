@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Everything CI checks, in order: build, typecheck, lint, publint + attw, unit tests, fuzz tests,
-// slow tests, browser tests. Every step runs even when an earlier one fails, then one summary line is printed
-// ("tests: N passed, N failed") and the exit code says whether all steps passed.
+// slow tests, browser tests, and the pack-and-install check (tooling/scripts/pack-check.mjs). Every
+// step runs even when an earlier one fails, then one summary line is printed ("tests: N passed,
+// N failed") and the exit code says whether all steps passed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,10 @@ const steps = [
   ['fuzz tests', ['turbo', 'run', 'test:fuzz', '--concurrency=2', '--continue']],
   ['slow tests', ['turbo', 'run', 'test:slow', '--concurrency=1', '--continue']],
   ['browser tests', ['turbo', 'run', 'test:browser', '--concurrency=1', '--continue']],
+  // Packs every package, installs the tarballs with npm in clean projects and runs the README
+  // snippets (ESM, CommonJS, browser bundle) against size budgets. Its counts go to
+  // `.vitest-results/pack-check.json`; a run killed at the time limit leaves none and fails.
+  ['pack-and-install check', ['node', 'tooling/scripts/pack-check.mjs', '--results', path.join(results, 'pack-check.json')], { timeout: 60 * 60_000, results: 'pack-check.json' }],
 ];
 
 // Each package that has a test script writes `.vitest-results/<name>-<project>.json`; a package whose
@@ -26,13 +31,14 @@ const packages = workspacePackages(root);
 const missing = [];
 
 const failedSteps = [];
-for (const [label, cmd] of steps) {
+for (const [label, cmd, options = {}] of steps) {
   const started = Date.now();
   console.log(`\n=== ${label}: ${cmd.join(' ')}`);
-  const run = spawnSync('pnpm', ['exec', ...cmd], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync('pnpm', ['exec', ...cmd], { cwd: root, stdio: 'inherit', ...(options.timeout ? { timeout: options.timeout, killSignal: 'SIGKILL' } : {}) });
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`=== ${label}: ${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${seconds}s`);
-  const absent = missingResults(results, packages, cmd[2]);
+  const why = run.error?.code === 'ETIMEDOUT' ? `killed at the ${options.timeout / 60_000}-minute limit` : `exit ${run.status}`;
+  console.log(`=== ${label}: ${run.status === 0 ? 'ok' : `FAILED (${why})`} in ${seconds}s`);
+  const absent = options.results ? [options.results].filter((file) => !fs.existsSync(path.join(results, file))) : missingResults(results, packages, cmd[2]);
   if (absent.length) console.log(`=== ${label}: no results from ${absent.join(', ')} (the run was killed or never started)`);
   missing.push(...absent);
   if (run.status !== 0 || absent.length) failedSteps.push(label);

@@ -1,0 +1,331 @@
+#!/usr/bin/env node
+// `pnpm pack-check`: the packages as npm users get them. Builds, packs every publishable package
+// (`pnpm pack`), then for each scenario makes a clean temporary project, installs the tarballs with
+// plain `npm install` (the README's install line: @tfkit/* from the tarballs, everything else from
+// the registry), runs the README's snippet exactly as written as ESM (.mjs) and as CommonJS (.cjs),
+// bundles it for the browser with esbuild (no configuration), and prints a table of node_modules
+// size and minified + gzipped bundle size against the budgets. Exits 1 when anything fails.
+//
+// Snippets: a fenced ```js block preceded by `<!-- pack-check: <scenario> -->` in a README. Model
+// paths in snippets (`./my-gpt2`, `./my-bert`, …) are folders the harness puts beside the snippet,
+// built from the reference fixtures (../shared/fixtures or TFKIT_FIXTURES) and packages/all/assets;
+// the README says what such a folder holds. The CommonJS run is the same text with each
+// `import { a, b as c } from 'x'` turned into `const { a, b: c } = require('x')` and the rest
+// wrapped in an async function (CommonJS has no top-level await).
+//
+// Options: --only a,c (scenarios by id), --skip-build, --keep (leave the temporary projects),
+// --json <file> (results as JSON), --results <file> (Vitest-style counts for `pnpm test:all`).
+// Sizes: node_modules is the sum of its files' sizes in MiB (2^20 bytes, the unit of `du -h`);
+// bundles are minified, then gzipped at level 9, in kB (1000 bytes).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const fixtures = path.resolve(process.env.TFKIT_FIXTURES ?? path.join(root, '../shared/fixtures'));
+const MiB = 2 ** 20;
+const kB = 1e3;
+
+/** Model folders a snippet may name, each made from files of the repository or the fixtures. */
+const MODEL_FOLDERS = {
+  'my-tokenizer': () => ({ copy: [path.join(fixtures, 'tokenizers/bert-base-uncased'), ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt']] }),
+  'my-gpt2': () => ({ copy: [path.join(root, 'packages/all/assets/tiny-gpt2'), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']] }),
+  // The BERT fixtures have a 1000-token vocabulary: a WordPiece vocab.txt of 1000 entries of bert-base-uncased goes beside them.
+  'my-bert': () => ({ copy: [path.join(fixtures, 'models/bert-for-pretraining'), ['config.json', 'model.safetensors']], smallBertVocab: true }),
+  'my-bert-classifier': () => ({ copy: [path.join(fixtures, 'models/bert-sequence-classification'), ['config.json', 'model.safetensors']], smallBertVocab: true }),
+};
+
+/**
+ * The scenarios. `install`: the README whose first `npm install` line is used; `snippets`: README
+ * and marker of each snippet; budgets in bytes (undefined: reported, not checked).
+ */
+const SCENARIOS = [
+  { id: 'a', name: 'tokenizers only', install: 'packages/tokenizers/README.md', snippets: [['packages/tokenizers/README.md', 'tokenizers']], nodeModulesBudget: 3 * MiB, bundleBudget: 12 * kB },
+  { id: 'b', name: 'GPT-2 generate (wasm)', install: 'packages/models-gpt/README.md', snippets: [['packages/models-gpt/README.md', 'gpt2-wasm']], nodeModulesBudget: 60 * MiB },
+  { id: 'c', name: 'BERT fill-mask pipeline', install: 'packages/models-bert/README.md', snippets: [['packages/models-bert/README.md', 'bert-fill-mask']] },
+  { id: 'd', name: 'LoRA fine-tuning', install: 'packages/finetune/README.md', snippets: [['packages/finetune/README.md', 'lora']] },
+  { id: 'e', name: '@tfkit/all', install: 'packages/all/README.md', snippets: [['packages/all/README.md', 'all'], ['README.md', 'taste']] },
+];
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const only = value('--only')?.split(',');
+const INSTALL_TIMEOUT = 15 * 60_000;
+const RUN_TIMEOUT = 10 * 60_000;
+
+function run(cmd, argv, options = {}) {
+  const started = Date.now();
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 * MiB, killSignal: 'SIGKILL', ...options });
+  const seconds = (Date.now() - started) / 1000;
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  const ok = result.status === 0 && !result.error;
+  const why = result.error ? `${result.error.code === 'ETIMEDOUT' ? `timed out after ${seconds.toFixed(0)}s` : result.error.message}` : `exit ${result.status ?? result.signal}`;
+  return { ok, output, why, seconds, stdout: result.stdout ?? '' };
+}
+
+function tail(text, lines = 25) {
+  return text.trimEnd().split('\n').slice(-lines).map((l) => `      ${l}`).join('\n');
+}
+
+/** The publishable workspace packages: name → directory. */
+function publishable() {
+  const found = new Map();
+  for (const group of ['packages', 'apps']) {
+    for (const dir of fs.readdirSync(path.join(root, group))) {
+      const file = path.join(root, group, dir, 'package.json');
+      if (!fs.existsSync(file)) continue;
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!pkg.private) found.set(pkg.name, { dir: path.join(root, group, dir), pkg });
+    }
+  }
+  return found;
+}
+
+/** `@tfkit/*` packages `names` need (dependencies and peers, transitively): they are not on the registry. */
+function internalClosure(names, packages) {
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name) || !packages.has(name)) return;
+    seen.add(name);
+    const { pkg } = packages.get(name);
+    for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]) visit(dep);
+  };
+  names.forEach(visit);
+  return [...seen];
+}
+
+/** The fenced block after `<!-- pack-check: marker -->` in `readme`. */
+function snippet(readme, marker) {
+  const text = fs.readFileSync(path.join(root, readme), 'utf8');
+  const at = text.indexOf(`<!-- pack-check: ${marker} -->`);
+  if (at < 0) throw new Error(`${readme}: no "<!-- pack-check: ${marker} -->" marker`);
+  const block = /```(?:js|javascript|ts|typescript)\n([\s\S]*?)```/.exec(text.slice(at));
+  if (!block) throw new Error(`${readme}: no fenced js block after the "${marker}" marker`);
+  return block[1];
+}
+
+/** The package names of the first `npm install` / `npm i` line in `readme`. */
+function installLine(readme) {
+  const text = fs.readFileSync(path.join(root, readme), 'utf8');
+  const line = /^\s*npm (?:install|i) ([^\n]+)$/m.exec(text);
+  if (!line) throw new Error(`${readme}: no "npm install …" line`);
+  return { line: `npm install ${line[1].trim()}`, names: line[1].trim().split(/\s+/).filter((w) => !w.startsWith('-')) };
+}
+
+/** ESM snippet → CommonJS: imports become requires, the rest runs in an async function. */
+export function toCommonJs(code) {
+  const requires = [];
+  const body = code.replace(/^import\s+(?:(\*\s+as\s+\w+)|\{([^}]*)\}|(\w+))\s+from\s+(['"][^'"]+['"]);?[ \t]*$/gm, (_, star, named, def, from) => {
+    if (star) requires.push(`const ${star.replace(/^\*\s+as\s+/, '')} = require(${from});`);
+    else if (def) requires.push(`const ${def} = require(${from}).default;`);
+    else {
+      const names = named.split(',').map((s) => s.trim()).filter((s) => s && !s.startsWith('type ')).map((s) => s.replace(/\s+as\s+/, ': '));
+      requires.push(`const { ${names.join(', ')} } = require(${from});`);
+    }
+    return '';
+  });
+  if (/^\s*import\s/m.test(body)) throw new Error(`a snippet import the CommonJS conversion does not handle:\n${body}`);
+  return `'use strict';\n${requires.join('\n')}\n(async () => {\n${body}\n})().catch((error) => {\n  console.error(error);\n  process.exitCode = 1;\n});\n`;
+}
+
+/** A WordPiece vocab.txt of `size` entries from bert-base-uncased: specials, ASCII characters, their ## forms, then words. */
+function smallBertVocab(size) {
+  const full = fs.readFileSync(path.join(fixtures, 'tokenizers/bert-base-uncased/vocab.txt'), 'utf8').split('\n').filter(Boolean);
+  const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  const chars = full.filter((t) => /^[\x21-\x7e]$/.test(t));
+  const pieces = full.filter((t) => /^##[a-z0-9]$/.test(t));
+  const words = full.filter((t) => /^[a-z]{2,}$/.test(t));
+  return [...new Set([...specials, ...chars, ...pieces, ...words])].slice(0, size);
+}
+
+function makeModelFolders(code, project) {
+  for (const [name, recipe] of Object.entries(MODEL_FOLDERS)) {
+    if (!code.includes(`'./${name}'`) && !code.includes(`"./${name}"`)) continue;
+    const target = path.join(project, name);
+    if (fs.existsSync(target)) continue;
+    const { copy: [from, files], smallBertVocab: vocab } = recipe();
+    fs.mkdirSync(target, { recursive: true });
+    for (const file of files) fs.copyFileSync(path.join(from, file), path.join(target, file));
+    if (vocab) {
+      const config = JSON.parse(fs.readFileSync(path.join(from, 'config.json'), 'utf8'));
+      fs.writeFileSync(path.join(target, 'vocab.txt'), `${smallBertVocab(config.vocab_size).join('\n')}\n`);
+      fs.writeFileSync(path.join(target, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: config.max_position_embeddings }, null, 2));
+    }
+  }
+}
+
+function directorySize(dir) {
+  let total = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const current = stack.pop();
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      const file = path.join(current, entry.name);
+      if (entry.isDirectory()) stack.push(file);
+      else if (entry.isFile()) total += fs.statSync(file).size;
+    }
+  }
+  return total;
+}
+
+/** Installed packages by size, largest first. */
+function packageSizes(modules) {
+  const sizes = [];
+  for (const entry of fs.readdirSync(modules)) {
+    if (entry.startsWith('.')) continue;
+    const names = entry.startsWith('@') ? fs.readdirSync(path.join(modules, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) sizes.push([name, directorySize(path.join(modules, name))]);
+  }
+  return sizes.sort((x, y) => y[1] - x[1]);
+}
+
+async function bundle(entry, project) {
+  const esbuild = await import('esbuild');
+  try {
+    const result = await esbuild.build({
+      entryPoints: [entry], absWorkingDir: project, bundle: true, minify: true, format: 'esm', platform: 'browser',
+      target: 'es2022', write: false, logLevel: 'silent', outdir: path.join(project, 'bundle'),
+    });
+    const js = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+    const bytes = js.reduce((n, f) => n + f.contents.byteLength, 0);
+    const gzip = js.reduce((n, f) => n + zlib.gzipSync(f.contents, { level: 9 }).byteLength, 0);
+    return { ok: true, bytes, gzip };
+  } catch (error) {
+    const messages = (error.errors ?? []).slice(0, 8).map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
+    return { ok: false, why: messages.length ? `${error.errors.length} error(s): ${messages.join(' | ')}` : String(error.message ?? error) };
+  }
+}
+
+const fmtMB = (bytes) => (bytes === undefined ? '—' : `${(bytes / MiB).toFixed(1)} MiB`);
+const fmtkB = (bytes) => (bytes === undefined ? '—' : `${(bytes / kB).toFixed(1)} kB`);
+
+async function main() {
+  const started = Date.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-pack-check-'));
+  const tarballDir = path.join(work, 'tarballs');
+  fs.mkdirSync(tarballDir);
+  const failures = [];
+  const results = [];
+  const fail = (scenario, what, why, output = '') => {
+    failures.push(`${scenario.id}: ${what}`);
+    console.log(`  FAIL ${what}: ${why}${output ? `\n${tail(output)}` : ''}`);
+  };
+
+  try {
+    if (!fs.existsSync(fixtures)) throw new Error(`the reference fixtures are not at ${fixtures}: set TFKIT_FIXTURES`);
+    const packages = publishable();
+    if (!flag('--skip-build')) {
+      console.log('pack-check: building');
+      const filters = [...packages.values()].map(({ dir }) => `--filter=./${path.relative(root, dir)}`);
+      const build = run('pnpm', ['exec', 'turbo', 'run', 'build', ...filters, '--output-logs=errors-only'], { cwd: root, timeout: 30 * 60_000 });
+      if (!build.ok) throw new Error(`the build failed (${build.why}):\n${tail(build.output)}`);
+    }
+    console.log(`pack-check: packing ${packages.size} packages into ${tarballDir}`);
+    const tarballs = new Map();
+    for (const [name, { dir }] of packages) {
+      const before = new Set(fs.readdirSync(tarballDir));
+      const pack = run('pnpm', ['pack', '--pack-destination', tarballDir], { cwd: dir, timeout: 5 * 60_000 });
+      const made = fs.readdirSync(tarballDir).filter((f) => !before.has(f) && f.endsWith('.tgz'));
+      if (!pack.ok || made.length !== 1) throw new Error(`pnpm pack of ${name} failed (${pack.why}):\n${tail(pack.output)}`);
+      tarballs.set(name, path.join(tarballDir, made[0]));
+    }
+
+    for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.id))) {
+      console.log(`\npack-check (${scenario.id}) ${scenario.name}`);
+      const row = { id: scenario.id, name: scenario.name, nodeModules: undefined, gzip: undefined, runs: [], ok: true };
+      results.push(row);
+      const failuresBefore = failures.length;
+      const project = path.join(work, `scenario-${scenario.id}`);
+      fs.mkdirSync(project);
+      fs.writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: `pack-check-${scenario.id}`, version: '0.0.0', private: true }, null, 2)}\n`);
+
+      let install;
+      let codes;
+      try {
+        install = installLine(scenario.install);
+        codes = scenario.snippets.map(([readme, marker]) => ({ readme, marker, code: snippet(readme, marker) }));
+      } catch (error) {
+        fail(scenario, 'README', error.message);
+        row.ok = false;
+        continue;
+      }
+      const internal = internalClosure(install.names.filter((n) => tarballs.has(n)), packages);
+      const unknown = install.names.filter((n) => n.startsWith('@tfkit/') && !tarballs.has(n));
+      if (unknown.length) fail(scenario, 'install line', `${unknown.join(', ')} is not a publishable package`);
+      const specs = [...internal.map((n) => tarballs.get(n)), ...install.names.filter((n) => !n.startsWith('@tfkit/'))];
+      console.log(`  ${install.line}   (${internal.length} tarballs: ${internal.join(', ')})`);
+      const npm = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs], { cwd: project, timeout: INSTALL_TIMEOUT });
+      if (!npm.ok) {
+        fail(scenario, 'npm install', npm.why, npm.output);
+        row.ok = false;
+        continue;
+      }
+      row.nodeModules = directorySize(path.join(project, 'node_modules'));
+      console.log(`  installed in ${npm.seconds.toFixed(0)}s: node_modules ${fmtMB(row.nodeModules)}`);
+      if (scenario.nodeModulesBudget !== undefined && row.nodeModules > scenario.nodeModulesBudget) {
+        const largest = packageSizes(path.join(project, 'node_modules')).slice(0, 6).map(([name, size]) => `${name} ${fmtMB(size)}`);
+        fail(scenario, 'node_modules budget', `${fmtMB(row.nodeModules)} is over ${fmtMB(scenario.nodeModulesBudget)} (largest: ${largest.join(', ')})`);
+      }
+
+      for (const [i, { readme, marker, code }] of codes.entries()) {
+        const base = `snippet-${i + 1}-${marker}`;
+        makeModelFolders(code, project);
+        fs.writeFileSync(path.join(project, `${base}.mjs`), code);
+        fs.writeFileSync(path.join(project, `${base}.cjs`), toCommonJs(code));
+        for (const ext of ['mjs', 'cjs']) {
+          const node = run(process.execPath, [`${base}.${ext}`], { cwd: project, timeout: RUN_TIMEOUT, env: { ...process.env, NODE_OPTIONS: '' } });
+          row.runs.push({ what: `${marker}.${ext}`, ok: node.ok });
+          if (node.ok) console.log(`  ok   ${readme} "${marker}" as .${ext} (${node.seconds.toFixed(1)}s)\n${tail(node.stdout, 6)}`);
+          else fail(scenario, `${marker} as .${ext}`, node.why, node.output);
+        }
+        const built = await bundle(`./${base}.mjs`, project);
+        row.runs.push({ what: `${marker} bundle`, ok: built.ok });
+        if (!built.ok) {
+          fail(scenario, `${marker} browser bundle`, built.why);
+          continue;
+        }
+        console.log(`  ok   ${readme} "${marker}" browser bundle: ${fmtkB(built.bytes)} minified, ${fmtkB(built.gzip)} gzip`);
+        row.gzip = Math.max(row.gzip ?? 0, built.gzip);
+        if (scenario.bundleBudget !== undefined && built.gzip > scenario.bundleBudget) {
+          fail(scenario, `${marker} bundle budget`, `${fmtkB(built.gzip)} gzip is over ${fmtkB(scenario.bundleBudget)}`);
+        }
+      }
+      row.ok = failures.length === failuresBefore;
+    }
+  } catch (error) {
+    failures.push(`setup: ${error.message.split('\n')[0]}`);
+    console.log(`\npack-check: ${error.message}`);
+  } finally {
+    if (flag('--keep')) console.log(`\npack-check: projects kept in ${work}`);
+    else fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  const header = ['scenario', 'node_modules', 'budget', 'bundle (min+gz)', 'budget', 'esm/cjs/bundle', 'result'];
+  const rows = results.map((r) => {
+    const scenario = SCENARIOS.find((s) => s.id === r.id);
+    return [`(${r.id}) ${r.name}`, fmtMB(r.nodeModules), scenario.nodeModulesBudget ? `≤ ${fmtMB(scenario.nodeModulesBudget)}` : '—', fmtkB(r.gzip),
+      scenario.bundleBudget ? `≤ ${fmtkB(scenario.bundleBudget)}` : '—', `${r.runs.filter((x) => x.ok).length}/${r.runs.length} ok`, r.ok ? 'pass' : 'FAIL'];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}`);
+  console.log(`\npack-check: ${failures.length ? `FAILED (${failures.length}): ${failures.join('; ')}` : 'all scenarios pass'} in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+
+  const checks = results.flatMap((r) => r.runs);
+  const passed = checks.filter((c) => c.ok).length;
+  if (value('--json')) fs.writeFileSync(value('--json'), `${JSON.stringify({ results, failures }, null, 2)}\n`);
+  if (value('--results')) {
+    // Counted by `pnpm test:all` like a test project: each run and bundle is a test, and every
+    // failure (a budget, an install, the setup) is a failed one.
+    fs.mkdirSync(path.dirname(value('--results')), { recursive: true });
+    const failedOther = failures.length - checks.filter((c) => !c.ok).length;
+    fs.writeFileSync(value('--results'), `${JSON.stringify({ numPassedTests: passed, numFailedTests: checks.length - passed + Math.max(0, failedOther), numPendingTests: 0, numTodoTests: 0, testResults: [] })}\n`);
+  }
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -5,6 +5,7 @@
  */
 import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
 import { BERT_ARCHITECTURES } from './bert-heads.js';
+import { bertOnnxExport } from './bert-onnx.js';
 import type { BertPreTrainedModel } from './bert-modeling.js';
 import { bertPretraining } from './bert-pretraining-entry.js';
 import { buildFromCheckpoint, type BertModelClass } from './bert-weights.js';
@@ -33,6 +34,8 @@ function bertModelEntry(): ModelEntry {
     maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 512),
     // tfkit pretrain: mlm+nsp (BertForPreTraining) and mlm (BertForMaskedLM).
     pretraining: bertPretraining(),
+    // @tfkit/onnx: the graphs of every head but multiple choice.
+    onnx: bertOnnxExport,
   };
 }
 

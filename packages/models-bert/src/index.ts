@@ -27,4 +27,5 @@ export {
   type MlmOptions, type NspOptions, type NspExample, type PretrainingBatch, type PretrainingExample,
 } from './bert-pretraining.js';
 export { registerBert } from './bert-register.js';
+export { bertOnnxExport, bertOnnxBackbone, bertOnnxInputs, buildBertOnnx, type BertGraphInputs } from './bert-onnx.js';
 export * from './pipelines/index.js';

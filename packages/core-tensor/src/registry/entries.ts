@@ -13,9 +13,11 @@
  */
 import type { Checkpoint, FromPretrainedOptions, HfConfig, PretrainedModel } from '../model-types.js';
 import type { Random } from '../random.js';
+import type { OnnxExportEntry } from './onnx-export.js';
 import type { TaskEntry } from './tasks.js';
 
 export type { TaskEntry, TaskImplementation, TaskParts, PreprocessorContext } from './tasks.js';
+export type * from './onnx-export.js';
 
 /** Result of activating a backend. */
 export interface BackendActivation {
@@ -150,6 +152,8 @@ export interface ModelEntry {
   readonly attributeMap?: Readonly<Record<string, string>>;
   /** Pretraining from scratch: objectives, their data, a fresh model. */
   readonly pretraining?: PretrainingEntry;
+  /** ONNX export (`@tfkit/onnx`): the family's graphs, written against a builder interface. */
+  readonly onnx?: OnnxExportEntry;
 }
 
 /** A tokenizer model type, keyed by the tokenizer.json `model.type` (`BPE`, `WordPiece`, …). */

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { AutoModel, createRegistry, safetensorsToTensors, type PretrainedModel } from '@tfkit/core-tensor';
+import { registerBert } from '@tfkit/models-bert';
+import { fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportOnnx } from './export.js';
+import { decodeModel } from './serialize.js';
+import { loadOrt, runOnnx, type Feeds, type Runtime } from './test/ort.js';
+import { camel, lcg, maxAbsDiff, record, reportDiffs } from './test/parity.js';
+
+type Forward = PretrainedModel & { forward(inputs: Record<string, unknown>): Record<string, tf.Tensor> };
+type Ids = number[][];
+
+/** Each exported class: the fixture it loads from, its ONNX outputs, and the reference tensor for each. */
+const CASES: { architecture: string; fixture: string; outputs: Record<string, string> }[] = [
+  { architecture: 'BertModel', fixture: 'bert-for-pretraining', outputs: { last_hidden_state: 'last_hidden_state', pooler_output: 'pooler_output' } },
+  { architecture: 'BertForPreTraining', fixture: 'bert-for-pretraining', outputs: { prediction_logits: 'prediction_logits', seq_relationship_logits: 'seq_relationship_logits' } },
+  { architecture: 'BertForMaskedLM', fixture: 'bert-for-pretraining', outputs: { logits: 'prediction_logits' } },
+  { architecture: 'BertForNextSentencePrediction', fixture: 'bert-for-pretraining', outputs: { logits: 'seq_relationship_logits' } },
+  { architecture: 'BertForSequenceClassification', fixture: 'bert-sequence-classification', outputs: { logits: 'logits' } },
+  { architecture: 'BertForTokenClassification', fixture: 'bert-token-classification', outputs: { logits: 'logits' } },
+  { architecture: 'BertForQuestionAnswering', fixture: 'bert-question-answering', outputs: { start_logits: 'start_logits', end_logits: 'end_logits' } },
+];
+
+/** A second batch of another size and length: mixed padding, both token types. */
+function otherBatch(vocab: number): { input_ids: Ids; attention_mask: Ids; token_type_ids: Ids } {
+  const rand = lcg(7);
+  const lengths = [6, 3, 5];
+  const T = 6;
+  const input_ids = lengths.map((n) => Array.from({ length: T }, (_, j) => (j < n ? 5 + Math.floor(rand() * (vocab - 5)) : 0)));
+  const attention_mask = lengths.map((n) => Array.from({ length: T }, (_, j) => (j < n ? 1 : 0)));
+  const token_type_ids = lengths.map((n) => Array.from({ length: T }, (_, j) => (j >= Math.ceil(n / 2) && j < n ? 1 : 0)));
+  return { input_ids, attention_mask, token_type_ids };
+}
+
+function feeds(batch: Record<string, Ids>): Feeds {
+  return Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, { data: v, dtype: 'int64' as const }]));
+}
+
+const RUNTIMES: Runtime[] = ['web', 'node'];
+const orts = new Map<Runtime, Awaited<ReturnType<typeof loadOrt>>>();
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-onnx-bert-'));
+  for (const runtime of RUNTIMES) orts.set(runtime, await loadOrt(runtime));
+});
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  reportDiffs('BERT ONNX parity');
+});
+
+describe('BERT exported to ONNX', () => {
+  it.each(CASES)('$architecture: ONNX Runtime web and node equal tfkit and Hugging Face within 1e-4 (opsets 14, 17, 20; two batch shapes)', async ({ architecture, fixture, outputs }) => {
+    await withBackend('cpu', async () => {
+      const registry = registerBert(createRegistry());
+      const model = await AutoModel.fromPretrained<Forward>(fixturePath('models', fixture), { registry, architecture });
+      const { forward } = readFixtureJson<{ forward: Record<string, Ids> }>('models', fixture, 'inputs.json');
+      const { tensors: expected } = safetensorsToTensors(fs.readFileSync(fixturePath('models', fixture, 'expected.safetensors')), fixture);
+      const batches = [
+        { name: 'fixture', batch: forward as { input_ids: Ids; attention_mask: Ids; token_type_ids: Ids } },
+        { name: 'other', batch: otherBatch(1000) },
+      ];
+      for (const opset of [14, 17, 20]) {
+        const dir = path.join(tmp, `${architecture}-${opset}`);
+        const before = tf.memory().numTensors;
+        await exportOnnx(model, dir, { registry, opset, copyFrom: fixturePath('tokenizers', 'bert-base-uncased') });
+        expect(tf.memory().numTensors).toBe(before);
+        expect(fs.existsSync(path.join(dir, 'tokenizer.json'))).toBe(true);
+        expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'bert', architectures: [architecture] });
+        const proto = decodeModel(fs.readFileSync(path.join(dir, 'onnx/model.onnx')));
+        expect(Number(proto.opsetImport[0]?.version)).toBe(opset);
+        const ops = new Set(proto.graph?.node?.map((n) => n.opType));
+        expect(ops.has('LayerNormalization')).toBe(opset >= 17);
+        expect(ops.has('Gelu')).toBe(opset >= 20);
+        expect(proto.graph?.input?.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+        expect(proto.graph?.output?.map((o) => o.name)).toEqual(Object.keys(outputs));
+        expect(proto.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.map((d) => d.dimParam)).toEqual(['batch_size', 'sequence_length']);
+
+        for (const { name, batch } of batches) {
+          const ours = model.forward({ inputIds: batch.input_ids, attentionMask: batch.attention_mask, tokenTypeIds: batch.token_type_ids });
+          for (const runtime of RUNTIMES) {
+            const ort = orts.get(runtime);
+            if (typeof ort === 'string' || ort === undefined) continue;
+            const got = await runOnnx(ort, path.join(dir, 'onnx/model.onnx'), feeds(batch));
+            for (const [output, reference] of Object.entries(outputs)) {
+              const label = `${architecture} ${output}`;
+              const vsTfkit = maxAbsDiff(got[output] as never, ours[camel(output)] as tf.Tensor, label);
+              record(`${runtime} vs tfkit: ${label}`, vsTfkit);
+              expect(vsTfkit, `${runtime} opset ${opset} ${name}: ${label} vs tfkit`).toBeLessThan(1e-4);
+              if (name === 'fixture') {
+                const vsHf = maxAbsDiff(got[output] as never, expected.get(reference) as tf.Tensor, label);
+                record(`${runtime} vs HF: ${label}`, vsHf);
+                expect(vsHf, `${runtime} opset ${opset}: ${label} vs Hugging Face`).toBeLessThan(1e-4);
+              }
+            }
+          }
+          tf.dispose(ours);
+        }
+      }
+      tf.dispose([...expected.values()]);
+      model.dispose();
+    });
+  }, 300_000);
+
+  it('onnxruntime-node is available or the reason is shown', () => {
+    const node = orts.get('node');
+    if (typeof node === 'string') console.warn(`skipped onnxruntime-node parity: ${node}`);
+    // onnxruntime-web is pure wasm and must always load.
+    expect(typeof orts.get('web')).not.toBe('string');
+  });
+});

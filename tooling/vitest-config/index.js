@@ -22,7 +22,10 @@ export function workspaceAliases() {
       if (!pkg.name?.startsWith('@tfkit/') || !fs.existsSync(srcDir)) continue;
       for (const [sub, target] of Object.entries(pkg.exports ?? { '.': './dist/index.js' })) {
         if (sub === './package.json') continue;
-        const built = typeof target === 'string' ? target : (target.import ?? target.default);
+        // Conditions may nest (`import: { types, default }`): follow import/node/default to a file.
+        const pick = (t) => (typeof t === 'string' || !t ? t : pick(t.import ?? t.node ?? t.default));
+        const built = pick(target);
+        if (typeof built !== 'string') continue;
         const entry = path.basename(built, '.js');
         const file = path.join(srcDir, `${entry}.ts`);
         if (!fs.existsSync(file)) continue;

@@ -7,6 +7,7 @@ import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, t
 import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { BART_ARCHITECTURES } from './bart-heads.js';
 import type { BartPreTrainedModel } from './bart-modeling.js';
+import { bartOnnxExport } from './bart-onnx.js';
 import { bartPretraining } from './bart-pretraining-entry.js';
 import { createText2TextPipeline, TEXT2TEXT_TASKS, type Text2TextGenerationPipeline, type Text2TextTask } from './bart-pipelines.js';
 import { buildBartFromCheckpoint, type BartModelClass } from './bart-weights.js';
@@ -50,6 +51,8 @@ function bartModelEntry(): ModelEntry {
     attributeMap: { hidden_size: 'd_model', num_attention_heads: 'encoder_attention_heads', num_hidden_layers: 'encoder_layers' },
     // tfkit pretrain: denoise (BartForConditionalGeneration) with the paper's noising schemes.
     pretraining: bartPretraining(),
+    // @tfkit/onnx exportOnnx: encoder_model / decoder_model (+ decoder_with_past_model, decoder_model_merged) for BartForConditionalGeneration.
+    onnx: bartOnnxExport(),
   };
 }
 

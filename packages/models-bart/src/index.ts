@@ -33,3 +33,4 @@ export {
   type Text2TextTask, type Text2TextResult, type Text2TextModel, type Text2TextPipelineOptions, type Text2TextCallOptions,
 } from './bart-pipelines.js';
 export { registerBart } from './bart-register.js';
+export { bartOnnxExport, bartOnnxGraphs } from './bart-onnx.js';

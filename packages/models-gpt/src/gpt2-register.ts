@@ -9,6 +9,7 @@ import { checkTokenizerFitsModel } from '@tfkit/layers';
 import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { GPT2_ARCHITECTURES } from './gpt2-heads.js';
 import type { GPT2PreTrainedModel } from './gpt2-modeling.js';
+import { gpt2OnnxExport } from './gpt2-onnx.js';
 import { gpt2Pretraining } from './gpt2-pretraining-entry.js';
 import { buildGpt2FromCheckpoint, type Gpt2ModelClass } from './gpt2-weights.js';
 
@@ -42,6 +43,8 @@ function gpt2ModelEntry(): ModelEntry {
     attributeMap: { hidden_size: 'n_embd', num_hidden_layers: 'n_layer', num_attention_heads: 'n_head', max_position_embeddings: 'n_positions' },
     // tfkit pretrain: causal (GPT2LMHeadModel).
     pretraining: gpt2Pretraining(),
+    // @tfkit/onnx exportOnnx: onnx/model.onnx, with past keys/values for GPT2LMHeadModel when asked.
+    onnx: gpt2OnnxExport(),
   };
 }
 

@@ -20,4 +20,5 @@ export {
   type LoadReport, type Gpt2FromPretrainedOptions,
 } from './gpt2-weights.js';
 export { registerGpt2 } from './gpt2-register.js';
+export { gpt2OnnxExport, gpt2OnnxGraphs } from './gpt2-onnx.js';
 export { AutoModel } from '@tfkit/core-tensor';

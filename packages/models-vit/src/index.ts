@@ -30,3 +30,4 @@ export {
   type ImageClassificationModel, type ImageClassificationPipelineOptions, type ImageClassificationCallOptions, type LabelScore,
 } from './vit-pipeline.js';
 export { registerViT } from './vit-register.js';
+export { vitOnnxExport, vitOnnxBackbone, buildViTOnnx } from './vit-onnx.js';

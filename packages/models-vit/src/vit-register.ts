@@ -8,6 +8,7 @@ import {
 } from '@tfkit/core-tensor';
 import { VIT_ARCHITECTURES } from './vit-heads.js';
 import { ViTImageProcessor } from './vit-image-processor.js';
+import { vitOnnxExport } from './vit-onnx.js';
 import type { ViTPreTrainedModel } from './vit-modeling.js';
 import { ImageClassificationPipeline, type ImageClassificationModel } from './vit-pipeline.js';
 import { buildViTFromCheckpoint, type ViTModelClass } from './vit-weights.js';
@@ -41,6 +42,8 @@ function vitModelEntry(): ModelEntry {
       const patch = typeof config['patch_size'] === 'number' ? config['patch_size'] : 16;
       return Math.floor(image / patch) ** 2 + 1;
     },
+    // @tfkit/onnx: ViTModel and ViTForImageClassification graphs.
+    onnx: vitOnnxExport,
   };
 }
 

@@ -71,12 +71,16 @@ export interface ExternalData {
   write(bytes: Uint8Array, offset: number): void;
 }
 
+/** Tensors smaller than this stay inside the model when weights go external (onnx's `size_threshold`). */
+const EXTERNAL_THRESHOLD = 1024;
+
 /** Bytes between external tensors start at multiples of this (onnx's own writer aligns big tensors too). */
 const EXTERNAL_ALIGN = 64;
 
 function initializerProto(init: InitializerDef, external: ExternalData | undefined, cursor: { offset: number }): TensorProto {
   const base = { name: init.name, dataType: ELEM_TYPE[init.dtype], dims: [...init.dims] };
-  if (!external) return { ...base, rawData: init.bytes() };
+  // Small tensors (shapes, axes, scalars) stay inline, as onnx's own writer does: runtimes read them during shape inference.
+  if (!external || init.byteLength < EXTERNAL_THRESHOLD) return { ...base, rawData: init.bytes() };
   const offset = Math.ceil(cursor.offset / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
   const bytes = init.bytes();
   external.write(bytes, offset);

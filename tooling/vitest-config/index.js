@@ -2,6 +2,7 @@
 // point those names at the sources, so `pnpm test` needs no build and a change in one package is
 // seen at once by the tests of every package that uses it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
@@ -57,6 +58,8 @@ export function defineTfkitConfig(packageDir, overrides = {}) {
       hookTimeout: 60_000,
       pool: 'forks',
       setupFiles: usesTfjs ? [path.join(repoRoot, 'tooling/test-utils/src/setup.ts')] : [],
+      // Downloads (hub ids and URLs, cached by default) go to a fresh folder per run, never ~/.cache.
+      env: { TFKIT_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-test-cache-')) },
       // Machine-readable results for the summary line `pnpm test:all` prints.
       reporters: ['default', ['json', { outputFile: path.join(repoRoot, '.vitest-results', `${pkgName}-${process.env.TFKIT_TEST_PROJECT ?? 'all'}.json`) }]],
       // `unit` runs on every `pnpm test`; `slow` (training to a target, long properties) runs in CI

@@ -6,10 +6,11 @@
  */
 export { pipeline, type AllPipelineOptions } from './pipeline.js';
 export { registerAll, defaultRegistry, embeddedModelUrl, DEFAULT_MODELS } from './register-all.js';
+export { AutoModel, type AllFromPretrainedOptions } from './auto-model.js';
 
-// The core: registry, AutoModel, checkpoints, errors, `registerTask` (its own `pipeline` is the one above).
+// The core: registry, checkpoints, errors, `registerTask` (its own `pipeline` and `AutoModel` are the ones above).
 export {
-  AutoModel, createRegistry, registerTask, setDefaultModel, loadCheckpoint, saveCheckpoint, openSource, Random,
+  createRegistry, registerTask, setDefaultModel, settings, configure, loadCheckpoint, saveCheckpoint, openSource, Random,
   TfkitError, RegistryError, ConfigError, CheckpointError, ShapeError, NoDefaultModelError,
   type Registry, type RegisterOptions, type PipelineFor, type PipelineOptions, type TaskEntry, type TaskImplementation, type ModelEntry, type FileSource,
 } from '@tfkit/core-tensor';

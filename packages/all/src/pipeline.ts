@@ -14,7 +14,7 @@ export interface AllPipelineOptions extends Omit<PipelineOptions, 'registry'> {
 }
 
 /** Activates the best available backend when TensorFlow.js has none yet (nothing imported a backend). */
-async function ensureBackend(registry: Registry): Promise<void> {
+export async function ensureBackend(registry: Registry): Promise<void> {
   if (tf.engine().backendNames().length === 0) await useBackend(registry);
 }
 

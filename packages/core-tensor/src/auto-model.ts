@@ -57,9 +57,13 @@ export function checkRegistryOption(options: { registry?: unknown } | undefined,
 }
 
 export const AutoModel = {
-  /** Loads a model from a directory, URL or hub id. The checkpoint's tensors are disposed once the model holds its weights. */
-  async fromPretrained<M extends PretrainedModel = PretrainedModel>(source: string, options: FromPretrainedOptions): Promise<M> {
-    checkModelOptions(options, 'AutoModel.fromPretrained');
+  /**
+   * Loads a model from a directory, URL or hub id. The checkpoint's tensors are disposed once the
+   * model holds its weights. `options.registry` is required here (a `ConfigError` says so when
+   * left out); `AutoModel` from @tfkit/all defaults it to the registry that knows every family.
+   */
+  async fromPretrained<M extends PretrainedModel = PretrainedModel>(source: string, options?: FromPretrainedOptions): Promise<M> {
+    options = checkModelOptions(options, 'AutoModel.fromPretrained');
     const checkpoint = await loadCheckpoint(source, options);
     try {
       return (await AutoModel.fromCheckpoint(checkpoint, options)) as M;
@@ -69,8 +73,8 @@ export const AutoModel = {
   },
 
   /** Builds a model from an already loaded checkpoint (its tensors stay the caller's). */
-  async fromCheckpoint(checkpoint: Checkpoint, options: FromPretrainedOptions): Promise<PretrainedModel> {
-    checkModelOptions(options, 'AutoModel.fromCheckpoint');
+  async fromCheckpoint(checkpoint: Checkpoint, options?: FromPretrainedOptions): Promise<PretrainedModel> {
+    options = checkModelOptions(options, 'AutoModel.fromCheckpoint');
     const config = options.configOverrides ? { ...checkpoint.config, ...options.configOverrides } : checkpoint.config;
     const ckpt: Checkpoint = config === checkpoint.config ? checkpoint : { ...checkpoint, config };
     const { architecture, name } = resolveArchitecture(ckpt, options);

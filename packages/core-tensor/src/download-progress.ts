@@ -1,12 +1,14 @@
 /**
- * Download progress for `pipeline()`'s `progressCallback`: a `fetch` that reports each response
- * body's bytes as they stream (file, loaded, total). It wraps whatever `fetch` the source would
- * use, so it sees exactly the downloads the source makes: none for local folders or cached files.
+ * Progress of file reads for sources' `onProgress` (and `pipeline()`'s `progressCallback`): a
+ * `fetch` that reports each response body's bytes as they stream (file, loaded, total) — it wraps
+ * whatever `fetch` the source would use, so it sees exactly the downloads the source makes — and
+ * a reporter for reads from local folders and the cache.
  */
 
 export interface DownloadProgress {
   /** The file's name in the repository (`model.safetensors`), from its URL. */
   file: string;
+  /** The URL downloaded, or the path read (local folders, the cache). */
   url: string;
   /** Bytes received so far. */
   loaded: number;
@@ -55,5 +57,19 @@ export function fetchWithProgress(fetchImpl: typeof fetch, callback: ProgressCal
       }),
     );
     return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+/**
+ * A reporter for one file read piece by piece (local folders, the cache): call it with the bytes
+ * read so far; the last call passes `done`. A throwing callback never breaks the read.
+ */
+export function readProgress(callback: ProgressCallback, file: string, url: string): (loaded: number, total: number, done: boolean) => void {
+  return (loaded, total, done) => {
+    try {
+      callback({ file, url, loaded, total, done });
+    } catch {
+      // The callback is the caller's display; its failure is not the read's.
+    }
   };
 }

@@ -208,7 +208,7 @@ describe('pipeline()', () => {
     model.dispose();
   });
 
-  it('reports download progress per file (file, loaded, total) for a URL source, and nothing for a local folder', async () => {
+  it('reports progress per file (file, loaded, total) as a URL source downloads, and per read from a local folder', async () => {
     const registry = setup();
     /** Serves the alpha checkpoint's files over "HTTP" in 3-byte chunks. */
     const serve: typeof fetch = async (input, init) => {
@@ -241,8 +241,13 @@ describe('pipeline()', () => {
       expect(mine.filter((e) => e.done)).toHaveLength(1);
       if (size > 3) expect(mine.length).toBeGreaterThan(2);
     }
+    // A local folder reports its reads: each file once complete (they are under 16 MiB), with its path.
     const local: DownloadProgress[] = [];
     (await pipeline('test-echo', dirs['alpha'], { registry, progressCallback: (p) => local.push(p) })).dispose();
-    expect(local).toEqual([]);
+    expect(local.map((e) => e.file).sort()).toEqual([...files].sort());
+    for (const event of local) {
+      const file = path.join(dirs['alpha'] as string, event.file);
+      expect(event).toEqual({ file: event.file, url: file, loaded: fs.statSync(file).size, total: fs.statSync(file).size, done: true });
+    }
   });
 });

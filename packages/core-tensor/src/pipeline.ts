@@ -8,7 +8,7 @@
 import { AutoModel, checkRegistryOption } from './auto-model.js';
 import { ConfigError, NoDefaultModelError } from './errors.js';
 import { loadCheckpoint } from './io/checkpoint.js';
-import { fetchWithProgress, type ProgressCallback } from './download-progress.js';
+import type { ProgressCallback } from './download-progress.js';
 import type { FileSource } from './io/types.js';
 import type { FromPretrainedOptions, PretrainedModel } from './model-types.js';
 import type { RegistryKey } from './registry/registry.js';
@@ -23,7 +23,10 @@ export interface PipelineOptions extends FromPretrainedOptions {
   tokenizer?: unknown;
   /** An image processor to use instead of the one beside the checkpoint. */
   processor?: unknown;
-  /** Called as files download (URLs and hub ids; local folders and cached files download nothing): file, loaded, total. */
+  /**
+   * Called as the checkpoint's files are read: `{ file, url, loaded, total, done }` as downloads
+   * stream (URLs, hub ids) and per 16 MiB read from a local folder or the cache. Same as `onProgress`.
+   */
   progressCallback?: ProgressCallback;
 }
 
@@ -56,8 +59,7 @@ export async function pipeline<T extends RegistryKey<'task'>>(task: T, model: st
   if (source === undefined) throw new NoDefaultModelError(task);
   await activateBackend(options);
 
-  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const sourceOptions = options.progressCallback ? { ...options, fetch: fetchWithProgress(fetchImpl, options.progressCallback) } : options;
+  const sourceOptions = options.progressCallback ? { ...options, onProgress: options.progressCallback } : options;
   const checkpoint = await loadCheckpoint(source, sourceOptions);
   try {
     const modelType = checkpoint.config['model_type'];

@@ -9,6 +9,7 @@
  * place, so a partial or bad download is never mistaken for a cached file.
  */
 import type * as FsPromises from 'node:fs/promises';
+import { readProgress } from '../download-progress.js';
 import { CheckpointError, ConfigError, FileTooLargeError, TfkitError, UnsafePathError } from '../errors.js';
 import { checkSafetensorsHeader, safetensorsHeaderLength } from '../safetensors/format.js';
 import { MemorySink, type ByteSink } from './download.js';
@@ -95,20 +96,22 @@ async function verifyDownload(name: string, size: number, read: ReadAt, label: s
   return undefined;
 }
 
-async function nodeCache(options: SourceOptions, host: string, id: string, revision: string): Promise<HubCache> {
+/** `host` as one plain folder name (hosts such as ".." are possible in a URL). */
+const hostFolder = (host: string) => host.replace(/[^\w.-]/g, '_').replace(/^\./, '_');
+
+/** A cache folder `<cacheDir>/<...parts>`; `what(name)` says in messages what a cached file is. */
+async function nodeCache(options: SourceOptions, parts: readonly string[], what: (name: string) => string): Promise<HubCache> {
   const { fs, path } = await nodeModules('the hub cache');
   const os = await import('node:os');
   const root = path.resolve(options.cacheDir || path.join(os.homedir(), '.cache', 'tfkit'));
-  // Hosts such as ".." are possible in a URL: keep the folder name plain.
-  const hostDir = host.replace(/[^\w.-]/g, '_').replace(/^\./, '_');
-  const dir = path.join(root, hostDir, ...id.split('/'), encodeURIComponent(revision));
+  const dir = path.join(root, ...parts);
   if (!isInside(path, root, dir) || dir === root) throw new UnsafePathError(`${dir} would lie outside the cache ${root}`, dir);
   const fileOf = (name: string) => {
     const file = path.join(dir, name);
     if (!isInside(path, dir, file) || file === dir) throw new UnsafePathError(`${file} would lie outside the cache ${root}`, file);
     return file;
   };
-  const label = (name: string) => `${fileOf(name)} (cached ${id}/${name} at revision ${revision}; delete it to download again)`;
+  const label = (name: string) => `${fileOf(name)} (${what(name)}; delete it to download again)`;
   return {
     where: dir,
     label,
@@ -117,7 +120,8 @@ async function nodeCache(options: SourceOptions, host: string, id: string, revis
         (s) => s.isFile(),
         () => false,
       ),
-    get: (name, maxBytes, limit) => readFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name) }),
+    get: (name, maxBytes, limit) =>
+      readFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: options.onProgress && readProgress(options.onProgress, name, fileOf(name)) }),
     async store(name, maxBytes, limit, fill, source) {
       const file = fileOf(name);
       const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
@@ -246,11 +250,35 @@ export async function hubSource(id: string, options: SourceOptions): Promise<Url
   let cache: HubCache | undefined;
   if (options.cacheDir !== false) {
     try {
-      cache = isNode ? await nodeCache(options, host.host, id, revision) : browserCache((name) => `${base}/${name}`);
+      cache = isNode
+        ? await nodeCache(options, [hostFolder(host.host), ...id.split('/'), encodeURIComponent(revision)], (name) => `cached ${id}/${name} at revision ${revision}`)
+        : browserCache((name) => `${base}/${name}`);
     } catch (error) {
       if (error instanceof TfkitError) throw error;
       throw new CheckpointError(`${id}: cannot use the cache: ${(error as Error).message}`, { cause: error });
     }
   }
   return new HubSource(id, options, cache, base);
+}
+
+/**
+ * A plain URL prefix as a source. Its downloads are cached and verified as hub files are, under
+ * `<cacheDir>/@url/<host>/<path>/` (the Cache API in browsers); `localFilesOnly` reads the cache
+ * only. A URL with a query or fragment, or `cacheDir: false`, is not cached.
+ */
+export async function urlSource(base: string, options: SourceOptions, description = base): Promise<UrlSource> {
+  const url = new URL(base);
+  const href = url.href.replace(/\/+$/, '');
+  let cache: HubCache | undefined;
+  if (options.cacheDir !== false && !url.search && !url.hash) {
+    const segments = url.pathname.split('/').filter(Boolean).map((s) => (s === '.' || s === '..' ? '_' : s.replace(/[^\w.%-]/g, '_')));
+    try {
+      // "@url" can be no host's folder (hostFolder keeps [\w.-] only), so URLs never meet hub repositories.
+      cache = isNode ? await nodeCache(options, ['@url', hostFolder(url.host), ...segments], (name) => `cached ${href}/${name}`) : browserCache((name) => `${href}/${name}`);
+    } catch (error) {
+      if (error instanceof TfkitError) throw error;
+      throw new CheckpointError(`${description}: cannot use the cache: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return new HubSource(description, options, cache, base);
 }

@@ -10,6 +10,7 @@
  */
 import type * as FsPromises from 'node:fs/promises';
 import type * as NodePath from 'node:path';
+import { readProgress } from '../download-progress.js';
 import { CheckpointError, FileTooLargeError, SourceAbortedError, TfkitError, UnsafePathError } from '../errors.js';
 import { nodeModules } from './fs.js';
 import { formatBytes } from './limits.js';
@@ -28,13 +29,15 @@ export interface BoundedRead {
   signal: AbortSignal | undefined;
   /** How errors name the file. */
   label: string;
+  /** Called after each piece read (bytes so far, size, whether the read is complete). */
+  progress?: ((loaded: number, total: number, done: boolean) => void) | undefined;
 }
 
 /**
  * A regular file's bytes, or undefined when it does not exist. A directory, FIFO or device, a
  * file over `maxBytes`, an abort, or an I/O failure is a typed error naming `label`.
  */
-export async function readFileBounded(fs: typeof FsPromises, file: string, { maxBytes, limit, signal, label }: BoundedRead): Promise<Uint8Array | undefined> {
+export async function readFileBounded(fs: typeof FsPromises, file: string, { maxBytes, limit, signal, label, progress }: BoundedRead): Promise<Uint8Array | undefined> {
   const aborted = () => new SourceAbortedError(`${label}: aborted by the caller's signal`, { url: label, cause: signal?.reason });
   if (signal?.aborted) throw aborted();
   let handle: FsPromises.FileHandle | undefined;
@@ -56,7 +59,9 @@ export async function readFileBounded(fs: typeof FsPromises, file: string, { max
       const { bytesRead } = await handle.read(bytes, position, Math.min(CHUNK, size - position), position);
       if (bytesRead === 0) throw new CheckpointError(`${label}: the file shrank from ${size} to ${position} bytes while being read`);
       position += bytesRead;
+      progress?.(position, size, position === size);
     }
+    if (size === 0) progress?.(0, 0, true);
     return bytes;
   } catch (error) {
     if (error instanceof TfkitError) throw error;
@@ -88,10 +93,13 @@ export class LocalSource extends BaseSource {
   /** Real paths that link targets may lie in. */
   private readonly roots: readonly string[];
 
+  private readonly onProgress: SourceOptions['onProgress'];
+
   private constructor(dir: string, roots: readonly string[], options: SourceOptions) {
     super(dir, options);
     this.dir = dir;
     this.roots = roots;
+    this.onProgress = options.onProgress;
   }
 
   /** The directory as a source, undefined when nothing is there, an error when it is a file. */
@@ -138,7 +146,8 @@ export class LocalSource extends BaseSource {
 
   protected async readBytes(name: string, maxBytes: number, limit: string): Promise<Uint8Array> {
     const { fs, real } = await this.resolve(name);
-    const bytes = real === undefined ? undefined : await readFileBounded(fs, real, { maxBytes, limit, signal: this.limits.signal, label: this.describeFile(name) });
+    const progress = this.onProgress && readProgress(this.onProgress, name, this.describeFile(name));
+    const bytes = real === undefined ? undefined : await readFileBounded(fs, real, { maxBytes, limit, signal: this.limits.signal, label: this.describeFile(name), progress });
     if (!bytes) throw this.missing(name);
     return bytes;
   }

@@ -1,4 +1,5 @@
 /** Files under a URL prefix, read with fetch under the source's limits (see download.ts). */
+import { fetchWithProgress } from '../download-progress.js';
 import { CheckpointError, TfkitError } from '../errors.js';
 import { discard, MemorySink, receiveBody, Transfer, type ByteSink } from './download.js';
 import { BaseSource, checkName } from './source-base.js';
@@ -12,7 +13,8 @@ export class UrlSource extends BaseSource {
   constructor(base: string, options: SourceOptions, description = base) {
     super(description, options);
     this.base = base.replace(/\/+$/, '');
-    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const fetchImpl: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetch = options.onProgress ? fetchWithProgress(fetchImpl, options.onProgress) : fetchImpl;
     this.headers = options.headers ?? {};
   }
 

@@ -6,9 +6,9 @@
  */
 import { CheckpointError, UnsafePathError } from '../errors.js';
 import { isNode } from './fs.js';
-import { hubIdProblem, hubSource } from './hub.js';
+import { hubIdProblem, hubSource, urlSource } from './hub.js';
 import { LocalSource } from './local.js';
-import { UrlSource } from './remote.js';
+import { withSettings } from './settings.js';
 import type { FileSource, SourceOptions } from './types.js';
 
 export { fileLabel } from './source-base.js';
@@ -22,20 +22,20 @@ export async function openSource(source: string | FileSource, options: SourceOpt
   if (typeof source !== 'string') return source;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(source)) throw new UnsafePathError(`${JSON.stringify(source)}: a source name with control characters (NUL, newline) is neither a path nor a hub id`, source);
-  if (/^https?:\/\//i.test(source)) return new UrlSource(source, options);
+  if (/^https?:\/\//i.test(source)) return urlSource(source, withSettings(options, 'url'));
   if (/^file:\/\//i.test(source)) {
     const { fileURLToPath } = await import('node:url');
     const dir = fileURLToPath(source);
-    const local = await LocalSource.open(dir, options);
+    const local = await LocalSource.open(dir, withSettings(options, 'local'));
     if (!local) throw new CheckpointError(`${source}: no such directory`);
     return local;
   }
   if (isNode) {
-    const local = await LocalSource.open(source, options);
+    const local = await LocalSource.open(source, withSettings(options, 'local'));
     if (local) return local;
   } else if (/^\.{0,2}\//.test(source)) {
     // In a page, a path is relative to the page's URL.
-    return new UrlSource(new URL(source, globalThis.location?.href).href, options, source);
+    return urlSource(new URL(source, globalThis.location?.href).href, withSettings(options, 'local'), source);
   }
   const problem = hubIdProblem(source);
   if (problem) {
@@ -44,5 +44,5 @@ export async function openSource(source: string | FileSource, options: SourceOpt
     if (/(^|[/\\])\.\.([/\\]|$)|^[/\\]|\\|[\u0000-\u001f]/.test(source)) throw new UnsafePathError(message, source);
     throw new CheckpointError(message);
   }
-  return hubSource(source, options);
+  return hubSource(source, withSettings(options, 'hub'));
 }

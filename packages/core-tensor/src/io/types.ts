@@ -1,4 +1,5 @@
 /** Where checkpoint files come from. Types only. */
+import type { ProgressCallback } from '../download-progress.js';
 
 export interface SourceOptions {
   /**
@@ -9,8 +10,9 @@ export interface SourceOptions {
   /** Branch, tag or commit for hub ids (default `main`). */
   revision?: string;
   /**
-   * Where downloaded hub files are cached: a directory in Node (default `~/.cache/tfkit`),
-   * the Cache API in browsers. `false` disables caching.
+   * Where downloaded files (hub ids and URLs) are cached: a directory in Node (default
+   * `settings.cacheDir`, then `TFKIT_CACHE`, then `~/.cache/tfkit`), the Cache API in browsers.
+   * `false` disables caching.
    */
   cacheDir?: string | false;
   /** Never touch the network; hub ids must be in the cache. */
@@ -19,6 +21,17 @@ export interface SourceOptions {
   fetch?: typeof fetch;
   /** Extra headers for remote requests (e.g. Authorization). */
   headers?: Record<string, string>;
+  /**
+   * Access token for private or gated hub repositories, sent to the hub host only as
+   * `Authorization: Bearer <token>` (default: `settings.token`, then `HF_TOKEN` in Node).
+   */
+  token?: string;
+  /**
+   * Called as files are read — `{ file, url, loaded, total, done }`: as downloads stream (hub ids,
+   * URLs), and per 16 MiB read from a local folder or the cache (`url` is then the file's path).
+   * Default: `settings.onProgress`.
+   */
+  onProgress?: ProgressCallback;
   /**
    * Cancels the downloads and reads of this source: the pending call rejects with a
    * `SourceAbortedError`, and a partial download never enters the cache.

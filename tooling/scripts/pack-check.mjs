@@ -4,7 +4,8 @@
 // plain `npm install` (the README's install line: @tfkit/* from the tarballs, everything else from
 // the registry), runs the README's snippet exactly as written as ESM (.mjs) and as CommonJS (.cjs),
 // bundles it for the browser with esbuild (no configuration), and prints a table of node_modules
-// size and minified + gzipped bundle size against the budgets. Exits 1 when anything fails.
+// size and minified + gzipped bundle size against the budgets. Scenario (e) also require()s and
+// import()s every @tfkit package it installed. Exits 1 when anything fails.
 //
 // Snippets: a fenced ```js block preceded by `<!-- pack-check: <scenario> -->` in a README. Model
 // paths in snippets (`./my-gpt2`, `./my-bert`, …) are folders the harness puts beside the snippet,
@@ -47,7 +48,8 @@ const SCENARIOS = [
   { id: 'b', name: 'GPT-2 generate (wasm)', install: 'packages/models-gpt/README.md', snippets: [['packages/models-gpt/README.md', 'gpt2-wasm']], nodeModulesBudget: 60 * MiB },
   { id: 'c', name: 'BERT fill-mask pipeline', install: 'packages/models-bert/README.md', snippets: [['packages/models-bert/README.md', 'bert-fill-mask']] },
   { id: 'd', name: 'LoRA fine-tuning', install: 'packages/finetune/README.md', snippets: [['packages/finetune/README.md', 'lora']] },
-  { id: 'e', name: '@tfkit/all', install: 'packages/all/README.md', snippets: [['packages/all/README.md', 'all'], ['README.md', 'taste']] },
+  // (e) also loads every installed @tfkit package with require() and import().
+  { id: 'e', name: '@tfkit/all', install: 'packages/all/README.md', snippets: [['packages/all/README.md', 'all'], ['README.md', 'taste']], loadEach: true },
 ];
 
 const args = process.argv.slice(2);
@@ -271,6 +273,17 @@ async function main() {
         fail(scenario, 'node_modules budget', `${fmtMB(row.nodeModules)} is over ${fmtMB(scenario.nodeModulesBudget)} (largest: ${largest.join(', ')})`);
       }
 
+      if (scenario.loadEach) {
+        for (const name of internal) {
+          for (const [how, argv] of [['require', ['-e', `require(${JSON.stringify(name)})`]], ['import', ['--input-type=module', '-e', `await import(${JSON.stringify(name)})`]]]) {
+            const load = run(process.execPath, argv, { cwd: project, timeout: RUN_TIMEOUT, env: { ...process.env, NODE_OPTIONS: '' } });
+            row.runs.push({ what: `${how}(${name})`, ok: load.ok });
+            if (!load.ok) fail(scenario, `${how}('${name}')`, load.why, load.output.split('\n').filter((l) => /Error|error/.test(l)).slice(0, 3).join('\n'));
+          }
+        }
+        const loaded = row.runs.filter((r) => r.ok).length;
+        console.log(`  ${loaded}/${row.runs.length} of require() and import() of each @tfkit package work`);
+      }
       for (const [i, { readme, marker, code }] of codes.entries()) {
         const base = `snippet-${i + 1}-${marker}`;
         makeModelFolders(code, project);
@@ -304,7 +317,7 @@ async function main() {
     else fs.rmSync(work, { recursive: true, force: true });
   }
 
-  const header = ['scenario', 'node_modules', 'budget', 'bundle (min+gz)', 'budget', 'esm/cjs/bundle', 'result'];
+  const header = ['scenario', 'node_modules', 'budget', 'bundle (min+gz)', 'budget', 'runs ok (esm, cjs, bundle, loads)', 'result'];
   const rows = results.map((r) => {
     const scenario = SCENARIOS.find((s) => s.id === r.id);
     return [`(${r.id}) ${r.name}`, fmtMB(r.nodeModules), scenario.nodeModulesBudget ? `≤ ${fmtMB(scenario.nodeModulesBudget)}` : '—', fmtkB(r.gzip),

@@ -138,6 +138,24 @@ describe.each(Object.keys(runtimes) as Runtime[])('BART exported to ONNX in onnx
     await withBackend('cpu', () => tf.dispose(tfkit as unknown as tf.TensorContainer));
   }, 120_000);
 
+  it.each([17, 21])('opset %i: the merged decoder (If branches) and the encoder give the same outputs', async (opset) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-bart-onnx-${opset}-`));
+    try {
+      await withBackend('cpu', () => exportOnnx(model, dir, { registry, withPast: true, opset }));
+      const { input_ids, attention_mask, _generation_config: g } = inputs.generate_greedy;
+      const ids = await greedySeq2Seq(ort, dir, input_ids, attention_mask, SHAPE, {
+        maxNewTokens: g['max_new_tokens'] as number, eosTokenId: g['eos_token_id'] as number, padTokenId: g['pad_token_id'] as number,
+        decoderStartTokenId: g['decoder_start_token_id'] as number, files: 'merged',
+      });
+      expect(ids).toEqual(expectedJson['generate_greedy']?.sequences);
+      const f = inputs.forward;
+      const encoder = await run(path.join(dir, 'onnx/encoder_model.onnx'), { input_ids: int64(ort, f.input_ids), attention_mask: int64(ort, f.attention_mask) });
+      await close(encoder['last_hidden_state'] as OrtTensor, expected.get('encoder_last_hidden_state') as tf.Tensor, `opset ${opset} encoder`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('one step with past (decoder_with_past and the merged cache branch) equals the last position of a full pass', async () => {
     const f = inputs.forward;
     const states = (await run(path.join(dirs.past, 'onnx/encoder_model.onnx'), { input_ids: int64(ort, f.input_ids), attention_mask: int64(ort, f.attention_mask) }))['last_hidden_state'] as OrtTensor;

@@ -122,6 +122,49 @@ describe.each(Object.keys(runtimes) as Runtime[])('GPT-2 exported to ONNX in onn
     }
   }, 120_000);
 
+  it.each([17, 20, 21])('opset %i (LayerNormalization, Gelu, Split from an input): the graph with past gives the same logits', async (opset) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-gpt2-onnx-${opset}-`));
+    try {
+      await withBackend('cpu', () => exportOnnx(model, dir, { registry, withPast: true, opset }));
+      const s = inputs.left_padded;
+      const feeds: Record<string, unknown> = { input_ids: int64(ort, s.input_ids), attention_mask: int64(ort, s.attention_mask), position_ids: int64(ort, s.position_ids) };
+      for (let i = 0; i < 2; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = emptyPast(ort, 2, 4, 8);
+      const out = await run(path.join(dir, 'onnx/model.onnx'), feeds);
+      await close(out['logits'] as OrtTensor, want('left_padded.logits'), `opset ${opset}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('GPT2Model (last_hidden_state) and GPT2ForSequenceClassification (logits at each row\'s last token before pad_token_id)', async () => {
+    const { input_ids, attention_mask } = inputs.forward;
+    const positionIds = input_ids.map((r) => r.map((_, j) => j));
+    for (const architecture of ['GPT2Model', 'GPT2ForSequenceClassification']) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-${architecture}-`));
+      const other = await withBackend('cpu', () => AutoModel.fromPretrained<GPT2LMHeadModel>(fixturePath('models', 'gpt2-lm'), {
+        registry, architecture, configOverrides: { pad_token_id: 999, num_labels: 3 }, strict: false,
+      }));
+      try {
+        // Past keys/values are only for the LM head: these graphs have none even when asked.
+        await withBackend('cpu', () => exportOnnx(other, dir, { registry, withPast: true }));
+        const file = path.join(dir, 'onnx/model.onnx');
+        expect(decodeModel(fs.readFileSync(file)).graph?.input?.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);
+        const out = await run(file, { input_ids: int64(ort, input_ids), attention_mask: int64(ort, attention_mask), position_ids: int64(ort, positionIds) });
+        const tfkit = await withBackend('cpu', () => (other as unknown as { forward(i: object): Record<string, tf.Tensor> }).forward({ inputIds: input_ids, attentionMask: attention_mask }));
+        if (architecture === 'GPT2Model') {
+          await close(out['last_hidden_state'] as OrtTensor, want('last_hidden_state'), 'GPT2Model vs Hugging Face');
+        } else {
+          expect((out['logits'] as OrtTensor).dims).toEqual([2, 3]);
+          await close(out['logits'] as OrtTensor, tfkit['logits'] as tf.Tensor, 'GPT2ForSequenceClassification vs tfkit');
+        }
+        await withBackend('cpu', () => tf.dispose(tfkit as unknown as tf.TensorContainer));
+      } finally {
+        await withBackend('cpu', () => other.dispose());
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }, 120_000);
+
   it('KV cache: the prompt with empty past gives Hugging Face\'s presents; one step with them gives its step logits', async () => {
     const file = path.join(dirs.past, 'onnx/model.onnx');
     const { prompt, step } = inputs.kv_cache;

@@ -8,10 +8,12 @@
 import { AutoModel, checkRegistryOption } from './auto-model.js';
 import { ConfigError, NoDefaultModelError } from './errors.js';
 import { loadCheckpoint } from './io/checkpoint.js';
+import { openSource } from './io/sources.js';
 import type { ProgressCallback } from './download-progress.js';
-import type { FileSource } from './io/types.js';
+import type { FileSource, SourceOptions } from './io/types.js';
 import type { FromPretrainedOptions, PretrainedModel } from './model-types.js';
-import type { RegistryKey } from './registry/registry.js';
+import type { ModelRuntimeEntry } from './registry/entries.js';
+import type { Registry, RegistryKey } from './registry/registry.js';
 import type { PipelineFor, TaskEntry } from './registry/tasks.js';
 
 export interface PipelineOptions extends FromPretrainedOptions {
@@ -41,6 +43,20 @@ async function activateBackend(options: PipelineOptions): Promise<void> {
 }
 
 /**
+ * A registered model runtime (`registry.ns('modelRuntime')`, e.g. ONNX Runtime from `@tfkit/onnx`)
+ * that serves `source`, when it is not a tfkit checkpoint (no model.safetensors) but holds the
+ * runtime's files. Nothing is opened when no runtime is registered.
+ */
+async function otherRuntime(registry: Registry, source: string | FileSource, options: SourceOptions): Promise<{ entry: ModelRuntimeEntry; files: FileSource } | undefined> {
+  const runtimes = registry.ns('modelRuntime').entriesList();
+  if (!runtimes.length) return undefined;
+  const files = await openSource(source, options);
+  if ((await files.exists('model.safetensors')) || (await files.exists('model.safetensors.index.json'))) return undefined;
+  for (const [, entry] of runtimes) if (await entry.accepts(files)) return { entry, files };
+  return undefined;
+}
+
+/**
  * Loads `model` (a checkpoint directory, URL, hub id or `FileSource`; left out, the task's default
  * model) for `task` and returns the task's pipeline object, e.g. a fill-mask pipeline whose
  * `call(text)` returns candidates. `pipe.dispose()` frees the model's weights.
@@ -60,6 +76,8 @@ export async function pipeline<T extends RegistryKey<'task'>>(task: T, model: st
   await activateBackend(options);
 
   const sourceOptions = options.progressCallback ? { ...options, onProgress: options.progressCallback } : options;
+  const runtime = await otherRuntime(registry, source, sourceOptions);
+  if (runtime) return (await runtime.entry.pipeline(task, runtime.files, options)) as PipelineFor<T>;
   const checkpoint = await loadCheckpoint(source, sourceOptions);
   try {
     const modelType = checkpoint.config['model_type'];

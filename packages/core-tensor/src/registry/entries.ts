@@ -11,7 +11,9 @@
  *
  * This file imports TensorFlow.js types only, so `@tfkit/core-tensor/lite` stays free of tfjs.
  */
+import type { FileSource } from '../io/types.js';
 import type { Checkpoint, FromPretrainedOptions, HfConfig, PretrainedModel } from '../model-types.js';
+import type { PipelineOptions } from '../pipeline.js';
 import type { Random } from '../random.js';
 import type { OnnxExportEntry } from './onnx-export.js';
 import type { TaskEntry } from './tasks.js';
@@ -174,6 +176,18 @@ export interface AdapterEntry {
   apply(module: unknown, config: Record<string, unknown>): unknown;
 }
 
+/**
+ * A runtime other than tfkit's own that serves model folders (ONNX Runtime through `@tfkit/onnx`):
+ * `pipeline()` hands it a folder that has no model.safetensors but files it accepts.
+ */
+export interface ModelRuntimeEntry {
+  readonly description: string;
+  /** Whether `files` holds a model this runtime runs (cheap: looks for its files). */
+  accepts(files: FileSource): Promise<boolean>;
+  /** The task's pipeline over `files`, as `pipeline()` returns it. */
+  pipeline(task: string, files: FileSource, options: PipelineOptions): Promise<unknown>;
+}
+
 /* Known keys per namespace, extended by plugins through declaration merging. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface BackendEntries {}
@@ -189,6 +203,8 @@ export interface OptimizerEntries {}
 export interface SchedulerEntries {}
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface AdapterEntries {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ModelRuntimeEntries {}
 
 /** Pairs a namespace's known keys with the type every entry must satisfy. */
 export interface NamespaceSpec<Known, Base> {
@@ -208,4 +224,6 @@ export interface RegistryNamespaces {
   optimizer: NamespaceSpec<OptimizerEntries, OptimizerEntry>;
   scheduler: NamespaceSpec<SchedulerEntries, SchedulerEntry>;
   adapter: NamespaceSpec<AdapterEntries, AdapterEntry>;
+  /** Runtimes `pipeline()` hands non-tfkit model folders to (reached with `registry.ns('modelRuntime')`). */
+  modelRuntime: NamespaceSpec<ModelRuntimeEntries, ModelRuntimeEntry>;
 }

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { AutoModel, createRegistry, pipeline, type PretrainedModel } from '@tfkit/core-tensor';
+import { registerBert } from '@tfkit/models-bert';
+import { fixturePath, withBackend } from '@tfkit/test-utils';
+import { wordPieceFromVocab } from '@tfkit/tokenizers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnnxRuntimeMissingError } from './errors.js';
+import { exportOnnx } from './export.js';
+import { registerOnnxRuntime, type OnnxRuntimePackage } from './runtime.js';
+import { loadOrt } from './test/ort.js';
+
+const WORDS = 'the a is was of to in paris london france capital city dog cat sat mat happy sad good bad big small river king queen'.split(' ');
+
+let tmp: string;
+/** Checkpoint folder (safetensors + tokenizer) and its ONNX export, per fixture. */
+const dirs: Record<string, { checkpoint: string; onnx: string }> = {};
+
+async function prepare(fixture: string, architecture: string): Promise<void> {
+  const checkpoint = path.join(tmp, fixture);
+  fs.mkdirSync(checkpoint, { recursive: true });
+  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(fixturePath('models', fixture, file), path.join(checkpoint, file));
+  const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '.', ',', '?', ...WORDS];
+  for (let i = 0; tokens.length < 1000; i++) tokens.push(`[unused${i}]`);
+  await wordPieceFromVocab(new Map(tokens.map((t, i) => [t, i])), { model_max_length: 64, do_lower_case: true }).savePretrained(checkpoint);
+  const registry = registerBert(createRegistry());
+  const model = await AutoModel.fromPretrained<PretrainedModel>(checkpoint, { registry, architecture });
+  const onnx = path.join(tmp, `${fixture}-onnx`);
+  await exportOnnx(model, onnx, { registry, copyFrom: checkpoint });
+  model.dispose();
+  dirs[fixture] = { checkpoint, onnx };
+}
+
+const available: OnnxRuntimePackage[] = [];
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-onnx-runtime-'));
+  await withBackend('cpu', async () => {
+    await prepare('bert-sequence-classification', 'BertForSequenceClassification');
+    await prepare('bert-for-pretraining', 'BertForMaskedLM');
+    await prepare('bert-question-answering', 'BertForQuestionAnswering');
+  });
+  for (const runtime of ['web', 'node'] as const) {
+    const ort = await loadOrt(runtime);
+    if (typeof ort === 'string') console.warn(`skipped onnxruntime-${runtime} pipelines: ${ort}`);
+    else available.push(`onnxruntime-${runtime}`);
+  }
+}, 120_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+type Pipe = { call(...args: unknown[]): Promise<unknown>; dispose(): void };
+
+/** Numbers in two results (same structure) differ by at most `atol`; everything else is equal. */
+function expectClose(actual: unknown, expected: unknown, atol: number, at = 'result'): void {
+  if (typeof expected === 'number') {
+    expect(Math.abs((actual as number) - expected), at).toBeLessThan(atol);
+  } else if (Array.isArray(expected)) {
+    expect((actual as unknown[]).length, at).toBe(expected.length);
+    expected.forEach((e, i) => expectClose((actual as unknown[])[i], e, atol, `${at}[${i}]`));
+  } else if (expected !== null && typeof expected === 'object') {
+    expect(Object.keys(actual as object).sort(), at).toEqual(Object.keys(expected).sort());
+    for (const [k, v] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[k], v, atol, `${at}.${k}`);
+  } else {
+    expect(actual, at).toEqual(expected);
+  }
+}
+
+describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
+  const cases: [string, string, unknown[]][] = [
+    ['text-classification', 'bert-sequence-classification', [['the dog sat on the mat', 'paris is the capital of france .', 'sad'], { topK: null }]],
+    ['fill-mask', 'bert-for-pretraining', [['paris is the [MASK] of france .', 'the [MASK] sat']]],
+    ['question-answering', 'bert-question-answering', [{ question: 'what is the capital of france ?', context: 'paris is the capital of france . london is a big city .' }]],
+  ];
+
+  it.each(cases)('%s gives what the tfkit model gives, in every installed ONNX Runtime', async (task, fixture, args) => {
+    await withBackend('cpu', async () => {
+      const { checkpoint, onnx } = dirs[fixture] as { checkpoint: string; onnx: string };
+      const ours = (await pipeline(task, checkpoint, { registry: registerBert(createRegistry()) })) as unknown as Pipe;
+      const want = await ours.call(...args);
+      ours.dispose();
+      expect(available.length).toBeGreaterThan(0);
+      for (const runtime of available) {
+        const registry = registerOnnxRuntime(registerBert(createRegistry()), { runtime });
+        const before = tf.memory().numTensors;
+        const pipe = (await pipeline(task, onnx, { registry })) as unknown as Pipe & { model: { onnxRuntime: string } };
+        expect(pipe.model.onnxRuntime).toBe(runtime);
+        const got = await pipe.call(...args);
+        expectClose(got, want, 1e-4, `${task} ${runtime}`);
+        pipe.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    });
+  }, 120_000);
+
+  it('a checkpoint folder still loads in tfkit when the plugin is registered', async () => {
+    await withBackend('cpu', async () => {
+      const registry = registerOnnxRuntime(registerBert(createRegistry()));
+      const pipe = (await pipeline('text-classification', dirs['bert-sequence-classification']?.checkpoint, { registry })) as unknown as Pipe & { model: object };
+      expect(pipe.model).not.toHaveProperty('onnxRuntime');
+      pipe.dispose();
+    });
+  });
+
+  it('a runtime that is not installed is an OnnxRuntimeMissingError naming the package to install', async () => {
+    await withBackend('cpu', async () => {
+      const registry = registerOnnxRuntime(registerBert(createRegistry()), { runtime: 'onnxruntime-not-installed' as OnnxRuntimePackage });
+      const attempt = pipeline('text-classification', dirs['bert-sequence-classification']?.onnx, { registry });
+      await expect(attempt).rejects.toThrow(OnnxRuntimeMissingError);
+      await expect(pipeline('text-classification', dirs['bert-sequence-classification']?.onnx, { registry })).rejects.toThrow(/pnpm add onnxruntime-not-installed/);
+    });
+  });
+});

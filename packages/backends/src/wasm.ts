@@ -14,6 +14,7 @@ import { ConfigError, type BackendActivation, type BackendEntry, type Registry, 
 import { BackendError, describeError } from './errors.js';
 import { isNode, logicalCores, sharedMemoryAvailable } from './environment.js';
 import { reportLogicalCores } from './wasm-cores.js';
+import { installWasmKernels } from './wasm-kernels.js';
 
 /** The most threads tfjs-backend-wasm can use (its prebuilt pthread pool has 8 workers). */
 export const MAX_WASM_THREADS = 8;
@@ -141,6 +142,7 @@ export async function activateWasm(options: WasmBackendOptions = {}): Promise<Ba
     throw new BackendError('wasm', 'could not re-activate the running wasm backend');
   }
 
+  installWasmKernels();
   const actual = wasm.getThreadsCount();
   const binary = actual > 1 ? 'threaded-SIMD' : simd ? 'SIMD' : 'plain (no SIMD)';
   const how = actual > 1 && isNode() ? ', pthreads in Node worker_threads' : '';

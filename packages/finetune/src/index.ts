@@ -5,12 +5,12 @@
  */
 export { FinetuneError, NonFiniteLossError, CheckpointSaveError } from './errors.js';
 
-export { Optimizer, type NamedParameter, type ParamGroup, type ParamGroupInput, type OptimizerDefaults, type OptimizerState } from './optim/optimizer.js';
+export { Optimizer, type NamedParameter, type ParamGroup, type ParamGroupInput, type OptimizerDefaults, type OptimizerState, type StepOptions } from './optim/optimizer.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { groupParameters, noDecayNames, DEFAULT_NO_DECAY, type GroupParametersOptions } from './optim/param-groups.js';
 export { LrScheduler, lrLambda, type SchedulerName, type SchedulerOptions } from './optim/schedulers.js';
-export { clipGradNorm, globalNorm } from './optim/clip.js';
+export { clipCoefficient, clipGradNorm, globalNorm } from './optim/clip.js';
 
 export { Dataset, type Example, type BatchOptions } from './data/dataset.js';
 export { parseCsv, type CsvOptions } from './data/csv.js';

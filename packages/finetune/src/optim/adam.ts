@@ -4,23 +4,54 @@
  * AdamW shrinks the weights directly, `p ← p·(1 − lr·wd)`, before the Adam update.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamScalars, fusedAdamStep } from './fused-adam.js';
 import { Optimizer, type NamedParameter, type OptimizerDefaults, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerDefaults {
   betas?: [number, number];
   eps?: number;
+  /**
+   * Update each parameter in one pass over host memory, in place (default true): the moments are
+   * updated where they are and the new weights go into the gradient's memory when `step` is
+   * handed the gradients, so a step makes no temporary tensors. Same results, bit for bit, as the
+   * op-by-op update (`false`), which backends without host memory (webgl, webgpu) always use.
+   */
+  fused?: boolean;
 }
 
 abstract class AdamBase extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  readonly fused: boolean;
   protected abstract readonly decoupled: boolean;
 
   constructor(params: NamedParameter[] | ParamGroupInput[], options: AdamOptions) {
     super(params, options);
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
+    this.fused = options.fused ?? true;
+  }
+
+  protected override fusedUpdate(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup,
+    t: number,
+    slots: Map<string, tf.Tensor>,
+    options: { gradScale: number | undefined; gradDisposable: boolean },
+  ): boolean {
+    if (!this.fused) return false;
+    const m = slots.get('exp_avg');
+    const v = slots.get('exp_avg_sq');
+    const scalars = adamScalars({ lr: group.lr, weightDecay: group.weightDecay, beta1: this.beta1, beta2: this.beta2, eps: this.eps, t, decoupled: this.decoupled, gradScale: options.gradScale });
+    const out = fusedAdamStep({ param, grad, m, v, gradDisposable: options.gradDisposable, scalars });
+    if (!out) return false;
+    if (m !== out.m) m?.dispose();
+    if (v !== out.v) v?.dispose();
+    slots.set('exp_avg', out.m);
+    slots.set('exp_avg_sq', out.v);
+    return true;
   }
 
   protected update(param: tf.Tensor, grad: tf.Tensor, group: ParamGroup, t: number, slot: (name: string) => tf.Tensor | undefined) {

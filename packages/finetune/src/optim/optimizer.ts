@@ -30,6 +30,20 @@ export interface ParamGroup {
   weightDecay: number;
 }
 
+/** How `Optimizer.step` treats the gradients it is given. */
+export interface StepOptions {
+  /**
+   * Multiply every gradient by this before the update (global-norm clipping's coefficient), as
+   * `tf.mul(grad, gradScale)` would, without making scaled copies.
+   */
+  gradScale?: number;
+  /**
+   * Hand the gradients over: each is disposed once its parameter is updated, and an optimizer
+   * that updates in place may reuse its memory for the new parameter values. Default false.
+   */
+  disposeGrads?: boolean;
+}
+
 export interface OptimizerDefaults {
   lr: number;
   weightDecay?: number;
@@ -71,9 +85,16 @@ export abstract class Optimizer {
 
   /**
    * Applies one update. `grads` maps parameter names to gradients (missing names are skipped, as
-   * PyTorch skips parameters whose `.grad` is None). The gradients are not disposed.
+   * PyTorch skips parameters whose `.grad` is None). The gradients are not disposed unless
+   * `options.disposeGrads` hands them over; then each is disposed as soon as it is used.
    */
-  step(grads: Map<string, tf.Tensor>): void {
+  step(grads: Map<string, tf.Tensor>, options: StepOptions = {}): void {
+    const scale = options.gradScale;
+    const handOver = options.disposeGrads ?? false;
+    // A gradient tensor that appears under two names (tfjs may give two inputs of one op the
+    // same gradient) is read twice, so its memory must not receive a parameter's new values.
+    const seen = new Map<object, number>();
+    if (handOver) for (const g of grads.values()) seen.set(g.dataId, (seen.get(g.dataId) ?? 0) + 1);
     for (const group of this.paramGroups) {
       for (const [name, param] of group.params) {
         const grad = grads.get(name);
@@ -86,19 +107,48 @@ export abstract class Optimizer {
           this.slots.set(name, slots);
         }
         const s = slots;
-        const next = tf.tidy(() => {
-          const out = this.update(param.value, grad, group, t, (slot) => s.get(slot));
-          for (const v of [out.param, ...Object.values(out.slots)]) tf.keep(v);
-          return out;
-        });
-        param.value.assign(next.param);
-        next.param.dispose();
-        for (const [slot, value] of Object.entries(next.slots)) {
-          s.get(slot)?.dispose();
-          s.set(slot, value);
+        const reusable = handOver && seen.get(grad.dataId) === 1;
+        const fused = this.fusedUpdate(param.value, grad, group, t, s, { gradScale: scale, gradDisposable: reusable });
+        if (!fused) {
+          const next = tf.tidy(() => {
+            const g = scale === undefined ? grad : tf.mul(grad, scale);
+            const out = this.update(param.value, g, group, t, (slot) => s.get(slot));
+            for (const v of [out.param, ...Object.values(out.slots)]) tf.keep(v);
+            return out;
+          });
+          param.value.assign(next.param);
+          next.param.dispose();
+          for (const [slot, value] of Object.entries(next.slots)) {
+            const old = s.get(slot);
+            if (old !== value) old?.dispose();
+            s.set(slot, value);
+          }
+        }
+        if (handOver) {
+          const left = (seen.get(grad.dataId) ?? 1) - 1;
+          seen.set(grad.dataId, left);
+          if (left === 0) grad.dispose();
         }
       }
     }
+    if (handOver) for (const g of grads.values()) g.dispose();
+  }
+
+  /**
+   * An update of one parameter in one pass, in place, for optimizers that have one: updates the
+   * parameter (by `assign`) and the slots in `slots`, and returns true; or returns false, having
+   * changed nothing, to have `update` run with tensor ops. `gradDisposable`: the gradient's memory
+   * may be reused (the caller disposes it afterwards).
+   */
+  protected fusedUpdate(
+    _param: tf.Variable,
+    _grad: tf.Tensor,
+    _group: ParamGroup,
+    _t: number,
+    _slots: Map<string, tf.Tensor>,
+    _options: { gradScale: number | undefined; gradDisposable: boolean },
+  ): boolean {
+    return false;
   }
 
   /**
@@ -153,7 +203,8 @@ export abstract class Optimizer {
         slots = new Map();
         this.slots.set(name, slots);
       }
-      slots.set(key.slice(dot + 1), tf.clone(t));
+      // A copy with memory of its own (tf.clone would share it), which updates may write in place.
+      slots.set(key.slice(dot + 1), tf.mul(t, 1));
     }
   }
 

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FinetuneError } from '../errors.js';
+import { variableGradsFreeing } from './backprop.js';
 
 /** The loss (read back) and the gradients of `vars` by variable name; the caller disposes the gradients. */
 export function lossAndGrads(f: () => tf.Scalar, vars: tf.Variable[]): { value: number; grads: Map<string, tf.Tensor> } {
@@ -26,7 +27,7 @@ export function lossAndGrads(f: () => tf.Scalar, vars: tf.Variable[]): { value: 
   try {
     // The tidy frees what a failing variableGrads allocated outside its tape (its value, partial gradients).
     result = tf.tidy(() => {
-      const r = tf.variableGrads(taped, vars);
+      const r = variableGradsFreeing(taped, vars);
       if (failure) throw failure.error;
       return r;
     });

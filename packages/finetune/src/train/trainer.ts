@@ -10,7 +10,7 @@ import type { Collator } from '../data/collator.js';
 import type { Dataset, Example } from '../data/dataset.js';
 import { FinetuneError, NonFiniteLossError } from '../errors.js';
 import { AdamW } from '../optim/adam.js';
-import { clipGradNorm, globalNorm } from '../optim/clip.js';
+import { clipCoefficient, globalNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { groupParameters } from '../optim/param-groups.js';
 import { LrScheduler, type SchedulerName } from '../optim/schedulers.js';
@@ -266,7 +266,7 @@ export class Trainer<T = Example> {
       vars.push(p.variable);
     }
     if (vars.length === 0) throw new FinetuneError('Trainer: no trainable parameters (everything is frozen)');
-    let grads = new Map<string, tf.Tensor>();
+    const grads = new Map<string, tf.Tensor>();
     const disposeAll = (m: Map<string, tf.Tensor>) => m.forEach((t) => t.dispose());
     try {
       let loss = 0;
@@ -290,18 +290,13 @@ export class Trainer<T = Example> {
       }
       const step = this.state.globalStep + 1;
       if (!Number.isFinite(loss)) return this.nonFinite(step, loss, 'loss');
-      let gradNorm: number;
-      if (this.o.maxGradNorm !== null) {
-        const clipped = clipGradNorm(grads, this.o.maxGradNorm ?? 1.0);
-        gradNorm = clipped.norm;
-        if (clipped.grads !== grads) {
-          disposeAll(grads);
-          grads = clipped.grads;
-        }
-      } else gradNorm = globalNorm(grads);
+      const gradNorm = globalNorm(grads);
       if (!Number.isFinite(gradNorm)) return this.nonFinite(step, gradNorm, 'gradient norm');
       const learningRate = this.optimizer.paramGroups[0]?.lr ?? 0;
-      this.optimizer.step(grads);
+      // Clipping scales the gradients inside the update, and the optimizer disposes each one as
+      // soon as it is used (reusing its memory where it can): no second set of gradients.
+      const gradScale = this.o.maxGradNorm === null ? undefined : clipCoefficient(gradNorm, this.o.maxGradNorm ?? 1.0);
+      this.optimizer.step(grads, { gradScale, disposeGrads: true });
       this.scheduler?.step();
       return { skipped: false, loss, learningRate, gradNorm };
     } finally {

@@ -1,0 +1,111 @@
+/**
+ * Benchmark (not a test): BERT-base (random init, bert-base-uncased config) full fine-tuning for
+ * sequence classification on wasm, 1 thread, through the Trainer — per step the wasm heap size
+ * (the backend's memory buffer, which never shrinks), the bytes in live tensors (tf.memory()), the
+ * peak bytes malloc'd for tensors during the step, and the step time.
+ *
+ *   BENCH_BATCH=8 BENCH_STEPS=10 BENCH_OPTIMIZER=fused \
+ *     nice -n 10 npx vitest run --config evidence/vitest.config.ts bench/bert-base-memory.run.ts
+ *
+ * BENCH_OPTIMIZER: `fused` (default: the Trainer's in-place AdamW and clipping) or `unfused`
+ * (AdamW and clipping as tensor ops, the path before fusion). BENCH_SEQ (128), BENCH_THREADS (1).
+ * Writes bench/results-bert-base-<optimizer>-b<batch>.json. A step that exceeds the wasm memory
+ * aborts the run; the steps before it are still written.
+ */
+import fs from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, registerAllBackends } from '@tfkit/backends';
+import { createRegistry } from '@tfkit/core-tensor';
+import { BertForSequenceClassification } from '@tfkit/models-bert';
+import { it } from 'vitest';
+import { AdamW, Dataset, Trainer, groupParameters, type Batch } from '../src/index.js';
+
+const BATCH = Number(process.env['BENCH_BATCH'] ?? 1);
+const SEQ = Number(process.env['BENCH_SEQ'] ?? 128);
+const STEPS = Number(process.env['BENCH_STEPS'] ?? 3);
+const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
+const OPTIMIZER = process.env['BENCH_OPTIMIZER'] ?? 'fused';
+export const BERT_BASE = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512, typeVocabSize: 2 };
+const MB = 2 ** 20;
+
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+}
+
+/** Counts the bytes malloc'd on the wasm heap (tensor buffers) and their peak since the last reset. */
+function trackMalloc(wasm: WasmModule) {
+  wasm._free(wasm._malloc(4)); // resolve emscripten's lazy export before wrapping it
+  const malloc = wasm._malloc.bind(wasm);
+  const free = wasm._free.bind(wasm);
+  const sizes = new Map<number, number>();
+  const s = { live: 0, peak: 0, failed: 0 };
+  wasm._malloc = (n: number) => {
+    const p = malloc(n);
+    if (p === 0) s.failed++;
+    sizes.set(p >>> 0, n);
+    s.live += n;
+    if (s.live > s.peak) s.peak = s.live;
+    return p;
+  };
+  wasm._free = (p: number) => {
+    s.live -= sizes.get(p >>> 0) ?? 0;
+    sizes.delete(p >>> 0);
+    free(p);
+  };
+  return s;
+}
+
+function ids(batch: number, seq: number, vocab: number, seed: number): tf.Tensor2D {
+  let s = seed;
+  const data = Int32Array.from({ length: batch * seq }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % (vocab - 10)) + 5);
+  return tf.tensor2d(data, [batch, seq], 'int32');
+}
+
+it(`BERT-base fine-tuning memory on wasm (${OPTIMIZER}, batch ${BATCH}, seq ${SEQ})`, async () => {
+  const registry = createRegistry();
+  registerAllBackends(registry);
+  const activation = await useBackend(registry, 'wasm', { threads: THREADS });
+  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+  const heap = () => wasm.HEAPU8.buffer.byteLength;
+  const malloc = trackMalloc(wasm);
+  const model = new BertForSequenceClassification({ ...BERT_BASE, numLabels: 2 }, { seed: 0 });
+  const paramBytes = model.parameters().reduce((n, p) => n + p.value.size * 4, 0);
+  const rows: Record<string, number>[] = [];
+  const log = (row: Record<string, number>) => {
+    rows.push(row);
+    console.log(Object.entries(row).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(1)}`).join(', '));
+  };
+  log({ step: 0, heapMB: heap() / MB, liveMB: tf.memory().numBytes / MB, tensors: tf.memory().numTensors, paramMB: paramBytes / MB });
+  let seed = 1;
+  const unfused = OPTIMIZER === 'unfused';
+  const trainer = new Trainer({
+    model,
+    trainDataset: Dataset.fromArray(Array.from({ length: STEPS * BATCH }, (_, i) => ({ i }))),
+    collator: (): Batch => ({ inputIds: ids(BATCH, SEQ, BERT_BASE.vocabSize, seed++), attentionMask: tf.ones([BATCH, SEQ], 'int32'), labels: tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 2), 'int32') }),
+    batchSize: BATCH,
+    maxSteps: STEPS,
+    // An AdamW the Trainer may fuse (the default) or one it may not.
+    optimizer: (m) => new AdamW(groupParameters(m, { lr: 2e-5, weightDecay: 0.01 }), { lr: 2e-5, fused: !unfused }),
+    callbacks: [
+      {
+        onStepEnd: (s, info) => {
+          const mem = tf.memory();
+          log({ step: s.globalStep, heapMB: heap() / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, heapPerLive: heap() / mem.numBytes, heapPerPeak: heap() / malloc.peak, stepMs: info.seconds * 1000, loss: info.loss });
+          malloc.peak = malloc.live;
+        },
+      },
+    ],
+  });
+  let error: unknown;
+  try {
+    await trainer.train();
+  } catch (e) {
+    error = e;
+    console.log(`aborted after ${rows.length - 1} steps: ${String(e).slice(0, 300)}; heap ${(heap() / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
+  }
+  const file = new URL(`./results-bert-base-${OPTIMIZER}-b${BATCH}.json`, import.meta.url);
+  const meta = { optimizer: OPTIMIZER, batch: BATCH, seq: SEQ, backend: activation.backend, threads: activation.threads, paramMB: paramBytes / MB, aborted: error ? String(error).slice(0, 300) : null };
+  await fs.writeFile(file, `${JSON.stringify({ ...meta, steps: rows }, null, 2)}\n`);
+}, 3_600_000);

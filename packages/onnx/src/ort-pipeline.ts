@@ -166,14 +166,22 @@ export async function onnxPipeline(task: string, files: FileSource, options: Pip
   pipe.call = async (...args: unknown[]) => {
     try {
       for (let pass = 0; pass < MAX_PASSES; pass++) {
+        // A pass stopped at an unanswered forward frees what it made before it (pixel values made
+        // outside a tidy, say); a finished pass keeps only what it returns.
+        tf.engine().startScope();
+        let result: unknown;
         try {
-          return await call(...args);
+          result = await call(...args);
         } catch (error) {
+          tf.engine().endScope();
           if (!(error instanceof NeedsRun)) throw error;
           const feeds: Record<string, unknown> = {};
           for (const [k, { data, dims }] of Object.entries(error.feeds)) feeds[k] = new ort.Tensor(data instanceof Float32Array ? 'float32' : 'int64', data, dims);
           answers.set(error.key, await session.run(feeds));
+          continue;
         }
+        tf.engine().endScope(result as tf.TensorContainer);
+        return result;
       }
       throw new OnnxInferenceError(`${where}: the pipeline made more than ${MAX_PASSES} forward passes in one call; ONNX Runtime pipelines serve single-pass tasks`);
     } finally {

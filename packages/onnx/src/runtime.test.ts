@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AutoModel, createRegistry, pipeline, type PretrainedModel } from '@tfkit/core-tensor';
 import { registerBert } from '@tfkit/models-bert';
+import { registerViT } from '@tfkit/models-vit';
 import { fixturePath, withBackend } from '@tfkit/test-utils';
 import { wordPieceFromVocab } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,15 +23,23 @@ async function prepare(fixture: string, architecture: string): Promise<void> {
   const checkpoint = path.join(tmp, fixture);
   fs.mkdirSync(checkpoint, { recursive: true });
   for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(fixturePath('models', fixture, file), path.join(checkpoint, file));
+  if (fixture.startsWith('vit')) {
+    await finish(fixture, checkpoint, architecture);
+    return;
+  }
   const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '.', ',', '?', ...WORDS];
   for (let i = 0; tokens.length < 1000; i++) tokens.push(`[unused${i}]`);
   await wordPieceFromVocab(new Map(tokens.map((t, i) => [t, i])), { model_max_length: 64, do_lower_case: true }).savePretrained(checkpoint);
-  const registry = registerBert(createRegistry());
+  await finish(fixture, checkpoint, architecture);
+}
+
+async function finish(fixture: string, checkpoint: string, architecture: string): Promise<void> {
+  const registry = registerViT(registerBert(createRegistry()));
   const model = await AutoModel.fromPretrained<PretrainedModel>(checkpoint, { registry, architecture });
-  const onnx = path.join(tmp, `${fixture}-onnx`);
+  const onnx = path.join(tmp, `${fixture}-${architecture}-onnx`);
   await exportOnnx(model, onnx, { registry, copyFrom: checkpoint });
   model.dispose();
-  dirs[fixture] = { checkpoint, onnx };
+  dirs[`${fixture}:${architecture}`] = { checkpoint, onnx };
 }
 
 const available: OnnxRuntimePackage[] = [];
@@ -41,6 +50,8 @@ beforeAll(async () => {
     await prepare('bert-sequence-classification', 'BertForSequenceClassification');
     await prepare('bert-for-pretraining', 'BertForMaskedLM');
     await prepare('bert-question-answering', 'BertForQuestionAnswering');
+    await finish('bert-question-answering', path.join(tmp, 'bert-question-answering'), 'BertModel');
+    await prepare('vit-image-classification', 'ViTForImageClassification');
   });
   for (const runtime of ['web', 'node'] as const) {
     const ort = await loadOrt(runtime);
@@ -68,21 +79,25 @@ function expectClose(actual: unknown, expected: unknown, atol: number, at = 'res
 }
 
 describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
+  const image = (seed: number) => ({ width: 40, height: 36, data: Uint8Array.from({ length: 40 * 36 * 3 }, (_, i) => (i * seed) % 251) });
   const cases: [string, string, unknown[]][] = [
-    ['text-classification', 'bert-sequence-classification', [['the dog sat on the mat', 'paris is the capital of france .', 'sad'], { topK: null }]],
-    ['fill-mask', 'bert-for-pretraining', [['paris is the [MASK] of france .', 'the [MASK] sat']]],
-    ['question-answering', 'bert-question-answering', [{ question: 'what is the capital of france ?', context: 'paris is the capital of france . london is a big city .' }]],
+    ['text-classification', 'bert-sequence-classification:BertForSequenceClassification', [['the dog sat on the mat', 'paris is the capital of france .', 'sad'], { topK: null }]],
+    ['fill-mask', 'bert-for-pretraining:BertForMaskedLM', [['paris is the [MASK] of france .', 'the [MASK] sat']]],
+    ['question-answering', 'bert-question-answering:BertForQuestionAnswering', [{ question: 'what is the capital of france ?', context: 'paris is the capital of france . london is a big city .' }]],
+    ['feature-extraction', 'bert-question-answering:BertModel', [['the king sat', 'a big river in the city'], { pooling: 'mean' }]],
+    ['image-classification', 'vit-image-classification:ViTForImageClassification', [[image(7), image(13)], { topK: null }]],
   ];
 
   it.each(cases)('%s gives what the tfkit model gives, in every installed ONNX Runtime', async (task, fixture, args) => {
     await withBackend('cpu', async () => {
       const { checkpoint, onnx } = dirs[fixture] as { checkpoint: string; onnx: string };
-      const ours = (await pipeline(task, checkpoint, { registry: registerBert(createRegistry()) })) as unknown as Pipe;
+      const arch = fixture.split(':')[1] as string;
+      const ours = (await pipeline(task, checkpoint, { registry: registerViT(registerBert(createRegistry())), architecture: arch })) as unknown as Pipe;
       const want = await ours.call(...args);
       ours.dispose();
       expect(available.length).toBeGreaterThan(0);
       for (const runtime of available) {
-        const registry = registerOnnxRuntime(registerBert(createRegistry()), { runtime });
+        const registry = registerOnnxRuntime(registerViT(registerBert(createRegistry())), { runtime });
         const before = tf.memory().numTensors;
         const pipe = (await pipeline(task, onnx, { registry })) as unknown as Pipe & { model: { onnxRuntime: string } };
         expect(pipe.model.onnxRuntime).toBe(runtime);
@@ -97,7 +112,7 @@ describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
   it('a checkpoint folder still loads in tfkit when the plugin is registered', async () => {
     await withBackend('cpu', async () => {
       const registry = registerOnnxRuntime(registerBert(createRegistry()));
-      const pipe = (await pipeline('text-classification', dirs['bert-sequence-classification']?.checkpoint, { registry })) as unknown as Pipe & { model: object };
+      const pipe = (await pipeline('text-classification', dirs['bert-sequence-classification:BertForSequenceClassification']?.checkpoint, { registry })) as unknown as Pipe & { model: object };
       expect(pipe.model).not.toHaveProperty('onnxRuntime');
       pipe.dispose();
     });
@@ -106,9 +121,9 @@ describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
   it('a runtime that is not installed is an OnnxRuntimeMissingError naming the package to install', async () => {
     await withBackend('cpu', async () => {
       const registry = registerOnnxRuntime(registerBert(createRegistry()), { runtime: 'onnxruntime-not-installed' as OnnxRuntimePackage });
-      const attempt = pipeline('text-classification', dirs['bert-sequence-classification']?.onnx, { registry });
+      const attempt = pipeline('text-classification', dirs['bert-sequence-classification:BertForSequenceClassification']?.onnx, { registry });
       await expect(attempt).rejects.toThrow(OnnxRuntimeMissingError);
-      await expect(pipeline('text-classification', dirs['bert-sequence-classification']?.onnx, { registry })).rejects.toThrow(/pnpm add onnxruntime-not-installed/);
+      await expect(pipeline('text-classification', dirs['bert-sequence-classification:BertForSequenceClassification']?.onnx, { registry })).rejects.toThrow(/pnpm add onnxruntime-not-installed/);
     });
   });
 });

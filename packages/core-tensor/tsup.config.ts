@@ -1,13 +1,23 @@
 import { libraryTsup } from '@tfkit/tsconfig/tsup.mjs';
 import { defineConfig } from 'tsup';
 
-export default defineConfig(
+export default defineConfig([
   libraryTsup({
     entry: { index: 'src/index.ts', lite: 'src/lite.ts' },
-    // tfjs-core keeps its gradients in ESM files (extensionless imports, package not "type": "module")
-    // that Node cannot import directly; bundle them into the chunk `loadGradients()` imports lazily.
-    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
-    // Keep `node:fs/promises` etc. spelled as Node built-ins, so browser bundlers never look for an npm `path` or `fs`.
+    // `loadGradients()` imports the gradients file below lazily, the same file from ESM and CommonJS.
+    external: ['./tfjs-gradients.js'],
+    // Unsplit, the CommonJS build keeps `import()` for that file and for the ESM-only image decoders
+    // (split, it would turn them into `require()`, which needs Node ≥ 20.19).
+    splitting: false,
+    // Keep `node:` specifiers: a Node built-in must never be mistaken for an npm `path` or `fs`.
     removeNodeProtocol: false,
   }),
-);
+  {
+    // tfjs-core keeps its gradients in ESM files (extensionless imports, package not "type": "module")
+    // that Node cannot import directly: bundle them into one ESM file (which CommonJS can `import()` too).
+    entry: { 'tfjs-gradients': 'src/tfjs-gradients.ts' },
+    format: ['esm'],
+    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    target: 'es2022',
+  },
+]);

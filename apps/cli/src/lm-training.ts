@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseSafetensors, Random, serializeSafetensors, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
+import { loadGradients, parseSafetensors, Random, serializeSafetensors, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
 import { AdamW, clipGradNorm, groupParameters, LrScheduler } from '@tfkit/finetune';
 import type { Module } from '@tfkit/layers';
 import type { Tokenizer } from '@tfkit/tokenizers';
@@ -134,6 +134,7 @@ export async function trainLanguageModel(
   model: CausalLm,
   limits: { vocabSize: number; maxPositions: number | undefined },
 ): Promise<LmTrainingResult> {
+  await loadGradients(); // tf.variableGrads below needs tfjs's gradient definitions (useBackend loads none)
   const split = Math.floor(ids.length * 0.95);
   const train = ids.subarray(0, split);
   const valid = ids.subarray(split);

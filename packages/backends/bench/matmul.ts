@@ -12,7 +12,7 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry, linear } from '@tfkit/core-tensor';
+import { createRegistry, linear, loadGradients } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend, type UseBackendOptions } from '../src/index.js';
 
 const ROWS = 128;
@@ -80,6 +80,7 @@ function attentionRows(): string[] {
 
 const registry = createRegistry();
 registerAllBackends(registry);
+await loadGradients(); // the linear rows time forward + backward
 const cores = os.availableParallelism();
 const configs: { label: string; backend: string; options: UseBackendOptions }[] = [
   { label: 'cpu', backend: 'cpu', options: {} },

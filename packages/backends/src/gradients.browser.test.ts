@@ -1,7 +1,7 @@
 // The cross-backend gradient suite in Chromium: webgl (SwiftShader) within 1e-3 of cpu, wasm
 // (one thread, and every core when the page is cross-origin isolated) within 1e-4.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry } from '@tfkit/core-tensor';
+import { createRegistry, loadGradients } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import plainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -29,6 +29,7 @@ describe('backends in Chromium', () => {
   const cpu: Record<string, Result> = {};
 
   beforeAll(async () => {
+    await loadGradients(); // useBackend loads no gradient code; this suite differentiates
     await useBackend(registry, 'cpu');
     for (const [name, c] of Object.entries(cases)) cpu[name] = lossAndGradients(c);
   });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, RegistryError, createRegistry, type BackendEntry } from '@tfkit/core-tensor';
+import { ConfigError, RegistryError, createRegistry, loadGradients, type BackendEntry } from '@tfkit/core-tensor';
 import { expectAllClose } from '@tfkit/test-utils';
 import { BackendError, MAX_WASM_THREADS, availableBackends, registerAllBackends, registerCpuBackend, registerWasmBackend, useBackend } from './index.js';
 
@@ -37,13 +37,14 @@ describe('useBackend in Node', () => {
   const registry = createRegistry();
   registerAllBackends(registry);
 
-  it('defaults to wasm on every core, silences tfjs warnings and loads gradients', async () => {
+  it('defaults to wasm on every core and silences tfjs warnings; gradients work once loaded', async () => {
+    await loadGradients();
     const activation = await useBackend(registry);
     expect(activation).toMatchObject({ backend: 'wasm', threads: cores, simd: true });
     expect(activation.notes[0]).toMatch(new RegExp(`^wasm: ${cores > 1 ? 'threaded-SIMD' : 'SIMD'} binary, ${cores} threads? of`));
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.env().getBool('PROD')).toBe(true);
-    // tfjs-core's gradients were loaded, so tf.grad works on its ops.
+    // loadGradients() registered tfjs-core's gradients, so tf.grad works on its ops.
     const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.tanh(x)))(tf.tensor1d([0, 1])).dataSync().slice());
     expectAllClose(g, [1, 1 - Math.tanh(1) ** 2], { atol: 1e-6 });
   });

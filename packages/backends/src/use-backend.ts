@@ -1,10 +1,11 @@
 /**
  * Choosing and activating a backend. `useBackend(registry)` picks the best supported one (webgl,
- * then wasm, then cpu: by entry priority), falls back to the next when one fails to start, loads
- * tfjs's gradients and returns what was chosen, with notes saying why.
+ * then wasm, then cpu: by entry priority), falls back to the next when one fails to start and
+ * returns what was chosen, with notes saying why. It loads no gradient code: inference never needs
+ * it; training calls `loadGradients()` from `@tfkit/core-tensor` (the finetune `Trainer` does).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, loadGradients, type BackendActivation, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
+import { ConfigError, type BackendActivation, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
 import { BackendError, describeError } from './errors.js';
 import { registerCpuBackend } from './cpu.js';
 import { registerWasmBackend, type WasmBackendOptions } from './wasm.js';
@@ -36,14 +37,8 @@ export async function availableBackends(registry: Registry): Promise<string[]> {
   return supported.sort((a, b) => b[1] - a[1]).map(([name]) => name);
 }
 
-async function prepare(options: UseBackendOptions, notes: string[]): Promise<void> {
+function prepare(options: UseBackendOptions): void {
   if (options.prodMode !== false) tf.enableProdMode();
-  try {
-    await loadGradients();
-  } catch (error) {
-    // Inference does not need them; say so rather than fail (training will name the missing gradient).
-    notes.push(`gradients: tfjs's gradient definitions could not be loaded (${describeError(error)}); training will not work in this environment`);
-  }
 }
 
 /**
@@ -58,28 +53,26 @@ async function prepare(options: UseBackendOptions, notes: string[]): Promise<voi
  * ```
  */
 export async function useBackend(registry: Registry, name?: string, options: UseBackendOptions = {}): Promise<BackendActivation> {
-  const notes: string[] = [];
   if (name !== undefined) {
     const entry = registry.backend.get(name);
     if (!(await entry.isSupported())) {
       const here = await availableBackends(registry);
       throw new BackendError(name, `is not supported in this environment; available here: ${here.join(', ') || '(none registered)'}`);
     }
-    await prepare(options, notes);
-    const activation = await entry.activate({ ...options });
-    return { ...activation, notes: [...activation.notes, ...notes] };
+    prepare(options);
+    return entry.activate({ ...options });
   }
 
   const candidates = await availableBackends(registry);
   if (candidates.length === 0) {
     throw new BackendError('(default)', 'no backend is registered that runs here; call registerAllBackends(registry) (or registerWasmBackend, …) first');
   }
-  await prepare(options, notes);
+  prepare(options);
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
       const activation = await registry.backend.get(candidate).activate({ ...options });
-      return { ...activation, notes: [...failures, ...activation.notes, ...notes] };
+      return { ...activation, notes: [...failures, ...activation.notes] };
     } catch (error) {
       if (error instanceof ConfigError) throw error; // a bad option is the caller's to fix, not a reason to fall back
       failures.push(`${candidate}: failed to start (${describeError(error)}); trying the next backend`);

@@ -13,7 +13,7 @@ export type { SourceOptions, FileSource } from './io/types.js';
 export { settings, configure, resetSettings, type Settings } from './io/settings.js';
 export { openSource, fileLabel } from './io/sources.js';
 export { describeValue, jsonErrorLocation } from './io/json.js';
-export { writeFileAtomic } from './io/fs.js';
+export { writeFileAtomic, importNodeBuiltin } from './io/fs.js';
 export {
   parseSafetensors, serializeSafetensors, toFloat32, toInt32, SAFETENSORS_DTYPES,
   type SafetensorsDtype, type SafetensorsArrays, type RawTensor, type RawTensorInput, type SafetensorsFile,

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, registerAllBackends } from '@tfkit/backends';
-import { createRegistry } from '@tfkit/core-tensor';
+import { createRegistry, loadGradients } from '@tfkit/core-tensor';
 import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { it } from 'vitest';
 import { AdamW, clipGradNorm, groupParameters } from '../src/index.js';
@@ -18,6 +18,7 @@ it('training-step breakdown (BERT-mini, wasm 1 thread)', async () => {
   const registry = createRegistry();
   registerAllBackends(registry);
   await useBackend(registry, 'wasm', { threads: 1 });
+  await loadGradients(); // tf.variableGrads below
   const { batch: bb, seq: bs, ...cfg } = SHAPES.bertMini;
   const model = new BertForSequenceClassification(cfg, { seed: 0 });
   const ids = tf.tensor2d(Int32Array.from({ length: bb * bs }, (_, i) => 5 + ((i * 7919) % 30000)), [bb, bs], 'int32');

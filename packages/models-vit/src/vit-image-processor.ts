@@ -6,7 +6,7 @@
  * read and written with Hugging Face's keys (the only place they appear).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, openSource, ShapeError, writeFileAtomic, type FileSource, type HfConfig, type SourceOptions } from '@tfkit/core-tensor';
+import { importNodeBuiltin, CheckpointError, openSource, ShapeError, writeFileAtomic, type FileSource, type HfConfig, type SourceOptions } from '@tfkit/core-tensor';
 import { ViTConfigError, type ViTConfig } from './vit-config.js';
 import type { DataFormat } from './vit-modeling.js';
 
@@ -208,7 +208,7 @@ export class ViTImageProcessor {
 
   /** Writes `preprocessor_config.json` into `dir` (created if needed). */
   async savePretrained(dir: string): Promise<void> {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    const [fs, path] = await Promise.all([importNodeBuiltin('node:fs/promises'), importNodeBuiltin('node:path')]);
     await fs.mkdir(dir, { recursive: true });
     await writeFileAtomic(path.join(dir, PREPROCESSOR_CONFIG), `${JSON.stringify(this.toJSON(), null, 2)}\n`);
   }

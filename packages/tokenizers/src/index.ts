@@ -9,7 +9,7 @@ export {
 } from './tokenizer.js';
 export type { FromPretrainedOptions } from './loaders.js';
 export type { TrainOptions, TrainProgress, TrainCorpus, TrainPostProcessor } from './trainers/train.js';
-export { byteLevelBpeFromVocab, wordPieceFromVocab } from './loaders.js';
+export { byteLevelBpeFromVocab, wordPieceFromVocab } from './vocab-files.js';
 export { Encoding } from './encoding.js';
 export { TokenizerError } from './errors.js';
 export { registerTokenizers } from './register.js';

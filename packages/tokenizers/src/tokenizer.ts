@@ -3,14 +3,14 @@
  * post-processor, decoder back) loaded from and saved to tokenizer.json, with transformers-style
  * truncation, overflowing windows and padding.
  */
-import { writeFileAtomic, type FileSource, type Registry } from '@tfkit/core-tensor/lite';
+import { importNodeBuiltin, writeFileAtomic, type FileSource, type Registry } from '@tfkit/core-tensor/lite';
 import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken, type AddedTokenJson } from './added-vocabulary.js';
 import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, tokenizerConfigFromJSON, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
 import { cleanUpTokenization, decoderFromJSON, type Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
 import { At, describeValue, Fields } from './json-reader.js';
-import { loadTokenizer, type FromPretrainedOptions } from './loaders.js';
+import type { FromPretrainedOptions } from './loaders.js';
 import { modelFromJSON } from './models/from-json.js';
 import { IdTable, type TokenizerModel } from './models/model.js';
 import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.js';
@@ -18,7 +18,7 @@ import { Pipeline } from './pipeline.js';
 import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { postProcess, processorFromJSON, type PostProcessor } from './processors/processors.js';
 import type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
-import { trainTokenizer, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
+import type { TrainCorpus, TrainOptions, TrainProgress } from './trainers/train.js';
 import { paddingFromJSON, paddingToJSON, truncateSequences, truncationFromJSON, truncationToJSON, type PaddingParams, type TruncationParams, type TruncationStrategy } from './truncation.js';
 
 export type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
@@ -62,23 +62,28 @@ export class Tokenizer {
 
   /**
    * Loads a tokenizer from a local directory, a URL prefix or a hub id (`org/name`): tokenizer.json
-   * (+ tokenizer_config.json), or vocab.json + merges.txt, or vocab.txt.
+   * (+ tokenizer_config.json), or vocab.json + merges.txt, or vocab.txt. The loaders and file
+   * sources are imported on first use, so a page that only calls `fromJSON` never downloads them.
    */
-  static fromPretrained(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
+  static async fromPretrained(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
+    const { loadTokenizer } = await import('./loaders.js');
     return loadTokenizer(source, options);
   }
 
   /**
    * Trains a new BPE (byte-level, GPT-2 style) or WordPiece (BERT style) tokenizer on a string, an
-   * iterable or an async iterable of texts. Deterministic for the same corpus and options.
+   * iterable or an async iterable of texts. Deterministic for the same corpus and options. The
+   * trainer is imported on first use (code-splitting bundlers put it in a chunk of its own);
+   * `trainTokenizer` from `@tfkit/tokenizers/train` is the same as a static import.
    */
-  static train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
+  static async train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
+    const { trainTokenizer } = await import('./trainers/train.js');
     return trainTokenizer((parts) => new Tokenizer(parts), options, corpus, callbacks);
   }
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */
   async savePretrained(dir: string): Promise<void> {
-    const { mkdir } = await import('node:fs/promises');
+    const { mkdir } = await importNodeBuiltin('node:fs/promises');
     await mkdir(dir, { recursive: true });
     const base = dir.replace(/[\\/]+$/, '');
     await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(this.toJSON(), null, 2));

@@ -2,7 +2,27 @@
  * File-system helpers. Node's modules are imported dynamically, only when a function here runs,
  * so this file (and everything importing it) still loads in a browser.
  */
+import type * as NodeFsPromises from 'node:fs/promises';
+import type * as NodeOs from 'node:os';
+import type * as NodePath from 'node:path';
+import type * as NodeUrl from 'node:url';
 import { TfkitError } from '../errors.js';
+
+interface NodeBuiltins {
+  'node:fs/promises': typeof NodeFsPromises;
+  'node:path': typeof NodePath;
+  'node:os': typeof NodeOs;
+  'node:url': typeof NodeUrl;
+}
+
+/**
+ * Imports a Node.js built-in. Only Node code paths call it; the specifier is a variable with
+ * bundler-ignore hints, so browser bundlers (esbuild, webpack, Vite) neither resolve nor polyfill
+ * it and need no configuration.
+ */
+export function importNodeBuiltin<K extends keyof NodeBuiltins>(name: K): Promise<NodeBuiltins[K]> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name) as Promise<NodeBuiltins[K]>;
+}
 
 /** Whether this runtime is Node.js (or one that mimics it, like Bun and Deno's Node mode). */
 export const isNode: boolean = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -10,7 +30,7 @@ export const isNode: boolean = typeof process !== 'undefined' && typeof process.
 /** `node:fs/promises` and `node:path`, or an error saying the file system needs Node. */
 export async function nodeModules(action: string) {
   if (!isNode) throw new TfkitError('ERR_NO_FILE_SYSTEM', `${action} needs a file system (Node.js); in a browser, load from a URL or hub id instead`);
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const [fs, path] = await Promise.all([importNodeBuiltin('node:fs/promises'), importNodeBuiltin('node:path')]);
   return { fs, path };
 }
 

@@ -13,7 +13,7 @@ import { readProgress } from '../download-progress.js';
 import { CheckpointError, ConfigError, FileTooLargeError, TfkitError, UnsafePathError } from '../errors.js';
 import { checkSafetensorsHeader, safetensorsHeaderLength } from '../safetensors/format.js';
 import { MemorySink, type ByteSink } from './download.js';
-import { isNode, nodeModules, writeFileAtomic } from './fs.js';
+import { importNodeBuiltin, isNode, nodeModules, writeFileAtomic } from './fs.js';
 import { parseJsonText } from './json.js';
 import { formatBytes } from './limits.js';
 import { isInside, readFileBounded } from './local.js';
@@ -102,7 +102,7 @@ const hostFolder = (host: string) => host.replace(/[^\w.-]/g, '_').replace(/^\./
 /** A cache folder `<cacheDir>/<...parts>`; `what(name)` says in messages what a cached file is. */
 async function nodeCache(options: SourceOptions, parts: readonly string[], what: (name: string) => string): Promise<HubCache> {
   const { fs, path } = await nodeModules('the hub cache');
-  const os = await import('node:os');
+  const os = await importNodeBuiltin('node:os');
   const root = path.resolve(options.cacheDir || path.join(os.homedir(), '.cache', 'tfkit'));
   const dir = path.join(root, ...parts);
   if (!isInside(path, root, dir) || dir === root) throw new UnsafePathError(`${dir} would lie outside the cache ${root}`, dir);

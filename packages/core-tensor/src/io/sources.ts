@@ -5,7 +5,7 @@
  * exists locally is always read locally.
  */
 import { CheckpointError, UnsafePathError } from '../errors.js';
-import { isNode } from './fs.js';
+import { importNodeBuiltin, isNode } from './fs.js';
 import { hubIdProblem, hubSource, urlSource } from './hub.js';
 import { LocalSource } from './local.js';
 import { withSettings } from './settings.js';
@@ -24,7 +24,7 @@ export async function openSource(source: string | FileSource, options: SourceOpt
   if (/[\u0000-\u001f]/.test(source)) throw new UnsafePathError(`${JSON.stringify(source)}: a source name with control characters (NUL, newline) is neither a path nor a hub id`, source);
   if (/^https?:\/\//i.test(source)) return urlSource(source, withSettings(options, 'url'));
   if (/^file:\/\//i.test(source)) {
-    const { fileURLToPath } = await import('node:url');
+    const { fileURLToPath } = await importNodeBuiltin('node:url');
     const dir = fileURLToPath(source);
     const local = await LocalSource.open(dir, withSettings(options, 'local'));
     if (!local) throw new CheckpointError(`${source}: no such directory`);

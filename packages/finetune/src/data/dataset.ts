@@ -3,7 +3,7 @@
  * a CSV file, with seeded shuffling and batching. The order of epoch `e` depends only on
  * (seed, e), so a resumed run sees exactly the batches the uninterrupted run would have seen.
  */
-import { Random } from '@tfkit/core-tensor';
+import { importNodeBuiltin, Random } from '@tfkit/core-tensor';
 import { FinetuneError } from '../errors.js';
 import { parseCsv, type CsvOptions } from './csv.js';
 
@@ -114,7 +114,7 @@ export class Dataset<T = Example> {
 }
 
 async function readText(path: string): Promise<string> {
-  const fs = await import('node:fs/promises');
+  const fs = await importNodeBuiltin('node:fs/promises');
   try {
     return await fs.readFile(path, 'utf8');
   } catch (cause) {

@@ -7,7 +7,7 @@
  * weights as `base_model.model.<path>.<param>` and saved biases under their model names.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@tfkit/core-tensor';
+import { importNodeBuiltin, CheckpointError, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import { FinetuneError } from '../errors.js';
 import { LoraEmbedding } from './lora-embedding.js';
@@ -105,8 +105,8 @@ export function adapterStateDict(lora: LoraModel, name = lora.activeAdapter): Ma
 
 /** Writes `dir/adapter_config.json` and `dir/adapter_model.safetensors` for adapter `name`. */
 export async function saveLoraAdapter(lora: LoraModel, dir: string, name = lora.activeAdapter): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   await fs.mkdir(dir, { recursive: true });
   // PEFT's fan_in_fan_out: the adapted Linear stores its weight as [in, out] (GPT-2's Conv1D).
   const fanInFanOut = lora.loraLayers().some(([, l]) => l instanceof LoraLinear && l.adapterNames().includes(name) && l.base_layer.weight.layout === 'same');
@@ -124,8 +124,8 @@ export async function saveLoraAdapter(lora: LoraModel, dir: string, name = lora.
  * as another named adapter — and loads its weights. Every tensor must find its place.
  */
 export async function loadLoraAdapter(target: Module | LoraModel, dir: string, name = 'default'): Promise<LoraModel> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   const configPath = path.join(dir, ADAPTER_CONFIG);
   let json: Record<string, unknown>;
   try {

@@ -7,7 +7,7 @@
  * an `attentionMask` covering prefix + input — the interface tfkit's GPT-2 and BERT expose.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@tfkit/core-tensor';
+import { importNodeBuiltin, CheckpointError, Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@tfkit/core-tensor';
 import { Embedding, Linear, Module, ModuleList, type Parameter } from '@tfkit/layers';
 import type { Batch } from '../data/collator.js';
 import { FinetuneError } from '../errors.js';
@@ -130,8 +130,8 @@ export class PrefixTuningModel extends Module {
 
   /** Writes PEFT's adapter_config.json + adapter_model.safetensors (`prompt_embeddings`). */
   async saveAdapter(dir: string): Promise<void> {
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
+    const fs = await importNodeBuiltin('node:fs/promises');
+    const path = await importNodeBuiltin('node:path');
     await fs.mkdir(dir, { recursive: true });
     const c = this.config;
     const json = {
@@ -162,8 +162,8 @@ export class PrefixTuningModel extends Module {
 
   /** Wraps `model` with the prefix saved in `dir` (by PEFT or tfkit), ready for inference. */
   static async load(model: Module, dir: string): Promise<PrefixTuningModel> {
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
+    const fs = await importNodeBuiltin('node:fs/promises');
+    const path = await importNodeBuiltin('node:path');
     const where = path.join(dir, 'adapter_config.json');
     const json = JSON.parse(await fs.readFile(where, 'utf8')) as Record<string, unknown>;
     if (json['peft_type'] !== 'PREFIX_TUNING') throw new CheckpointError(`${where}: peft_type is ${JSON.stringify(json['peft_type'])}, expected "PREFIX_TUNING"`);

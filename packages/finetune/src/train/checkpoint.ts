@@ -6,7 +6,7 @@
  * its temporary directory, and the next run removes any that a killed process left.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic, CheckpointError, type RngState } from '@tfkit/core-tensor';
+import { importNodeBuiltin, Random, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic, CheckpointError, type RngState } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import { CheckpointSaveError } from '../errors.js';
 import type { OptimizerState } from '../optim/optimizer.js';
@@ -47,8 +47,8 @@ export async function saveTrainingCheckpoint(
   dir: string,
   parts: { model: Module; optimizerState: OptimizerState; checkpoint: TrainingCheckpoint; callbackTensors?: Map<string, tf.Tensor> },
 ): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   const temp = `${path.join(path.dirname(dir), `.${path.basename(dir)}`)}.${process.pid}.tmp`;
   const old = `${temp}.old`;
   let moved = false;
@@ -90,8 +90,8 @@ export async function saveTrainingCheckpoint(
  * Returns the paths removed.
  */
 export async function removeStaleCheckpointTemps(outputDir: string): Promise<string[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   const names = await fs.readdir(outputDir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -129,8 +129,8 @@ export interface LoadedCheckpoint {
 
 /** Reads a checkpoint written by `saveTrainingCheckpoint`; the caller disposes the tensors. */
 export async function loadTrainingCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   const read = async (name: string) => {
     try {
       return await fs.readFile(path.join(dir, name));
@@ -156,8 +156,8 @@ export async function loadTrainingCheckpoint(dir: string): Promise<LoadedCheckpo
 
 /** `checkpoint-<step>` directories in `outputDir`, oldest first. */
 export async function listCheckpoints(outputDir: string): Promise<{ step: number; dir: string }[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importNodeBuiltin('node:fs/promises');
+  const path = await importNodeBuiltin('node:path');
   const names = await fs.readdir(outputDir).catch(() => [] as string[]);
   return names
     .map((n) => /^checkpoint-(\d+)$/.exec(n))

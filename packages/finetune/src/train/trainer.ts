@@ -4,7 +4,7 @@
  * Modelled on Hugging Face's `Trainer`, with the same defaults where they exist.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, Random, loadGradients } from '@tfkit/core-tensor';
+import { importNodeBuiltin, CheckpointError, Random, loadGradients } from '@tfkit/core-tensor';
 import { Module } from '@tfkit/layers';
 import type { Collator } from '../data/collator.js';
 import type { Dataset, Example } from '../data/dataset.js';
@@ -225,7 +225,7 @@ export class Trainer<T = Example> {
   async saveCheckpoint(dir?: string): Promise<string> {
     const outputDir = this.o.outputDir;
     if (!dir && !outputDir) throw new FinetuneError('Trainer: set outputDir to save checkpoints');
-    const path = await import('node:path');
+    const path = await importNodeBuiltin('node:path');
     const target = dir ?? path.join(outputDir as string, `checkpoint-${this.state.globalStep}`);
     const optimizerState = this.optimizer.stateDict();
     const callbackMeta: Record<string, Record<string, unknown>> = {};
@@ -382,7 +382,7 @@ export class Trainer<T = Example> {
   }
 
   private async rotate(outputDir: string): Promise<void> {
-    const fs = await import('node:fs/promises');
+    const fs = await importNodeBuiltin('node:fs/promises');
     const all = await listCheckpoints(outputDir);
     const removable = all.filter((c) => c.dir !== this.state.bestCheckpoint);
     const excess = all.length - (this.o.saveTotalLimit as number);

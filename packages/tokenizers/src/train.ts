@@ -1,0 +1,18 @@
+/**
+ * `@tfkit/tokenizers/train`: tokenizer training as an import of its own, so a page that only loads
+ * and runs a tokenizer never bundles the trainer. `Tokenizer.train` (main entry) does the same
+ * through a dynamic import.
+ */
+import { Tokenizer } from './tokenizer.js';
+import { trainTokenizer as train, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
+
+export { Tokenizer };
+export type { TrainOptions, TrainProgress, TrainCorpus, TrainPostProcessor } from './trainers/train.js';
+
+/**
+ * Trains a new BPE (byte-level, GPT-2 style) or WordPiece (BERT style) tokenizer on a string, an
+ * iterable or an async iterable of texts: the same as `Tokenizer.train`, imported statically.
+ */
+export function trainTokenizer(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
+  return train((parts) => new Tokenizer(parts), options, corpus, callbacks);
+}

@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type OnnxExportEntry, type OnnxGraphBuilder, type OnnxLinearParams, type OnnxNormParams, type PretrainedModel } from '@tfkit/core-tensor';
 import { bertConfigToHf } from './bert-config.js';
 import {
-  BertForMaskedLM, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
+  BertForMaskedLM, BertForMultipleChoice, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
   BertForTokenClassification, type BertLMPredictionHead,
 } from './bert-heads.js';
 import { BertModel, BertPreTrainedModel } from './bert-modeling.js';
@@ -44,13 +44,26 @@ export interface BertGraphInputs {
   tokenTypeIds: string;
 }
 
-/** The three inputs, int64 `[batch_size, sequence_length]`. */
-export function bertOnnxInputs(g: OnnxGraphBuilder): BertGraphInputs {
+/** The three inputs, int64 `[batch_size, sequence_length]` (`[batch_size, num_choices, sequence_length]` for multiple choice). */
+export function bertOnnxInputs(g: OnnxGraphBuilder, dims: readonly (string | number)[] = [B, T]): BertGraphInputs {
   return {
-    inputIds: g.addInput('input_ids', 'int64', [B, T]),
-    attentionMask: g.addInput('attention_mask', 'int64', [B, T]),
-    tokenTypeIds: g.addInput('token_type_ids', 'int64', [B, T]),
+    inputIds: g.addInput('input_ids', 'int64', dims),
+    attentionMask: g.addInput('attention_mask', 'int64', dims),
+    tokenTypeIds: g.addInput('token_type_ids', 'int64', dims),
   };
+}
+
+/** Multiple choice: `[B, choices, T]` inputs → backbone over `[B·choices, T]` → logits `[B, choices]`. */
+function multipleChoiceGraph(g: OnnxGraphBuilder, model: BertForMultipleChoice): void {
+  const inputs = bertOnnxInputs(g, [B, 'num_choices', T]);
+  const shape = g.op('Shape', [inputs.inputIds]);
+  const flatShape = g.op('Concat', [g.constant([-1], 'int64'), g.op('Slice', [shape, g.constant([2], 'int64'), g.constant([3], 'int64')])], { axis: 0 });
+  const flat = (x: string) => g.op('Reshape', [x, flatShape]);
+  const flatInputs = { inputIds: flat(inputs.inputIds), attentionMask: flat(inputs.attentionMask), tokenTypeIds: flat(inputs.tokenTypeIds) };
+  const { poolerOutput } = bertOnnxBackbone(g, model.bert, flatInputs, 'bert');
+  const scores = g.linear(poolerOutput ?? failNoPooler(model.architecture), linearOf(model.classifier, 'classifier'), 'classifier'); // (B·choices, 1)
+  const logits = g.op('Reshape', [scores, g.op('Slice', [shape, g.constant([0], 'int64'), g.constant([2], 'int64')])]);
+  g.addOutput('logits', logits, 'float32', [B, 'num_choices']);
 }
 
 /** BertModel's forward pass: `[B, T, C]` last hidden state, and the pooled `[B, C]` when the model has a pooler. */
@@ -102,8 +115,12 @@ function mlmLogits(g: OnnxGraphBuilder, head: BertLMPredictionHead, model: BertF
   return g.op('Add', [g.op('MatMul', [h, g.op('Transpose', [table], { perm: [1, 0] })]), bias]);
 }
 
-/** Builds the graph of `model` (any BERT class but multiple choice). */
+/** Builds the graph of `model` (any BERT class). */
 export function buildBertOnnx(g: OnnxGraphBuilder, model: BertPreTrainedModel): void {
+  if (model instanceof BertForMultipleChoice) {
+    multipleChoiceGraph(g, model);
+    return;
+  }
   const c = model.config;
   const inputs = bertOnnxInputs(g);
   const labels = (n: number) => [B, n];
@@ -136,7 +153,7 @@ export function buildBertOnnx(g: OnnxGraphBuilder, model: BertPreTrainedModel): 
     g.addOutput('end_logits', g.op('Gather', [logits, g.constant([1], 'int64', [])], { axis: 2 }), 'float32', [B, T]);
   } else {
     throw new ConfigError(
-      `ONNX export: ${model.architecture} has no ONNX export; exportable: BertModel, BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering`,
+      `ONNX export: ${model.architecture} has no ONNX export; exportable: BertModel, BertForPreTraining, BertForMaskedLM, BertForNextSentencePrediction, BertForSequenceClassification, BertForTokenClassification, BertForQuestionAnswering, BertForMultipleChoice`,
     );
   }
 }

@@ -34,7 +34,7 @@ function bertModelEntry(): ModelEntry {
     maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 512),
     // tfkit pretrain: mlm+nsp (BertForPreTraining) and mlm (BertForMaskedLM).
     pretraining: bertPretraining(),
-    // @tfkit/onnx: the graphs of every head but multiple choice.
+    // @tfkit/onnx: the graphs of every head.
     onnx: bertOnnxExport,
   };
 }

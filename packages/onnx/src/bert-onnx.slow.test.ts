@@ -107,6 +107,39 @@ describe('BERT exported to ONNX', () => {
     });
   }, 300_000);
 
+  it('BertForMultipleChoice: [batch, choices, seq] inputs, logits [batch, choices] equal tfkit within 1e-4 (two shapes)', async () => {
+    await withBackend('cpu', async () => {
+      const registry = registerBert(createRegistry());
+      // The pretraining checkpoint has no multiple-choice classifier: it is initialised, and compared with tfkit only.
+      const model = await AutoModel.fromPretrained<Forward>(fixturePath('models', 'bert-for-pretraining'), { registry, architecture: 'BertForMultipleChoice', strict: false });
+      for (const opset of [14, 17]) {
+        const dir = path.join(tmp, `BertForMultipleChoice-${opset}`);
+        await exportOnnx(model, dir, { registry, opset });
+        for (const [b, c, t] of [[2, 3, 5], [1, 2, 7]] as const) {
+          const flat = otherBatch(1000);
+          const pick = (rows: Ids) => Array.from({ length: b }, (_, i) => Array.from({ length: c }, (_, j) => {
+            const row = rows[(i * c + j) % rows.length] as number[];
+            return Array.from({ length: t }, (_, k) => row[k % row.length] as number);
+          }));
+          const mask = pick(flat.attention_mask).map((choices) => choices.map((row) => row.map((_, k) => (k < t - ((k + b) % 2) ? 1 : 0))));
+          const batch = { input_ids: pick(flat.input_ids), attention_mask: mask, token_type_ids: pick(flat.token_type_ids) };
+          const ours = model.forward({ inputIds: batch.input_ids, attentionMask: batch.attention_mask, tokenTypeIds: batch.token_type_ids });
+          for (const runtime of RUNTIMES) {
+            const ort = orts.get(runtime);
+            if (typeof ort === 'string' || ort === undefined) continue;
+            const feeds = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, { data: v, dtype: 'int64' as const }]));
+            const got = await runOnnx(ort, path.join(dir, 'onnx/model.onnx'), feeds as unknown as Feeds);
+            const diff = maxAbsDiff(got['logits'] as never, ours['logits'] as tf.Tensor, 'BertForMultipleChoice logits');
+            record(`${runtime} vs tfkit: BertForMultipleChoice logits`, diff);
+            expect(diff, `${runtime} opset ${opset} [${b}, ${c}, ${t}]`).toBeLessThan(1e-4);
+          }
+          tf.dispose(ours);
+        }
+      }
+      model.dispose();
+    });
+  }, 300_000);
+
   it('onnxruntime-node is available or the reason is shown', () => {
     const node = orts.get('node');
     if (typeof node === 'string') console.warn(`skipped onnxruntime-node parity: ${node}`);

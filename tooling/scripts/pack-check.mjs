@@ -190,12 +190,18 @@ async function bundle(entry, project) {
   try {
     const result = await esbuild.build({
       entryPoints: [entry], absWorkingDir: project, bundle: true, minify: true, format: 'esm', platform: 'browser',
-      target: 'es2022', write: false, logLevel: 'silent', outdir: path.join(project, 'bundle'),
+      target: 'es2022', write: false, logLevel: 'silent', outdir: path.join(project, 'bundle'), metafile: true,
     });
     const js = result.outputFiles.filter((f) => f.path.endsWith('.js'));
     const bytes = js.reduce((n, f) => n + f.contents.byteLength, 0);
     const gzip = js.reduce((n, f) => n + zlib.gzipSync(f.contents, { level: 9 }).byteLength, 0);
-    return { ok: true, bytes, gzip };
+    // The inputs that weigh most in the minified output, for a budget that fails.
+    const inputs = new Map();
+    for (const output of Object.values(result.metafile.outputs)) {
+      for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) inputs.set(file, (inputs.get(file) ?? 0) + bytesInOutput);
+    }
+    const largest = [...inputs].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([file, n]) => `${file.replace(/^node_modules\//, '')} ${fmtkB(n)}`);
+    return { ok: true, bytes, gzip, largest };
   } catch (error) {
     const messages = (error.errors ?? []).slice(0, 8).map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
     return { ok: false, why: messages.length ? `${error.errors.length} error(s): ${messages.join(' | ')}` : String(error.message ?? error) };
@@ -304,7 +310,7 @@ async function main() {
         console.log(`  ok   ${readme} "${marker}" browser bundle: ${fmtkB(built.bytes)} minified, ${fmtkB(built.gzip)} gzip`);
         row.gzip = Math.max(row.gzip ?? 0, built.gzip);
         if (scenario.bundleBudget !== undefined && built.gzip > scenario.bundleBudget) {
-          fail(scenario, `${marker} bundle budget`, `${fmtkB(built.gzip)} gzip is over ${fmtkB(scenario.bundleBudget)}`);
+          fail(scenario, `${marker} bundle budget`, `${fmtkB(built.gzip)} gzip is over ${fmtkB(scenario.bundleBudget)} (largest inputs, minified: ${built.largest.join(', ')})`);
         }
       }
       row.ok = failures.length === failuresBefore;

@@ -33,13 +33,14 @@ async function prepare(fixture: string, architecture: string): Promise<void> {
   await finish(fixture, checkpoint, architecture);
 }
 
-async function finish(fixture: string, checkpoint: string, architecture: string): Promise<void> {
+async function finish(fixture: string, checkpoint: string, architecture: string, externalData = false): Promise<void> {
   const registry = registerViT(registerBert(createRegistry()));
   const model = await AutoModel.fromPretrained<PretrainedModel>(checkpoint, { registry, architecture });
-  const onnx = path.join(tmp, `${fixture}-${architecture}-onnx`);
-  await exportOnnx(model, onnx, { registry, copyFrom: checkpoint });
+  const key = `${fixture}:${architecture}${externalData ? ':external' : ''}`;
+  const onnx = path.join(tmp, key.replace(/:/g, '-'));
+  await exportOnnx(model, onnx, { registry, copyFrom: checkpoint, externalData });
   model.dispose();
-  dirs[`${fixture}:${architecture}`] = { checkpoint, onnx };
+  dirs[key] = { checkpoint, onnx };
 }
 
 const available: OnnxRuntimePackage[] = [];
@@ -51,6 +52,7 @@ beforeAll(async () => {
     await prepare('bert-for-pretraining', 'BertForMaskedLM');
     await prepare('bert-question-answering', 'BertForQuestionAnswering');
     await finish('bert-question-answering', path.join(tmp, 'bert-question-answering'), 'BertModel');
+    await finish('bert-sequence-classification', path.join(tmp, 'bert-sequence-classification'), 'BertForSequenceClassification', true);
     await prepare('vit-image-classification', 'ViTForImageClassification');
   });
   for (const runtime of ['web', 'node'] as const) {
@@ -82,13 +84,14 @@ describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
   const image = (seed: number) => ({ width: 40, height: 36, data: Uint8Array.from({ length: 40 * 36 * 3 }, (_, i) => (i * seed) % 251) });
   const cases: [string, string, unknown[]][] = [
     ['text-classification', 'bert-sequence-classification:BertForSequenceClassification', [['the dog sat on the mat', 'paris is the capital of france .', 'sad'], { topK: null }]],
+    ['text-classification', 'bert-sequence-classification:BertForSequenceClassification:external', [['the dog sat on the mat', 'sad'], { topK: null }]],
     ['fill-mask', 'bert-for-pretraining:BertForMaskedLM', [['paris is the [MASK] of france .', 'the [MASK] sat']]],
     ['question-answering', 'bert-question-answering:BertForQuestionAnswering', [{ question: 'what is the capital of france ?', context: 'paris is the capital of france . london is a big city .' }]],
     ['feature-extraction', 'bert-question-answering:BertModel', [['the king sat', 'a big river in the city'], { pooling: 'mean' }]],
     ['image-classification', 'vit-image-classification:ViTForImageClassification', [[image(7), image(13)], { topK: null }]],
   ];
 
-  it.each(cases)('%s gives what the tfkit model gives, in every installed ONNX Runtime', async (task, fixture, args) => {
+  it.each(cases)('%s on %s gives what the tfkit model gives, in every installed ONNX Runtime', async (task, fixture, args) => {
     await withBackend('cpu', async () => {
       const { checkpoint, onnx } = dirs[fixture] as { checkpoint: string; onnx: string };
       const arch = fixture.split(':')[1] as string;

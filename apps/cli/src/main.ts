@@ -71,6 +71,12 @@ export async function main(rawArgv: string[], io: CliIO, commands: AnyCommand[] 
   }
   const found = findCommand(argv, commands);
   if (!found) {
+    // `tfkit export` / `tfkit tokenizer`: the first word of commands that take a second one.
+    const subcommands = commands.filter((c) => c.name.length > 1 && c.name[0] === argv[0]).map((c) => c.name.slice(1).join(' '));
+    if (subcommands.length) {
+      io.stderr(`tfkit: "${argv[0]}" needs a subcommand: ${subcommands.map((s) => `tfkit ${argv[0]} ${s}`).join(', ')}${argv[1] === undefined ? '' : ` (not "${argv[1]}")`}\n`);
+      return EXIT_USAGE;
+    }
     const what = argv[0]?.startsWith('-') ? `unknown option ${argv[0]}` : `unknown command "${argv[0]}"`;
     io.stderr(`tfkit: ${what} (run tfkit --help for the list of commands)\n`);
     return EXIT_USAGE;

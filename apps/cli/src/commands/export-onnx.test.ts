@@ -33,6 +33,13 @@ describe('tfkit export onnx', () => {
     expect(dims.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)))).toEqual([1, 'sequence_length']);
   });
 
+  it('tfkit export alone, or with another format, names the subcommand', async () => {
+    for (const argv of [['export'], ['export', 'tflite']]) {
+      const r = await runTfkit(argv, tmp);
+      expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, [expect.stringMatching(/"export" needs a subcommand: tfkit export onnx/)]]);
+    }
+  });
+
   it('bad usage is exit code 2, an unsupported opset or task one line with exit code 1', async () => {
     expect((await tfkit(bert)).code).toBe(2);
     const fix = await tfkit(bert, 'x', '--fix', 'batch_size');

@@ -6,9 +6,10 @@ export default defineConfig([
     entry: { index: 'src/index.ts', lite: 'src/lite.ts' },
     // `loadGradients()` imports the gradients file below lazily, the same file from ESM and CommonJS.
     external: ['./tfjs-gradients.js'],
-    // Unsplit, the CommonJS build keeps `import()` for that file and for the ESM-only image decoders
-    // (split, it would turn them into `require()`, which needs Node ≥ 20.19).
-    splitting: false,
+    // index and lite share their chunks (one copy of the registry, errors and settings). Rollup's
+    // tree shaking keeps `import()` of that file and of the ESM-only image decoders in the CommonJS
+    // build (tsup's default CommonJS splitting turns them into `require()`: Node ≥ 20.19 only).
+    treeshake: true,
     // Keep `node:` specifiers: a Node built-in must never be mistaken for an npm `path` or `fs`.
     removeNodeProtocol: false,
   }),

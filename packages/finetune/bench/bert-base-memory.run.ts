@@ -7,10 +7,10 @@
  *   BENCH_BATCH=8 BENCH_STEPS=10 BENCH_OPTIMIZER=fused \
  *     nice -n 10 npx vitest run --config evidence/vitest.config.ts bench/bert-base-memory.run.ts
  *
- * BENCH_OPTIMIZER: `fused` (default: the Trainer's in-place AdamW and clipping) or `unfused`
- * (AdamW and clipping as tensor ops, the path before fusion). BENCH_SEQ (128), BENCH_THREADS (1).
- * Writes bench/results-bert-base-<optimizer>-b<batch>.json. A step that exceeds the wasm memory
- * aborts the run; the steps before it are still written.
+ * BENCH_OPTIMIZER: `fused` (default: the in-place AdamW) or `unfused` (AdamW as tensor ops).
+ * BENCH_SEQ (128), BENCH_THREADS (1). Writes bench/results-bert-base-<optimizer>-b<batch>[-r<BENCH_ROUND>].json;
+ * bert-base-memory.sh runs rounds of it interleaved with PyTorch (bert_base_torch.py). A step
+ * that exceeds the wasm memory aborts the run; the steps before it are still written.
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
@@ -105,7 +105,10 @@ it(`BERT-base fine-tuning memory on wasm (${OPTIMIZER}, batch ${BATCH}, seq ${SE
     error = e;
     console.log(`aborted after ${rows.length - 1} steps: ${String(e).slice(0, 300)}; heap ${(heap() / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
   }
-  const file = new URL(`./results-bert-base-${OPTIMIZER}-b${BATCH}.json`, import.meta.url);
-  const meta = { optimizer: OPTIMIZER, batch: BATCH, seq: SEQ, backend: activation.backend, threads: activation.threads, paramMB: paramBytes / MB, aborted: error ? String(error).slice(0, 300) : null };
+  const round = process.env['BENCH_ROUND'];
+  const file = new URL(`./results-bert-base-${OPTIMIZER}-b${BATCH}${round ? `-r${round}` : ''}.json`, import.meta.url);
+  // The fused AdamW keeps its two moments in Float32Arrays outside the wasm heap (and tf.memory()).
+  const momentsOutsideHeapMB = unfused ? 0 : (2 * paramBytes) / MB;
+  const meta = { optimizer: OPTIMIZER, batch: BATCH, seq: SEQ, backend: activation.backend, threads: activation.threads, paramMB: paramBytes / MB, momentsOutsideHeapMB, aborted: error ? String(error).slice(0, 300) : null };
   await fs.writeFile(file, `${JSON.stringify({ ...meta, steps: rows }, null, 2)}\n`);
 }, 3_600_000);

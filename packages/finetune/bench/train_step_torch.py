@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 STEPS = 5
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+threads = int(sys.argv[1]) if len(sys.argv) > 1 and __name__ == "__main__" else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -129,9 +129,10 @@ def bench(model, make_inputs):
     return {"forwardMs": statistics.median(fwd), "trainStepMs": statistics.median(steps)}
 
 
-bert = bench(init_weights(BertMini()), lambda: (torch.randint(5, 30500, (8, 128)), torch.ones(8, 128, dtype=torch.long), torch.arange(8) % 2))
-gpt = bench(init_weights(Gpt2Tiny()), lambda: (lambda x: (x, x))(torch.randint(5, 50200, (4, 128))))
-result = {"mode": f"pytorch-{threads}", "torch": torch.__version__, "threads": threads, "bertMini": bert, "gpt2Tiny": gpt}
-print(json.dumps(result))
-with open(f"{__file__.rsplit('/', 1)[0]}/results-pytorch-{threads}.json", "w") as f:
-    json.dump(result, f, indent=2)
+if __name__ == "__main__":
+    bert = bench(init_weights(BertMini()), lambda: (torch.randint(5, 30500, (8, 128)), torch.ones(8, 128, dtype=torch.long), torch.arange(8) % 2))
+    gpt = bench(init_weights(Gpt2Tiny()), lambda: (lambda x: (x, x))(torch.randint(5, 50200, (4, 128))))
+    result = {"mode": f"pytorch-{threads}", "torch": torch.__version__, "threads": threads, "bertMini": bert, "gpt2Tiny": gpt}
+    print(json.dumps(result))
+    with open(f"{__file__.rsplit('/', 1)[0]}/results-pytorch-{threads}.json", "w") as f:
+        json.dump(result, f, indent=2)

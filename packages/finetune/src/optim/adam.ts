@@ -5,16 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamScalars, fusedAdamStep } from './fused-adam.js';
-import { Optimizer, type NamedParameter, type OptimizerDefaults, type ParamGroup, type ParamGroupInput } from './optimizer.js';
+import { hostStorage } from './host-memory.js';
+import { Optimizer, type NamedParameter, type OptimizerDefaults, type OptimizerState, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerDefaults {
   betas?: [number, number];
   eps?: number;
   /**
-   * Update each parameter in one pass over host memory, in place (default true): the moments are
-   * updated where they are and the new weights go into the gradient's memory when `step` is
-   * handed the gradients, so a step makes no temporary tensors. Same results, bit for bit, as the
-   * op-by-op update (`false`), which backends without host memory (webgl, webgpu) always use.
+   * Update each parameter in one pass over host memory, in place (default true), on backends that
+   * keep tensors there (cpu, wasm): the moments are Float32Arrays outside the tensors (on wasm,
+   * outside its heap, which cannot grow past 4 GB), and the new weights go into the gradient's
+   * memory when `step` is handed the gradients, so a step makes no temporary tensors. Same
+   * results, bit for bit, as the op-by-op update (`false`), which GPU backends always use.
+   * `stateDict` returns the moments as tensors either way.
    */
   fused?: boolean;
 }
@@ -25,6 +28,8 @@ abstract class AdamBase extends Optimizer {
   readonly eps: number;
   readonly fused: boolean;
   protected abstract readonly decoupled: boolean;
+  /** The fused update's moments by parameter name: arrays in host memory, outside the wasm heap. */
+  private readonly hostMoments = new Map<string, { m: Float32Array; v: Float32Array; shape: number[] }>();
 
   constructor(params: NamedParameter[] | ParamGroupInput[], options: AdamOptions) {
     super(params, options);
@@ -34,6 +39,7 @@ abstract class AdamBase extends Optimizer {
   }
 
   protected override fusedUpdate(
+    name: string,
     param: tf.Variable,
     grad: tf.Tensor,
     group: ParamGroup,
@@ -42,16 +48,45 @@ abstract class AdamBase extends Optimizer {
     options: { gradScale: number | undefined; gradDisposable: boolean },
   ): boolean {
     if (!this.fused) return false;
-    const m = slots.get('exp_avg');
-    const v = slots.get('exp_avg_sq');
+    let moments = this.hostMoments.get(name);
+    // Moments loaded by loadStateDict (or left by a tensor-op step) move into arrays.
+    const mT = slots.get('exp_avg');
+    const vT = slots.get('exp_avg_sq');
+    if (!moments && mT && vT && hostStorage(param)) {
+      moments = { m: Float32Array.from(mT.dataSync() as Float32Array), v: Float32Array.from(vT.dataSync() as Float32Array), shape: mT.shape };
+    }
     const scalars = adamScalars({ lr: group.lr, weightDecay: group.weightDecay, beta1: this.beta1, beta2: this.beta2, eps: this.eps, t, decoupled: this.decoupled, gradScale: options.gradScale });
-    const out = fusedAdamStep({ param, grad, m, v, gradDisposable: options.gradDisposable, scalars });
-    if (!out) return false;
-    if (m !== out.m) m?.dispose();
-    if (v !== out.v) v?.dispose();
-    slots.set('exp_avg', out.m);
-    slots.set('exp_avg_sq', out.v);
+    const out = fusedAdamStep({ param, grad, m: moments?.m, v: moments?.v, gradDisposable: options.gradDisposable, scalars });
+    if (!out) {
+      // Tensor ops take over (a parameter on a GPU backend): they need the moments as tensors.
+      if (moments && !mT) {
+        slots.set('exp_avg', tf.tensor(moments.m, moments.shape));
+        slots.set('exp_avg_sq', tf.tensor(moments.v, moments.shape));
+      }
+      this.hostMoments.delete(name);
+      return false;
+    }
+    for (const key of ['exp_avg', 'exp_avg_sq']) {
+      slots.get(key)?.dispose();
+      slots.delete(key);
+    }
+    this.hostMoments.set(name, { m: out.m, v: out.v, shape: param.shape });
     return true;
+  }
+
+  /** The state, the fused update's moments included (as tensors, which the caller disposes). */
+  override stateDict(): OptimizerState {
+    const state = super.stateDict();
+    for (const [name, { m, v, shape }] of this.hostMoments) {
+      state.tensors.set(`${name}.exp_avg`, tf.tensor(m.slice(), shape));
+      state.tensors.set(`${name}.exp_avg_sq`, tf.tensor(v.slice(), shape));
+    }
+    return state;
+  }
+
+  protected override disposeState(): void {
+    super.disposeState();
+    this.hostMoments.clear();
   }
 
   protected update(param: tf.Tensor, grad: tf.Tensor, group: ParamGroup, t: number, slot: (name: string) => tf.Tensor | undefined) {

@@ -1,17 +1,18 @@
 /**
  * Adam / AdamW for one parameter in one pass over host memory (tfjs-backend-cpu and -wasm), with
- * no temporary tensors: the moments are updated in place, the new parameter values are written
- * into the gradient's own memory when the caller hands the gradient over (else into one new
- * tensor) and the parameter takes that memory (`assign`), so its old memory is freed. Training
- * BERT-base this way needs parameters + gradients + two moments, where the op-by-op update made
- * about ten temporaries of each parameter's size and fragmented the wasm heap beyond 4 GB.
+ * no temporary tensors: the moments are plain Float32Arrays updated in place — outside the wasm
+ * heap, which cannot grow past 4 GB — the new parameter values are written into the gradient's
+ * own memory when the caller hands the gradient over (else into one new tensor), and the
+ * parameter takes that memory (`assign`), so its old memory is freed. Training BERT-base this
+ * way puts parameters + gradients + activations on the wasm heap, where the op-by-op update also
+ * kept both moments and made about ten temporaries of each parameter's size.
  *
  * Every operation is rounded to float32 in the order of the op-by-op update (adam.ts), so the two
  * give the same bits: a float64 product, quotient, sum or square root of float32 values rounded
  * once to float32 is the correctly rounded float32 result (53 ≥ 2·24 + 2 bits).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hostStorage, type HostStorage } from './host-memory.js';
+import { hostStorage } from './host-memory.js';
 
 const f = Math.fround;
 
@@ -87,44 +88,41 @@ export function adamKernel(p: Float32Array, g: Float32Array, m: Float32Array | n
 export interface FusedAdamInput {
   param: tf.Variable;
   grad: tf.Tensor;
-  /** The previous moments (undefined at the parameter's first step). */
-  m: tf.Tensor | undefined;
-  v: tf.Tensor | undefined;
+  /** The moments, as arrays the optimizer holds (undefined at the parameter's first step). */
+  m: Float32Array | undefined;
+  v: Float32Array | undefined;
   /** The gradient is the caller's to give away: its memory may receive the new parameter values. */
   gradDisposable: boolean;
   scalars: AdamScalars;
 }
 
 /**
- * Updates `param` (by `assign`) and returns the new moments (the same tensors as `m`, `v` when
- * they were updated in place). Returns undefined, having changed nothing, when a tensor is not in
- * host memory or the tensors live on different backends: the caller then uses tensor ops.
+ * Updates `param` (by `assign`) and the moments (in place; new zero-based arrays at the first
+ * step), and returns the moments. Returns undefined, having changed nothing, when the parameter
+ * or the gradient is not in host memory, or they live on different backends: the caller then
+ * uses tensor ops.
  */
-export function fusedAdamStep(x: FusedAdamInput): { m: tf.Tensor; v: tf.Tensor } | undefined {
+export function fusedAdamStep(x: FusedAdamInput): { m: Float32Array; v: Float32Array } | undefined {
   const p = hostStorage(x.param);
   const g = hostStorage(x.grad);
-  if (!p || !g || g.backend !== p.backend || x.grad.size !== x.param.size) return undefined;
-  const m = x.m ? hostStorage(x.m) : undefined;
-  const v = x.v ? hostStorage(x.v) : undefined;
-  if ((x.m && (!m || m.backend !== p.backend)) || (x.v && (!v || v.backend !== p.backend))) return undefined;
-  if (!x.m !== !x.v) return undefined;
-  // Allocate every output first: an allocation may grow (and so detach) the wasm heap.
-  const shape = x.param.shape;
-  const mOutT = m?.exclusive ? (x.m as tf.Tensor) : tf.zeros(shape);
-  const vOutT = v?.exclusive ? (x.v as tf.Tensor) : tf.zeros(shape);
-  const pOutT = x.gradDisposable && g.exclusive ? x.grad : tf.zeros(shape);
-  const outs = [hostStorage(mOutT), hostStorage(vOutT), hostStorage(pOutT)];
-  if (outs.some((o) => o?.backend !== p.backend)) {
-    for (const t of [mOutT, vOutT, pOutT]) if (t !== x.m && t !== x.v && t !== x.grad) t.dispose();
+  const n = x.param.size;
+  if (!p || !g || g.backend !== p.backend || x.grad.size !== n) return undefined;
+  if (!x.m !== !x.v || (x.m && x.m.length !== n) || (x.v && x.v.length !== n)) return undefined;
+  // Allocate the output first: an allocation may grow (and so detach) the wasm heap.
+  const pOutT = x.gradDisposable && g.exclusive ? x.grad : tf.zeros(x.param.shape);
+  const pOut = hostStorage(pOutT);
+  if (pOut?.backend !== p.backend) {
+    if (pOutT !== x.grad) pOutT.dispose();
     return undefined;
   }
-  const [mOut, vOut, pOut] = outs as [HostStorage, HostStorage, HostStorage];
-  adamKernel(p.view(), g.view(), m?.view() ?? null, v?.view() ?? null, pOut.view(), mOut.view(), vOut.view(), x.scalars);
-  for (const o of [mOut, vOut, pOut]) o.markWritten();
+  const m = x.m ?? new Float32Array(n);
+  const v = x.v ?? new Float32Array(n);
+  adamKernel(p.view(), g.view(), x.m ?? null, x.v ?? null, pOut.view(), m, v, x.scalars);
+  pOut.markWritten();
   // The parameter takes the output's memory (a new data id, so caches of the old value are
   // remade); its old memory is freed. When the output is the gradient, the caller's dispose of
   // the gradient then drops only its own reference.
   x.param.assign(pOutT);
   if (pOutT !== x.grad) pOutT.dispose();
-  return { m: mOutT, v: vOutT };
+  return { m, v };
 }

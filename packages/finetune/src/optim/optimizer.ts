@@ -108,7 +108,7 @@ export abstract class Optimizer {
         }
         const s = slots;
         const reusable = handOver && seen.get(grad.dataId) === 1;
-        const fused = this.fusedUpdate(param.value, grad, group, t, s, { gradScale: scale, gradDisposable: reusable });
+        const fused = this.fusedUpdate(name, param.value, grad, group, t, s, { gradScale: scale, gradDisposable: reusable });
         if (!fused) {
           const next = tf.tidy(() => {
             const g = scale === undefined ? grad : tf.mul(grad, scale);
@@ -136,11 +136,12 @@ export abstract class Optimizer {
 
   /**
    * An update of one parameter in one pass, in place, for optimizers that have one: updates the
-   * parameter (by `assign`) and the slots in `slots`, and returns true; or returns false, having
-   * changed nothing, to have `update` run with tensor ops. `gradDisposable`: the gradient's memory
-   * may be reused (the caller disposes it afterwards).
+   * parameter (by `assign`) and its state, and returns true; or returns false, with the state in
+   * `slots` as tensors, to have `update` run with tensor ops. `gradDisposable`: the gradient's
+   * memory may be reused (the caller disposes it afterwards).
    */
   protected fusedUpdate(
+    _name: string,
     _param: tf.Variable,
     _grad: tf.Tensor,
     _group: ParamGroup,
@@ -208,7 +209,7 @@ export abstract class Optimizer {
     }
   }
 
-  private disposeState(): void {
+  protected disposeState(): void {
     for (const slots of this.slots.values()) for (const t of slots.values()) t.dispose();
     this.slots.clear();
     this.steps.clear();

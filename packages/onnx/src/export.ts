@@ -5,7 +5,7 @@
  * nothing here names a family.
  */
 import type { FileSource, OnnxExportEntry, PretrainedModel, Registry } from '@tfkit/core-tensor';
-import { openSource } from '@tfkit/core-tensor';
+import { describeValue, openSource } from '@tfkit/core-tensor';
 import { OnnxExportError } from './errors.js';
 import { OnnxGraph } from './graph.js';
 import { encodeModel, MAX_OPSET, MIN_OPSET, PROTOBUF_LIMIT, type ExternalData } from './serialize.js';
@@ -55,7 +55,7 @@ function checkOptions(options: ExportOnnxOptions): { opset: number; axes: Readon
   }
   const opset = options.opset ?? DEFAULT_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new OnnxExportError(`exportOnnx: opset ${String(opset)} is not supported; pick an integer from ${MIN_OPSET} to ${MAX_OPSET}`);
+    throw new OnnxExportError(`exportOnnx: opset ${typeof opset === 'number' ? opset : describeValue(opset)} is not supported; pick an integer from ${MIN_OPSET} to ${MAX_OPSET}`);
   }
   const dyn = options.dynamicAxes ?? true;
   if (dyn === false) {
@@ -64,7 +64,7 @@ function checkOptions(options: ExportOnnxOptions): { opset: number; axes: Readon
   const axes = dyn === true ? {} : dyn;
   for (const [axis, value] of Object.entries(axes)) {
     const ok = typeof value === 'string' ? value.length > 0 : Number.isInteger(value) && value > 0;
-    if (!ok) throw new OnnxExportError(`exportOnnx: dynamicAxes.${axis} must be a positive integer size or a non-empty axis name, got ${JSON.stringify(value)}`);
+    if (!ok) throw new OnnxExportError(`exportOnnx: dynamicAxes.${axis} must be a positive integer size or a non-empty axis name, got ${describeValue(value)}`);
   }
   return { opset, axes };
 }

@@ -73,6 +73,15 @@ describe('OnnxGraph', () => {
     w.dispose();
   });
 
+  it('a graph past protobuf\'s 2 GiB is refused unless its weights go external', () => {
+    const g = new OnnxGraph({ opset: 14 });
+    const x = g.addInput('x', 'float32', [1]);
+    g.addOutput('y', x, 'float32', [1]);
+    // Stands for a 2 GiB weight: only its announced size is read before the check.
+    g.initializers.push({ name: 'huge', dtype: 'float32', dims: [2 ** 29], byteLength: 2 ** 31, bytes: () => new Uint8Array(4) });
+    expect(() => encodeModel(g)).toThrow(/past protobuf's 2 GiB limit; write them as external data/);
+  });
+
   it('renames or fixes dynamic axes', () => {
     const g = new OnnxGraph({ opset: 14, axes: { batch_size: 1, sequence_length: 'seq' } });
     g.addInput('ids', 'int64', ['batch_size', 'sequence_length', 'other']);

@@ -20,6 +20,7 @@ import { registerTokenizers } from '@tfkit/tokenizers';
  */
 export const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   'text-generation': 'tiny-gpt2',
+  'image-classification': 'tiny-vit-fashion',
 };
 
 /** Where an embedded model lives: a `file:` URL in Node, an `http(s):` URL in a page. */

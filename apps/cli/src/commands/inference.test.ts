@@ -141,7 +141,6 @@ describe('tfkit fill-mask / classify / ner / qa', () => {
 
   it('a task with no embedded model asks for --model in one line (exit 2); usage errors exit 2', async () => {
     expectOneLine(await tfkit('fill-mask', 'the [MASK]'), 2, /^tfkit fill-mask: no fill-mask model ships with tfkit: pass --model <directory, URL or hub id> \(see tfkit fill-mask --help\)$/);
-    expectOneLine(await tfkit('classify-image', 'red.png'), 2, /no image-classification model ships with tfkit: pass --model/);
     expectOneLine(await tfkit('qa', '--model', 'qa', 'where?'), 2, /give exactly one of --context and --context-file/);
     expectOneLine(await tfkit('classify', '--model', 'cls'), 2, /<text> is required/);
   });
@@ -199,6 +198,16 @@ describe('tfkit summarize / translate', () => {
 });
 
 describe('tfkit classify-image', () => {
+  it('without --model: the embedded Fashion-MNIST ViT labels the shipped test-set images', async () => {
+    const examples = path.resolve(import.meta.dirname, '../../../../packages/all/assets/tiny-vit-fashion/examples');
+    const out = await tfkit('classify-image', '--backend', 'cpu', path.join(examples, 'shirt.png'));
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^\d\.\d{4} {2}Shirt\t.*shirt\.png\n$/);
+    const json = await tfkit('classify-image', '--json', '--backend', 'cpu', path.join(examples, 'trouser.png'), path.join(examples, 'ankle-boot.png'));
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { labels: { label: string }[] }[]).map((r) => r.labels[0]!.label)).toEqual(['Trouser', 'Ankle boot']);
+  });
+
   it('labels PNG files with the image model; one line for a file that is not an image', async () => {
     const out = await tfkit('classify-image', '--model', 'vit-image-classification', '--all', '--json', '--backend', 'cpu', 'red.png', 'blue.png');
     expect(out.code, out.stderr).toBe(0);

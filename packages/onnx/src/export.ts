@@ -5,7 +5,7 @@
  * nothing here names a family.
  */
 import type { FileSource, OnnxExportEntry, PretrainedModel, Registry } from '@tfkit/core-tensor';
-import { describeValue, openSource } from '@tfkit/core-tensor';
+import { describeValue, importNodeBuiltin, openSource } from '@tfkit/core-tensor';
 import { OnnxExportError } from './errors.js';
 import { OnnxGraph } from './graph.js';
 import { encodeModel, MAX_OPSET, MIN_OPSET, PROTOBUF_LIMIT, type ExternalData } from './serialize.js';
@@ -82,7 +82,7 @@ export function onnxEntryFor(model: PretrainedModel, registry: Registry): OnnxEx
 }
 
 async function nodeFs() {
-  const [fs, syncFs, path] = await Promise.all([import('node:fs/promises'), import('node:fs'), import('node:path')]);
+  const [fs, syncFs, path] = await Promise.all([importNodeBuiltin('node:fs/promises'), importNodeBuiltin('node:fs'), importNodeBuiltin('node:path')]);
   return { fs, syncFs, path };
 }
 

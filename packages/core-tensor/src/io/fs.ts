@@ -2,6 +2,7 @@
  * File-system helpers. Node's modules are imported dynamically, only when a function here runs,
  * so this file (and everything importing it) still loads in a browser.
  */
+import type * as NodeFs from 'node:fs';
 import type * as NodeFsPromises from 'node:fs/promises';
 import type * as NodeOs from 'node:os';
 import type * as NodePath from 'node:path';
@@ -9,6 +10,7 @@ import type * as NodeUrl from 'node:url';
 import { TfkitError } from '../errors.js';
 
 interface NodeBuiltins {
+  'node:fs': typeof NodeFs;
   'node:fs/promises': typeof NodeFsPromises;
   'node:path': typeof NodePath;
   'node:os': typeof NodeOs;

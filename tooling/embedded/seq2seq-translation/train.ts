@@ -1,0 +1,116 @@
+/**
+ * Trains the two small English→French translation models beside tiny BART, on the same FreeDict
+ * phrase pairs (../data) with the same tokenizer (tiny BART's 2,000-token BPE, so the table compares
+ * architectures, not vocabularies):
+ *
+ *   tiny-gru-translation          recurrent encoder-decoder: bidirectional GRU + Bahdanau attention
+ *   tiny-transformer-translation  "Attention Is All You Need" (saved as Hugging Face's Marian)
+ *
+ * Both from scratch with @tfkit/finetune's Trainer (AdamW, linear schedule, gradient clipping at 1)
+ * on DataCollatorForSeq2Seq batches; then greedy decoding of the test pairs → chrF / BLEU / exact
+ * match next to the copy-the-input baseline, float16 weights and metrics.json written to
+ * packages/all/assets/<name>/.
+ *
+ * Run from the repository root after tiny BART's `data tokenizer` stages (they make the tokenizer):
+ *   nice -n 10 node --import ./tooling/embedded/hooks.mjs tooling/embedded/seq2seq-translation/train.ts [gru] [transformer]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { AutoModel, createRegistry } from '@tfkit/core-tensor';
+import { registerAllBackends, useBackend } from '@tfkit/backends';
+import { Dataset, DataCollatorForSeq2Seq, Trainer, type TrainerCallback } from '@tfkit/finetune';
+import { generate } from '@tfkit/generation';
+import { registerSeq2Seq, Seq2SeqModel, Transformer } from '@tfkit/models-seq2seq';
+import { Tokenizer } from '@tfkit/tokenizers';
+import { loadPhrasePairs } from '../data/index.js';
+import { bleu, chrF, exactMatchRate } from '../metrics.js';
+import { convertToFloat16 } from '../../../apps/cli/src/lm-training.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const work = process.env['TFKIT_EMBEDDED_WORK'] ?? '/tmp/tfkit-embedded-bart';
+const assets = process.env['TFKIT_EMBEDDED_ASSETS'] ?? path.join(root, 'packages/all/assets');
+const BACKEND = 'wasm';
+// tiny BART's special tokens: <s> 0, <pad> 1, </s> 2 (the decoder starts from </s>, as BART's does).
+const SPECIAL = { padTokenId: 1, bosTokenId: 0, eosTokenId: 2, decoderStartTokenId: 2 };
+
+export const SETTINGS = {
+  gru: {
+    config: { cell: 'gru', embeddingSize: 64, hiddenSize: 128, numLayers: 1, bidirectional: true, attention: 'bahdanau', dropout: 0.1 },
+    epochs: 3, batchSize: 64, lr: 5e-3, seed: 0,
+  },
+  transformer: {
+    config: { dModel: 64, encoderLayers: 2, decoderLayers: 2, encoderAttentionHeads: 4, decoderAttentionHeads: 4, encoderFfnDim: 256, decoderFfnDim: 256, maxPositionEmbeddings: 64, dropout: 0.1, initStd: 0.05 },
+    epochs: 3, batchSize: 64, lr: 3e-3, seed: 0,
+  },
+} as const;
+
+const log = (s: string) => process.stderr.write(`[seq2seq] ${s}\n`);
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+type Model = Seq2SeqModel | Transformer;
+
+async function train(kind: 'gru' | 'transformer', tokenizer: Tokenizer): Promise<void> {
+  const s = SETTINGS[kind];
+  const vocabSize = tokenizer.vocabSize;
+  const model: Model =
+    kind === 'gru'
+      ? new Seq2SeqModel({ ...s.config, vocabSize, ...SPECIAL }, { seed: s.seed })
+      : new Transformer({ ...s.config, vocabSize, ...SPECIAL, forcedEosTokenId: SPECIAL.eosTokenId }, { seed: s.seed });
+  const params = model.trainableVariables().reduce((a, v) => a + v.size, 0);
+  const pairs = loadPhrasePairs();
+  const trainSet = pairs.filter((p) => p.split === 'train').map(({ source, target }) => ({ source, target }));
+  const test = pairs.filter((p) => p.split === 'test');
+  const collator = new DataCollatorForSeq2Seq<{ source: string; target: string }>({ model, tokenizer });
+  const trainer = new Trainer<{ source: string; target: string }>({
+    model, trainDataset: Dataset.fromArray(trainSet), collator: collator.collate, batchSize: s.batchSize, epochs: s.epochs,
+    learningRate: s.lr, warmupRatio: 0.05, weightDecay: 0.01, maxGradNorm: 1, seed: s.seed, logEvery: 50,
+    callbacks: [{ onLog: (_state, entry) => log(`${kind} ${JSON.stringify(entry)}`) } satisfies TrainerCallback],
+    ...(process.env['SMOKE_STEPS'] ? { maxSteps: Number(process.env['SMOKE_STEPS']) } : {}),
+  });
+  const t0 = performance.now();
+  const result = await trainer.train();
+  const seconds = (performance.now() - t0) / 1000;
+  trainer.optimizer.dispose();
+  // The shipped files: float16 weights, read back for the evaluation.
+  const to = path.join(assets, kind === 'gru' ? 'tiny-gru-translation' : 'tiny-transformer-translation');
+  await model.savePretrained(to, { metadata: { trained_by: 'tooling/embedded/seq2seq-translation/train.ts' } });
+  await tokenizer.savePretrained(to);
+  await convertToFloat16(to);
+  model.dispose();
+  const shipped = (await AutoModel.fromPretrained(to, { registry: modelRegistry })) as unknown as Model;
+
+  const outputs: string[] = [];
+  const evaluated = process.env['SMOKE_STEPS'] ? test.slice(0, 8) : test;
+  for (let i = 0; i < evaluated.length; i += 64) {
+    const enc = tokenizer.encodeBatch(evaluated.slice(i, i + 64).map((p) => p.source), { padding: 'longest', paddingSide: 'right' });
+    const out = await generate(shipped, enc.map((e) => e.ids), { attentionMask: enc.map((e) => e.attentionMask), maxNewTokens: 16, numBeams: 1, doSample: false, tokenizer });
+    for (const ids of out.sequences) outputs.push(tokenizer.decode(ids, { skipSpecialTokens: true }).trim());
+  }
+  const refs = evaluated.map((p) => p.target);
+  const copy = evaluated.map((p) => p.source);
+  const metrics = {
+    task: 'translation', architecture: kind === 'gru' ? 'GRU + Bahdanau attention (rnn-seq2seq)' : 'Transformer (marian)', parameters: params,
+    steps: result.globalStep, trainingLoss: round(result.trainingLoss, 4), trainSeconds: Math.round(seconds), testPairs: test.length,
+    model: { chrF: round(chrF(outputs, refs)), bleu: round(bleu(outputs, refs)), exactMatch: round(100 * exactMatchRate(outputs, refs)) },
+    copyBaseline: { chrF: round(chrF(copy, refs)), bleu: round(bleu(copy, refs)), exactMatch: round(100 * exactMatchRate(copy, refs)) },
+    checked: evaluated.map((p, i) => ({ input: p.source, output: outputs[i] as string, reference: p.target })).filter((c) => c.output === c.reference).slice(0, 4),
+    settings: s, examples: evaluated.slice(0, 30).map((p, i) => ({ source: p.source, reference: p.target, output: outputs[i] })),
+    lossLog: result.logHistory.filter((e) => e.loss !== undefined).map((e) => [e.step, round(e.loss as number, 3)]),
+  };
+  log(`${kind}: ${params} parameters, ${result.globalStep} steps in ${Math.round(seconds)} s; ${JSON.stringify({ model: metrics.model, copy: metrics.copyBaseline })}`);
+  fs.writeFileSync(path.join(to, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  shipped.dispose();
+}
+
+const registry = createRegistry();
+registerAllBackends(registry);
+const modelRegistry = registerSeq2Seq(createRegistry());
+await useBackend(registry, BACKEND);
+const tokenizer = await Tokenizer.fromPretrained(path.join(work, 'tokenizer'));
+const asked = process.argv.slice(2);
+for (const kind of (asked.length ? asked : ['gru', 'transformer']) as ('gru' | 'transformer')[]) {
+  if (!(kind in SETTINGS)) throw new Error(`unknown model "${kind}"; known: gru, transformer`);
+  await train(kind, tokenizer);
+}

@@ -5,6 +5,7 @@
  */
 import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions, type TaskEntry } from '@tfkit/core-tensor';
 import { loadTokenizerPart } from '@tfkit/tokenizers';
+import { bartConfigFromHf } from './bart-config.js';
 import { BART_ARCHITECTURES } from './bart-heads.js';
 import type { BartPreTrainedModel } from './bart-modeling.js';
 import { bartOnnxExport } from './bart-onnx.js';
@@ -53,6 +54,8 @@ function bartModelEntry(): ModelEntry {
     pretraining: bartPretraining(),
     // @tfkit/onnx exportOnnx: encoder_model / decoder_model (+ decoder_with_past_model, decoder_model_merged) for BartForConditionalGeneration.
     onnx: bartOnnxExport(),
+    // Pipelines over an exported folder (registerOnnxRuntime) read the config alone.
+    readConfig: (config, where) => bartConfigFromHf(config, where),
   };
 }
 

@@ -4,6 +4,7 @@
  * and BERT's task pipelines under their Hugging Face task names.
  */
 import type { ModelArchitecture, ModelEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
+import { bertConfigFromHf } from './bert-config.js';
 import { BERT_ARCHITECTURES } from './bert-heads.js';
 import { bertOnnxExport } from './bert-onnx.js';
 import type { BertPreTrainedModel } from './bert-modeling.js';
@@ -34,8 +35,9 @@ function bertModelEntry(): ModelEntry {
     maxPositions: (config) => (typeof config['max_position_embeddings'] === 'number' ? config['max_position_embeddings'] : 512),
     // tfkit pretrain: mlm+nsp (BertForPreTraining) and mlm (BertForMaskedLM).
     pretraining: bertPretraining(),
-    // @tfkit/onnx: the graphs of every head.
+    // @tfkit/onnx: the graphs of every head; pipelines over an ONNX folder read the config alone.
     onnx: bertOnnxExport,
+    readConfig: (config, where) => bertConfigFromHf(config, where),
   };
 }
 

@@ -7,6 +7,7 @@ import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, t
 import { PromptedTranslationPipeline, TextGenerationPipeline, type GenerationModel, type PromptTokenizer, type TextTokenizer } from '@tfkit/generation';
 import { checkTokenizerFitsModel } from '@tfkit/layers';
 import { loadTokenizerPart } from '@tfkit/tokenizers';
+import { gpt2ConfigFromHf } from './gpt2-config.js';
 import { GPT2_ARCHITECTURES } from './gpt2-heads.js';
 import type { GPT2PreTrainedModel } from './gpt2-modeling.js';
 import { gpt2OnnxExport } from './gpt2-onnx.js';
@@ -45,6 +46,8 @@ function gpt2ModelEntry(): ModelEntry {
     pretraining: gpt2Pretraining(),
     // @tfkit/onnx exportOnnx: onnx/model.onnx, with past keys/values for GPT2LMHeadModel when asked.
     onnx: gpt2OnnxExport(),
+    // Pipelines over an exported folder (registerOnnxRuntime) read the config alone.
+    readConfig: (config, where) => gpt2ConfigFromHf(config, where),
   };
 }
 

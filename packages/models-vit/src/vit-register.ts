@@ -6,6 +6,7 @@
 import {
   ConfigError, registerTask, type ModelArchitecture, type ModelEntry, type PreprocessorContext, type Registry, type RegisterOptions, type TaskEntry,
 } from '@tfkit/core-tensor';
+import { vitConfigFromHf } from './vit-config.js';
 import { VIT_ARCHITECTURES } from './vit-heads.js';
 import { ViTImageProcessor } from './vit-image-processor.js';
 import { vitOnnxExport } from './vit-onnx.js';
@@ -42,8 +43,9 @@ function vitModelEntry(): ModelEntry {
       const patch = typeof config['patch_size'] === 'number' ? config['patch_size'] : 16;
       return Math.floor(image / patch) ** 2 + 1;
     },
-    // @tfkit/onnx: ViTModel and ViTForImageClassification graphs.
+    // @tfkit/onnx: ViTModel and ViTForImageClassification graphs; pipelines over an ONNX folder read the config alone.
     onnx: vitOnnxExport,
+    readConfig: (config, where) => vitConfigFromHf(config, where),
   };
 }
 

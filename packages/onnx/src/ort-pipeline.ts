@@ -11,6 +11,7 @@ import {
   AutoModel, type FileSource, type HfConfig, type PipelineOptions, type PretrainedModel, type TaskEntry,
 } from '@tfkit/core-tensor';
 import { OnnxInferenceError, OnnxRuntimeMissingError } from './errors.js';
+import { onnxGenerationMembers } from './ort-generation.js';
 import { ONNX_MODEL_FILE, type OnnxRuntimeOptions, type OnnxRuntimePackage } from './runtime.js';
 
 interface OrtTensor {
@@ -106,6 +107,20 @@ function feedsKey(feeds: Record<string, { data: Float32Array | BigInt64Array; di
   return JSON.stringify(Object.entries(feeds).map(([k, { data, dims }]) => [k, dims, Array.from(data, String)]));
 }
 
+/**
+ * A family without `readConfig`: its model object is built (without weights, initialised anew)
+ * for its config, then freed. Families with large models should give `readConfig`.
+ */
+async function configFromShell(files: FileSource, config: HfConfig, options: PipelineOptions, architecture: string | undefined) {
+  const shell = await AutoModel.fromCheckpoint(
+    { source: files.description, config, generationConfig: undefined, weights: new Map(), metadata: {}, files },
+    { registry: options.registry, strict: false, ...(architecture ? { architecture } : {}) },
+  ) as PretrainedModel & { config?: unknown; hfConfig?: HfConfig };
+  const parsed = { config: shell.config, hfConfig: shell.hfConfig ?? config, modelType: shell.modelType, architecture: shell.architecture };
+  shell.dispose();
+  return parsed;
+}
+
 /** Passes one call may take (one per distinct forward pass); a pipeline needing more is refused. */
 const MAX_PASSES = 64;
 
@@ -121,13 +136,15 @@ export async function onnxPipeline(task: string, files: FileSource, options: Pip
   const family = typeof modelType === 'string' ? registry.model.tryGet(modelType) : undefined;
   const architecture = options.architecture ?? implementation?.architecture ?? family?.taskArchitectures?.[task];
 
-  // The family's model object, for its parsed config only: built without weights, then freed.
-  const shell = await AutoModel.fromCheckpoint(
-    { source: files.description, config, generationConfig: undefined, weights: new Map(), metadata: {}, files },
-    { registry, strict: false, ...(architecture ? { architecture } : {}) },
-  ) as PretrainedModel & { config?: unknown; hfConfig?: HfConfig };
-  const parsed = { config: shell.config, hfConfig: shell.hfConfig ?? config, modelType: shell.modelType, architecture: shell.architecture };
-  shell.dispose();
+  // What the pipeline reads of its model besides forward: the family's parsed config.
+  const parsed = family?.readConfig
+    ? {
+      config: family.readConfig(config, `${files.description}/config.json`),
+      hfConfig: config,
+      modelType: String(modelType),
+      architecture: architecture ?? (Array.isArray(config['architectures']) ? String(config['architectures'][0]) : family.defaultArchitecture),
+    }
+    : await configFromShell(files, config, options, architecture);
 
   const { ort, name } = await loadOnnxRuntime(runtime.runtime);
   const externalFile = `${ONNX_MODEL_FILE}_data`;
@@ -155,6 +172,12 @@ export async function onnxPipeline(task: string, files: FileSource, options: Pip
       void session.release();
     },
   };
+  // A decoder exported with past keys/values generates: each step runs in ONNX Runtime with its cache fed back.
+  const generation = onnxGenerationMembers(
+    ort, session, config, (await files.exists('generation_config.json')) ? await files.readJson<HfConfig>('generation_config.json') : undefined,
+    family?.maxPositions?.(config), where,
+  );
+  if (generation) Object.assign(model, generation);
 
   const given: Record<string, unknown> = {};
   for (const part of ['tokenizer', 'processor'] as const) if (options[part] !== undefined) given[part] = options[part];

@@ -112,6 +112,25 @@ describe('pipeline() on an exported ONNX folder (registerOnnxRuntime)', () => {
     });
   }, 120_000);
 
+  it('the config is read, not built: a config.json of a 300M-parameter model costs no weights', async () => {
+    const { onnx } = dirs['bert-sequence-classification:BertForSequenceClassification'] as { onnx: string };
+    const big = path.join(tmp, 'big-config');
+    fs.cpSync(onnx, big, { recursive: true });
+    const config = JSON.parse(fs.readFileSync(path.join(big, 'config.json'), 'utf8')) as Record<string, unknown>;
+    // BERT-large's sizes: tfkit would refuse to initialise that many weights without a checkpoint.
+    Object.assign(config, { hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096, vocab_size: 30522 });
+    fs.writeFileSync(path.join(big, 'config.json'), JSON.stringify(config));
+    await withBackend('cpu', async () => {
+      const registry = registerOnnxRuntime(registerBert(createRegistry()), { runtime: available[0] });
+      const before = tf.memory().numTensors;
+      const pipe = (await pipeline('text-classification', big, { registry })) as unknown as Pipe & { model: { config: { hiddenSize: number } } };
+      expect(tf.memory().numTensors).toBe(before);
+      expect(pipe.model.config.hiddenSize).toBe(1024);
+      expect(await pipe.call('the dog sat')).toEqual([{ label: expect.any(String), score: expect.any(Number) }]);
+      pipe.dispose();
+    });
+  });
+
   it('a checkpoint folder still loads in tfkit when the plugin is registered', async () => {
     await withBackend('cpu', async () => {
       const registry = registerOnnxRuntime(registerBert(createRegistry()));

@@ -156,6 +156,11 @@ export interface ModelEntry {
   readonly pretraining?: PretrainingEntry;
   /** ONNX export (`@tfkit/onnx`): the family's graphs, written against a builder interface. */
   readonly onnx?: OnnxExportEntry;
+  /**
+   * The family's parsed config (what its models hold as `config`) from a config.json, without
+   * building a model: what a pipeline reads when another runtime (ONNX Runtime) runs the model.
+   */
+  readConfig?(config: HfConfig, where: string): unknown;
 }
 
 /** A tokenizer model type, keyed by the tokenizer.json `model.type` (`BPE`, `WordPiece`, …). */

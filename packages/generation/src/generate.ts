@@ -175,6 +175,11 @@ function normalisePrompt(inputIds: PromptIds, mask: GenerateOptions['attentionMa
 }
 
 /** Reads `[rows, vocab]` logits into one Float32Array per row and disposes the tensor. */
+/** The session's next-token logits, through its asynchronous form when it has one. */
+function nextLogits(session: DecodingSession): tf.Tensor2D | Promise<tf.Tensor2D> {
+  return session.nextTokenLogitsAsync ? session.nextTokenLogitsAsync() : session.nextTokenLogits();
+}
+
 async function readRows(t: tf.Tensor2D): Promise<Float32Array[]> {
   try {
     const [rows, vocab] = t.shape;
@@ -227,7 +232,7 @@ async function* greedyOrSample(
       stopReason = 'aborted';
       break;
     }
-    const scores = await readRows(session.nextTokenLogits());
+    const scores = await readRows(await nextLogits(session));
     applyProcessors(processors, sequences, scores);
     applyProcessors(warpers, sequences, scores);
     const tokens = scores.map((row, r) => {
@@ -314,7 +319,7 @@ async function beamSearch(
       stopReason = 'aborted';
       break;
     }
-    const logits = session.nextTokenLogits();
+    const logits = await nextLogits(session);
     const scores = await readRows(tf.tidy(() => tf.logSoftmax(logits)));
     logits.dispose();
     applyProcessors(processors, sequences, scores);

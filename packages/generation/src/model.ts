@@ -29,6 +29,11 @@ export interface DecodingSession {
   readonly prefix: number[][];
   /** Next-token logits for every row, `[rows, vocab]`, given the prefix and every token appended so far. The caller disposes it. */
   nextTokenLogits(): tf.Tensor2D;
+  /**
+   * The same, for a session whose model runs asynchronously (ONNX Runtime); `generate` calls it
+   * instead of `nextTokenLogits` when a session has it.
+   */
+  nextTokenLogitsAsync?(): Promise<tf.Tensor2D>;
   /** Appends one token to every row (called after `nextTokenLogits`). */
   append(tokens: readonly number[]): void;
   /** Rearranges rows: new row `i` is old row `rows[i]` (rows may repeat: beam expansion and reordering). */

@@ -12,7 +12,6 @@ import {
 } from '@tfkit/core-tensor';
 import { OnnxInferenceError, OnnxRuntimeMissingError } from './errors.js';
 import { onnxGenerationMembers } from './ort-generation.js';
-import { onnxGenerationMembers } from './ort-generation.js';
 import { ONNX_MODEL_FILE, type OnnxRuntimeOptions, type OnnxRuntimePackage } from './runtime.js';
 
 interface OrtTensor {
@@ -173,12 +172,6 @@ export async function onnxPipeline(task: string, files: FileSource, options: Pip
       void session.release();
     },
   };
-  // A decoder exported with past keys/values generates: each step runs in ONNX Runtime with its cache fed back.
-  const generation = onnxGenerationMembers(
-    ort, session, config, (await files.exists('generation_config.json')) ? await files.readJson<HfConfig>('generation_config.json') : undefined,
-    family?.maxPositions?.(config), where,
-  );
-  if (generation) Object.assign(model, generation);
   // A decoder exported with past keys/values generates: each step runs in ONNX Runtime with its cache fed back.
   const generation = onnxGenerationMembers(
     ort, session, config, (await files.exists('generation_config.json')) ? await files.readJson<HfConfig>('generation_config.json') : undefined,

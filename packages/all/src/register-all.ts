@@ -21,6 +21,9 @@ import { registerTokenizers } from '@tfkit/tokenizers';
 export const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   'text-generation': 'tiny-gpt2',
   'image-classification': 'tiny-vit-fashion',
+  translation: 'tiny-bart-translation',
+  'text2text-generation': 'tiny-bart-translation',
+  summarization: 'tiny-bart-summarization',
 };
 
 /** Where an embedded model lives: a `file:` URL in Node, an `http(s):` URL in a page. */

@@ -138,6 +138,25 @@ function samples(examples: { source: string; reference: string; output: string }
   return ['| English | reference | model |', '| --- | --- | --- |', ...examples.slice(0, count).map((e) => `| ${md(e.source)} | ${md(e.reference)} | ${md(e.output)} |`)].join('\n');
 }
 
+/** What the numbers say, in words: better or worse than the baseline, decided from metrics.json. */
+function translationStatus(m: any): string {
+  const beats = m.model.chrF > m.copyBaseline.chrF;
+  return `**How good is it?** On the ${n(m.testPairs)} held-out pairs it scores chrF ${m.model.chrF.toFixed(1)} and ${m.model.exactMatch.toFixed(1)}% exact
+matches, ${beats ? 'above' : '**below**'} the copy-the-input baseline (chrF ${m.copyBaseline.chrF.toFixed(1)}, ${m.copyBaseline.exactMatch.toFixed(1)}% exact${beats ? '' : ' — many dictionary entries are\ncognates or names that copying gets right'}). It does translate some words it never saw
+(below), often turns English words into French-looking ones (\`accentuate → accentuer\`), and is
+often wrong: treat it as a demonstration of the pipeline, not a translator. More fine-tuning
+epochs kept lowering the loss when the time ran out (see the loss column).`;
+}
+
+function summarizationStatus(m: any): string {
+  const beats = m.model.rougeL > m.leadBaseline.rougeL;
+  return `**How good is it?** ${beats ? `It beats the lead baseline (ROUGE-L ${m.model.rougeL.toFixed(1)} vs ${m.leadBaseline.rougeL.toFixed(1)}).` : `**It has not learned the task.** With the fine-tuning this machine's time allowed (${m.training.finetune.steps} steps, one
+epoch) it writes repetitive word salad: ROUGE-L ${m.model.rougeL.toFixed(1)}, far **below** the lead
+baseline (${m.leadBaseline.rougeL.toFixed(1)}) and the copy baseline (${m.copyBaseline.rougeL.toFixed(1)}). It is shipped so that \`tfkit summarize\` and
+\`pipeline('summarization')\` run offline end to end; a longer fine-tuning run (the same command with
+more epochs) is what it needs.`}`;
+}
+
 function bartTranslationCard(): string {
   const name = 'tiny-bart-translation';
   const m = metricsOf(name);
@@ -146,8 +165,10 @@ function bartTranslationCard(): string {
 
 ${bartIntro(m, w, `fine-tuned to translate English words and short phrases into French on dictionary pairs.
 It knows a vocabulary, not grammar: give it a word or a short phrase. It exists so that
-\`tfkit translate "rain"\` works offline on a fresh checkout and shows the whole stack (tokenizer
-training, denoising pretraining, fine-tuning, generation) end to end.`)}
+\`tfkit translate "accentuate"\` works offline on a fresh checkout and shows the whole stack
+(tokenizer training, denoising pretraining, fine-tuning, generation) end to end.`)}
+
+${translationStatus(m)}
 
 ${filesTable(name, w, 'Hugging Face BART config (`BartForConditionalGeneration`); `task_specific_params.translation`: greedy, at most 16 new tokens')}
 
@@ -188,6 +209,8 @@ summaries: given a passage of three consecutive sentences, write its *key senten
 shares the most distinct content words with the other two (the centroid sentence of simple
 extractive summarizers). It exists so that \`tfkit summarize\` works offline and shows the stack end
 to end; it is not a general summarizer.`)}
+
+${summarizationStatus(m)}
 
 ${filesTable(name, w, 'Hugging Face BART config (`BartForConditionalGeneration`); `task_specific_params.summarization`: greedy, at most 48 new tokens')}
 

@@ -215,8 +215,8 @@ async function ship(name: string, from: string, generation: Record<string, unkno
 }
 
 const commandOf = (stage: string) => (fs.existsSync(dir(`${stage}.command.txt`)) ? fs.readFileSync(dir(`${stage}.command.txt`), 'utf8').trim() : '');
-const trainingOf = (stage: string) => {
-  const file = dir(stage, 'checkpoints');
+const trainingOf = (stage: string, out = stage) => {
+  const file = dir(out, 'checkpoints');
   const newest = fs.existsSync(file) ? fs.readdirSync(file).filter((d) => d.startsWith('checkpoint-')).sort((x, y) => Number(x.split('-')[1]) - Number(y.split('-')[1])).at(-1) : undefined;
   const state = newest ? JSON.parse(fs.readFileSync(path.join(file, newest, 'trainer_state.json'), 'utf8')).state : undefined;
   // The progress lines of the run's stderr: "[###---]  120/400  loss 6.2 …" (the loss of that step).
@@ -227,7 +227,7 @@ const trainingOf = (stage: string) => {
 
 async function stageShip(): Promise<void> {
   const t0 = performance.now();
-  const training = { tokenizer: { seconds: timings['tokenizer'] }, pretrain: trainingOf('pretrain') };
+  const training = { tokenizer: { seconds: timings['tokenizer'] }, pretrain: trainingOf('pretrain', 'pretrained') };
   // Translation: the test pairs, decoded greedily by the shipped (float16) model.
   const mtDir = await ship('tiny-bart-translation', dir('translation'), { task_specific_params: { translation: { max_new_tokens: 16, num_beams: 1, do_sample: false } } });
   const mt = readJsonl<{ source: string; target: string }>(dir('translation-test.jsonl'));

@@ -24,6 +24,37 @@ import { paddingFromJSON, paddingToJSON, truncateSequences, truncationFromJSON, 
 export type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
 export type { PaddingParams, TruncationParams, TruncationStrategy } from './truncation.js';
 
+type Trainer = (options: TrainOptions, corpus: TrainCorpus, callbacks?: { onProgress?: (p: TrainProgress) => void }) => Promise<Tokenizer>;
+
+/** `trainTokenizer` of `@tfkit/tokenizers/train`, set when that entry is loaded. */
+let trainer: Trainer | undefined;
+
+/** @internal Called by `@tfkit/tokenizers/train` as it loads. */
+export function setTrainer(train: Trainer): void {
+  trainer = train;
+}
+
+/**
+ * Loads the `train` entry beside this file. The specifier is a variable on purpose: a bundler
+ * inlines every literal `import()` when it does not split chunks, and the trainer would then weigh
+ * on every page that only encodes. CommonJS builds load `train.cjs` (the same module instance as
+ * `require`), everything else `train.js`.
+ */
+async function loadTrainer(): Promise<Trainer> {
+  const file = import.meta.url.endsWith('.cjs') ? './train.cjs' : './train.js';
+  let cause: unknown;
+  try {
+    await import(/* @vite-ignore */ /* webpackIgnore: true */ file);
+  } catch (error) {
+    cause = error;
+  }
+  if (trainer) return trainer;
+  throw new TokenizerError(
+    "Tokenizer.train: the trainer could not be loaded (a browser bundle holds it only when imported); add `import { trainTokenizer } from '@tfkit/tokenizers/train'` and call trainTokenizer(options, corpus) instead.",
+    { cause },
+  );
+}
+
 export class Tokenizer {
   readonly model: TokenizerModel;
   readonly normalizer: Normalizer | null;
@@ -73,12 +104,11 @@ export class Tokenizer {
   /**
    * Trains a new BPE (byte-level, GPT-2 style) or WordPiece (BERT style) tokenizer on a string, an
    * iterable or an async iterable of texts. Deterministic for the same corpus and options. The
-   * trainer is imported on first use (code-splitting bundlers put it in a chunk of its own);
-   * `trainTokenizer` from `@tfkit/tokenizers/train` is the same as a static import.
+   * trainer is `@tfkit/tokenizers/train`, loaded on first use in Node and unbundled ES modules; a
+   * browser bundle holds it only where that entry is imported (bundlers cannot see this import).
    */
   static async train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
-    const { trainTokenizer } = await import('./trainers/train.js');
-    return trainTokenizer((parts) => new Tokenizer(parts), options, corpus, callbacks);
+    return (trainer ?? (await loadTrainer()))(options, corpus, callbacks);
   }
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */

@@ -1,9 +1,9 @@
 /**
  * `@tfkit/tokenizers/train`: tokenizer training as an import of its own, so a page that only loads
  * and runs a tokenizer never bundles the trainer. `Tokenizer.train` (main entry) does the same
- * through a dynamic import.
+ * by loading this entry on first use (where a bundle holds it, it registers itself here).
  */
-import { Tokenizer } from './tokenizer.js';
+import { setTrainer, Tokenizer } from './tokenizer.js';
 import { trainTokenizer as train, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
 
 export { Tokenizer };
@@ -16,3 +16,5 @@ export type { TrainOptions, TrainProgress, TrainCorpus, TrainPostProcessor } fro
 export function trainTokenizer(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
   return train((parts) => new Tokenizer(parts), options, corpus, callbacks);
 }
+
+setTrainer(trainTokenizer);

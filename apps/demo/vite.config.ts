@@ -39,6 +39,8 @@ function tinyGpt2Assets(): Plugin {
 
 // Cross-origin isolation lets the wasm backend run threads in `vite dev` and `vite preview`; on a
 // static server without these headers it runs one thread (and says so in the backend line).
+const nodeOnly = (id: string) => id.startsWith('node:') || id === 'fs/promises';
+
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 export default defineConfig(({ command }) => ({
@@ -55,8 +57,11 @@ export default defineConfig(({ command }) => ({
     rollupOptions: {
       // Node built-ins the packages import dynamically on their Node-only paths (file system
       // sources, saving): left as imports the page never runs, instead of browser stubs.
-      external: (id) => id.startsWith('node:') || id === 'fs/promises',
+      external: nodeOnly,
     },
   },
+  // The model worker (src/worker.ts) is an ES module worker: it code-splits (tfjs' gradients load
+  // on the first training step) like the page.
+  worker: { format: 'es', rollupOptions: { external: nodeOnly } },
   optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl'] },
 }));

@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['e2e/**/*.e2e.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // One browser at a time on a 2-core machine.
+    fileParallelism: false,
     globalSetup: ['e2e/global-setup.ts'],
     // Generous: a loaded 2-core CI machine runs Chromium (SwiftShader) several times slower than a
     // quiet one. The timeouts only guard against a hang; the test asserts nothing about time.

@@ -16,7 +16,7 @@ function newestMtime(entry: string): number {
 
 export default async function setup(): Promise<void> {
   const built = path.join(appDir, 'dist', 'index.html');
-  const sources = ['src', 'index.html', 'vite.config.ts'].map((p) => newestMtime(path.join(appDir, p)));
+  const sources = ['src', 'public', 'index.html', 'vite.config.ts'].map((p) => newestMtime(path.join(appDir, p)));
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources)) return;
   const { build } = await import('vite');
   await build({ root: appDir, configFile: path.join(appDir, 'vite.config.ts'), logLevel: 'warn' });

@@ -25,8 +25,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1 at a free port. */
-export async function serveStatic(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
+/** Serves `root` on 127.0.0.1 at a free port; paths in `hide` answer 404 (a site missing a file). */
+export async function serveStatic(root: string, headers: Record<string, string> = {}, hide: string[] = []): Promise<StaticServer> {
   const base = path.resolve(root);
   const requests: StaticServer['requests'] = [];
   const server = http.createServer((req, res) => {
@@ -40,7 +40,7 @@ export async function serveStatic(root: string, headers: Record<string, string> 
     let file = path.join(base, pathname);
     if (!file.startsWith(base + path.sep) && file !== base) return send(403, 'forbidden');
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'not found');
+    if (hide.includes(pathname) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'not found');
     requests.push({ method: req.method, path: req.url ?? '', status: 200 });
     res.writeHead(200, {
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',

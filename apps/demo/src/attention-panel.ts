@@ -1,11 +1,8 @@
 /**
- * Attention heat map of the last generation: one forward pass over prompt + continuation with
- * `outputAttentions`, read back per layer and head (`[T, T]` causal maps, T ≤ 128), drawn on a
- * canvas. Hovering a cell names the query and key tokens and the weight.
+ * Attention heat map of the last generation: the worker runs one forward pass over prompt +
+ * continuation with `outputAttentions` and sends the maps per layer and head (`[T, T]` causal
+ * maps, T ≤ 128); they are drawn on a canvas. Hovering a cell names the query and key tokens and the weight.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { GPT2LMHeadModel } from '@tfkit/models-gpt';
-import type { Tokenizer } from '@tfkit/tokenizers';
 import { byId } from './dom.js';
 import { displayPiece, heatColor, meanOf } from './text-spans.js';
 
@@ -15,24 +12,12 @@ interface AttentionMaps {
   maps: Float32Array[][];
 }
 
-/** Attention probabilities of every layer and head for `ids`; no tensor outlives the call. */
-export async function attentionMaps(model: GPT2LMHeadModel, ids: number[]): Promise<Float32Array[][]> {
-  const out = model.forward({ inputIds: [ids], outputAttentions: true });
-  try {
-    const layers = out.attentions ?? [];
-    const data = await Promise.all(layers.map((a) => a.data() as Promise<Float32Array>));
-    const t = ids.length;
-    return data.map((d, l) => Array.from({ length: layers[l]!.shape[1] }, (_, h) => d.slice(h * t * t, (h + 1) * t * t)));
-  } finally {
-    tf.dispose(out as unknown as tf.TensorContainer);
-  }
-}
-
 export interface AttentionPanel {
-  show(model: GPT2LMHeadModel, ids: number[]): Promise<void>;
+  /** Draws the maps the worker computed (`[layer][head]` → `[T, T]`) over `tokens`. */
+  show(tokens: string[], maps: Float32Array[][]): void;
 }
 
-export function setupAttentionPanel(tokenizer: Tokenizer): AttentionPanel {
+export function setupAttentionPanel(): AttentionPanel {
   const layerSelect = byId('attn-layer', HTMLSelectElement);
   const headSelect = byId('attn-head', HTMLSelectElement);
   const canvas = byId('attn-canvas', HTMLCanvasElement);
@@ -107,14 +92,13 @@ export function setupAttentionPanel(tokenizer: Tokenizer): AttentionPanel {
   };
 
   return {
-    async show(model, ids) {
-      const maps = await attentionMaps(model, ids);
-      current = { tokens: ids.map((id) => tokenizer.idToToken(id) ?? `#${id}`), maps };
+    show(tokens, maps) {
+      current = { tokens, maps };
       fill(layerSelect, maps.length, (i) => `${i + 1}`);
       fill(headSelect, maps[0]?.length ?? 0, (i) => `${i + 1}`, ['mean', 'mean']);
       cell = [0, 0];
       draw();
-      readout.textContent = `${ids.length} tokens. Hover the map (or focus it and use the arrow keys) to read a weight.`;
+      readout.textContent = `${tokens.length} tokens. Hover the map (or focus it and use the arrow keys) to read a weight.`;
     },
   };
 }

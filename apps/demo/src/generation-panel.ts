@@ -1,10 +1,9 @@
 /**
- * Text generation: reads the form, streams tokens into the page with `generateStream` as the model
- * produces them, and reports the speed. The Stop button aborts between two tokens.
+ * Text generation: reads the form, asks the model worker to generate, shows the text as the worker
+ * streams it, and reports the speed. The Stop button aborts between two tokens (in the worker).
  */
-import { generateStream, TextStreamer, type GenerateOptions, type GenerateOutput } from '@tfkit/generation';
-import type { Tokenizer } from '@tfkit/tokenizers';
-import type { Runtime } from './runtime.js';
+import type { ModelClient } from './client.js';
+import type { Event, GenerateRequest } from './protocol.js';
 import { formatRate } from './text-spans.js';
 import { byId } from './dom.js';
 
@@ -56,7 +55,7 @@ function isGreedy(form: HTMLFormElement): boolean {
   return (form.elements.namedItem('mode') as RadioNodeList).value === 'greedy';
 }
 
-function readOptions(el: Elements): GenerateOptions {
+function readOptions(el: Elements): Omit<GenerateRequest, 'prompt' | 'model'> {
   const doSample = !isGreedy(el.form);
   return {
     maxNewTokens: el.maxNewTokens.valueAsNumber,
@@ -89,8 +88,7 @@ export interface GenerationPanel {
  * picker meanwhile); `onDone` receives the finished sequence (for the attention panel).
  */
 export function setupGenerationPanel(
-  runtime: Runtime,
-  tokenizer: Tokenizer,
+  client: ModelClient,
   hooks: { onBusy(busy: boolean): void; onDone(generation: Generation): Promise<void> },
 ): GenerationPanel {
   const el = elements();
@@ -108,7 +106,7 @@ export function setupGenerationPanel(
     el.generate.disabled = true;
     el.stop.disabled = false;
     hooks.onBusy(true);
-    run(runtime, tokenizer, el, controller.signal)
+    run(client, el, controller.signal, () => undefined)
       .then((generation) => (generation ? hooks.onDone(generation) : undefined))
       .catch((error: unknown) => {
         el.output.dataset['state'] = 'error';
@@ -125,53 +123,38 @@ export function setupGenerationPanel(
   return { setReady: (ready) => (el.generate.disabled = !ready || controller !== undefined) };
 }
 
-async function run(runtime: Runtime, tokenizer: Tokenizer, el: Elements, signal: AbortSignal): Promise<Generation | undefined> {
-  const model = runtime.model;
+async function run(client: ModelClient, el: Elements, signal: AbortSignal, onStart: (id: number) => void): Promise<Generation | undefined> {
   const options = readOptions(el);
   const prompt = el.prompt.value;
-  const ids = tokenizer.encode(prompt, { addSpecialTokens: false }).ids;
   el.output.dataset['state'] = 'running';
   el.output.setAttribute('aria-busy', 'true');
   el.promptEcho.textContent = prompt;
   el.text.replaceChildren();
-
-  // Learned positions end at nPositions: shorten the continuation to fit, and say so.
-  const limit = model.config.nPositions;
-  const room = limit - Math.max(ids.length, 1);
-  if (room <= 0) {
-    el.output.dataset['state'] = 'error';
-    el.stats.textContent = `The prompt is ${ids.length} tokens; this model reads at most ${limit}.`;
-    return undefined;
-  }
-  const requested = options.maxNewTokens ?? 0;
-  const maxNewTokens = Math.min(requested, room);
-  const note = maxNewTokens < requested ? ` (at most ${room} fit in the model's ${limit} positions)` : '';
-
-  // generateStream feeds the streamer (prompt left out); the loop below counts tokens for the speed line.
-  const streamer = new TextStreamer(tokenizer, { onText: appendTo(el.text) });
+  const append = appendTo(el.text);
   const started = performance.now();
-  let count = 0;
-  let out: GenerateOutput;
-  const stream = generateStream(model, [ids], { ...options, maxNewTokens, signal, streamer });
-  try {
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) {
-        out = next.value;
-        break;
-      }
-      count++;
-      el.stats.textContent = `${count} tokens · ${formatRate(count, performance.now() - started)}`;
+  let result: Extract<Event, { type: 'generated' }> | undefined;
+  const { id, finished } = client.start({ type: 'generate', options: { ...options, prompt, model: 'base' } }, (event) => {
+    if (event.type === 'token') {
+      append(event.text);
+      el.stats.textContent = `${event.count} tokens · ${formatRate(event.count, performance.now() - started)}`;
+    } else if (event.type === 'generated') {
+      result = event;
     }
+  });
+  onStart(id);
+  signal.addEventListener('abort', () => client.control(id, 'stop'), { once: true });
+  try {
+    await finished;
   } finally {
-    await stream.return(undefined as never);
     el.output.removeAttribute('aria-busy');
   }
-  const elapsed = performance.now() - started;
-  const sequence = out.sequences[0]!;
-  const why = { eos: ', ended by <|endoftext|>', aborted: ', stopped', 'max-length': '', 'stop-string': '' }[out.stopReason];
-  el.stats.textContent =
-    `${count} tokens in ${(elapsed / 1000).toFixed(2)} s · ${formatRate(count, elapsed)} on ${runtime.activation?.backend ?? '?'}${why}${note}`;
+  if (!result) return undefined;
+  const { count, ms, stopReason, backend } = result;
+  const limit = 128;
+  const why = ({ eos: ', ended by <|endoftext|>', aborted: ', stopped', 'max-length': '', 'stop-string': '' } as Record<string, string>)[stopReason] ?? '';
+  const room = limit - Math.max(result.prefixLength, 1);
+  const note = count < options.maxNewTokens && stopReason === 'max-length' ? ` (at most ${room} fit in the model's ${limit} positions)` : '';
+  el.stats.textContent = `${count} tokens in ${(ms / 1000).toFixed(2)} s · ${formatRate(count, ms)} on ${backend}${why}${note}`;
   el.output.dataset['state'] = 'done';
-  return { ids: sequence, prefixLength: out.prefixLength };
+  return { ids: result.ids, prefixLength: result.prefixLength };
 }

@@ -1,58 +1,127 @@
 /**
- * The tfkit demo page: loads the tokenizer, starts the chosen backend with the tiny GPT-2 on it, and
- * wires the three panels (generation, attention, tokenizer). Everything runs in this page.
+ * The tfkit demo page: starts the model worker (all model work runs there), loads the chosen
+ * backend with the tiny GPT-2 on it — showing download progress, and a clear error naming a missing
+ * file and its fix — and wires the panels: generation, attention, tokenizer playground,
+ * fine-tuning and tokenizer training.
  */
-import type { BackendActivation } from '@tfkit/core-tensor';
+import { Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
 import { setupAttentionPanel } from './attention-panel.js';
+import { BACKENDS, type BackendName } from './backend-names.js';
+import { ModelClient, WorkerError } from './client.js';
 import { byId } from './dom.js';
+import { setupFinetunePanel } from './finetune-panel.js';
 import { setupGenerationPanel } from './generation-panel.js';
-import { BACKENDS, loadTokenizer, modelUrl, Runtime, type BackendName } from './runtime.js';
+import { formatBytes } from './text-spans.js';
 import { setupTokenizerPanel } from './tokenizer-panel.js';
+import { setupTokenizerTrainPanel } from './tokenizer-train-panel.js';
 
 const backendSelect = byId('backend', HTMLSelectElement);
 const backendStatus = byId('backend-status', HTMLElement);
+const loadProgress = byId('load-progress', HTMLProgressElement);
+const isolationNote = byId('isolation-note', HTMLElement);
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The model's folder, relative to the page, so the site works from any path. */
+function modelUrl(): string {
+  return new URL('models/tiny-gpt2/', document.baseURI).href;
+}
+
+async function loadTokenizer(base: string): Promise<Tokenizer> {
+  const get = async <T>(name: string): Promise<T> => {
+    const response = await fetch(`${base}${name}`);
+    if (!response.ok) throw new WorkerError(`models/tiny-gpt2/${name} could not be loaded (HTTP ${response.status})`, `models/tiny-gpt2/${name}`, 'Rebuild the site with `pnpm --filter @tfkit/demo build`, then reload.');
+    return (await response.json()) as T;
+  };
+  const [json, config] = await Promise.all([get<TokenizerJson>('tokenizer.json'), get<TokenizerConfigJson>('tokenizer_config.json')]);
+  return Tokenizer.fromJSON(json, config);
+}
+
 /** "Running on wasm" plus what the backend said about itself (binary, threads, fallbacks). */
-function showActivation(activation: BackendActivation): void {
+function showActivation(backend: string, notes: string[], cached: boolean): void {
   const name = document.createElement('strong');
   name.id = 'backend-name';
-  name.textContent = activation.backend;
-  const notes = activation.notes.map((n) => n.replace(/^\w+: /, '')).join('; ');
-  backendStatus.replaceChildren('Running on ', name, notes ? ` — ${notes}` : '');
-  backendStatus.dataset['backend'] = activation.backend;
+  name.textContent = backend;
+  const said = notes.map((n) => n.replace(/^\w+: /, '')).join('; ');
+  backendStatus.replaceChildren('Running on ', name, said ? ` — ${said}` : '', cached ? ' · weights from the browser cache' : '');
+  backendStatus.dataset['backend'] = backend;
+  backendStatus.dataset['state'] = 'ready';
+  backendStatus.dataset['cached'] = String(cached);
+}
+
+function showError(what: string, error: unknown): void {
+  backendStatus.dataset['state'] = 'error';
+  const text = document.createElement('span');
+  text.textContent = `${what}: ${message(error)}.`;
+  const parts: (string | Node)[] = [text];
+  if (error instanceof WorkerError && error.fix) {
+    const fix = document.createElement('span');
+    fix.className = 'fix';
+    fix.textContent = ` ${error.fix}`;
+    parts.push(fix);
+    if (error.file) backendStatus.dataset['missing'] = error.file;
+  }
+  backendStatus.replaceChildren(...parts);
 }
 
 async function main(): Promise<void> {
-  const runtime = new Runtime(modelUrl());
-  const tokenizer = await loadTokenizer(runtime.baseUrl);
+  if (!globalThis.crossOriginIsolated) {
+    isolationNote.hidden = false;
+    isolationNote.textContent =
+      'This host does not send the cross-origin isolation headers (COOP/COEP), so wasm runs on one thread. The build ships _headers (Netlify, Cloudflare Pages) and vercel.json that turn threads on.';
+  }
+  const client = new ModelClient();
+  const tokenizer = await loadTokenizer(modelUrl());
   setupTokenizerPanel(tokenizer);
-  const attention = setupAttentionPanel(tokenizer);
-  const generation = setupGenerationPanel(runtime, tokenizer, {
-    onBusy: (busy) => (backendSelect.disabled = busy),
-    onDone: ({ ids }) => attention.show(runtime.model, ids),
+  const attention = setupAttentionPanel();
+  const busy = { generation: false, training: false };
+  const lock = () => (backendSelect.disabled = busy.generation || busy.training);
+  const generation = setupGenerationPanel(client, {
+    onBusy: (b) => ((busy.generation = b), lock()),
+    onDone: async ({ ids }) => {
+      await client.request({ type: 'attention', ids }, (event) => {
+        if (event.type === 'attention') attention.show(event.tokens.map((t) => t), event.maps);
+      });
+    },
   });
+  const finetune = setupFinetunePanel(client, { onBusy: (b) => ((busy.training = b), lock()) });
+  setupTokenizerTrainPanel(client);
 
   const switchTo = async (backend: BackendName) => {
     backendSelect.disabled = true;
     generation.setReady(false);
+    finetune.setReady(false);
     delete backendStatus.dataset['backend'];
+    delete backendStatus.dataset['missing'];
+    backendStatus.dataset['state'] = 'loading';
     backendStatus.textContent = `Starting ${backend} and loading the model…`;
+    loadProgress.hidden = false;
+    loadProgress.removeAttribute('value');
+    let ok = false;
     try {
-      showActivation(await runtime.use(backend));
+      await client.request({ type: 'init', backend, baseUrl: modelUrl() }, (event) => {
+        if (event.type === 'progress') {
+          if (event.total) loadProgress.max = event.total;
+          loadProgress.value = event.loaded;
+          const percent = event.total ? ` (${Math.round((100 * event.loaded) / event.total)} %)` : '';
+          backendStatus.textContent = `Loading ${event.file}: ${formatBytes(event.loaded)}${event.total ? ` of ${formatBytes(event.total)}` : ''}${percent}`;
+          backendStatus.dataset['progress'] = String(event.total ? event.loaded / event.total : 0);
+        } else if (event.type === 'ready') {
+          showActivation(event.backend, event.notes, event.cached);
+          backendSelect.value = event.backend;
+        }
+      });
+      ok = true;
     } catch (error) {
-      const fallback = runtime.activation?.backend;
-      backendStatus.textContent = `${backend} could not start: ${message(error)}${fallback ? ` Still on ${fallback}.` : ''}`;
-      if (fallback) {
-        backendSelect.value = fallback;
-        backendStatus.dataset['backend'] = fallback;
-      }
+      showError(`${backend} could not start`, error);
     } finally {
+      loadProgress.hidden = true;
       backendSelect.disabled = false;
-      generation.setReady(runtime.activation !== undefined);
+      // Generate and Train stay disabled until a model is loaded.
+      generation.setReady(ok);
+      finetune.setReady(ok);
     }
   };
 
@@ -64,6 +133,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  backendStatus.textContent = `The demo could not start: ${message(error)}`;
+  showError('The demo could not start', error);
   console.error(error);
 });

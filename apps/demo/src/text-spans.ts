@@ -61,3 +61,27 @@ export function meanOf(maps: readonly Float32Array[]): Float32Array {
   for (const m of maps) for (let i = 0; i < out.length; i++) out[i]! += m[i]! / maps.length;
   return out;
 }
+
+/** `1.2 MB`, `640 kB`, `512 B` (decimal units, as browsers show downloads). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
+  return `${bytes} B`;
+}
+
+/** `m:ss` for an ETA. */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** SVG polyline points for `values` in a `width`×`height` box (y grows down; min at the bottom). */
+export function lossPolyline(values: readonly number[], maxSteps: number, width: number, height: number): string {
+  if (values.length === 0) return '';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const steps = Math.max(maxSteps - 1, 1);
+  return values.map((v, i) => `${((i / steps) * width).toFixed(1)},${(height - ((v - lo) / span) * height).toFixed(1)}`).join(' ');
+}

@@ -1,0 +1,2 @@
+export const BACKENDS = ['wasm', 'webgl', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];

@@ -1,0 +1,74 @@
+/**
+ * The messages between the page and the model worker (src/worker.ts). Every request carries an
+ * `id`; the worker answers it with events of the same `id` and ends with `done` or `error`. All
+ * model work (loading, generation, attention, fine-tuning, tokenizer training) runs in the worker.
+ */
+import type { BackendName } from './backend-names.js';
+
+export interface GenerateRequest {
+  prompt: string;
+  maxNewTokens: number;
+  repetitionPenalty: number;
+  doSample: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** `tuned`: the model of the last fine-tuning run (its adapter active). */
+  model: 'base' | 'tuned';
+}
+
+export interface FinetuneRequest {
+  text: string;
+  method: 'lora' | 'full';
+  r: number;
+  alpha: number;
+  /** LoRA target modules (GPT-2 names: c_attn, c_proj, c_fc). */
+  targets: string[];
+  steps: number;
+  learningRate: number;
+  batchSize: number;
+  /** Tokens per training example. */
+  blockSize: number;
+  seed: number;
+  /** Text whose next-token logits are reported at the end (the page and the tests compare them). */
+  probe: string;
+}
+
+export interface TokenizerTrainRequest {
+  text: string;
+  model: 'bpe' | 'wordpiece';
+  vocabSize: number;
+  /** Text encoded with the new tokenizer to show its tokens. */
+  sample: string;
+}
+
+export type Request =
+  | { id: number; type: 'init'; backend: BackendName; baseUrl: string }
+  | { id: number; type: 'generate'; options: GenerateRequest }
+  | { id: number; type: 'attention'; ids: number[] }
+  | { id: number; type: 'finetune'; options: FinetuneRequest }
+  | { id: number; type: 'export'; what: 'adapter' | 'merged' }
+  | { id: number; type: 'train-tokenizer'; options: TokenizerTrainRequest }
+  /** Control messages act on the running request at once (between two tokens or steps). */
+  | { id: number; type: 'stop' | 'pause' | 'resume' };
+
+export interface FileOut {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export type Event =
+  | { id: number; type: 'progress'; file: string; loaded: number; total: number | undefined; done: boolean }
+  | { id: number; type: 'ready'; backend: string; notes: string[]; cached: boolean }
+  | { id: number; type: 'token'; text: string; count: number }
+  | { id: number; type: 'generated'; ids: number[]; prefixLength: number; count: number; ms: number; stopReason: string; backend: string }
+  | { id: number; type: 'attention'; tokens: string[]; maps: Float32Array[][] }
+  | { id: number; type: 'train-begin'; maxSteps: number; trainable: number; total: number; examples: number; backend: string }
+  | { id: number; type: 'train-step'; step: number; maxSteps: number; loss: number; seconds: number }
+  | { id: number; type: 'train-end'; steps: number; stopped: boolean; losses: number[]; probeIds: number[]; probeLogits: number[] }
+  | { id: number; type: 'files'; files: FileOut[] }
+  | { id: number; type: 'tokenizer'; json: string; vocabSize: number; merges: string[]; tokens: string[]; ids: number[] }
+  | { id: number; type: 'done' }
+  /** `file`: the missing or broken file, when the error is about one; `fix`: what the user can do. */
+  | { id: number; type: 'error'; message: string; file?: string; fix?: string };

@@ -1,0 +1,284 @@
+/**
+ * The model worker: every piece of model work of the page runs here — loading the tiny GPT-2 onto
+ * the chosen backend, generation (streamed token by token), attention maps, LoRA or full
+ * fine-tuning with @tfkit/finetune's Trainer, exporting the adapter (PEFT's files) or the merged
+ * checkpoint, and tokenizer training. The page stays responsive; `stop` aborts a generation
+ * between two tokens and a training run between two steps, `pause`/`resume` hold a run between steps.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createRegistry, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
+import { registerCpuBackend, registerWasmBackend, registerWebglBackend, useBackend } from '@tfkit/backends';
+import { GPT2LMHeadModel } from '@tfkit/models-gpt';
+import { generateStream, TextStreamer } from '@tfkit/generation';
+import { Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
+import { trainTokenizer } from '@tfkit/tokenizers/train';
+import { adapterStateDict, DataCollatorForCausalLM, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '@tfkit/finetune';
+import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { Event, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
+import { MODEL_FILES, missingFileFix, trainingExamples } from './worker-util.js';
+
+const WASM_PATHS = {
+  'tfjs-backend-wasm.wasm': plainWasm,
+  'tfjs-backend-wasm-simd.wasm': simdWasm,
+  'tfjs-backend-wasm-threaded-simd.wasm': threadedSimdWasm,
+};
+
+const registry = createRegistry();
+registerWasmBackend(registry);
+registerWebglBackend(registry);
+registerCpuBackend(registry);
+
+let baseUrl = '';
+let activation: BackendActivation | undefined;
+let model: GPT2LMHeadModel | undefined;
+let tokenizer: Tokenizer | undefined;
+/** The last fine-tuning run: its model, and the LoRA wrapper when it used LoRA. */
+let tuned: { model: GPT2LMHeadModel; lora: LoraModel | undefined } | undefined;
+/** The request that `stop` / `pause` / `resume` act on. */
+let running: { id: number; abort: AbortController; paused: boolean; resume?: () => void } | undefined;
+
+const post = (event: Event, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(event, transfer);
+
+/** A typed error for the page: the file that is missing, and how to get it back. */
+class MissingFileError extends Error {
+  constructor(readonly file: string, readonly fix: string, status: string) {
+    super(`${file} could not be loaded (${status})`);
+  }
+}
+
+async function checkFiles(): Promise<void> {
+  for (const name of MODEL_FILES) {
+    const response = await fetch(`${baseUrl}${name}`, { method: 'HEAD' }).catch((e: unknown) => ({ ok: false, status: String(e) }) as const);
+    if (!response.ok) throw new MissingFileError(`models/tiny-gpt2/${name}`, missingFileFix(name), `HTTP ${response.status}`);
+  }
+}
+
+async function fetchJson<T>(name: string): Promise<T> {
+  const response = await fetch(`${baseUrl}${name}`);
+  if (!response.ok) throw new MissingFileError(`models/tiny-gpt2/${name}`, missingFileFix(name), `HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+async function cachedWeights(): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
+  const keys = await (await caches.open('tfkit')).keys();
+  return keys.some((r) => r.url.endsWith('model.safetensors'));
+}
+
+async function init(id: number, backend: string, url: string): Promise<void> {
+  baseUrl = url;
+  const previous = activation?.backend;
+  model?.dispose();
+  model = undefined;
+  tuned?.model.dispose();
+  tuned = undefined;
+  try {
+    activation = await useBackend(registry, backend, { wasmPaths: WASM_PATHS });
+  } catch (error) {
+    if (previous !== undefined && previous !== backend) {
+      activation = await useBackend(registry, previous, { wasmPaths: WASM_PATHS });
+      model = await GPT2LMHeadModel.fromPretrained(baseUrl);
+    }
+    throw error;
+  }
+  tokenizer ??= Tokenizer.fromJSON(await fetchJson<TokenizerJson>('tokenizer.json'), await fetchJson<TokenizerConfigJson>('tokenizer_config.json'));
+  const cached = await cachedWeights();
+  try {
+    model = await GPT2LMHeadModel.fromPretrained(baseUrl, {
+      onProgress: ({ file, loaded, total, done }) => post({ id, type: 'progress', file, loaded, total, done }),
+    });
+  } catch (error) {
+    await checkFiles(); // names the missing file when that is the cause
+    throw error;
+  }
+  post({ id, type: 'ready', backend: activation.backend, notes: activation.notes, cached });
+}
+
+async function generate(id: number, o: GenerateRequest, signal: AbortSignal): Promise<void> {
+  const target = o.model === 'tuned' ? tuned?.model : model;
+  if (!target || !tokenizer) throw new Error(o.model === 'tuned' ? 'no fine-tuned model yet: train one first' : 'the model is not loaded yet');
+  const ids = tokenizer.encode(o.prompt, { addSpecialTokens: false }).ids;
+  const limit = target.config.nPositions;
+  const room = limit - Math.max(ids.length, 1);
+  if (room <= 0) throw new Error(`The prompt is ${ids.length} tokens; this model reads at most ${limit}.`);
+  const maxNewTokens = Math.min(o.maxNewTokens, room);
+  let count = 0;
+  const streamer = new TextStreamer(tokenizer, { onText: (text) => text && post({ id, type: 'token', text, count }) });
+  const started = performance.now();
+  const sampling = o.doSample ? { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed } : {};
+  const stream = generateStream(target, [ids], { maxNewTokens, repetitionPenalty: o.repetitionPenalty, doSample: o.doSample, ...sampling, signal, streamer });
+  try {
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) {
+        const out = next.value;
+        post({ id, type: 'generated', ids: out.sequences[0]!, prefixLength: out.prefixLength, count, ms: performance.now() - started, stopReason: out.stopReason, backend: activation?.backend ?? '?' });
+        return;
+      }
+      count++;
+    }
+  } finally {
+    await stream.return(undefined as never);
+  }
+}
+
+async function attention(id: number, ids: number[]): Promise<void> {
+  if (!model || !tokenizer) throw new Error('the model is not loaded yet');
+  const out = model.forward({ inputIds: [ids], outputAttentions: true });
+  try {
+    const layers = out.attentions ?? [];
+    const data = await Promise.all(layers.map((a) => a.data() as Promise<Float32Array>));
+    const t = ids.length;
+    const maps = data.map((d, l) => Array.from({ length: layers[l]!.shape[1] }, (_, h) => d.slice(h * t * t, (h + 1) * t * t)));
+    const tok = tokenizer;
+    post({ id, type: 'attention', tokens: ids.map((i) => tok.idToToken(i) ?? `#${i}`), maps }, maps.flat().map((m) => m.buffer));
+  } finally {
+    tf.dispose(out as unknown as tf.TensorContainer);
+  }
+}
+
+/** Next-token logits of `ids` (last position) from `m`. */
+async function lastLogits(m: GPT2LMHeadModel, ids: number[]): Promise<number[]> {
+  const out = m.forward({ inputIds: [ids] });
+  try {
+    const last = tf.tidy(() => tf.reshape(tf.slice(out.logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1]));
+    const values = Array.from(await last.data(), Number);
+    last.dispose();
+    return values;
+  } finally {
+    tf.dispose(out as unknown as tf.TensorContainer);
+  }
+}
+
+async function finetune(id: number, o: FinetuneRequest): Promise<void> {
+  if (!tokenizer || !activation) throw new Error('the model is not loaded yet');
+  tuned?.model.dispose();
+  tuned = undefined;
+  // A model of its own: the base model keeps its weights for comparison.
+  const m = await GPT2LMHeadModel.fromPretrained(baseUrl);
+  const lora = o.method === 'lora'
+    ? LoraModel.apply(m, { r: o.r, loraAlpha: o.alpha, targetModules: o.targets, seed: o.seed, baseModelNameOrPath: 'tfkit/tiny-gpt2', taskType: 'CAUSAL_LM' })
+    : undefined;
+  tuned = { model: m, lora };
+  const eosIds = m.config.eosTokenId;
+  const eos = (Array.isArray(eosIds) ? eosIds[0] : eosIds) ?? 0;
+  const examples = trainingExamples(o.text, (t) => tokenizer!.encode(t, { addSpecialTokens: false }).ids.length, o.blockSize);
+  if (examples.length === 0) throw new Error('no training text: paste some text (at least a few words) or use the sample');
+  const collator = new DataCollatorForCausalLM({ tokenizer, padTokenId: eos, eosTokenId: eos, maxLength: o.blockSize });
+  const losses: number[] = [];
+  const control = running!;
+  const trainer = new Trainer({
+    model: lora ?? m,
+    trainDataset: Dataset.fromArray(examples.map((text) => ({ text }))),
+    collator: collator.collate,
+    learningRate: o.learningRate,
+    scheduler: 'constant',
+    maxSteps: o.steps,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    logEvery: 1,
+    callbacks: [
+      {
+        onStepEnd: async (state, step) => {
+          losses.push(step.loss);
+          post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
+          if (control.paused) await new Promise<void>((resolve) => (control.resume = resolve));
+          if (control.abort.signal.aborted) state.shouldStop = true;
+        },
+      },
+    ],
+  });
+  const counts = lora ? lora.trainableParameters() : { trainable: m.parameterCount({ trainableOnly: true }), total: m.parameterCount() };
+  post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: examples.length, backend: activation.backend });
+  const result = await trainer.train();
+  trainer.optimizer.dispose?.();
+  const probeIds = tokenizer.encode(o.probe, { addSpecialTokens: false }).ids;
+  const probeLogits = await lastLogits(m, probeIds);
+  post({ id, type: 'train-end', steps: result.globalStep, stopped: control.abort.signal.aborted, losses, probeIds, probeLogits });
+}
+
+async function exportFiles(id: number, what: 'adapter' | 'merged'): Promise<void> {
+  if (!tuned) throw new Error('no fine-tuned model yet: train one first');
+  const files: FileOut[] = [];
+  const encoder = new TextEncoder();
+  if (what === 'adapter') {
+    const lora = tuned.lora;
+    if (!lora) throw new Error('the last run was full fine-tuning: it has no adapter; download the merged checkpoint instead');
+    // PEFT's fan_in_fan_out: GPT-2's Conv1D stores its weight as [in, out].
+    const fanInFanOut = lora.loraLayers().some(([, l]) => l instanceof LoraLinear && l.base_layer.weight.layout === 'same');
+    const tensors = adapterStateDict(lora);
+    try {
+      files.push({ name: ADAPTER_WEIGHTS, bytes: await tensorsToSafetensors(tensors, { format: 'pt' }) });
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    files.push({ name: ADAPTER_CONFIG, bytes: encoder.encode(`${JSON.stringify(toPeftConfig(lora.config(), fanInFanOut), null, 2)}\n`) });
+  } else {
+    // Merged: the adapter folded into the weights (a copy, so the run can still be tried and exported).
+    if (tuned.lora) tuned.lora.merge();
+    const all = tuned.model.stateDict({ includeAliases: false });
+    // Under the plain model's names: `….c_attn.base_layer.weight` → `….c_attn.weight`, the A/B matrices left out.
+    const weights = new Map([...all].filter(([name]) => !/\.lora_(?:A|B|embedding_A|embedding_B)\./.test(`${name}.`)).map(([name, t]) => [name.replace('.base_layer.', '.'), t]));
+    try {
+      files.push({ name: 'model.safetensors', bytes: await tensorsToSafetensors(weights, { format: 'pt' }) });
+    } finally {
+      for (const t of all.values()) t.dispose();
+      if (tuned.lora) tuned.lora.unmerge();
+    }
+    const config = await (await fetch(`${baseUrl}config.json`)).arrayBuffer();
+    files.push({ name: 'config.json', bytes: new Uint8Array(config) });
+  }
+  post({ id, type: 'files', files }, files.map((f) => f.bytes.buffer));
+}
+
+async function trainTok(id: number, o: TokenizerTrainRequest): Promise<void> {
+  const tok = await trainTokenizer({ model: o.model, vocabSize: o.vocabSize, minFrequency: 2 }, o.text);
+  const json = tok.toJSON();
+  const modelJson = json.model as { merges?: unknown[]; vocab?: Record<string, number> };
+  const merges = (modelJson.merges ?? []).slice(0, 200).map((m) => (Array.isArray(m) ? m.join(' ') : String(m)));
+  const enc = tok.encode(o.sample);
+  post({ id, type: 'tokenizer', json: JSON.stringify(json, null, 2), vocabSize: tok.vocabSize, merges, tokens: enc.tokens, ids: enc.ids });
+}
+
+function describe(error: unknown): { message: string; file?: string; fix?: string } {
+  if (error instanceof MissingFileError) return { message: error.message, file: error.file, fix: error.fix };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** One request at a time (the page queues them); control messages act on the running one. */
+let queue: Promise<void> = Promise.resolve();
+
+self.addEventListener('message', (event: MessageEvent<Request>) => {
+  const request = event.data;
+  if (request.type === 'stop' || request.type === 'pause' || request.type === 'resume') {
+    if (!running || running.id !== request.id) return;
+    if (request.type === 'stop') running.abort.abort();
+    if (request.type === 'pause') running.paused = true;
+    if (request.type === 'stop' || request.type === 'resume') {
+      running.paused = false;
+      running.resume?.();
+      running.resume = undefined;
+    }
+    return;
+  }
+  queue = queue.then(async () => {
+    running = { id: request.id, abort: new AbortController(), paused: false };
+    try {
+      switch (request.type) {
+        case 'init': await init(request.id, request.backend, request.baseUrl); break;
+        case 'generate': await generate(request.id, request.options, running.abort.signal); break;
+        case 'attention': await attention(request.id, request.ids); break;
+        case 'finetune': await finetune(request.id, request.options); break;
+        case 'export': await exportFiles(request.id, request.what); break;
+        case 'train-tokenizer': await trainTok(request.id, request.options); break;
+      }
+      post({ id: request.id, type: 'done' });
+    } catch (error) {
+      post({ id: request.id, type: 'error', ...describe(error) });
+    } finally {
+      running = undefined;
+    }
+  });
+});

@@ -76,6 +76,12 @@ describe('training in the demo (Chromium, model worker)', () => {
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) w.longTasks.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: true });
+      // Every text the backend line shows (the download progress among them).
+      const log: string[] = ((window as unknown as { statusLog: string[] }).statusLog = []);
+      document.addEventListener('DOMContentLoaded', () => {
+        const status = document.getElementById('backend-status')!;
+        new MutationObserver(() => log.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+      });
     });
     await page.goto(server.url);
     await page.waitForSelector('#backend-status[data-state="ready"]');
@@ -168,10 +174,44 @@ describe('training in the demo (Chromium, model worker)', () => {
     await page.locator('#tt-title').locator('..').screenshot({ path: path.join(ARTIFACTS, 'train-tokenizer.png') });
   });
 
+  it('full fine-tuning pauses, resumes and stops between two steps', async () => {
+    await page.selectOption('#ft-method', 'full');
+    expect(await page.isDisabled('#ft-r')).toBe(true); // LoRA settings apply to LoRA only
+    await page.fill('#ft-steps', '500');
+    await page.fill('#ft-lr', '0.001');
+    const steps = async () => (JSON.parse((await page.getAttribute('#ft-chart', 'data-losses')) ?? '[]') as number[]).length;
+    await page.click('#ft-train');
+    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+    await page.click('#ft-pause');
+    expect(await page.textContent('#ft-pause')).toBe('Resume');
+    // The step under way when Pause arrived may still end; then nothing moves.
+    const pausedAt = await steps();
+    await page.waitForTimeout(1500);
+    expect(await steps()).toBeLessThanOrEqual(pausedAt + 1);
+    await page.click('#ft-pause');
+    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThan(pausedAt + 1);
+    await page.click('#ft-stop');
+    await page.waitForSelector('#ft-chart[data-state="done"]');
+    const status = (await page.textContent('#ft-status'))!;
+    expect(status).toMatch(/^Stopped after \d+ steps: loss/);
+    expect(Number(/after (\d+)/.exec(status)![1])).toBeLessThan(500);
+    // Every parameter trained.
+    const model = await GPT2LMHeadModel.fromPretrained(MODEL_DIR);
+    expect(await page.getAttribute('#ft-chart', 'data-trainable')).toBe(String(model.parameterCount()));
+    model.dispose();
+    // Full fine-tuning has no adapter to download; the merged model is the whole model.
+    expect(await page.isDisabled('#ft-download-adapter')).toBe(true);
+    expect(await page.isEnabled('#ft-download-merged')).toBe(true);
+  });
+
   it('caches the weights: a reload loads them from the Cache API, not the server', async () => {
     const gets = () => server.requests.filter((r) => r.method === 'GET' && r.path === '/models/tiny-gpt2/model.safetensors').length;
     const cachedUrls = await page.evaluate(async () => (await (await caches.open('tfkit')).keys()).map((r) => r.url));
     expect(cachedUrls.some((u) => u.endsWith('/models/tiny-gpt2/model.safetensors'))).toBe(true);
+    // The first load showed the download's bytes and percent.
+    const shown = await page.evaluate(() => (window as unknown as { statusLog: string[] }).statusLog);
+    expect(shown.filter((t) => /^Loading model\.safetensors: [\d.]+ (B|kB|MB) of 2\.7 MB \(\d+ %\)$/.test(t)).length).toBeGreaterThan(0);
+    expect(shown).toContain('Loading model.safetensors: 2.7 MB of 2.7 MB (100 %)');
     const before = gets();
     await page.reload();
     await page.waitForSelector('#backend-status[data-state="ready"]');

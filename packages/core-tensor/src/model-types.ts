@@ -39,6 +39,11 @@ export interface FromPretrainedOptions extends SourceOptions {
 export interface SavePretrainedOptions {
   /** Extra `__metadata__` entries for model.safetensors. */
   metadata?: Record<string, string>;
+  /**
+   * How float weights are stored (default `float32`): `float16`, or `int8` — tfkit's own
+   * per-channel int8 format (about a quarter of float32), which tfkit loads back as float32.
+   */
+  dtype?: 'float32' | 'float16' | 'int8';
 }
 
 /** What every model built by `AutoModel` offers. */

@@ -7,7 +7,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { Checkpoint, HfConfig, TensorMap } from '../model-types.js';
-import { safetensorsToTensors, tensorsToSafetensors } from '../safetensors/tensors.js';
+import { QUANTIZATION_METADATA_KEY, SCALE_SUFFIX } from '../safetensors/quantize.js';
+import { isInt8Quantized, safetensorsToTensors, tensorsToSafetensors, type WeightDtype } from '../safetensors/tensors.js';
 import { nodeModules, writeFileAtomic } from './fs.js';
 import { describeValue, parseJsonText } from './json.js';
 import { parseByteSize } from './limits.js';
@@ -62,7 +63,9 @@ async function readSharded(files: FileSource): Promise<{ weights: TensorMap; met
         }
         weights.set(name, t);
       }
-      const absent = names.filter((n) => !tensors.has(n));
+      // An int8 shard's scales were folded into their tensors on load.
+      const folded = (n: string) => shardMetadata[QUANTIZATION_METADATA_KEY] !== undefined && n.endsWith(SCALE_SUFFIX) && tensors.has(n.slice(0, -SCALE_SUFFIX.length));
+      const absent = names.filter((n) => !tensors.has(n) && !folded(n));
       if (absent.length) throw new CheckpointError(`${indexFile}: places ${absent.map((n) => `"${n}"`).join(', ')} in ${shard}, which does not hold ${absent.length > 1 ? 'them' : 'it'}`);
       Object.assign(metadata, shardMetadata);
     }
@@ -110,24 +113,43 @@ export interface SaveCheckpointOptions {
   maxShardSize?: number | string;
   /** How int32 tensors are stored (default `I32`). */
   int32As?: 'I32' | 'I64';
+  /**
+   * How float32 weights are stored (default `float32`): `float16` (half the size, read by every
+   * Hugging Face tool) or `int8` (about a quarter: tfkit's own per-channel int8 format, see
+   * `tensorsToSafetensors`; tfkit loads it back as float32).
+   */
+  dtype?: WeightDtype;
+  /** With `dtype: 'int8'`: quantize 2-D tensors with at least this many elements (default 1024). */
+  int8MinElements?: number;
+  /** With `dtype: 'int8'`: the channel axis of each 2-D tensor (default 0, one scale per row). */
+  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
 }
 
 function shardBytes(size: number | string): number {
   return size === Infinity ? Infinity : parseByteSize(size, 'saveCheckpoint: "maxShardSize"');
 }
 
-/** Bytes a tensor takes in a safetensors file. */
-function storedBytes(t: tf.Tensor, int64: boolean): number {
-  return t.size * (t.dtype === 'bool' ? 1 : t.dtype === 'int32' && int64 ? 8 : 4);
+interface Encoding {
+  int32As: 'I32' | 'I64';
+  dtype: WeightDtype;
+  int8MinElements: number;
+  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
+}
+
+/** Bytes a tensor takes in a safetensors file (an int8 one with its scales). */
+function storedBytes(name: string, t: tf.Tensor, e: Encoding): number {
+  if (t.dtype === 'float32' && e.dtype === 'int8' && isInt8Quantized(t, e.int8MinElements)) return t.size + 4 * (t.shape[e.int8Axis ? e.int8Axis(name, t.shape) : 0] as number);
+  if (t.dtype === 'float32') return t.size * (e.dtype === 'float16' ? 2 : 4);
+  return t.size * (t.dtype === 'bool' ? 1 : t.dtype === 'int32' && e.int32As === 'I64' ? 8 : 4);
 }
 
 /** Greedy in state-dict order, as Hugging Face shards; a tensor larger than the limit gets a shard of its own. */
-function planShards(weights: ReadonlyMap<string, tf.Tensor>, maxBytes: number, int64: boolean): [string, tf.Tensor][][] {
+function planShards(weights: ReadonlyMap<string, tf.Tensor>, maxBytes: number, e: Encoding): [string, tf.Tensor][][] {
   const shards: [string, tf.Tensor][][] = [];
   let current: [string, tf.Tensor][] = [];
   let currentBytes = 0;
   for (const entry of weights) {
-    const bytes = storedBytes(entry[1], int64);
+    const bytes = storedBytes(entry[0], entry[1], e);
     if (current.length && currentBytes + bytes > maxBytes) {
       shards.push(current);
       current = [];
@@ -155,8 +177,13 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
   const { fs, path } = await nodeModules(`saving a checkpoint to ${dir}`);
   await fs.mkdir(dir, { recursive: true });
   const metadata = { format: 'pt', ...options.metadata };
-  const encode = { int32As: options.int32As ?? 'I32' } as const;
-  const shards = planShards(options.weights, options.maxShardSize === undefined ? Infinity : shardBytes(options.maxShardSize), encode.int32As === 'I64');
+  const encode: Encoding = {
+    int32As: options.int32As ?? 'I32',
+    dtype: options.dtype ?? 'float32',
+    int8MinElements: options.int8MinElements ?? 1024,
+    ...(options.int8Axis ? { int8Axis: options.int8Axis } : {}),
+  };
+  const shards = planShards(options.weights, options.maxShardSize === undefined ? Infinity : shardBytes(options.maxShardSize), encode);
   const written = new Set<string>();
   if (shards.length === 1) {
     await writeFileAtomic(path.join(dir, WEIGHTS), await tensorsToSafetensors(new Map(shards[0]), metadata, encode));
@@ -171,7 +198,8 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       written.add(file);
       for (const [name, t] of shard) {
         weightMap[name] = file;
-        totalSize += storedBytes(t, encode.int32As === 'I64');
+        if (t.dtype === 'float32' && encode.dtype === 'int8' && isInt8Quantized(t, encode.int8MinElements)) weightMap[name + SCALE_SUFFIX] = file;
+        totalSize += storedBytes(name, t, encode);
       }
     }
     await writeFileAtomic(path.join(dir, INDEX), hfJson({ metadata: { total_size: totalSize }, weight_map: weightMap }));

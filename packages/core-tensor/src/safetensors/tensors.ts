@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from '../errors.js';
 import type { TensorMap } from '../model-types.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, toInt32, type RawTensor, type RawTensorInput } from './format.js';
+import { dequantizeSafetensors, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, quantizeInt8, SCALE_SUFFIX, toHalfBits } from './quantize.js';
 
 export interface SafetensorsTensors {
   /** Tensors in file order; the caller disposes them. */
@@ -29,10 +30,11 @@ function toTensor(raw: RawTensor, where: { file: string; tensor: string }): tf.T
 
 /**
  * Reads a safetensors file into tensors. float32 tensors may share memory with `bytes` (no copy),
- * so don't reuse `bytes` afterwards. `file` names the file in errors.
+ * so don't reuse `bytes` afterwards. `file` names the file in errors. A file tfkit saved with
+ * `dtype: 'int8'` is dequantized: each `I8` tensor and its `.__scale` become one float32 tensor.
  */
 export function safetensorsToTensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsTensors {
-  const parsed = parseSafetensors(bytes, file);
+  const parsed = dequantizeSafetensors(parseSafetensors(bytes, file), file);
   const tensors: TensorMap = new Map();
   try {
     for (const [name, raw] of parsed.tensors) tensors.set(name, toTensor(raw, { file, tensor: name }));
@@ -43,9 +45,42 @@ export function safetensorsToTensors(bytes: Uint8Array, file = '<buffer>'): Safe
   return { tensors, metadata: parsed.metadata };
 }
 
+/** How float32 tensors are stored: as they are, as float16, or (tfkit's own format) int8 with scales. */
+export type WeightDtype = 'float32' | 'float16' | 'int8';
+
 export interface TensorsToSafetensorsOptions {
   /** How int32 tensors are stored: `I32` (default) or `I64`, the dtype PyTorch uses for ids. */
   int32As?: 'I32' | 'I64';
+  /**
+   * How float32 tensors are stored (default `float32`). `float16` halves the size and is the
+   * interchange format every Hugging Face tool reads. `int8` is tfkit's: each 2-D float tensor of
+   * at least `int8MinElements` values becomes `I8` plus a per-channel `F32` scale tensor
+   * `<name>.__scale`, and the metadata gets `tfkit_quantization: "int8-per-channel"`; other float
+   * tensors (biases, norms, small matrices) stay float32. tfkit dequantizes on load.
+   */
+  dtype?: WeightDtype;
+  /** With `dtype: 'int8'`: quantize only 2-D tensors with at least this many elements (default 1024). */
+  int8MinElements?: number;
+  /**
+   * With `dtype: 'int8'`: the channel axis of a 2-D tensor, 0 (one scale per row, default: the
+   * output channel of a PyTorch `Linear` weight and of an embedding) or 1 (one per column, the
+   * output channel of GPT-2's `Conv1D`).
+   */
+  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
+}
+
+/** The quantization marker, or none: a float32/float16 save must not inherit it from loaded metadata. */
+function storedMetadata(metadata: Readonly<Record<string, string>> | undefined, dtype: WeightDtype): Record<string, string> | undefined {
+  if (!metadata && dtype !== 'int8') return undefined;
+  const out: Record<string, string> = { ...metadata };
+  delete out[QUANTIZATION_METADATA_KEY];
+  if (dtype === 'int8') out[QUANTIZATION_METADATA_KEY] = INT8_PER_CHANNEL;
+  return out;
+}
+
+/** Whether `dtype: 'int8'` stores this tensor as I8 + scale. */
+export function isInt8Quantized(t: tf.Tensor, minElements = 1024): boolean {
+  return t.dtype === 'float32' && t.rank === 2 && t.size >= minElements;
 }
 
 /**
@@ -60,11 +95,23 @@ export async function tensorsToSafetensors(
   const file = '<tensorsToSafetensors>';
   const raw = new Map<string, RawTensorInput>();
   const items: [string, tf.Tensor][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, tf.Tensor>)] : Object.entries(tensors);
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'int8') throw new SafetensorsError(`"dtype" must be float32, float16 or int8, got ${JSON.stringify(dtype)}`, { file });
+  const minElements = options.int8MinElements ?? 1024;
   for (const [name, t] of items) {
     if (!(t instanceof tf.Tensor)) throw new SafetensorsError(`expected a tf.Tensor, got ${typeof t}`, { file, tensor: name });
     if (t.isDisposed) throw new SafetensorsError('the tensor is disposed', { file, tensor: name });
+    if (dtype === 'int8' && name.endsWith(SCALE_SUFFIX)) throw new SafetensorsError(`names ending in "${SCALE_SUFFIX}" hold int8 scales; rename the tensor`, { file, tensor: name });
     const shape = t.shape;
-    if (t.dtype === 'float32') raw.set(name, { dtype: 'F32', shape, data: (await t.data()) as Float32Array });
+    if (t.dtype === 'float32' && dtype === 'int8' && isInt8Quantized(t, minElements)) {
+      const axis = options.int8Axis ? options.int8Axis(name, shape) : 0;
+      const { q, scale, scaleShape } = quantizeInt8((await t.data()) as Float32Array, shape, axis, name);
+      raw.set(name, { dtype: 'I8', shape, data: q });
+      raw.set(name + SCALE_SUFFIX, { dtype: 'F32', shape: scaleShape, data: scale });
+    } else if (t.dtype === 'float32' && dtype === 'float16') {
+      const data = (await t.data()) as Float32Array;
+      raw.set(name, { dtype: 'F16', shape, data: Uint16Array.from(data, toHalfBits) });
+    } else if (t.dtype === 'float32') raw.set(name, { dtype: 'F32', shape, data: (await t.data()) as Float32Array });
     else if (t.dtype === 'bool') raw.set(name, { dtype: 'BOOL', shape, data: (await t.data()) as Uint8Array });
     else if (t.dtype === 'int32') {
       const data = (await t.data()) as Int32Array;
@@ -73,5 +120,5 @@ export async function tensorsToSafetensors(
       throw new SafetensorsError(`tensors of dtype ${t.dtype} cannot be stored; cast to float32 or int32 first`, { file, tensor: name });
     }
   }
-  return serializeSafetensors(raw, metadata);
+  return serializeSafetensors(raw, storedMetadata(metadata, dtype));
 }

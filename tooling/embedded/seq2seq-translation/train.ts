@@ -38,7 +38,7 @@ const SPECIAL = { padTokenId: 1, bosTokenId: 0, eosTokenId: 2, decoderStartToken
 export const SETTINGS = {
   gru: {
     config: { cell: 'gru', embeddingSize: 64, hiddenSize: 128, numLayers: 1, bidirectional: true, attention: 'bahdanau', dropout: 0.1 },
-    epochs: 3, batchSize: 64, lr: 5e-3, seed: 0,
+    epochs: 1, batchSize: 64, lr: 5e-3, seed: 0,
   },
   transformer: {
     config: { dModel: 64, encoderLayers: 2, decoderLayers: 2, encoderAttentionHeads: 4, decoderAttentionHeads: 4, encoderFfnDim: 256, decoderFfnDim: 256, maxPositionEmbeddings: 64, dropout: 0.1, initStd: 0.05 },

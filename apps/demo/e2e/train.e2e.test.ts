@@ -184,12 +184,15 @@ describe('training in the demo (Chromium, model worker)', () => {
     await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
     await page.click('#ft-pause');
     expect(await page.textContent('#ft-pause')).toBe('Resume');
-    // The step under way when Pause arrived may still end; then nothing moves.
-    const pausedAt = await steps();
+    // The worker holds after the step under way and says after which; then nothing moves.
+    await page.waitForSelector('#ft-chart[data-paused-at]');
+    const pausedAt = Number(await page.getAttribute('#ft-chart', 'data-paused-at'));
+    await expect.poll(steps).toBe(pausedAt);
     await page.waitForTimeout(1500);
-    expect(await steps()).toBeLessThanOrEqual(pausedAt + 1);
+    expect(await steps()).toBe(pausedAt);
+    expect(await page.textContent('#ft-status')).toBe(`Paused after step ${pausedAt}. Resume or stop.`);
     await page.click('#ft-pause');
-    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThan(pausedAt + 1);
+    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThan(pausedAt);
     await page.click('#ft-stop');
     await page.waitForSelector('#ft-chart[data-state="done"]');
     const status = (await page.textContent('#ft-status'))!;
@@ -218,6 +221,9 @@ describe('training in the demo (Chromium, model worker)', () => {
     expect(await page.getAttribute('#backend-status', 'data-cached')).toBe('true');
     expect(gets()).toBe(before);
     await page.screenshot({ path: path.join(ARTIFACTS, 'page.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'page-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'phone-390.png'), fullPage: true });
   });

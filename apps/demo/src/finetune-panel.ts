@@ -75,6 +75,7 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
     if (run === undefined) return;
     paused = !paused;
     client.control(run, paused ? 'pause' : 'resume');
+    delete el.chart.dataset['pausedAt'];
     el.pause.textContent = paused ? 'Resume' : 'Pause';
     el.chart.dataset['paused'] = String(paused);
   });
@@ -118,6 +119,9 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
           el.chart.dataset['losses'] = JSON.stringify(losses);
           el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
           el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / rate)}`;
+        } else if (e.type === 'train-paused') {
+          el.chart.dataset['pausedAt'] = String(e.step);
+          el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
         } else if (e.type === 'train-end') {
           trained = true;
           lastMethod = method;

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     loadProgress.hidden = false;
     loadProgress.removeAttribute('value');
     let ok = false;
+    let fellBackTo: string | undefined;
     try {
       await client.request({ type: 'init', backend, baseUrl: modelUrl() }, (event) => {
         if (event.type === 'progress') {
@@ -111,11 +112,18 @@ async function main(): Promise<void> {
         } else if (event.type === 'ready') {
           showActivation(event.backend, event.notes, event.cached);
           backendSelect.value = event.backend;
+          if (event.backend !== backend) fellBackTo = event.backend;
         }
       });
       ok = true;
     } catch (error) {
       showError(`${backend} could not start`, error);
+      if (fellBackTo) {
+        // The worker went back to the backend that ran before: say so, and keep the page usable.
+        backendStatus.append(` Still on ${fellBackTo}.`);
+        backendStatus.dataset['backend'] = fellBackTo;
+        ok = true;
+      }
     } finally {
       loadProgress.hidden = true;
       backendSelect.disabled = false;

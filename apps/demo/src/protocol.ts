@@ -66,6 +66,8 @@ export type Event =
   | { id: number; type: 'attention'; tokens: string[]; maps: Float32Array[][] }
   | { id: number; type: 'train-begin'; maxSteps: number; trainable: number; total: number; examples: number; backend: string }
   | { id: number; type: 'train-step'; step: number; maxSteps: number; loss: number; seconds: number }
+  /** The run holds after `step` until `resume` (or `stop`). */
+  | { id: number; type: 'train-paused'; step: number }
   | { id: number; type: 'train-end'; steps: number; stopped: boolean; losses: number[]; probeIds: number[]; probeLogits: number[] }
   | { id: number; type: 'files'; files: FileOut[] }
   | { id: number; type: 'tokenizer'; json: string; vocabSize: number; merges: string[]; tokens: string[]; ids: number[] }

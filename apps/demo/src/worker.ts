@@ -77,9 +77,11 @@ async function init(id: number, backend: string, url: string): Promise<void> {
   try {
     activation = await useBackend(registry, backend, { wasmPaths: WASM_PATHS });
   } catch (error) {
+    // Back on the backend that ran before (the page says so and keeps working), then the error.
     if (previous !== undefined && previous !== backend) {
       activation = await useBackend(registry, previous, { wasmPaths: WASM_PATHS });
       model = await GPT2LMHeadModel.fromPretrained(baseUrl);
+      post({ id, type: 'ready', backend: activation.backend, notes: activation.notes, cached: await cachedWeights() });
     }
     throw error;
   }
@@ -184,7 +186,12 @@ async function finetune(id: number, o: FinetuneRequest): Promise<void> {
         onStepEnd: async (state, step) => {
           losses.push(step.loss);
           post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
-          if (control.paused) await new Promise<void>((resolve) => (control.resume = resolve));
+          // Let a pause or stop sent during this step arrive before the next one starts.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (control.paused && !control.abort.signal.aborted) {
+            post({ id, type: 'train-paused', step: state.globalStep });
+            await new Promise<void>((resolve) => (control.resume = resolve));
+          }
           if (control.abort.signal.aborted) state.shouldStop = true;
         },
       },

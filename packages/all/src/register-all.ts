@@ -24,6 +24,11 @@ export const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   translation: 'tiny-bart-translation',
   'text2text-generation': 'tiny-bart-translation',
   summarization: 'tiny-bart-summarization',
+  'fill-mask': 'tiny-bert',
+  'feature-extraction': 'tiny-bert',
+  'text-classification': 'tiny-bert-authors',
+  'token-classification': 'tiny-bert-ner',
+  'question-answering': 'tiny-bert-qa',
 };
 
 /** Where an embedded model lives: a `file:` URL in Node, an `http(s):` URL in a page. */

@@ -4,13 +4,13 @@ import { UsageError, type Command } from '../command.js';
 import { intOption } from '../inputs.js';
 import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
-const usage = `Usage: tfkit classify --model <source> [options] <text>
+const usage = `Usage: tfkit classify [--model <source>] [options] <text>
 
 Classifies the text with a sequence classification model; labels come from the model's id2label,
 scores from softmax (single-label), sigmoid (multi-label) or the raw value (regression).
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage('default: the embedded tiny BERT that tells Austen, Chesterton, Edgeworth and Melville apart')}
   --pair <text>     Second text, for sentence-pair models (entailment, paraphrase)
   --top-k <k>       Labels to print, best first (default 1)
   --all             Print every label

@@ -7,14 +7,14 @@ import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult } from './c
 const POOLINGS = ['mean', 'cls', 'none'] as const;
 type Pooling = (typeof POOLINGS)[number];
 
-const usage = `Usage: tfkit embed --model <source> [options] <text>... | --file <texts.txt>
+const usage = `Usage: tfkit embed [--model <source>] [options] <text>... | --file <texts.txt>
 
 Prints a vector for each text from the encoder's last hidden state: the mean over its tokens
 (default), the first token's ([CLS]), or one vector per token (--pooling none). One line per text,
 numbers separated by spaces; --json prints arrays.
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage('default: the embedded tiny BERT trained by tfkit on public-domain books, 128 wide')}
   --file <path>      Read the texts from a file, one per line (.txt or .txt.gz)
   --pooling <p>      mean, cls or none (default mean)
   --normalize        Scale each vector to unit length (for cosine similarity)

@@ -4,13 +4,13 @@ import type { Command } from '../command.js';
 import { intOption } from '../inputs.js';
 import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
-const usage = `Usage: tfkit fill-mask --model <source> [options] <text with [MASK]>
+const usage = `Usage: tfkit fill-mask [--model <source>] [options] <text with [MASK]>
 
 Prints the most likely tokens for each mask token ([MASK], <mask>) in the text, with their
 probabilities, from a masked language model.
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage('default: the embedded tiny BERT trained by tfkit on public-domain books')}
   --top-k <k>       Candidates per mask (default 5)
 `;
 

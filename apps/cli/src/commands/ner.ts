@@ -6,13 +6,13 @@ import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, tex
 const STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
 type Strategy = (typeof STRATEGIES)[number];
 
-const usage = `Usage: tfkit ner --model <source> [options] <text>
+const usage = `Usage: tfkit ner [--model <source>] [options] <text>
 
 Labels the tokens of the text with a token classification model and prints the entities with
 their [start, end) character spans.
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage('default: the embedded tiny BERT that tags persons and places (PER, LOC) in Austen-like prose')}
   --aggregation <s>  none (every token), simple (merge B-/I- runs), first, average or max
                      (label whole words first); default simple
   --keep-o           Also print tokens labelled O

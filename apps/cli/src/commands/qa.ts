@@ -4,12 +4,12 @@ import { UsageError, type Command } from '../command.js';
 import { intOption, readTextOption } from '../inputs.js';
 import { MODEL_OPTIONS, modelOptionsUsage, openPipeline, printResult, score, textArgument } from './common.js';
 
-const usage = `Usage: tfkit qa --model <source> (--context <text> | --context-file <path>) [options] <question>
+const usage = `Usage: tfkit qa [--model <source>] (--context <text> | --context-file <path>) [options] <question>
 
 Finds the answer to the question in the context. Long contexts are read in overlapping windows.
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage('default: the embedded tiny BERT trained on who / what place questions about Jane Austen’s novels')}
   --context <text>       The text to search
   --context-file <path>  Read the context from a file (.txt or .txt.gz)
   --top-k <k>            Answers to print (default 1)

@@ -28,7 +28,7 @@ PRETRAIN="$TFKIT pretrain --objective mlm+nsp --model-type bert --tokenizer $WOR
 rm -rf "$WORK/tiny-bert"
 $PRETRAIN --max-steps 360 > "$WORK/pretrain-phase1.log" 2>&1 &
 phase1=$!
-until [ -d "$WORK/tiny-bert/checkpoints/checkpoint-60" ] && tr '\r' '\n' < "$WORK/pretrain-phase1.log" | grep -q ' 6[1-9]/360'; do sleep 5; done
+until [ -d "$WORK/tiny-bert/checkpoints/checkpoint-60" ] && tr '\r' '\n' < "$WORK/pretrain-phase1.log" | grep -Eq ' (6[1-9]|[7-9][0-9])/360'; do sleep 5; done
 kill -INT $phase1; wait $phase1 || true
 find "$WORK/tiny-bert/checkpoints" -mindepth 1 -maxdepth 1 ! -name checkpoint-60 -exec rm -rf {} +
 $PRETRAIN --max-steps 180 --resume 2>&1 | tee "$WORK/pretrain.log"

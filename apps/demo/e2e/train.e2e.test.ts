@@ -237,7 +237,7 @@ describe('training in the demo (Chromium, model worker)', () => {
       await p.goto(broken.url);
       await p.waitForSelector('#backend-status[data-state="error"]');
       expect(await p.getAttribute('#backend-status', 'data-missing')).toBe('models/tiny-gpt2/model.safetensors');
-      expect(await p.textContent('#backend-status')).toMatch(/model\.safetensors could not be loaded \(HTTP 404\).*pnpm --filter @tfkit\/demo build/);
+      expect(await p.textContent('#backend-status')).toMatch(/^The model could not load: models\/tiny-gpt2\/model\.safetensors could not be loaded \(HTTP 404\).*pnpm --filter @tfkit\/demo build/);
       expect(await p.isDisabled('#generate')).toBe(true);
       expect(await p.isDisabled('#ft-train')).toBe(true);
       await p.screenshot({ path: path.join(ARTIFACTS, 'missing-file.png') });

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       });
       ok = true;
     } catch (error) {
-      showError(`${backend} could not start`, error);
+      showError(error instanceof WorkerError && error.file ? 'The model could not load' : `${backend} could not start`, error);
       if (fellBackTo) {
         // The worker went back to the backend that ran before: say so, and keep the page usable.
         backendStatus.append(` Still on ${fellBackTo}.`);

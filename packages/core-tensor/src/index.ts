@@ -5,7 +5,7 @@
  */
 export * from './lite.js';
 export { loadGradients } from './gradients.js';
-export { safetensorsToTensors, tensorsToSafetensors, isInt8Quantized, type SafetensorsTensors, type TensorsToSafetensorsOptions, type WeightDtype } from './safetensors/tensors.js';
+export { safetensorsToTensors, tensorsToSafetensors, isInt8Quantized, type SafetensorsTensors, type TensorsToSafetensorsOptions, type WeightDtype, type Int8Axis } from './safetensors/tensors.js';
 export { loadCheckpoint, saveCheckpoint, type SaveCheckpointOptions } from './io/checkpoint.js';
 export { AutoModel, resolveArchitecture } from './auto-model.js';
 export { pipeline, type PipelineOptions } from './pipeline.js';

@@ -18,7 +18,7 @@ export {
   parseSafetensors, serializeSafetensors, toFloat32, toInt32, SAFETENSORS_DTYPES,
   type SafetensorsDtype, type SafetensorsArrays, type RawTensor, type RawTensorInput, type SafetensorsFile,
 } from './safetensors/format.js';
-export { dequantizeSafetensors, quantizeInt8, toHalfBits, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, SCALE_SUFFIX, type Int8Quantized } from './safetensors/quantize.js';
+export { dequantizeSafetensors, quantizeInt8, quantizeInt8Auto, int8SquaredError, toHalfBits, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, SCALE_SUFFIX, type Int8Quantized } from './safetensors/quantize.js';
 export type { Checkpoint, FromPretrainedOptions, PretrainedModel, SavePretrainedOptions, HfConfig, TensorMap } from './model-types.js';
 export { spanCandidates, type SpanCandidate, type SpanCandidateOptions } from './qa-spans.js';
 export {

@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { Checkpoint, HfConfig, TensorMap } from '../model-types.js';
 import { QUANTIZATION_METADATA_KEY, SCALE_SUFFIX } from '../safetensors/quantize.js';
-import { isInt8Quantized, safetensorsToTensors, tensorsToSafetensors, type WeightDtype } from '../safetensors/tensors.js';
+import { isInt8Quantized, safetensorsToTensors, tensorsToSafetensors, type Int8Axis, type WeightDtype } from '../safetensors/tensors.js';
 import { nodeModules, writeFileAtomic } from './fs.js';
 import { describeValue, parseJsonText } from './json.js';
 import { parseByteSize } from './limits.js';
@@ -121,8 +121,8 @@ export interface SaveCheckpointOptions {
   dtype?: WeightDtype;
   /** With `dtype: 'int8'`: quantize 2-D tensors with at least this many elements (default 1024). */
   int8MinElements?: number;
-  /** With `dtype: 'int8'`: the channel axis of each 2-D tensor (default 0, one scale per row). */
-  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
+  /** With `dtype: 'int8'`: the channel axis of each 2-D tensor (default 0, one scale per row; see `tensorsToSafetensors`). */
+  int8Axis?: Int8Axis | ((name: string, shape: readonly number[]) => Int8Axis);
 }
 
 function shardBytes(size: number | string): number {
@@ -133,12 +133,12 @@ interface Encoding {
   int32As: 'I32' | 'I64';
   dtype: WeightDtype;
   int8MinElements: number;
-  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
+  int8Axis?: Int8Axis | ((name: string, shape: readonly number[]) => Int8Axis);
 }
 
-/** Bytes a tensor takes in a safetensors file (an int8 one with its scales). */
-function storedBytes(name: string, t: tf.Tensor, e: Encoding): number {
-  if (t.dtype === 'float32' && e.dtype === 'int8' && isInt8Quantized(t, e.int8MinElements)) return t.size + 4 * (t.shape[e.int8Axis ? e.int8Axis(name, t.shape) : 0] as number);
+/** Bytes a tensor takes in a safetensors file (an int8 one with its scales, at most: the axis may depend on the values). */
+function storedBytes(t: tf.Tensor, e: Encoding): number {
+  if (t.dtype === 'float32' && e.dtype === 'int8' && isInt8Quantized(t, e.int8MinElements)) return t.size + 4 * Math.max(...t.shape);
   if (t.dtype === 'float32') return t.size * (e.dtype === 'float16' ? 2 : 4);
   return t.size * (t.dtype === 'bool' ? 1 : t.dtype === 'int32' && e.int32As === 'I64' ? 8 : 4);
 }
@@ -149,7 +149,7 @@ function planShards(weights: ReadonlyMap<string, tf.Tensor>, maxBytes: number, e
   let current: [string, tf.Tensor][] = [];
   let currentBytes = 0;
   for (const entry of weights) {
-    const bytes = storedBytes(entry[0], entry[1], e);
+    const bytes = storedBytes(entry[1], e);
     if (current.length && currentBytes + bytes > maxBytes) {
       shards.push(current);
       current = [];
@@ -194,13 +194,15 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     let totalSize = 0;
     for (const [i, shard] of shards.entries()) {
       const file = `model-${String(i + 1).padStart(5, '0')}-of-${count}.safetensors`;
-      await writeFileAtomic(path.join(dir, file), await tensorsToSafetensors(new Map(shard), metadata, encode));
+      const bytes = await tensorsToSafetensors(new Map(shard), metadata, encode);
+      await writeFileAtomic(path.join(dir, file), bytes);
       written.add(file);
       for (const [name, t] of shard) {
         weightMap[name] = file;
         if (t.dtype === 'float32' && encode.dtype === 'int8' && isInt8Quantized(t, encode.int8MinElements)) weightMap[name + SCALE_SUFFIX] = file;
-        totalSize += storedBytes(name, t, encode);
       }
+      // The tensors' bytes: the file less its 8-byte length and its header.
+      totalSize += bytes.length - 8 - Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
     }
     await writeFileAtomic(path.join(dir, INDEX), hfJson({ metadata: { total_size: totalSize }, weight_map: weightMap }));
     written.add(INDEX);

@@ -8,7 +8,7 @@ import { CheckpointError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { Random } from '../random.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensorInput } from './format.js';
-import { INT8_PER_CHANNEL, quantizeInt8, toHalfBits } from './quantize.js';
+import { INT8_PER_CHANNEL, int8SquaredError, quantizeInt8, quantizeInt8Auto, toHalfBits } from './quantize.js';
 import { safetensorsToTensors, tensorsToSafetensors } from './tensors.js';
 
 const tempDirs: string[] = [];
@@ -228,6 +228,29 @@ describe('saveCheckpoint dtype int8', () => {
       }
       checkpoint.weights.forEach((t) => t.dispose());
       weights.forEach((t) => t.dispose());
+    });
+  });
+});
+
+describe('int8Axis auto', () => {
+  it('picks the axis with the smaller squared error, and the writer stores that axis', async () => {
+    // Columns of very different magnitudes: one scale per column fits far better than one per row.
+    const [rows, cols] = [32, 48];
+    const w = new Float32Array(rows * cols);
+    const random = new Random(5);
+    for (let i = 0; i < w.length; i++) w[i] = (random.uniform() * 2 - 1) * 10 ** ((i % cols) % 4 - 2);
+    const byRow = quantizeInt8(w, [rows, cols], 0);
+    const byCol = quantizeInt8(w, [rows, cols], 1);
+    expect(int8SquaredError(w, byCol)).toBeLessThan(int8SquaredError(w, byRow));
+    expect(quantizeInt8Auto(w, [rows, cols], 'auto')).toEqual(byCol);
+    const transposed = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) transposed[c * rows + r] = w[r * cols + c] as number;
+    expect(quantizeInt8Auto(transposed, [cols, rows], 'auto').scaleShape).toEqual([cols, 1]);
+    await expectNoLeaks(async () => {
+      const t = tf.tensor2d(w, [rows, cols]);
+      const file = parseSafetensors(await tensorsToSafetensors({ t }, undefined, { dtype: 'int8', int8Axis: 'auto' }));
+      expect(file.tensors.get('t.__scale')!.shape).toEqual([1, cols]);
+      t.dispose();
     });
   });
 });

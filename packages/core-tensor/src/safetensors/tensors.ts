@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from '../errors.js';
 import type { TensorMap } from '../model-types.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, toInt32, type RawTensor, type RawTensorInput } from './format.js';
-import { dequantizeSafetensors, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, quantizeInt8, SCALE_SUFFIX, toHalfBits } from './quantize.js';
+import { dequantizeSafetensors, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, quantizeInt8Auto, SCALE_SUFFIX, toHalfBits } from './quantize.js';
 
 export interface SafetensorsTensors {
   /** Tensors in file order; the caller disposes them. */
@@ -45,6 +45,9 @@ export function safetensorsToTensors(bytes: Uint8Array, file = '<buffer>'): Safe
   return { tensors, metadata: parsed.metadata };
 }
 
+/** The channel axis of an int8 matrix: rows (0), columns (1), or the one with the smaller error. */
+export type Int8Axis = 0 | 1 | 'auto';
+
 /** How float32 tensors are stored: as they are, as float16, or (tfkit's own format) int8 with scales. */
 export type WeightDtype = 'float32' | 'float16' | 'int8';
 
@@ -63,10 +66,11 @@ export interface TensorsToSafetensorsOptions {
   int8MinElements?: number;
   /**
    * With `dtype: 'int8'`: the channel axis of a 2-D tensor, 0 (one scale per row, default: the
-   * output channel of a PyTorch `Linear` weight and of an embedding) or 1 (one per column, the
-   * output channel of GPT-2's `Conv1D`).
+   * output channel of a PyTorch `Linear` weight and of an embedding), 1 (one per column, the
+   * output channel of GPT-2's `Conv1D`), `'auto'` (whichever gives the smaller squared error),
+   * or a function of the tensor's name and shape giving one of these.
    */
-  int8Axis?: (name: string, shape: readonly number[]) => 0 | 1;
+  int8Axis?: Int8Axis | ((name: string, shape: readonly number[]) => Int8Axis);
 }
 
 /** The quantization marker, or none: a float32/float16 save must not inherit it from loaded metadata. */
@@ -104,8 +108,8 @@ export async function tensorsToSafetensors(
     if (dtype === 'int8' && name.endsWith(SCALE_SUFFIX)) throw new SafetensorsError(`names ending in "${SCALE_SUFFIX}" hold int8 scales; rename the tensor`, { file, tensor: name });
     const shape = t.shape;
     if (t.dtype === 'float32' && dtype === 'int8' && isInt8Quantized(t, minElements)) {
-      const axis = options.int8Axis ? options.int8Axis(name, shape) : 0;
-      const { q, scale, scaleShape } = quantizeInt8((await t.data()) as Float32Array, shape, axis, name);
+      const axis = typeof options.int8Axis === 'function' ? options.int8Axis(name, shape) : (options.int8Axis ?? 0);
+      const { q, scale, scaleShape } = quantizeInt8Auto((await t.data()) as Float32Array, shape, axis, name);
       raw.set(name, { dtype: 'I8', shape, data: q });
       raw.set(name + SCALE_SUFFIX, { dtype: 'F32', shape: scaleShape, data: scale });
     } else if (t.dtype === 'float32' && dtype === 'float16') {

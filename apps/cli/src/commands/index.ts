@@ -22,6 +22,7 @@ export const commands: LazyCommand[] = [
   { name: ['pretrain'], summary: 'Pretrain a model on text files (mlm+nsp, mlm, denoise, causal), with checkpoints and resume', load: async () => (await import('./pretrain.js')).pretrainCommand },
   { name: ['train-lm'], summary: 'Train a tokenizer and a small causal language model on plain text', load: async () => (await import('./train-lm.js')).trainLmCommand },
   { name: ['finetune'], summary: 'Fine-tune a model for a task (full, LoRA, prefix; freeze, LLRD, re-init, SWA)', load: async () => (await import('./finetune.js')).finetuneCommand },
+  { name: ['quantize'], summary: 'Store a checkpoint\'s weights as int8 with per-channel scales (or float16), loaded back as float32', load: async () => (await import('./quantize.js')).quantizeCommand },
   { name: ['export', 'onnx'], summary: 'Export a model to ONNX (transformers.js / ONNX Runtime folder layout)', load: async () => (await import('./export-onnx.js')).exportOnnxCommand },
   { name: ['eval'], summary: 'Evaluate a model (or adapter) on labelled data with the task\'s metrics', load: async () => (await import('./eval.js')).evalCommand },
 ];

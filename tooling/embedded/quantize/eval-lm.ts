@@ -1,0 +1,95 @@
+/**
+ * What int8 weight storage costs a causal LM checkpoint: file sizes (raw and gzip) of float16 and
+ * int8 (per output channel, and per row for comparison), and the mean next-token loss / perplexity
+ * on a fixed held-out slice — the first `--windows` non-overlapping windows of `--context` tokens
+ * of the last 5% of the Austen novels (the split `tfkit train-lm` holds out) — plus the largest
+ * logit difference from the float32 weights the checkpoint loads as. From the repository root:
+ *
+ *   nice -n 10 node --import ./tooling/embedded/hooks.mjs tooling/embedded/quantize/eval-lm.ts packages/all/assets/tiny-gpt2
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import { registerAll } from '@tfkit/all';
+import { useBackend } from '@tfkit/backends';
+import { AutoModel, createRegistry, loadCheckpoint, saveCheckpoint } from '@tfkit/core-tensor';
+import { loadBooks } from '../../corpus/index.js';
+import { Tokenizer } from '@tfkit/tokenizers';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { windows: { type: 'string', default: '64' }, context: { type: 'string', default: '128' }, books: { type: 'string', default: 'austen-emma,austen-persuasion,austen-sense' } },
+});
+const dir = positionals[0] ?? 'packages/all/assets/tiny-gpt2';
+const windows = Number(values.windows);
+const context = Number(values.context);
+const registry = registerAll(createRegistry());
+await useBackend(registry, 'wasm');
+
+const tokenizer = await Tokenizer.fromPretrained(dir);
+const eos = tokenizer.tokenToId('<|endoftext|>') ?? 0;
+const books = loadBooks();
+const ids: number[] = [];
+for (const id of values.books.split(',')) {
+  const book = books.find((b) => b.id === id);
+  if (!book) throw new Error(`unknown book ${id}`);
+  for (const para of book.text.split(/(?<=\n\n)/)) ids.push(...tokenizer.encode(para).ids);
+  ids.push(eos);
+}
+const valid = ids.slice(Math.floor(ids.length * 0.95));
+const batches: number[][][] = [];
+for (let w = 0; w < windows; w += 8) batches.push(Array.from({ length: Math.min(8, windows - w) }, (_, j) => valid.slice((w + j) * context, (w + j + 1) * context)));
+if (valid.length < windows * context) throw new Error(`held-out split has ${valid.length} tokens, fewer than ${windows} × ${context}`);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-quantize-eval-'));
+const checkpoint = await loadCheckpoint(dir);
+const gpt2Conv1d = /(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
+type Options = Parameters<typeof saveCheckpoint>[1];
+const variants: [string, Options['dtype'], Options['int8Axis']][] = [
+  ['float16', 'float16', undefined],
+  ['int8, axis auto (what tfkit quantize writes)', 'int8', 'auto'],
+  ['int8 per output channel', 'int8', (n) => (gpt2Conv1d.test(n) ? 1 : 0)],
+  ['int8 per row', 'int8', 0],
+];
+const copy = ['tokenizer.json', 'tokenizer_config.json'];
+
+type T = { dataSync(): Float32Array; dispose(): void };
+type Lm = { forward(inputs: { inputIds: number[][]; labels?: number[][] }): { logits: T; loss?: T }; dispose(): void };
+async function evaluate(from: string): Promise<{ loss: number; logits: Float32Array[] }> {
+  const model = await AutoModel.fromPretrained<Lm>(from, { registry });
+  let sum = 0;
+  const logits: Float32Array[] = [];
+  for (const b of batches) {
+    const out = model.forward({ inputIds: b, labels: b });
+    sum += (out.loss!.dataSync()[0] as number) * b.length;
+    out.loss!.dispose();
+    logits.push(out.logits.dataSync().slice());
+    out.logits.dispose();
+  }
+  model.dispose();
+  return { loss: sum / windows, logits };
+}
+
+const rows: string[] = ['| weights | model.safetensors | gzip | held-out loss | perplexity | Δ loss | max \\|Δ logit\\| |', '| --- | --- | --- | --- | --- | --- | --- |'];
+const reference = await evaluate(dir); // the shipped file, loaded as float32
+const shipped = fs.readFileSync(path.join(dir, 'model.safetensors'));
+rows.push(`| shipped (${dir}) | ${shipped.length} | ${gzipSync(shipped).length} | ${reference.loss.toFixed(5)} | ${Math.exp(reference.loss).toFixed(3)} | — | — |`);
+for (const [label, dtype, axis] of variants) {
+  const out = path.join(tmp, label.replace(/\W+/g, '-'));
+  await saveCheckpoint(out, { config: checkpoint.config, weights: checkpoint.weights, dtype, ...(axis !== undefined ? { int8Axis: axis } : {}) });
+  for (const f of copy) if (fs.existsSync(path.join(dir, f))) fs.copyFileSync(path.join(dir, f), path.join(out, f));
+  const bytes = fs.readFileSync(path.join(out, 'model.safetensors'));
+  const r = await evaluate(out);
+  let maxDiff = 0;
+  r.logits.forEach((l, i) => {
+    const ref = reference.logits[i]!;
+    for (let j = 0; j < l.length; j++) maxDiff = Math.max(maxDiff, Math.abs((l[j] as number) - (ref[j] as number)));
+  });
+  rows.push(`| ${label} | ${bytes.length} | ${gzipSync(bytes).length} | ${r.loss.toFixed(5)} | ${Math.exp(r.loss).toFixed(3)} | ${(r.loss - reference.loss >= 0 ? '+' : '') + (r.loss - reference.loss).toFixed(5)} | ${maxDiff.toExponential(2)} |`);
+}
+checkpoint.weights.forEach((t) => t.dispose());
+fs.rmSync(tmp, { recursive: true, force: true });
+console.log(`${windows} windows × ${context} tokens from the start of the held-out 5% (${valid.length} tokens) of ${values.books}\n`);
+console.log(rows.join('\n'));

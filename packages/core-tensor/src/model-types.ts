@@ -41,7 +41,8 @@ export interface SavePretrainedOptions {
   metadata?: Record<string, string>;
   /**
    * How float weights are stored (default `float32`): `float16`, or `int8` — tfkit's own
-   * per-channel int8 format (about a quarter of float32), which tfkit loads back as float32.
+   * per-channel int8 format (about a quarter of float32; each matrix's channel axis is the one
+   * that quantizes with the smaller error), which tfkit loads back as float32.
    */
   dtype?: 'float32' | 'float16' | 'int8';
 }

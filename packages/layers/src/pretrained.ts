@@ -407,7 +407,7 @@ export async function saveModelCheckpoint(
 ): Promise<void> {
   const weights = model.stateDict({ includeAliases: false });
   try {
-    await saveCheckpoint(dir, { ...files, weights, metadata: { format: 'pt', ...options.metadata }, ...(options.dtype ? { dtype: options.dtype } : {}) });
+    await saveCheckpoint(dir, { ...files, weights, metadata: { format: 'pt', ...options.metadata }, ...(options.dtype ? { dtype: options.dtype, int8Axis: 'auto' as const } : {}) });
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(`saving ${model.architecture} to ${dir} failed: ${(error as Error).message}`, { cause: error });

@@ -70,6 +70,11 @@ describe('tfkit quantize', () => {
       expect(argmaxSame).toBeGreaterThan(0.9);
       tf.dispose([a, b]);
     });
+    // savePretrained writes the same format.
+    await int8.savePretrained(path.join(tmp, 'resaved'), { dtype: 'int8' });
+    const resaved = parseSafetensors(fs.readFileSync(path.join(tmp, 'resaved', 'model.safetensors')));
+    expect(resaved.metadata['tfkit_quantization']).toBe('int8-per-channel');
+    expect(resaved.tensors.get('transformer.h.0.mlp.c_fc.weight')?.dtype).toBe('I8');
     full.dispose();
     int8.dispose();
   });

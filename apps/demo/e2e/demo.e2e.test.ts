@@ -126,6 +126,10 @@ describe('tfkit demo in Chromium', () => {
     const total = tokenizer.encode(PROMPT, { addSpecialTokens: false }).ids.length + SETTINGS.maxNewTokens;
     await page.waitForSelector(`#attn-canvas[data-tokens="${total}"]`);
     expect(await page.getAttribute('#attn-canvas', 'aria-label')).toMatch(new RegExp(`^Attention of layer 1, mean of the heads, over ${total} tokens$`));
+    // Token labels on both axes (every one at this length) and the colour scale from 0 to 1.
+    expect(await page.getAttribute('#attn-canvas', 'data-label-step')).toBe('1');
+    expect(await page.locator('#attn-legend .attn-legend-ticks span').allTextContents()).toEqual(['0', '0.05', '0.25', '0.5', '1']);
+    await page.locator('#attn-title').locator('..').screenshot({ path: path.join(import.meta.dirname, 'artifacts', 'attention.png') });
   });
 
   it('switches to cpu, says so, and generates the same text as Node on cpu', async () => {

@@ -9,6 +9,7 @@ import { setupAttentionPanel } from './attention-panel.js';
 import { BACKENDS, type BackendName } from './backend-names.js';
 import { ModelClient, WorkerError } from './client.js';
 import { byId } from './dom.js';
+import { setupFamilyPanel } from './family-panel.js';
 import { setupFinetunePanel } from './finetune-panel.js';
 import { setupGenerationPanel } from './generation-panel.js';
 import { formatBytes } from './text-spans.js';
@@ -88,11 +89,13 @@ async function main(): Promise<void> {
   });
   const finetune = setupFinetunePanel(client, { onBusy: (b) => ((busy.training = b), lock()) });
   setupTokenizerTrainPanel(client);
+  const family = setupFamilyPanel(client);
 
   const switchTo = async (backend: BackendName) => {
     backendSelect.disabled = true;
     generation.setReady(false);
     finetune.setReady(false);
+    family.setReady(false);
     delete backendStatus.dataset['backend'];
     delete backendStatus.dataset['missing'];
     backendStatus.dataset['state'] = 'loading';
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
       // Generate and Train stay disabled until a model is loaded.
       generation.setReady(ok);
       finetune.setReady(ok);
+      family.setReady(ok);
     }
   };
 

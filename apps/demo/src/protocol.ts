@@ -4,6 +4,7 @@
  * model work (loading, generation, attention, fine-tuning, tokenizer training) runs in the worker.
  */
 import type { BackendName } from './backend-names.js';
+import type { FamilyTask } from './family-answer.js';
 
 export interface GenerateRequest {
   prompt: string;
@@ -43,6 +44,21 @@ export interface TokenizerTrainRequest {
   sample: string;
 }
 
+/** One task of the "Every family" view, run by that task's pipeline() on its embedded model. */
+export interface FamilyRequest {
+  task: FamilyTask;
+  /** Fill-mask, NER and translation: the text; QA: the question. */
+  text: string;
+  /** QA: the context. */
+  context?: string;
+  /** Image classification: the image file's bytes (PNG or JPEG). */
+  image?: Uint8Array;
+  /** Translation: beams (1 = greedy). */
+  numBeams?: number;
+  /** The models' folder URL (ends with `/`). */
+  modelsUrl: string;
+}
+
 export type Request =
   | { id: number; type: 'init'; backend: BackendName; baseUrl: string }
   | { id: number; type: 'generate'; options: GenerateRequest }
@@ -50,6 +66,7 @@ export type Request =
   | { id: number; type: 'finetune'; options: FinetuneRequest }
   | { id: number; type: 'export'; what: 'adapter' | 'merged' }
   | { id: number; type: 'train-tokenizer'; options: TokenizerTrainRequest }
+  | { id: number; type: 'family'; options: FamilyRequest }
   /** Control messages act on the running request at once (between two tokens or steps). */
   | { id: number; type: 'stop' | 'pause' | 'resume' };
 
@@ -71,6 +88,8 @@ export type Event =
   | { id: number; type: 'train-end'; steps: number; stopped: boolean; losses: number[]; probeIds: number[]; probeLogits: number[] }
   | { id: number; type: 'files'; files: FileOut[] }
   | { id: number; type: 'tokenizer'; json: string; vocabSize: number; merges: string[]; tokens: string[]; ids: number[] }
+  /** The pipeline's answer (structured-cloned), and whether the model was loaded for it. */
+  | { id: number; type: 'family-result'; task: FamilyTask; result: unknown; ms: number; loaded: boolean; backend: string }
   | { id: number; type: 'done' }
   /** `file`: the missing or broken file, when the error is about one; `fix`: what the user can do. */
   | { id: number; type: 'error'; message: string; file?: string; fix?: string };

@@ -6,17 +6,21 @@
  * between two tokens and a training run between two steps, `pause`/`resume` hold a run between steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
+import { createRegistry, decodeImage, pipeline, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
+import { registerBert } from '@tfkit/models-bert';
+import { registerBart } from '@tfkit/models-bart';
+import { registerViT } from '@tfkit/models-vit';
 import { registerCpuBackend, registerWasmBackend, registerWebglBackend, useBackend } from '@tfkit/backends';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
-import { generateStream, TextStreamer } from '@tfkit/generation';
-import { Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
+import { generateStream, registerGeneration, TextStreamer } from '@tfkit/generation';
+import { registerTokenizers, Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
 import { trainTokenizer } from '@tfkit/tokenizers/train';
 import { adapterStateDict, DataCollatorForCausalLM, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '@tfkit/finetune';
 import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { Event, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
+import { FAMILY_OPTIONS, FAMILY_TASKS, type FamilyTask } from './family-answer.js';
+import type { Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
 import { MODEL_FILES, missingFileFix, trainingExamples } from './worker-util.js';
 
 const WASM_PATHS = {
@@ -29,6 +33,12 @@ const registry = createRegistry();
 registerWasmBackend(registry);
 registerWebglBackend(registry);
 registerCpuBackend(registry);
+// The "Every family" view runs the same pipeline() users call, so the registry knows those families.
+registerTokenizers(registry);
+registerGeneration(registry);
+registerBert(registry);
+registerBart(registry);
+registerViT(registry);
 
 let baseUrl = '';
 let activation: BackendActivation | undefined;
@@ -69,6 +79,7 @@ async function cachedWeights(): Promise<boolean> {
 
 async function init(id: number, backend: string, url: string): Promise<void> {
   baseUrl = url;
+  disposeFamily(); // their weights live on the backend being left
   const previous = activation?.backend;
   model?.dispose();
   model = undefined;
@@ -249,6 +260,45 @@ async function trainTok(id: number, o: TokenizerTrainRequest): Promise<void> {
   post({ id, type: 'tokenizer', json: JSON.stringify(json, null, 2), vocabSize: tok.vocabSize, merges, tokens: enc.tokens, ids: enc.ids });
 }
 
+/** The family pipelines loaded so far (each on first use). */
+const familyPipelines = new Map<FamilyTask, { call(input: unknown, options?: object): Promise<unknown>; dispose(): void }>();
+
+function disposeFamily(): void {
+  for (const p of familyPipelines.values()) p.dispose();
+  familyPipelines.clear();
+}
+
+async function family(id: number, o: FamilyRequest): Promise<void> {
+  const { model, pipeline: task } = FAMILY_TASKS[o.task];
+  let pipe = familyPipelines.get(o.task);
+  const loaded = pipe === undefined;
+  if (!pipe) {
+    pipe = (await pipeline(task, `${o.modelsUrl}${model}`, {
+      registry,
+      progressCallback: ({ file, loaded: bytes, total, done }) => post({ id, type: 'progress', file: `${model}/${file}`, loaded: bytes, total, done }),
+    })) as unknown as NonNullable<typeof pipe>;
+    familyPipelines.set(o.task, pipe);
+  }
+  const started = performance.now();
+  let result: unknown;
+  switch (o.task) {
+    case 'qa':
+      result = await pipe.call({ question: o.text, context: o.context ?? '' }, FAMILY_OPTIONS.qa);
+      break;
+    case 'translate':
+      result = await pipe.call(o.text, { ...FAMILY_OPTIONS.translate, numBeams: o.numBeams ?? 1 });
+      break;
+    case 'classify': {
+      if (!o.image) throw new Error('no image: pick an example or upload one');
+      result = await pipe.call(await decodeImage(o.image, { where: 'the uploaded image' }), FAMILY_OPTIONS.classify);
+      break;
+    }
+    default:
+      result = await pipe.call(o.text, FAMILY_OPTIONS[o.task]);
+  }
+  post({ id, type: 'family-result', task: o.task, result, ms: performance.now() - started, loaded, backend: activation?.backend ?? tf.getBackend() });
+}
+
 function describe(error: unknown): { message: string; file?: string; fix?: string } {
   if (error instanceof MissingFileError) return { message: error.message, file: error.file, fix: error.fix };
   return { message: error instanceof Error ? error.message : String(error) };
@@ -280,6 +330,7 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'finetune': await finetune(request.id, request.options); break;
         case 'export': await exportFiles(request.id, request.what); break;
         case 'train-tokenizer': await trainTok(request.id, request.options); break;
+        case 'family': await family(request.id, request.options); break;
       }
       post({ id: request.id, type: 'done' });
     } catch (error) {

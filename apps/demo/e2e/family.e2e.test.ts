@@ -1,0 +1,97 @@
+// The "Every family" view in Chromium: each task (fill-mask, NER, QA, translation with beam search,
+// image classification of a shipped example) run once in the page's worker must give the answer
+// @tfkit/all's pipeline() gives in Node for the same input and options (compared as the string
+// family-answer.ts builds from either result). Screenshots go to e2e/artifacts/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { pipeline } from '@tfkit/all';
+import { decodeImage } from '@tfkit/core-tensor';
+import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
+import { FAMILY_OPTIONS, FAMILY_TASKS, familyAnswer, type FamilyResults, type FamilyTask } from '../src/family-answer.js';
+import { serveStatic, type StaticServer } from './static-server.js';
+
+const appDir = path.resolve(import.meta.dirname, '..');
+const ASSETS = path.resolve(appDir, '../../packages/all/assets');
+const ARTIFACTS = path.join(import.meta.dirname, 'artifacts');
+
+interface Case {
+  task: FamilyTask;
+  text: string;
+  context?: string;
+  numBeams?: number;
+  example?: string;
+}
+
+const CASES: Case[] = [
+  { task: 'fill-mask', text: 'Emma was very [MASK] to see him.' },
+  { task: 'ner', text: '"No," replied Anne, in a low, feeling voice. Mr. Knightley walked to Hartfield.' },
+  { task: 'qa', text: 'Such a heart--such a who?', context: 'Such an end of the doleful disappointment of five weeks back! Such a heart--such a Harriet! Now there would be pleasure in her returning.' },
+  { task: 'translate', text: 'The house is small.', numBeams: 4 },
+  { task: 'classify', text: '', example: 'trouser.png' },
+];
+
+/** What @tfkit/all's pipeline() answers in Node on wasm for `c` (the task's embedded default model). */
+async function nodeAnswer(c: Case): Promise<string> {
+  const pipe = (await pipeline(FAMILY_TASKS[c.task].pipeline, undefined, { backend: 'wasm' })) as unknown as { call(input: unknown, options?: object): Promise<unknown>; dispose(): void };
+  try {
+    let result: unknown;
+    if (c.task === 'qa') result = await pipe.call({ question: c.text, context: c.context }, FAMILY_OPTIONS.qa);
+    else if (c.task === 'translate') result = await pipe.call(c.text, { ...FAMILY_OPTIONS.translate, numBeams: c.numBeams });
+    else if (c.task === 'classify') result = await pipe.call(await decodeImage(fs.readFileSync(path.join(ASSETS, 'tiny-vit-fashion/examples', c.example!))), FAMILY_OPTIONS.classify);
+    else result = await pipe.call(c.text, FAMILY_OPTIONS[c.task]);
+    return familyAnswer(c.task, result as FamilyResults[typeof c.task]);
+  } finally {
+    pipe.dispose();
+  }
+}
+
+describe('the "Every family" view in Chromium', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  const expected = new Map<FamilyTask, string>();
+
+  beforeAll(async () => {
+    for (const c of CASES) expected.set(c.task, await nodeAnswer(c));
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    server = await serveStatic(path.join(appDir, 'dist'));
+    browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(150_000);
+    page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('#backend-status[data-state="ready"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it.each(CASES.map((c) => [c.task, c] as const))('%s gives the answer Node gives', async (task, c) => {
+    await page.selectOption('#fam-task', task);
+    if (c.task !== 'classify') await page.fill('#fam-text', c.text);
+    if (c.context !== undefined) await page.fill('#fam-context', c.context);
+    if (c.numBeams !== undefined) await page.selectOption('#fam-beams', String(c.numBeams));
+    if (c.example !== undefined) await page.selectOption('#fam-example', c.example);
+    await page.waitForSelector('#fam-run:not([disabled])');
+    await page.click('#fam-run');
+    await page.waitForSelector('#fam-output[data-state="done"], #fam-output[data-state="error"]');
+    const status = await page.textContent('#fam-status');
+    expect(await page.getAttribute('#fam-output', 'data-state'), status ?? '').toBe('done');
+    const answer = await page.getAttribute('#fam-output', 'data-answer');
+    expect(answer).toBe(expected.get(task));
+    if (task !== 'ner') expect(answer, 'the task answers something').not.toBe(''); // NER may find no entity
+    // The model card link names the task's model.
+    expect(await page.textContent('#fam-card')).toBe(FAMILY_TASKS[task].model);
+    if (task === 'ner' || task === 'qa') expect(await page.locator('#fam-output mark').count()).toBe(answer ? answer.split(' | ').length : 0);
+    await page.locator('#fam-title').locator('..').screenshot({ path: path.join(ARTIFACTS, `family-${task}.png`) });
+    expect(errors).toEqual([]);
+  });
+});

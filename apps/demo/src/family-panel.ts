@@ -1,0 +1,176 @@
+/**
+ * "Every family": fill-mask and NER (BERT), extractive QA (BERT), translation (BART, greedy or beam
+ * search) and image classification (ViT) — each run in the worker by the same `pipeline()` users
+ * call, on the embedded tiny model copied into the site, loaded on first use with its download
+ * progress. The answer is shown (spans highlighted in the text) and kept as one string in
+ * `data-answer` (see family-answer.ts), which the end-to-end test compares with Node's.
+ */
+import type { ModelClient } from './client.js';
+import { byId } from './dom.js';
+import { familyAnswer, FAMILY_TASKS, type FamilyResults, type FamilyTask } from './family-answer.js';
+import { formatBytes } from './text-spans.js';
+
+/** `text` with the `[start, end)` spans wrapped in <mark> (labelled), as DOM nodes. */
+function highlighted(text: string, spans: { start: number; end: number; label: string }[]): Node[] {
+  const out: Node[] = [];
+  let at = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start < at) continue;
+    out.push(document.createTextNode(text.slice(at, s.start)));
+    const mark = document.createElement('mark');
+    mark.textContent = text.slice(s.start, s.end);
+    mark.dataset['label'] = s.label;
+    mark.title = s.label;
+    const tag = document.createElement('small');
+    tag.textContent = ` ${s.label}`;
+    mark.append(tag);
+    out.push(mark);
+    at = s.end;
+  }
+  out.push(document.createTextNode(text.slice(at)));
+  return out;
+}
+
+function table(rows: [string, number][]): HTMLElement {
+  const list = document.createElement('ol');
+  list.className = 'family-list';
+  for (const [label, score] of rows) {
+    const item = document.createElement('li');
+    const bar = document.createElement('span');
+    bar.className = 'family-bar';
+    bar.style.width = `${Math.round(score * 100)}%`;
+    item.append(`${label} `, bar, ` ${(score * 100).toFixed(1)} %`);
+    list.append(item);
+  }
+  return list;
+}
+
+export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean): void } {
+  const select = byId('fam-task', HTMLSelectElement);
+  const form = byId('fam-form', HTMLFormElement);
+  const text = byId('fam-text', HTMLTextAreaElement);
+  const context = byId('fam-context', HTMLTextAreaElement);
+  const beams = byId('fam-beams', HTMLSelectElement);
+  const example = byId('fam-example', HTMLSelectElement);
+  const upload = byId('fam-upload', HTMLInputElement);
+  const preview = byId('fam-preview', HTMLImageElement);
+  const run = byId('fam-run', HTMLButtonElement);
+  const status = byId('fam-status', HTMLElement);
+  const progress = byId('fam-progress', HTMLProgressElement);
+  const output = byId('fam-output', HTMLElement);
+  const card = byId('fam-card', HTMLAnchorElement);
+  const defaults: Record<FamilyTask, string> = {
+    'fill-mask': 'Emma was very [MASK] to see him.',
+    ner: 'Emma Woodhouse walked to Highbury with Mr. Knightley.',
+    qa: 'Where did Emma walk?',
+    translate: 'The house is small.',
+    classify: '',
+  };
+  let ready = false;
+  let busy = false;
+  let uploaded: Uint8Array | undefined;
+  const models = () => new URL('models/', document.baseURI).href;
+
+  const show = () => {
+    const task = select.value as FamilyTask;
+    form.dataset['task'] = task;
+    for (const el of form.querySelectorAll<HTMLElement>('[data-for]')) el.hidden = !el.dataset['for']!.split(' ').includes(task);
+    if (task !== 'classify') text.value = defaults[task];
+    const model = FAMILY_TASKS[task].model;
+    card.href = `${models()}${model}/README.md`;
+    card.textContent = model;
+    run.disabled = !ready || busy;
+  };
+  const showExample = () => {
+    uploaded = undefined;
+    upload.value = '';
+    preview.src = `${models()}tiny-vit-fashion/examples/${example.value}`;
+  };
+  select.addEventListener('change', show);
+  example.addEventListener('change', showExample);
+  upload.addEventListener('change', () => {
+    const file = upload.files?.[0];
+    if (!file) return showExample();
+    void file.arrayBuffer().then((b) => {
+      uploaded = new Uint8Array(b);
+      preview.src = URL.createObjectURL(file);
+    });
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const task = select.value as FamilyTask;
+      busy = true;
+      run.disabled = true;
+      output.dataset['state'] = 'running';
+      delete output.dataset['answer'];
+      status.textContent = 'Running…';
+      try {
+        let image: Uint8Array | undefined;
+        if (task === 'classify') image = uploaded ?? new Uint8Array(await (await fetch(`${models()}tiny-vit-fashion/examples/${example.value}`)).arrayBuffer());
+        const input = text.value;
+        const ctx = context.value;
+        await client.request({ type: 'family', options: { task, text: input, context: ctx, image, numBeams: Number(beams.value), modelsUrl: models() } }, (e) => {
+          if (e.type === 'progress') {
+            progress.hidden = false;
+            if (e.total) progress.max = e.total;
+            progress.value = e.loaded;
+            status.textContent = `Loading ${e.file}: ${formatBytes(e.loaded)}${e.total ? ` of ${formatBytes(e.total)} (${Math.round((100 * e.loaded) / e.total)} %)` : ''}`;
+          } else if (e.type === 'family-result') {
+            const answer = familyAnswer(task, e.result as FamilyResults[typeof task]);
+            output.replaceChildren(...render(task, e.result, input, ctx));
+            output.dataset['answer'] = answer;
+            output.dataset['state'] = 'done';
+            status.textContent = `${FAMILY_TASKS[task].pipeline} on ${e.backend} in ${Math.round(e.ms)} ms${e.loaded ? ' (model loaded for this run)' : ''}.`;
+          }
+        });
+      } catch (error) {
+        output.dataset['state'] = 'error';
+        output.replaceChildren();
+        status.textContent = `Could not run: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        progress.hidden = true;
+        busy = false;
+        run.disabled = !ready;
+      }
+    })();
+  });
+
+  function render(task: FamilyTask, result: unknown, input: string, ctx: string): Node[] {
+    switch (task) {
+      case 'fill-mask':
+        return [table((result as FamilyResults['fill-mask']).map((c) => [c.tokenStr.trim(), c.score]))];
+      case 'ner': {
+        const entities = result as FamilyResults['ner'];
+        if (entities.length === 0) return [document.createTextNode('No entity found.')];
+        const p = document.createElement('p');
+        p.append(...highlighted(input, entities.map((e) => ({ start: e.start, end: e.end, label: e.entityGroup }))));
+        return [p];
+      }
+      case 'qa': {
+        const a = result as FamilyResults['qa'];
+        const p = document.createElement('p');
+        p.append(...highlighted(ctx, [{ start: a.start, end: a.end, label: `answer ${(a.score * 100).toFixed(1)} %` }]));
+        return [p];
+      }
+      case 'translate': {
+        const p = document.createElement('p');
+        p.className = 'gen-output';
+        p.textContent = (result as FamilyResults['translate']).map((t) => t.translationText.trim()).join('\n');
+        return [p];
+      }
+      default:
+        return [table((result as FamilyResults['classify']).map((l) => [l.label, l.score]))];
+    }
+  }
+
+  show();
+  showExample();
+  return {
+    setReady(r) {
+      ready = r;
+      run.disabled = !ready || busy;
+    },
+  };
+}

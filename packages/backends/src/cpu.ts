@@ -1,10 +1,14 @@
 /** The plain JavaScript backend: runs everywhere, the reference the others are tested against. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendActivation, BackendEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
-import { BackendError } from './errors.js';
+import { BackendError, missingPeer } from './errors.js';
 
 export async function activateCpu(): Promise<BackendActivation> {
-  await import('@tensorflow/tfjs-backend-cpu');
+  try {
+    await import('@tensorflow/tfjs-backend-cpu');
+  } catch (error) {
+    missingPeer('cpu', '@tensorflow/tfjs-backend-cpu', error);
+  }
   if (!(await tf.setBackend('cpu'))) throw new BackendError('cpu', 'tfjs could not initialise the cpu backend');
   return { backend: 'cpu', threads: 1, notes: ['cpu: plain JavaScript kernels, one thread (slowest; use wasm in Node.js)'] };
 }

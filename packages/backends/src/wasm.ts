@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError, type BackendActivation, type BackendEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
-import { BackendError, describeError } from './errors.js';
+import { BackendError, describeError, missingPeer } from './errors.js';
 import { isNode, logicalCores, sharedMemoryAvailable } from './environment.js';
 import { reportLogicalCores } from './wasm-cores.js';
 import { installWasmKernels } from './wasm-kernels.js';
@@ -107,7 +107,12 @@ async function start(wasm: WasmModule, threads: number): Promise<void> {
 
 /** Imports tfjs-backend-wasm, starts it with the requested threads (or falls back) and activates it. */
 export async function activateWasm(options: WasmBackendOptions = {}): Promise<BackendActivation> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  let wasm: typeof TfjsWasm;
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (error) {
+    missingPeer('wasm', '@tensorflow/tfjs-backend-wasm', error);
+  }
   const notes: string[] = [];
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const cores = await logicalCores();

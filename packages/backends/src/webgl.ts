@@ -5,12 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendActivation, BackendEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
-import { BackendError } from './errors.js';
+import { BackendError, missingPeer } from './errors.js';
 import { hasWebGL } from './environment.js';
 
 export async function activateWebgl(): Promise<BackendActivation> {
   if (!hasWebGL()) throw new BackendError('webgl', 'WebGL is not available here (it needs a browser or a canvas implementation)');
-  await import('@tensorflow/tfjs-backend-webgl');
+  try {
+    await import('@tensorflow/tfjs-backend-webgl');
+  } catch (error) {
+    missingPeer('webgl', '@tensorflow/tfjs-backend-webgl', error);
+  }
   if (!(await tf.setBackend('webgl'))) {
     throw new BackendError('webgl', 'tfjs could not create a WebGL context (GPU blocklisted, disabled, or context limit reached)');
   }

@@ -4,12 +4,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendActivation, BackendEntry, Registry, RegisterOptions } from '@tfkit/core-tensor';
-import { BackendError } from './errors.js';
+import { BackendError, missingPeer } from './errors.js';
 import { hasWebGPU } from './environment.js';
 
 export async function activateWebgpu(): Promise<BackendActivation> {
   if (!hasWebGPU()) throw new BackendError('webgpu', 'WebGPU is not available here (navigator.gpu is missing)');
-  await import('@tensorflow/tfjs-backend-webgpu');
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } catch (error) {
+    missingPeer('webgpu', '@tensorflow/tfjs-backend-webgpu', error);
+  }
   if (!(await tf.setBackend('webgpu'))) throw new BackendError('webgpu', 'tfjs could not get a WebGPU adapter/device');
   return { backend: 'webgpu', threads: 1, notes: ['webgpu: compute shaders on the GPU (experimental in tfkit: gradients are not in its test suite)'] };
 }

@@ -10,7 +10,7 @@ Classifies the text with a sequence classification model; labels come from the m
 scores from softmax (single-label), sigmoid (multi-label) or the raw value (regression).
 
 Options:
-${modelOptionsUsage('default: the embedded tiny BERT that tells Austen, Chesterton, Edgeworth and Melville apart')}
+${modelOptionsUsage('default: the embedded tiny encoder that tells Austen, Chesterton, Edgeworth and Melville apart')}
   --pair <text>     Second text, for sentence-pair models (entailment, paraphrase)
   --top-k <k>       Labels to print, best first (default 1)
   --all             Print every label

@@ -14,7 +14,7 @@ Prints a vector for each text from the encoder's last hidden state: the mean ove
 numbers separated by spaces; --json prints arrays.
 
 Options:
-${modelOptionsUsage('default: the embedded tiny BERT trained by tfkit on public-domain books, 128 wide')}
+${modelOptionsUsage('default: the embedded tiny encoder trained by tfkit on public-domain books, 128 wide')}
   --file <path>      Read the texts from a file, one per line (.txt or .txt.gz)
   --pooling <p>      mean, cls or none (default mean)
   --normalize        Scale each vector to unit length (for cosine similarity)

@@ -18,7 +18,7 @@ Options:
   --opset <n>            ONNX opset, 14 to 21 (default 14; LayerNormalization from 17, Gelu from 20)
   --task <task>          Export the class a task uses (fill-mask, text-classification, …); default:
                          the checkpoint's architecture
-  --architecture <name>  Export this class (BertModel, BertForMaskedLM, …) instead
+  --architecture <name>  Export this class (one of the family's Hugging Face class names) instead
   --with-past            Decoders: past key/value inputs and present outputs, as transformers.js uses
   --fix <axis=size>      Fix a dynamic axis (batch_size=1); repeatable. Default: every axis dynamic
   --external-data        Weights in onnx/<name>.onnx_data (default only past protobuf's 2 GiB limit)

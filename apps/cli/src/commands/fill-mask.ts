@@ -10,7 +10,7 @@ Prints the most likely tokens for each mask token ([MASK], <mask>) in the text, 
 probabilities, from a masked language model.
 
 Options:
-${modelOptionsUsage('default: the embedded tiny BERT trained by tfkit on public-domain books')}
+${modelOptionsUsage('default: the embedded tiny encoder trained by tfkit on public-domain books')}
   --top-k <k>       Candidates per mask (default 5)
 `;
 

@@ -12,7 +12,7 @@ Labels the tokens of the text with a token classification model and prints the e
 their [start, end) character spans.
 
 Options:
-${modelOptionsUsage('default: the embedded tiny BERT that tags persons and places (PER, LOC) in Austen-like prose')}
+${modelOptionsUsage('default: the embedded tiny encoder that tags persons and places (PER, LOC) in Austen-like prose')}
   --aggregation <s>  none (every token), simple (merge B-/I- runs), first, average or max
                      (label whole words first); default simple
   --keep-o           Also print tokens labelled O

@@ -9,7 +9,7 @@ const usage = `Usage: tfkit qa [--model <source>] (--context <text> | --context-
 Finds the answer to the question in the context. Long contexts are read in overlapping windows.
 
 Options:
-${modelOptionsUsage('default: the embedded tiny BERT trained on who / what place questions about Jane Austen’s novels')}
+${modelOptionsUsage('default: the embedded tiny encoder trained on who / what place questions about Jane Austen’s novels')}
   --context <text>       The text to search
   --context-file <path>  Read the context from a file (.txt or .txt.gz)
   --top-k <k>            Answers to print (default 1)

@@ -91,7 +91,30 @@ describe('the "Every family" view in Chromium', () => {
     // The model card link names the task's model.
     expect(await page.textContent('#fam-card')).toBe(FAMILY_TASKS[task].model);
     if (task === 'ner' || task === 'qa') expect(await page.locator('#fam-output mark').count()).toBe(answer ? answer.split(' | ').length : 0);
+    // The first run loaded the task's model, and said so.
+    expect(status).toMatch(new RegExp(`^${FAMILY_TASKS[task].pipeline} on wasm in \\d+ ms \\(model loaded for this run\\)\\.$`));
     await page.locator('#fam-title').locator('..').screenshot({ path: path.join(ARTIFACTS, `family-${task}.png`) });
+    expect(errors).toEqual([]);
+  });
+
+  it('classifies an uploaded image like Node does, and fits a 390-px-wide phone', async () => {
+    const file = path.join(ASSETS, 'tiny-vit-fashion/examples', 'ankle-boot.png');
+    await page.selectOption('#fam-task', 'classify');
+    await page.setInputFiles('#fam-upload', file);
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#fam-preview')?.src.startsWith('blob:'));
+    await page.click('#fam-run');
+    await page.waitForSelector('#fam-output[data-state="done"]');
+    expect(await page.getAttribute('#fam-output', 'data-answer')).toBe(await nodeAnswer({ task: 'classify', text: '', example: 'ankle-boot.png' }));
+    expect(await page.textContent('#fam-status')).not.toContain('model loaded'); // the second run reuses the pipeline
+    await page.setViewportSize({ width: 390, height: 844 });
+    const panel = page.locator('#fam-title').locator('..');
+    const box = await panel.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    for (const control of ['#fam-task', '#fam-example', '#fam-upload']) {
+      const c = await page.locator(control).boundingBox();
+      expect(c!.x + c!.width, `${control} stays inside the panel`).toBeLessThanOrEqual(box!.x + box!.width);
+    }
+    await panel.screenshot({ path: path.join(ARTIFACTS, 'family-phone-390.png') });
     expect(errors).toEqual([]);
   });
 });

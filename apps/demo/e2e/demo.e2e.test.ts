@@ -157,7 +157,8 @@ describe('tfkit demo in Chromium', () => {
     const stats = (await page.textContent('#gen-stats'))!;
     expect(stats).toMatch(/^\d+ tokens in .*, stopped$/);
     expect(Number(stats.split(' ')[0])).toBeLessThan(120);
-    expect(await page.isEnabled('#generate')).toBe(true);
+    // The buttons are restored once the run's promise settles, a moment after the output says done.
+    await page.waitForSelector('#generate:enabled');
     expect(await page.isDisabled('#stop')).toBe(true);
   });
 

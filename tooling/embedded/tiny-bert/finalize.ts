@@ -1,7 +1,7 @@
 /**
  * Makes a trained checkpoint directory the shipped form: the Trainer's resumable checkpoints
  * removed, the weights stored as float16 (half the size; tfkit and transformers read them as float32).
- *   node --import ./tooling/embedded/tiny-bert/register.mjs tooling/embedded/tiny-bert/finalize.ts <dir>...
+ *   node --import ./tooling/embedded/register.mjs tooling/embedded/tiny-bert/finalize.ts <dir>...
  */
 import fs from 'node:fs';
 import path from 'node:path';

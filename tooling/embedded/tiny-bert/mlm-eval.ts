@@ -1,6 +1,6 @@
 /**
  * Held-out masked-language-modelling accuracy of the tiny-bert base model, and its baseline:
- *   node --import ./tooling/embedded/tiny-bert/register.mjs tooling/embedded/tiny-bert/mlm-eval.ts <model dir> <data dir> [--check "sentence with [MASK]" ...]
+ *   node --import ./tooling/embedded/register.mjs tooling/embedded/tiny-bert/mlm-eval.ts <model dir> <data dir> [--check "sentence with [MASK]" ...]
  *
  * The held-out text (pretrain-heldout.txt: the last 10% of each pretraining book, never trained on)
  * is cut into [CLS] … [SEP] windows of 128 tokens; 15% of the other tokens (seeded) are replaced by

@@ -2,7 +2,7 @@
  * The "Checked outputs" of the tiny-bert model cards (the tests check them): for each model the
  * first held-out example, in test-set order, that it gets right — not a measure of skill (the
  * held-out metrics are), a known-good output to guard the shipped files.
- *   node --import ./tooling/embedded/tiny-bert/register.mjs tooling/embedded/tiny-bert/pick-examples.ts <assets dir> <data dir> [tasks]
+ *   node --import ./tooling/embedded/register.mjs tooling/embedded/tiny-bert/pick-examples.ts <assets dir> <data dir> [tasks]
  * fill-mask: the first 100 held-out Austen sentences of 8–20 words; the first masked word (a whole
  * word of one token, letters only, ≥ 4 letters) the model ranks first — or, when it ranks none
  * first, the first sentence whose first comma it does. feature-extraction: two held-out

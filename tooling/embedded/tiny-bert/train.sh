@@ -7,7 +7,7 @@ set -eu
 WORK=${WORK:-/tmp/tiny-bert-work}
 ASSETS=packages/all/assets
 TFKIT="node apps/cli/dist/bin.js"
-TS="node --import ./tooling/embedded/tiny-bert/register.mjs"
+TS="node --import ./tooling/embedded/register.mjs"
 HERE=tooling/embedded/tiny-bert
 mkdir -p "$WORK"
 

@@ -4,7 +4,7 @@
  * logistic regression and a one-hidden-layer MLP on the raw pixels. Reads Debian's
  * `dataset-fashion-mnist` IDX files directly. Run from the repository root:
  *
- *   nice -n 10 node --import ./tooling/embedded/vit-fashion/register.mjs tooling/embedded/vit-fashion/train.ts \
+ *   nice -n 10 node --import ./tooling/embedded/register.mjs tooling/embedded/vit-fashion/train.ts \
  *     --out packages/all/assets/tiny-vit-fashion
  *
  * Writes config.json, model.safetensors (float16), preprocessor_config.json, training_summary.json

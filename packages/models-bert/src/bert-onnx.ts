@@ -4,8 +4,7 @@
  * transformers.js reads them: `input_ids`, `attention_mask`, `token_type_ids` →
  * `last_hidden_state`, `logits`, `start_logits`/`end_logits`.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type OnnxExportEntry, type OnnxGraphBuilder, type OnnxLinearParams, type OnnxNormParams, type PretrainedModel } from '@tfkit/core-tensor';
+import { ConfigError, onnxEmbeddingOf, onnxLinearOf, onnxNormOf, singleGraphOnnxExport, type OnnxExportEntry, type OnnxGraphBuilder } from '@tfkit/core-tensor';
 import { bertConfigToHf } from './bert-config.js';
 import {
   BertForMaskedLM, BertForMultipleChoice, BertForNextSentencePrediction, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
@@ -15,28 +14,6 @@ import { BertModel, BertPreTrainedModel } from './bert-modeling.js';
 
 const B = 'batch_size';
 const T = 'sequence_length';
-
-/** A Linear's parameters; a module that is not a plain Linear (an adapter left unmerged) is an error saying what to do. */
-function linearOf(module: unknown, path: string): OnnxLinearParams {
-  const m = module as { weight?: { value?: tf.Tensor }; bias?: { value?: tf.Tensor } | null } | null;
-  const weight = m?.weight?.value;
-  if (!weight || weight.rank !== 2) {
-    throw new ConfigError(`ONNX export: ${path} is not a plain Linear layer (an adapter that is not merged?); call mergeAndUnload() on the LoRA model before exporting`);
-  }
-  return { weight, bias: m?.bias?.value ?? null };
-}
-
-function normOf(module: { weight: { value: tf.Tensor } | null; bias: { value: tf.Tensor } | null }): OnnxNormParams {
-  return { weight: module.weight?.value ?? null, bias: module.bias?.value ?? null };
-}
-
-function tableOf(module: unknown, path: string): tf.Tensor {
-  const weight = (module as { weight?: { value?: tf.Tensor } } | null)?.weight?.value;
-  if (!weight || weight.rank !== 2) {
-    throw new ConfigError(`ONNX export: ${path} is not a plain Embedding (an adapter that is not merged?); call mergeAndUnload() on the LoRA model before exporting`);
-  }
-  return weight;
-}
 
 export interface BertGraphInputs {
   inputIds: string;
@@ -61,7 +38,7 @@ function multipleChoiceGraph(g: OnnxGraphBuilder, model: BertForMultipleChoice):
   const flat = (x: string) => g.op('Reshape', [x, flatShape]);
   const flatInputs = { inputIds: flat(inputs.inputIds), attentionMask: flat(inputs.attentionMask), tokenTypeIds: flat(inputs.tokenTypeIds) };
   const { poolerOutput } = bertOnnxBackbone(g, model.bert, flatInputs, 'bert');
-  const scores = g.linear(poolerOutput ?? failNoPooler(model.architecture), linearOf(model.classifier, 'classifier'), 'classifier'); // (B·choices, 1)
+  const scores = g.linear(poolerOutput ?? failNoPooler(model.architecture), onnxLinearOf(model.classifier, 'classifier'), 'classifier'); // (B·choices, 1)
   const logits = g.op('Reshape', [scores, g.op('Slice', [shape, g.constant([0], 'int64'), g.constant([2], 'int64')])]);
   g.addOutput('logits', logits, 'float32', [B, 'num_choices']);
 }
@@ -74,11 +51,11 @@ export function bertOnnxBackbone(g: OnnxGraphBuilder, bert: BertModel, inputs: B
   // Positions 0..T-1, from the ids' runtime length.
   const length = g.op('Gather', [g.op('Shape', [inputs.inputIds]), g.constant([1], 'int64', [])], { axis: 0 });
   const positions = g.op('Range', [g.constant([0], 'int64', []), length, g.constant([1], 'int64', [])]);
-  const words = g.embedding(tableOf(emb.word_embeddings, `${p}embeddings.word_embeddings`), inputs.inputIds, `${p}embeddings.word_embeddings`);
-  const types = g.embedding(tableOf(emb.token_type_embeddings, `${p}embeddings.token_type_embeddings`), inputs.tokenTypeIds, `${p}embeddings.token_type_embeddings`);
-  const pos = g.embedding(tableOf(emb.position_embeddings, `${p}embeddings.position_embeddings`), positions, `${p}embeddings.position_embeddings`); // (T, C)
+  const words = g.embedding(onnxEmbeddingOf(emb.word_embeddings, `${p}embeddings.word_embeddings`), inputs.inputIds, `${p}embeddings.word_embeddings`);
+  const types = g.embedding(onnxEmbeddingOf(emb.token_type_embeddings, `${p}embeddings.token_type_embeddings`), inputs.tokenTypeIds, `${p}embeddings.token_type_embeddings`);
+  const pos = g.embedding(onnxEmbeddingOf(emb.position_embeddings, `${p}embeddings.position_embeddings`), positions, `${p}embeddings.position_embeddings`); // (T, C)
   const summed = g.op('Add', [g.op('Add', [words, types]), pos]);
-  let h = g.layerNorm(summed, normOf(emb.LayerNorm), c.layerNormEps, `${p}embeddings.LayerNorm`);
+  let h = g.layerNorm(summed, onnxNormOf(emb.LayerNorm), c.layerNormEps, `${p}embeddings.LayerNorm`);
 
   const mask = g.additiveMask(inputs.attentionMask); // (B, 1, 1, T)
   const heads = c.numAttentionHeads;
@@ -86,30 +63,30 @@ export function bertOnnxBackbone(g: OnnxGraphBuilder, bert: BertModel, inputs: B
   for (const [i, layer] of [...bert.encoder.layer].entries()) {
     const l = `${p}encoder.layer.${i}`;
     const self = layer.attention.self;
-    const q = g.splitHeads(g.linear(h, linearOf(self.query, `${l}.attention.self.query`), `${l}.attention.self.query`), heads, headDim);
-    const k = g.splitHeads(g.linear(h, linearOf(self.key, `${l}.attention.self.key`), `${l}.attention.self.key`), heads, headDim);
-    const v = g.splitHeads(g.linear(h, linearOf(self.value, `${l}.attention.self.value`), `${l}.attention.self.value`), heads, headDim);
+    const q = g.splitHeads(g.linear(h, onnxLinearOf(self.query, `${l}.attention.self.query`), `${l}.attention.self.query`), heads, headDim);
+    const k = g.splitHeads(g.linear(h, onnxLinearOf(self.key, `${l}.attention.self.key`), `${l}.attention.self.key`), heads, headDim);
+    const v = g.splitHeads(g.linear(h, onnxLinearOf(self.value, `${l}.attention.self.value`), `${l}.attention.self.value`), heads, headDim);
     const context = g.mergeHeads(g.attention({ query: q, key: k, value: v, mask, headDim, name: `${l}.attention.self` }), heads, headDim);
     const out = layer.attention.output;
-    const projected = g.linear(context, linearOf(out.dense, `${l}.attention.output.dense`), `${l}.attention.output.dense`);
-    const attended = g.layerNorm(g.op('Add', [projected, h]), normOf(out.LayerNorm), c.layerNormEps, `${l}.attention.output.LayerNorm`);
-    const inner = g.activation(g.linear(attended, linearOf(layer.intermediate.dense, `${l}.intermediate.dense`), `${l}.intermediate.dense`), c.hiddenAct);
-    const ffn = g.linear(inner, linearOf(layer.output.dense, `${l}.output.dense`), `${l}.output.dense`);
-    h = g.layerNorm(g.op('Add', [ffn, attended]), normOf(layer.output.LayerNorm), c.layerNormEps, `${l}.output.LayerNorm`);
+    const projected = g.linear(context, onnxLinearOf(out.dense, `${l}.attention.output.dense`), `${l}.attention.output.dense`);
+    const attended = g.layerNorm(g.op('Add', [projected, h]), onnxNormOf(out.LayerNorm), c.layerNormEps, `${l}.attention.output.LayerNorm`);
+    const inner = g.activation(g.linear(attended, onnxLinearOf(layer.intermediate.dense, `${l}.intermediate.dense`), `${l}.intermediate.dense`), c.hiddenAct);
+    const ffn = g.linear(inner, onnxLinearOf(layer.output.dense, `${l}.output.dense`), `${l}.output.dense`);
+    h = g.layerNorm(g.op('Add', [ffn, attended]), onnxNormOf(layer.output.LayerNorm), c.layerNormEps, `${l}.output.LayerNorm`);
   }
   if (!bert.pooler) return { lastHiddenState: h };
   const first = g.op('Gather', [h, g.constant([0], 'int64', [])], { axis: 1 }); // (B, C)
-  const pooled = g.op('Tanh', [g.linear(first, linearOf(bert.pooler.dense, `${p}pooler.dense`), `${p}pooler.dense`)]);
+  const pooled = g.op('Tanh', [g.linear(first, onnxLinearOf(bert.pooler.dense, `${p}pooler.dense`), `${p}pooler.dense`)]);
   return { lastHiddenState: h, poolerOutput: pooled };
 }
 
 /** MLM logits `[B, T, vocab]`: transform, then the decoder (the word embeddings, transposed, when tied). */
 function mlmLogits(g: OnnxGraphBuilder, head: BertLMPredictionHead, model: BertForMaskedLM | BertForPreTraining, hidden: string, eps: number): string {
   const t = head.transform;
-  const act = g.activation(g.linear(hidden, linearOf(t.dense, 'cls.predictions.transform.dense'), 'cls.predictions.transform.dense'), model.config.hiddenAct);
-  const h = g.layerNorm(act, normOf(t.LayerNorm), eps, 'cls.predictions.transform.LayerNorm');
+  const act = g.activation(g.linear(hidden, onnxLinearOf(t.dense, 'cls.predictions.transform.dense'), 'cls.predictions.transform.dense'), model.config.hiddenAct);
+  const h = g.layerNorm(act, onnxNormOf(t.LayerNorm), eps, 'cls.predictions.transform.LayerNorm');
   const bias = g.addInitializer('cls.predictions.bias', head.bias.value);
-  if (head.decoder) return g.op('Add', [g.linear(h, linearOf(head.decoder, 'cls.predictions.decoder'), 'cls.predictions.decoder'), bias]);
+  if (head.decoder) return g.op('Add', [g.linear(h, onnxLinearOf(head.decoder, 'cls.predictions.decoder'), 'cls.predictions.decoder'), bias]);
   // Same tensor as the Gather table: stored once, transposed in the graph (folded by runtimes at load).
   const table = g.addInitializer('bert.embeddings.word_embeddings.weight', model.bert.embeddings.word_embeddings.weight.value);
   return g.op('Add', [g.op('MatMul', [h, g.op('Transpose', [table], { perm: [1, 0] })]), bias]);
@@ -137,18 +114,18 @@ export function buildBertOnnx(g: OnnxGraphBuilder, model: BertPreTrainedModel): 
     g.addOutput('logits', mlmLogits(g, model.cls.predictions, model, lastHiddenState, c.layerNormEps), 'float32', [B, T, c.vocabSize]);
   } else if (model instanceof BertForPreTraining) {
     g.addOutput('prediction_logits', mlmLogits(g, model.cls.predictions, model, lastHiddenState, c.layerNormEps), 'float32', [B, T, c.vocabSize]);
-    const nsp = g.linear(pooled(), linearOf(model.cls.seq_relationship, 'cls.seq_relationship'), 'cls.seq_relationship');
+    const nsp = g.linear(pooled(), onnxLinearOf(model.cls.seq_relationship, 'cls.seq_relationship'), 'cls.seq_relationship');
     g.addOutput('seq_relationship_logits', nsp, 'float32', labels(2));
   } else if (model instanceof BertForNextSentencePrediction) {
-    g.addOutput('logits', g.linear(pooled(), linearOf(model.cls.seq_relationship, 'cls.seq_relationship'), 'cls.seq_relationship'), 'float32', labels(2));
+    g.addOutput('logits', g.linear(pooled(), onnxLinearOf(model.cls.seq_relationship, 'cls.seq_relationship'), 'cls.seq_relationship'), 'float32', labels(2));
   } else if (model instanceof BertForSequenceClassification) {
-    const logits = g.linear(pooled(), linearOf(model.classifier, 'classifier'), 'classifier');
+    const logits = g.linear(pooled(), onnxLinearOf(model.classifier, 'classifier'), 'classifier');
     g.addOutput('logits', logits, 'float32', labels(model.classifier.outFeatures));
   } else if (model instanceof BertForTokenClassification) {
-    const logits = g.linear(lastHiddenState, linearOf(model.classifier, 'classifier'), 'classifier');
+    const logits = g.linear(lastHiddenState, onnxLinearOf(model.classifier, 'classifier'), 'classifier');
     g.addOutput('logits', logits, 'float32', [B, T, model.classifier.outFeatures]);
   } else if (model instanceof BertForQuestionAnswering) {
-    const logits = g.linear(lastHiddenState, linearOf(model.qa_outputs, 'qa_outputs'), 'qa_outputs'); // (B, T, 2)
+    const logits = g.linear(lastHiddenState, onnxLinearOf(model.qa_outputs, 'qa_outputs'), 'qa_outputs'); // (B, T, 2)
     g.addOutput('start_logits', g.op('Gather', [logits, g.constant([0], 'int64', [])], { axis: 2 }), 'float32', [B, T]);
     g.addOutput('end_logits', g.op('Gather', [logits, g.constant([1], 'int64', [])], { axis: 2 }), 'float32', [B, T]);
   } else {
@@ -162,20 +139,10 @@ function failNoPooler(architecture: string): never {
   throw new ConfigError(`ONNX export: this ${architecture} was built without a pooler, which its head needs`);
 }
 
-function asBert(model: PretrainedModel): BertPreTrainedModel {
-  if (!(model instanceof BertPreTrainedModel)) throw new ConfigError(`ONNX export: a ${model.architecture} is not a tfkit BERT model`);
-  return model;
-}
-
 /** `ModelEntry.onnx` for BERT: one graph, `onnx/model.onnx`. */
-export const bertOnnxExport: OnnxExportEntry = {
-  minOpset: 14,
-  graphs(model) {
-    const bert = asBert(model);
-    return [{ file: 'onnx/model.onnx', name: bert.architecture, build: (g) => buildBertOnnx(g, bert) }];
-  },
-  hfConfig(model) {
-    const bert = asBert(model);
-    return bertConfigToHf(bert.config, bert.architecture, bert.hfConfig);
-  },
-};
+export const bertOnnxExport: OnnxExportEntry = singleGraphOnnxExport({
+  family: 'BERT',
+  modelClass: BertPreTrainedModel,
+  build: buildBertOnnx,
+  hfConfig: (model) => bertConfigToHf(model.config, model.architecture, model.hfConfig),
+});

@@ -4,26 +4,12 @@
  * classification) or `last_hidden_state` (+ `pooler_output`), named as Optimum exports them.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type OnnxExportEntry, type OnnxGraphBuilder, type OnnxLinearParams, type OnnxNormParams, type PretrainedModel } from '@tfkit/core-tensor';
+import { ConfigError, onnxLinearOf, onnxNormOf, singleGraphOnnxExport, type OnnxExportEntry, type OnnxGraphBuilder } from '@tfkit/core-tensor';
 import { vitConfigToHf } from './vit-config.js';
 import { ViTForImageClassification } from './vit-heads.js';
 import { ViTModel, ViTPreTrainedModel } from './vit-modeling.js';
 
 const B = 'batch_size';
-
-/** A Linear's parameters; a module that is not a plain Linear (an adapter left unmerged) is an error saying what to do. */
-function linearOf(module: unknown, path: string): OnnxLinearParams {
-  const m = module as { weight?: { value?: tf.Tensor }; bias?: { value?: tf.Tensor } | null } | null;
-  const weight = m?.weight?.value;
-  if (!weight || weight.rank !== 2) {
-    throw new ConfigError(`ONNX export: ${path} is not a plain Linear layer (an adapter that is not merged?); call mergeAndUnload() on the LoRA model before exporting`);
-  }
-  return { weight, bias: m?.bias?.value ?? null };
-}
-
-function normOf(module: { weight: { value: tf.Tensor } | null; bias: { value: tf.Tensor } | null }): OnnxNormParams {
-  return { weight: module.weight?.value ?? null, bias: module.bias?.value ?? null };
-}
 
 /**
  * The patch projection as Hugging Face's Conv2d kernel `[hidden, C, p, p]`: tfkit keeps it as a
@@ -42,7 +28,7 @@ export function vitOnnxBackbone(g: OnnxGraphBuilder, vit: ViTModel, pixels: stri
   const c = vit.config;
   const p = prefix ? `${prefix}.` : '';
   const emb = vit.embeddings;
-  const projection = linearOf(emb.patch_embeddings.projection, `${p}embeddings.patch_embeddings.projection`);
+  const projection = onnxLinearOf(emb.patch_embeddings.projection, `${p}embeddings.patch_embeddings.projection`);
   const kernel = g.addInitializer(`${p}embeddings.patch_embeddings.projection.weight`, convKernel(projection.weight, c.numChannels, c.patchSize));
   const convInputs = [pixels, kernel];
   if (projection.bias) convInputs.push(g.addInitializer(`${p}embeddings.patch_embeddings.projection.bias`, projection.bias));
@@ -61,20 +47,20 @@ export function vitOnnxBackbone(g: OnnxGraphBuilder, vit: ViTModel, pixels: stri
   for (const [i, layer] of [...vit.encoder.layer].entries()) {
     const l = `${p}encoder.layer.${i}`;
     const self = layer.attention.attention;
-    const x = g.layerNorm(h, normOf(layer.layernorm_before), c.layerNormEps, `${l}.layernorm_before`);
-    const q = g.splitHeads(g.linear(x, linearOf(self.query, `${l}.attention.attention.query`), `${l}.attention.attention.query`), heads, headDim);
-    const k = g.splitHeads(g.linear(x, linearOf(self.key, `${l}.attention.attention.key`), `${l}.attention.attention.key`), heads, headDim);
-    const v = g.splitHeads(g.linear(x, linearOf(self.value, `${l}.attention.attention.value`), `${l}.attention.attention.value`), heads, headDim);
+    const x = g.layerNorm(h, onnxNormOf(layer.layernorm_before), c.layerNormEps, `${l}.layernorm_before`);
+    const q = g.splitHeads(g.linear(x, onnxLinearOf(self.query, `${l}.attention.attention.query`), `${l}.attention.attention.query`), heads, headDim);
+    const k = g.splitHeads(g.linear(x, onnxLinearOf(self.key, `${l}.attention.attention.key`), `${l}.attention.attention.key`), heads, headDim);
+    const v = g.splitHeads(g.linear(x, onnxLinearOf(self.value, `${l}.attention.attention.value`), `${l}.attention.attention.value`), heads, headDim);
     const context = g.mergeHeads(g.attention({ query: q, key: k, value: v, headDim, name: `${l}.attention.attention` }), heads, headDim);
-    const attended = g.op('Add', [g.linear(context, linearOf(layer.attention.output.dense, `${l}.attention.output.dense`), `${l}.attention.output.dense`), h]);
-    const y = g.layerNorm(attended, normOf(layer.layernorm_after), c.layerNormEps, `${l}.layernorm_after`);
-    const inner = g.activation(g.linear(y, linearOf(layer.intermediate.dense, `${l}.intermediate.dense`), `${l}.intermediate.dense`), c.hiddenAct);
-    h = g.op('Add', [g.linear(inner, linearOf(layer.output.dense, `${l}.output.dense`), `${l}.output.dense`), attended]);
+    const attended = g.op('Add', [g.linear(context, onnxLinearOf(layer.attention.output.dense, `${l}.attention.output.dense`), `${l}.attention.output.dense`), h]);
+    const y = g.layerNorm(attended, onnxNormOf(layer.layernorm_after), c.layerNormEps, `${l}.layernorm_after`);
+    const inner = g.activation(g.linear(y, onnxLinearOf(layer.intermediate.dense, `${l}.intermediate.dense`), `${l}.intermediate.dense`), c.hiddenAct);
+    h = g.op('Add', [g.linear(inner, onnxLinearOf(layer.output.dense, `${l}.output.dense`), `${l}.output.dense`), attended]);
   }
-  h = g.layerNorm(h, normOf(vit.layernorm), c.layerNormEps, `${p}layernorm`);
+  h = g.layerNorm(h, onnxNormOf(vit.layernorm), c.layerNormEps, `${p}layernorm`);
   if (!vit.pooler) return { lastHiddenState: h };
   const first = g.op('Gather', [h, g.constant([0], 'int64', [])], { axis: 1 });
-  const pooled = g.activation(g.linear(first, linearOf(vit.pooler.dense, `${p}pooler.dense`), `${p}pooler.dense`), c.poolerAct);
+  const pooled = g.activation(g.linear(first, onnxLinearOf(vit.pooler.dense, `${p}pooler.dense`), `${p}pooler.dense`), c.poolerAct);
   return { lastHiddenState: h, poolerOutput: pooled };
 }
 
@@ -90,26 +76,16 @@ export function buildViTOnnx(g: OnnxGraphBuilder, model: ViTPreTrainedModel): vo
   } else if (model instanceof ViTForImageClassification) {
     const { lastHiddenState } = vitOnnxBackbone(g, model.vit, pixels, 'vit');
     const first = g.op('Gather', [lastHiddenState, g.constant([0], 'int64', [])], { axis: 1 });
-    g.addOutput('logits', g.linear(first, linearOf(model.classifier, 'classifier'), 'classifier'), 'float32', [B, model.classifier.outFeatures]);
+    g.addOutput('logits', g.linear(first, onnxLinearOf(model.classifier, 'classifier'), 'classifier'), 'float32', [B, model.classifier.outFeatures]);
   } else {
     throw new ConfigError(`ONNX export: ${model.architecture} has no ONNX export; exportable: ViTModel, ViTForImageClassification`);
   }
 }
 
-function asViT(model: PretrainedModel): ViTPreTrainedModel {
-  if (!(model instanceof ViTPreTrainedModel)) throw new ConfigError(`ONNX export: a ${model.architecture} is not a tfkit ViT model`);
-  return model;
-}
-
 /** `ModelEntry.onnx` for ViT: one graph, `onnx/model.onnx`. */
-export const vitOnnxExport: OnnxExportEntry = {
-  minOpset: 14,
-  graphs(model) {
-    const vit = asViT(model);
-    return [{ file: 'onnx/model.onnx', name: vit.architecture, build: (g) => buildViTOnnx(g, vit) }];
-  },
-  hfConfig(model) {
-    const vit = asViT(model);
-    return vitConfigToHf(vit.config, vit.architecture, vit.hfConfig);
-  },
-};
+export const vitOnnxExport: OnnxExportEntry = singleGraphOnnxExport({
+  family: 'ViT',
+  modelClass: ViTPreTrainedModel,
+  build: buildViTOnnx,
+  hfConfig: (model) => vitConfigToHf(model.config, model.architecture, model.hfConfig),
+});

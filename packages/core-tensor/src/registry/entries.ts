@@ -9,7 +9,7 @@
  * }
  * ```
  *
- * This file imports TensorFlow.js types only, so `@tfkit/core-tensor/lite` stays free of tfjs.
+ * This file and onnx-export.ts import TensorFlow.js types only, so `@tfkit/core-tensor/lite` stays free of tfjs.
  */
 import type { FileSource } from '../io/types.js';
 import type { Checkpoint, FromPretrainedOptions, HfConfig, PretrainedModel } from '../model-types.js';
@@ -20,6 +20,7 @@ import type { TaskEntry } from './tasks.js';
 
 export type { TaskEntry, TaskImplementation, TaskParts, PreprocessorContext } from './tasks.js';
 export type * from './onnx-export.js';
+export { onnxLinearOf, onnxEmbeddingOf, onnxNormOf, singleGraphOnnxExport } from './onnx-export.js';
 
 /** Result of activating a backend. */
 export interface BackendActivation {

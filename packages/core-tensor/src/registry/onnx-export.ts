@@ -12,8 +12,12 @@
  * h = g.layerNorm(h, { weight: ln.weight.value, bias: ln.bias.value }, 1e-12, 'embeddings.LayerNorm');
  * g.addOutput('last_hidden_state', h, 'float32', ['batch_size', 'sequence_length', hidden]);
  * ```
+ *
+ * Besides the types, the helpers below (errors only, no TensorFlow.js) read a family's layers into
+ * builder parameters and make the `OnnxExportEntry` of a family exported as one graph.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
 import type { HfConfig, PretrainedModel } from '../model-types.js';
 
 /** ONNX element types the builder writes. */
@@ -169,4 +173,70 @@ export interface OnnxExportEntry {
   graphs(model: PretrainedModel, context: OnnxExportContext): readonly OnnxGraphSpec[];
   /** The `config.json` written beside the graphs, as `savePretrained` writes it. */
   hfConfig(model: PretrainedModel): HfConfig;
+}
+
+/** A parameter as tfkit layers hold it (`.value` is the tensor). */
+interface ParamLike {
+  readonly value?: Tensor | undefined;
+}
+
+const UNMERGED = 'call mergeAndUnload() on the LoRA model before exporting';
+
+/**
+ * A Linear layer's parameters (weight `[in, out]`, optional bias) at `path`; a module that is not a
+ * plain Linear (a LoRA adapter left unmerged) is a ConfigError that says to merge it first.
+ */
+export function onnxLinearOf(module: unknown, path: string): OnnxLinearParams {
+  const m = module as { weight?: ParamLike | null; bias?: ParamLike | null } | null;
+  const weight = m?.weight?.value;
+  if (!weight || weight.rank !== 2) {
+    throw new ConfigError(`ONNX export: ${path} is not a plain Linear layer (an adapter that is not merged?); ${UNMERGED}`);
+  }
+  return { weight, bias: m?.bias?.value ?? null };
+}
+
+/** An Embedding's table `[N, C]` at `path`; a module that is not a plain Embedding is a ConfigError as in `onnxLinearOf`. */
+export function onnxEmbeddingOf(module: unknown, path: string): Tensor {
+  const weight = (module as { weight?: ParamLike | null } | null)?.weight?.value;
+  if (!weight || weight.rank !== 2) {
+    throw new ConfigError(`ONNX export: ${path} is not a plain Embedding (an adapter that is not merged?); ${UNMERGED}`);
+  }
+  return weight;
+}
+
+/** A LayerNorm's affine parameters (null where the layer has none). */
+export function onnxNormOf(module: { readonly weight: ParamLike | null; readonly bias: ParamLike | null }): OnnxNormParams {
+  return { weight: module.weight?.value ?? null, bias: module.bias?.value ?? null };
+}
+
+/** What a family exported as one graph, `onnx/model.onnx`, says about itself to `singleGraphOnnxExport`. */
+export interface SingleGraphOnnxFamily<M extends PretrainedModel> {
+  /** The family's name in errors (`BERT`, `ViT`). */
+  readonly family: string;
+  /** The family's base class: any other model given to the export is a ConfigError. */
+  readonly modelClass: abstract new (...args: never[]) => M;
+  /** Lowest opset the graph is written for (default 14). */
+  readonly minOpset?: number;
+  /** Adds the model's inputs, nodes and outputs (a ConfigError for an architecture with no export). */
+  build(graph: OnnxGraphBuilder, model: M): void;
+  /** The `config.json` written beside the graph. */
+  hfConfig(model: M): HfConfig;
+}
+
+/** `ModelEntry.onnx` of a family whose every export is one graph, `onnx/model.onnx`, named after the architecture. */
+export function singleGraphOnnxExport<M extends PretrainedModel>(family: SingleGraphOnnxFamily<M>): OnnxExportEntry {
+  const own = (model: PretrainedModel): M => {
+    if (!(model instanceof family.modelClass)) throw new ConfigError(`ONNX export: a ${model.architecture} is not a tfkit ${family.family} model`);
+    return model;
+  };
+  return {
+    minOpset: family.minOpset ?? 14,
+    graphs(model) {
+      const m = own(model);
+      return [{ file: 'onnx/model.onnx', name: m.architecture, build: (g) => family.build(g, m) }];
+    },
+    hfConfig(model) {
+      return family.hfConfig(own(model));
+    },
+  };
 }

@@ -78,3 +78,23 @@ export function defineTfkitConfig(packageDir, overrides = {}) {
   });
   return mergeConfig(base, overrides);
 }
+
+/**
+ * `pnpm bench`: runs the `*.bench.ts` files under bench/ through Vitest, with @tfkit/* resolved to sources and
+ * the tests' setup (tfjs's gradients and backends, tooling/test-utils) registered.
+ * @param {string} benchDir the package's bench directory (`import.meta.dirname` of bench/vitest.config.ts)
+ * @param {{ testTimeout?: number }} [options] a bench's time limit (default 30 min): it guards against a hang only
+ */
+export function defineTfkitBenchConfig(benchDir, { testTimeout = 1_800_000 } = {}) {
+  return defineConfig({
+    root: path.resolve(benchDir, '..'),
+    resolve: { alias: workspaceAliases() },
+    test: {
+      include: ['bench/**/*.bench.ts'],
+      environment: 'node',
+      pool: 'forks',
+      testTimeout,
+      setupFiles: [path.join(repoRoot, 'tooling/test-utils/src/setup.ts')],
+    },
+  });
+}

@@ -1,17 +1,4 @@
-// `pnpm bench`: runs bench/*.bench.ts through Vitest, which resolves @tfkit/* to sources and
-// registers tfjs's gradients and the wasm backend (tooling/test-utils setup) as the tests do.
-import path from 'node:path';
-import { defineConfig } from 'vitest/config';
-import { repoRootDir, workspaceAliases } from '@tfkit/vitest-config';
+// `pnpm bench`: bench/*.bench.ts through Vitest, @tfkit/* resolved to sources, the tests' tfjs setup.
+import { defineTfkitBenchConfig } from '@tfkit/vitest-config';
 
-export default defineConfig({
-  root: path.resolve(import.meta.dirname, '..'),
-  resolve: { alias: workspaceAliases() },
-  test: {
-    include: ['bench/**/*.bench.ts'],
-    environment: 'node',
-    pool: 'forks',
-    testTimeout: 600_000,
-    setupFiles: [path.join(repoRootDir, 'tooling/test-utils/src/setup.ts')],
-  },
-});
+export default defineTfkitBenchConfig(import.meta.dirname, { testTimeout: 600_000 });

@@ -20,6 +20,7 @@ import { createRegistry, loadGradients, Random } from '@tfkit/core-tensor';
 import { classificationMetrics, DataCollatorForImageClassification, Dataset, Trainer, type PixelImage } from '@tfkit/finetune';
 import { ViTForImageClassification, ViTImageProcessor } from '@tfkit/models-vit';
 import { convertToFloat16 } from '../../../apps/cli/src/lm-training.js';
+import { encodeGrayPng } from '../../test-utils/src/test-files.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -107,25 +108,6 @@ function trainBaseline(train: readonly Item[], evalSets: Record<string, readonly
   tf.dispose([x, y, ...params]);
   optimizer.dispose();
   return result;
-}
-
-/** An 8-bit grayscale PNG (colour type 0), as Fashion-MNIST's pixels are. */
-function encodeGrayPng(image: PixelImage): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(image.width, 0);
-  header.writeUInt32BE(image.height, 4);
-  header.set([8, 0, 0, 0, 0], 8);
-  const rows = Buffer.alloc((image.width + 1) * image.height);
-  for (let y = 0; y < image.height; y++) for (let x = 0; x < image.width; x++) rows[y * (image.width + 1) + 1 + x] = image.data[y * image.width + x] as number;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function main(): Promise<void> {
@@ -226,7 +208,7 @@ async function main(): Promise<void> {
     const firstOfClass = test.find((t) => t.label === k)!;
     const chosen = test.find((t) => t.label === k && testCorrect[t.index])!;
     const file = `${name.toLowerCase().replace(/[^a-z]+/g, '-')}.png`;
-    fs.writeFileSync(path.join(args.images, file), encodeGrayPng(chosen.image));
+    fs.writeFileSync(path.join(args.images, file), encodeGrayPng(chosen.image.width, chosen.image.height, chosen.image.data));
     return { file, testIndex: chosen.index, label: name, firstOfClassIndex: firstOfClass.index };
   });
   shipped.dispose();

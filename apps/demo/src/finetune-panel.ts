@@ -3,8 +3,11 @@
  * trained in the model worker with @tfkit/finetune's Trainer. Shows a live loss curve, steps/s and
  * the ETA, with pause / resume / stop; then "try it" generates with the adapted model, and the
  * adapter (PEFT's adapter_config.json + adapter_model.safetensors) or the merged checkpoint downloads.
+ * The worker saves the run's state in IndexedDB every few steps; after a reload the panel offers
+ * to resume it, and the resumed run continues the same loss curve.
  */
-import { download, type ModelClient } from './client.js';
+import { download, type ModelClient, type RequestBody } from './client.js';
+import type { SavedRunSummary } from './protocol.js';
 import { byId } from './dom.js';
 import { formatEta, lossPolyline } from './text-spans.js';
 
@@ -40,6 +43,11 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
     steps: byId('ft-steps', HTMLInputElement),
     lr: byId('ft-lr', HTMLInputElement),
     seed: byId('ft-seed', HTMLInputElement),
+    saveEvery: byId('ft-save-every', HTMLInputElement),
+    saved: byId('ft-saved', HTMLElement),
+    savedText: byId('ft-saved-text', HTMLElement),
+    resumeSaved: byId('ft-resume-saved', HTMLButtonElement),
+    discardSaved: byId('ft-discard-saved', HTMLButtonElement),
     train: byId('ft-train', HTMLButtonElement),
     pause: byId('ft-pause', HTMLButtonElement),
     stop: byId('ft-stop', HTMLButtonElement),
@@ -66,6 +74,7 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
     el.merged.disabled = !trained || run !== undefined;
     el.adapter.disabled = !trained || run !== undefined || lastMethod !== 'lora';
     el.lora.disabled = el.method.value !== 'lora';
+    el.resumeSaved.disabled = !ready || run !== undefined;
   };
   el.method.addEventListener('change', sync);
   el.sample.addEventListener('click', () => (el.text.value = SAMPLE_TEXT));
@@ -81,58 +90,56 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
   });
   el.stop.addEventListener('click', () => run !== undefined && client.control(run, 'stop'));
 
-  el.form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    if (run !== undefined || !ready) return;
-    const method = el.method.value === 'full' ? 'full' : 'lora';
-    const losses: number[] = [];
+  /** Runs a new fine-tuning request, or (`resume`) the run saved before a reload. */
+  const startRun = (body: RequestBody, method: 'lora' | 'full') => {
+    let losses: number[] = [];
     let maxSteps = el.steps.valueAsNumber;
     let started = 0;
+    let firstStep = 0;
+    el.saved.hidden = true;
     el.chart.dataset['state'] = 'running';
     el.chart.dataset['losses'] = '[]';
+    delete el.chart.dataset['savedStep'];
+    delete el.chart.dataset['resumedAt'];
     el.curve.setAttribute('points', '');
-    el.status.textContent = 'Loading a copy of the model to train…';
+    el.status.textContent = body.type === 'finetune-resume' ? 'Loading the saved run…' : 'Loading a copy of the model to train…';
     hooks.onBusy(true);
-    const probe = el.tryPrompt.value;
-    const { id, finished } = client.start(
-      {
-        type: 'finetune',
-        options: {
-          text: el.text.value, method, r: el.r.valueAsNumber, alpha: el.alpha.valueAsNumber,
-          targets: el.targets.value.split(',').map((t) => t.trim()).filter(Boolean),
-          steps: el.steps.valueAsNumber, learningRate: el.lr.valueAsNumber, batchSize: 4, blockSize: 48,
-          seed: el.seed.valueAsNumber, probe,
-        },
-      },
-      (e) => {
-        if (e.type === 'train-begin') {
-          maxSteps = e.maxSteps;
-          started = performance.now();
-          const pct = ((100 * e.trainable) / Math.max(e.total, 1)).toFixed(2);
-          el.chart.dataset['trainable'] = String(e.trainable);
-          el.status.textContent = `Training ${thousands(e.trainable)} of ${thousands(e.total)} parameters (${pct} %) on ${e.examples} examples, on ${e.backend}…`;
-        } else if (e.type === 'train-step') {
-          losses.push(e.loss);
-          const elapsed = (performance.now() - started) / 1000;
-          const rate = e.step / Math.max(elapsed, 1e-3);
-          el.curve.setAttribute('points', lossPolyline(losses, maxSteps, 300, 120));
-          el.chart.dataset['losses'] = JSON.stringify(losses);
-          el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
-          el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / rate)}`;
-        } else if (e.type === 'train-paused') {
-          el.chart.dataset['pausedAt'] = String(e.step);
-          el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
-        } else if (e.type === 'train-end') {
-          trained = true;
-          lastMethod = method;
-          el.tryOut.dataset['probeIds'] = JSON.stringify(e.probeIds);
-          el.tryOut.dataset['probeLogits'] = JSON.stringify(e.probeLogits);
-          const first = e.losses[0] ?? NaN;
-          const last = e.losses.at(-1) ?? NaN;
-          el.status.textContent = `${e.stopped ? 'Stopped' : 'Done'} after ${e.steps} steps: loss ${first.toFixed(4)} → ${last.toFixed(4)}. Try it, or download the ${method === 'lora' ? 'adapter or the ' : ''}merged model.`;
-        }
-      },
-    );
+    const { id, finished } = client.start(body, (e) => {
+      if (e.type === 'train-begin') {
+        maxSteps = e.maxSteps;
+        started = performance.now();
+        firstStep = e.resumedAt;
+        losses = [...e.losses];
+        el.chart.dataset['losses'] = JSON.stringify(losses);
+        el.chart.dataset['resumedAt'] = String(e.resumedAt);
+        el.curve.setAttribute('points', lossPolyline(losses, maxSteps, 300, 120));
+        const pct = ((100 * e.trainable) / Math.max(e.total, 1)).toFixed(2);
+        el.chart.dataset['trainable'] = String(e.trainable);
+        const from = e.resumedAt ? `Resumed at step ${e.resumedAt}: training` : 'Training';
+        el.status.textContent = `${from} ${thousands(e.trainable)} of ${thousands(e.total)} parameters (${pct} %) on ${e.examples} examples, on ${e.backend}…`;
+      } else if (e.type === 'train-step') {
+        losses.push(e.loss);
+        const elapsed = (performance.now() - started) / 1000;
+        const rate = (e.step - firstStep) / Math.max(elapsed, 1e-3);
+        el.curve.setAttribute('points', lossPolyline(losses, maxSteps, 300, 120));
+        el.chart.dataset['losses'] = JSON.stringify(losses);
+        el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
+        el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / rate)}`;
+      } else if (e.type === 'train-saved') {
+        el.chart.dataset['savedStep'] = String(e.step);
+      } else if (e.type === 'train-paused') {
+        el.chart.dataset['pausedAt'] = String(e.step);
+        el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
+      } else if (e.type === 'train-end') {
+        trained = true;
+        lastMethod = method;
+        el.tryOut.dataset['probeIds'] = JSON.stringify(e.probeIds);
+        el.tryOut.dataset['probeLogits'] = JSON.stringify(e.probeLogits);
+        const first = e.losses[0] ?? NaN;
+        const last = e.losses.at(-1) ?? NaN;
+        el.status.textContent = `${e.stopped ? 'Stopped' : 'Done'} after ${e.steps} steps: loss ${first.toFixed(4)} → ${last.toFixed(4)}. Try it, or download the ${method === 'lora' ? 'adapter or the ' : ''}merged model.`;
+      }
+    });
     run = id;
     paused = false;
     el.pause.textContent = 'Pause';
@@ -148,7 +155,63 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
         hooks.onBusy(false);
         sync();
       });
+  };
+
+  el.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (run !== undefined || !ready) return;
+    const method = el.method.value === 'full' ? 'full' : 'lora';
+    startRun(
+      {
+        type: 'finetune',
+        options: {
+          text: el.text.value, method, r: el.r.valueAsNumber, alpha: el.alpha.valueAsNumber,
+          targets: el.targets.value.split(',').map((t) => t.trim()).filter(Boolean),
+          steps: el.steps.valueAsNumber, learningRate: el.lr.valueAsNumber, batchSize: 4, blockSize: 48,
+          seed: el.seed.valueAsNumber, probe: el.tryPrompt.value, saveEvery: el.saveEvery.valueAsNumber || 0,
+        },
+      },
+      method,
+    );
   });
+
+  /** Offers the run a reload interrupted (saved in IndexedDB by the worker), with its curve so far. */
+  const offerSaved = (saved: SavedRunSummary) => {
+    el.saved.hidden = false;
+    el.saved.dataset['step'] = String(saved.step);
+    const last = saved.losses.at(-1);
+    el.savedText.textContent = `An unfinished ${saved.method === 'lora' ? 'LoRA' : 'full'} fine-tuning run was saved at step ${saved.step} of ${saved.maxSteps}${last === undefined ? '' : ` (loss ${last.toFixed(4)})`}.`;
+    el.curve.setAttribute('points', lossPolyline(saved.losses, saved.maxSteps, 300, 120));
+    el.chart.dataset['losses'] = JSON.stringify(saved.losses);
+    el.chart.dataset['state'] = 'saved';
+    el.status.textContent = 'The curve so far is shown. Resume continues it from the saved step; Train starts a new run.';
+    // The form shows the saved run's settings (the resumed run uses them).
+    const o = saved.options;
+    el.text.value = o.text;
+    el.method.value = o.method;
+    el.r.value = String(o.r);
+    el.alpha.value = String(o.alpha);
+    el.targets.value = o.targets.join(', ');
+    el.steps.value = String(o.steps);
+    el.lr.value = String(o.learningRate);
+    el.seed.value = String(o.seed);
+    el.saveEvery.value = String(o.saveEvery);
+    el.tryPrompt.value = o.probe;
+    sync();
+  };
+  el.resumeSaved.addEventListener('click', () => {
+    if (run !== undefined || !ready) return;
+    startRun({ type: 'finetune-resume' }, el.method.value === 'full' ? 'full' : 'lora');
+  });
+  el.discardSaved.addEventListener('click', () => {
+    el.saved.hidden = true;
+    el.chart.dataset['state'] = 'idle';
+    el.chart.dataset['losses'] = '[]';
+    el.curve.setAttribute('points', '');
+    el.status.textContent = 'Train to see the loss fall.';
+    void client.request({ type: 'discard-run' }).catch(() => undefined);
+  });
+  let asked = false;
 
   el.tryButton.addEventListener('click', () => {
     el.tryOut.textContent = '';
@@ -184,6 +247,14 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
     setReady(value) {
       ready = value;
       sync();
+      // Once the model is loaded: is there a run that a reload interrupted?
+      if (value && !asked) {
+        asked = true;
+        void client
+          .request({ type: 'saved-run' }, (e) => e.type === 'saved-run' && e.run && run === undefined && offerSaved(e.run))
+          .catch(() => undefined)
+          .finally(() => (el.saved.dataset['checked'] = 'true'));
+      }
     },
   };
 }

@@ -34,6 +34,18 @@ export interface FinetuneRequest {
   seed: number;
   /** Text whose next-token logits are reported at the end (the page and the tests compare them). */
   probe: string;
+  /** Save the run's state (IndexedDB) every this many steps, so that a reload can resume it; 0: never. */
+  saveEvery: number;
+}
+
+/** An unfinished run saved in IndexedDB, as the page shows it (the weights stay in the worker). */
+export interface SavedRunSummary {
+  step: number;
+  maxSteps: number;
+  losses: number[];
+  method: 'lora' | 'full';
+  savedAt: number;
+  options: FinetuneRequest;
 }
 
 export interface TokenizerTrainRequest {
@@ -64,6 +76,10 @@ export type Request =
   | { id: number; type: 'generate'; options: GenerateRequest }
   | { id: number; type: 'attention'; ids: number[] }
   | { id: number; type: 'finetune'; options: FinetuneRequest }
+  /** Continues the run saved in IndexedDB from its last saved step (its own options). */
+  | { id: number; type: 'finetune-resume' }
+  /** Asks for the saved unfinished run (answered by `saved-run`), or forgets it. */
+  | { id: number; type: 'saved-run' | 'discard-run' }
   | { id: number; type: 'export'; what: 'adapter' | 'merged' }
   | { id: number; type: 'train-tokenizer'; options: TokenizerTrainRequest }
   | { id: number; type: 'family'; options: FamilyRequest }
@@ -81,7 +97,11 @@ export type Event =
   | { id: number; type: 'token'; text: string; count: number }
   | { id: number; type: 'generated'; ids: number[]; prefixLength: number; count: number; ms: number; stopReason: string; backend: string }
   | { id: number; type: 'attention'; tokens: string[]; maps: Float32Array[][] }
-  | { id: number; type: 'train-begin'; maxSteps: number; trainable: number; total: number; examples: number; backend: string }
+  /** `resumedAt`: the saved step a resumed run continues from (0 for a new run), `losses` its curve so far. */
+  | { id: number; type: 'train-begin'; maxSteps: number; trainable: number; total: number; examples: number; backend: string; resumedAt: number; losses: number[] }
+  /** The run's state is saved (IndexedDB) after `step`. */
+  | { id: number; type: 'train-saved'; step: number }
+  | { id: number; type: 'saved-run'; run: SavedRunSummary | undefined }
   | { id: number; type: 'train-step'; step: number; maxSteps: number; loss: number; seconds: number }
   /** The run holds after `step` until `resume` (or `stop`). */
   | { id: number; type: 'train-paused'; step: number }

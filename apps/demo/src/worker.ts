@@ -6,7 +6,7 @@
  * between two tokens and a training run between two steps, `pause`/`resume` hold a run between steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry, decodeImage, pipeline, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
+import { createRegistry, decodeImage, pipeline, Random, safetensorsToTensors, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
 import { registerBert } from '@tfkit/models-bert';
 import { registerBart } from '@tfkit/models-bart';
 import { registerViT } from '@tfkit/models-vit';
@@ -15,13 +15,14 @@ import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { generateStream, registerGeneration, TextStreamer } from '@tfkit/generation';
 import { registerTokenizers, Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
 import { trainTokenizer } from '@tfkit/tokenizers/train';
-import { adapterStateDict, DataCollatorForCausalLM, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '@tfkit/finetune';
+import { adapterStateDict, DataCollatorForCausalLM, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type TrainerState } from '@tfkit/finetune';
 import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { FAMILY_OPTIONS, FAMILY_TASKS, type FamilyTask } from './family-answer.js';
 import type { Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
 import { MODEL_FILES, missingFileFix, trainingExamples } from './worker-util.js';
+import { clearRun, loadRun, saveRun, summarize, type SavedRun } from './run-store.js';
 
 const WASM_PATHS = {
   'tfjs-backend-wasm.wasm': plainWasm,
@@ -165,10 +166,68 @@ async function lastLogits(m: GPT2LMHeadModel, ids: number[]): Promise<number[]> 
   }
 }
 
-async function finetune(id: number, o: FinetuneRequest): Promise<void> {
+/** Modules holding a seeded generator (dropout), by name: their states are part of a saved run. */
+function generators(m: GPT2LMHeadModel): [string, Random][] {
+  const out: [string, Random][] = [];
+  for (const [name, mod] of m.namedModules()) {
+    const rng = (mod as unknown as { rng?: unknown }).rng;
+    if (rng instanceof Random) out.push([name, rng]);
+  }
+  return out;
+}
+
+/** Writes the run's state at the end of a step (the Trainer's own checkpoint, in IndexedDB instead of files). */
+async function saveState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel, o: FinetuneRequest, losses: number[]): Promise<void> {
+  const weights = trainer.model.stateDict({ includeAliases: false });
+  const optimizerState = trainer.optimizer.stateDict();
+  try {
+    const state = trainer.state;
+    await saveRun({
+      options: o,
+      step: state.globalStep,
+      maxSteps: state.maxSteps,
+      losses: [...losses],
+      trainer: { ...state, logHistory: [...state.logHistory], shouldStop: false },
+      scheduler: trainer.lrScheduler?.stateDict(),
+      optimizer: optimizerState.meta,
+      rng: Object.fromEntries(generators(m).map(([name, rng]) => [name, rng.getState()])),
+      weights: await tensorsToSafetensors(weights, { format: 'tfkit' }),
+      optimizerTensors: await tensorsToSafetensors(optimizerState.tensors, { format: 'tfkit' }),
+      savedAt: Date.now(),
+    });
+  } finally {
+    for (const t of [...weights.values(), ...optimizerState.tensors.values()]) t.dispose();
+  }
+}
+
+/** Puts a saved run's state into a Trainer that is about to start (its `onTrainBegin`). */
+function restoreState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel, state: TrainerState, saved: SavedRun): void {
+  const weights = safetensorsToTensors(saved.weights, 'the saved run (IndexedDB): weights').tensors;
+  const slots = safetensorsToTensors(saved.optimizerTensors, 'the saved run (IndexedDB): optimizer').tensors;
+  try {
+    trainer.model.loadStateDict(weights, { where: 'the saved run (IndexedDB)' });
+    trainer.optimizer.loadStateDict({ tensors: slots, meta: saved.optimizer });
+    if (saved.scheduler) trainer.lrScheduler?.loadStateDict(saved.scheduler);
+    for (const [name, rng] of generators(m)) {
+      const s = saved.rng[name];
+      if (s) rng.setState(s);
+    }
+    // The Trainer's loop holds this very object: update it in place.
+    Object.assign(state, saved.trainer, { maxSteps: state.maxSteps, shouldStop: false });
+  } finally {
+    for (const t of [...weights.values(), ...slots.values()]) t.dispose();
+  }
+}
+
+async function finetune(id: number, request: FinetuneRequest | 'resume'): Promise<void> {
   if (!tokenizer || !activation) throw new Error('the model is not loaded yet');
+  const saved = request === 'resume' ? await loadRun() : undefined;
+  if (request === 'resume' && !saved) throw new Error('there is no saved run to resume (it finished, or was discarded)');
+  const o = saved ? saved.options : (request as FinetuneRequest);
   tuned?.model.dispose();
   tuned = undefined;
+  // A new run replaces any saved one.
+  if (!saved) await clearRun().catch(() => undefined);
   // A model of its own: the base model keeps its weights for comparison.
   const m = await GPT2LMHeadModel.fromPretrained(baseUrl);
   const lora = o.method === 'lora'
@@ -180,9 +239,10 @@ async function finetune(id: number, o: FinetuneRequest): Promise<void> {
   const examples = trainingExamples(o.text, (t) => tokenizer!.encode(t, { addSpecialTokens: false }).ids.length, o.blockSize);
   if (examples.length === 0) throw new Error('no training text: paste some text (at least a few words) or use the sample');
   const collator = new DataCollatorForCausalLM({ tokenizer, padTokenId: eos, eosTokenId: eos, maxLength: o.blockSize });
-  const losses: number[] = [];
+  const losses: number[] = saved ? [...saved.losses] : [];
   const control = running!;
-  const trainer = new Trainer({
+  const counts = lora ? lora.trainableParameters() : { trainable: m.parameterCount({ trainableOnly: true }), total: m.parameterCount() };
+  const trainer: Trainer<{ text: string }> = new Trainer({
     model: lora ?? m,
     trainDataset: Dataset.fromArray(examples.map((text) => ({ text }))),
     collator: collator.collate,
@@ -194,9 +254,17 @@ async function finetune(id: number, o: FinetuneRequest): Promise<void> {
     logEvery: 1,
     callbacks: [
       {
+        onTrainBegin: (state) => {
+          if (saved) restoreState(trainer, m, state, saved);
+          post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: examples.length, backend: activation!.backend, resumedAt: state.globalStep, losses: [...losses] });
+        },
         onStepEnd: async (state, step) => {
           losses.push(step.loss);
           post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
+          if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.globalStep < state.maxSteps) {
+            await saveState(trainer, m, o, losses);
+            post({ id, type: 'train-saved', step: state.globalStep });
+          }
           // Let a pause or stop sent during this step arrive before the next one starts.
           await new Promise((resolve) => setTimeout(resolve, 0));
           if (control.paused && !control.abort.signal.aborted) {
@@ -208,10 +276,10 @@ async function finetune(id: number, o: FinetuneRequest): Promise<void> {
       },
     ],
   });
-  const counts = lora ? lora.trainableParameters() : { trainable: m.parameterCount({ trainableOnly: true }), total: m.parameterCount() };
-  post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: examples.length, backend: activation.backend });
   const result = await trainer.train();
   trainer.optimizer.dispose?.();
+  // Finished or stopped: nothing left to resume.
+  await clearRun().catch(() => undefined);
   const probeIds = tokenizer.encode(o.probe, { addSpecialTokens: false }).ids;
   const probeLogits = await lastLogits(m, probeIds);
   post({ id, type: 'train-end', steps: result.globalStep, stopped: control.abort.signal.aborted, losses, probeIds, probeLogits });
@@ -328,6 +396,13 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'generate': await generate(request.id, request.options, running.abort.signal); break;
         case 'attention': await attention(request.id, request.ids); break;
         case 'finetune': await finetune(request.id, request.options); break;
+        case 'finetune-resume': await finetune(request.id, 'resume'); break;
+        case 'saved-run': {
+          const run = await loadRun().catch(() => undefined);
+          post({ id: request.id, type: 'saved-run', run: run && summarize(run) });
+          break;
+        }
+        case 'discard-run': await clearRun(); break;
         case 'export': await exportFiles(request.id, request.what); break;
         case 'train-tokenizer': await trainTok(request.id, request.options); break;
         case 'family': await family(request.id, request.options); break;

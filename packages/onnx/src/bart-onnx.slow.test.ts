@@ -10,12 +10,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AutoModel, createRegistry, safetensorsToTensors } from '@tfkit/core-tensor';
 import { registerBart, type BartForConditionalGeneration } from '@tfkit/models-bart';
-import { expectAllClose, fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
+import { fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
 import { decodeModel } from './serialize.js';
-import { emptyPast, greedySeq2Seq, int64, openSession, type OrtModule, type OrtTensor } from './test/onnx-decoding.js';
-import { loadOrt, type Runtime } from './test/ort.js';
+import { emptyPast, greedySeq2Seq, int64, type OrtModule, type OrtTensor } from './test/onnx-decoding.js';
+import { loadRuntimes, ortRunner } from './test/onnx-parity.js';
+import type { Runtime } from './test/ort.js';
 
 type Ids = number[][];
 interface Scenario {
@@ -32,13 +33,7 @@ const NAME = 'bart-conditional-generation';
 const inputs = readFixtureJson<Inputs>('models', NAME, 'inputs.json');
 const expectedJson = readFixtureJson<Record<string, { sequences?: Ids }>>('models', NAME, 'expected.json');
 const registry = registerBart(createRegistry());
-const nodeRequired = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
-const runtimes: Partial<Record<Runtime, OrtModule>> = {};
-for (const runtime of ['web', 'node'] as Runtime[]) {
-  const loaded = await loadOrt(runtime);
-  if (typeof loaded !== 'string') runtimes[runtime] = loaded as unknown as OrtModule;
-  else if (runtime === 'web' || nodeRequired) throw new Error(loaded);
-}
+const runtimes = await loadRuntimes();
 const SHAPE = { layers: 2, heads: 4, headDim: 8 };
 
 let model: BartForConditionalGeneration;
@@ -92,29 +87,7 @@ describe('BART ONNX layout', () => {
 
 describe.each(Object.keys(runtimes) as Runtime[])('BART exported to ONNX in onnxruntime-%s', (runtime) => {
   const ort = runtimes[runtime] as OrtModule;
-  const run = async (file: string, feeds: Record<string, unknown>) => {
-    const session = await openSession(ort, file);
-    try {
-      return await session.run(feeds);
-    } finally {
-      await session.release();
-    }
-  };
-  /** `actual` against `reference`, optionally only the first `keep[b]` decoder positions of each row. */
-  const close = async (actual: OrtTensor, reference: tf.Tensor, label: string, keep?: number[]) => {
-    expect(actual.dims, label).toEqual(reference.shape);
-    await withBackend('cpu', () => {
-      const t = tf.tensor(actual.data as Float32Array, [...actual.dims]);
-      const rows = keep ?? Array.from({ length: t.shape[0] as number }, () => t.shape[1] as number);
-      rows.forEach((n, b) => {
-        const a = tf.slice(t, [b, 0, 0], [1, n, -1]);
-        const e = tf.slice(reference, [b, 0, 0], [1, n, -1]);
-        expectAllClose(a, e, { label: `${label} row ${b}`, atol: 1e-4 });
-        tf.dispose([a, e]);
-      });
-      t.dispose();
-    });
-  };
+  const { run, close } = ortRunner(ort);
 
   it('forward: encoder states and decoder logits within 1e-4 of Hugging Face and tfkit, from every decoder file', async () => {
     const f = inputs.forward;

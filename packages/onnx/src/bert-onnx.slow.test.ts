@@ -2,16 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AutoModel, createRegistry, safetensorsToTensors, type PretrainedModel } from '@tfkit/core-tensor';
+import { AutoModel, createRegistry, safetensorsToTensors } from '@tfkit/core-tensor';
 import { registerBert } from '@tfkit/models-bert';
 import { fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
-import { decodeModel } from './serialize.js';
-import { loadOrt, runOnnx, type Feeds, type Runtime } from './test/ort.js';
-import { camel, lcg, maxAbsDiff, record, reportDiffs } from './test/parity.js';
+import { expectExportParity, expectRuntimesMatch, loadRuntimes, type Forward } from './test/onnx-parity.js';
+import type { Feeds } from './test/ort.js';
+import { lcg, reportDiffs } from './test/parity.js';
 
-type Forward = PretrainedModel & { forward(inputs: Record<string, unknown>): Record<string, tf.Tensor> };
 type Ids = number[][];
 
 /** Each exported class: the fixture it loads from, its ONNX outputs, and the reference tensor for each. */
@@ -40,19 +39,22 @@ function feeds(batch: Record<string, Ids>): Feeds {
   return Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, { data: v, dtype: 'int64' as const }]));
 }
 
-const RUNTIMES: Runtime[] = ['web', 'node'];
-const orts = new Map<Runtime, Awaited<ReturnType<typeof loadOrt>>>();
+const runtimes = await loadRuntimes();
 let tmp: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-onnx-bert-'));
-  for (const runtime of RUNTIMES) orts.set(runtime, await loadOrt(runtime));
 });
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
   reportDiffs('BERT ONNX parity');
 });
+
+/** The same ids for ONNX (`input_ids`, …) and tfkit (`inputIds`, …). */
+function batchOf(name: string, batch: Record<'input_ids' | 'attention_mask' | 'token_type_ids', Ids | Ids[]>, hf = false) {
+  return { name, feeds: feeds(batch as Record<string, Ids>), forward: { inputIds: batch.input_ids, attentionMask: batch.attention_mask, tokenTypeIds: batch.token_type_ids }, hf };
+}
 
 describe('BERT exported to ONNX', () => {
   it.each(CASES)('$architecture: ONNX Runtime web and node equal tfkit and Hugging Face within 1e-4 (opsets 14, 17, 20; two batch shapes)', async ({ architecture, fixture, outputs }) => {
@@ -61,47 +63,22 @@ describe('BERT exported to ONNX', () => {
       const model = await AutoModel.fromPretrained<Forward>(fixturePath('models', fixture), { registry, architecture });
       const { forward } = readFixtureJson<{ forward: Record<string, Ids> }>('models', fixture, 'inputs.json');
       const { tensors: expected } = safetensorsToTensors(fs.readFileSync(fixturePath('models', fixture, 'expected.safetensors')), fixture);
-      const batches = [
-        { name: 'fixture', batch: forward as { input_ids: Ids; attention_mask: Ids; token_type_ids: Ids } },
-        { name: 'other', batch: otherBatch(1000) },
-      ];
-      for (const opset of [14, 17, 20]) {
-        const dir = path.join(tmp, `${architecture}-${opset}`);
-        const before = tf.memory().numTensors;
-        await exportOnnx(model, dir, { registry, opset, copyFrom: fixturePath('tokenizers', 'bert-base-uncased') });
-        expect(tf.memory().numTensors).toBe(before);
-        expect(fs.existsSync(path.join(dir, 'tokenizer.json'))).toBe(true);
-        expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'bert', architectures: [architecture] });
-        const proto = decodeModel(fs.readFileSync(path.join(dir, 'onnx/model.onnx')));
-        expect(Number(proto.opsetImport[0]?.version)).toBe(opset);
-        const ops = new Set(proto.graph?.node?.map((n) => n.opType));
-        expect(ops.has('LayerNormalization')).toBe(opset >= 17);
-        expect(ops.has('Gelu')).toBe(opset >= 20);
-        expect(proto.graph?.input?.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
-        expect(proto.graph?.output?.map((o) => o.name)).toEqual(Object.keys(outputs));
-        expect(proto.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.map((d) => d.dimParam)).toEqual(['batch_size', 'sequence_length']);
-
-        for (const { name, batch } of batches) {
-          const ours = model.forward({ inputIds: batch.input_ids, attentionMask: batch.attention_mask, tokenTypeIds: batch.token_type_ids });
-          for (const runtime of RUNTIMES) {
-            const ort = orts.get(runtime);
-            if (typeof ort === 'string' || ort === undefined) continue;
-            const got = await runOnnx(ort, path.join(dir, 'onnx/model.onnx'), feeds(batch));
-            for (const [output, reference] of Object.entries(outputs)) {
-              const label = `${architecture} ${output}`;
-              const vsTfkit = maxAbsDiff(got[output] as never, ours[camel(output)] as tf.Tensor, label);
-              record(`${runtime} vs tfkit: ${label}`, vsTfkit);
-              expect(vsTfkit, `${runtime} opset ${opset} ${name}: ${label} vs tfkit`).toBeLessThan(1e-4);
-              if (name === 'fixture') {
-                const vsHf = maxAbsDiff(got[output] as never, expected.get(reference) as tf.Tensor, label);
-                record(`${runtime} vs HF: ${label}`, vsHf);
-                expect(vsHf, `${runtime} opset ${opset}: ${label} vs Hugging Face`).toBeLessThan(1e-4);
-              }
-            }
-          }
-          tf.dispose(ours);
-        }
-      }
+      await expectExportParity({
+        model, architecture, registry, tmp, runtimes, outputs, expected,
+        opsets: [14, 17, 20],
+        inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
+        batches: [batchOf('fixture', forward as Record<'input_ids' | 'attention_mask' | 'token_type_ids', Ids>, true), batchOf('other', otherBatch(1000))],
+        exportOptions: { copyFrom: fixturePath('tokenizers', 'bert-base-uncased') },
+        layout: (dir, proto, opset) => {
+          expect(fs.existsSync(path.join(dir, 'tokenizer.json'))).toBe(true);
+          expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'bert', architectures: [architecture] });
+          expect(Number(proto.opsetImport[0]?.version)).toBe(opset);
+          const ops = new Set(proto.graph?.node?.map((n) => n.opType));
+          expect(ops.has('LayerNormalization')).toBe(opset >= 17);
+          expect(ops.has('Gelu')).toBe(opset >= 20);
+          expect(proto.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.map((d) => d.dimParam)).toEqual(['batch_size', 'sequence_length']);
+        },
+      });
       tf.dispose([...expected.values()]);
       model.dispose();
     });
@@ -123,27 +100,13 @@ describe('BERT exported to ONNX', () => {
           }));
           const mask = pick(flat.attention_mask).map((choices) => choices.map((row) => row.map((_, k) => (k < t - ((k + b) % 2) ? 1 : 0))));
           const batch = { input_ids: pick(flat.input_ids), attention_mask: mask, token_type_ids: pick(flat.token_type_ids) };
-          const ours = model.forward({ inputIds: batch.input_ids, attentionMask: batch.attention_mask, tokenTypeIds: batch.token_type_ids });
-          for (const runtime of RUNTIMES) {
-            const ort = orts.get(runtime);
-            if (typeof ort === 'string' || ort === undefined) continue;
-            const feeds = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, { data: v, dtype: 'int64' as const }]));
-            const got = await runOnnx(ort, path.join(dir, 'onnx/model.onnx'), feeds as unknown as Feeds);
-            const diff = maxAbsDiff(got['logits'] as never, ours['logits'] as tf.Tensor, 'BertForMultipleChoice logits');
-            record(`${runtime} vs tfkit: BertForMultipleChoice logits`, diff);
-            expect(diff, `${runtime} opset ${opset} [${b}, ${c}, ${t}]`).toBeLessThan(1e-4);
-          }
-          tf.dispose(ours);
+          await expectRuntimesMatch({
+            runtimes, file: path.join(dir, 'onnx/model.onnx'), model, batches: [batchOf(`[${b}, ${c}, ${t}]`, batch)],
+            outputs: { logits: null }, label: 'BertForMultipleChoice', where: `opset ${opset}`,
+          });
         }
       }
       model.dispose();
     });
   }, 300_000);
-
-  it('onnxruntime-node is available or the reason is shown', () => {
-    const node = orts.get('node');
-    if (typeof node === 'string') console.warn(`skipped onnxruntime-node parity: ${node}`);
-    // onnxruntime-web is pure wasm and must always load.
-    expect(typeof orts.get('web')).not.toBe('string');
-  });
 });

@@ -10,12 +10,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AutoModel, createRegistry, safetensorsToTensors } from '@tfkit/core-tensor';
 import { registerGpt2, type GPT2LMHeadModel } from '@tfkit/models-gpt';
-import { expectAllClose, fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
+import { fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
 import { decodeModel } from './serialize.js';
 import { emptyPast, greedyDecoderOnly, int64, openSession, type OrtModule, type OrtTensor } from './test/onnx-decoding.js';
-import { loadOrt, type Runtime } from './test/ort.js';
+import { loadRuntimes, ortRunner } from './test/onnx-parity.js';
+import type { Runtime } from './test/ort.js';
 
 type Ids = number[][];
 interface Inputs {
@@ -29,14 +30,7 @@ interface Inputs {
 const inputs = readFixtureJson<Inputs>('models', 'gpt2-lm', 'inputs.json');
 const expectedJson = readFixtureJson<Record<'generate' | 'generate_early_eos', { sequences: Ids }>>('models', 'gpt2-lm', 'expected.json');
 const registry = registerGpt2(createRegistry());
-// onnxruntime-node ships its CPU binaries for these platforms; elsewhere only the wasm runtime is required.
-const nodeRequired = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
-const runtimes: Partial<Record<Runtime, OrtModule>> = {};
-for (const runtime of ['web', 'node'] as Runtime[]) {
-  const loaded = await loadOrt(runtime);
-  if (typeof loaded !== 'string') runtimes[runtime] = loaded as unknown as OrtModule;
-  else if (runtime === 'web' || nodeRequired) throw new Error(loaded);
-}
+const runtimes = await loadRuntimes();
 
 let model: GPT2LMHeadModel;
 let expected: Map<string, tf.Tensor>;
@@ -88,22 +82,7 @@ describe('GPT-2 ONNX layout', () => {
 describe.each(Object.keys(runtimes) as Runtime[])('GPT-2 exported to ONNX in onnxruntime-%s', (runtime) => {
   const ort = runtimes[runtime] as OrtModule;
 
-  const run = async (file: string, feeds: Record<string, unknown>) => {
-    const session = await openSession(ort, file);
-    try {
-      return await session.run(feeds);
-    } finally {
-      await session.release();
-    }
-  };
-  const close = async (actual: OrtTensor, reference: tf.Tensor, label: string) => {
-    expect(actual.dims, label).toEqual(reference.shape);
-    await withBackend('cpu', () => {
-      const t = tf.tensor(actual.data as Float32Array, [...actual.dims]);
-      expectAllClose(t, reference, { label, atol: 1e-4 });
-      t.dispose();
-    });
-  };
+  const { run, close } = ortRunner(ort);
 
   it('forward (right padding) and left padding: logits within 1e-4 of tfkit and Hugging Face, with and without past', async () => {
     for (const kind of ['plain', 'past'] as const) {

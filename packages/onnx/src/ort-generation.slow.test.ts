@@ -14,20 +14,15 @@ import { fixturePath, readFixtureJson, repoRootDir, withBackend } from '@tfkit/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
 import { registerOnnxRuntime, type OnnxRuntimePackage } from './runtime.js';
-import { loadOrt } from './test/ort.js';
+import { loadRuntimes } from './test/onnx-parity.js';
+import type { Runtime } from './test/ort.js';
 
 type Ids = number[][];
 interface Scenario { input_ids: Ids; attention_mask: Ids; _generation_config: Record<string, number> }
 const inputs = readFixtureJson<Record<'generate' | 'generate_early_eos', Scenario>>('models', 'gpt2-lm', 'inputs.json');
 const expectedJson = readFixtureJson<Record<'generate' | 'generate_early_eos', { sequences: Ids }>>('models', 'gpt2-lm', 'expected.json');
 const tinyGpt2 = path.join(repoRootDir, 'packages/all/assets/tiny-gpt2');
-const nodeRequired = ['linux-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
-const runtimes: OnnxRuntimePackage[] = [];
-for (const runtime of ['web', 'node'] as const) {
-  const loaded = await loadOrt(runtime);
-  if (typeof loaded !== 'string') runtimes.push(`onnxruntime-${runtime}`);
-  else if (runtime === 'web' || nodeRequired) throw new Error(loaded);
-}
+const runtimes = Object.keys(await loadRuntimes()).map((runtime): OnnxRuntimePackage => `onnxruntime-${runtime as Runtime}`);
 
 let tmp: string;
 const dirs = { fixture: '', tiny: '' };

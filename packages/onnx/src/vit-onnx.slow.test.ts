@@ -2,16 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AutoModel, createRegistry, safetensorsToTensors, type PretrainedModel } from '@tfkit/core-tensor';
+import { AutoModel, createRegistry, safetensorsToTensors } from '@tfkit/core-tensor';
 import { registerViT } from '@tfkit/models-vit';
 import { fixturePath, readFixtureJson, withBackend } from '@tfkit/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx } from './export.js';
-import { decodeModel } from './serialize.js';
-import { loadOrt, runOnnx, type Runtime } from './test/ort.js';
-import { camel, lcg, maxAbsDiff, record, reportDiffs } from './test/parity.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { expectExportParity, loadRuntimes, type Forward } from './test/onnx-parity.js';
+import { lcg, reportDiffs } from './test/parity.js';
 
-type Forward = PretrainedModel & { forward(inputs: Record<string, unknown>): Record<string, tf.Tensor> };
 type Pixels = number[][][][];
 
 const FIXTURE = 'vit-image-classification';
@@ -27,16 +24,14 @@ function otherPixels(): Pixels {
   return Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => Array.from({ length: 32 }, () => Array.from({ length: 32 }, () => rand() * 2 - 1))));
 }
 
-const RUNTIMES: Runtime[] = ['web', 'node'];
-const orts = new Map<Runtime, Awaited<ReturnType<typeof loadOrt>>>();
+const runtimes = await loadRuntimes();
 let tmp: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-onnx-vit-'));
-  for (const runtime of RUNTIMES) orts.set(runtime, await loadOrt(runtime));
-  const node = orts.get('node');
-  if (typeof node === 'string') console.warn(`skipped onnxruntime-node parity: ${node}`);
 });
+
+const batchOf = (name: string, pixels: Pixels, hf = false) => ({ name, feeds: { pixel_values: { data: pixels, dtype: 'float32' as const } }, forward: { pixelValues: pixels }, hf });
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -50,35 +45,12 @@ describe('ViT exported to ONNX', () => {
       const model = await AutoModel.fromPretrained<Forward>(fixturePath('models', FIXTURE), { registry, architecture, strict: false });
       const pixels = readFixtureJson<{ forward: { pixel_values: Pixels } }>('models', FIXTURE, 'inputs.json').forward.pixel_values;
       const { tensors: expected } = safetensorsToTensors(fs.readFileSync(fixturePath('models', FIXTURE, 'expected.safetensors')), FIXTURE);
-      for (const opset of [14, 17]) {
-        const dir = path.join(tmp, `${architecture}-${opset}`);
-        const before = tf.memory().numTensors;
-        await exportOnnx(model, dir, { registry, opset });
-        expect(tf.memory().numTensors).toBe(before);
-        const proto = decodeModel(fs.readFileSync(path.join(dir, 'onnx/model.onnx')));
-        expect(proto.graph?.input?.map((i) => i.name)).toEqual(['pixel_values']);
-        expect(proto.graph?.output?.map((o) => o.name)).toEqual(Object.keys(outputs));
-        for (const [name, batch] of [['fixture', pixels], ['other', otherPixels()]] as const) {
-          const ours = model.forward({ pixelValues: batch });
-          for (const runtime of RUNTIMES) {
-            const ort = orts.get(runtime);
-            if (typeof ort === 'string' || ort === undefined) continue;
-            const got = await runOnnx(ort, path.join(dir, 'onnx/model.onnx'), { pixel_values: { data: batch, dtype: 'float32' } });
-            for (const [output, reference] of Object.entries(outputs)) {
-              const label = `${architecture} ${output}`;
-              const vsTfkit = maxAbsDiff(got[output] as never, ours[camel(output)] as tf.Tensor, label);
-              record(`${runtime} vs tfkit: ${label}`, vsTfkit);
-              expect(vsTfkit, `${runtime} opset ${opset} ${name}: ${label} vs tfkit`).toBeLessThan(1e-4);
-              if (name === 'fixture' && reference !== null) {
-                const vsHf = maxAbsDiff(got[output] as never, expected.get(reference) as tf.Tensor, label);
-                record(`${runtime} vs HF: ${label}`, vsHf);
-                expect(vsHf, `${runtime} opset ${opset}: ${label} vs Hugging Face`).toBeLessThan(1e-4);
-              }
-            }
-          }
-          tf.dispose(ours);
-        }
-      }
+      await expectExportParity({
+        model, architecture, registry, tmp, runtimes, outputs, expected,
+        opsets: [14, 17],
+        inputs: ['pixel_values'],
+        batches: [batchOf('fixture', pixels, true), batchOf('other', otherPixels())],
+      });
       tf.dispose([...expected.values()]);
       model.dispose();
     });

@@ -1,5 +1,5 @@
 /**
- * Kernels tfkit registers over tfjs-backend-wasm's own.
+ * Kernels tfkit registers over tfjs-backend-wasm's own, and its fused kernels (fused-kernels.ts).
  *
  * Identity: tfjs-backend-wasm's copies its input into a new buffer. tfjs-core runs it through
  * `tf.clone` for every tensor a kernel saves for the backward pass, so on wasm a training step held
@@ -8,6 +8,7 @@
  * tfjs-backend-cpu's Identity do: tensors are immutable, so the two tensors cannot tell.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { installFusedWasmKernels } from './fused-kernels.js';
 
 interface SharingBackend {
   incRef(dataId: object): void;
@@ -17,6 +18,7 @@ let installed: tf.KernelConfig | undefined;
 
 /** Registers the sharing Identity for the wasm backend (once; later calls do nothing). */
 export function installWasmKernels(): void {
+  installFusedWasmKernels();
   if (installed) return;
   const original = tf.getKernel('Identity', 'wasm');
   if (!original) return;

@@ -18,6 +18,7 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { generate } from '@tfkit/generation';
 import { it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
@@ -109,8 +110,11 @@ it(`decoding: tiny GPT-2 tokens/s, GPT-2-small decode step and forward, ${ROUNDS
   const backend = process.env['TFKIT_BENCH_BACKEND'] ?? 'wasm';
   await tf.setBackend(backend);
   await tf.ready();
-  const results: Record<string, unknown> = { backend };
-  const lines = [`backend ${backend}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
+  // DECODE_BENCH_FUSED=0 runs the composite layer norm and GELU instead of the fused kernels.
+  const fused = process.env['DECODE_BENCH_FUSED'] !== '0';
+  if (!fused) for (const name of [FUSED_LAYER_NORM, FUSED_GELU]) if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
+  const results: Record<string, unknown> = { backend, fused: fused && tf.getKernel(FUSED_LAYER_NORM, backend) !== undefined };
+  const lines = [`backend ${backend}${results['fused'] ? ' (fused layer norm and GELU)' : ''}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
 
   const tiny = await GPT2LMHeadModel.fromPretrained(TINY_DIR);
   const NEW_TOKENS = 100;

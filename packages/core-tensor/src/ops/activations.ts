@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
+import { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -44,14 +45,42 @@ const geluTanhOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   };
 });
 
+// Through a backend's fused `TfkitGelu` kernel: one kernel forward, x saved alone; the backward
+// pass recomputes Φ(x) or tanh(u) from it (a few kernels, and half the activation memory kept).
+function fusedGeluOp(approximate: 'none' | 'tanh'): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([x]);
+    return {
+      value: tf.engine().runKernel(FUSED_GELU, { x }, { approximate } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx] = saved as [tf.Tensor];
+        if (approximate === 'none') {
+          const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5);
+          const xPdf = tf.mul(sx, tf.mul(tf.exp(tf.mul(tf.mul(sx, sx), -0.5)), INV_SQRT_2PI));
+          return tf.mul(dy as tf.Tensor, tf.add(cdf, xPdf));
+        }
+        const x2 = tf.mul(sx, sx);
+        const t = tf.tanh(tf.mul(sx, tf.add(tf.mul(x2, SQRT_2_OVER_PI * GELU_TANH_K), SQRT_2_OVER_PI)));
+        const du = tf.add(tf.mul(x2, SQRT_2_OVER_PI * 3 * GELU_TANH_K), SQRT_2_OVER_PI);
+        const dt = tf.mul(tf.sub(1, tf.mul(t, t)), du);
+        return tf.mul(dy as tf.Tensor, tf.mul(tf.add(tf.add(t, 1), tf.mul(sx, dt)), 0.5));
+      },
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+}
+
+const fusedGelu = fusedGeluOp('none');
+const fusedGeluTanh = fusedGeluOp('tanh');
+
 /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return geluOp(x);
+  return x.size <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x) ? fusedGelu(x) : geluOp(x);
 }
 
 /** Tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh"; GPT-2). Uses x·x·x, not pow. */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return geluTanhOp(x);
+  return x.size <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x) ? fusedGeluTanh(x) : geluTanhOp(x);
 }
 
 /** x · sigmoid(1.702 x) ("quick_gelu"). */

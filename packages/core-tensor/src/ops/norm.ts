@@ -4,6 +4,7 @@
  * form below needs about ten, which is what a training step spends on every layer norm.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * Gradient of y = x̂·γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε), over the last axis of length C:
@@ -44,7 +45,45 @@ function layerNormOp(hasGamma: boolean, hasBeta: boolean, epsilon: number): (...
   });
 }
 
+/**
+ * The same op through a backend's fused `TfkitLayerNorm` kernel (one kernel forward). It saves x,
+ * the row means and rstd; the backward pass rebuilds x̂ from them (two kernels) and goes on as above.
+ */
+function fusedLayerNormOp(hasGamma: boolean, hasBeta: boolean, epsilon: number): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const x = args[0] as tf.Tensor;
+    const gamma = hasGamma ? (args[1] as tf.Tensor) : null;
+    const beta = hasBeta ? (args[hasGamma ? 2 : 1] as tf.Tensor) : null;
+    const inputs: tf.NamedTensorMap = { x };
+    if (gamma) inputs['gamma'] = gamma;
+    if (beta) inputs['beta'] = beta;
+    const [y, mean, rstd] = tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save(gamma ? [x, mean!, rstd!, gamma] : [x, mean!, rstd!]);
+    const betaShape = beta?.shape;
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sMean, sRstd, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const g = dy as tf.Tensor;
+        const axis = g.rank - 1;
+        const lead = g.shape.slice(0, -1).map((_, i) => i);
+        const xhat = tf.mul(tf.sub(sx, sMean), sRstd);
+        const gx = sGamma ? tf.mul(g, sGamma) : g;
+        const meanG = tf.mean(gx, axis, true);
+        const meanGX = tf.mean(tf.mul(gx, xhat), axis, true);
+        const dx = tf.mul(sRstd, tf.sub(tf.sub(gx, meanG), tf.mul(xhat, meanGX)));
+        const grads = [dx];
+        if (sGamma) grads.push(tf.reshape(tf.sum(tf.mul(g, xhat), lead), sGamma.shape));
+        if (betaShape) grads.push(tf.reshape(tf.sum(g, lead), betaShape));
+        return grads;
+      },
+    };
+  });
+}
+
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon = 1e-5): tf.Tensor {
   const inputs = [x, gamma, beta].filter((t): t is tf.Tensor => t != null);
-  return layerNormOp(gamma != null, beta != null, epsilon)(...inputs);
+  const op = hasFusedKernel(FUSED_LAYER_NORM, x, gamma, beta) ? fusedLayerNormOp : layerNormOp;
+  return op(gamma != null, beta != null, epsilon)(...inputs);
 }

@@ -19,6 +19,8 @@ export default defineConfig([
     entry: { 'tfjs-gradients': 'src/tfjs-gradients.ts' },
     format: ['esm'],
     noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    // Third-party code, read by no one: minified it installs in 0.1 MiB instead of 0.3.
+    minify: true,
     target: 'es2022',
   },
 ]);

@@ -22,6 +22,6 @@ export { dequantizeSafetensors, quantizeInt8, quantizeInt8Auto, int8SquaredError
 export type { Checkpoint, FromPretrainedOptions, PretrainedModel, SavePretrainedOptions, HfConfig, TensorMap } from './model-types.js';
 export { spanCandidates, type SpanCandidate, type SpanCandidateOptions } from './qa-spans.js';
 export {
-  decodeImage, loadImageDecoder, imageFormat, ImageDecodeError, DEFAULT_MAX_PIXELS,
+  decodeImage, loadImageDecoder, imageFormat, ImageDecodeError, ImageDecoderMissingError, IMAGE_DECODER_PACKAGES, DEFAULT_MAX_PIXELS,
   type DecodedImage, type DecodeImageOptions, type ImageDecoder, type ImageFormat,
 } from './image/decode-image.js';

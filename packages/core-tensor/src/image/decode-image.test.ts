@@ -1,6 +1,6 @@
 import { encode as encodePng } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeImage, imageFormat, ImageDecodeError, loadImageDecoder } from './decode-image.js';
 
 /** CRC-32 of PNG chunks (type + data), to splice a chunk into an encoded file. */
@@ -120,5 +120,28 @@ describe('decodeImage — errors', () => {
     await expect(decodeImage(jpeg.subarray(0, 30))).rejects.toThrow(/JPEG data is truncated or corrupt/);
     const err = await decodeImage(gif).catch((e: unknown) => e);
     expect((err as ImageDecodeError).code).toBe('ERR_IMAGE_DECODE');
+  });
+});
+
+describe('decodeImage — decoders not installed', () => {
+  it('is an ImageDecoderMissingError naming the missing package and the install line; once installed, the next call decodes', async () => {
+    const png = encodePng({ width: 1, height: 1, data: new Uint8Array([1, 2, 3, 4]), channels: 4, depth: 8 });
+    vi.resetModules();
+    vi.doMock('jpeg-js', () => {
+      throw new Error("Cannot find package 'jpeg-js'");
+    });
+    try {
+      const fresh = await import('./decode-image.js');
+      const err = await fresh.decodeImage(png, { where: 'cat.png' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(fresh.ImageDecoderMissingError);
+      expect(err).toBeInstanceOf(fresh.ImageDecodeError);
+      expect((err as InstanceType<typeof fresh.ImageDecoderMissingError>).packages).toEqual(['jpeg-js']);
+      expect((err as Error).message).toMatch(/needs jpeg-js, optional peer dependencies of @tfkit\/core-tensor that are not installed .*npm install fast-png jpeg-js/);
+      vi.doUnmock('jpeg-js');
+      expect([...(await fresh.decodeImage(png)).data]).toEqual([1, 2, 3, 4]);
+    } finally {
+      vi.doUnmock('jpeg-js');
+      vi.resetModules();
+    }
   });
 });

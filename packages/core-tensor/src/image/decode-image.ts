@@ -1,7 +1,9 @@
 /**
  * PNG and JPEG bytes → 8-bit RGBA pixels, for image pipelines, image collators and the CLI. The
  * decoders are pure JavaScript (fast-png, jpeg-js), run in Node and in browsers, and are imported
- * on first use only: code that never decodes an image never loads them.
+ * on first use only: code that never decodes an image never loads them. They are optional peer
+ * dependencies (1.1 MiB installed with fflate): an image model package depends on them, so a text
+ * model's install does not carry them; without them decoding is an `ImageDecoderMissingError`.
  */
 import type * as FastPngModule from 'fast-png';
 import type * as JpegJsModule from 'jpeg-js';
@@ -66,15 +68,61 @@ type FastPng = typeof FastPngModule;
 type DecodedPng = ReturnType<FastPng['decode']>;
 type JpegJs = typeof JpegJsModule;
 
+/** The decoder packages: optional peer dependencies (an image model package depends on them). */
+export const IMAGE_DECODER_PACKAGES = ['fast-png', 'jpeg-js'] as const;
+
+/** Decoding needs packages that are not installed: names them and the command that installs them. */
+export class ImageDecoderMissingError extends ImageDecodeError {
+  /** The missing packages, e.g. `['fast-png', 'jpeg-js']`. */
+  readonly packages: string[];
+  constructor(packages: string[], cause: unknown) {
+    super(
+      `decoding PNG and JPEG images needs ${packages.join(' and ')}, optional peer dependencies of @tfkit/core-tensor that are not installed ` +
+        `(${(cause as Error)?.message ?? String(cause)}). Install ${packages.length > 1 ? 'them' : 'it'}: npm install ${IMAGE_DECODER_PACKAGES.join(' ')} ` +
+        '(image model packages depend on them), or pass decoded pixels ({ data, width, height }).',
+      { cause },
+    );
+    this.name = 'ImageDecoderMissingError';
+    this.packages = packages;
+  }
+}
+
 let loading: Promise<ImageDecoder> | undefined;
+
+/**
+ * Imports the decoders. Each `import()` sits in its own `try`, so that a browser bundler leaves out
+ * a decoder that is not installed (esbuild keeps it as a runtime import) instead of failing the build
+ * of a page that never decodes an image.
+ */
+async function importDecoders(): Promise<[FastPng, JpegJs]> {
+  const missing: string[] = [];
+  let firstCause: unknown;
+  let png: FastPng | undefined;
+  let jpeg: JpegJs | undefined;
+  try {
+    png = await import('fast-png');
+  } catch (cause) {
+    missing.push('fast-png');
+    firstCause ??= cause;
+  }
+  try {
+    const mod = await import('jpeg-js');
+    jpeg = (mod as JpegJs & { default?: JpegJs }).default ?? mod;
+  } catch (cause) {
+    missing.push('jpeg-js');
+    firstCause ??= cause;
+  }
+  if (!png || !jpeg) throw new ImageDecoderMissingError(missing, firstCause);
+  return [png, jpeg];
+}
 
 /** Loads the PNG and JPEG decoders (once) and returns a synchronous decoder. */
 export function loadImageDecoder(): Promise<ImageDecoder> {
-  loading ??= Promise.all([import('fast-png'), import('jpeg-js')]).then(
-    ([png, jpeg]) => ({ decode: (bytes, options) => decodeWith(png, (jpeg as JpegJs & { default?: JpegJs }).default ?? jpeg, bytes, options) }),
-    (cause: unknown) => {
+  loading ??= importDecoders().then(
+    ([png, jpeg]): ImageDecoder => ({ decode: (bytes, options) => decodeWith(png, jpeg, bytes, options) }),
+    (error: unknown) => {
       loading = undefined;
-      throw new ImageDecodeError(`cannot load the image decoders (fast-png, jpeg-js): ${(cause as Error).message}. Install them next to @tfkit/core-tensor.`, { cause });
+      throw error;
     },
   );
   return loading;

@@ -1,10 +1,10 @@
 // BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, Translation, and Comprehension (Lewis et al., 2019).
 // Follows Hugging Face transformers `models/bart/modeling_bart.py` (v4.40, eager attention), bottom-up.
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingLookup, Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
+import { Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, Dropout, Embedding, floatInput, InputError, intInput, KVCache, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
-  tokenIds, type IntInput, type TransformerLayerOptions,
+  attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as BartDecoderCache, floatInput, InputError, intInput, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
+  ScaledEmbedding as BartScaledWordEmbedding, tokenIds, type IntInput, type TransformerLayerOptions,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
@@ -46,30 +46,10 @@ export interface BartInit {
 }
 
 /**
- * Token embeddings (a table shared with `model.shared`) times `embedScale` (√dModel with
- * `scale_embedding`, else 1). The `paddingIdx` row gets no gradient from the lookup, as
- * nn.Embedding's padding_idx (the tied LM head still trains it).
+ * BART's token embeddings (a table shared with `model.shared`, times √dModel with `scale_embedding`)
+ * and its decoder's self- and cross-attention cache: the encoder-decoder pieces of `@tfkit/layers`.
  */
-export class BartScaledWordEmbedding extends Module {
-  weight: Parameter;
-  readonly embedScale: number;
-  readonly paddingIdx: number | undefined;
-
-  constructor(weight: Parameter, embedScale: number, paddingIdx?: number) {
-    super();
-    this.weight = weight;
-    this.embedScale = embedScale;
-    this.paddingIdx = paddingIdx;
-  }
-
-  /** ids `[B, T]` → `[B, T, dModel]` */
-  forward(ids: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const e = embeddingLookup(this.weight.value, ids, { paddingIdx: this.paddingIdx });
-      return this.embedScale === 1 ? e : tf.mul(e, this.embedScale);
-    });
-  }
-}
+export { BartScaledWordEmbedding, BartDecoderCache };
 
 function checkLength(length: number, pastLength: number, config: BartConfig, where: string): void {
   if (pastLength + length > config.maxPositionEmbeddings) {
@@ -171,44 +151,6 @@ export class BartEncoder extends BartStack<TransformerEncoderLayer> {
       if (options.outputAttentions) result.attentions = attentions;
       return result as unknown as tf.TensorContainer;
     }) as unknown as BartEncoderOutput;
-  }
-}
-
-/**
- * Keys and values of the decoder for incremental decoding, per layer: `self` grows by the new
- * tokens each step, `cross` holds the projected encoder output, computed at the first step and
- * reused (Hugging Face's `past_key_values`: self k/v, cross k/v; `[B, heads, length, headDim]`).
- */
-export class BartDecoderCache {
-  readonly layers: { self: KVCache; cross: KVCache }[];
-
-  constructor(numLayers: number) {
-    this.layers = Array.from({ length: numLayers }, () => ({ self: new KVCache(), cross: new KVCache() }));
-  }
-
-  /** Decoder positions cached so far. */
-  get length(): number {
-    return this.layers[0]?.self.length ?? 0;
-  }
-
-  /**
-   * Keeps batch rows `rows` (repeats allowed: beam search). `cross: false` leaves the cross-attention
-   * keys/values alone, for a reordering that keeps every row on the same encoder input.
-   */
-  reorder(rows: readonly number[], options: { cross?: boolean } = {}): void {
-    const index = tf.tensor1d(rows as number[], 'int32');
-    for (const { self, cross } of this.layers) {
-      self.reorder(index);
-      if (options.cross ?? true) cross.reorder(index);
-    }
-    index.dispose();
-  }
-
-  dispose(): void {
-    for (const { self, cross } of this.layers) {
-      self.dispose();
-      cross.dispose();
-    }
   }
 }
 

@@ -1,38 +1,18 @@
 // Attention Is All You Need (Vaswani et al., 2017): the encoder-decoder Transformer with fixed sinusoidal positions, post-LN.
 // Follows Hugging Face transformers' models/marian/modeling_marian.py (MarianModel, eager attention), whose module and weight names it keeps.
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingLookup, type Random } from '@tfkit/core-tensor';
+import type { Random } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, Dropout, Embedding, floatInput, InputError, KVCache, Module, ModuleList, sinusoidalPositionEncoding, tokenIds,
+  attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as TransformerDecoderCache, floatInput, InputError, Module, ModuleList, ScaledEmbedding, sinusoidalPositionEncoding, tokenIds,
   TransformerDecoderLayer, TransformerEncoderLayer, type IntInput, type Parameter, type TransformerLayerOptions,
 } from '@tfkit/layers';
 import type { TransformerConfig } from './transformer-config.js';
 
 /**
- * Token embeddings times `embedScale` (√d_model with `scale_embedding`, the paper's §3.4). The
- * table may be shared with the other side and the output projection; its `paddingIdx` row gets
- * no gradient from the lookup, as nn.Embedding's padding_idx.
+ * The scaled token embedding (√dModel with `scale_embedding`) and the decoder's self- and
+ * cross-attention cache: the encoder-decoder pieces of `@tfkit/layers`, shared with BART.
  */
-export class ScaledEmbedding extends Module {
-  weight: Parameter;
-  readonly embedScale: number;
-  readonly paddingIdx: number;
-
-  constructor(weight: Parameter, embedScale: number, paddingIdx: number) {
-    super();
-    this.weight = weight;
-    this.embedScale = embedScale;
-    this.paddingIdx = paddingIdx;
-  }
-
-  /** ids `[B, T]` → `[B, T, dModel]` */
-  forward(ids: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const e = embeddingLookup(this.weight.value, ids, { paddingIdx: this.paddingIdx });
-      return this.embedScale === 1 ? e : tf.mul(e, this.embedScale);
-    });
-  }
-}
+export { ScaledEmbedding, TransformerDecoderCache };
 
 /** A token table as Hugging Face initialises it: N(0, init_std²), the padding row zero. */
 export function tokenTable(rows: number, config: TransformerConfig, rng: Random): Parameter {
@@ -118,44 +98,6 @@ export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer
       if (options.outputAttentions) result.attentions = attentions;
       return result as unknown as tf.TensorContainer;
     }) as unknown as TransformerEncoderOutput;
-  }
-}
-
-/**
- * The decoder's keys and values for incremental decoding, per layer: `self` grows by the new
- * tokens each step; `cross` holds the projected encoder output, computed at the first step and
- * reused (Hugging Face's EncoderDecoderCache; `[B, heads, length, headDim]`).
- */
-export class TransformerDecoderCache {
-  readonly layers: { self: KVCache; cross: KVCache }[];
-
-  constructor(numLayers: number) {
-    this.layers = Array.from({ length: numLayers }, () => ({ self: new KVCache(), cross: new KVCache() }));
-  }
-
-  /** Decoder positions cached so far. */
-  get length(): number {
-    return this.layers[0]?.self.length ?? 0;
-  }
-
-  /**
-   * Keeps batch rows `rows` (repeats allowed: beam search). `cross: false` leaves the
-   * cross-attention keys/values as they are, for a reordering that keeps each row's source.
-   */
-  reorder(rows: readonly number[], options: { cross?: boolean } = {}): void {
-    const index = tf.tensor1d(rows as number[], 'int32');
-    for (const { self, cross } of this.layers) {
-      self.reorder(index);
-      if (options.cross ?? true) cross.reorder(index);
-    }
-    index.dispose();
-  }
-
-  dispose(): void {
-    for (const { self, cross } of this.layers) {
-      self.dispose();
-      cross.dispose();
-    }
   }
 }
 

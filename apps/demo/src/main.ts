@@ -9,6 +9,7 @@ import { setupAttentionPanel } from './attention-panel.js';
 import { BACKENDS, type BackendName } from './backend-names.js';
 import { ModelClient, WorkerError } from './client.js';
 import { byId } from './dom.js';
+import { setupClassifierPanel } from './classifier-panel.js';
 import { setupFamilyPanel } from './family-panel.js';
 import { setupFinetunePanel } from './finetune-panel.js';
 import { setupGenerationPanel } from './generation-panel.js';
@@ -90,12 +91,17 @@ async function main(): Promise<void> {
   const finetune = setupFinetunePanel(client, { onBusy: (b) => ((busy.training = b), lock()) });
   setupTokenizerTrainPanel(client);
   const family = setupFamilyPanel(client);
+  const classifier = setupClassifierPanel(client, {
+    onBusy: (b) => ((busy.training = b), lock()),
+    modelUrl: () => new URL('models/tiny-bert/', document.baseURI).href,
+  });
 
   const switchTo = async (backend: BackendName) => {
     backendSelect.disabled = true;
     generation.setReady(false);
     finetune.setReady(false);
     family.setReady(false);
+    classifier.setReady(false);
     delete backendStatus.dataset['backend'];
     delete backendStatus.dataset['missing'];
     backendStatus.dataset['state'] = 'loading';
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
       generation.setReady(ok);
       finetune.setReady(ok);
       family.setReady(ok);
+      classifier.setReady(ok);
     }
   };
 

@@ -48,6 +48,26 @@ export interface SavedRunSummary {
   options: FinetuneRequest;
 }
 
+/** Text classification: LoRA on the tiny BERT (a new classifier head, trained and saved with the adapter). */
+export interface ClassifierRequest {
+  /** The model's folder URL (ends with `/`). */
+  modelUrl: string;
+  train: { text: string; label: string }[];
+  eval: { text: string; label: string }[];
+  /** Label names in class-id order. */
+  labels: string[];
+  r: number;
+  alpha: number;
+  /** LoRA target modules (BERT names: query, key, value, dense). */
+  targets: string[];
+  steps: number;
+  learningRate: number;
+  batchSize: number;
+  /** Evaluate on the held-out examples every this many steps (and at the end). */
+  evalEvery: number;
+  seed: number;
+}
+
 export interface TokenizerTrainRequest {
   text: string;
   model: 'bpe' | 'wordpiece';
@@ -80,7 +100,10 @@ export type Request =
   | { id: number; type: 'finetune-resume' }
   /** Asks for the saved unfinished run (answered by `saved-run`), or forgets it. */
   | { id: number; type: 'saved-run' | 'discard-run' }
-  | { id: number; type: 'export'; what: 'adapter' | 'merged' }
+  | { id: number; type: 'export'; what: 'adapter' | 'merged' | 'classifier-adapter' }
+  | { id: number; type: 'classifier-train'; options: ClassifierRequest }
+  /** Classifies texts with the last trained classifier (answered by `classified`). */
+  | { id: number; type: 'classify-text'; texts: string[] }
   | { id: number; type: 'train-tokenizer'; options: TokenizerTrainRequest }
   | { id: number; type: 'family'; options: FamilyRequest }
   /** Control messages act on the running request at once (between two tokens or steps). */
@@ -102,6 +125,10 @@ export type Event =
   /** The run's state is saved (IndexedDB) after `step`. */
   | { id: number; type: 'train-saved'; step: number }
   | { id: number; type: 'saved-run'; run: SavedRunSummary | undefined }
+  /** Held-out accuracy and loss after `step`. */
+  | { id: number; type: 'train-eval'; step: number; accuracy: number; loss: number }
+  /** Logits (one row per text, class-id order) of the classifier. */
+  | { id: number; type: 'classified'; logits: number[][]; labels: string[] }
   | { id: number; type: 'train-step'; step: number; maxSteps: number; loss: number; seconds: number }
   /** The run holds after `step` until `resume` (or `stop`). */
   | { id: number; type: 'train-paused'; step: number }

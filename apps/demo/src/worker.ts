@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry, decodeImage, pipeline, Random, safetensorsToTensors, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
-import { registerBert } from '@tfkit/models-bert';
+import { BertForSequenceClassification, registerBert } from '@tfkit/models-bert';
 import { registerBart } from '@tfkit/models-bart';
 import { registerViT } from '@tfkit/models-vit';
 import { registerCpuBackend, registerWasmBackend, registerWebglBackend, useBackend } from '@tfkit/backends';
@@ -15,12 +15,12 @@ import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { generateStream, registerGeneration, TextStreamer } from '@tfkit/generation';
 import { registerTokenizers, Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
 import { trainTokenizer } from '@tfkit/tokenizers/train';
-import { adapterStateDict, DataCollatorForCausalLM, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type TrainerState } from '@tfkit/finetune';
+import { adapterStateDict, classificationMetrics, DataCollatorForCausalLM, DataCollatorWithPadding, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type TrainerState } from '@tfkit/finetune';
 import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { FAMILY_OPTIONS, FAMILY_TASKS, type FamilyTask } from './family-answer.js';
-import type { Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
+import type { ClassifierRequest, Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
 import { MODEL_FILES, missingFileFix, trainingExamples } from './worker-util.js';
 import { clearRun, loadRun, saveRun, summarize, type SavedRun } from './run-store.js';
 
@@ -81,6 +81,7 @@ async function cachedWeights(): Promise<boolean> {
 async function init(id: number, backend: string, url: string): Promise<void> {
   baseUrl = url;
   disposeFamily(); // their weights live on the backend being left
+  disposeClassifier();
   const previous = activation?.backend;
   model?.dispose();
   model = undefined;
@@ -285,23 +286,111 @@ async function finetune(id: number, request: FinetuneRequest | 'resume'): Promis
   post({ id, type: 'train-end', steps: result.globalStep, stopped: control.abort.signal.aborted, losses, probeIds, probeLogits });
 }
 
-async function exportFiles(id: number, what: 'adapter' | 'merged'): Promise<void> {
-  if (!tuned) throw new Error('no fine-tuned model yet: train one first');
-  const files: FileOut[] = [];
-  const encoder = new TextEncoder();
-  if (what === 'adapter') {
-    const lora = tuned.lora;
-    if (!lora) throw new Error('the last run was full fine-tuning: it has no adapter; download the merged checkpoint instead');
-    // PEFT's fan_in_fan_out: GPT-2's Conv1D stores its weight as [in, out].
-    const fanInFanOut = lora.loraLayers().some(([, l]) => l instanceof LoraLinear && l.base_layer.weight.layout === 'same');
-    const tensors = adapterStateDict(lora);
+/** The last text classifier trained: the tiny BERT with its LoRA adapter, its tokenizer and labels. */
+let tunedClassifier: { model: BertForSequenceClassification; lora: LoraModel; tokenizer: Tokenizer; labels: string[] } | undefined;
+
+function disposeClassifier(): void {
+  tunedClassifier?.model.dispose();
+  tunedClassifier = undefined;
+}
+
+/** LoRA on the tiny BERT for text classification: a fresh classifier head (saved with the adapter), held-out accuracy live. */
+async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> {
+  if (!activation) throw new Error('the model is not loaded yet');
+  disposeClassifier();
+  if (o.train.length === 0) throw new Error('no training examples: paste labelled data or use the sample');
+  const onProgress = ({ file, loaded, total, done }: { file: string; loaded: number; total: number | undefined; done: boolean }) => post({ id, type: 'progress', file, loaded, total, done });
+  const tok = await Tokenizer.fromPretrained(o.modelUrl);
+  const id2label = Object.fromEntries(o.labels.map((l, i) => [String(i), l]));
+  const label2id = Object.fromEntries(o.labels.map((l, i) => [l, i]));
+  const m = await BertForSequenceClassification.fromPretrained(o.modelUrl, { configOverrides: { id2label, label2id }, onProgress });
+  const lora = LoraModel.apply(m, { r: o.r, loraAlpha: o.alpha, targetModules: o.targets, modulesToSave: ['classifier'], seed: o.seed, baseModelNameOrPath: 'tfkit/tiny-bert', taskType: 'SEQ_CLS' });
+  tunedClassifier = { model: m, lora, tokenizer: tok, labels: o.labels };
+  const collator = new DataCollatorWithPadding<{ text: string; label: string }>({ tokenizer: tok, padTokenId: m.config.padTokenId ?? 0, maxLength: 64, labelToId: (label) => o.labels.indexOf(String(label)) });
+  const losses: number[] = [];
+  const control = running!;
+  const counts = lora.trainableParameters();
+  const trainer: Trainer<{ text: string; label: string }> = new Trainer({
+    model: lora,
+    trainDataset: Dataset.fromArray(o.train),
+    evalDataset: o.eval.length ? Dataset.fromArray(o.eval) : undefined,
+    collator: collator.collate,
+    learningRate: o.learningRate,
+    scheduler: 'constant',
+    maxSteps: o.steps,
+    batchSize: o.batchSize,
+    evalEvery: o.evalEvery,
+    seed: o.seed,
+    logEvery: 1,
+    metrics: classificationMetrics(),
+    callbacks: [
+      {
+        onTrainBegin: () => post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: o.train.length, backend: activation!.backend, resumedAt: 0, losses: [] }),
+        onStepEnd: async (state, step) => {
+          losses.push(step.loss);
+          post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (control.abort.signal.aborted) state.shouldStop = true;
+        },
+        onEvaluate: (state, metrics) => {
+          post({ id, type: 'train-eval', step: state.globalStep, accuracy: metrics['eval_accuracy'] ?? NaN, loss: metrics['eval_loss'] ?? NaN });
+        },
+      },
+    ],
+  });
+  const result = await trainer.train();
+  // The last step's accuracy, unless the loop just evaluated it.
+  if (o.eval.length && result.globalStep % o.evalEvery !== 0) await trainer.evaluate();
+  trainer.optimizer.dispose?.();
+  m.eval();
+  post({ id, type: 'train-end', steps: result.globalStep, stopped: control.abort.signal.aborted, losses, probeIds: [], probeLogits: [] });
+}
+
+/** Logits of each text (one at a time, no padding) from the last trained classifier. */
+async function classifyTexts(id: number, texts: string[]): Promise<void> {
+  if (!tunedClassifier) throw new Error('no classifier trained yet: train one first');
+  const { model: m, tokenizer: tok, labels } = tunedClassifier;
+  const logits: number[][] = [];
+  for (const text of texts) {
+    const ids = tok.encode(text).ids;
+    const input = tf.tensor2d([ids], [1, ids.length], 'int32');
+    const out = m.forward({ inputIds: input });
     try {
-      files.push({ name: ADAPTER_WEIGHTS, bytes: await tensorsToSafetensors(tensors, { format: 'pt' }) });
+      logits.push(Array.from(await out.logits.data(), Number));
     } finally {
-      for (const t of tensors.values()) t.dispose();
+      tf.dispose([input, out as unknown as tf.TensorContainer]);
     }
-    files.push({ name: ADAPTER_CONFIG, bytes: encoder.encode(`${JSON.stringify(toPeftConfig(lora.config(), fanInFanOut), null, 2)}\n`) });
+  }
+  post({ id, type: 'classified', logits, labels });
+}
+
+/** PEFT's two files for an adapter: adapter_model.safetensors and adapter_config.json. */
+async function adapterFiles(lora: LoraModel): Promise<FileOut[]> {
+  // PEFT's fan_in_fan_out: GPT-2's Conv1D stores its weight as [in, out].
+  const fanInFanOut = lora.loraLayers().some(([, l]) => l instanceof LoraLinear && l.base_layer.weight.layout === 'same');
+  const tensors = adapterStateDict(lora);
+  let weights: Uint8Array;
+  try {
+    weights = await tensorsToSafetensors(tensors, { format: 'pt' });
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  const config = new TextEncoder().encode(`${JSON.stringify(toPeftConfig(lora.config(), fanInFanOut), null, 2)}\n`);
+  return [{ name: ADAPTER_WEIGHTS, bytes: weights }, { name: ADAPTER_CONFIG, bytes: config }];
+}
+
+async function exportFiles(id: number, what: 'adapter' | 'merged' | 'classifier-adapter'): Promise<void> {
+  const files: FileOut[] = [];
+  if (what === 'classifier-adapter') {
+    if (!tunedClassifier) throw new Error('no classifier trained yet: train one first');
+    files.push(...(await adapterFiles(tunedClassifier.lora)));
+  } else if (what === 'adapter') {
+    const lora = tuned?.lora;
+    if (!tuned) throw new Error('no fine-tuned model yet: train one first');
+    if (!lora) throw new Error('the last run was full fine-tuning: it has no adapter; download the merged checkpoint instead');
+    files.push(...(await adapterFiles(lora)));
   } else {
+    if (!tuned) throw new Error('no fine-tuned model yet: train one first');
     // Merged: the adapter folded into the weights (a copy, so the run can still be tried and exported).
     if (tuned.lora) tuned.lora.merge();
     const all = tuned.model.stateDict({ includeAliases: false });
@@ -406,6 +495,8 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'export': await exportFiles(request.id, request.what); break;
         case 'train-tokenizer': await trainTok(request.id, request.options); break;
         case 'family': await family(request.id, request.options); break;
+        case 'classifier-train': await trainClassifier(request.id, request.options); break;
+        case 'classify-text': await classifyTexts(request.id, request.texts); break;
       }
       post({ id: request.id, type: 'done' });
     } catch (error) {

@@ -10,6 +10,7 @@ export {
 } from './generation-config.js';
 export { padBatch, type GenerationModel, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from './model.js';
 export { DecoderRows } from './decoder-rows.js';
+export { EncoderDecoderSession, type EncoderDecoderParts, type EncoderDecoderSessionCache } from './encoder-decoder-session.js';
 export {
   RepetitionPenaltyLogitsProcessor, NoRepeatNGramLogitsProcessor, MinLengthLogitsProcessor, MinNewTokensLogitsProcessor,
   ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor,

@@ -1,12 +1,50 @@
 /**
- * Pieces every encoder-decoder Transformer shares (BART, Marian): the scaled token embedding that
- * reads a table shared with the other side and the LM head, and the decoder's cache of self- and
- * cross-attention keys/values for incremental decoding.
+ * Pieces every encoder-decoder Transformer shares (BART, Marian): the config keys of both stacks,
+ * the scaled token embedding that reads a table shared with the other side and the LM head, and the
+ * decoder's cache of self- and cross-attention keys/values for incremental decoding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup } from '@tfkit/core-tensor';
 import { KVCache } from './kv-cache.js';
 import { Module, type Parameter } from './module.js';
+
+/** The config every encoder-decoder Transformer has (Hugging Face's BART / Marian keys, camelCased); a family extends it. */
+export interface EncoderDecoderConfig {
+  /** Source vocabulary size (the only one with a shared vocabulary). */
+  vocabSize: number;
+  /** Longest encoder input or decoder sequence the positions cover. */
+  maxPositionEmbeddings: number;
+  /** Model width d_model. */
+  dModel: number;
+  encoderLayers: number;
+  encoderAttentionHeads: number;
+  /** Inner width of the encoder's feed-forward blocks. */
+  encoderFfnDim: number;
+  decoderLayers: number;
+  decoderAttentionHeads: number;
+  decoderFfnDim: number;
+  /** Hugging Face activation name of the feed-forward blocks (`gelu`, `relu`, `swish`, …). */
+  activationFunction: string;
+  /** Dropout on the embeddings (+ positions) and on every sublayer's output. */
+  dropout: number;
+  /** Dropout on attention probabilities. */
+  attentionDropout: number;
+  /** Dropout after the feed-forward activation. */
+  activationDropout: number;
+  /** Standard deviation of the N(0, std²) weight initialisation. */
+  initStd: number;
+  /** Multiply token embeddings by √dModel (the Transformer paper's §3.4). */
+  scaleEmbedding: boolean;
+  /** The output projection is the decoder's token table. */
+  tieWordEmbeddings: boolean;
+  padTokenId: number;
+  bosTokenId: number | null;
+  eosTokenId: number;
+  /** The token every decoder input starts with. */
+  decoderStartTokenId: number;
+  /** Token forced as the last one at the maximum length, or null. */
+  forcedEosTokenId: number | null;
+}
 
 /**
  * Token embeddings times `embedScale` (√dModel with `scale_embedding`, the Transformer paper's

@@ -17,7 +17,7 @@ export { Activation } from './activation.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from '@tfkit/core-tensor';
 export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type SinusoidLayout, type SinusoidOptions } from './positional.js';
 export { KVCache } from './kv-cache.js';
-export { ScaledEmbedding, EncoderDecoderCache } from './encoder-decoder.js';
+export { ScaledEmbedding, EncoderDecoderCache, type EncoderDecoderConfig } from './encoder-decoder.js';
 export {
   MultiHeadAttention, splitHeads, mergeHeads,
   type MultiHeadAttentionOptions, type AttentionCallOptions, type AttentionOutput,

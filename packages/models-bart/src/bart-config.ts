@@ -4,54 +4,23 @@
  */
 import { getActivation, type HfConfig } from '@tfkit/core-tensor';
 import {
-  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes,
+  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes, type EncoderDecoderConfig,
 } from '@tfkit/layers';
 
 export { numLabels } from '@tfkit/layers';
 
 export type BartProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
-export interface BartConfig {
-  vocabSize: number;
-  /** Longest sequence each position table covers (the tables hold 2 rows more: Hugging Face's offset). */
-  maxPositionEmbeddings: number;
-  /** Model width. */
-  dModel: number;
-  encoderLayers: number;
-  encoderAttentionHeads: number;
-  encoderFfnDim: number;
-  decoderLayers: number;
-  decoderAttentionHeads: number;
-  decoderFfnDim: number;
-  /** Hugging Face activation name of the feed-forward blocks (`gelu`, `relu`, `gelu_new`, …). */
-  activationFunction: string;
-  /** Dropout on embeddings and on every sublayer's output. */
-  dropout: number;
-  /** Dropout on attention probabilities. */
-  attentionDropout: number;
-  /** Dropout after the feed-forward activation. */
-  activationDropout: number;
+/** BART's config: the encoder-decoder keys (`EncoderDecoderConfig`; decoderStartTokenId is eos, positions offset by 2) and BART's own. */
+export interface BartConfig extends EncoderDecoderConfig {
   /** Dropout in the sequence-classification head. */
   classifierDropout: number;
   /** LayerDrop (Fan et al., 2019): chance that a whole encoder / decoder layer is skipped in training. */
   encoderLayerdrop: number;
   decoderLayerdrop: number;
-  /** Standard deviation of the N(0, std²) weight initialisation. */
-  initStd: number;
-  /** Multiply token embeddings by √dModel. */
-  scaleEmbedding: boolean;
   useCache: boolean;
-  padTokenId: number;
-  bosTokenId: number | null;
-  eosTokenId: number;
-  /** The token every decoder input starts with (BART: eos). */
-  decoderStartTokenId: number;
   /** Token forced as the first generated one (bart-large-cnn: bos), or null. */
   forcedBosTokenId: number | null;
-  /** Token forced as the last one at the maximum length (BART default: eos), or null. */
-  forcedEosTokenId: number | null;
-  /** The LM head shares the token embedding matrix (Hugging Face default). */
-  tieWordEmbeddings: boolean;
   /** Label names by class index (sequence classification); its size is the number of labels. */
   id2label: Record<number, string>;
   label2id: Record<string, number>;

@@ -6,50 +6,16 @@
  * names appear.
  */
 import { getActivation, type HfConfig } from '@tfkit/core-tensor';
-import { checkConfigSizes, ConfigKeyError, type ConfigSizes } from '@tfkit/layers';
+import { checkConfigSizes, ConfigKeyError, type ConfigSizes, type EncoderDecoderConfig } from '@tfkit/layers';
 
 export const TRANSFORMER_MODEL_TYPE = 'marian';
 
-export interface TransformerConfig {
-  /** Source vocabulary size, and the target's too when the two share one vocabulary. */
-  vocabSize: number;
+/** The Transformer's config: the encoder-decoder keys (`EncoderDecoderConfig`; Marian's OPUS models start the decoder with the pad token) and its vocabularies. */
+export interface TransformerConfig extends EncoderDecoderConfig {
   /** Target vocabulary size (= vocabSize with a shared vocabulary). */
   decoderVocabSize: number;
   /** One token table for the encoder and the decoder (a shared source/target vocabulary). */
   shareEncoderDecoderEmbeddings: boolean;
-  /** The output projection is the decoder's token table (Press & Wolf, 2017; the paper's §3.4). */
-  tieWordEmbeddings: boolean;
-  /** Longest source or target sequence (the sinusoids themselves have no limit; Hugging Face tabulates this many). */
-  maxPositionEmbeddings: number;
-  /** Model width d_model. */
-  dModel: number;
-  encoderLayers: number;
-  encoderAttentionHeads: number;
-  /** Inner width d_ff of the encoder's feed-forward blocks. */
-  encoderFfnDim: number;
-  decoderLayers: number;
-  decoderAttentionHeads: number;
-  decoderFfnDim: number;
-  /** Activation of the feed-forward blocks (the paper: `relu`; Marian's OPUS models: `swish`). */
-  activationFunction: string;
-  /** P_drop of the paper: on the embeddings + positions and on every sublayer's output. */
-  dropout: number;
-  /** Dropout on attention probabilities. */
-  attentionDropout: number;
-  /** Dropout after the feed-forward activation. */
-  activationDropout: number;
-  /** Standard deviation of the N(0, std²) initialisation of matrices and token tables. */
-  initStd: number;
-  /** Multiply token embeddings by √d_model (the paper's §3.4). */
-  scaleEmbedding: boolean;
-  /** Padding, in both vocabularies. */
-  padTokenId: number;
-  bosTokenId: number | null;
-  eosTokenId: number;
-  /** The token every decoder input starts with (Marian's OPUS models: the pad token). */
-  decoderStartTokenId: number;
-  /** Token forced as the last one at the maximum length, or null. */
-  forcedEosTokenId: number | null;
 }
 
 /** What constructors take: any subset of the config but `vocabSize`; `decoderVocabSize` alone implies separate vocabularies. */

@@ -1,85 +1,31 @@
 /**
- * The Transformer's decoding session for `generate`: the encoder runs once per prompt; the decoder
- * starts from `decoderStartTokenId` and, with the cache, reads one new token per row per step
- * against its cached self-attention keys/values and the cross-attention keys/values of the encoder
- * output, projected at the first step only. Without the cache every step reruns the decoder over
- * all tokens so far (the same logits, a check of the cache).
+ * The Transformer's decoding session for `generate`: `@tfkit/generation`'s encoder-decoder session
+ * over the Marian encoder, decoder (with its self- and cross-attention cache) and output projection
+ * plus `final_logits_bias`. The projection is transposed once per session, at the first step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul2d } from '@tfkit/core-tensor';
-import { DecoderRows, GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
+import { EncoderDecoderSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { Transformer } from './transformer-model.js';
 import { TransformerDecoderCache } from './transformer-modeling.js';
 
-export class TransformerDecodingSession implements DecodingSession {
-  readonly prefix: number[][];
-  /** Each row's decoder tokens, its prompt, and how many trailing tokens the cache does not hold yet. */
-  private readonly rows: DecoderRows;
-  private encoderHidden: tf.Tensor3D;
-  private encoderMask: tf.Tensor2D;
-  private readonly cache: TransformerDecoderCache | null;
-  /** The output projection transposed once per session, `[dModel, decoderVocab]`. */
-  private readonly headT: tf.Tensor2D;
-  private disposed = false;
-
-  constructor(
-    private readonly model: Transformer,
-    inputs: StartDecodingInputs,
-    options: StartDecodingOptions,
-  ) {
-    this.rows = new DecoderRows(inputs, options.decoderStartTokenId ?? model.config.decoderStartTokenId);
-    this.prefix = this.rows.prefix;
-    const { hidden, mask, headT } = tf.tidy(() => ({
-      hidden: model.model.encoder.forward(inputs.inputIds, inputs.attentionMask).lastHiddenState as tf.Tensor3D,
-      mask: tf.tensor2d(inputs.attentionMask, undefined, 'int32'),
-      headT: tf.transpose(model.lm_head.weight.value) as tf.Tensor2D,
-    }));
-    this.encoderHidden = hidden;
-    this.encoderMask = mask;
-    this.headT = headT;
-    this.cache = options.useCache ? new TransformerDecoderCache(model.config.decoderLayers) : null;
-  }
-
-  nextTokenLogits(): tf.Tensor2D {
-    const n = this.cache ? this.rows.pending : (this.rows.tokens[0] as number[]).length;
-    if (n === 0) throw new GenerationError('TransformerDecodingSession: nextTokenLogits was called twice without append in between');
-    const ids = this.rows.tokens.map((r) => r.slice(r.length - n));
-    const logits = tf.tidy(() => {
-      const { lastHiddenState } = this.model.model.decoder.forward(ids, {
-        encoderHiddenStates: this.encoderHidden,
-        encoderAttentionMask: this.encoderMask,
-        ...(this.cache ? { cache: this.cache } : {}),
-      });
-      const [b, t, c] = lastHiddenState.shape as [number, number, number];
-      // Only the last position's logits are needed: project one row per sequence.
-      const last = tf.reshape(tf.slice(lastHiddenState, [0, t - 1, 0], [b, 1, c]), [b, c]) as tf.Tensor2D;
-      return tf.add(matMul2d(last, this.headT), this.model.final_logits_bias.value) as tf.Tensor2D;
-    });
-    if (this.cache) this.rows.pending = 0;
-    return logits;
-  }
-
-  append(tokens: readonly number[]): void {
-    this.rows.append(tokens);
-  }
-
-  selectRows(rows: readonly number[]): void {
-    // Beam reordering within one prompt leaves every row's encoder output (and cross keys/values) as it was.
-    const sameSources = this.rows.select(rows);
-    this.cache?.reorder(rows, { cross: !sameSources });
-    if (sameSources) return;
-    const index = tf.tensor1d(rows as number[], 'int32');
-    const [hidden, mask] = [tf.gather(this.encoderHidden, index) as tf.Tensor3D, tf.gather(this.encoderMask, index) as tf.Tensor2D];
-    index.dispose();
-    tf.dispose([this.encoderHidden, this.encoderMask]);
-    this.encoderHidden = hidden;
-    this.encoderMask = mask;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.cache?.dispose();
-    tf.dispose([this.encoderHidden, this.encoderMask, this.headT]);
+export class TransformerDecodingSession extends EncoderDecoderSession<TransformerDecoderCache> {
+  constructor(model: Transformer, inputs: StartDecodingInputs, options: StartDecodingOptions) {
+    /** The output projection transposed, `[dModel, decoderVocab]`. */
+    let headT: tf.Tensor2D | null = null;
+    super({
+      name: 'TransformerDecodingSession',
+      decoderStartTokenId: model.config.decoderStartTokenId,
+      decoderLayers: model.config.decoderLayers,
+      encode: (inputIds, attentionMask) => model.model.encoder.forward(inputIds, attentionMask).lastHiddenState as tf.Tensor3D,
+      createCache: (layers) => new TransformerDecoderCache(layers),
+      decode: (ids, encoderHiddenStates, encoderAttentionMask, cache) =>
+        model.model.decoder.forward(ids, { encoderHiddenStates, encoderAttentionMask, ...(cache ? { cache } : {}) }).lastHiddenState,
+      logits: (last) => {
+        headT ??= tf.keep(tf.transpose(model.lm_head.weight.value) as tf.Tensor2D);
+        return tf.add(matMul2d(last, headT), model.final_logits_bias.value) as tf.Tensor2D;
+      },
+      release: () => headT?.dispose(),
+    }, inputs, options);
   }
 }

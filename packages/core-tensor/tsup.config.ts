@@ -3,7 +3,9 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   libraryTsup({
-    entry: { index: 'src/index.ts', lite: 'src/lite.ts' },
+    // `errors` and `random`: the typed errors and the seeded generator alone, for code that must not
+    // reach the rest of lite (a tokenizer page: bundlers keep lite's file sources with anything from it).
+    entry: { index: 'src/index.ts', lite: 'src/lite.ts', errors: 'src/errors.ts', random: 'src/random.ts' },
     // `loadGradients()` imports the gradients file below lazily, the same file from ESM and CommonJS.
     external: ['./tfjs-gradients.js'],
     // index and lite share their chunks (one copy of the registry, errors and settings). Rollup's

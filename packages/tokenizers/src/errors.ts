@@ -1,4 +1,4 @@
-import { TfkitError } from '@tfkit/core-tensor/lite';
+import { TfkitError } from '@tfkit/core-tensor/errors';
 
 /** A tokenizer file, option or input that cannot be used. The message says what, where and what to do. */
 export class TokenizerError extends TfkitError {

@@ -3,6 +3,13 @@
  * TypeScript: load tokenizer.json or plain vocab files, encode with offsets, truncate, pad, decode,
  * train, save. No TensorFlow.js needed.
  */
+import { registerBuiltinComponents } from './builtin-components.js';
+
+// Every component type, so that `Tokenizer.fromJSON` builds any tokenizer.json synchronously (this
+// statement is why package.json lists the entry's files under `sideEffects`). `@tfkit/tokenizers/core`
+// skips it and imports only the types a file names.
+registerBuiltinComponents();
+
 export {
   Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy,
   type TruncationParams, type PaddingParams,
@@ -13,6 +20,7 @@ export { byteLevelBpeFromVocab, wordPieceFromVocab } from './vocab-files.js';
 export { Encoding } from './encoding.js';
 export { TokenizerError } from './errors.js';
 export { registerTokenizers } from './register.js';
+export { loadTokenizer, loadTokenizerFromUrl, type LoadTokenizerOptions } from './lazy-components.js';
 export { loadTokenizerPart } from './preprocessor.js';
 export type { AddedToken } from './added-vocabulary.js';
 export type { SpecialTokensMap, SpecialTokenRole, TokenizerConfigJson } from './config.js';

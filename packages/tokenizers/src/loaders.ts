@@ -3,10 +3,11 @@
  * the older plain formats (vocab-files.ts converts them). `Tokenizer.fromPretrained` imports this
  * module on first use: it brings the file sources, which a page using `fromJSON` does not need.
  */
-import { openSource, type FileSource, type Registry, type SourceOptions } from '@tfkit/core-tensor/lite';
+import { importNodeBuiltin, openSource, writeFileAtomic, type FileSource, type Registry, type SourceOptions } from '@tfkit/core-tensor/lite';
 import { tokenizerConfigFromJSON, type TokenizerConfigJson } from './config.js';
 import { TokenizerError } from './errors.js';
 import { At } from './json-reader.js';
+import { loadComponents } from './lazy-components.js';
 import { parseMergesTxt } from './models/bpe.js';
 import { parseVocabTxt } from './models/wordpiece.js';
 import { Tokenizer } from './tokenizer.js';
@@ -32,6 +33,8 @@ export async function loadTokenizer(source: string | FileSource, options: FromPr
   await mergeSpecialTokensMap(files, config);
   if (format !== 'vocab' && (await files.exists('tokenizer.json'))) {
     const json = await files.readJson('tokenizer.json');
+    // The component types the file names (all loaded already when imported from `@tfkit/tokenizers`).
+    await loadComponents(json);
     return Tokenizer.fromJSON(json, config, { registry: options.registry, file: fileLabel(files, 'tokenizer.json'), configFile });
   }
   if (format === 'tokenizer.json') throw new TokenizerError(`${files.description}: no tokenizer.json.`);
@@ -54,4 +57,13 @@ async function mergeSpecialTokensMap(files: FileSource, config: TokenizerConfigJ
   if (!(await files.exists('special_tokens_map.json'))) return;
   const map = tokenizerConfigFromJSON(await files.readJson('special_tokens_map.json'), new At(fileLabel(files, 'special_tokens_map.json')));
   for (const [k, v] of Object.entries(map)) if (config[k] === undefined) config[k] = v;
+}
+
+/** `Tokenizer.savePretrained`: tokenizer.json and tokenizer_config.json into `dir` (created if missing). */
+export async function saveTokenizer(tokenizer: Tokenizer, dir: string): Promise<void> {
+  const { mkdir } = await importNodeBuiltin('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  const base = dir.replace(/[\\/]+$/, '');
+  await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(tokenizer.toJSON(), null, 2));
+  await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(tokenizer.toConfigJSON(), null, 2));
 }

@@ -10,10 +10,27 @@ import { LruCache } from './lru.js';
 import type { TokenizerModel, WordTokens } from './models/model.js';
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers/normalizers.js';
-import { findByteLevel, findMetaspace, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import type { PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 
 /** Words longer than this (UTF-16 units) are not cached. */
 const MAX_CACHED_WORD = 128;
+
+/**
+ * The first step of `type` (as its tokenizer.json entry names it) in a pre-tokenizer or a Sequence
+ * of them. Found by the saved `type`, not the class, so the core imports no pre-tokenizer module.
+ */
+function findStep(pre: PreTokenizer | null, type: string): PreTokenizer | null {
+  if (!pre) return null;
+  const steps = (pre as { preTokenizers?: unknown }).preTokenizers;
+  if (Array.isArray(steps) && pre.toJSON().type === 'Sequence') {
+    for (const step of steps as PreTokenizer[]) {
+      const found = findStep(step, type);
+      if (found) return found;
+    }
+    return null;
+  }
+  return pre.toJSON().type === type ? pre : null;
+}
 
 export class Pipeline {
   readonly byteLevel: boolean;
@@ -36,8 +53,9 @@ export class Pipeline {
     readonly added: AddedVocabulary,
     cacheCapacity = 50_000,
   ) {
-    this.byteLevel = findByteLevel(preTokenizer) !== null;
-    this.spaceReplacement = findMetaspace(preTokenizer)?.replacement ?? null;
+    this.byteLevel = findStep(preTokenizer, 'ByteLevel') !== null;
+    const metaspace = findStep(preTokenizer, 'Metaspace') as { replacement?: unknown } | null;
+    this.spaceReplacement = typeof metaspace?.replacement === 'string' ? metaspace.replacement : null;
     this.cache = new LruCache(cacheCapacity);
   }
 

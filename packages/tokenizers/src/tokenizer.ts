@@ -3,20 +3,22 @@
  * post-processor, decoder back) loaded from and saved to tokenizer.json, with transformers-style
  * truncation, overflowing windows and padding.
  */
-import { importNodeBuiltin, writeFileAtomic, type FileSource, type Registry } from '@tfkit/core-tensor/lite';
+import type { FileSource, Registry } from '@tfkit/core-tensor/lite';
 import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken, type AddedTokenJson } from './added-vocabulary.js';
 import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, tokenizerConfigFromJSON, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
-import { cleanUpTokenization, decoderFromJSON, type Decoder } from './decoders/decoders.js';
+import { componentFromJSON } from './components.js';
+import { cleanUpTokenization } from './decoders/cleanup.js';
+import type { Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
 import { At, describeValue, Fields } from './json-reader.js';
 import type { FromPretrainedOptions } from './loaders.js';
 import { modelFromJSON } from './models/from-json.js';
 import { IdTable, type TokenizerModel } from './models/model.js';
-import { normalizerFromJSON, type Normalizer } from './normalizers/normalizers.js';
+import type { Normalizer } from './normalizers/normalizers.js';
 import { Pipeline } from './pipeline.js';
-import { preTokenizerFromJSON, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
-import { postProcess, processorFromJSON, type PostProcessor } from './processors/processors.js';
+import type { PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import { postProcess, type PostProcessor } from './processors/post-process.js';
 import type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
 import type { TrainCorpus, TrainOptions, TrainProgress } from './trainers/train.js';
 import { paddingFromJSON, paddingToJSON, truncateSequences, truncationFromJSON, truncationToJSON, type PaddingParams, type TruncationParams, type TruncationStrategy } from './truncation.js';
@@ -113,17 +115,17 @@ export class Tokenizer {
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */
   async savePretrained(dir: string): Promise<void> {
-    const { mkdir } = await importNodeBuiltin('node:fs/promises');
-    await mkdir(dir, { recursive: true });
-    const base = dir.replace(/[\\/]+$/, '');
-    await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(this.toJSON(), null, 2));
-    await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(this.toConfigJSON(), null, 2));
+    // Node-only, with the loaders (imported on use: a page that never saves does not load them).
+    const { saveTokenizer } = await import('./loaders.js');
+    await saveTokenizer(this, dir);
   }
 
   /**
    * Builds a tokenizer from a parsed tokenizer.json (and optionally tokenizer_config.json). Every
    * field is checked as it is read: a malformed file fails with a TokenizerError naming the file
-   * (`options.file`, `options.configFile`) and the field.
+   * (`options.file`, `options.configFile`) and the field. Imported from `@tfkit/tokenizers`, every
+   * component type is available; from `@tfkit/tokenizers/core`, only those loaded so far (use
+   * `await loadTokenizer(json)` there: it imports the types the file names first).
    */
   static fromJSON(json: unknown, config?: unknown, options: { registry?: Registry; file?: string; configFile?: string } = {}): Tokenizer {
     const root = new At(options.file ?? 'tokenizer.json');
@@ -133,10 +135,10 @@ export class Tokenizer {
     const added = f.array('added_tokens', []).map((t, i) => addedTokenFromJSON(t, f.where('added_tokens').index(i)));
     return new Tokenizer({
       model,
-      normalizer: normalizerFromJSON(f.get('normalizer'), f.where('normalizer')),
-      preTokenizer: preTokenizerFromJSON(f.get('pre_tokenizer'), f.where('pre_tokenizer')),
-      postProcessor: processorFromJSON(f.get('post_processor'), f.where('post_processor')),
-      decoder: decoderFromJSON(f.get('decoder'), f.where('decoder')),
+      normalizer: componentFromJSON<Normalizer>('normalizer', f.get('normalizer'), f.where('normalizer')),
+      preTokenizer: componentFromJSON<PreTokenizer>('pre_tokenizer', f.get('pre_tokenizer'), f.where('pre_tokenizer')),
+      postProcessor: componentFromJSON<PostProcessor>('post_processor', f.get('post_processor'), f.where('post_processor')),
+      decoder: componentFromJSON<Decoder>('decoder', f.get('decoder'), f.where('decoder')),
       addedTokens: assignAddedIds(model, added),
       config: config == null ? undefined : tokenizerConfigFromJSON(config, new At(options.configFile ?? 'tokenizer_config.json')),
       truncation: truncationFromJSON(f.get('truncation'), f.where('truncation')),

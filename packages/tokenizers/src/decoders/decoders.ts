@@ -2,46 +2,20 @@
  * Decoders (Hugging Face tokenizers' `decoders`): turn a list of token strings back into text.
  * Each works on the whole list (`decodeChain`) so it can join or fuse tokens.
  */
-import { fromByteLevel } from '../byte-level.js';
 import { TokenizerError } from '../errors.js';
-import { At, Fields, quote } from '../json-reader.js';
+import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
+import { At } from '../json-reader.js';
+import { BYTE_LEVEL_DECODER } from './byte-level.js';
+import { cleanUpTokenization } from './cleanup.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type DecoderJson = { type: string; [key: string]: unknown };
+export { ByteLevelDecoder, BYTE_LEVEL_DECODER } from './byte-level.js';
+export { cleanUpTokenization } from './cleanup.js';
 
 export interface Decoder {
   decodeChain(tokens: string[]): string[];
   toJSON(): DecoderJson;
-}
-
-/** Undoes GPT-2's byte map; invalid UTF-8 becomes U+FFFD. */
-export class ByteLevelDecoder implements Decoder {
-  constructor(
-    readonly addPrefixSpace = true,
-    readonly trimOffsets = true,
-    readonly useRegex = true,
-  ) {}
-  decodeChain(tokens: string[]): string[] {
-    return [fromByteLevel(tokens)];
-  }
-  toJSON(): DecoderJson {
-    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
-  }
-}
-
-/** The spaces a WordPiece/BERT tokenizer puts before punctuation and contractions, removed. */
-export function cleanUpTokenization(text: string): string {
-  return text
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
 }
 
 /** Joins WordPiece tokens: `##` pieces glue to the previous token, others get a space. */
@@ -182,35 +156,30 @@ export class DecoderSequence implements Decoder {
   }
 }
 
-/** Builds a decoder from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
-export function decoderFromJSON(json: unknown, at = new At('tokenizer.json', 'decoder')): Decoder | null {
-  if (json == null) return null;
-  at.checkDepth();
-  const f = Fields.of(json, at);
-  const type = f.string('type');
-  switch (type) {
-    case 'ByteLevel':
-      return new ByteLevelDecoder(f.bool('add_prefix_space', true), f.bool('trim_offsets', true), f.bool('use_regex', true));
-    case 'WordPiece':
-      return new WordPieceDecoder(f.string('prefix', '##'), f.bool('cleanup', true));
-    case 'BPEDecoder':
-      return new BpeDecoder(f.string('suffix', '</w>'));
-    case 'Metaspace': {
+/** The builders of every decoder type but ByteLevel (byte-level.ts), by tokenizer.json `type`. */
+export const DECODERS: ComponentBuilders = {
+  decoder: {
+    WordPiece: (f) => new WordPieceDecoder(f.string('prefix', '##'), f.bool('cleanup', true)),
+    BPEDecoder: (f) => new BpeDecoder(f.string('suffix', '</w>')),
+    Metaspace: (f) => {
       const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
       return new MetaspaceDecoder(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
-    }
-    case 'Replace':
-      return new ReplaceDecoder(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern'));
-    case 'Strip':
-      // One character, as in Hugging Face: an empty one would match forever.
-      return new StripDecoder(f.char('content', ' '), f.int('start', 0), f.int('stop', 0));
-    case 'Fuse':
-      return new FuseDecoder();
-    case 'ByteFallback':
-      return new ByteFallbackDecoder();
-    case 'Sequence':
-      return new DecoderSequence(f.steps('decoders').map((step) => decoderFromJSON(step.json, step.at)!));
-    default:
-      throw f.where('type').error(`decoder type ${quote(type)} is not supported. Supported: ByteLevel, WordPiece, BPEDecoder, Metaspace, Replace, Strip, Fuse, ByteFallback, Sequence.`);
-  }
+    },
+    Replace: (f) => new ReplaceDecoder(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern')),
+    // One character, as in Hugging Face: an empty one would match forever.
+    Strip: (f) => new StripDecoder(f.char('content', ' '), f.int('start', 0), f.int('stop', 0)),
+    Fuse: () => new FuseDecoder(),
+    ByteFallback: () => new ByteFallbackDecoder(),
+    Sequence: (f, build) => new DecoderSequence(f.steps('decoders').map((step) => build(step) as Decoder)),
+  },
+};
+
+/**
+ * Builds a decoder from its tokenizer.json entry (`null`: none); `at` is where it sits, for error
+ * messages. Registers every decoder type first.
+ */
+export function decoderFromJSON(json: unknown, at = new At('tokenizer.json', 'decoder')): Decoder | null {
+  registerComponents(BYTE_LEVEL_DECODER);
+  registerComponents(DECODERS);
+  return componentFromJSON<Decoder>('decoder', json, at);
 }

@@ -4,7 +4,8 @@
  * priority queue, optional BPE-dropout (Provilkov et al. 2020), unknown-token fusing and byte
  * fallback.
  */
-import { Random } from '@tfkit/core-tensor/lite';
+import type { ComponentBuilders } from '../components.js';
+import { Random } from '@tfkit/core-tensor/random';
 import { TokenizerError } from '../errors.js';
 import { asArray, At, Fields, quote } from '../json-reader.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
@@ -289,3 +290,6 @@ export function parseMergesTxt(text: string, file = 'merges.txt'): [string, stri
   });
   return out;
 }
+
+/** The `BPE` model's builder. */
+export const BPE_MODEL: ComponentBuilders = { model: { BPE: (f) => BPE.fromJSON(f.json, f.at) } };

@@ -1,4 +1,5 @@
 /** WordLevel: each pre-tokenized word is one token, or the unknown token (Hugging Face `models/wordlevel`). */
+import type { ComponentBuilders } from '../components.js';
 import { TokenizerError } from '../errors.js';
 import { At, Fields, quote } from '../json-reader.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
@@ -34,3 +35,6 @@ export class WordLevel extends VocabModel implements TokenizerModel {
     return new WordLevel(f.get('vocab') as Record<string, number>, f.string('unk_token', '<unk>'), f.where('vocab'));
   }
 }
+
+/** The `WordLevel` model's builder. */
+export const WORDLEVEL_MODEL: ComponentBuilders = { model: { WordLevel: (f) => WordLevel.fromJSON(f.json, f.at) } };

@@ -3,6 +3,7 @@
  * over the vocab, continuation pieces prefixed with `##`, and the whole word unknown when any part
  * of it cannot be matched (google-research/bert tokenization.py WordpieceTokenizer).
  */
+import type { ComponentBuilders } from '../components.js';
 import { At, Fields, quote } from '../json-reader.js';
 import { codePointCount } from '../unicode.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
@@ -114,3 +115,6 @@ export function parseVocabTxt(text: string): Map<string, number> {
   });
   return vocab;
 }
+
+/** The `WordPiece` model's builder. */
+export const WORDPIECE_MODEL: ComponentBuilders = { model: { WordPiece: (f) => WordPiece.fromJSON(f.json, f.at) } };

@@ -4,7 +4,8 @@
  */
 import type { NormalizedString } from '../normalized-string.js';
 import { isChineseChar, isControl, isNonspacingMark, isWhitespace } from '../unicode.js';
-import { At, Fields, quote } from '../json-reader.js';
+import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
+import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type NormalizerJson = { type: string; [key: string]: unknown };
@@ -171,40 +172,34 @@ export class NormalizerSequence implements Normalizer {
   }
 }
 
-/** Builds a normalizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
-export function normalizerFromJSON(json: unknown, at = new At('tokenizer.json', 'normalizer')): Normalizer | null {
-  if (json == null) return null;
-  at.checkDepth();
-  const f = Fields.of(json, at);
-  const type = f.string('type');
-  switch (type) {
-    case 'BertNormalizer':
-      return new BertNormalizer({
+/** The builders of every normalizer type, by tokenizer.json `type`. */
+export const NORMALIZERS: ComponentBuilders = {
+  normalizer: {
+    BertNormalizer: (f) =>
+      new BertNormalizer({
         cleanText: f.bool('clean_text', true),
         handleChineseChars: f.bool('handle_chinese_chars', true),
         stripAccents: f.get('strip_accents') == null ? null : f.bool('strip_accents'),
         lowercase: f.bool('lowercase', true),
-      });
-    case 'Lowercase':
-      return new Lowercase();
-    case 'NFC':
-    case 'NFD':
-    case 'NFKC':
-    case 'NFKD':
-      return new UnicodeNormalizer(type);
-    case 'Strip':
-      return new Strip(f.bool('strip_left', true), f.bool('strip_right', true));
-    case 'StripAccents':
-      return new StripAccents();
-    case 'Replace':
-      return new Replace(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern'));
-    case 'Prepend':
-      return new Prepend(f.string('prepend', ''));
-    case 'Sequence':
-      return new NormalizerSequence(f.steps('normalizers').map((step) => normalizerFromJSON(step.json, step.at)!));
-    default:
-      throw f.where('type').error(
-        `normalizer type ${quote(type)} is not supported. Supported: BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, Strip, StripAccents, Replace, Prepend, Sequence.`,
-      );
-  }
+      }),
+    Lowercase: () => new Lowercase(),
+    NFC: () => new UnicodeNormalizer('NFC'),
+    NFD: () => new UnicodeNormalizer('NFD'),
+    NFKC: () => new UnicodeNormalizer('NFKC'),
+    NFKD: () => new UnicodeNormalizer('NFKD'),
+    Strip: (f) => new Strip(f.bool('strip_left', true), f.bool('strip_right', true)),
+    StripAccents: () => new StripAccents(),
+    Replace: (f) => new Replace(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern')),
+    Prepend: (f) => new Prepend(f.string('prepend', '')),
+    Sequence: (f, build) => new NormalizerSequence(f.steps('normalizers').map((step) => build(step) as Normalizer)),
+  },
+};
+
+/**
+ * Builds a normalizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for
+ * error messages. Registers every normalizer type first.
+ */
+export function normalizerFromJSON(json: unknown, at = new At('tokenizer.json', 'normalizer')): Normalizer | null {
+  registerComponents(NORMALIZERS);
+  return componentFromJSON<Normalizer>('normalizer', json, at);
 }

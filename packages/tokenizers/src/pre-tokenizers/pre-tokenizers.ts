@@ -3,13 +3,16 @@
  * words the model sees. They never change characters; ByteLevel's byte mapping happens when the
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
-import { splitGpt2 } from '../gpt2-split.js';
-import { At, Fields, quote } from '../json-reader.js';
+import type { ComponentBuilders } from '../components.js';
+import { componentFromJSON, registerComponents } from '../components.js';
+import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
 import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
 
 export type { EmitPiece, SplitBehavior } from './split.js';
+export { ByteLevelPreTokenizer, BYTE_LEVEL_PRE_TOKENIZER, type ByteLevelOptions } from './byte-level.js';
+import { ByteLevelPreTokenizer, BYTE_LEVEL_PRE_TOKENIZER } from './byte-level.js';
 export type PreTokenizerJson = { type: string; [key: string]: unknown };
 
 export interface PreTokenizer {
@@ -19,54 +22,6 @@ export interface PreTokenizer {
    */
   split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece, atTextStart?: boolean): void;
   toJSON(): PreTokenizerJson;
-}
-
-export interface ByteLevelOptions {
-  /** Give the first word a leading space, so it tokenizes like any other word. */
-  addPrefixSpace?: boolean;
-  /** Split with GPT-2's regex first (otherwise the whole text is one word). */
-  useRegex?: boolean;
-  /** Stored for the file format; offsets are trimmed by the ByteLevel post-processor. */
-  trimOffsets?: boolean;
-}
-
-/**
- * GPT-2's byte-level pre-tokenizer (Radford et al. 2019; openai/gpt-2 encoder.py). The split
- * regex runs as the equivalent hand-written scanner `splitGpt2`.
- */
-export class ByteLevelPreTokenizer implements PreTokenizer {
-  readonly addPrefixSpace: boolean;
-  readonly useRegex: boolean;
-  readonly trimOffsets: boolean;
-  constructor(options: ByteLevelOptions = {}) {
-    this.addPrefixSpace = options.addPrefixSpace ?? false;
-    this.useRegex = options.useRegex ?? true;
-    this.trimOffsets = options.trimOffsets ?? true;
-  }
-
-  split(text: string, start: number, end: number, prefixSpace: boolean, emit: EmitPiece): void {
-    if (end <= start) return;
-    const prefix = prefixSpace || (this.addPrefixSpace && text.charCodeAt(start) !== 32);
-    if (!this.useRegex) {
-      emit(start, end, prefix);
-      return;
-    }
-    if (!prefix) {
-      splitGpt2(text, start, end, (s, e) => emit(s, e, false));
-      return;
-    }
-    // With a synthetic space the split runs on ' ' + text; positions shift by one.
-    const sub = ' ' + text.slice(start, end);
-    const shift = start - 1;
-    splitGpt2(sub, 0, sub.length, (s, e) => {
-      if (s === 0) emit(start, shift + e, true);
-      else emit(shift + s, shift + e, false);
-    });
-  }
-
-  toJSON(): PreTokenizerJson {
-    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
-  }
 }
 
 const ASCII_WS = new Uint8Array(128);
@@ -258,42 +213,30 @@ function find<T extends PreTokenizer>(pre: PreTokenizer | null, kind: new (...ar
   return null;
 }
 
-/** Builds a pre-tokenizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
-export function preTokenizerFromJSON(json: unknown, at = new At('tokenizer.json', 'pre_tokenizer')): PreTokenizer | null {
-  if (json == null) return null;
-  at.checkDepth();
-  const f = Fields.of(json, at);
-  const type = f.string('type');
-  switch (type) {
-    case 'ByteLevel':
-      return new ByteLevelPreTokenizer({
-        addPrefixSpace: f.bool('add_prefix_space', false),
-        useRegex: f.bool('use_regex', true),
-        trimOffsets: f.bool('trim_offsets', true),
-      });
-    case 'BertPreTokenizer':
-      return new BertPreTokenizer();
-    case 'Whitespace':
-      return new WhitespacePreTokenizer();
-    case 'WhitespaceSplit':
-      return new WhitespaceSplit();
-    case 'Punctuation':
-      return new PunctuationPreTokenizer(parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')));
-    case 'Digits':
-      return new DigitsPreTokenizer(f.bool('individual_digits', false));
-    case 'Split':
-      return new SplitPreTokenizer(f.get('pattern') as PatternJson, parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')), f.bool('invert', false), f.where('pattern'));
-    case 'Metaspace': {
+/** The builders of every pre-tokenizer type but ByteLevel (byte-level.ts), by tokenizer.json `type`. */
+export const PRE_TOKENIZERS: ComponentBuilders = {
+  pre_tokenizer: {
+    BertPreTokenizer: () => new BertPreTokenizer(),
+    Whitespace: () => new WhitespacePreTokenizer(),
+    WhitespaceSplit: () => new WhitespaceSplit(),
+    Punctuation: (f) => new PunctuationPreTokenizer(parseBehavior(f.get('behavior'), 'isolated', f.where('behavior'))),
+    Digits: (f) => new DigitsPreTokenizer(f.bool('individual_digits', false)),
+    Split: (f) => new SplitPreTokenizer(f.get('pattern') as PatternJson, parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')), f.bool('invert', false), f.where('pattern')),
+    Metaspace: (f) => {
       const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
       return new MetaspacePreTokenizer(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
-    }
-    case 'CharDelimiterSplit':
-      return new CharDelimiterSplit(f.char('delimiter', ' '));
-    case 'Sequence':
-      return new PreTokenizerSequence(f.steps('pretokenizers').map((step) => preTokenizerFromJSON(step.json, step.at)!));
-    default:
-      throw f.where('type').error(
-        `pre_tokenizer type ${quote(type)} is not supported. Supported: ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation, Digits, Split, Metaspace, CharDelimiterSplit, Sequence.`,
-      );
-  }
+    },
+    CharDelimiterSplit: (f) => new CharDelimiterSplit(f.char('delimiter', ' ')),
+    Sequence: (f, build) => new PreTokenizerSequence(f.steps('pretokenizers').map((step) => build(step) as PreTokenizer)),
+  },
+};
+
+/**
+ * Builds a pre-tokenizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for
+ * error messages. Registers every pre-tokenizer type first.
+ */
+export function preTokenizerFromJSON(json: unknown, at = new At('tokenizer.json', 'pre_tokenizer')): PreTokenizer | null {
+  registerComponents(BYTE_LEVEL_PRE_TOKENIZER);
+  registerComponents(PRE_TOKENIZERS);
+  return componentFromJSON<PreTokenizer>('pre_tokenizer', json, at);
 }

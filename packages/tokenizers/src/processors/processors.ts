@@ -6,138 +6,13 @@
  */
 import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
-import { BYTE_TO_CHAR } from '../byte-level.js';
-import { isWhitespace } from '../unicode.js';
+import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
 import { asArray, asId, asInt, asString, At, Fields, MAX_ID, quote } from '../json-reader.js';
+import { BYTE_LEVEL_PROCESSOR, trimOffsets } from './byte-level.js';
+import { cloneEncoding, forEachWindow, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 
-export type ProcessorJson = { type: string; [key: string]: unknown };
-export type TokenOf = (id: number) => string;
-
-export interface PostProcessor {
-  /** How many tokens `process` adds for one sequence or a pair. */
-  addedTokens(isPair: boolean): number;
-  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData[];
-  toJSON(): ProcessorJson;
-}
-
-/** A deep copy (windows included). */
-export function cloneEncoding(e: EncodingData): EncodingData {
-  const out = e.slice(0, e.length);
-  out.overflowing = e.overflowing.map(cloneEncoding);
-  return out;
-}
-
-/**
- * Concatenates `b` onto `a`. Overflowing windows combine as in Hugging Face's `Encoding::merge_with`:
- * each window of `a` with `b` and with each window of `b`, then `a` with each window of `b`.
- */
-function mergeTwo(a: EncodingData, b: EncodingData): EncodingData {
-  const overflowing: EncodingData[] = [];
-  for (const ao of a.overflowing) {
-    overflowing.push(mergeTwo(withoutOverflow(ao), withoutOverflow(b)));
-    for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(ao), bo));
-  }
-  for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(a), bo));
-  const out = a.slice(0, a.length);
-  out.append(b);
-  out.overflowing = overflowing;
-  return out;
-}
-
-function withoutOverflow(e: EncodingData): EncodingData {
-  if (e.overflowing.length === 0) return e;
-  return e.slice(0, e.length);
-}
-
-export function mergeEncodings(encodings: readonly EncodingData[]): EncodingData {
-  if (encodings.length === 0) return new EncodingData();
-  if (encodings.length === 1) return encodings[0]!;
-  if (encodings.every((e) => e.overflowing.length === 0)) {
-    // No windows to combine: one concatenation.
-    const out = new EncodingData();
-    for (const e of encodings) out.append(e);
-    out.source = encodings.find((e) => e.source)?.source ?? '';
-    return out;
-  }
-  let out = encodings[0]!;
-  for (let i = 1; i < encodings.length; i++) out = mergeTwo(out, encodings[i]!);
-  return out;
-}
-
-/** Runs `processor` (or the default: nothing added) over one or two sequences and merges the result. */
-export function postProcess(processor: PostProcessor | null, a: EncodingData, b: EncodingData | null, addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData {
-  const encodings = b ? [a, b] : [a];
-  return mergeEncodings(processor ? processor.processEncodings(encodings, addSpecialTokens, tokenOf) : encodings);
-}
-
-function forEachWindow(e: EncodingData, fn: (w: EncodingData) => void): void {
-  fn(e);
-  for (const o of e.overflowing) forEachWindow(o, fn);
-}
-
-/**
- * Moves offsets off leading/trailing spaces of byte-level tokens (`Ġ`), as Hugging Face's ByteLevel
- * `trim_offsets` does. The first token keeps one space it was given by `add_prefix_space`.
- */
-function trimOffsets(e: EncodingData, addPrefixSpace: boolean, tokenOf: TokenOf): void {
-  const space = BYTE_TO_CHAR[32]!;
-  forEachWindow(e, (w) => {
-    for (let i = 0; i < w.length; i++) {
-      const token = w.tokenTexts?.[i] ?? tokenOf(w.ids[i]!);
-      let lead = 0;
-      while (lead < token.length && (token[lead] === space || isWhitespace(token.charCodeAt(lead)))) lead++;
-      let trail = 0;
-      while (trail < token.length && (token[token.length - 1 - trail] === space || isWhitespace(token.charCodeAt(token.length - 1 - trail)))) trail++;
-      if (lead === 0 && trail === 0) continue;
-      let start = w.offsets[2 * i]!;
-      let end = w.offsets[2 * i + 1]!;
-      // Hugging Face trims in code points: step over whole surrogate pairs.
-      const text = w.source;
-      if (lead > 0) {
-        if ((i === 0 || start === 0) && addPrefixSpace && lead === 1) lead = 0;
-        for (let k = 0; k < lead && start < end; k++) start += isPairAt(text, start) ? 2 : 1;
-        start = Math.min(start, end);
-      }
-      if (trail > 0) {
-        let e = end;
-        let k = 0;
-        for (; k < trail && e > 0; k++) e -= e >= 2 && isPairAt(text, e - 2) ? 2 : 1;
-        if (k === trail) end = Math.max(e, start);
-      }
-      w.offsets[2 * i] = start;
-      w.offsets[2 * i + 1] = end;
-    }
-  });
-}
-
-function isPairAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  const d = text.charCodeAt(i + 1);
-  return c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff;
-}
-
-/** GPT-2's post-processor: adds nothing; optionally trims offsets off spaces. */
-export class ByteLevelProcessor implements PostProcessor {
-  constructor(
-    readonly trimOffsets = true,
-    readonly addPrefixSpace = true,
-    readonly useRegex = true,
-  ) {}
-  addedTokens(): number {
-    return 0;
-  }
-  processEncodings(encodings: EncodingData[], _add: boolean, tokenOf: TokenOf): EncodingData[] {
-    if (!this.trimOffsets) return encodings;
-    return encodings.map((e) => {
-      const c = cloneEncoding(e);
-      trimOffsets(c, this.addPrefixSpace, tokenOf);
-      return c;
-    });
-  }
-  toJSON(): ProcessorJson {
-    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
-  }
-}
+export { cloneEncoding, mergeEncodings, postProcess, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
+export { ByteLevelProcessor, BYTE_LEVEL_PROCESSOR } from './byte-level.js';
 
 export type TemplatePiece = { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
 export interface TemplateSpecialToken {
@@ -335,20 +210,12 @@ function tokenWithId(f: Fields, k: string): [string, number] {
   return [asString(v[0], at.index(0)), asId(v[1], at.index(1))];
 }
 
-/** Builds a post-processor from its tokenizer.json entry (`null`: none); `at` is where it sits, for error messages. */
-export function processorFromJSON(json: unknown, at = new At('tokenizer.json', 'post_processor')): PostProcessor | null {
-  if (json == null) return null;
-  at.checkDepth();
-  const f = Fields.of(json, at);
-  const type = f.string('type');
-  switch (type) {
-    case 'ByteLevel':
-      return new ByteLevelProcessor(f.bool('trim_offsets', true), f.bool('add_prefix_space', true), f.bool('use_regex', true));
-    case 'BertProcessing':
-      return new BertProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), at);
-    case 'RobertaProcessing':
-      return new RobertaProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.bool('trim_offsets', true), f.bool('add_prefix_space', true), at);
-    case 'TemplateProcessing': {
+/** The builders of every post-processor type but ByteLevel (byte-level.ts), by tokenizer.json `type`. */
+export const PROCESSORS: ComponentBuilders = {
+  post_processor: {
+    BertProcessing: (f) => new BertProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.at),
+    RobertaProcessing: (f) => new RobertaProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.bool('trim_offsets', true), f.bool('add_prefix_space', true), f.at),
+    TemplateProcessing: (f) => {
       const special = new Map<string, TemplateSpecialToken>();
       const raw = f.has('special_tokens') ? f.object('special_tokens') : null;
       for (const k of Object.keys(raw?.json ?? {})) {
@@ -359,11 +226,18 @@ export function processorFromJSON(json: unknown, at = new At('tokenizer.json', '
       }
       const single = templateFromJSON(f.get('single'), f.where('single'));
       const pair = f.has('pair') ? templateFromJSON(f.get('pair'), f.where('pair')) : single;
-      return new TemplateProcessing(single, pair, special, at);
-    }
-    case 'Sequence':
-      return new ProcessorSequence(f.steps('processors').map((step) => processorFromJSON(step.json, step.at)!));
-    default:
-      throw f.where('type').error(`post_processor type ${quote(type)} is not supported. Supported: ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence.`);
-  }
+      return new TemplateProcessing(single, pair, special, f.at);
+    },
+    Sequence: (f, build) => new ProcessorSequence(f.steps('processors').map((step) => build(step) as PostProcessor)),
+  },
+};
+
+/**
+ * Builds a post-processor from its tokenizer.json entry (`null`: none); `at` is where it sits, for
+ * error messages. Registers every post-processor type first.
+ */
+export function processorFromJSON(json: unknown, at = new At('tokenizer.json', 'post_processor')): PostProcessor | null {
+  registerComponents(BYTE_LEVEL_PROCESSOR);
+  registerComponents(PROCESSORS);
+  return componentFromJSON<PostProcessor>('post_processor', json, at);
 }

@@ -13,7 +13,9 @@ import { setupClassifierPanel } from './classifier-panel.js';
 import { setupFamilyPanel } from './family-panel.js';
 import { setupFinetunePanel } from './finetune-panel.js';
 import { setupGenerationPanel } from './generation-panel.js';
+import { setupNoisePanel } from './noise-panel.js';
 import { formatBytes } from './text-spans.js';
+import { modelFolderUrl } from './worker-util.js';
 import { setupTokenizerPanel } from './tokenizer-panel.js';
 import { setupTokenizerTrainPanel } from './tokenizer-train-panel.js';
 
@@ -30,6 +32,9 @@ function message(error: unknown): string {
 function modelUrl(): string {
   return new URL('models/tiny-gpt2/', document.baseURI).href;
 }
+
+/** The GPT-2 the generation and fine-tuning panels use: the embedded one, or a folder the user gave. */
+let userModel: string | undefined;
 
 async function loadTokenizer(base: string): Promise<Tokenizer> {
   const get = async <T>(name: string): Promise<T> => {
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
   const finetune = setupFinetunePanel(client, { onBusy: (b) => ((busy.training = b), lock()) });
   setupTokenizerTrainPanel(client);
   const family = setupFamilyPanel(client);
+  const noise = setupNoisePanel(client, () => new URL('models/', document.baseURI).href);
   const classifier = setupClassifierPanel(client, {
     onBusy: (b) => ((busy.training = b), lock()),
     modelUrl: () => new URL('models/tiny-bert/', document.baseURI).href,
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
     finetune.setReady(false);
     family.setReady(false);
     classifier.setReady(false);
+    noise.setReady(false);
     delete backendStatus.dataset['backend'];
     delete backendStatus.dataset['missing'];
     backendStatus.dataset['state'] = 'loading';
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
     let ok = false;
     let fellBackTo: string | undefined;
     try {
-      await client.request({ type: 'init', backend, baseUrl: modelUrl() }, (event) => {
+      await client.request({ type: 'init', backend, baseUrl: userModel ?? modelUrl(), custom: userModel !== undefined }, (event) => {
         if (event.type === 'progress') {
           if (event.total) loadProgress.max = event.total;
           loadProgress.value = event.loaded;
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
       });
       ok = true;
     } catch (error) {
-      showError(error instanceof WorkerError && error.file ? 'The model could not load' : `${backend} could not start`, error);
+      showError(error instanceof WorkerError && error.file ? 'The model could not load' : userModel ? 'Your model could not load' : `${backend} could not start`, error);
       if (fellBackTo) {
         // The worker went back to the backend that ran before: say so, and keep the page usable.
         backendStatus.append(` Still on ${fellBackTo}.`);
@@ -141,8 +148,32 @@ async function main(): Promise<void> {
       finetune.setReady(ok);
       family.setReady(ok);
       classifier.setReady(ok);
+      noise.setReady(ok);
     }
   };
+
+  const modelForm = byId('model-form', HTMLFormElement);
+  const modelInput = byId('model-url', HTMLInputElement);
+  const embeddedButton = byId('model-embedded', HTMLButtonElement);
+  const modelName = byId('model-name', HTMLElement);
+  const useModel = async (url: string | undefined) => {
+    userModel = url;
+    embeddedButton.disabled = url === undefined;
+    modelName.textContent = url ? `Model: ${url}` : 'Model: the embedded tiny GPT-2.';
+    modelName.dataset['model'] = url ?? 'embedded';
+    await switchTo(backendSelect.value as BackendName);
+  };
+  modelForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const url = modelFolderUrl(modelInput.value, document.baseURI);
+    if (!url) {
+      backendStatus.dataset['state'] = 'error';
+      backendStatus.textContent = `"${modelInput.value}" is not a model folder: give an http(s) URL of a folder holding config.json, model.safetensors and tokenizer.json, or a hub id such as owner/name.`;
+      return;
+    }
+    void useModel(url);
+  });
+  embeddedButton.addEventListener('click', () => void useModel(undefined));
 
   backendSelect.addEventListener('change', () => {
     const value = backendSelect.value as BackendName;

@@ -92,7 +92,8 @@ export interface FamilyRequest {
 }
 
 export type Request =
-  | { id: number; type: 'init'; backend: BackendName; baseUrl: string }
+  /** `custom`: `baseUrl` is a model folder the user gave (not the site's embedded tiny GPT-2). */
+  | { id: number; type: 'init'; backend: BackendName; baseUrl: string; custom?: boolean }
   | { id: number; type: 'generate'; options: GenerateRequest }
   | { id: number; type: 'attention'; ids: number[] }
   | { id: number; type: 'finetune'; options: FinetuneRequest }
@@ -102,6 +103,8 @@ export type Request =
   | { id: number; type: 'saved-run' | 'discard-run' }
   | { id: number; type: 'export'; what: 'adapter' | 'merged' | 'classifier-adapter' }
   | { id: number; type: 'classifier-train'; options: ClassifierRequest }
+  /** BART's five noising schemes on `text` (answered by `noised`); `modelsUrl`: the models' folder. */
+  | { id: number; type: 'noise'; text: string; seed: number; modelsUrl: string }
   /** Classifies texts with the last trained classifier (answered by `classified`). */
   | { id: number; type: 'classify-text'; texts: string[] }
   | { id: number; type: 'train-tokenizer'; options: TokenizerTrainRequest }
@@ -127,6 +130,8 @@ export type Event =
   | { id: number; type: 'saved-run'; run: SavedRunSummary | undefined }
   /** Held-out accuracy and loss after `step`. */
   | { id: number; type: 'train-eval'; step: number; accuracy: number; loss: number }
+  /** The sentence's tokens, and each scheme's noised tokens and their decoded text. */
+  | { id: number; type: 'noised'; tokens: string[]; ids: number[]; schemes: { name: string; ids: number[]; tokens: string[]; text: string }[] }
   /** Logits (one row per text, class-id order) of the classifier. */
   | { id: number; type: 'classified'; logits: number[][]; labels: string[] }
   | { id: number; type: 'train-step'; step: number; maxSteps: number; loss: number; seconds: number }

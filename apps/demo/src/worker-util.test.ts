@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { missingFileFix, trainingExamples } from './worker-util.js';
+import { customFileFix, missingFileFix, modelFolderUrl, trainingExamples } from './worker-util.js';
 import { formatBytes, formatEta, lossPolyline } from './text-spans.js';
 
 /** One token per word: enough to check the grouping. */
@@ -32,5 +32,25 @@ describe('page helpers', () => {
     expect(lossPolyline([3, 2, 1], 3, 100, 10)).toBe('0.0,0.0 50.0,5.0 100.0,10.0');
     expect(lossPolyline([2, 2], 4, 90, 10)).toBe('0.0,10.0 30.0,10.0');
     expect(lossPolyline([], 4, 90, 10)).toBe('');
+  });
+});
+
+describe('modelFolderUrl', () => {
+  const page = 'https://demo.example/site/';
+  it('makes a folder URL of a URL, a relative folder or a hub id', () => {
+    expect(modelFolderUrl('https://host.example/m/gpt2', page)).toBe('https://host.example/m/gpt2/');
+    expect(modelFolderUrl(' https://host.example/m/?x=1#y ', page)).toBe('https://host.example/m/');
+    expect(modelFolderUrl('models/tiny-gpt2/', page)).toBe('https://demo.example/site/models/tiny-gpt2/');
+    expect(modelFolderUrl('./mine', page)).toBe('https://demo.example/site/mine/');
+    expect(modelFolderUrl('openai-community/gpt2', page)).toBe('https://huggingface.co/openai-community/gpt2/resolve/main/');
+  });
+  it('refuses what is not an http(s) folder', () => {
+    expect(modelFolderUrl('', page)).toBeUndefined();
+    expect(modelFolderUrl('file:///etc/', page)).toBeUndefined();
+    expect(modelFolderUrl('javascript:alert(1)', page)).toBeUndefined();
+    expect(modelFolderUrl('http://[bad', page)).toBeUndefined();
+  });
+  it('the fix names the required files', () => {
+    expect(customFileFix('https://h/m/')).toMatch(/^Check the address: https:\/\/h\/m\/ must be a folder \(ending in \/\) that holds config\.json, model\.safetensors, tokenizer\.json/);
   });
 });

@@ -21,7 +21,8 @@ import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { FAMILY_OPTIONS, FAMILY_TASKS, type FamilyTask } from './family-answer.js';
 import type { ClassifierRequest, Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
-import { MODEL_FILES, missingFileFix, trainingExamples } from './worker-util.js';
+import { customFileFix, MODEL_FILES, missingFileFix, REQUIRED_FILES, trainingExamples } from './worker-util.js';
+import { NOISE_SCHEMES, noiseAll } from './noising.js';
 import { clearRun, loadRun, saveRun, summarize, type SavedRun } from './run-store.js';
 
 const WASM_PATHS = {
@@ -59,17 +60,34 @@ class MissingFileError extends Error {
   }
 }
 
+/** Whether `baseUrl` is a model folder the user gave (errors then name its URL and how to fix it). */
+let custom = false;
+
+function missing(name: string, status: string): MissingFileError {
+  return custom ? new MissingFileError(`${baseUrl}${name}`, customFileFix(baseUrl), status) : new MissingFileError(`models/tiny-gpt2/${name}`, missingFileFix(name), status);
+}
+
 async function checkFiles(): Promise<void> {
-  for (const name of MODEL_FILES) {
-    const response = await fetch(`${baseUrl}${name}`, { method: 'HEAD' }).catch((e: unknown) => ({ ok: false, status: String(e) }) as const);
-    if (!response.ok) throw new MissingFileError(`models/tiny-gpt2/${name}`, missingFileFix(name), `HTTP ${response.status}`);
+  for (const name of custom ? REQUIRED_FILES : MODEL_FILES) {
+    const response = await fetch(`${baseUrl}${name}`, { method: 'HEAD' }).catch((e: unknown) => ({ ok: false, status: `${String(e)}; is the server up, and does it allow cross-origin requests?` }) as const);
+    if (!response.ok) throw missing(name, typeof response.status === 'number' ? `HTTP ${response.status}` : response.status);
   }
 }
 
-async function fetchJson<T>(name: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${name}`);
-  if (!response.ok) throw new MissingFileError(`models/tiny-gpt2/${name}`, missingFileFix(name), `HTTP ${response.status}`);
-  return (await response.json()) as T;
+async function fetchJson<T>(name: string, optional = false): Promise<T | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}${name}`);
+  } catch (error) {
+    throw missing(name, `${error instanceof Error ? error.message : String(error)}; is the server up, and does it allow cross-origin requests?`);
+  }
+  if (response.status === 404 && optional) return undefined;
+  if (!response.ok) throw missing(name, `HTTP ${response.status}`);
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw missing(name, 'not valid JSON');
+  }
 }
 
 async function cachedWeights(): Promise<boolean> {
@@ -78,8 +96,10 @@ async function cachedWeights(): Promise<boolean> {
   return keys.some((r) => r.url.endsWith('model.safetensors'));
 }
 
-async function init(id: number, backend: string, url: string): Promise<void> {
+async function init(id: number, backend: string, url: string, isCustom: boolean): Promise<void> {
+  if (url !== baseUrl) tokenizer = undefined;
   baseUrl = url;
+  custom = isCustom;
   disposeFamily(); // their weights live on the backend being left
   disposeClassifier();
   const previous = activation?.backend;
@@ -98,7 +118,15 @@ async function init(id: number, backend: string, url: string): Promise<void> {
     }
     throw error;
   }
-  tokenizer ??= Tokenizer.fromJSON(await fetchJson<TokenizerJson>('tokenizer.json'), await fetchJson<TokenizerConfigJson>('tokenizer_config.json'));
+  if (custom) {
+    // This page generates and fine-tunes with GPT-2: say so before loading anything else.
+    const config = await fetchJson<{ model_type?: string }>('config.json');
+    if (config?.model_type !== 'gpt2') {
+      throw new Error(`${baseUrl}config.json says model_type ${JSON.stringify(config?.model_type)}: this page generates and fine-tunes GPT-2 checkpoints (model_type "gpt2"); other families run in "Every family"`);
+    }
+  }
+  // A user's folder may have no tokenizer_config.json.
+  tokenizer ??= Tokenizer.fromJSON((await fetchJson<TokenizerJson>('tokenizer.json'))!, await fetchJson<TokenizerConfigJson>('tokenizer_config.json', custom));
   const cached = await cachedWeights();
   try {
     model = await GPT2LMHeadModel.fromPretrained(baseUrl, {
@@ -417,6 +445,23 @@ async function trainTok(id: number, o: TokenizerTrainRequest): Promise<void> {
   post({ id, type: 'tokenizer', json: JSON.stringify(json, null, 2), vocabSize: tok.vocabSize, merges, tokens: enc.tokens, ids: enc.ids });
 }
 
+/** The BART tokenizer of the noising view (loaded on first use). */
+let bartTokenizer: Tokenizer | undefined;
+
+async function noise(id: number, text: string, seed: number, modelsUrl: string): Promise<void> {
+  bartTokenizer ??= await Tokenizer.fromPretrained(`${modelsUrl}${FAMILY_TASKS.translate.model}/`);
+  const tok = bartTokenizer;
+  const maskTokenId = tok.tokenToId('<mask>');
+  if (maskTokenId === undefined) throw new Error('the BART tokenizer has no <mask> token');
+  const fullStopIds = ['.', '!', '?'].map((t) => tok.tokenToId(t)).filter((i): i is number => i !== undefined);
+  const ids = tok.encode(text, { addSpecialTokens: false }).ids;
+  if (ids.length === 0) throw new Error('no text: type a sentence or two');
+  const names = (seq: number[]) => seq.map((i) => tok.idToToken(i) ?? `#${i}`);
+  const noised = noiseAll(ids, { maskTokenId, fullStopIds, seed });
+  const schemes = NOISE_SCHEMES.map((name) => ({ name, ids: noised[name], tokens: names(noised[name]), text: tok.decode(noised[name], { skipSpecialTokens: false }) }));
+  post({ id, type: 'noised', tokens: names(ids), ids, schemes });
+}
+
 /** The family pipelines loaded so far (each on first use). */
 const familyPipelines = new Map<FamilyTask, { call(input: unknown, options?: object): Promise<unknown>; dispose(): void }>();
 
@@ -481,7 +526,7 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
     running = { id: request.id, abort: new AbortController(), paused: false };
     try {
       switch (request.type) {
-        case 'init': await init(request.id, request.backend, request.baseUrl); break;
+        case 'init': await init(request.id, request.backend, request.baseUrl, request.custom ?? false); break;
         case 'generate': await generate(request.id, request.options, running.abort.signal); break;
         case 'attention': await attention(request.id, request.ids); break;
         case 'finetune': await finetune(request.id, request.options); break;
@@ -497,6 +542,7 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'family': await family(request.id, request.options); break;
         case 'classifier-train': await trainClassifier(request.id, request.options); break;
         case 'classify-text': await classifyTexts(request.id, request.texts); break;
+        case 'noise': await noise(request.id, request.text, request.seed, request.modelsUrl); break;
       }
       post({ id: request.id, type: 'done' });
     } catch (error) {

@@ -1,12 +1,14 @@
 /**
  * Pieces every encoder-decoder Transformer shares (BART, Marian): the config keys of both stacks,
- * the scaled token embedding that reads a table shared with the other side and the LM head, and the
- * decoder's cache of self- and cross-attention keys/values for incremental decoding.
+ * the scaled token embedding that reads a table shared with the other side and the LM head, the
+ * decoder's cache of self- and cross-attention keys/values for incremental decoding, and the loops
+ * over each stack's layers. A family keeps its own embeddings (positions, LayerNorm) and modules.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup } from '@tfkit/core-tensor';
 import { KVCache } from './kv-cache.js';
 import { Module, type Parameter } from './module.js';
+import type { TransformerDecoderLayer, TransformerEncoderLayer } from './transformer-layers.js';
 
 /** The config every encoder-decoder Transformer has (Hugging Face's BART / Marian keys, camelCased); a family extends it. */
 export interface EncoderDecoderConfig {
@@ -110,4 +112,123 @@ export class EncoderDecoderCache {
       cross.dispose();
     }
   }
+}
+
+/** What the stacks can also return: every layer's states and attention probabilities. */
+export interface StackOutputOptions {
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+/** An encoder stack's output. */
+export interface EncoderStackOutput {
+  /** `[B, S, dModel]` */
+  lastHiddenState: tf.Tensor;
+  /** The embeddings, then each layer's output (the last equals lastHiddenState). */
+  hiddenStates?: tf.Tensor[];
+  /** Self-attention probabilities per layer, `[B, heads, S, S]`. */
+  attentions?: tf.Tensor[];
+}
+
+/** A decoder stack's output. */
+export interface DecoderStackOutput {
+  /** `[B, T, dModel]` */
+  lastHiddenState: tf.Tensor;
+  hiddenStates?: tf.Tensor[];
+  /** Causal self-attention probabilities per layer, `[B, heads, T, pastLength + T]`. */
+  attentions?: tf.Tensor[];
+  /** Cross-attention probabilities per layer, `[B, heads, T, S]`. */
+  crossAttentions?: tf.Tensor[];
+}
+
+/**
+ * The encoder layers over the embedded input `h` `[B, S, dModel]` with the 0/1 padding `mask`.
+ * `skip()` is asked before each layer (LayerDrop in training); a skipped layer repeats its input in
+ * `hiddenStates`. Call it inside the stack's `tf.tidy`.
+ */
+export function runEncoderLayers(
+  layers: Iterable<TransformerEncoderLayer>, h: tf.Tensor, mask: tf.Tensor | null, options: StackOutputOptions, skip: () => boolean = () => false,
+): EncoderStackOutput {
+  const hiddenStates: tf.Tensor[] = [h];
+  const attentions: tf.Tensor[] = [];
+  for (const layer of layers) {
+    if (!skip()) {
+      const out = layer.forward(h, { attentionMask: mask, outputAttentions: options.outputAttentions });
+      h = out.output;
+      if (out.attentions) attentions.push(out.attentions);
+    }
+    hiddenStates.push(h);
+  }
+  const result: EncoderStackOutput = { lastHiddenState: h };
+  if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
+  if (options.outputAttentions) result.attentions = attentions;
+  return result;
+}
+
+/** The decoder layers' inputs besides the embedded tokens. */
+export interface DecoderLayersInputs extends StackOutputOptions {
+  /** 0/1 `[B, pastLength + T]` padding mask of the decoder tokens, or null (causal only). */
+  attentionMask: tf.Tensor | null;
+  /** Encoder output `[B, S, dModel]`. */
+  encoderHiddenStates: tf.Tensor;
+  /** 0/1 `[B, S]` padding mask of the encoder tokens, or null. */
+  encoderAttentionMask: tf.Tensor | null;
+  /** Incremental decoding: the earlier positions' keys/values, extended in place. */
+  cache?: EncoderDecoderCache | undefined;
+}
+
+/**
+ * The decoder layers over the embedded tokens `h` `[B, T, dModel]`, each attending causally to
+ * itself (and the cache) and to the encoder output. `skip()` as in `runEncoderLayers`. Call it
+ * inside the stack's `tf.tidy`.
+ */
+export function runDecoderLayers(
+  layers: readonly TransformerDecoderLayer[], h: tf.Tensor, inputs: DecoderLayersInputs, skip: () => boolean = () => false,
+): DecoderStackOutput {
+  const hiddenStates: tf.Tensor[] = [h];
+  const attentions: tf.Tensor[] = [];
+  const crossAttentions: tf.Tensor[] = [];
+  layers.forEach((layer, i) => {
+    if (!skip()) {
+      const out = layer.forward(h, {
+        attentionMask: inputs.attentionMask,
+        encoderHiddenStates: inputs.encoderHiddenStates,
+        encoderAttentionMask: inputs.encoderAttentionMask,
+        cache: inputs.cache?.layers[i],
+        outputAttentions: inputs.outputAttentions,
+      });
+      h = out.output;
+      if (out.attentions) attentions.push(out.attentions);
+      if (out.crossAttentions) crossAttentions.push(out.crossAttentions);
+    }
+    hiddenStates.push(h);
+  });
+  const result: DecoderStackOutput = { lastHiddenState: h };
+  if (inputs.outputHiddenStates) result.hiddenStates = hiddenStates;
+  if (inputs.outputAttentions) Object.assign(result, { attentions, crossAttentions });
+  return result;
+}
+
+/** Hugging Face's Seq2SeqModelOutput in camelCase. */
+export interface EncoderDecoderOutput {
+  /** The decoder's last hidden state `[B, T, dModel]`. */
+  lastHiddenState: tf.Tensor;
+  decoderHiddenStates?: tf.Tensor[];
+  decoderAttentions?: tf.Tensor[];
+  crossAttentions?: tf.Tensor[];
+  /** `[B, S, dModel]` */
+  encoderLastHiddenState: tf.Tensor;
+  encoderHiddenStates?: tf.Tensor[];
+  encoderAttentions?: tf.Tensor[];
+}
+
+/** The model's output from its two stacks' (only the parts they returned). */
+export function encoderDecoderOutput(encoder: EncoderStackOutput, decoder: DecoderStackOutput): EncoderDecoderOutput {
+  const out: EncoderDecoderOutput = { lastHiddenState: decoder.lastHiddenState, encoderLastHiddenState: encoder.lastHiddenState };
+  if (decoder.hiddenStates) out.decoderHiddenStates = decoder.hiddenStates;
+  if (decoder.attentions) out.decoderAttentions = decoder.attentions;
+  if (decoder.crossAttentions) out.crossAttentions = decoder.crossAttentions;
+  if (encoder.hiddenStates) out.encoderHiddenStates = encoder.hiddenStates;
+  if (encoder.attentions) out.encoderAttentions = encoder.attentions;
+  return out;
 }

@@ -17,7 +17,10 @@ export { Activation } from './activation.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from '@tfkit/core-tensor';
 export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type SinusoidLayout, type SinusoidOptions } from './positional.js';
 export { KVCache } from './kv-cache.js';
-export { ScaledEmbedding, EncoderDecoderCache, type EncoderDecoderConfig } from './encoder-decoder.js';
+export {
+  ScaledEmbedding, EncoderDecoderCache, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
+  type EncoderDecoderConfig, type StackOutputOptions, type EncoderStackOutput, type DecoderStackOutput, type DecoderLayersInputs, type EncoderDecoderOutput,
+} from './encoder-decoder.js';
 export {
   MultiHeadAttention, splitHeads, mergeHeads,
   type MultiHeadAttentionOptions, type AttentionCallOptions, type AttentionOutput,

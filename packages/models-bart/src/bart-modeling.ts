@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
   attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as BartDecoderCache, floatInput, InputError, intInput, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
-  ScaledEmbedding as BartScaledWordEmbedding, tokenIds, type IntInput, type TransformerLayerOptions,
+  ScaledEmbedding as BartScaledWordEmbedding, tokenIds, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
+  type IntInput, type TransformerLayerOptions, type EncoderStackOutput, type DecoderStackOutput, type EncoderDecoderOutput, type StackOutputOptions,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
@@ -61,19 +62,10 @@ function checkLength(length: number, pastLength: number, config: BartConfig, whe
 }
 
 
-export interface BartEncoderOutput {
-  /** `[B, S, dModel]` */
-  lastHiddenState: tf.Tensor;
-  /** Embedding output, then each layer's output (the last equals lastHiddenState). */
-  hiddenStates?: tf.Tensor[];
-  /** Self-attention probabilities per layer, `[B, heads, S, S]`. */
-  attentions?: tf.Tensor[];
-}
+/** The encoder's last hidden state `[B, S, dModel]` (with every layer's states and attentions when asked). */
+export type BartEncoderOutput = EncoderStackOutput;
 
-export interface OutputOptions {
-  outputHiddenStates?: boolean;
-  outputAttentions?: boolean;
-}
+export type OutputOptions = StackOutputOptions;
 
 /** How many layers a stack has and their sizes (the encoder's or the decoder's config keys). */
 interface BartStackShape {
@@ -135,21 +127,8 @@ export class BartEncoder extends BartStack<TransformerEncoderLayer> {
       const [b, s] = ids.shape as [number, number];
       checkLength(s, 0, this.config, 'BartEncoder');
       const mask = attentionMask === null ? null : attentionMaskInput(attentionMask, [b, s], 'BartEncoder');
-      let h = this.embed(ids, s, 0); // (B, S, C)
-      const hiddenStates: tf.Tensor[] = [h];
-      const attentions: tf.Tensor[] = [];
-      for (const layer of this.layers) {
-        if (!this.layerDropped(this.config.encoderLayerdrop)) {
-          const out = layer.forward(h, { attentionMask: mask, outputAttentions: options.outputAttentions });
-          h = out.output;
-          if (out.attentions) attentions.push(out.attentions);
-        }
-        hiddenStates.push(h);
-      }
-      const result: BartEncoderOutput = { lastHiddenState: h };
-      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
-      if (options.outputAttentions) result.attentions = attentions;
-      return result as unknown as tf.TensorContainer;
+      const h = this.embed(ids, s, 0); // (B, S, C)
+      return runEncoderLayers(this.layers, h, mask, options, () => this.layerDropped(this.config.encoderLayerdrop)) as unknown as tf.TensorContainer;
     }) as unknown as BartEncoderOutput;
   }
 }
@@ -165,15 +144,8 @@ export interface BartDecoderOptions extends OutputOptions {
   cache?: BartDecoderCache;
 }
 
-export interface BartDecoderOutput {
-  /** `[B, T, dModel]` */
-  lastHiddenState: tf.Tensor;
-  hiddenStates?: tf.Tensor[];
-  /** Causal self-attention probabilities per layer, `[B, heads, T, pastLength + T]`. */
-  attentions?: tf.Tensor[];
-  /** Cross-attention probabilities per layer, `[B, heads, T, S]`. */
-  crossAttentions?: tf.Tensor[];
-}
+/** The decoder's last hidden state `[B, T, dModel]` (with every layer's states, self- and cross-attentions when asked). */
+export type BartDecoderOutput = DecoderStackOutput;
 
 /** Autoregressive decoder: causal self-attention, cross-attention to the encoder, feed-forward. */
 export class BartDecoder extends BartStack<TransformerDecoderLayer> {
@@ -200,29 +172,9 @@ export class BartDecoder extends BartStack<TransformerDecoderLayer> {
         throw new InputError(`BartDecoder: encoder states are [${states.shape}] for a batch of ${b} decoder rows`, { argument: 'encoderHiddenStates' });
       }
       const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], 'BartDecoder');
-      let h = this.embed(ids, t, pastLength); // (B, T, C)
-      const hiddenStates: tf.Tensor[] = [h];
-      const attentions: tf.Tensor[] = [];
-      const crossAttentions: tf.Tensor[] = [];
-      [...this.layers].forEach((layer, i) => {
-        if (!this.layerDropped(this.config.decoderLayerdrop)) {
-          const out = layer.forward(h, {
-            attentionMask: mask,
-            encoderHiddenStates: states,
-            encoderAttentionMask: encoderMask,
-            cache: options.cache?.layers[i],
-            outputAttentions: options.outputAttentions,
-          });
-          h = out.output;
-          if (out.attentions) attentions.push(out.attentions);
-          if (out.crossAttentions) crossAttentions.push(out.crossAttentions);
-        }
-        hiddenStates.push(h);
-      });
-      const result: BartDecoderOutput = { lastHiddenState: h };
-      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
-      if (options.outputAttentions) Object.assign(result, { attentions, crossAttentions });
-      return result as unknown as tf.TensorContainer;
+      const h = this.embed(ids, t, pastLength); // (B, T, C)
+      const inputs = { ...options, attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask };
+      return runDecoderLayers([...this.layers], h, inputs, () => this.layerDropped(this.config.decoderLayerdrop)) as unknown as tf.TensorContainer;
     }) as unknown as BartDecoderOutput;
   }
 }
@@ -243,17 +195,7 @@ export interface BartModelInputs extends OutputOptions {
 }
 
 /** Hugging Face's Seq2SeqModelOutput in camelCase. */
-export interface BartModelOutput {
-  /** The decoder's last hidden state `[B, T, dModel]`. */
-  lastHiddenState: tf.Tensor;
-  decoderHiddenStates?: tf.Tensor[];
-  decoderAttentions?: tf.Tensor[];
-  crossAttentions?: tf.Tensor[];
-  /** `[B, S, dModel]` */
-  encoderLastHiddenState: tf.Tensor;
-  encoderHiddenStates?: tf.Tensor[];
-  encoderAttentions?: tf.Tensor[];
-}
+export type BartModelOutput = EncoderDecoderOutput;
 
 export interface BartModelOptions {
   /** Seed of the weight initialisation and dropout masks (default 0). */
@@ -363,12 +305,7 @@ export class BartModel extends BartPreTrainedModel {
         outputHiddenStates,
         outputAttentions,
       });
-      const out: BartModelOutput = { lastHiddenState: decoder.lastHiddenState, encoderLastHiddenState: encoder.lastHiddenState };
-      if (decoder.hiddenStates) out.decoderHiddenStates = decoder.hiddenStates;
-      if (decoder.attentions) out.decoderAttentions = decoder.attentions;
-      if (decoder.crossAttentions) out.crossAttentions = decoder.crossAttentions;
-      if (encoder.hiddenStates) out.encoderHiddenStates = encoder.hiddenStates;
-      if (encoder.attentions) out.encoderAttentions = encoder.attentions;
+      const out: BartModelOutput = encoderDecoderOutput(encoder, decoder);
       return out as unknown as tf.TensorContainer;
     }) as unknown as BartModelOutput;
   }

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '@tfkit/core-tensor';
 import {
   attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as TransformerDecoderCache, floatInput, InputError, Module, ModuleList, ScaledEmbedding, sinusoidalPositionEncoding, tokenIds,
-  TransformerDecoderLayer, TransformerEncoderLayer, type IntInput, type Parameter, type TransformerLayerOptions,
+  TransformerDecoderLayer, TransformerEncoderLayer, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
+  type IntInput, type Parameter, type TransformerLayerOptions, type EncoderStackOutput, type DecoderStackOutput, type EncoderDecoderOutput, type StackOutputOptions,
 } from '@tfkit/layers';
 import type { TransformerConfig } from './transformer-config.js';
 
@@ -20,19 +21,10 @@ export function tokenTable(rows: number, config: TransformerConfig, rng: Random)
   return table.weight;
 }
 
-export interface OutputOptions {
-  outputHiddenStates?: boolean;
-  outputAttentions?: boolean;
-}
+export type OutputOptions = StackOutputOptions;
 
-export interface TransformerEncoderOutput {
-  /** `[B, S, dModel]` */
-  lastHiddenState: tf.Tensor;
-  /** The embeddings + positions, then each layer's output (the last equals lastHiddenState). */
-  hiddenStates?: tf.Tensor[];
-  /** Self-attention probabilities per layer, `[B, heads, S, S]`. */
-  attentions?: tf.Tensor[];
-}
+/** The encoder's last hidden state `[B, S, dModel]` (with every layer's states and attentions when asked). */
+export type TransformerEncoderOutput = EncoderStackOutput;
 
 /** What the encoder and decoder share: the scaled token table, the fixed positions, the layer stack and dropout. */
 abstract class TransformerStack<L extends Module> extends Module {
@@ -84,19 +76,7 @@ export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer
     return tf.tidy(() => {
       const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'TransformerEncoder', { key: 'vocab_size' });
       const mask = attentionMask === null ? null : attentionMaskInput(attentionMask, ids.shape, 'TransformerEncoder');
-      let h = this.embed(ids, 0);
-      const hiddenStates: tf.Tensor[] = [h];
-      const attentions: tf.Tensor[] = [];
-      for (const layer of this.layers) {
-        const out = layer.forward(h, { attentionMask: mask, outputAttentions: options.outputAttentions });
-        h = out.output;
-        hiddenStates.push(h);
-        if (out.attentions) attentions.push(out.attentions);
-      }
-      const result: TransformerEncoderOutput = { lastHiddenState: h };
-      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
-      if (options.outputAttentions) result.attentions = attentions;
-      return result as unknown as tf.TensorContainer;
+      return runEncoderLayers(this.layers, this.embed(ids, 0), mask, options) as unknown as tf.TensorContainer;
     }) as unknown as TransformerEncoderOutput;
   }
 }
@@ -112,15 +92,8 @@ export interface TransformerDecoderOptions extends OutputOptions {
   cache?: TransformerDecoderCache;
 }
 
-export interface TransformerDecoderOutput {
-  /** `[B, T, dModel]` */
-  lastHiddenState: tf.Tensor;
-  hiddenStates?: tf.Tensor[];
-  /** Causal self-attention probabilities per layer, `[B, heads, T, pastLength + T]`. */
-  attentions?: tf.Tensor[];
-  /** Cross-attention probabilities per layer, `[B, heads, T, S]`. */
-  crossAttentions?: tf.Tensor[];
-}
+/** The decoder's last hidden state `[B, T, dModel]` (with every layer's states, self- and cross-attentions when asked). */
+export type TransformerDecoderOutput = DecoderStackOutput;
 
 /** Masked (causal) self-attention → attention over the encoder output → feed-forward, N times. */
 export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer> {
@@ -141,23 +114,8 @@ export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer
       const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], 'TransformerDecoder', { name: 'encoderAttentionMask' });
       // The decoder's own mask covers the cached tokens too.
       const mask = options.attentionMask == null ? null : attentionMaskInput(options.attentionMask, [b, pastLength + t], 'TransformerDecoder', { name: 'decoderAttentionMask' });
-      let h = this.embed(ids, pastLength);
-      const hiddenStates: tf.Tensor[] = [h];
-      const attentions: tf.Tensor[] = [];
-      const crossAttentions: tf.Tensor[] = [];
-      [...this.layers].forEach((layer, i) => {
-        const out = layer.forward(h, {
-          attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask, cache: options.cache?.layers[i], outputAttentions: options.outputAttentions,
-        });
-        h = out.output;
-        hiddenStates.push(h);
-        if (out.attentions) attentions.push(out.attentions);
-        if (out.crossAttentions) crossAttentions.push(out.crossAttentions);
-      });
-      const result: TransformerDecoderOutput = { lastHiddenState: h };
-      if (options.outputHiddenStates) result.hiddenStates = hiddenStates;
-      if (options.outputAttentions) Object.assign(result, { attentions, crossAttentions });
-      return result as unknown as tf.TensorContainer;
+      const inputs = { ...options, attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask };
+      return runDecoderLayers([...this.layers], this.embed(ids, pastLength), inputs) as unknown as tf.TensorContainer;
     }) as unknown as TransformerDecoderOutput;
   }
 }
@@ -178,17 +136,7 @@ export interface TransformerModelInputs extends OutputOptions {
 }
 
 /** Hugging Face's Seq2SeqModelOutput in camelCase. */
-export interface TransformerModelOutput {
-  /** The decoder's last hidden state `[B, T, dModel]`. */
-  lastHiddenState: tf.Tensor;
-  decoderHiddenStates?: tf.Tensor[];
-  decoderAttentions?: tf.Tensor[];
-  crossAttentions?: tf.Tensor[];
-  /** `[B, S, dModel]` */
-  encoderLastHiddenState: tf.Tensor;
-  encoderHiddenStates?: tf.Tensor[];
-  encoderAttentions?: tf.Tensor[];
-}
+export type TransformerModelOutput = EncoderDecoderOutput;
 
 /**
  * The encoder-decoder without the output projection (Hugging Face's MarianModel). With a shared
@@ -237,12 +185,7 @@ export class TransformerModel extends Module {
         outputHiddenStates,
         outputAttentions,
       });
-      const out: TransformerModelOutput = { lastHiddenState: decoder.lastHiddenState, encoderLastHiddenState: encoder.lastHiddenState };
-      if (decoder.hiddenStates) out.decoderHiddenStates = decoder.hiddenStates;
-      if (decoder.attentions) out.decoderAttentions = decoder.attentions;
-      if (decoder.crossAttentions) out.crossAttentions = decoder.crossAttentions;
-      if (encoder.hiddenStates) out.encoderHiddenStates = encoder.hiddenStates;
-      if (encoder.attentions) out.encoderAttentions = encoder.attentions;
+      const out: TransformerModelOutput = encoderDecoderOutput(encoder, decoder);
       return out as unknown as tf.TensorContainer;
     }) as unknown as TransformerModelOutput;
   }

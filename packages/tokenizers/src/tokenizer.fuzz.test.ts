@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CheckpointError, Random } from '@tfkit/core-tensor/lite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tokenizer, TokenizerError, type EncodeOptions } from './index.js';
+import { loadTokenizer, Tokenizer, TokenizerError, type EncodeOptions } from './index.js';
 import { mutateBytes, mutateTree, pick, type Json } from './test-mutate.js';
 import { fuzzSeeds } from './test-seeds.js';
 import { randomText, randomUnits } from './test-random.js';
@@ -133,6 +133,17 @@ describe('fuzzed tokenizer files', () => {
       const where = `case ${i} (${seed.name}; ${mutateConfig ? 'tokenizer_config.json' : 'tokenizer.json'} ${what})`;
       const outcome = await runCase(where, mutateConfig ? 'tokenizer_config.json' : 'tokenizer.json', failures, () => Tokenizer.fromJSON(json, config), rng);
       counts[outcome]++;
+      // `loadTokenizer` (the lean entry's) walks the file for its component types first: it must end as fromJSON does.
+      const end = async (fn: () => unknown): Promise<string> => {
+        try {
+          await fn();
+          return 'loaded';
+        } catch (error) {
+          return `${(error as Error)?.name}: ${(error as Error)?.message}`;
+        }
+      };
+      const [sync, lazy] = [await end(() => Tokenizer.fromJSON(json, config)), await end(() => loadTokenizer(json, config))];
+      if (sync !== lazy) failures.push(`${where}: fromJSON ended in ${sync.slice(0, 120)}, loadTokenizer in ${lazy.slice(0, 120)}`);
     }
     expect(failures, report(failures, counts)).toEqual([]);
     // The mutations must reach past the first check often enough to mean something.

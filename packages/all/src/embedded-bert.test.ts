@@ -8,18 +8,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRegistry } from '@tfkit/core-tensor';
 import type { FeatureExtractionPipeline, FillMaskCandidate, FillMaskPipeline, QuestionAnsweringPipeline, TextClassificationPipeline, TokenClassificationPipeline } from '@tfkit/models-bert';
-import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { cardSection, expectAllClose, expectFloat16WeightsAsCarded, expectNoLeaks, modelCard, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';
 import { DEFAULT_MODELS, registerAll } from './register-all.js';
 
 const assets = path.resolve(import.meta.dirname, '../assets');
 const registry = registerAll(createRegistry());
-const card = (name: string) => fs.readFileSync(path.join(assets, name, 'README.md'), 'utf8');
 
 /** The cells of the first row of the card's "Checked outputs" table (backticks removed). */
 function checked(name: string): string[] {
-  const section = card(name).split(/^## /m).find((s) => s.startsWith('Checked outputs')) ?? '';
+  const section = cardSection(modelCard(path.join(assets, name)), 'Checked outputs');
   const row = section.split('\n').find((l) => l.startsWith('| `'));
   if (!row) throw new Error(`${name}/README.md lists no checked output`);
   return row.slice(1, -1).split(' | ').map((c) => c.trim().replace(/^`|`$/g, ''));
@@ -33,14 +32,7 @@ describe('embedded tiny BERT family', () => {
   });
 
   it.each([...new Set(Object.values(MODELS))])('%s: model.safetensors is float16 and the size the card states; the WordPiece tokenizer is the base model’s', (name) => {
-    const bytes = fs.readFileSync(path.join(assets, name, 'model.safetensors'));
-    const stated = /`model\.safetensors` \| weights, float16: ([\d,]+) bytes, ([\d,]+) parameters/.exec(card(name));
-    expect(stated, 'the card states the file size and parameter count').not.toBeNull();
-    expect(bytes.length).toBe(Number(stated![1]!.replaceAll(',', '')));
-    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
-    const tensors = Object.entries(header).filter(([key]) => key !== '__metadata__');
-    expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
-    expect(tensors.reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(Number(stated![2]!.replaceAll(',', '')));
+    expectFloat16WeightsAsCarded(path.join(assets, name), { parameters: true });
     expect(fs.readFileSync(path.join(assets, name, 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(assets, 'tiny-bert', 'tokenizer.json'), 'utf8'));
   });
 

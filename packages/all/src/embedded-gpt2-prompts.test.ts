@@ -5,18 +5,17 @@
  * card lists as checked give the card's outputs (greedy) through `pipeline('translation')` and
  * `generate`, on cpu and wasm, with no tensor left over.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRegistry } from '@tfkit/core-tensor';
 import { generate, type GenerationModel, type PromptedTranslationPipeline } from '@tfkit/generation';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { expectFloat16WeightsAsCarded, expectNoLeaks, modelCard, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';
 import { registerAll } from './register-all.js';
 
 const dir = path.resolve(import.meta.dirname, '../assets/tiny-gpt2-prompts');
-const card = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+const card = modelCard(dir);
 const registry = registerAll(createRegistry());
 
 /** The held-out prompts the card lists as checked: task token, input, the model's greedy output. */
@@ -24,12 +23,7 @@ const checked = [...card.matchAll(/^\| `(<to-fr>|<summarize>)` \| (.+?) \| (.+?)
 
 describe('embedded task-prompt GPT-2 (tiny-gpt2-prompts)', () => {
   it('model.safetensors is float16 and the size the card states; <to-fr> and <summarize> follow the base vocabulary', async () => {
-    const bytes = fs.readFileSync(path.join(dir, 'model.safetensors'));
-    const stated = /`model\.safetensors` \| weights, float16: ([\d,]+) bytes/.exec(card);
-    expect(stated, 'the card states the file size').not.toBeNull();
-    expect(bytes.length).toBe(Number(stated![1]!.replaceAll(',', '')));
-    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
-    expect(new Set(Object.entries(header).filter(([n]) => n !== '__metadata__').map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
+    const header = expectFloat16WeightsAsCarded(dir);
     expect(header['transformer.wte.weight']!.shape).toEqual([4098, 128]);
     const tokenizer = await Tokenizer.fromPretrained(dir);
     expect([tokenizer.tokenToId('<to-fr>'), tokenizer.tokenToId('<summarize>')]).toEqual([4096, 4097]);

@@ -5,12 +5,11 @@
  * model gives the outputs its card lists as checked — greedy decoding, on cpu and on wasm, with no
  * tensor left over. The BART ones are loaded the way users get them: `pipeline(task)` with no model.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { AutoModel, createRegistry } from '@tfkit/core-tensor';
 import { generate, type GenerationModel } from '@tfkit/generation';
 import { Tokenizer } from '@tfkit/tokenizers';
-import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { cardSection, expectFloat16WeightsAsCarded, expectNoLeaks, modelCard, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';
 import { DEFAULT_MODELS, registerAll } from './register-all.js';
@@ -31,11 +30,9 @@ const MODELS: Shipped[] = [
   { name: 'tiny-transformer-translation' },
 ];
 
-const card = (name: string) => fs.readFileSync(path.join(assets, name, 'README.md'), 'utf8');
-
 /** The rows of the card's "Checked outputs" table: input and greedy output, in backticks. */
 function checkedOutputs(name: string): { input: string; output: string }[] {
-  const section = card(name).split(/^## /m).find((s) => s.startsWith('Checked outputs')) ?? '';
+  const section = cardSection(modelCard(path.join(assets, name)), 'Checked outputs');
   return [...section.matchAll(/^\| `(.+?)` \| `(.*?)` \|$/gm)].map(([, input, output]) => ({ input: input!, output: output! }));
 }
 
@@ -69,14 +66,7 @@ describe('embedded text-to-text models', () => {
   });
 
   it.each(MODELS.map((m) => m.name))('%s: model.safetensors is float16 and the size its card states', (name) => {
-    const bytes = fs.readFileSync(path.join(assets, name, 'model.safetensors'));
-    const stated = /`model\.safetensors` \| weights, float16: ([\d,]+) bytes, ([\d,]+) parameters/.exec(card(name));
-    expect(stated, 'the card states the file size and parameter count').not.toBeNull();
-    expect(bytes.length).toBe(Number(stated![1]!.replaceAll(',', '')));
-    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
-    const tensors = Object.entries(header).filter(([key]) => key !== '__metadata__');
-    expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
-    expect(tensors.reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(Number(stated![2]!.replaceAll(',', '')));
+    expectFloat16WeightsAsCarded(path.join(assets, name), { parameters: true });
   });
 
   describe.each(['cpu', 'wasm'])('on %s', (backend) => {

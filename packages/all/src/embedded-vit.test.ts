@@ -8,13 +8,13 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRegistry, decodeImage } from '@tfkit/core-tensor';
 import type { ImageClassificationPipeline, RawImage } from '@tfkit/models-vit';
-import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { expectAllClose, expectFloat16WeightsAsCarded, expectNoLeaks, modelCard, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';
 import { DEFAULT_MODELS, registerAll } from './register-all.js';
 
 const dir = path.resolve(import.meta.dirname, '../assets/tiny-vit-fashion');
-const card = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+const card = modelCard(dir);
 const registry = registerAll(createRegistry());
 /** Scores per checked image (labels in a fixed order), per backend: wasm must agree with cpu. */
 const scoresByBackend = new Map<string, number[][]>();
@@ -25,14 +25,7 @@ const checked = [...card.matchAll(/^\| `examples\/([\w-]+\.png)` \| (.+?) \| (\d
 describe('embedded image-classification model (tiny-vit-fashion)', () => {
   it('is the image-classification default; model.safetensors is float16 and the size the card states', () => {
     expect(DEFAULT_MODELS['image-classification']).toBe('tiny-vit-fashion');
-    const bytes = fs.readFileSync(path.join(dir, 'model.safetensors'));
-    const stated = /`model\.safetensors` \| weights, float16: ([\d,]+) bytes, ([\d,]+) parameters/.exec(card);
-    expect(stated, 'the card states the file size and parameter count').not.toBeNull();
-    expect(bytes.length).toBe(Number(stated![1]!.replaceAll(',', '')));
-    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
-    const tensors = Object.entries(header).filter(([name]) => name !== '__metadata__');
-    expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
-    expect(tensors.reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(Number(stated![2]!.replaceAll(',', '')));
+    expectFloat16WeightsAsCarded(dir, { parameters: true });
   });
 
   it('the card lists the checked images, each a test-set image of its label', () => {

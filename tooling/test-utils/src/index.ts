@@ -3,3 +3,4 @@ export * from './fixtures.js';
 export * from './gradients.js';
 export * from './fuzz.js';
 export * from './test-files.js';
+export * from './model-cards.js';

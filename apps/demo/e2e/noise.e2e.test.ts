@@ -1,10 +1,15 @@
 // BART's five noising schemes in the page: each row's token ids are what @tfkit/models-bart's
-// function gives in Node for BART's tokenization of the same text with the same seed.
+// function gives in Node for BART's tokenization of the same text with the same seed. And the
+// task-prompt GPT-2: the page's `<to-fr>` and `<summarize>` answers are Node's.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Random } from '@tfkit/core-tensor';
+import { pipeline } from '@tfkit/all';
+import { createRegistry, Random } from '@tfkit/core-tensor';
+import { registerCpuBackend, registerWasmBackend, useBackend } from '@tfkit/backends';
+import { generate } from '@tfkit/generation';
+import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { documentRotation, sentencePermutation, textInfilling, tokenDeletion, tokenMasking } from '@tfkit/models-bart';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
@@ -12,6 +17,7 @@ import { serveStatic, type StaticServer } from './static-server.js';
 
 const appDir = path.resolve(import.meta.dirname, '..');
 const BART = path.resolve(appDir, '../../packages/all/assets/tiny-bart-translation');
+const PROMPTS = path.resolve(appDir, '../../packages/all/assets/tiny-gpt2-prompts');
 const ARTIFACTS = path.join(import.meta.dirname, 'artifacts');
 const TEXT = 'The old ship left the harbour at dawn. The sea was grey and calm! Where would the wind take them? Nobody knew.';
 const SEED = 5;
@@ -23,6 +29,10 @@ describe("BART's noising schemes in the page (Chromium)", () => {
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const registry = createRegistry();
+    registerWasmBackend(registry);
+    registerCpuBackend(registry);
+    await useBackend(registry, 'wasm', { threads: 1 });
     server = await serveStatic(path.join(appDir, 'dist'));
     browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -77,5 +87,40 @@ describe("BART's noising schemes in the page (Chromium)", () => {
     await page.locator('#noise-out').screenshot({ path: path.join(ARTIFACTS, 'bart-noising-phone-390.png') });
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     expect(await section.count()).toBe(1);
+  });
+
+  it('the task-prompt GPT-2 answers <to-fr> and <summarize> as Node does', async () => {
+    await page.setViewportSize({ width: 1200, height: 900 });
+    // tfkit's prompted translation pipeline first (it starts the wasm backend its own way, before any tensor lives).
+    const translate = (await pipeline('translation', PROMPTS, { backend: 'wasm' })) as unknown as { call(t: string, o: object): Promise<{ translationText: string }[]>; dispose(): void };
+    const [viaPipeline] = await translate.call('the small garden', { tgtLang: 'fr', doSample: false, maxNewTokens: 40 });
+    translate.dispose();
+    const model = await GPT2LMHeadModel.fromPretrained(PROMPTS);
+    const tok = await Tokenizer.fromPretrained(PROMPTS);
+    const cases = [
+      { task: 'to-fr', text: 'the small garden' },
+      { task: 'summarize', text: 'The rain fell all day. We stayed in the house and read by the fire. In the evening the rain stopped and the sky was clear.' },
+    ];
+    for (const c of cases) {
+      await page.selectOption('#prompt-task', c.task);
+      await page.fill('#prompt-text', c.text);
+      await page.click('#prompt-run');
+      await page.waitForSelector('#prompt-out[data-state="done"]');
+      const ids = JSON.parse((await page.getAttribute('#prompt-out', 'data-ids'))!) as number[];
+      const prompt = tok.encode(`${c.text} <${c.task}>`).ids;
+      expect(prompt).toContain(tok.tokenToId(`<${c.task}>`));
+      const out = await generate(model, [prompt], { maxNewTokens: 40, doSample: false });
+      const expected = out.sequences[0]!.slice(out.prefixLength);
+      expect(ids).toEqual(expected);
+      const text = (await page.textContent('#prompt-out'))!;
+      if (expected.length > 0 && tok.decode(expected, { skipSpecialTokens: true }).trim()) expect(text).toBe(tok.decode(expected, { skipSpecialTokens: true }).trim());
+      expect(await page.textContent('#prompt-prompt')).toBe(`Prompt (${prompt.length} tokens): ${c.text} <${c.task}>`);
+      console.log(`<${c.task}> ${JSON.stringify(c.text.slice(0, 40))} → ${JSON.stringify(text)}`);
+      // The same answer as tfkit's prompted translation pipeline gives.
+      if (c.task === 'to-fr') expect(viaPipeline!.translationText.trim()).toBe(tok.decode(expected, { skipSpecialTokens: true }).trim());
+    }
+    model.dispose();
+    await page.locator('#prompt-title').scrollIntoViewIfNeeded();
+    await page.locator('#prompt-out').screenshot({ path: path.join(ARTIFACTS, 'gpt2-prompts.png') });
   });
 });

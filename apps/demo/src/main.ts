@@ -14,6 +14,7 @@ import { setupFamilyPanel } from './family-panel.js';
 import { setupFinetunePanel } from './finetune-panel.js';
 import { setupGenerationPanel } from './generation-panel.js';
 import { setupNoisePanel } from './noise-panel.js';
+import { setupPromptPanel } from './prompt-panel.js';
 import { formatBytes } from './text-spans.js';
 import { modelFolderUrl } from './worker-util.js';
 import { setupTokenizerPanel } from './tokenizer-panel.js';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   setupTokenizerTrainPanel(client);
   const family = setupFamilyPanel(client);
   const noise = setupNoisePanel(client, () => new URL('models/', document.baseURI).href);
+  const prompts = setupPromptPanel(client, () => new URL('models/', document.baseURI).href);
   const classifier = setupClassifierPanel(client, {
     onBusy: (b) => ((busy.training = b), lock()),
     modelUrl: () => new URL('models/tiny-bert/', document.baseURI).href,
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     family.setReady(false);
     classifier.setReady(false);
     noise.setReady(false);
+    prompts.setReady(false);
     delete backendStatus.dataset['backend'];
     delete backendStatus.dataset['missing'];
     backendStatus.dataset['state'] = 'loading';
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
       family.setReady(ok);
       classifier.setReady(ok);
       noise.setReady(ok);
+      prompts.setReady(ok);
     }
   };
 

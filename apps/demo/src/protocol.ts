@@ -103,6 +103,8 @@ export type Request =
   | { id: number; type: 'saved-run' | 'discard-run' }
   | { id: number; type: 'export'; what: 'adapter' | 'merged' | 'classifier-adapter' }
   | { id: number; type: 'classifier-train'; options: ClassifierRequest }
+  /** The task-prompt GPT-2: `text` followed by the task token, greedy continuation (answered by `prompted`). */
+  | { id: number; type: 'prompt'; task: 'to-fr' | 'summarize'; text: string; modelsUrl: string }
   /** BART's five noising schemes on `text` (answered by `noised`); `modelsUrl`: the models' folder. */
   | { id: number; type: 'noise'; text: string; seed: number; modelsUrl: string }
   /** Classifies texts with the last trained classifier (answered by `classified`). */
@@ -130,6 +132,7 @@ export type Event =
   | { id: number; type: 'saved-run'; run: SavedRunSummary | undefined }
   /** Held-out accuracy and loss after `step`. */
   | { id: number; type: 'train-eval'; step: number; accuracy: number; loss: number }
+  | { id: number; type: 'prompted'; prompt: string; promptIds: number[]; ids: number[]; text: string; ms: number; backend: string }
   /** The sentence's tokens, and each scheme's noised tokens and their decoded text. */
   | { id: number; type: 'noised'; tokens: string[]; ids: number[]; schemes: { name: string; ids: number[]; tokens: string[]; text: string }[] }
   /** Logits (one row per text, class-id order) of the classifier. */

@@ -12,7 +12,7 @@ import { registerBart } from '@tfkit/models-bart';
 import { registerViT } from '@tfkit/models-vit';
 import { registerCpuBackend, registerWasmBackend, registerWebglBackend, useBackend } from '@tfkit/backends';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
-import { generateStream, registerGeneration, TextStreamer } from '@tfkit/generation';
+import { generate as generateIds, generateStream, registerGeneration, TextStreamer } from '@tfkit/generation';
 import { registerTokenizers, Tokenizer, type TokenizerConfigJson, type TokenizerJson } from '@tfkit/tokenizers';
 import { trainTokenizer } from '@tfkit/tokenizers/train';
 import { adapterStateDict, classificationMetrics, DataCollatorForCausalLM, DataCollatorWithPadding, Dataset, LoraLinear, LoraModel, toPeftConfig, Trainer, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type TrainerState } from '@tfkit/finetune';
@@ -102,6 +102,8 @@ async function init(id: number, backend: string, url: string, isCustom: boolean)
   custom = isCustom;
   disposeFamily(); // their weights live on the backend being left
   disposeClassifier();
+  prompted?.model.dispose();
+  prompted = undefined;
   const previous = activation?.backend;
   model?.dispose();
   model = undefined;
@@ -445,6 +447,29 @@ async function trainTok(id: number, o: TokenizerTrainRequest): Promise<void> {
   post({ id, type: 'tokenizer', json: JSON.stringify(json, null, 2), vocabSize: tok.vocabSize, merges, tokens: enc.tokens, ids: enc.ids });
 }
 
+/** The task-prompt GPT-2 (tiny-gpt2-prompts) and its tokenizer, loaded on first use. */
+let prompted: { model: GPT2LMHeadModel; tokenizer: Tokenizer } | undefined;
+const PROMPT_MAX_NEW_TOKENS = 40;
+
+async function prompt(id: number, task: 'to-fr' | 'summarize', text: string, modelsUrl: string, signal: AbortSignal): Promise<void> {
+  if (!prompted) {
+    const url = `${modelsUrl}tiny-gpt2-prompts/`;
+    const tok = await Tokenizer.fromPretrained(url);
+    const m = await GPT2LMHeadModel.fromPretrained(url, { onProgress: ({ file, loaded, total, done }) => post({ id, type: 'progress', file: `tiny-gpt2-prompts/${file}`, loaded, total, done }) });
+    prompted = { model: m, tokenizer: tok };
+  }
+  const { model: m, tokenizer: tok } = prompted;
+  // The format it was trained on (and tfkit's prompted translation pipeline uses): `<text> <task token>`.
+  const source = `${text.trim()} <${task}>`;
+  const ids = tok.encode(source).ids;
+  const room = m.config.nPositions - ids.length;
+  if (room <= 0) throw new Error(`the prompt is ${ids.length} tokens; this model reads at most ${m.config.nPositions}`);
+  const started = performance.now();
+  const out = await generateIds(m, [ids], { maxNewTokens: Math.min(PROMPT_MAX_NEW_TOKENS, room), doSample: false, signal });
+  const newIds = out.sequences[0]!.slice(out.prefixLength);
+  post({ id, type: 'prompted', prompt: source, promptIds: ids, ids: newIds, text: tok.decode(newIds, { skipSpecialTokens: true }).trim(), ms: performance.now() - started, backend: activation?.backend ?? tf.getBackend() });
+}
+
 /** The BART tokenizer of the noising view (loaded on first use). */
 let bartTokenizer: Tokenizer | undefined;
 
@@ -543,6 +568,7 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'classifier-train': await trainClassifier(request.id, request.options); break;
         case 'classify-text': await classifyTexts(request.id, request.texts); break;
         case 'noise': await noise(request.id, request.text, request.seed, request.modelsUrl); break;
+        case 'prompt': await prompt(request.id, request.task, request.text, request.modelsUrl, running.abort.signal); break;
       }
       post({ id: request.id, type: 'done' });
     } catch (error) {

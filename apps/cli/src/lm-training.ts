@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadGradients, parseSafetensors, Random, serializeSafetensors, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
+import { loadGradients, parseSafetensors, Random, serializeSafetensors, toHalfBits, writeFileAtomic, type RawTensor } from '@tfkit/core-tensor';
 import { AdamW, clipGradNorm, groupParameters, LrScheduler } from '@tfkit/finetune';
 import type { Module } from '@tfkit/layers';
 import type { Tokenizer } from '@tfkit/tokenizers';
@@ -72,33 +72,6 @@ function meanLoss(model: CausalLm, batches: number[][][]): number {
     sum += tf.tidy(() => model.forward({ inputIds: b, labels: b }).loss?.dataSync()[0] as number);
   }
   return sum / batches.length;
-}
-
-/** Float32 → IEEE half bits (round to nearest even; overflow to ±∞). */
-export function toHalfBits(value: number): number {
-  const f = new Float32Array([value]);
-  const x = new Uint32Array(f.buffer)[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half >>> 10;
-  return sign | (e >= 0x1f ? 0x7c00 : half);
 }
 
 /** Rewrites `dir/model.safetensors` with every F32 tensor stored as F16. */

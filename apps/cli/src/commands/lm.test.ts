@@ -5,7 +5,6 @@ import { loadCorpus } from '@tfkit/corpus';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHalfBits } from '../lm-training.js';
 import { runTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-lm-'));
@@ -79,18 +78,5 @@ describe('tfkit train-lm → tfkit generate', () => {
     expect((await tfkit('generate', '--top-p', '2', 'x')).code).toBe(2);
     expect((await tfkit('train-lm', '--corpus', 'x.txt')).code).toBe(2);
     expect((await tfkit('train-lm', '--out', 'o')).code).toBe(2);
-  });
-});
-
-describe('float16 conversion', () => {
-  it('rounds to the nearest half, handling subnormals, overflow and signs', () => {
-    expect(toHalfBits(1)).toBe(0x3c00);
-    expect(toHalfBits(-2)).toBe(0xc000);
-    expect(toHalfBits(65504)).toBe(0x7bff);
-    expect(toHalfBits(1e6)).toBe(0x7c00);
-    expect(toHalfBits(2 ** -24)).toBe(0x0001);
-    expect(toHalfBits(0.1)).toBe(0x2e66);
-    expect(toHalfBits(-0)).toBe(0x8000);
-    expect(toHalfBits(Number.NaN) & 0x7c00).toBe(0x7c00);
   });
 });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
 import { decodeModel } from './serialize.js';
 import { emptyPast, greedySeq2Seq, int64, type OrtModule, type OrtTensor } from './test/onnx-decoding.js';
-import { loadRuntimes, ortRunner } from './test/onnx-parity.js';
+import { exportPlainAndPast, loadRuntimes, ortRunner } from './test/onnx-parity.js';
 import type { Runtime } from './test/ort.js';
 
 type Ids = number[][];
@@ -44,12 +44,7 @@ beforeAll(async () => {
   await withBackend('cpu', async () => {
     model = await AutoModel.fromPretrained<BartForConditionalGeneration>(fixturePath('models', NAME), { registry });
     expected = safetensorsToTensors(fs.readFileSync(fixturePath('models', NAME, 'expected.safetensors')), NAME).tensors;
-    const before = tf.memory().numTensors;
-    for (const kind of ['plain', 'past'] as const) {
-      dirs[kind] = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-bart-onnx-${kind}-`));
-      await exportOnnx(model, dirs[kind], { registry, withPast: kind === 'past', copyFrom: fixturePath('models', NAME) });
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    Object.assign(dirs, await exportPlainAndPast(model, registry, 'bart', fixturePath('models', NAME)));
   });
 }, 120_000);
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export.js';
 import { decodeModel } from './serialize.js';
 import { emptyPast, greedyDecoderOnly, int64, openSession, type OrtModule, type OrtTensor } from './test/onnx-decoding.js';
-import { loadRuntimes, ortRunner } from './test/onnx-parity.js';
+import { exportPlainAndPast, loadRuntimes, ortRunner } from './test/onnx-parity.js';
 import type { Runtime } from './test/ort.js';
 
 type Ids = number[][];
@@ -41,13 +41,7 @@ beforeAll(async () => {
   await withBackend('cpu', async () => {
     model = await AutoModel.fromPretrained<GPT2LMHeadModel>(fixturePath('models', 'gpt2-lm'), { registry });
     expected = safetensorsToTensors(fs.readFileSync(fixturePath('models', 'gpt2-lm', 'expected.safetensors')), 'gpt2-lm').tensors;
-    const before = tf.memory().numTensors;
-    for (const kind of ['plain', 'past'] as const) {
-      dirs[kind] = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-gpt2-onnx-${kind}-`));
-      await exportOnnx(model, dirs[kind], { registry, withPast: kind === 'past', copyFrom: fixturePath('models', 'gpt2-lm') });
-    }
-    // Exporting reads the weights and allocates no tensor.
-    expect(tf.memory().numTensors).toBe(before);
+    Object.assign(dirs, await exportPlainAndPast(model, registry, 'gpt2', fixturePath('models', 'gpt2-lm')));
   });
 }, 120_000);
 

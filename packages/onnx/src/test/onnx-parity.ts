@@ -5,6 +5,7 @@
  * Hugging Face's reference tensors, the largest differences recorded for `reportDiffs`).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { PretrainedModel, Registry } from '@tfkit/core-tensor';
@@ -152,4 +153,21 @@ export async function expectExportParity(args: {
       label: args.architecture, where: `opset ${opset}`,
     });
   }
+}
+
+/**
+ * Exports `model` twice into fresh temporary folders, without and with past keys/values (copying
+ * `copyFrom`'s tokenizer and configs beside), checking that exporting allocates no tensor. Remove
+ * the folders with `fs.rmSync(dir, { recursive: true })` when done.
+ */
+export async function exportPlainAndPast(model: PretrainedModel, registry: Registry, label: string, copyFrom: string): Promise<Record<'plain' | 'past', string>> {
+  const dirs = { plain: '', past: '' };
+  const before = tf.memory().numTensors;
+  for (const kind of ['plain', 'past'] as const) {
+    dirs[kind] = fs.mkdtempSync(path.join(os.tmpdir(), `tfkit-${label}-onnx-${kind}-`));
+    await exportOnnx(model, dirs[kind], { registry, withPast: kind === 'past', copyFrom });
+  }
+  // Exporting reads the weights and allocates no tensor.
+  expect(tf.memory().numTensors).toBe(before);
+  return dirs;
 }

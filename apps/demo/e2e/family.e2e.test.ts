@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pipeline } from '@tfkit/all';
+import * as tf from '@tensorflow/tfjs-core';
 import { decodeImage } from '@tfkit/core-tensor';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
 import { FAMILY_OPTIONS, FAMILY_TASKS, familyAnswer, type FamilyResults, type FamilyTask } from '../src/family-answer.js';
@@ -115,6 +116,55 @@ describe('the "Every family" view in Chromium', () => {
       expect(c!.x + c!.width, `${control} stays inside the panel`).toBeLessThanOrEqual(box!.x + box!.width);
     }
     await panel.screenshot({ path: path.join(ARTIFACTS, 'family-phone-390.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('ViT: the patch grid and the attention of [CLS] over the patches, per layer and head, equal Node\'s', async () => {
+    await page.setViewportSize({ width: 1100, height: 900 });
+    const example = 'trouser.png';
+    await page.selectOption('#fam-task', 'classify');
+    await page.setInputFiles('#fam-upload', []);
+    await page.selectOption('#fam-example', example);
+    await page.click('#fam-run');
+    await page.waitForSelector('#fam-output[data-state="done"] .vit-attn');
+    const side = Number(await page.getAttribute('.vit-attn', 'data-side'));
+    const maps = JSON.parse((await page.getAttribute('.vit-attn', 'data-maps'))!) as number[][][];
+    expect(await page.locator('.vit-grid span').count()).toBe(side * side);
+
+    // Node: the same pipeline's processor and model, with the attentions out.
+    const pipe = (await pipeline('image-classification', undefined, { backend: 'wasm' })) as unknown as {
+      model: { config: { imageSize: number; patchSize: number }; forward(i: { pixelValues: tf.Tensor; outputAttentions: boolean }): { logits: tf.Tensor; attentions?: tf.Tensor[] } };
+      processor: { preprocess(images: unknown[]): tf.Tensor };
+      dispose(): void;
+    };
+    const pixelValues = pipe.processor.preprocess([await decodeImage(fs.readFileSync(path.join(ASSETS, 'tiny-vit-fashion/examples', example)))]);
+    const out = pipe.model.forward({ pixelValues, outputAttentions: true });
+    const attentions = await Promise.all(out.attentions!.map((a) => a.array() as Promise<number[][][][]>));
+    expect(side).toBe(pipe.model.config.imageSize / pipe.model.config.patchSize);
+    tf.dispose([pixelValues, out as unknown as tf.TensorContainer]);
+    pipe.dispose();
+    expect(maps).toHaveLength(attentions.length);
+    let diff = 0;
+    attentions.forEach((layer, l) => layer[0]!.forEach((head, h) => head[0]!.slice(1).forEach((v, i) => (diff = Math.max(diff, Math.abs(v - maps[l]![h]![i]!))))));
+    console.log(`ViT [CLS] attention: ${maps.length} layers × ${maps[0]!.length} heads over ${side} × ${side} patches; max |node − page| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
+
+    // Per layer and head: the overlay follows the choice.
+    const weights = () => page.$$eval('.vit-grid span', (cells) => cells.map((c) => Number((c as HTMLElement).style.getPropertyValue('--w'))));
+    const first = await weights();
+    const top = maps[0]![0]!.indexOf(Math.max(...maps[0]![0]!));
+    expect(first[top]).toBe(1);
+    const last = maps.length - 1;
+    await page.selectOption('#vit-layer', String(last));
+    await page.selectOption('#vit-head', String(maps[last]!.length - 1));
+    expect(await page.getAttribute('.vit-attn', 'data-layer')).toBe(String(last));
+    const m = maps[last]![maps[last]!.length - 1]!;
+    const max = Math.max(...m);
+    expect(await weights()).toEqual(m.map((v) => Number((v / max).toFixed(3))));
+    await page.locator('.vit-attn').screenshot({ path: path.join(ARTIFACTS, 'vit-attention.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('.vit-attn').screenshot({ path: path.join(ARTIFACTS, 'vit-attention-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
     expect(errors).toEqual([]);
   });
 });

@@ -108,6 +108,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
       status.textContent = 'Running…';
       try {
         let image: Uint8Array | undefined;
+        let vit: { side: number; patchSize: number; maps: number[][][] } | undefined;
         if (task === 'classify') image = uploaded ?? new Uint8Array(await (await fetch(`${models()}tiny-vit-fashion/examples/${example.value}`)).arrayBuffer());
         const input = text.value;
         const ctx = context.value;
@@ -117,9 +118,12 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
             if (e.total) progress.max = e.total;
             progress.value = e.loaded;
             status.textContent = `Loading ${e.file}: ${formatBytes(e.loaded)}${e.total ? ` of ${formatBytes(e.total)} (${Math.round((100 * e.loaded) / e.total)} %)` : ''}`;
+          } else if (e.type === 'vit-attention') {
+            vit = { side: e.side, patchSize: e.patchSize, maps: e.maps };
           } else if (e.type === 'family-result') {
             const answer = familyAnswer(task, e.result as FamilyResults[typeof task]);
             output.replaceChildren(...render(task, e.result, input, ctx));
+            if (task === 'classify' && vit) output.append(vitAttentionView(vit.side, vit.patchSize, vit.maps, preview.src));
             output.dataset['answer'] = answer;
             output.dataset['state'] = 'done';
             status.textContent = `${FAMILY_TASKS[task].pipeline} on ${e.backend} in ${Math.round(e.ms)} ms${e.loaded ? ' (model loaded for this run)' : ''}.`;
@@ -136,6 +140,54 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
       }
     })();
   });
+
+  /**
+   * The image cut into its patches (the grid ViT reads) with the attention of [CLS] over them as
+   * a heat overlay, per layer and head; the scale is each map's own maximum.
+   */
+  function vitAttentionView(side: number, patchSize: number, maps: number[][][], src: string): HTMLElement {
+    const box = document.createElement('figure');
+    box.className = 'vit-attn';
+    box.dataset['side'] = String(side);
+    box.dataset['maps'] = JSON.stringify(maps);
+    const controls = document.createElement('div');
+    controls.className = 'attn-controls';
+    const pick = (id: string, label: string, count: number) => {
+      const l = Object.assign(document.createElement('label'), { htmlFor: id, textContent: label });
+      const sel = Object.assign(document.createElement('select'), { id });
+      sel.append(...Array.from({ length: count }, (_, i) => Object.assign(document.createElement('option'), { value: String(i), textContent: String(i) })));
+      controls.append(l, sel);
+      return sel;
+    };
+    const layer = pick('vit-layer', 'Layer', maps.length);
+    const head = pick('vit-head', 'Head', maps[0]?.length ?? 0);
+    const grid = document.createElement('div');
+    grid.className = 'vit-grid';
+    grid.style.setProperty('--side', String(side));
+    grid.style.backgroundImage = `url("${src}")`;
+    grid.setAttribute('role', 'img');
+    const cells = Array.from({ length: side * side }, () => grid.appendChild(document.createElement('span')));
+    const caption = document.createElement('figcaption');
+    const draw = () => {
+      const map = maps[Number(layer.value)]?.[Number(head.value)] ?? [];
+      const max = Math.max(...map, 1e-9);
+      map.forEach((v, i) => {
+        const cell = cells[i]!;
+        cell.style.setProperty('--w', (v / max).toFixed(3));
+        cell.title = `patch ${i} (row ${Math.floor(i / side)}, column ${i % side}): ${(100 * v).toFixed(1)} %`;
+      });
+      const top = map.indexOf(Math.max(...map));
+      grid.setAttribute('aria-label', `Attention of [CLS] over ${side} × ${side} patches, layer ${layer.value}, head ${head.value}: highest on patch ${top} (${(100 * (map[top] ?? 0)).toFixed(1)} %)`);
+      box.dataset['layer'] = layer.value;
+      box.dataset['head'] = head.value;
+      caption.textContent = `${side} × ${side} patches of ${patchSize} × ${patchSize} px; the attention of [CLS] over them, layer ${layer.value} head ${head.value} (the most orange patch holds ${(100 * max).toFixed(1)} % of it; [CLS] also attends to itself).`;
+    };
+    layer.addEventListener('change', draw);
+    head.addEventListener('change', draw);
+    draw();
+    box.append(controls, grid, caption);
+    return box;
+  }
 
   function render(task: FamilyTask, result: unknown, input: string, ctx: string): Node[] {
     switch (task) {

@@ -143,6 +143,8 @@ export type Event =
   | { id: number; type: 'train-end'; steps: number; stopped: boolean; losses: number[]; probeIds: number[]; probeLogits: number[] }
   | { id: number; type: 'files'; files: FileOut[] }
   | { id: number; type: 'tokenizer'; json: string; vocabSize: number; merges: string[]; tokens: string[]; ids: number[] }
+  /** ViT: the patch grid (`side` × `side` patches) and, per layer and head, the attention of [CLS] over the patches (row-major). */
+  | { id: number; type: 'vit-attention'; side: number; patchSize: number; maps: number[][][] }
   /** The pipeline's answer (structured-cloned), and whether the model was loaded for it. */
   | { id: number; type: 'family-result'; task: FamilyTask; result: unknown; ms: number; loaded: boolean; backend: string }
   | { id: number; type: 'done' }

@@ -495,6 +495,30 @@ function disposeFamily(): void {
   familyPipelines.clear();
 }
 
+/** What the attention view needs of the image-classification pipeline. */
+interface VitPipeline {
+  model: { config: { imageSize: number; patchSize: number }; forward(inputs: { pixelValues: tf.Tensor; outputAttentions: boolean }): { logits: tf.Tensor; attentions?: tf.Tensor[] } };
+  processor: { preprocess(images: unknown[]): tf.Tensor };
+}
+
+/** The attention of [CLS] (query 0) over the patches (keys 1…), per layer and head, for `image`. */
+async function vitAttention(id: number, pipe: VitPipeline, image: unknown): Promise<void> {
+  const pixelValues = pipe.processor.preprocess([image]);
+  const out = pipe.model.forward({ pixelValues, outputAttentions: true });
+  try {
+    const layers = out.attentions ?? [];
+    const maps: number[][][] = [];
+    for (const a of layers) {
+      const [, heads, tokens] = a.shape as [number, number, number, number];
+      const data = (await a.data()) as Float32Array;
+      maps.push(Array.from({ length: heads }, (_, h) => Array.from(data.subarray(h * tokens * tokens + 1, h * tokens * tokens + tokens))));
+    }
+    post({ id, type: 'vit-attention', side: pipe.model.config.imageSize / pipe.model.config.patchSize, patchSize: pipe.model.config.patchSize, maps });
+  } finally {
+    tf.dispose([pixelValues, out as unknown as tf.TensorContainer]);
+  }
+}
+
 async function family(id: number, o: FamilyRequest): Promise<void> {
   const { model, pipeline: task } = FAMILY_TASKS[o.task];
   let pipe = familyPipelines.get(o.task);
@@ -517,7 +541,9 @@ async function family(id: number, o: FamilyRequest): Promise<void> {
       break;
     case 'classify': {
       if (!o.image) throw new Error('no image: pick an example or upload one');
-      result = await pipe.call(await decodeImage(o.image, { where: 'the uploaded image' }), FAMILY_OPTIONS.classify);
+      const image = await decodeImage(o.image, { where: 'the uploaded image' });
+      result = await pipe.call(image, FAMILY_OPTIONS.classify);
+      await vitAttention(id, pipe as unknown as VitPipeline, image);
       break;
     }
     default:

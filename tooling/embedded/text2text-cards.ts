@@ -188,8 +188,8 @@ function summarizationStatus(m: any): string {
 ${where}, after ${ft.steps} fine-tuning steps (${epochs} epoch${epochs > 1 ? 's' : ''}). ${
     r > lead
       ? 'It picks and copies sentences well enough to beat always answering with the first one.'
-      : `It has not learned to pick and copy the key sentence reliably: its outputs start like a sentence of the
-passage and then drift (see the checked outputs below). It is shipped so that \`tfkit summarize\` and
+      : `It has not learned to pick and copy the key sentence: it writes repetitive word salad (see the
+checked outputs below). It is shipped so that \`tfkit summarize\` and
 \`pipeline('summarization')\` run offline end to end; its denoising pretraining (${m.training.pretrain.steps} steps) is too short
 to have taught it to copy, and more pretraining and fine-tuning is what it needs.`
   }`;

@@ -33,8 +33,11 @@ const assets = path.join(root, 'packages/all/assets');
 const BACKEND = 'wasm';
 
 export const SETTINGS = {
-  /** The cores the tfkit commands may run on (`taskset -c`; see nodeCommand), or undefined for all. */
-  cpus: '1' as string | undefined,
+  /**
+   * The cores the tfkit commands may run on (`taskset -c`, e.g. '1'; see nodeCommand), or undefined
+   * for all: the shipped models were trained on both cores of the machine.
+   */
+  cpus: undefined as string | undefined,
   vocabSize: 2000,
   model: { hiddenSize: 64, layers: 2, heads: 4, ffn: 256, maxPositions: 128 },
   pretrain: { maxLength: 64, batchSize: 32, steps: 400, stopAt: 200 as number | undefined, saveEvery: 100, lr: 1e-3, warmupRatio: 0.05, seed: 0 },
@@ -183,6 +186,7 @@ function stagePretrainExport(): void {
 
 function stageFinetune(task: 'translation' | 'summarization'): void {
   const o = SETTINGS[task];
+  fs.rmSync(dir(task), { recursive: true, force: true }); // a fresh run: no checkpoint of an earlier one
   tfkit(task, [
     'finetune', '--task', task, '--model', dir('pretrained'), '--data', dir(`${task}-train.jsonl`), '--out', dir(task),
     '--epochs', String(o.epochs), '--batch-size', String(o.batchSize), '--lr', String(o.lr), '--max-length', String(o.maxLength),

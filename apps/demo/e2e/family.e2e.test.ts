@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { pipeline } from '@tfkit/all';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeImage } from '@tfkit/core-tensor';
+import { generate } from '@tfkit/generation';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
 import { FAMILY_OPTIONS, FAMILY_TASKS, familyAnswer, type FamilyResults, type FamilyTask } from '../src/family-answer.js';
 import { serveStatic, type StaticServer } from './static-server.js';
@@ -164,6 +165,58 @@ describe('the "Every family" view in Chromium', () => {
     await page.locator('.vit-attn').screenshot({ path: path.join(ARTIFACTS, 'vit-attention.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.locator('.vit-attn').screenshot({ path: path.join(ARTIFACTS, 'vit-attention-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(errors).toEqual([]);
+  });
+
+  it('translation: the cross-attention map (target × source tokens, per layer and head) equals Node\'s', async () => {
+    const text = 'The house is small.';
+    await page.selectOption('#fam-task', 'translate');
+    await page.fill('#fam-text', text);
+    await page.selectOption('#fam-beams', '4');
+    await page.click('#fam-run');
+    await page.waitForSelector('#fam-output[data-state="done"] .cross-attn');
+    const maps = JSON.parse((await page.getAttribute('.cross-attn', 'data-maps'))!) as number[][][];
+    const source = JSON.parse((await page.getAttribute('.cross-attn', 'data-source'))!) as string[];
+    const target = JSON.parse((await page.getAttribute('.cross-attn', 'data-target'))!) as string[];
+
+    // Node: the translation pipeline's model and tokenizer, the same generation, one pass with the attentions out.
+    const pipe = (await pipeline('translation', undefined, { backend: 'wasm' })) as unknown as {
+      model: Parameters<typeof generate>[0] & { forward(i: { inputIds: tf.Tensor; decoderInputIds: tf.Tensor; outputAttentions: boolean }): { crossAttentions?: tf.Tensor[] } };
+      tokenizer: { encode(t: string): { ids: number[] }; idToToken(i: number): string | undefined; decode(ids: number[], o?: object): string };
+      call(t: string, o: object): Promise<{ translationText: string }[]>;
+      dispose(): void;
+    };
+    const ids = pipe.tokenizer.encode(text).ids;
+    const out = await generate(pipe.model, [ids], { ...FAMILY_OPTIONS.translate, numBeams: 4 });
+    const seq = out.sequences[0]!;
+    // The rows are the tokens of the translation the page shows.
+    const [shown] = await pipe.call(text, { ...FAMILY_OPTIONS.translate, numBeams: 4 });
+    expect(pipe.tokenizer.decode(seq, { skipSpecialTokens: true }).trim()).toBe(shown!.translationText.trim());
+    expect(source).toEqual(ids.map((i) => pipe.tokenizer.idToToken(i)));
+    expect(target).toEqual(seq.slice(1).map((i) => pipe.tokenizer.idToToken(i)));
+    const inputIds = tf.tensor2d([ids], [1, ids.length], 'int32');
+    const decoderInputIds = tf.tensor2d([seq.slice(0, -1)], [1, seq.length - 1], 'int32');
+    const fwd = pipe.model.forward({ inputIds, decoderInputIds, outputAttentions: true });
+    const cross = await Promise.all(fwd.crossAttentions!.map((a) => a.array() as Promise<number[][][][]>));
+    tf.dispose([inputIds, decoderInputIds, fwd as unknown as tf.TensorContainer]);
+    pipe.dispose();
+    expect(maps).toHaveLength(cross.length);
+    let diff = 0;
+    cross.forEach((layer, l) => layer[0]!.forEach((head, h) => head.forEach((row, i) => row.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - maps[l]![h]![i * source.length + j]!)))))));
+    console.log(`cross-attention: ${maps.length} layers × ${maps[0]!.length} heads, ${target.length} target × ${source.length} source tokens; max |node − page| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
+    // Each row is a distribution over the source.
+    for (const row of cross[0]![0]![0]!) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(await page.locator('.cross-attn tbody tr').count()).toBe(target.length);
+    expect(await page.locator('.cross-attn tbody tr:first-child td').count()).toBe(source.length);
+    await page.selectOption('#cross-layer', String(maps.length - 1));
+    expect(await page.getAttribute('.cross-attn', 'data-layer')).toBe(String(maps.length - 1));
+    const firstCell = Number(await page.locator('.cross-attn tbody tr:first-child td').first().evaluate((td) => (td as HTMLElement).style.getPropertyValue('--w')));
+    expect(firstCell).toBeCloseTo(maps[maps.length - 1]![0]![0]!, 3);
+    await page.locator('.cross-attn').screenshot({ path: path.join(ARTIFACTS, 'cross-attention.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('.cross-attn').screenshot({ path: path.join(ARTIFACTS, 'cross-attention-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     expect(errors).toEqual([]);
   });

@@ -109,6 +109,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
       try {
         let image: Uint8Array | undefined;
         let vit: { side: number; patchSize: number; maps: number[][][] } | undefined;
+        let cross: { source: string[]; target: string[]; maps: number[][][] } | undefined;
         if (task === 'classify') image = uploaded ?? new Uint8Array(await (await fetch(`${models()}tiny-vit-fashion/examples/${example.value}`)).arrayBuffer());
         const input = text.value;
         const ctx = context.value;
@@ -118,12 +119,15 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
             if (e.total) progress.max = e.total;
             progress.value = e.loaded;
             status.textContent = `Loading ${e.file}: ${formatBytes(e.loaded)}${e.total ? ` of ${formatBytes(e.total)} (${Math.round((100 * e.loaded) / e.total)} %)` : ''}`;
+          } else if (e.type === 'cross-attention') {
+            cross = { source: e.source, target: e.target, maps: e.maps };
           } else if (e.type === 'vit-attention') {
             vit = { side: e.side, patchSize: e.patchSize, maps: e.maps };
           } else if (e.type === 'family-result') {
             const answer = familyAnswer(task, e.result as FamilyResults[typeof task]);
             output.replaceChildren(...render(task, e.result, input, ctx));
             if (task === 'classify' && vit) output.append(vitAttentionView(vit.side, vit.patchSize, vit.maps, preview.src));
+            if (task === 'translate' && cross) output.append(crossAttentionView(cross.source, cross.target, cross.maps));
             output.dataset['answer'] = answer;
             output.dataset['state'] = 'done';
             status.textContent = `${FAMILY_TASKS[task].pipeline} on ${e.backend} in ${Math.round(e.ms)} ms${e.loaded ? ' (model loaded for this run)' : ''}.`;
@@ -141,6 +145,62 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
     })();
   });
 
+  /** Layer and head pickers for an attention view; calls `draw` on change. */
+  function layerHeadPickers(prefix: string, layers: number, heads: number, draw: () => void): { controls: HTMLElement; layer: HTMLSelectElement; head: HTMLSelectElement } {
+    const controls = document.createElement('div');
+    controls.className = 'attn-controls';
+    const pick = (id: string, label: string, count: number) => {
+      const l = Object.assign(document.createElement('label'), { htmlFor: id, textContent: label });
+      const sel = Object.assign(document.createElement('select'), { id });
+      sel.append(...Array.from({ length: count }, (_, i) => Object.assign(document.createElement('option'), { value: String(i), textContent: String(i) })));
+      sel.addEventListener('change', draw);
+      controls.append(l, sel);
+      return sel;
+    };
+    return { controls, layer: pick(`${prefix}-layer`, 'Layer', layers), head: pick(`${prefix}-head`, 'Head', heads) };
+  }
+
+  /**
+   * The translation's cross-attention: one row per target token (the decoder step that produced
+   * it), one column per source token, shaded by the weight (each row sums to 1), per layer and head.
+   */
+  function crossAttentionView(source: string[], target: string[], maps: number[][][]): HTMLElement {
+    const box = document.createElement('figure');
+    box.className = 'cross-attn';
+    box.dataset['maps'] = JSON.stringify(maps);
+    box.dataset['source'] = JSON.stringify(source);
+    box.dataset['target'] = JSON.stringify(target);
+    const label = (t: string) => t.replace(/Ġ/g, '␣').replace(/Ċ/g, '↵');
+    const table = document.createElement('table');
+    const head = table.createTHead().insertRow();
+    head.append(Object.assign(document.createElement('th'), { textContent: 'target ↓ · source →' }), ...source.map((t) => Object.assign(document.createElement('th'), { scope: 'col', textContent: label(t) })));
+    const body = table.createTBody();
+    const cells = target.map((t) => {
+      const row = body.insertRow();
+      row.append(Object.assign(document.createElement('th'), { scope: 'row', textContent: label(t) }));
+      return source.map(() => row.insertCell());
+    });
+    const caption = document.createElement('figcaption');
+    const draw = () => {
+      const map = maps[Number(pickers.layer.value)]?.[Number(pickers.head.value)] ?? [];
+      cells.forEach((row, i) => row.forEach((cell, j) => {
+        const v = map[i * source.length + j] ?? 0;
+        cell.style.setProperty('--w', v.toFixed(3));
+        cell.title = `${label(target[i]!)} → ${label(source[j]!)}: ${(100 * v).toFixed(1)} %`;
+      }));
+      box.dataset['layer'] = pickers.layer.value;
+      box.dataset['head'] = pickers.head.value;
+      caption.textContent = `Cross-attention, layer ${pickers.layer.value} head ${pickers.head.value}: where the decoder looked in the source while producing each target token (a row sums to 100 %).`;
+    };
+    const pickers = layerHeadPickers('cross', maps.length, maps[0]?.length ?? 0, draw);
+    draw();
+    const scroll = document.createElement('div');
+    scroll.className = 'cross-scroll';
+    scroll.append(table);
+    box.append(pickers.controls, scroll, caption);
+    return box;
+  }
+
   /**
    * The image cut into its patches (the grid ViT reads) with the attention of [CLS] over them as
    * a heat overlay, per layer and head; the scale is each map's own maximum.
@@ -150,17 +210,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
     box.className = 'vit-attn';
     box.dataset['side'] = String(side);
     box.dataset['maps'] = JSON.stringify(maps);
-    const controls = document.createElement('div');
-    controls.className = 'attn-controls';
-    const pick = (id: string, label: string, count: number) => {
-      const l = Object.assign(document.createElement('label'), { htmlFor: id, textContent: label });
-      const sel = Object.assign(document.createElement('select'), { id });
-      sel.append(...Array.from({ length: count }, (_, i) => Object.assign(document.createElement('option'), { value: String(i), textContent: String(i) })));
-      controls.append(l, sel);
-      return sel;
-    };
-    const layer = pick('vit-layer', 'Layer', maps.length);
-    const head = pick('vit-head', 'Head', maps[0]?.length ?? 0);
+    const { controls, layer, head } = layerHeadPickers('vit', maps.length, maps[0]?.length ?? 0, () => draw());
     const grid = document.createElement('div');
     grid.className = 'vit-grid';
     grid.style.setProperty('--side', String(side));
@@ -182,8 +232,6 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
       box.dataset['head'] = head.value;
       caption.textContent = `${side} × ${side} patches of ${patchSize} × ${patchSize} px; the attention of [CLS] over them, layer ${layer.value} head ${head.value} (the most orange patch holds ${(100 * max).toFixed(1)} % of it; [CLS] also attends to itself).`;
     };
-    layer.addEventListener('change', draw);
-    head.addEventListener('change', draw);
     draw();
     box.append(controls, grid, caption);
     return box;

@@ -145,6 +145,11 @@ export type Event =
   | { id: number; type: 'tokenizer'; json: string; vocabSize: number; merges: string[]; tokens: string[]; ids: number[] }
   /** ViT: the patch grid (`side` × `side` patches) and, per layer and head, the attention of [CLS] over the patches (row-major). */
   | { id: number; type: 'vit-attention'; side: number; patchSize: number; maps: number[][][] }
+  /**
+   * Translation: the decoder's cross-attention over the source tokens while it produced each target
+   * token (a teacher-forced pass over the generated ids), per layer and head, row-major [target][source].
+   */
+  | { id: number; type: 'cross-attention'; source: string[]; target: string[]; maps: number[][][] }
   /** The pipeline's answer (structured-cloned), and whether the model was loaded for it. */
   | { id: number; type: 'family-result'; task: FamilyTask; result: unknown; ms: number; loaded: boolean; backend: string }
   | { id: number; type: 'done' }

@@ -495,6 +495,40 @@ function disposeFamily(): void {
   familyPipelines.clear();
 }
 
+/** What the cross-attention view needs of the translation pipeline. */
+interface Seq2SeqPipeline {
+  model: Parameters<typeof generateIds>[0] & { forward(inputs: { inputIds: tf.Tensor; decoderInputIds: tf.Tensor; outputAttentions: boolean }): { crossAttentions?: tf.Tensor[] } };
+  tokenizer: Tokenizer;
+}
+
+/**
+ * The cross-attention of the translation: the pipeline's generation again (same options, so the
+ * same ids), then one teacher-forced pass over them with the attentions out. Row i is the decoder
+ * step that produced target token i.
+ */
+async function crossAttention(id: number, pipe: Seq2SeqPipeline, text: string, numBeams: number): Promise<void> {
+  const tok = pipe.tokenizer;
+  const source = tok.encode(text).ids;
+  const generated = await generateIds(pipe.model, [source], { ...FAMILY_OPTIONS.translate, numBeams });
+  const seq = generated.sequences[0]!;
+  if (seq.length < 2) return;
+  const inputIds = tf.tensor2d([source], [1, source.length], 'int32');
+  const decoderInputIds = tf.tensor2d([seq.slice(0, -1)], [1, seq.length - 1], 'int32');
+  const out = pipe.model.forward({ inputIds, decoderInputIds, outputAttentions: true });
+  try {
+    const maps: number[][][] = [];
+    for (const a of out.crossAttentions ?? []) {
+      const [, heads, t, s] = a.shape as [number, number, number, number];
+      const data = (await a.data()) as Float32Array;
+      maps.push(Array.from({ length: heads }, (_, h) => Array.from(data.subarray(h * t * s, (h + 1) * t * s))));
+    }
+    const names = (ids: number[]) => ids.map((i) => tok.idToToken(i) ?? `#${i}`);
+    post({ id, type: 'cross-attention', source: names(source), target: names(seq.slice(1)), maps });
+  } finally {
+    tf.dispose([inputIds, decoderInputIds, out as unknown as tf.TensorContainer]);
+  }
+}
+
 /** What the attention view needs of the image-classification pipeline. */
 interface VitPipeline {
   model: { config: { imageSize: number; patchSize: number }; forward(inputs: { pixelValues: tf.Tensor; outputAttentions: boolean }): { logits: tf.Tensor; attentions?: tf.Tensor[] } };
@@ -538,6 +572,7 @@ async function family(id: number, o: FamilyRequest): Promise<void> {
       break;
     case 'translate':
       result = await pipe.call(o.text, { ...FAMILY_OPTIONS.translate, numBeams: o.numBeams ?? 1 });
+      await crossAttention(id, pipe as unknown as Seq2SeqPipeline, o.text, o.numBeams ?? 1);
       break;
     case 'classify': {
       if (!o.image) throw new Error('no image: pick an example or upload one');

@@ -1,9 +1,9 @@
 /**
  * Held-out masked-language-modelling accuracy of the tiny-bert base model, and its baseline:
- *   node --import ./tooling/embedded/register.mjs tooling/embedded/tiny-bert/mlm-eval.ts <model dir> <data dir> [--check "sentence with [MASK]" ...]
+ *   node --import ./tooling/embedded/register.mjs tooling/embedded/tiny-bert/mlm-eval.ts <model dir> <data dir> [--window n] [--check "sentence with [MASK]" ...]
  *
  * The held-out text (pretrain-heldout.txt: the last 10% of each pretraining book, never trained on)
- * is cut into [CLS] … [SEP] windows of 128 tokens; 15% of the other tokens (seeded) are replaced by
+ * is cut into [CLS] … [SEP] windows of 128 tokens (`--window n`: n + 2); 15% of the other tokens (seeded) are replaced by
  * [MASK] and the model's top-1 / top-5 predictions at those positions are scored against the
  * originals. Baseline: always the training text's most frequent token (top-1) / five most frequent
  * tokens (top-5) — a unigram model. `--check` prints the top 5 for sentences (fill-mask).
@@ -16,8 +16,11 @@ import { AutoModel, createRegistry, pipeline, registerAll, Tokenizer, useBackend
 const [modelDir, dataDir, ...rest] = process.argv.slice(2);
 if (!modelDir || !dataDir) throw new Error('usage: mlm-eval.ts <model dir> <data dir> [--check "…[MASK]…" …]');
 const checks = rest.filter((_, i) => rest[i - 1] === '--check');
+const windowOption = rest.find((_, i) => rest[i - 1] === '--window');
+const span = windowOption === undefined ? 126 : Number(windowOption);
+if (!Number.isInteger(span) || span < 1) throw new Error(`--window: expected a positive integer, got ${windowOption}`);
 const registry = registerAll(createRegistry());
-await useBackend(registry, 'wasm');
+await useBackend(registry, 'wasm', { threads: 1 });
 const tokenizer = await Tokenizer.fromPretrained(modelDir);
 const id = (t: string) => tokenizer.tokenToId(t) as number;
 const [cls, sep, mask] = [id('[CLS]'), id('[SEP]'), id('[MASK]')];
@@ -43,7 +46,7 @@ const frequent = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t]) =
 const windows: number[][] = [];
 for (const doc of fs.readFileSync(path.join(dataDir, 'pretrain-heldout.txt'), 'utf8').split(/\n\s*\n/)) {
   const ids = doc.split('\n').filter(Boolean).flatMap((s) => tokenizer.encode(s, { addSpecialTokens: false }).ids);
-  for (let i = 0; i + 126 <= ids.length; i += 126) windows.push(ids.slice(i, i + 126));
+  for (let i = 0; i + span <= ids.length; i += span) windows.push(ids.slice(i, i + span));
 }
 const chosen = windows.filter((_, i) => i % 2 === 0).slice(0, 400);
 

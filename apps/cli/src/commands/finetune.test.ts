@@ -103,5 +103,8 @@ describe('tfkit finetune → tfkit eval', { timeout: 180_000 }, () => {
 
   it('reports bad usage with exit code 2', async () => {
     expect((await tfkit('finetune', '--json', '--model', 'base')).code).toBe(2);
+    const threads = await tfkit('finetune', '--json', '--model', 'base', '--data', 'train.jsonl', '--out', 'x', '--threads', '0');
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/^tfkit finetune: --threads must be a positive integer, got "0"/);
   });
 });

@@ -47,6 +47,7 @@ Options:
   --seed <n>              Seed for order, dropout and init (default 42)
   --json                  Print the summary (steps, loss, final metrics, where it was saved) as JSON
   --backend <name>        cpu, wasm, … (default: the fastest available here)
+  --threads <n>           wasm: threads to use (default: every core, at most 8)
 `;
 
 function parseSpec(flag: string, spec: string, keys: readonly string[]): Record<string, string> {
@@ -106,7 +107,7 @@ export const finetuneCommand: Command = {
         out: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
         'warmup-ratio': { type: 'string' }, 'max-length': { type: 'string' }, stride: { type: 'string' }, 'target-lang': { type: 'string' },
         lora: { type: 'string' }, prefix: { type: 'string' }, freeze: { type: 'string' }, llrd: { type: 'string' }, reinit: { type: 'string' },
-        swa: { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+        swa: { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
       strict: true,
@@ -116,6 +117,7 @@ export const finetuneCommand: Command = {
     if (!FINETUNE_TASKS.includes(task)) throw new UsageError(`--task: expected one of ${FINETUNE_TASKS.join(', ')}, got "${values.task}"`);
     if (values.lora && values.prefix) throw new UsageError('--lora and --prefix exclude each other');
     const seed = intOption('seed', values.seed, 0) ?? 42;
+    const threads = intOption('threads', values.threads, 1);
     const reinit = intOption('reinit', values.reinit, 0);
     const llrd = numberOption('llrd', values.llrd, { above: 0, max: 1 });
     const batchSize = intOption('batch-size', values['batch-size'], 1) ?? 16;
@@ -142,7 +144,7 @@ export const finetuneCommand: Command = {
 
     const registry = await ctx.registry();
     const [{ useBackend }, ft] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune')]);
-    await useBackend(registry, values.backend);
+    await useBackend(registry, values.backend, threads === undefined ? {} : { threads });
     const labels = recipes.dataLabels(task, train, ...(evalSet ? [evalSet] : []));
     const session = await recipes.TaskSession.open(task, { registry, source, maxLength, stride, labels, targetLang: values['target-lang'], io: ctx.io });
     const model = session.model;

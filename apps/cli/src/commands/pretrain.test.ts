@@ -91,6 +91,9 @@ describe('tfkit pretrain', { timeout: 120_000 }, () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--objective contrastive: no registered family offers it; known: .*mlm\+nsp \(bert\).*denoise \(bart\)/);
     expect(line(await tfkit('pretrain', '--json', '--objective', 'mlm', '--out', 'x', 'docs.txt'))).toEqual([2, 1]); // no tokenizer for a fresh model
+    const threads = await tfkit('pretrain', '--json', '--objective', 'mlm', '--tokenizer', 'wordpiece', '--out', 'x', '--threads', '0', '--backend', 'wasm', 'docs.txt');
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/^tfkit pretrain: --threads must be a positive integer, got "0"/);
     const bad = await tfkit('pretrain', '--json', '--objective', 'denoise', '--tokenizer', 'bart-bpe', '--out', 'x', '--objective-options', 'shuffle=1', ...TINY, 'docs.txt');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^tfkit pretrain: BART denoising: unknown option shuffle/);

@@ -57,6 +57,7 @@ Training:
   --seed <n>                 Seed of init, order, masks and noise (default 42)
   --json                     Print the summary (steps, loss, where it was saved) as JSON
   --backend <name>           cpu, wasm, … (default: the fastest available here)
+  --threads <n>              wasm: threads to use (default: every core, at most 8)
 `;
 
 /** The family (model type) that offers `objective`, or a usage error saying which to choose. */
@@ -92,7 +93,7 @@ export const pretrainCommand: Command = {
         'hidden-size': { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, 'max-positions': { type: 'string' }, dropout: { type: 'string' }, set: { type: 'string', multiple: true },
         tokenizer: { type: 'string' }, 'objective-options': { type: 'string', multiple: true }, 'max-length': { type: 'string' },
         epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'warmup-ratio': { type: 'string' },
-        'weight-decay': { type: 'string' }, 'save-every': { type: 'string' }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+        'weight-decay': { type: 'string' }, 'save-every': { type: 'string' }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
       strict: true,
@@ -104,6 +105,7 @@ export const pretrainCommand: Command = {
     if (values.model !== undefined && sources > 1) throw new UsageError('--model continues a checkpoint: leave out --config and --model-type');
     const sizes = { hidden_size: intOption('hidden-size', values['hidden-size'], 1), num_hidden_layers: intOption('layers', values.layers, 1), num_attention_heads: intOption('heads', values.heads, 1), max_position_embeddings: intOption('max-positions', values['max-positions'], 1) };
     const dropout = numberOption('dropout', values.dropout, { min: 0, max: 0.99 });
+    const threads = intOption('threads', values.threads, 1);
     const o = {
       epochs: intOption('epochs', values.epochs, 1) ?? 1,
       maxSteps: intOption('max-steps', values['max-steps'], 1),
@@ -128,7 +130,7 @@ export const pretrainCommand: Command = {
 
     const registry = await ctx.registry();
     const [{ useBackend }, core, { Tokenizer }, ft] = await Promise.all([import('@tfkit/backends'), import('@tfkit/core-tensor'), import('@tfkit/tokenizers'), import('@tfkit/finetune')]);
-    const activation = await useBackend(registry, values.backend);
+    const activation = await useBackend(registry, values.backend, threads === undefined ? {} : { threads });
     const tokenizer = await Tokenizer.fromPretrained(tokenizerSource);
     let config: HfConfig;
     let modelType: string;

@@ -7,9 +7,10 @@
  *   tiny-transformer-translation  "Attention Is All You Need" (saved as Hugging Face's Marian)
  *
  * Both from scratch with @tfkit/finetune's Trainer (AdamW, linear schedule, gradient clipping at 1)
- * on DataCollatorForSeq2Seq batches; then greedy decoding of the test pairs → chrF / BLEU / exact
- * match next to the copy-the-input baseline, float16 weights and metrics.json written to
- * packages/all/assets/<name>/.
+ * on DataCollatorForSeq2Seq batches, tfjs-backend-wasm on one thread (the machine's other core was
+ * busy); then beam-search (reported) and greedy (checked by the tests) decoding of the test pairs →
+ * chrF / BLEU / exact match next to the copy-the-input baseline, float16 weights and metrics.json
+ * written to packages/all/assets/<name>/ (or $TFKIT_EMBEDDED_ASSETS/<name>/).
  *
  * Run from the repository root after tiny BART's `data tokenizer` stages (they make the tokenizer):
  *   nice -n 10 node --import ./tooling/embedded/hooks.mjs tooling/embedded/seq2seq-translation/train.ts [gru] [transformer]

@@ -1,7 +1,8 @@
 // Loading your own GPT-2 by URL: a folder on another origin (served with CORS) loads and generates
 // the text tfkit generates in Node from that folder; a missing file, a folder of another family and
 // a server without CORS each give an error naming the address and what to do; "Embedded model"
-// goes back.
+// goes back. In "Every family", a folder given for a task runs that task's pipeline: its answer is
+// Node's pipeline() answer on the same folder, and a folder of the wrong family says why.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { registerCpuBackend, registerWasmBackend, useBackend } from '@tfkit/backends';
+import { pipeline } from '@tfkit/all';
 import { generate } from '@tfkit/generation';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
+import { FAMILY_OPTIONS, familyAnswer, type FamilyResults } from '../src/family-answer.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const appDir = path.resolve(import.meta.dirname, '..');
@@ -114,5 +117,49 @@ describe('your own model by URL (Chromium)', () => {
     expect(await page.textContent('#model-name')).toBe('Model: the embedded tiny GPT-2.');
     expect(await page.isEnabled('#generate')).toBe(true);
     expect(await page.isDisabled('#model-embedded')).toBe(true);
+  });
+
+  async function runFamily(modelUrl: string, text: string): Promise<{ state: string | null; answer: string | null; status: string | null }> {
+    await page.selectOption('#fam-task', 'fill-mask');
+    await page.fill('#fam-text', text);
+    await page.fill('#fam-model-url', modelUrl);
+    await page.waitForSelector('#fam-run:not([disabled])');
+    await page.click('#fam-run');
+    // An error leaves the answer region empty (hidden): wait for the state, not for visibility.
+    await page.waitForSelector('#fam-output[data-state="done"], #fam-output[data-state="error"]', { state: 'attached' });
+    return { state: await page.getAttribute('#fam-output', 'data-state'), answer: await page.getAttribute('#fam-output', 'data-answer'), status: await page.textContent('#fam-status') };
+  }
+
+  it('"Every family" runs fill-mask on your BERT folder and answers what Node answers from it', async () => {
+    const text = 'Emma was very [MASK] to see him.';
+    const got = await runFamily(`${models.url}bert`, text);
+    expect(got.state, got.status ?? '').toBe('done');
+    expect(got.status).toContain(`with ${models.url}bert/`);
+    expect(models.requests.some((r) => r.method === 'GET' && r.path === '/bert/model.safetensors' && r.status === 200)).toBe(true);
+    const pipe = (await pipeline('fill-mask', path.join(tmp, 'bert'), { backend: 'wasm' })) as unknown as { call(input: unknown, options?: object): Promise<unknown>; dispose(): void };
+    try {
+      const expected = familyAnswer('fill-mask', (await pipe.call(text, FAMILY_OPTIONS['fill-mask'])) as FamilyResults['fill-mask']);
+      expect(got.answer).toBe(expected);
+    } finally {
+      pipe.dispose();
+    }
+  });
+
+  it('"Every family" with a folder of another family, or no URL: says which address and why', async () => {
+    const gpt2 = await runFamily(`${models.url}mine/`, 'Emma was very [MASK] to see him.');
+    expect(gpt2.state).toBe('error');
+    expect(gpt2.status).toContain(`${models.url}mine/ could not serve fill-mask:`);
+    expect(gpt2.status).toContain('Or clear the Model field to use the embedded model.');
+    expect(gpt2.status).not.toContain('must be a folder');
+    console.log(`fill-mask on a GPT-2 folder: ${gpt2.status}`);
+    const missing = await runFamily(`${models.url}broken/`, 'Emma was very [MASK] to see him.');
+    expect(missing.state).toBe('error');
+    expect(missing.status).toContain(`${models.url}broken/ could not serve fill-mask:`);
+    expect(missing.status).toContain(`Check the address: ${models.url}broken/ must be a folder (ending in /) that holds config.json, model.safetensors, tokenizer.json`);
+    console.log(`fill-mask on a folder without weights: ${missing.status}`);
+    const bad = await runFamily('javascript:alert(1)', 'x [MASK] y');
+    expect(bad.state).toBe('error');
+    expect(bad.status).toMatch(/^"javascript:alert\(1\)" is not a model folder/);
+    await page.fill('#fam-model-url', '');
   });
 });

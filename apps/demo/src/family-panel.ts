@@ -3,12 +3,14 @@
  * search) and image classification (ViT) — each run in the worker by the same `pipeline()` users
  * call, on the embedded tiny model copied into the site, loaded on first use with its download
  * progress. The answer is shown (spans highlighted in the text) and kept as one string in
- * `data-answer` (see family-answer.ts), which the end-to-end test compares with Node's.
+ * `data-answer` (see family-answer.ts), which the end-to-end test compares with Node's. A folder
+ * URL or hub id in "Model" runs the task's pipeline on the user's own checkpoint instead.
  */
 import type { ModelClient } from './client.js';
 import { byId } from './dom.js';
 import { familyAnswer, FAMILY_TASKS, type FamilyResults, type FamilyTask } from './family-answer.js';
 import { formatBytes } from './text-spans.js';
+import { modelFolderUrl } from './worker-util.js';
 
 /** `text` with the `[start, end)` spans wrapped in <mark> (labelled), as DOM nodes. */
 function highlighted(text: string, spans: { start: number; end: number; label: string }[]): Node[] {
@@ -59,6 +61,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
   const progress = byId('fam-progress', HTMLProgressElement);
   const output = byId('fam-output', HTMLElement);
   const card = byId('fam-card', HTMLAnchorElement);
+  const modelField = byId('fam-model-url', HTMLInputElement);
   const defaults: Record<FamilyTask, string> = {
     'fill-mask': 'Emma was very [MASK] to see him.',
     ner: 'Emma Woodhouse walked to Highbury with Mr. Knightley.',
@@ -101,6 +104,14 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
     event.preventDefault();
     void (async () => {
       const task = select.value as FamilyTask;
+      const own = modelField.value.trim();
+      const modelUrl = own ? modelFolderUrl(own, document.baseURI) : undefined;
+      if (own && !modelUrl) {
+        output.dataset['state'] = 'error';
+        output.replaceChildren();
+        status.textContent = `"${own}" is not a model folder: give an http(s) URL of a folder holding config.json, model.safetensors and tokenizer.json, or a hub id such as owner/name (or leave Model empty for the embedded model).`;
+        return;
+      }
       busy = true;
       run.disabled = true;
       output.dataset['state'] = 'running';
@@ -113,7 +124,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
         if (task === 'classify') image = uploaded ?? new Uint8Array(await (await fetch(`${models()}tiny-vit-fashion/examples/${example.value}`)).arrayBuffer());
         const input = text.value;
         const ctx = context.value;
-        await client.request({ type: 'family', options: { task, text: input, context: ctx, image, numBeams: Number(beams.value), modelsUrl: models() } }, (e) => {
+        await client.request({ type: 'family', options: { task, text: input, context: ctx, image, numBeams: Number(beams.value), modelsUrl: models(), ...(modelUrl ? { modelUrl } : {}) } }, (e) => {
           if (e.type === 'progress') {
             progress.hidden = false;
             if (e.total) progress.max = e.total;
@@ -130,7 +141,8 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
             if (task === 'translate' && cross) output.append(crossAttentionView(cross.source, cross.target, cross.maps));
             output.dataset['answer'] = answer;
             output.dataset['state'] = 'done';
-            status.textContent = `${FAMILY_TASKS[task].pipeline} on ${e.backend} in ${Math.round(e.ms)} ms${e.loaded ? ' (model loaded for this run)' : ''}.`;
+            const which = modelUrl ? ` with ${modelUrl}` : '';
+            status.textContent = `${FAMILY_TASKS[task].pipeline}${which} on ${e.backend} in ${Math.round(e.ms)} ms${e.loaded ? ' (model loaded for this run)' : ''}.`;
           }
         });
       } catch (error) {

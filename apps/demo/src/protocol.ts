@@ -89,6 +89,8 @@ export interface FamilyRequest {
   numBeams?: number;
   /** The models' folder URL (ends with `/`). */
   modelsUrl: string;
+  /** A model folder the user gave for this task (ends with `/`); the embedded model otherwise. */
+  modelUrl?: string;
 }
 
 export type Request =

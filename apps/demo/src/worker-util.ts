@@ -7,8 +7,8 @@ export const MODEL_FILES = ['config.json', 'generation_config.json', 'model.safe
 export const REQUIRED_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
 
 /** What to do when a file of a user's own model folder cannot be fetched. */
-export function customFileFix(url: string): string {
-  return `Check the address: ${url} must be a folder (ending in /) that holds ${REQUIRED_FILES.join(', ')}, served with cross-origin access (CORS) when it is on another site. Or go back to the embedded model.`;
+export function customFileFix(url: string, fallback = 'Or go back to the embedded model.'): string {
+  return `Check the address: ${url} must be a folder (ending in /) that holds ${REQUIRED_FILES.join(', ')}, served with cross-origin access (CORS) when it is on another site. ${fallback}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * between two tokens and a training run between two steps, `pause`/`resume` hold a run between steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry, decodeImage, pipeline, Random, safetensorsToTensors, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
+import { ConfigError, createRegistry, decodeImage, pipeline, Random, safetensorsToTensors, tensorsToSafetensors, type BackendActivation } from '@tfkit/core-tensor';
 import { BertForSequenceClassification, registerBert } from '@tfkit/models-bert';
 import { registerBart } from '@tfkit/models-bart';
 import { registerViT } from '@tfkit/models-vit';
@@ -488,10 +488,10 @@ async function noise(id: number, text: string, seed: number, modelsUrl: string):
 }
 
 /** The family pipelines loaded so far (each on first use). */
-const familyPipelines = new Map<FamilyTask, { call(input: unknown, options?: object): Promise<unknown>; dispose(): void }>();
+const familyPipelines = new Map<FamilyTask, { folder: string; pipe: { call(input: unknown, options?: object): Promise<unknown>; dispose(): void } }>();
 
 function disposeFamily(): void {
-  for (const p of familyPipelines.values()) p.dispose();
+  for (const p of familyPipelines.values()) p.pipe.dispose();
   familyPipelines.clear();
 }
 
@@ -555,14 +555,30 @@ async function vitAttention(id: number, pipe: VitPipeline, image: unknown): Prom
 
 async function family(id: number, o: FamilyRequest): Promise<void> {
   const { model, pipeline: task } = FAMILY_TASKS[o.task];
-  let pipe = familyPipelines.get(o.task);
+  const folder = o.modelUrl ?? `${o.modelsUrl}${model}`;
+  const held = familyPipelines.get(o.task);
+  // One pipeline per task: another folder for the task replaces it.
+  if (held && held.folder !== folder) {
+    held.pipe.dispose();
+    familyPipelines.delete(o.task);
+  }
+  let pipe = familyPipelines.get(o.task)?.pipe;
   const loaded = pipe === undefined;
   if (!pipe) {
-    pipe = (await pipeline(task, `${o.modelsUrl}${model}`, {
-      registry,
-      progressCallback: ({ file, loaded: bytes, total, done }) => post({ id, type: 'progress', file: `${model}/${file}`, loaded: bytes, total, done }),
-    })) as unknown as NonNullable<typeof pipe>;
-    familyPipelines.set(o.task, pipe);
+    try {
+      pipe = (await pipeline(task, folder, {
+        registry,
+        progressCallback: ({ file, loaded: bytes, total, done }) => post({ id, type: 'progress', file: o.modelUrl ? `${folder}${file}` : `${model}/${file}`, loaded: bytes, total, done }),
+      })) as unknown as NonNullable<typeof pipe>;
+    } catch (error) {
+      if (!o.modelUrl) throw error;
+      // Say which address failed; the typed error's message says why. A ConfigError means the
+      // folder loaded but holds the wrong kind of model; anything else, what the folder must hold.
+      const why = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+      const back = 'Or clear the Model field to use the embedded model.';
+      throw new Error(`${folder} could not serve ${task}: ${why}. ${error instanceof ConfigError ? back : customFileFix(folder, back)}`, { cause: error });
+    }
+    familyPipelines.set(o.task, { folder, pipe });
   }
   const started = performance.now();
   let result: unknown;

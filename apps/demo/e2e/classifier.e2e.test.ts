@@ -157,4 +157,29 @@ describe('the text-classifier view in Chromium (BERT + LoRA)', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
   });
+  it('pauses, resumes and stops between two steps', async () => {
+    await page.click('#cls-sample');
+    await page.fill('#cls-steps', '400');
+    const steps = async () => (JSON.parse((await page.getAttribute('#cls-chart', 'data-losses')) ?? '[]') as number[]).length;
+    await page.click('#cls-train');
+    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+    await page.click('#cls-pause');
+    expect(await page.textContent('#cls-pause')).toBe('Resume');
+    // The worker holds after the step under way and says after which; then nothing moves.
+    await page.waitForSelector('#cls-chart[data-paused-at]');
+    const pausedAt = Number(await page.getAttribute('#cls-chart', 'data-paused-at'));
+    await expect.poll(steps).toBe(pausedAt);
+    await page.waitForTimeout(1500);
+    expect(await steps()).toBe(pausedAt);
+    expect(await page.textContent('#cls-status')).toBe(`Paused after step ${pausedAt}. Resume or stop.`);
+    await page.click('#cls-pause');
+    await expect.poll(steps, { timeout: 120_000 }).toBeGreaterThan(pausedAt);
+    await page.click('#cls-stop');
+    await page.waitForSelector('#cls-chart[data-state="done"]');
+    const status = (await page.textContent('#cls-status'))!;
+    expect(status).toMatch(/^Stopped after \d+ steps: loss/);
+    expect(Number(/after (\d+)/.exec(status)![1])).toBeLessThan(400);
+    expect(await page.textContent('#cls-pause')).toBe('Pause');
+    expect(await page.isDisabled('#cls-pause')).toBe(true);
+  });
 });

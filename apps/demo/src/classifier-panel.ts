@@ -37,6 +37,7 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
     seed: byId('cls-seed', HTMLInputElement),
     evalEvery: byId('cls-eval-every', HTMLInputElement),
     train: byId('cls-train', HTMLButtonElement),
+    pause: byId('cls-pause', HTMLButtonElement),
     stop: byId('cls-stop', HTMLButtonElement),
     chart: byId('cls-chart', HTMLElement),
     curve: document.getElementById('cls-curve') as unknown as SVGPolylineElement,
@@ -49,12 +50,14 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
   };
   let ready = false;
   let run: number | undefined;
+  let paused = false;
   let trained = false;
   let data: LabelledData | undefined;
 
   const sync = () => {
     el.train.disabled = !ready || run !== undefined || data === undefined;
     el.stop.disabled = run === undefined;
+    el.pause.disabled = run === undefined;
     el.tryButton.disabled = !trained || run !== undefined;
     el.download.disabled = !trained || run !== undefined;
   };
@@ -111,6 +114,14 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
   });
 
   el.stop.addEventListener('click', () => run !== undefined && client.control(run, 'stop'));
+  el.pause.addEventListener('click', () => {
+    if (run === undefined) return;
+    paused = !paused;
+    client.control(run, paused ? 'pause' : 'resume');
+    delete el.chart.dataset['pausedAt'];
+    el.pause.textContent = paused ? 'Resume' : 'Pause';
+    el.chart.dataset['paused'] = String(paused);
+  });
 
   el.form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -154,6 +165,9 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
           el.chart.dataset['losses'] = JSON.stringify(losses);
           el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
           el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / rate)}`;
+        } else if (e.type === 'train-paused') {
+          el.chart.dataset['pausedAt'] = String(e.step);
+          el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
         } else if (e.type === 'train-eval') {
           history.push({ step: e.step, accuracy: e.accuracy });
           el.accuracy.dataset['history'] = JSON.stringify(history);
@@ -175,6 +189,9 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
       })
       .finally(() => {
         run = undefined;
+        paused = false;
+        el.pause.textContent = 'Pause';
+        el.chart.dataset['paused'] = 'false';
         hooks.onBusy(false);
         sync();
       });

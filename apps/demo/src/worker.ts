@@ -250,6 +250,19 @@ function restoreState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel, st
   }
 }
 
+/**
+ * End of a training step: lets a pause or stop sent during the step arrive before the next one
+ * starts, holds the run while it is paused, and ends the loop after a stop.
+ */
+async function betweenSteps(id: number, control: NonNullable<typeof running>, state: TrainerState): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (control.paused && !control.abort.signal.aborted) {
+    post({ id, type: 'train-paused', step: state.globalStep });
+    await new Promise<void>((resolve) => (control.resume = resolve));
+  }
+  if (control.abort.signal.aborted) state.shouldStop = true;
+}
+
 async function finetune(id: number, request: FinetuneRequest | 'resume'): Promise<void> {
   if (!tokenizer || !activation) throw new Error('the model is not loaded yet');
   const saved = request === 'resume' ? await loadRun() : undefined;
@@ -296,13 +309,7 @@ async function finetune(id: number, request: FinetuneRequest | 'resume'): Promis
             await saveState(trainer, m, o, losses);
             post({ id, type: 'train-saved', step: state.globalStep });
           }
-          // Let a pause or stop sent during this step arrive before the next one starts.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (control.paused && !control.abort.signal.aborted) {
-            post({ id, type: 'train-paused', step: state.globalStep });
-            await new Promise<void>((resolve) => (control.resume = resolve));
-          }
-          if (control.abort.signal.aborted) state.shouldStop = true;
+          await betweenSteps(id, control, state);
         },
       },
     ],
@@ -359,8 +366,7 @@ async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> 
         onStepEnd: async (state, step) => {
           losses.push(step.loss);
           post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (control.abort.signal.aborted) state.shouldStop = true;
+          await betweenSteps(id, control, state);
         },
         onEvaluate: (state, metrics) => {
           post({ id, type: 'train-eval', step: state.globalStep, accuracy: metrics['eval_accuracy'] ?? NaN, loss: metrics['eval_loss'] ?? NaN });

@@ -182,4 +182,60 @@ describe('the text-classifier view in Chromium (BERT + LoRA)', () => {
     expect(await page.textContent('#cls-pause')).toBe('Pause');
     expect(await page.isDisabled('#cls-pause')).toBe(true);
   });
+  it('a run survives a reload: Resume continues the same loss curve and evaluations, and ends with the same classifier', async () => {
+    const configure = async () => {
+      await page.click('#cls-sample');
+      await page.fill('#cls-steps', String(STEPS));
+      await page.fill('#cls-eval-every', String(EVAL_EVERY));
+      await page.fill('#cls-save-every', '5');
+      await page.fill('#cls-lr', '0.005');
+      await page.fill('#cls-seed', '0');
+    };
+    const read = async () => ({
+      losses: JSON.parse((await page.getAttribute('#cls-chart', 'data-losses'))!) as number[],
+      history: JSON.parse((await page.getAttribute('#cls-accuracy', 'data-history'))!) as { step: number; accuracy: number }[],
+    });
+    const tryLogits = async () => {
+      await page.fill('#cls-try-text', TRY);
+      await page.click('#cls-try');
+      await page.waitForSelector('#cls-try-out[data-state="done"]');
+      return JSON.parse((await page.getAttribute('#cls-try-out', 'data-logits'))!) as number[];
+    };
+    // The uninterrupted run.
+    await configure();
+    await page.click('#cls-train');
+    await page.waitForSelector('#cls-chart[data-state="done"]');
+    const reference = await read();
+    const referenceLogits = await tryLogits();
+    expect(reference.losses).toHaveLength(STEPS);
+
+    // The same run, reloaded once a state is saved.
+    await configure();
+    await page.click('#cls-train');
+    await page.waitForSelector('#cls-chart[data-saved-at]');
+    const savedAt = Number(await page.getAttribute('#cls-chart', 'data-saved-at'));
+    await page.reload();
+    await page.waitForSelector('#backend-status[data-state="ready"]');
+    await page.waitForSelector('#cls-saved[data-checked="true"]', { state: 'attached' });
+    expect(await page.isVisible('#cls-saved')).toBe(true);
+    const offered = Number(await page.getAttribute('#cls-saved', 'data-step'));
+    expect(offered).toBeGreaterThanOrEqual(savedAt);
+    expect(offered).toBeLessThan(STEPS);
+    const before = await read();
+    expect(before.losses).toEqual(reference.losses.slice(0, offered));
+    await page.locator('#cls-title').locator('..').screenshot({ path: path.join(ARTIFACTS, 'classifier-saved-run.png') });
+    await page.click('#cls-resume-saved');
+    await page.waitForSelector('#cls-chart[data-state="done"]');
+    expect(Number(await page.getAttribute('#cls-chart', 'data-resumed-at'))).toBe(offered);
+    const resumed = await read();
+    console.log(`classifier resume: reloaded after the save at step ${savedAt}, resumed at ${offered} of ${STEPS}; losses equal: ${JSON.stringify(resumed.losses) === JSON.stringify(reference.losses)}`);
+    expect(resumed.losses).toEqual(reference.losses);
+    expect(resumed.history).toEqual(reference.history);
+    expect(await tryLogits()).toEqual(referenceLogits);
+    // Finished: nothing is offered after another reload.
+    await page.reload();
+    await page.waitForSelector('#backend-status[data-state="ready"]');
+    await page.waitForSelector('#cls-saved[data-checked="true"]', { state: 'attached' });
+    expect(await page.isVisible('#cls-saved')).toBe(false);
+  });
 });

@@ -9,6 +9,7 @@ import { download, type ModelClient } from './client.js';
 import { byId } from './dom.js';
 import { heldOut, LabelledDataError, parseLabelled, SAMPLE_CSV, type LabelledData } from './labelled-data.js';
 import { formatEta, lossPolyline } from './text-spans.js';
+import type { ClassifierRequest, SavedClassifierRunSummary } from './protocol.js';
 
 export interface ClassifierPanel {
   setReady(ready: boolean): void;
@@ -38,6 +39,11 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
     evalEvery: byId('cls-eval-every', HTMLInputElement),
     train: byId('cls-train', HTMLButtonElement),
     pause: byId('cls-pause', HTMLButtonElement),
+    saveEvery: byId('cls-save-every', HTMLInputElement),
+    saved: byId('cls-saved', HTMLElement),
+    savedText: byId('cls-saved-text', HTMLElement),
+    resumeSaved: byId('cls-resume-saved', HTMLButtonElement),
+    discardSaved: byId('cls-discard-saved', HTMLButtonElement),
     stop: byId('cls-stop', HTMLButtonElement),
     chart: byId('cls-chart', HTMLElement),
     curve: document.getElementById('cls-curve') as unknown as SVGPolylineElement,
@@ -58,6 +64,7 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
     el.train.disabled = !ready || run !== undefined || data === undefined;
     el.stop.disabled = run === undefined;
     el.pause.disabled = run === undefined;
+    el.resumeSaved.disabled = !ready || run !== undefined;
     el.tryButton.disabled = !trained || run !== undefined;
     el.download.disabled = !trained || run !== undefined;
   };
@@ -123,61 +130,56 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
     el.chart.dataset['paused'] = String(paused);
   });
 
-  el.form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    if (run !== undefined || !ready || !data) return;
-    const split = heldOut(data.examples, el.heldOut.valueAsNumber / 100);
-    const losses: number[] = [];
-    const history: { step: number; accuracy: number }[] = [];
+  /** Runs a new classifier request, or (`classifier-resume`) the run saved before a reload, whose curve and evaluations so far are `prior`. */
+  const startRun = (body: { type: 'classifier-train'; options: ClassifierRequest } | { type: 'classifier-resume' }, evalCount: number, prior?: SavedClassifierRunSummary) => {
+    const losses: number[] = prior ? [...prior.losses] : [];
+    const history: { step: number; accuracy: number }[] = prior ? prior.evals.map(({ step, accuracy }) => ({ step, accuracy })) : [];
     let started = 0;
+    let firstStep = 0;
     trained = false;
+    el.saved.hidden = true;
     el.tryOut.replaceChildren();
     el.tryOut.dataset['state'] = 'idle';
     el.chart.dataset['state'] = 'running';
-    el.chart.dataset['losses'] = '[]';
-    el.curve.setAttribute('points', '');
-    el.accuracy.dataset['history'] = '[]';
-    el.accuracy.textContent = split.eval.length ? 'Held-out accuracy: measured every few steps.' : 'Held-out accuracy: no example held out (too few of each label).';
+    el.chart.dataset['losses'] = JSON.stringify(losses);
+    delete el.chart.dataset['resumedAt'];
+    delete el.chart.dataset['savedAt'];
+    delete el.chart.dataset['pausedAt'];
+    el.accuracy.dataset['history'] = JSON.stringify(history);
+    el.accuracy.textContent = evalCount ? 'Held-out accuracy: measured every few steps.' : 'Held-out accuracy: no example held out (too few of each label).';
     delete el.status.dataset['state'];
-    el.status.textContent = 'Loading the tiny BERT…';
+    el.status.textContent = prior ? 'Loading the saved run…' : 'Loading the tiny BERT…';
     hooks.onBusy(true);
-    const { id, finished } = client.start(
-      {
-        type: 'classifier-train',
-        options: {
-          modelUrl: hooks.modelUrl(), train: split.train, eval: split.eval, labels: data.labels,
-          r: el.r.valueAsNumber, alpha: el.alpha.valueAsNumber,
-          targets: el.targets.value.split(',').map((t) => t.trim()).filter(Boolean),
-          steps: el.steps.valueAsNumber, learningRate: el.lr.valueAsNumber, batchSize: 8,
-          evalEvery: el.evalEvery.valueAsNumber, seed: el.seed.valueAsNumber,
-        },
-      },
-      (e) => {
-        if (e.type === 'progress') {
-          el.status.textContent = `Loading ${e.file}${e.total ? ` (${Math.round((100 * e.loaded) / e.total)} %)` : ''}…`;
-        } else if (e.type === 'train-begin') {
-          started = performance.now();
-          el.status.textContent = `Training ${e.trainable} of ${e.total} parameters (LoRA + the classifier head) on ${e.examples} examples, on ${e.backend}…`;
-        } else if (e.type === 'train-step') {
-          losses.push(e.loss);
-          const rate = e.step / Math.max((performance.now() - started) / 1000, 1e-3);
-          el.curve.setAttribute('points', lossPolyline(losses, e.maxSteps, 300, 120));
-          el.chart.dataset['losses'] = JSON.stringify(losses);
-          el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
-          el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / rate)}`;
-        } else if (e.type === 'train-paused') {
-          el.chart.dataset['pausedAt'] = String(e.step);
-          el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
-        } else if (e.type === 'train-eval') {
-          history.push({ step: e.step, accuracy: e.accuracy });
-          el.accuracy.dataset['history'] = JSON.stringify(history);
-          el.accuracy.textContent = `Held-out accuracy after step ${e.step}: ${(100 * e.accuracy).toFixed(1)} % of ${split.eval.length} (eval loss ${e.loss.toFixed(4)})`;
-        } else if (e.type === 'train-end') {
-          trained = true;
-          el.status.textContent = `${e.stopped ? 'Stopped' : 'Done'} after ${e.steps} steps: loss ${(losses[0] ?? NaN).toFixed(4)} → ${(losses.at(-1) ?? NaN).toFixed(4)}. Try it, or download the adapter.`;
-        }
-      },
-    );
+    const { id, finished } = client.start(body, (e) => {
+      if (e.type === 'progress') {
+        el.status.textContent = `Loading ${e.file}${e.total ? ` (${Math.round((100 * e.loaded) / e.total)} %)` : ''}…`;
+      } else if (e.type === 'train-begin') {
+        started = performance.now();
+        firstStep = e.resumedAt;
+        if (e.resumedAt) el.chart.dataset['resumedAt'] = String(e.resumedAt);
+        const from = e.resumedAt ? `Resumed at step ${e.resumedAt}: training` : 'Training';
+        el.status.textContent = `${from} ${e.trainable} of ${e.total} parameters (LoRA + the classifier head) on ${e.examples} examples, on ${e.backend}…`;
+      } else if (e.type === 'train-step') {
+        losses.push(e.loss);
+        const rate = (e.step - firstStep) / Math.max((performance.now() - started) / 1000, 1e-3);
+        el.curve.setAttribute('points', lossPolyline(losses, e.maxSteps, 300, 120));
+        el.chart.dataset['losses'] = JSON.stringify(losses);
+        el.chart.setAttribute('aria-label', `Training loss over ${losses.length} steps: from ${losses[0]!.toFixed(3)} to ${e.loss.toFixed(3)}`);
+        el.status.textContent = `step ${e.step}/${e.maxSteps} · loss ${e.loss.toFixed(4)} · ${rate.toFixed(2)} steps/s · ETA ${formatEta((e.maxSteps - e.step) / Math.max(rate, 1e-6))}`;
+      } else if (e.type === 'train-saved') {
+        el.chart.dataset['savedAt'] = String(e.step);
+      } else if (e.type === 'train-paused') {
+        el.chart.dataset['pausedAt'] = String(e.step);
+        el.status.textContent = `Paused after step ${e.step}. Resume or stop.`;
+      } else if (e.type === 'train-eval') {
+        history.push({ step: e.step, accuracy: e.accuracy });
+        el.accuracy.dataset['history'] = JSON.stringify(history);
+        el.accuracy.textContent = `Held-out accuracy after step ${e.step}: ${(100 * e.accuracy).toFixed(1)} % of ${evalCount} (eval loss ${e.loss.toFixed(4)})`;
+      } else if (e.type === 'train-end') {
+        trained = true;
+        el.status.textContent = `${e.stopped ? 'Stopped' : 'Done'} after ${e.steps} steps: loss ${(losses[0] ?? NaN).toFixed(4)} → ${(losses.at(-1) ?? NaN).toFixed(4)}. Try it, or download the adapter.`;
+      }
+    });
     run = id;
     sync();
     finished
@@ -195,7 +197,69 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
         hooks.onBusy(false);
         sync();
       });
+  };
+
+  el.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (run !== undefined || !ready || !data) return;
+    const split = heldOut(data.examples, el.heldOut.valueAsNumber / 100);
+    startRun(
+      {
+        type: 'classifier-train',
+        options: {
+          modelUrl: hooks.modelUrl(), train: split.train, eval: split.eval, labels: data.labels,
+          r: el.r.valueAsNumber, alpha: el.alpha.valueAsNumber,
+          targets: el.targets.value.split(',').map((t) => t.trim()).filter(Boolean),
+          steps: el.steps.valueAsNumber, learningRate: el.lr.valueAsNumber, batchSize: 8,
+          evalEvery: el.evalEvery.valueAsNumber, seed: el.seed.valueAsNumber, saveEvery: el.saveEvery.valueAsNumber,
+        },
+      },
+      split.eval.length,
+    );
   });
+
+  /** Offers the run a reload interrupted (saved in IndexedDB by the worker), with its curve and evaluations so far. */
+  let savedRun: SavedClassifierRunSummary | undefined;
+  const offerSaved = (saved: SavedClassifierRunSummary) => {
+    savedRun = saved;
+    el.saved.hidden = false;
+    el.saved.dataset['step'] = String(saved.step);
+    const last = saved.losses.at(-1);
+    el.savedText.textContent = `An unfinished classifier run was saved at step ${saved.step} of ${saved.maxSteps}${last === undefined ? '' : ` (loss ${last.toFixed(4)})`}.`;
+    el.curve.setAttribute('points', lossPolyline(saved.losses, saved.maxSteps, 300, 120));
+    el.chart.dataset['losses'] = JSON.stringify(saved.losses);
+    el.chart.dataset['state'] = 'saved';
+    el.accuracy.dataset['history'] = JSON.stringify(saved.evals.map(({ step, accuracy }) => ({ step, accuracy })));
+    el.status.textContent = 'The curve so far is shown. Resume continues it from the saved step; Train starts a new run.';
+    // The form shows the saved run's settings (the resumed run uses them).
+    const o = saved.options;
+    el.r.value = String(o.r);
+    el.alpha.value = String(o.alpha);
+    el.targets.value = o.targets.join(', ');
+    el.steps.value = String(o.steps);
+    el.lr.value = String(o.learningRate);
+    el.seed.value = String(o.seed);
+    el.evalEvery.value = String(o.evalEvery);
+    el.saveEvery.value = String(o.saveEvery);
+    sync();
+  };
+  el.resumeSaved.addEventListener('click', () => {
+    if (run !== undefined || !ready || !savedRun) return;
+    const prior = savedRun;
+    savedRun = undefined;
+    startRun({ type: 'classifier-resume' }, prior.options.eval.length, prior);
+  });
+  el.discardSaved.addEventListener('click', () => {
+    savedRun = undefined;
+    el.saved.hidden = true;
+    el.chart.dataset['state'] = 'idle';
+    el.chart.dataset['losses'] = '[]';
+    el.accuracy.dataset['history'] = '[]';
+    el.curve.setAttribute('points', '');
+    el.status.textContent = 'Train to see the loss fall.';
+    void client.request({ type: 'classifier-discard-run' }).catch(() => undefined);
+  });
+  let asked = false;
 
   el.tryButton.addEventListener('click', () => {
     el.tryOut.dataset['state'] = 'running';
@@ -233,6 +297,14 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
       // A backend switch reloads the worker's models: the last classifier is gone with them.
       if (!value) trained = false;
       sync();
+      // Once the worker is up: is there a classifier run that a reload interrupted?
+      if (value && !asked) {
+        asked = true;
+        void client
+          .request({ type: 'classifier-saved-run' }, (e) => e.type === 'classifier-saved-run' && e.run && run === undefined && offerSaved(e.run))
+          .catch(() => undefined)
+          .finally(() => (el.saved.dataset['checked'] = 'true'));
+      }
     },
   };
 }

@@ -48,6 +48,16 @@ export interface SavedRunSummary {
   options: FinetuneRequest;
 }
 
+/** The classifier run a reload interrupted, as the page shows it before resuming. */
+export interface SavedClassifierRunSummary {
+  step: number;
+  maxSteps: number;
+  losses: number[];
+  evals: { step: number; accuracy: number; loss: number }[];
+  savedAt: number;
+  options: ClassifierRequest;
+}
+
 /** Text classification: LoRA on the tiny BERT (a new classifier head, trained and saved with the adapter). */
 export interface ClassifierRequest {
   /** The model's folder URL (ends with `/`). */
@@ -66,6 +76,8 @@ export interface ClassifierRequest {
   /** Evaluate on the held-out examples every this many steps (and at the end). */
   evalEvery: number;
   seed: number;
+  /** Save the run's state (IndexedDB) every this many steps, so that a reload can resume it; 0: never. */
+  saveEvery: number;
 }
 
 export interface TokenizerTrainRequest {
@@ -105,6 +117,8 @@ export type Request =
   | { id: number; type: 'saved-run' | 'discard-run' }
   | { id: number; type: 'export'; what: 'adapter' | 'merged' | 'classifier-adapter' }
   | { id: number; type: 'classifier-train'; options: ClassifierRequest }
+  /** Resumes the classifier run saved before a reload; asks for it (answered by `classifier-saved-run`), or forgets it. */
+  | { id: number; type: 'classifier-resume' | 'classifier-saved-run' | 'classifier-discard-run' }
   /** The task-prompt GPT-2: `text` followed by the task token, greedy continuation (answered by `prompted`). */
   | { id: number; type: 'prompt'; task: 'to-fr' | 'summarize'; text: string; modelsUrl: string }
   /** BART's five noising schemes on `text` (answered by `noised`); `modelsUrl`: the models' folder. */
@@ -132,6 +146,7 @@ export type Event =
   /** The run's state is saved (IndexedDB) after `step`. */
   | { id: number; type: 'train-saved'; step: number }
   | { id: number; type: 'saved-run'; run: SavedRunSummary | undefined }
+  | { id: number; type: 'classifier-saved-run'; run: SavedClassifierRunSummary | undefined }
   /** Held-out accuracy and loss after `step`. */
   | { id: number; type: 'train-eval'; step: number; accuracy: number; loss: number }
   | { id: number; type: 'prompted'; prompt: string; promptIds: number[]; ids: number[]; text: string; ms: number; backend: string }

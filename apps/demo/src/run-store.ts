@@ -1,5 +1,6 @@
 /**
- * The saved state of an unfinished fine-tuning run, in IndexedDB (one run: the last one started),
+ * The saved state of an unfinished training run, in IndexedDB (one run of each kind — GPT-2
+ * fine-tuning, the text classifier — the last one started),
  * written by the model worker every few steps so that a reload can resume it exactly: the request
  * that started it, every weight of the trained module and the optimizer's slots (safetensors
  * bytes), the Trainer's position (step, epoch, batch in epoch — the data order follows from the
@@ -7,10 +8,13 @@
  */
 import type { RngState } from '@tfkit/core-tensor';
 import type { OptimizerState, TrainerState } from '@tfkit/finetune';
-import type { FinetuneRequest, SavedRunSummary } from './protocol.js';
+import type { ClassifierRequest, FinetuneRequest, SavedClassifierRunSummary, SavedRunSummary } from './protocol.js';
 
-export interface SavedRun {
-  options: FinetuneRequest;
+/** Which view's run: GPT-2 fine-tuning or the BERT text classifier. */
+export type RunKind = 'finetune' | 'classifier';
+
+export interface SavedRun<O = FinetuneRequest> {
+  options: O;
   /** Optimizer steps done when it was saved, and the run's total. */
   step: number;
   maxSteps: number;
@@ -24,11 +28,12 @@ export interface SavedRun {
   weights: Uint8Array;
   optimizerTensors: Uint8Array;
   savedAt: number;
+  /** The classifier's held-out evaluations up to `step`. */
+  evals?: { step: number; accuracy: number; loss: number }[];
 }
 
 const DB = 'tfkit-demo';
 const STORE = 'runs';
-const KEY = 'finetune';
 
 function open(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
@@ -54,10 +59,15 @@ async function transact<T>(mode: IDBTransactionMode, act: (store: IDBObjectStore
   }
 }
 
-export const saveRun = (run: SavedRun): Promise<unknown> => transact('readwrite', (s) => s.put(run, KEY));
-export const loadRun = (): Promise<SavedRun | undefined> => transact('readonly', (s) => s.get(KEY) as IDBRequest<SavedRun | undefined>);
-export const clearRun = (): Promise<unknown> => transact('readwrite', (s) => s.delete(KEY));
+export const saveRun = <O>(run: SavedRun<O>, kind: RunKind = 'finetune'): Promise<unknown> => transact('readwrite', (s) => s.put(run, kind));
+export const loadRun = <O = FinetuneRequest>(kind: RunKind = 'finetune'): Promise<SavedRun<O> | undefined> =>
+  transact('readonly', (s) => s.get(kind) as IDBRequest<SavedRun<O> | undefined>);
+export const clearRun = (kind: RunKind = 'finetune'): Promise<unknown> => transact('readwrite', (s) => s.delete(kind));
 
 export function summarize(run: SavedRun): SavedRunSummary {
   return { step: run.step, maxSteps: run.maxSteps, losses: run.losses, method: run.options.method, savedAt: run.savedAt, options: run.options };
+}
+
+export function summarizeClassifier(run: SavedRun<ClassifierRequest>): SavedClassifierRunSummary {
+  return { step: run.step, maxSteps: run.maxSteps, losses: run.losses, evals: run.evals ?? [], savedAt: run.savedAt, options: run.options };
 }

@@ -23,7 +23,7 @@ import { FAMILY_OPTIONS, FAMILY_TASKS, type FamilyTask } from './family-answer.j
 import type { ClassifierRequest, Event, FamilyRequest, FileOut, FinetuneRequest, GenerateRequest, Request, TokenizerTrainRequest } from './protocol.js';
 import { customFileFix, MODEL_FILES, missingFileFix, REQUIRED_FILES, trainingExamples } from './worker-util.js';
 import { NOISE_SCHEMES, noiseAll } from './noising.js';
-import { clearRun, loadRun, saveRun, summarize, type SavedRun } from './run-store.js';
+import { clearRun, loadRun, saveRun, summarize, summarizeClassifier, type RunKind, type SavedRun } from './run-store.js';
 
 const WASM_PATHS = {
   'tfjs-backend-wasm.wasm': plainWasm,
@@ -197,8 +197,13 @@ async function lastLogits(m: GPT2LMHeadModel, ids: number[]): Promise<number[]> 
   }
 }
 
+/** What a saved run needs of a model: its modules by name. */
+interface NamedModules {
+  namedModules(): [string, object][];
+}
+
 /** Modules holding a seeded generator (dropout), by name: their states are part of a saved run. */
-function generators(m: GPT2LMHeadModel): [string, Random][] {
+function generators(m: NamedModules): [string, Random][] {
   const out: [string, Random][] = [];
   for (const [name, mod] of m.namedModules()) {
     const rng = (mod as unknown as { rng?: unknown }).rng;
@@ -208,7 +213,7 @@ function generators(m: GPT2LMHeadModel): [string, Random][] {
 }
 
 /** Writes the run's state at the end of a step (the Trainer's own checkpoint, in IndexedDB instead of files). */
-async function saveState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel, o: FinetuneRequest, losses: number[]): Promise<void> {
+async function saveState<T, O>(trainer: Trainer<T>, m: NamedModules, o: O, losses: number[], kind: RunKind = 'finetune', evals?: SavedRun['evals']): Promise<void> {
   const weights = trainer.model.stateDict({ includeAliases: false });
   const optimizerState = trainer.optimizer.stateDict();
   try {
@@ -225,14 +230,15 @@ async function saveState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel,
       weights: await tensorsToSafetensors(weights, { format: 'tfkit' }),
       optimizerTensors: await tensorsToSafetensors(optimizerState.tensors, { format: 'tfkit' }),
       savedAt: Date.now(),
-    });
+      ...(evals ? { evals: [...evals] } : {}),
+    }, kind);
   } finally {
     for (const t of [...weights.values(), ...optimizerState.tensors.values()]) t.dispose();
   }
 }
 
 /** Puts a saved run's state into a Trainer that is about to start (its `onTrainBegin`). */
-function restoreState(trainer: Trainer<{ text: string }>, m: GPT2LMHeadModel, state: TrainerState, saved: SavedRun): void {
+function restoreState<T, O>(trainer: Trainer<T>, m: NamedModules, state: TrainerState, saved: SavedRun<O>): void {
   const weights = safetensorsToTensors(saved.weights, 'the saved run (IndexedDB): weights').tensors;
   const slots = safetensorsToTensors(saved.optimizerTensors, 'the saved run (IndexedDB): optimizer').tensors;
   try {
@@ -332,8 +338,13 @@ function disposeClassifier(): void {
 }
 
 /** LoRA on the tiny BERT for text classification: a fresh classifier head (saved with the adapter), held-out accuracy live. */
-async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> {
+async function trainClassifier(id: number, request: ClassifierRequest | 'resume'): Promise<void> {
   if (!activation) throw new Error('the model is not loaded yet');
+  const saved = request === 'resume' ? await loadRun<ClassifierRequest>('classifier') : undefined;
+  if (request === 'resume' && !saved) throw new Error('there is no saved classifier run to resume (it finished, or was discarded)');
+  const o = saved ? saved.options : (request as ClassifierRequest);
+  // A new run replaces any saved one.
+  if (!saved) await clearRun('classifier').catch(() => undefined);
   disposeClassifier();
   if (o.train.length === 0) throw new Error('no training examples: paste labelled data or use the sample');
   const onProgress = ({ file, loaded, total, done }: { file: string; loaded: number; total: number | undefined; done: boolean }) => post({ id, type: 'progress', file, loaded, total, done });
@@ -344,9 +355,17 @@ async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> 
   const lora = LoraModel.apply(m, { r: o.r, loraAlpha: o.alpha, targetModules: o.targets, modulesToSave: ['classifier'], seed: o.seed, baseModelNameOrPath: 'tfkit/tiny-bert', taskType: 'SEQ_CLS' });
   tunedClassifier = { model: m, lora, tokenizer: tok, labels: o.labels };
   const collator = new DataCollatorWithPadding<{ text: string; label: string }>({ tokenizer: tok, padTokenId: m.config.padTokenId ?? 0, maxLength: 64, labelToId: (label) => o.labels.indexOf(String(label)) });
-  const losses: number[] = [];
+  const losses: number[] = saved ? [...saved.losses] : [];
+  const evals: NonNullable<SavedRun['evals']> = saved?.evals ? [...saved.evals] : [];
   const control = running!;
   const counts = lora.trainableParameters();
+  const evaluates = (step: number) => o.eval.length > 0 && step % o.evalEvery === 0;
+  const saveIfDue = async (state: TrainerState) => {
+    if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.globalStep < state.maxSteps) {
+      await saveState(trainer, m, o, losses, 'classifier', evals);
+      post({ id, type: 'train-saved', step: state.globalStep });
+    }
+  };
   const trainer: Trainer<{ text: string; label: string }> = new Trainer({
     model: lora,
     trainDataset: Dataset.fromArray(o.train),
@@ -362,14 +381,22 @@ async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> 
     metrics: classificationMetrics(),
     callbacks: [
       {
-        onTrainBegin: () => post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: o.train.length, backend: activation!.backend, resumedAt: 0, losses: [] }),
+        onTrainBegin: (state) => {
+          if (saved) restoreState(trainer, m, state, saved);
+          post({ id, type: 'train-begin', maxSteps: o.steps, trainable: counts.trainable, total: counts.total, examples: o.train.length, backend: activation!.backend, resumedAt: state.globalStep, losses: [...losses] });
+        },
         onStepEnd: async (state, step) => {
           losses.push(step.loss);
           post({ id, type: 'train-step', step: state.globalStep, maxSteps: state.maxSteps, loss: step.loss, seconds: step.seconds });
+          // A step that is evaluated is saved after its evaluation (the Trainer evaluates after onStepEnd).
+          if (!evaluates(state.globalStep)) await saveIfDue(state);
           await betweenSteps(id, control, state);
         },
-        onEvaluate: (state, metrics) => {
-          post({ id, type: 'train-eval', step: state.globalStep, accuracy: metrics['eval_accuracy'] ?? NaN, loss: metrics['eval_loss'] ?? NaN });
+        onEvaluate: async (state, metrics) => {
+          const entry = { step: state.globalStep, accuracy: metrics['eval_accuracy'] ?? NaN, loss: metrics['eval_loss'] ?? NaN };
+          evals.push(entry);
+          post({ id, type: 'train-eval', ...entry });
+          await saveIfDue(state);
         },
       },
     ],
@@ -378,6 +405,8 @@ async function trainClassifier(id: number, o: ClassifierRequest): Promise<void> 
   // The last step's accuracy, unless the loop just evaluated it.
   if (o.eval.length && result.globalStep % o.evalEvery !== 0) await trainer.evaluate();
   trainer.optimizer.dispose?.();
+  // Finished or stopped: nothing left to resume.
+  await clearRun('classifier').catch(() => undefined);
   m.eval();
   post({ id, type: 'train-end', steps: result.globalStep, stopped: control.abort.signal.aborted, losses, probeIds: [], probeLogits: [] });
 }
@@ -649,6 +678,13 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
         case 'train-tokenizer': await trainTok(request.id, request.options); break;
         case 'family': await family(request.id, request.options); break;
         case 'classifier-train': await trainClassifier(request.id, request.options); break;
+        case 'classifier-resume': await trainClassifier(request.id, 'resume'); break;
+        case 'classifier-saved-run': {
+          const run = await loadRun<ClassifierRequest>('classifier').catch(() => undefined);
+          post({ id: request.id, type: 'classifier-saved-run', run: run && summarizeClassifier(run) });
+          break;
+        }
+        case 'classifier-discard-run': await clearRun('classifier'); break;
         case 'classify-text': await classifyTexts(request.id, request.texts); break;
         case 'noise': await noise(request.id, request.text, request.seed, request.modelsUrl); break;
         case 'prompt': await prompt(request.id, request.task, request.text, request.modelsUrl, running.abort.signal); break;

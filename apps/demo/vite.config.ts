@@ -38,7 +38,7 @@ function tinyGpt2Assets(): Plugin {
 }
 
 /** The "Every family" view's models (loaded on first use), with their model cards and example images. */
-const FAMILY_MODELS = ['tiny-bert', 'tiny-bert-ner', 'tiny-bert-qa', 'tiny-bart-translation', 'tiny-vit-fashion', 'tiny-gpt2-prompts'];
+const FAMILY_MODELS = ['tiny-bert', 'tiny-bert-ner', 'tiny-bert-qa', 'tiny-bart-translation', 'tiny-bart-summarization', 'tiny-vit-fashion', 'tiny-gpt2-prompts'];
 const FAMILY_FILES = ['config.json', 'generation_config.json', 'preprocessor_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'];
 
 /** `[route, file]` of every file of the family models that exists. */

@@ -31,6 +31,7 @@ const CASES: Case[] = [
   { task: 'ner', text: '"No," replied Anne, in a low, feeling voice. Mr. Knightley walked to Hartfield.' },
   { task: 'qa', text: 'Such a heart--such a who?', context: 'Such an end of the doleful disappointment of five weeks back! Such a heart--such a Harriet! Now there would be pleasure in her returning.' },
   { task: 'translate', text: 'The house is small.', numBeams: 4 },
+  { task: 'summarize', text: 'Emma was very happy. Mr. Knightley walked to Hartfield in the rain. He found her in the garden.', numBeams: 4 },
   { task: 'classify', text: '', example: 'trouser.png' },
 ];
 
@@ -41,6 +42,7 @@ async function nodeAnswer(c: Case): Promise<string> {
     let result: unknown;
     if (c.task === 'qa') result = await pipe.call({ question: c.text, context: c.context }, FAMILY_OPTIONS.qa);
     else if (c.task === 'translate') result = await pipe.call(c.text, { ...FAMILY_OPTIONS.translate, numBeams: c.numBeams });
+    else if (c.task === 'summarize') result = await pipe.call(c.text, { ...FAMILY_OPTIONS.summarize, numBeams: c.numBeams });
     else if (c.task === 'classify') result = await pipe.call(await decodeImage(fs.readFileSync(path.join(ASSETS, 'tiny-vit-fashion/examples', c.example!))), FAMILY_OPTIONS.classify);
     else result = await pipe.call(c.text, FAMILY_OPTIONS[c.task]);
     return familyAnswer(c.task, result as FamilyResults[typeof c.task]);

@@ -8,6 +8,7 @@ export const FAMILY_TASKS = {
   ner: { model: 'tiny-bert-ner', pipeline: 'token-classification' },
   qa: { model: 'tiny-bert-qa', pipeline: 'question-answering' },
   translate: { model: 'tiny-bart-translation', pipeline: 'translation' },
+  summarize: { model: 'tiny-bart-summarization', pipeline: 'summarization' },
   classify: { model: 'tiny-vit-fashion', pipeline: 'image-classification' },
 } as const;
 
@@ -17,6 +18,7 @@ export interface FillMaskAnswer { tokenStr: string; score: number; sequence?: st
 export interface EntityAnswer { entityGroup: string; word?: string; start: number; end: number; score: number }
 export interface QaAnswer { answer: string; start: number; end: number; score: number }
 export interface TranslationAnswer { translationText: string }
+export interface SummaryAnswer { summaryText: string }
 export interface LabelAnswer { label: string; score: number }
 
 /** What each task's pipeline call returns for one input (the fields the page uses). */
@@ -25,6 +27,7 @@ export interface FamilyResults {
   ner: EntityAnswer[];
   qa: QaAnswer;
   translate: TranslationAnswer[];
+  summarize: SummaryAnswer[];
   classify: LabelAnswer[];
 }
 
@@ -34,6 +37,7 @@ export const FAMILY_OPTIONS = {
   ner: { aggregationStrategy: 'simple' },
   qa: {},
   translate: { doSample: false, maxNewTokens: 32 },
+  summarize: { doSample: false, maxNewTokens: 48 },
   classify: { topK: 3 },
 } as const;
 
@@ -50,6 +54,8 @@ export function familyAnswer<T extends FamilyTask>(task: T, result: FamilyResult
     }
     case 'translate':
       return (result as FamilyResults['translate']).map((t) => t.translationText.trim()).join(' | ');
+    case 'summarize':
+      return (result as FamilyResults['summarize']).map((t) => t.summaryText.trim()).join(' | ');
     default:
       return (result as FamilyResults['classify']).map((l) => l.label).join(' | ');
   }

@@ -67,6 +67,7 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
     ner: 'Emma Woodhouse walked to Highbury with Mr. Knightley.',
     qa: 'Where did Emma walk?',
     translate: 'The house is small.',
+    summarize: 'Emma was very happy. Mr. Knightley walked to Hartfield in the rain. He found her in the garden.',
     classify: '',
   };
   let ready = false;
@@ -264,6 +265,12 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
         const a = result as FamilyResults['qa'];
         const p = document.createElement('p');
         p.append(...highlighted(ctx, [{ start: a.start, end: a.end, label: `answer ${(a.score * 100).toFixed(1)} %` }]));
+        return [p];
+      }
+      case 'summarize': {
+        const p = document.createElement('p');
+        p.className = 'gen-output';
+        p.textContent = (result as FamilyResults['summarize']).map((t) => t.summaryText.trim()).join('\n');
         return [p];
       }
       case 'translate': {

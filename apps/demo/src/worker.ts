@@ -625,6 +625,9 @@ async function family(id: number, o: FamilyRequest): Promise<void> {
       result = await pipe.call(o.text, { ...FAMILY_OPTIONS.translate, numBeams: o.numBeams ?? 1 });
       await crossAttention(id, pipe as unknown as Seq2SeqPipeline, o.text, o.numBeams ?? 1);
       break;
+    case 'summarize':
+      result = await pipe.call(o.text, { ...FAMILY_OPTIONS.summarize, numBeams: o.numBeams ?? 1 });
+      break;
     case 'classify': {
       if (!o.image) throw new Error('no image: pick an example or upload one');
       const image = await decodeImage(o.image, { where: 'the uploaded image' });

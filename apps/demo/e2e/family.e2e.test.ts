@@ -122,6 +122,39 @@ describe('the "Every family" view in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('classifies a drawing like Node does (the canvas\'s PNG bytes through the same pipeline)', async () => {
+    await page.selectOption('#fam-task', 'classify');
+    await page.click('#fam-draw-clear');
+    const box = (await page.locator('#fam-draw').boundingBox())!;
+    // A filled block with two sleeves: strokes across the canvas, light on dark.
+    const strokes: [number, number, number, number][] = [];
+    for (let y = 0.25; y <= 0.9; y += 0.08) strokes.push([0.3, y, 0.7, y]);
+    strokes.push([0.1, 0.25, 0.3, 0.45], [0.9, 0.25, 0.7, 0.45]);
+    for (const [x0, y0, x1, y1] of strokes) {
+      await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
+      await page.mouse.down();
+      await page.mouse.move(box.x + x1 * box.width, box.y + y1 * box.height, { steps: 8 });
+      await page.mouse.up();
+    }
+    await page.waitForSelector('#fam-preview[data-source="drawing"]', { state: 'attached' });
+    const src = (await page.getAttribute('#fam-preview', 'src'))!;
+    expect(src.startsWith('data:image/png;base64,')).toBe(true);
+    await page.click('#fam-run');
+    await page.waitForSelector('#fam-output[data-state="done"]');
+    const answer = await page.getAttribute('#fam-output', 'data-answer');
+    const png = Buffer.from(src.slice('data:image/png;base64,'.length), 'base64');
+    const pipe = (await pipeline('image-classification', undefined, { backend: 'wasm' })) as unknown as { call(input: unknown, options?: object): Promise<unknown>; dispose(): void };
+    try {
+      const want = familyAnswer('classify', (await pipe.call(await decodeImage(png), FAMILY_OPTIONS.classify)) as FamilyResults['classify']);
+      console.log(`drawing (${png.length} bytes of PNG): page ${answer}; node ${want}`);
+      expect(answer).toBe(want);
+    } finally {
+      pipe.dispose();
+    }
+    await page.locator('#fam-title').locator('..').screenshot({ path: path.join(ARTIFACTS, 'family-draw.png') });
+    await page.click('#fam-draw-clear');
+  });
+
   it('ViT: the patch grid and the attention of [CLS] over the patches, per layer and head, equal Node\'s', async () => {
     await page.setViewportSize({ width: 1100, height: 900 });
     const example = 'trouser.png';

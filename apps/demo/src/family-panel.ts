@@ -56,6 +56,8 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
   const example = byId('fam-example', HTMLSelectElement);
   const upload = byId('fam-upload', HTMLInputElement);
   const preview = byId('fam-preview', HTMLImageElement);
+  const canvas = byId('fam-draw', HTMLCanvasElement);
+  const clear = byId('fam-draw-clear', HTMLButtonElement);
   const run = byId('fam-run', HTMLButtonElement);
   const status = byId('fam-status', HTMLElement);
   const progress = byId('fam-progress', HTMLProgressElement);
@@ -85,8 +87,53 @@ export function setupFamilyPanel(client: ModelClient): { setReady(ready: boolean
     card.textContent = model;
     run.disabled = !ready || busy;
   };
+  // Drawing: white strokes on black; when a stroke ends, the canvas (as PNG bytes) is the image.
+  const pen = canvas.getContext('2d')!;
+  const blank = () => {
+    pen.fillStyle = '#000';
+    pen.fillRect(0, 0, canvas.width, canvas.height);
+  };
+  blank();
+  let drawing = false;
+  const at = (e: PointerEvent): [number, number] => {
+    const box = canvas.getBoundingClientRect();
+    return [((e.clientX - box.left) * canvas.width) / box.width, ((e.clientY - box.top) * canvas.height) / box.height];
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    canvas.setPointerCapture(e.pointerId);
+    pen.strokeStyle = '#fff';
+    pen.lineWidth = 10;
+    pen.lineCap = 'round';
+    pen.lineJoin = 'round';
+    pen.beginPath();
+    pen.moveTo(...at(e));
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!drawing) return;
+    pen.lineTo(...at(e));
+    pen.stroke();
+  });
+  const endStroke = () => {
+    if (!drawing) return;
+    drawing = false;
+    // Synchronously, so the bytes and the preview are the same drawing, whatever comes next.
+    const url = canvas.toDataURL('image/png');
+    uploaded = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+    upload.value = '';
+    preview.src = url;
+    preview.dataset['source'] = 'drawing';
+  };
+  canvas.addEventListener('pointerup', endStroke);
+  canvas.addEventListener('pointercancel', endStroke);
+  clear.addEventListener('click', () => {
+    blank();
+    showExample();
+  });
+
   const showExample = () => {
     uploaded = undefined;
+    delete preview.dataset['source'];
     upload.value = '';
     preview.src = `${models()}tiny-vit-fashion/examples/${example.value}`;
   };

@@ -7,6 +7,7 @@
  */
 import { download, type ModelClient } from './client.js';
 import { byId } from './dom.js';
+import { pauseToggle } from './pause-toggle.js';
 import { heldOut, LabelledDataError, parseLabelled, SAMPLE_CSV, type LabelledData } from './labelled-data.js';
 import { formatEta, lossPolyline } from './text-spans.js';
 import type { ClassifierRequest, SavedClassifierRunSummary } from './protocol.js';
@@ -56,7 +57,6 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
   };
   let ready = false;
   let run: number | undefined;
-  let paused = false;
   let trained = false;
   let data: LabelledData | undefined;
 
@@ -121,14 +121,7 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
   });
 
   el.stop.addEventListener('click', () => run !== undefined && client.control(run, 'stop'));
-  el.pause.addEventListener('click', () => {
-    if (run === undefined) return;
-    paused = !paused;
-    client.control(run, paused ? 'pause' : 'resume');
-    delete el.chart.dataset['pausedAt'];
-    el.pause.textContent = paused ? 'Resume' : 'Pause';
-    el.chart.dataset['paused'] = String(paused);
-  });
+  const pause = pauseToggle(el.pause, el.chart, client, () => run);
 
   /** Runs a new classifier request, or (`classifier-resume`) the run saved before a reload, whose curve and evaluations so far are `prior`. */
   const startRun = (body: { type: 'classifier-train'; options: ClassifierRequest } | { type: 'classifier-resume' }, evalCount: number, prior?: SavedClassifierRunSummary) => {
@@ -191,9 +184,7 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
       })
       .finally(() => {
         run = undefined;
-        paused = false;
-        el.pause.textContent = 'Pause';
-        el.chart.dataset['paused'] = 'false';
+        pause.reset();
         hooks.onBusy(false);
         sync();
       });

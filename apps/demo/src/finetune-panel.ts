@@ -9,6 +9,7 @@
 import { download, type ModelClient, type RequestBody } from './client.js';
 import type { SavedRunSummary } from './protocol.js';
 import { byId } from './dom.js';
+import { pauseToggle } from './pause-toggle.js';
 import { formatEta, lossPolyline } from './text-spans.js';
 
 /** Public-domain sample (Jane Austen's style is what the model knows; this is a recipe it does not). */
@@ -62,7 +63,6 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
   };
   let ready = false;
   let run: number | undefined;
-  let paused = false;
   let trained = false;
   let lastMethod = 'lora';
 
@@ -80,14 +80,7 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
   el.sample.addEventListener('click', () => (el.text.value = SAMPLE_TEXT));
   if (!el.text.value) el.text.value = SAMPLE_TEXT;
 
-  el.pause.addEventListener('click', () => {
-    if (run === undefined) return;
-    paused = !paused;
-    client.control(run, paused ? 'pause' : 'resume');
-    delete el.chart.dataset['pausedAt'];
-    el.pause.textContent = paused ? 'Resume' : 'Pause';
-    el.chart.dataset['paused'] = String(paused);
-  });
+  const pause = pauseToggle(el.pause, el.chart, client, () => run);
   el.stop.addEventListener('click', () => run !== undefined && client.control(run, 'stop'));
 
   /** Runs a new fine-tuning request, or (`resume`) the run saved before a reload. */
@@ -141,8 +134,7 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
       }
     });
     run = id;
-    paused = false;
-    el.pause.textContent = 'Pause';
+    pause.reset();
     sync();
     finished
       .then(() => (el.chart.dataset['state'] = 'done'))

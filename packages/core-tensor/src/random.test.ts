@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from './random.js';
+import { Random, uniformStream } from './random.js';
 
 const draw = (rng: Random, n: number, f: (r: Random) => number) => Array.from({ length: n }, () => f(rng));
 
@@ -13,6 +13,14 @@ function variance(xs: number[]): number {
 }
 
 describe('Random', () => {
+  it('uniformStream(seed) gives the floats of new Random(seed).random()', () => {
+    for (const seed of [0, 1, 42, 123456789, 2 ** 32 - 1]) {
+      const next = uniformStream(seed);
+      expect(Array.from({ length: 500 }, next)).toEqual(draw(new Random(seed), 500, (r) => r.random()));
+    }
+    expect(uniformStream()()).toBe(new Random().random());
+  });
+
   it('is deterministic per seed, and different seeds give different streams', () => {
     expect(draw(new Random(7), 20, (r) => r.nextUint32())).toEqual(draw(new Random(7), 20, (r) => r.nextUint32()));
     expect(draw(new Random(7), 20, (r) => r.nextUint32())).not.toEqual(draw(new Random(8), 20, (r) => r.nextUint32()));

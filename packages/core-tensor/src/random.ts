@@ -19,6 +19,32 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * The uniform floats of `new Random(seed).random()`, as a bare function: the same stream, without
+ * the class and its other methods, for code that needs only uniforms and counts bytes (BPE-dropout
+ * in a tokenizer page bundles this instead of the whole class).
+ */
+export function uniformStream(seed = 42): () => number {
+  const next = splitmix32(seed);
+  let s0 = next();
+  let s1 = next();
+  let s2 = next();
+  let s3 = next();
+  const u32 = (): number => {
+    const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s1 << 9) >>> 0;
+    s2 = (s2 ^ s0) >>> 0;
+    s3 = (s3 ^ s1) >>> 0;
+    s1 = (s1 ^ s2) >>> 0;
+    s0 = (s0 ^ s3) >>> 0;
+    s2 = (s2 ^ t) >>> 0;
+    s3 = rotl(s3, 11);
+    return result;
+  };
+  // As Random.random: 27 high bits, then 26 low bits.
+  return () => ((u32() >>> 5) * 67108864 + (u32() >>> 6)) / 9007199254740992;
+}
+
 export class Random {
   private s0 = 0;
   private s1 = 0;

@@ -52,7 +52,7 @@ function staticModules(meta: esbuild.Metafile, from: string): Set<string> {
   return modules;
 }
 
-const COMPONENT = /^tokenizers\/src\/(normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|loaders|vocab-files|trainers\/)/;
+const COMPONENT = /^tokenizers\/src\/(normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|loaders|vocab-files|trainers\/)/;
 
 describe('a page bundle of @tfkit/tokenizers/core', () => {
   it('loads no component module and nothing of core-tensor but its errors statically; every component module is a lazy chunk', async () => {
@@ -64,16 +64,23 @@ describe('a page bundle of @tfkit/tokenizers/core', () => {
     expect(modules.filter((m) => m.startsWith('core-tensor/'))).toEqual(['core-tensor/src/errors.ts']);
     // Each component module is the entry of a chunk of its own (what loadTokenizer imports).
     const lazy = Object.values(meta.outputs).map((o) => o.entryPoint).filter((e) => e && COMPONENT.test(e)).sort();
-    for (const module of ['pre-tokenizers/byte-level', 'processors/byte-level', 'decoders/byte-level', 'models/bpe', 'models/wordpiece', 'normalizers/normalizers']) {
+    for (const module of ['byte-level-components', 'models/bpe', 'models/wordpiece', 'normalizers/normalizers', 'pre-tokenizers/pre-tokenizers', 'processors/processors', 'decoders/decoders']) {
       expect(lazy).toContain(`tokenizers/src/${module}.ts`);
     }
-    // GPT-2's four components bring BPE's merge machinery and the seeded generator (BPE-dropout), no other core-tensor module.
+    // GPT-2's two component modules (the three ByteLevel types in one, BPE) bring BPE's merge machinery and the seeded
+    // generator (BPE-dropout), no other core-tensor module, and none of the other pre-tokenizers, post-processors or decoders.
     const gpt2 = new Set<string>();
     for (const [chunk, out] of Object.entries(meta.outputs)) {
-      if (/(pre-tokenizers|processors|decoders)\/byte-level\.ts$|models\/bpe\.ts$/.test(out.entryPoint ?? '')) for (const m of staticModules(meta, chunk)) gpt2.add(m);
+      if (/byte-level-components\.ts$|models\/bpe\.ts$/.test(out.entryPoint ?? '')) for (const m of staticModules(meta, chunk)) gpt2.add(m);
     }
     expect([...gpt2].filter((m) => m.startsWith('core-tensor/')).sort()).toEqual(['core-tensor/src/errors.ts', 'core-tensor/src/random.ts']);
     expect([...gpt2].filter((m) => /wordpiece|normalizers\/|processors\/processors|decoders\/decoders|pre-tokenizers\/pre-tokenizers/.test(m))).toEqual([]);
+    // …and the other pre-tokenizer, post-processor and decoder modules do not bring the ByteLevel ones (a BERT page loads none).
+    for (const [chunk, out] of Object.entries(meta.outputs)) {
+      if (/(pre-tokenizers\/pre-tokenizers|processors\/processors|decoders\/decoders)\.ts$/.test(out.entryPoint ?? '')) {
+        expect([...staticModules(meta, chunk)].filter((m) => /\/byte-level\.ts$|gpt2-split/.test(m) && !m.endsWith('src/byte-level.ts')), out.entryPoint).toEqual([]);
+      }
+    }
   });
 
   it('the main entry still reaches every component type statically (its synchronous fromJSON builds any)', async () => {

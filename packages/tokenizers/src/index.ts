@@ -30,20 +30,21 @@ export {
   type Normalizer, type BertNormalizerOptions,
 } from './normalizers/normalizers.js';
 export {
-  ByteLevelPreTokenizer, BertPreTokenizer, WhitespacePreTokenizer, WhitespaceSplit, PunctuationPreTokenizer, DigitsPreTokenizer,
-  SplitPreTokenizer, MetaspacePreTokenizer, CharDelimiterSplit, PreTokenizerSequence, preTokenizerFromJSON,
-  type PreTokenizer, type ByteLevelOptions, type EmitPiece, type SplitBehavior,
+  BertPreTokenizer, WhitespacePreTokenizer, WhitespaceSplit, PunctuationPreTokenizer, DigitsPreTokenizer,
+  SplitPreTokenizer, MetaspacePreTokenizer, CharDelimiterSplit, PreTokenizerSequence,
+  type PreTokenizer, type EmitPiece, type SplitBehavior,
 } from './pre-tokenizers/pre-tokenizers.js';
+export { ByteLevelPreTokenizer, type ByteLevelOptions } from './pre-tokenizers/byte-level.js';
+export { preTokenizerFromJSON, processorFromJSON, decoderFromJSON } from './builtin-components.js';
 export { BPE, parseMergesTxt, type BpeOptions } from './models/bpe.js';
 export { WordPiece, parseVocabTxt, type WordPieceOptions } from './models/wordpiece.js';
 export { WordLevel } from './models/wordlevel.js';
 export type { TokenizerModel, WordTokens } from './models/model.js';
+export { BertProcessing, RobertaProcessing, TemplateProcessing, ProcessorSequence, parseTemplate, type PostProcessor } from './processors/processors.js';
+export { ByteLevelProcessor } from './processors/byte-level.js';
 export {
-  ByteLevelProcessor, BertProcessing, RobertaProcessing, TemplateProcessing, ProcessorSequence, parseTemplate, processorFromJSON,
-  type PostProcessor,
-} from './processors/processors.js';
-export {
-  ByteLevelDecoder, WordPieceDecoder, BpeDecoder, MetaspaceDecoder, ReplaceDecoder, StripDecoder, FuseDecoder, ByteFallbackDecoder,
-  DecoderSequence, decoderFromJSON, cleanUpTokenization, type Decoder,
+  WordPieceDecoder, BpeDecoder, MetaspaceDecoder, ReplaceDecoder, StripDecoder, FuseDecoder, ByteFallbackDecoder,
+  DecoderSequence, cleanUpTokenization, type Decoder,
 } from './decoders/decoders.js';
+export { ByteLevelDecoder } from './decoders/byte-level.js';
 export { byteLevelAlphabet, GPT2_SPLIT_PATTERN } from './byte-level.js';

@@ -1,8 +1,8 @@
 /**
  * Loading only the component types a tokenizer.json names: each built-in type maps to a literal
  * dynamic import of its module, so bundlers put every module in a chunk of its own and a page
- * fetches the few its tokenizer needs (GPT-2: the byte-level pre-tokenizer, post-processor and
- * decoder, and BPE). No static import of a component module here.
+ * fetches the few its tokenizer needs (GPT-2: the byte-level module, with its pre-tokenizer,
+ * post-processor and decoder, and BPE). No static import of a component module here.
  */
 import type { Registry } from '@tfkit/core-tensor/lite';
 import { BUILTIN_TYPES, isRegistered, modelType, registerComponents, SEQUENCE_KEY, type ComponentBuilders, type ComponentFamily } from './components.js';
@@ -12,12 +12,11 @@ import { Tokenizer } from './tokenizer.js';
 
 type Loader = () => Promise<ComponentBuilders>;
 
-const byteLevelPreTokenizer: Loader = () => import('./pre-tokenizers/byte-level.js').then((m) => m.BYTE_LEVEL_PRE_TOKENIZER);
+/** The three ByteLevel types (pre-tokenizer, post-processor, decoder) come as one module. */
+const byteLevel: Loader = () => import('./byte-level-components.js').then((m) => m.BYTE_LEVEL);
 const preTokenizers: Loader = () => import('./pre-tokenizers/pre-tokenizers.js').then((m) => m.PRE_TOKENIZERS);
 const normalizers: Loader = () => import('./normalizers/normalizers.js').then((m) => m.NORMALIZERS);
-const byteLevelProcessor: Loader = () => import('./processors/byte-level.js').then((m) => m.BYTE_LEVEL_PROCESSOR);
 const processors: Loader = () => import('./processors/processors.js').then((m) => m.PROCESSORS);
-const byteLevelDecoder: Loader = () => import('./decoders/byte-level.js').then((m) => m.BYTE_LEVEL_DECODER);
 const decoders: Loader = () => import('./decoders/decoders.js').then((m) => m.DECODERS);
 
 /** Each built-in type of `family` (components.ts' BUILTIN_TYPES) → `own[type]`, or `rest`. */
@@ -28,14 +27,14 @@ function byType(family: ComponentFamily, rest: Loader | null, own: Record<string
 /** Family → type → the module that builds it. */
 const LOADERS: Record<ComponentFamily, Record<string, Loader>> = {
   normalizer: byType('normalizer', normalizers),
-  pre_tokenizer: byType('pre_tokenizer', preTokenizers, { ByteLevel: byteLevelPreTokenizer }),
+  pre_tokenizer: byType('pre_tokenizer', preTokenizers, { ByteLevel: byteLevel }),
   model: byType('model', null, {
     BPE: () => import('./models/bpe.js').then((m) => m.BPE_MODEL),
     WordPiece: () => import('./models/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
     WordLevel: () => import('./models/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
   }),
-  post_processor: byType('post_processor', processors, { ByteLevel: byteLevelProcessor }),
-  decoder: byType('decoder', decoders, { ByteLevel: byteLevelDecoder }),
+  post_processor: byType('post_processor', processors, { ByteLevel: byteLevel }),
+  decoder: byType('decoder', decoders, { ByteLevel: byteLevel }),
 };
 
 const FAMILIES: readonly ComponentFamily[] = ['normalizer', 'pre_tokenizer', 'model', 'post_processor', 'decoder'];

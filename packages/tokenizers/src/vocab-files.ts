@@ -4,15 +4,18 @@
  */
 import type { AddedToken } from './added-vocabulary.js';
 import { configTokenOptions, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, tokenizerConfigFromJSON, type TokenizerConfigJson } from './config.js';
-import { ByteLevelDecoder, WordPieceDecoder } from './decoders/decoders.js';
+import { ByteLevelDecoder } from './decoders/byte-level.js';
+import { WordPieceDecoder } from './decoders/decoders.js';
 import { TokenizerError } from './errors.js';
 import { At, quote } from './json-reader.js';
 import { BPE } from './models/bpe.js';
 import type { TokenizerModel } from './models/model.js';
 import { WordPiece } from './models/wordpiece.js';
 import { BertNormalizer } from './normalizers/normalizers.js';
-import { BertPreTokenizer, ByteLevelPreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
-import { bertTemplates, ByteLevelProcessor, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
+import { ByteLevelPreTokenizer } from './pre-tokenizers/byte-level.js';
+import { BertPreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
+import { ByteLevelProcessor } from './processors/byte-level.js';
+import { bertTemplates, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** Names of the plain-format files (paths or URLs), used in error messages. */

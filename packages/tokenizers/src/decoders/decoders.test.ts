@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ByteFallbackDecoder, ByteLevelDecoder, DecoderSequence, FuseDecoder, MetaspaceDecoder, StripDecoder, WordPieceDecoder } from './decoders.js';
+import { ByteLevelDecoder } from './byte-level.js';
+import { ByteFallbackDecoder, DecoderSequence, FuseDecoder, MetaspaceDecoder, StripDecoder, WordPieceDecoder } from './decoders.js';
 
 describe('decoders', () => {
   it('ByteLevel undoes the byte map, invalid UTF-8 becoming U+FFFD', () => {

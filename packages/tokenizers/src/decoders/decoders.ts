@@ -3,14 +3,12 @@
  * Each works on the whole list (`decodeChain`) so it can join or fuse tokens.
  */
 import { TokenizerError } from '../errors.js';
-import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
+import type { ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';
-import { BYTE_LEVEL_DECODER } from './byte-level.js';
 import { cleanUpTokenization } from './cleanup.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type DecoderJson = { type: string; [key: string]: unknown };
-export { ByteLevelDecoder, BYTE_LEVEL_DECODER } from './byte-level.js';
 export { cleanUpTokenization } from './cleanup.js';
 
 export interface Decoder {
@@ -173,13 +171,3 @@ export const DECODERS: ComponentBuilders = {
     Sequence: (f, build) => new DecoderSequence(f.steps('decoders').map((step) => build(step) as Decoder)),
   },
 };
-
-/**
- * Builds a decoder from its tokenizer.json entry (`null`: none); `at` is where it sits, for error
- * messages. Registers every decoder type first.
- */
-export function decoderFromJSON(json: unknown, at = new At('tokenizer.json', 'decoder')): Decoder | null {
-  registerComponents(BYTE_LEVEL_DECODER);
-  registerComponents(DECODERS);
-  return componentFromJSON<Decoder>('decoder', json, at);
-}

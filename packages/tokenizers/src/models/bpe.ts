@@ -5,7 +5,7 @@
  * fallback.
  */
 import type { ComponentBuilders } from '../components.js';
-import { Random } from '@tfkit/core-tensor/random';
+import { uniformStream } from '@tfkit/core-tensor/random';
 import { TokenizerError } from '../errors.js';
 import { asArray, At, Fields, quote } from '../json-reader.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
@@ -42,7 +42,7 @@ export class BPE extends VocabModel implements TokenizerModel {
   /** Merges in rank order as [left id, right id, merged id]. */
   private readonly mergeIds: Int32Array;
   private readonly pairs: PairTable;
-  private readonly rng: Random;
+  private readonly rng: () => number;
   private readonly queue = new MergeQueue();
 
   /** `source` says where the vocab and merges came from (files and fields), for error messages. */
@@ -52,7 +52,7 @@ export class BPE extends VocabModel implements TokenizerModel {
     if (this.dropout !== null && !(typeof this.dropout === 'number' && this.dropout > 0 && this.dropout <= 1)) {
       throw new TokenizerError(`BPE: dropout must be in (0, 1], got ${this.dropout}.`);
     }
-    this.rng = new Random(options.seed ?? 0);
+    this.rng = uniformStream(options.seed ?? 0);
     this.unkToken = options.unkToken ?? null;
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? null;
     this.endOfWordSuffix = options.endOfWordSuffix ?? null;
@@ -177,7 +177,7 @@ export class BPE extends VocabModel implements TokenizerModel {
     while (q.pop()) {
       const rank = q.topRank;
       const pos = q.topPos;
-      if (dropout !== null && this.rng.random() < dropout) {
+      if (dropout !== null && this.rng() < dropout) {
         skipped.push(rank, pos);
         continue;
       }

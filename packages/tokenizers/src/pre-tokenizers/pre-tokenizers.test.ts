@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PreTokenizer } from './pre-tokenizers.js';
-import { BertPreTokenizer, ByteLevelPreTokenizer, DigitsPreTokenizer, PreTokenizerSequence, SplitPreTokenizer, WhitespacePreTokenizer } from './pre-tokenizers.js';
+import { ByteLevelPreTokenizer } from './byte-level.js';
+import { BertPreTokenizer, DigitsPreTokenizer, PreTokenizerSequence, SplitPreTokenizer, WhitespacePreTokenizer } from './pre-tokenizers.js';
 
 function pieces(pre: PreTokenizer, text: string): string[] {
   const out: string[] = [];

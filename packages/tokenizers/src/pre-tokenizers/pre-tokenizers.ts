@@ -4,15 +4,12 @@
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
 import type { ComponentBuilders } from '../components.js';
-import { componentFromJSON, registerComponents } from '../components.js';
 import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
 import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
 
 export type { EmitPiece, SplitBehavior } from './split.js';
-export { ByteLevelPreTokenizer, BYTE_LEVEL_PRE_TOKENIZER, type ByteLevelOptions } from './byte-level.js';
-import { ByteLevelPreTokenizer, BYTE_LEVEL_PRE_TOKENIZER } from './byte-level.js';
 export type PreTokenizerJson = { type: string; [key: string]: unknown };
 
 export interface PreTokenizer {
@@ -192,11 +189,6 @@ export class PreTokenizerSequence implements PreTokenizer {
   }
 }
 
-/** Whether the pipeline maps words to bytes before the model (a ByteLevel pre-tokenizer is in it). */
-export function findByteLevel(pre: PreTokenizer | null): ByteLevelPreTokenizer | null {
-  return find(pre, ByteLevelPreTokenizer);
-}
-
 /** The Metaspace step, whose replacement character stands for spaces in the model's words. */
 export function findMetaspace(pre: PreTokenizer | null): MetaspacePreTokenizer | null {
   return find(pre, MetaspacePreTokenizer);
@@ -230,13 +222,3 @@ export const PRE_TOKENIZERS: ComponentBuilders = {
     Sequence: (f, build) => new PreTokenizerSequence(f.steps('pretokenizers').map((step) => build(step) as PreTokenizer)),
   },
 };
-
-/**
- * Builds a pre-tokenizer from its tokenizer.json entry (`null`: none); `at` is where it sits, for
- * error messages. Registers every pre-tokenizer type first.
- */
-export function preTokenizerFromJSON(json: unknown, at = new At('tokenizer.json', 'pre_tokenizer')): PreTokenizer | null {
-  registerComponents(BYTE_LEVEL_PRE_TOKENIZER);
-  registerComponents(PRE_TOKENIZERS);
-  return componentFromJSON<PreTokenizer>('pre_tokenizer', json, at);
-}

@@ -6,13 +6,12 @@
  */
 import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
-import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
+import type { ComponentBuilders } from '../components.js';
 import { asArray, asId, asInt, asString, At, Fields, MAX_ID, quote } from '../json-reader.js';
-import { BYTE_LEVEL_PROCESSOR, trimOffsets } from './byte-level.js';
+import { trimOffsets } from './trim-offsets.js';
 import { cloneEncoding, forEachWindow, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 
 export { cloneEncoding, mergeEncodings, postProcess, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
-export { ByteLevelProcessor, BYTE_LEVEL_PROCESSOR } from './byte-level.js';
 
 export type TemplatePiece = { kind: 'sequence'; id: 'A' | 'B'; typeId: number } | { kind: 'special'; id: string; typeId: number };
 export interface TemplateSpecialToken {
@@ -231,13 +230,3 @@ export const PROCESSORS: ComponentBuilders = {
     Sequence: (f, build) => new ProcessorSequence(f.steps('processors').map((step) => build(step) as PostProcessor)),
   },
 };
-
-/**
- * Builds a post-processor from its tokenizer.json entry (`null`: none); `at` is where it sits, for
- * error messages. Registers every post-processor type first.
- */
-export function processorFromJSON(json: unknown, at = new At('tokenizer.json', 'post_processor')): PostProcessor | null {
-  registerComponents(BYTE_LEVEL_PROCESSOR);
-  registerComponents(PROCESSORS);
-  return componentFromJSON<PostProcessor>('post_processor', json, at);
-}

@@ -6,14 +6,17 @@
  */
 import { AddedVocabulary, type AddedToken } from '../added-vocabulary.js';
 import { asciiToByteLevel, byteLevelAlphabet, isAscii, toByteLevel } from '../byte-level.js';
-import { ByteLevelDecoder, WordPieceDecoder } from '../decoders/decoders.js';
+import { ByteLevelDecoder } from '../decoders/byte-level.js';
+import { WordPieceDecoder } from '../decoders/decoders.js';
 import { TokenizerError } from '../errors.js';
 import { BPE } from '../models/bpe.js';
 import { WordPiece } from '../models/wordpiece.js';
 import { BertNormalizer, Lowercase, NormalizerSequence, UnicodeNormalizer, type Normalizer } from '../normalizers/normalizers.js';
 import { Pipeline } from '../pipeline.js';
-import { BertPreTokenizer, ByteLevelPreTokenizer, WhitespacePreTokenizer, type PreTokenizer } from '../pre-tokenizers/pre-tokenizers.js';
-import { ByteLevelProcessor, parseTemplate, RobertaProcessing, TemplateProcessing, type PostProcessor, type TemplatePiece, type TemplateSpecialToken } from '../processors/processors.js';
+import { ByteLevelPreTokenizer } from '../pre-tokenizers/byte-level.js';
+import { BertPreTokenizer, WhitespacePreTokenizer, type PreTokenizer } from '../pre-tokenizers/pre-tokenizers.js';
+import { ByteLevelProcessor } from '../processors/byte-level.js';
+import { parseTemplate, RobertaProcessing, TemplateProcessing, type PostProcessor, type TemplatePiece, type TemplateSpecialToken } from '../processors/processors.js';
 import type { Tokenizer, TokenizerParts } from '../tokenizer.js';
 import { trainBpe } from './bpe-trainer.js';
 

@@ -5,7 +5,10 @@ export default defineConfig([
   libraryTsup({
     // `errors` and `random`: the typed errors and the seeded generator alone, for code that must not
     // reach the rest of lite (a tokenizer page: bundlers keep lite's file sources with anything from it).
-    entry: { index: 'src/index.ts', lite: 'src/lite.ts', errors: 'src/errors.ts', random: 'src/random.ts' },
+    // `tfkit-error` (the base class alone) is an entry only so that the build keeps that class in a chunk
+    // of its own: a tokenizer page then loads it without the other error classes (which lite's loaders
+    // use). It is not in package.json's exports.
+    entry: { index: 'src/index.ts', lite: 'src/lite.ts', errors: 'src/errors.ts', random: 'src/random.ts', 'tfkit-error': 'src/tfkit-error.ts' },
     // `loadGradients()` imports the gradients file below lazily, the same file from ESM and CommonJS.
     external: ['./tfjs-gradients.js'],
     // index and lite share their chunks (one copy of the registry, errors and settings). Rollup's

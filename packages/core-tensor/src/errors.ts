@@ -2,14 +2,9 @@
  * Typed errors. Every error tfkit throws on bad input is a `TfkitError` with a stable `code`, and
  * its message says what was wrong, where (file, tensor, field, key) and what to do about it.
  */
-export class TfkitError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'TfkitError';
-  }
-}
+import { TfkitError } from './tfkit-error.js';
+
+export { TfkitError };
 
 /** Unknown or duplicate registry key. */
 export class RegistryError extends TfkitError {

@@ -1,6 +1,6 @@
 // What a browser bundle of `@tfkit/tokenizers/core` holds, read from esbuild's metafile (the
 // workspace sources, bundled with code splitting as a page would be): its static graph has no
-// component module and nothing of core-tensor but its errors; each component module is a chunk of
+// component module and nothing of core-tensor but the TfkitError base class; each component module is a chunk of
 // its own, loaded by `loadTokenizer` when a file names one of its types.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,13 +55,13 @@ function staticModules(meta: esbuild.Metafile, from: string): Set<string> {
 const COMPONENT = /^tokenizers\/src\/(normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|loaders|vocab-files|trainers\/)/;
 
 describe('a page bundle of @tfkit/tokenizers/core', () => {
-  it('loads no component module and nothing of core-tensor but its errors statically; every component module is a lazy chunk', async () => {
+  it('loads no component module and nothing of core-tensor but TfkitError statically; every component module is a lazy chunk', async () => {
     const meta = await page("import { loadTokenizer } from '@tfkit/tokenizers/core';\nconst t = await loadTokenizer(globalThis.json);\nconsole.log(t.decode(t.encode('x').ids));\n");
     const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint?.endsWith('page.mjs'))!;
     const modules = [...staticModules(meta, entry)];
     expect(modules).toContain('tokenizers/src/tokenizer.ts');
     expect(modules.filter((m) => COMPONENT.test(m))).toEqual([]);
-    expect(modules.filter((m) => m.startsWith('core-tensor/'))).toEqual(['core-tensor/src/errors.ts']);
+    expect(modules.filter((m) => m.startsWith('core-tensor/'))).toEqual(['core-tensor/src/tfkit-error.ts']);
     // Each component module is the entry of a chunk of its own (what loadTokenizer imports).
     const lazy = Object.values(meta.outputs).map((o) => o.entryPoint).filter((e) => e && COMPONENT.test(e)).sort();
     for (const module of ['byte-level-components', 'models/bpe', 'models/wordpiece', 'normalizers/normalizers', 'pre-tokenizers/pre-tokenizers', 'processors/processors', 'decoders/decoders']) {
@@ -73,7 +73,7 @@ describe('a page bundle of @tfkit/tokenizers/core', () => {
     for (const [chunk, out] of Object.entries(meta.outputs)) {
       if (/byte-level-components\.ts$|models\/bpe\.ts$/.test(out.entryPoint ?? '')) for (const m of staticModules(meta, chunk)) gpt2.add(m);
     }
-    expect([...gpt2].filter((m) => m.startsWith('core-tensor/')).sort()).toEqual(['core-tensor/src/errors.ts', 'core-tensor/src/random.ts']);
+    expect([...gpt2].filter((m) => m.startsWith('core-tensor/')).sort()).toEqual(['core-tensor/src/random.ts', 'core-tensor/src/tfkit-error.ts']);
     expect([...gpt2].filter((m) => /wordpiece|normalizers\/|processors\/processors|decoders\/decoders|pre-tokenizers\/pre-tokenizers/.test(m))).toEqual([]);
     // …and the other pre-tokenizer, post-processor and decoder modules do not bring the ByteLevel ones (a BERT page loads none).
     for (const [chunk, out] of Object.entries(meta.outputs)) {

@@ -1,4 +1,5 @@
-import { TfkitError } from '@tfkit/core-tensor/errors';
+// The base class alone (not `@tfkit/core-tensor/errors`, whose other classes a page would then load with it).
+import { TfkitError } from '@tfkit/core-tensor/tfkit-error';
 
 /** A tokenizer file, option or input that cannot be used. The message says what, where and what to do. */
 export class TokenizerError extends TfkitError {

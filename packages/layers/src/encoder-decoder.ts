@@ -1,14 +1,17 @@
 /**
- * Pieces every encoder-decoder Transformer shares (BART, Marian): the config keys of both stacks,
- * the scaled token embedding that reads a table shared with the other side and the LM head, the
- * decoder's cache of self- and cross-attention keys/values for incremental decoding, and the loops
- * over each stack's layers. A family keeps its own embeddings (positions, LayerNorm) and modules.
+ * Pieces every encoder-decoder Transformer shares: the config keys of both stacks, the scaled token
+ * embedding that reads a table shared with the other side and the LM head, the decoder's cache of
+ * self- and cross-attention keys/values for incremental decoding, each stack's layers (built,
+ * their inputs checked, looped over) and the model's pass through both stacks. A family keeps its
+ * own embeddings (positions, LayerNorm) and modules.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingLookup } from '@tfkit/core-tensor';
+import { embeddingLookup, type Random } from '@tfkit/core-tensor';
+import { InputError } from './errors.js';
+import { attentionMaskInput, floatInput, type IntInput } from './int-input.js';
 import { KVCache } from './kv-cache.js';
-import { Module, type Parameter } from './module.js';
-import type { TransformerDecoderLayer, TransformerEncoderLayer } from './transformer-layers.js';
+import { Module, ModuleList, type Parameter } from './module.js';
+import type { TransformerDecoderLayer, TransformerEncoderLayer, TransformerLayerOptions } from './transformer-layers.js';
 
 /** The config every encoder-decoder Transformer has (Hugging Face's BART / Marian keys, camelCased); a family extends it. */
 export interface EncoderDecoderConfig {
@@ -114,6 +117,23 @@ export class EncoderDecoderCache {
   }
 }
 
+/**
+ * One side's layers (`encoder_layers` × `encoder_attention_heads`, `encoder_ffn_dim`, or the
+ * decoder's), each built by `makeLayer` with the config's activation and dropouts and drawn from
+ * N(0, `init.std`²) with `init.rng`.
+ */
+export function stackLayers<L extends Module>(
+  config: EncoderDecoderConfig, side: 'encoder' | 'decoder', init: { std: number; rng: Random }, makeLayer: (options: TransformerLayerOptions) => L,
+): ModuleList<L> {
+  const [layers, heads, ffnDim] = side === 'encoder'
+    ? [config.encoderLayers, config.encoderAttentionHeads, config.encoderFfnDim]
+    : [config.decoderLayers, config.decoderAttentionHeads, config.decoderFfnDim];
+  return new ModuleList(Array.from({ length: layers }, () => makeLayer({
+    dModel: config.dModel, numHeads: heads, ffnDim, activation: config.activationFunction, dropout: config.dropout,
+    attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
+  })));
+}
+
 /** What the stacks can also return: every layer's states and attention probabilities. */
 export interface StackOutputOptions {
   outputHiddenStates?: boolean;
@@ -177,6 +197,40 @@ export interface DecoderLayersInputs extends StackOutputOptions {
   cache?: EncoderDecoderCache | undefined;
 }
 
+/** What a decoder stack takes besides its token ids. */
+export interface DecoderStackOptions extends StackOutputOptions {
+  /** 0/1 `[B, pastLength + T]` padding mask of the decoder tokens (default: none; the causal mask always applies). */
+  attentionMask?: IntInput | null;
+  /** Encoder output `[B, S, dModel]`. */
+  encoderHiddenStates: tf.Tensor;
+  /** 0/1 `[B, S]` padding mask of the encoder tokens. */
+  encoderAttentionMask?: IntInput | null;
+  /** Incremental decoding: earlier positions' keys/values; the new ones are appended to it. */
+  cache?: EncoderDecoderCache | undefined;
+}
+
+/**
+ * A decoder stack's options checked against its checked ids `[B, T]` and made tensors (inside the
+ * stack's tidy): a cache of the stack's `layers`, encoder states `[B, S, dModel]` of the same
+ * batch, masks of the encoder's and of the decoder's (cached + new) positions.
+ */
+export function decoderLayersInputs(ids: tf.Tensor, options: DecoderStackOptions, dims: { dModel: number; layers: number }, where: string): DecoderLayersInputs {
+  const cache: unknown = options.cache;
+  if (cache != null && !(cache instanceof EncoderDecoderCache && cache.layers.length === dims.layers)) {
+    throw new InputError(`${where}: cache must be an EncoderDecoderCache of ${dims.layers} layers (or left out), got ${typeof cache}`, { argument: 'cache' });
+  }
+  const [b, t] = ids.shape as [number, number];
+  const pastLength = options.cache?.length ?? 0;
+  const states = floatInput(options.encoderHiddenStates, { name: 'encoderHiddenStates', ranks: [3], shape: [undefined, undefined, dims.dModel] }, where);
+  if (states.shape[0] !== b) {
+    throw new InputError(`${where}: the encoder states are [${states.shape}] for a batch of ${b} decoder rows`, { argument: 'encoderHiddenStates' });
+  }
+  const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], where, { name: 'encoderAttentionMask' });
+  // The decoder's own mask covers the cached tokens too.
+  const mask = options.attentionMask == null ? null : attentionMaskInput(options.attentionMask, [b, pastLength + t], where, { name: 'decoderAttentionMask' });
+  return { ...options, attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask };
+}
+
 /**
  * The decoder layers over the embedded tokens `h` `[B, T, dModel]`, each attending causally to
  * itself (and the cache) and to the encoder output. `skip()` as in `runEncoderLayers`. Call it
@@ -220,6 +274,50 @@ export interface EncoderDecoderOutput {
   encoderLastHiddenState: tf.Tensor;
   encoderHiddenStates?: tf.Tensor[];
   encoderAttentions?: tf.Tensor[];
+}
+
+/** What an encoder-decoder model takes besides its decoder ids (which a family may derive). */
+export interface EncoderDecoderInputs extends StackOutputOptions {
+  /** `[B, S]` encoder token ids (not needed with `encoderOutputs`). */
+  inputIds?: IntInput | undefined;
+  /** `[B, S]` 1 for tokens, 0 for padding. */
+  attentionMask?: IntInput | null | undefined;
+  /** `[B, pastLength + T]` 1 for decoder tokens, 0 for padding. */
+  decoderAttentionMask?: IntInput | null | undefined;
+  /** A precomputed encoder output, to skip the encoder (the caller keeps ownership). */
+  encoderOutputs?: { lastHiddenState: tf.Tensor } | undefined;
+  /** Incremental decoding: the decoder's keys/values so far, extended in place. */
+  cache?: EncoderDecoderCache | undefined;
+}
+
+/** A model's two stacks, as `runEncoderDecoder` calls them. */
+export interface EncoderDecoderStacks {
+  encoder: { forward(inputIds: IntInput, attentionMask: IntInput | null, options: StackOutputOptions): EncoderStackOutput };
+  decoder: { forward(inputIds: IntInput, options: DecoderStackOptions): DecoderStackOutput };
+}
+
+/**
+ * The model's pass: the encoder over `inputIds` (or `encoderOutputs` as given, `[B, S, dModel]`),
+ * then the decoder over `decoderInputIds()` (asked for once the encoder ran) attending to it. Call
+ * it inside the model's `tf.tidy`.
+ */
+export function runEncoderDecoder(
+  stacks: EncoderDecoderStacks, inputs: EncoderDecoderInputs, decoderInputIds: () => IntInput, dModel: number, where: string,
+): EncoderDecoderOutput {
+  const { outputHiddenStates = false, outputAttentions = false } = inputs;
+  if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new InputError(`${where}: pass inputIds (or encoderOutputs)`, { argument: 'inputIds' });
+  const encoder = inputs.encoderOutputs
+    ? { lastHiddenState: tf.clone(floatInput(inputs.encoderOutputs.lastHiddenState, { name: 'encoderOutputs.lastHiddenState', ranks: [3], shape: [undefined, undefined, dModel] }, where)) }
+    : stacks.encoder.forward(inputs.inputIds as IntInput, inputs.attentionMask ?? null, { outputHiddenStates, outputAttentions });
+  const decoder = stacks.decoder.forward(decoderInputIds(), {
+    attentionMask: inputs.decoderAttentionMask ?? null,
+    encoderHiddenStates: encoder.lastHiddenState,
+    encoderAttentionMask: inputs.attentionMask ?? null,
+    cache: inputs.cache,
+    outputHiddenStates,
+    outputAttentions,
+  });
+  return encoderDecoderOutput(encoder, decoder);
 }
 
 /** The model's output from its two stacks' (only the parts they returned). */

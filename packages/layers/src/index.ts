@@ -18,8 +18,9 @@ export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } f
 export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type SinusoidLayout, type SinusoidOptions } from './positional.js';
 export { KVCache } from './kv-cache.js';
 export {
-  ScaledEmbedding, EncoderDecoderCache, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
-  type EncoderDecoderConfig, type StackOutputOptions, type EncoderStackOutput, type DecoderStackOutput, type DecoderLayersInputs, type EncoderDecoderOutput,
+  ScaledEmbedding, EncoderDecoderCache, stackLayers, decoderLayersInputs, runEncoderLayers, runDecoderLayers, runEncoderDecoder, encoderDecoderOutput,
+  type EncoderDecoderConfig, type StackOutputOptions, type EncoderStackOutput, type DecoderStackOptions, type DecoderStackOutput, type DecoderLayersInputs,
+  type EncoderDecoderInputs, type EncoderDecoderStacks, type EncoderDecoderOutput,
 } from './encoder-decoder.js';
 export {
   MultiHeadAttention, splitHeads, mergeHeads,
@@ -47,7 +48,7 @@ export {
 } from './pretrained.js';
 export { InputError, TokenizerMismatchError, ConfigKeyError } from './errors.js';
 export {
-  intInput, tokenIds, attentionMaskInput, floatInput, hostArray, toIntTensor, checkTokenizerFitsModel, HOST_CHECK_ELEMENTS,
+  intInput, tokenIds, attentionMaskInput, floatInput, hostArray, toIntTensor, checkInputsObject, checkPositions, checkTokenizerFitsModel, HOST_CHECK_ELEMENTS,
   type IntInput, type IntInputSpec, type IntRange,
 } from './int-input.js';
 export { numLabels, defaultLabels, configWithLabels, labelsFromHf, checkHfLabelTypes, finishHfConfig, ConfigChecks, checkNumLabels, type LabelMaps } from './pretrained-config.js';

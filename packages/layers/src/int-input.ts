@@ -305,6 +305,24 @@ export function floatInput(x: unknown, spec: Omit<IntInputSpec, 'range'>, where:
   return tf.tensor(Float32Array.from(values as number[]), shape, 'float32');
 }
 
+/** Refuses anything but an object of named inputs; `keys` lists the main ones for the message (`inputIds, attentionMask`). */
+export function checkInputsObject(inputs: unknown, keys: string, where: string): void {
+  if (inputs === null || typeof inputs !== 'object') {
+    throw new InputError(`${where}: pass an object of inputs ({ ${keys}, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
+  }
+}
+
+/**
+ * Refuses a sequence longer than the position table: `pastLength` cached positions plus `length`
+ * new ones must fit in `max` (the config's `key`). `argument` names the input that is too long.
+ */
+export function checkPositions(length: number, pastLength: number, max: number, where: string, argument = 'inputIds', key = 'max_position_embeddings'): void {
+  if (pastLength + length > max) {
+    const past = pastLength ? ` (${pastLength} cached + ${length} new)` : '';
+    throw new InputError(`${where}: ${pastLength + length} positions${past} exceed ${key} ${max}; truncate the input to at most ${max} tokens`, { argument });
+  }
+}
+
 /**
  * A tokenizer paired with a model (pipelines, the CLI) must not produce ids the model has no embedding row for:
  * `tokenizerVocab` (the tokenizer's `vocabSize`, added tokens included) must not exceed the

@@ -1,11 +1,11 @@
 // BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, Translation, and Comprehension (Lewis et al., 2019).
 // Follows Hugging Face transformers `models/bart/modeling_bart.py` (v4.40, eager attention), bottom-up.
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, ShapeError, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
+import { Random, type HfConfig, type PretrainedModel, type SavePretrainedOptions } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as BartDecoderCache, floatInput, InputError, intInput, LayerNorm, LearnedPositionalEmbedding, Module, ModuleList, normal, Parameter, TransformerDecoderLayer, TransformerEncoderLayer,
-  ScaledEmbedding as BartScaledWordEmbedding, tokenIds, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
-  type IntInput, type TransformerLayerOptions, type EncoderStackOutput, type DecoderStackOutput, type EncoderDecoderOutput, type StackOutputOptions,
+  attentionMaskInput, checkInputsObject, checkPositions, decoderLayersInputs, Dropout, Embedding, EncoderDecoderCache as BartDecoderCache, InputError, intInput, LayerNorm, LearnedPositionalEmbedding, Module,
+  normal, Parameter, runDecoderLayers, runEncoderDecoder, runEncoderLayers, ScaledEmbedding as BartScaledWordEmbedding, stackLayers, tokenIds, TransformerDecoderLayer, TransformerEncoderLayer,
+  type DecoderStackOptions, type DecoderStackOutput, type EncoderDecoderOutput, type EncoderStackOutput, type IntInput, type ModuleList, type StackOutputOptions, type TransformerLayerOptions,
 } from '@tfkit/layers';
 import { bartConfig, type BartConfig, type BartConfigInput } from './bart-config.js';
 import { bartFromPretrained, saveBartCheckpoint, type BartFromPretrainedOptions, type BartModelClass, type LoadReport } from './bart-weights.js';
@@ -52,27 +52,10 @@ export interface BartInit {
  */
 export { BartScaledWordEmbedding, BartDecoderCache };
 
-function checkLength(length: number, pastLength: number, config: BartConfig, where: string): void {
-  if (pastLength + length > config.maxPositionEmbeddings) {
-    const past = pastLength ? ` (${pastLength} cached + ${length} new)` : '';
-    throw new ShapeError(
-      `${where}: ${pastLength + length} positions${past} exceed max_position_embeddings ${config.maxPositionEmbeddings}; truncate the input to at most ${config.maxPositionEmbeddings} tokens`,
-    );
-  }
-}
-
-
 /** The encoder's last hidden state `[B, S, dModel]` (with every layer's states and attentions when asked). */
 export type BartEncoderOutput = EncoderStackOutput;
 
 export type OutputOptions = StackOutputOptions;
-
-/** How many layers a stack has and their sizes (the encoder's or the decoder's config keys). */
-interface BartStackShape {
-  layers: number;
-  heads: number;
-  ffnDim: number;
-}
 
 /**
  * What the encoder and decoder share: the scaled token table, learned positions (offset 2), the
@@ -87,15 +70,12 @@ abstract class BartStack<L extends Module> extends Module {
   protected readonly config: BartConfig;
   private readonly layerdropRng: Random;
 
-  constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit, shape: BartStackShape, makeLayer: (o: TransformerLayerOptions) => L) {
+  constructor(config: BartConfig, side: 'encoder' | 'decoder', embedTokens: BartScaledWordEmbedding, init: BartInit, makeLayer: (o: TransformerLayerOptions) => L) {
     super();
     this.config = config;
     this.embed_tokens = embedTokens;
     this.embed_positions = new LearnedPositionalEmbedding(config.maxPositionEmbeddings, config.dModel, { offset: BART_POSITION_OFFSET, initStd: init.std, rng: init.rng });
-    this.layers = new ModuleList(Array.from({ length: shape.layers }, () => makeLayer({
-      dModel: config.dModel, numHeads: shape.heads, ffnDim: shape.ffnDim, activation: config.activationFunction,
-      dropout: config.dropout, attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: init.std, rng: init.rng,
-    })));
+    this.layers = stackLayers(config, side, init, makeLayer);
     this.layernorm_embedding = new LayerNorm(config.dModel);
     this.dropout = new Dropout(config.dropout);
     this.layerdropRng = init.rng.fork();
@@ -116,8 +96,7 @@ abstract class BartStack<L extends Module> extends Module {
 /** Bidirectional encoder: embeddings + positions, LayerNorm, post-LN layers. */
 export class BartEncoder extends BartStack<TransformerEncoderLayer> {
   constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
-    const shape = { layers: config.encoderLayers, heads: config.encoderAttentionHeads, ffnDim: config.encoderFfnDim };
-    super(config, embedTokens, init, shape, (o) => new TransformerEncoderLayer(o));
+    super(config, 'encoder', embedTokens, init, (o) => new TransformerEncoderLayer(o));
   }
 
   /** ids `[B, S]`, 0/1 mask `[B, S]` → `[B, S, dModel]` (with every layer's states and attentions when asked). */
@@ -125,7 +104,7 @@ export class BartEncoder extends BartStack<TransformerEncoderLayer> {
     return tf.tidy(() => {
       const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'BartEncoder');
       const [b, s] = ids.shape as [number, number];
-      checkLength(s, 0, this.config, 'BartEncoder');
+      checkPositions(s, 0, this.config.maxPositionEmbeddings, 'BartEncoder');
       const mask = attentionMask === null ? null : attentionMaskInput(attentionMask, [b, s], 'BartEncoder');
       const h = this.embed(ids, s, 0); // (B, S, C)
       return runEncoderLayers(this.layers, h, mask, options, () => this.layerDropped(this.config.encoderLayerdrop)) as unknown as tf.TensorContainer;
@@ -133,16 +112,8 @@ export class BartEncoder extends BartStack<TransformerEncoderLayer> {
   }
 }
 
-export interface BartDecoderOptions extends OutputOptions {
-  /** 0/1 `[B, pastLength + T]` padding mask of the decoder tokens (default: none, causal only). */
-  attentionMask?: IntInput | null;
-  /** Encoder output `[B, S, dModel]`. */
-  encoderHiddenStates: tf.Tensor;
-  /** 0/1 `[B, S]` padding mask of the encoder tokens. */
-  encoderAttentionMask?: IntInput | null;
-  /** Incremental decoding: earlier positions' keys/values; the new ones are appended to it. */
-  cache?: BartDecoderCache;
-}
+/** The encoder output the decoder attends to, the masks, and the cache for incremental decoding. */
+export type BartDecoderOptions = DecoderStackOptions;
 
 /** The decoder's last hidden state `[B, T, dModel]` (with every layer's states, self- and cross-attentions when asked). */
 export type BartDecoderOutput = DecoderStackOutput;
@@ -150,30 +121,18 @@ export type BartDecoderOutput = DecoderStackOutput;
 /** Autoregressive decoder: causal self-attention, cross-attention to the encoder, feed-forward. */
 export class BartDecoder extends BartStack<TransformerDecoderLayer> {
   constructor(config: BartConfig, embedTokens: BartScaledWordEmbedding, init: BartInit) {
-    const shape = { layers: config.decoderLayers, heads: config.decoderAttentionHeads, ffnDim: config.decoderFfnDim };
-    super(config, embedTokens, init, shape, (o) => new TransformerDecoderLayer(o));
+    super(config, 'decoder', embedTokens, init, (o) => new TransformerDecoderLayer(o));
   }
 
   /** ids `[B, T]` (the new tokens when a cache holds the earlier ones) → `[B, T, dModel]`. */
   forward(inputIds: IntInput, options: BartDecoderOptions): BartDecoderOutput {
-    const cache: unknown = options.cache;
-    if (cache != null && !(cache instanceof BartDecoderCache && cache.layers.length === this.layers.length)) {
-      throw new InputError(`BartDecoder: cache must be a BartDecoderCache of ${this.layers.length} layers (or left out), got ${typeof cache}`, { argument: 'cache' });
-    }
-    const pastLength = options.cache?.length ?? 0;
     return tf.tidy(() => {
       const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'BartDecoder', { name: 'decoderInputIds' });
-      const [b, t] = ids.shape as [number, number];
-      checkLength(t, pastLength, this.config, 'BartDecoder');
-      // The decoder's mask covers the cached tokens too.
-      const mask = options.attentionMask == null ? null : attentionMaskInput(options.attentionMask, [b, pastLength + t], 'BartDecoder', { name: 'decoderAttentionMask' });
-      const states = floatInput(options.encoderHiddenStates, { name: 'encoderHiddenStates', ranks: [3], shape: [undefined, undefined, this.config.dModel] }, 'BartDecoder');
-      if (states.shape[0] !== b) {
-        throw new InputError(`BartDecoder: encoder states are [${states.shape}] for a batch of ${b} decoder rows`, { argument: 'encoderHiddenStates' });
-      }
-      const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], 'BartDecoder');
+      const inputs = decoderLayersInputs(ids, options, { dModel: this.config.dModel, layers: this.layers.length }, 'BartDecoder');
+      const t = ids.shape[1] as number;
+      const pastLength = inputs.cache?.length ?? 0;
+      checkPositions(t, pastLength, this.config.maxPositionEmbeddings, 'BartDecoder', 'decoderInputIds');
       const h = this.embed(ids, t, pastLength); // (B, T, C)
-      const inputs = { ...options, attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask };
       return runDecoderLayers([...this.layers], h, inputs, () => this.layerDropped(this.config.decoderLayerdrop)) as unknown as tf.TensorContainer;
     }) as unknown as BartDecoderOutput;
   }
@@ -284,28 +243,14 @@ export class BartModel extends BartPreTrainedModel {
   forward(inputs: BartModelInputs): BartModelOutput {
     return tf.tidy(() => {
       const c = this.config;
-      if (inputs === null || typeof inputs !== 'object') {
-        throw new InputError(`BartModel: pass an object of inputs ({ inputIds, attentionMask, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
-      }
-      const { outputHiddenStates = false, outputAttentions = false } = inputs;
-      if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new InputError('BartModel: pass inputIds (or encoderOutputs)', { argument: 'inputIds' });
-      const encoder = inputs.encoderOutputs
-        ? { lastHiddenState: tf.clone(floatInput(inputs.encoderOutputs.lastHiddenState, { name: 'encoderOutputs.lastHiddenState', ranks: [3], shape: [undefined, undefined, c.dModel] }, 'BartModel')) }
-        : this.encoder.forward(inputs.inputIds as IntInput, inputs.attentionMask ?? null, { outputHiddenStates, outputAttentions });
-      let decoderIds = inputs.decoderInputIds;
-      if (decoderIds === undefined) {
+      checkInputsObject(inputs, 'inputIds, attentionMask', 'BartModel');
+      // Denoising: without decoder inputs, the decoder reads the input shifted right.
+      const decoderIds = () => {
+        if (inputs.decoderInputIds !== undefined) return inputs.decoderInputIds;
         if (inputs.inputIds === undefined) throw new InputError('BartModel: without inputIds, decoderInputIds are needed', { argument: 'decoderInputIds' });
-        decoderIds = shiftTokensRight(inputs.inputIds, c.padTokenId, c.decoderStartTokenId);
-      }
-      const decoder = this.decoder.forward(decoderIds, {
-        attentionMask: inputs.decoderAttentionMask ?? null,
-        encoderHiddenStates: encoder.lastHiddenState,
-        encoderAttentionMask: inputs.attentionMask ?? null,
-        cache: inputs.cache,
-        outputHiddenStates,
-        outputAttentions,
-      });
-      const out: BartModelOutput = encoderDecoderOutput(encoder, decoder);
+        return shiftTokensRight(inputs.inputIds, c.padTokenId, c.decoderStartTokenId);
+      };
+      const out: BartModelOutput = runEncoderDecoder(this, inputs, decoderIds, c.dModel, 'BartModel');
       return out as unknown as tf.TensorContainer;
     }) as unknown as BartModelOutput;
   }

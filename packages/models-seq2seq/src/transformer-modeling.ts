@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Random } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, Dropout, Embedding, EncoderDecoderCache as TransformerDecoderCache, floatInput, InputError, Module, ModuleList, ScaledEmbedding, sinusoidalPositionEncoding, tokenIds,
-  TransformerDecoderLayer, TransformerEncoderLayer, runEncoderLayers, runDecoderLayers, encoderDecoderOutput,
-  type IntInput, type Parameter, type TransformerLayerOptions, type EncoderStackOutput, type DecoderStackOutput, type EncoderDecoderOutput, type StackOutputOptions,
+  attentionMaskInput, checkInputsObject, checkPositions, decoderLayersInputs, Dropout, Embedding, EncoderDecoderCache as TransformerDecoderCache, InputError, Module, runDecoderLayers,
+  runEncoderDecoder, runEncoderLayers, ScaledEmbedding, sinusoidalPositionEncoding, stackLayers, tokenIds, TransformerDecoderLayer, TransformerEncoderLayer,
+  type DecoderStackOptions, type DecoderStackOutput, type EncoderDecoderOutput, type EncoderStackOutput, type IntInput, type ModuleList, type Parameter, type StackOutputOptions, type TransformerLayerOptions,
 } from '@tfkit/layers';
 import type { TransformerConfig } from './transformer-config.js';
 
@@ -38,14 +38,8 @@ abstract class TransformerStack<L extends Module> extends Module {
     super();
     this.config = config;
     this.side = side === 'encoder' ? 'TransformerEncoder' : 'TransformerDecoder';
-    const [layers, heads, ffnDim] = side === 'encoder'
-      ? [config.encoderLayers, config.encoderAttentionHeads, config.encoderFfnDim]
-      : [config.decoderLayers, config.decoderAttentionHeads, config.decoderFfnDim];
     this.embed_tokens = embedTokens;
-    this.layers = new ModuleList(Array.from({ length: layers }, () => makeLayer({
-      dModel: config.dModel, numHeads: heads, ffnDim, activation: config.activationFunction, dropout: config.dropout,
-      attentionDropout: config.attentionDropout, activationDropout: config.activationDropout, initStd: config.initStd, rng,
-    })));
+    this.layers = stackLayers(config, side, { std: config.initStd, rng }, makeLayer);
     this.dropout = new Dropout(config.dropout);
   }
 
@@ -55,11 +49,7 @@ abstract class TransformerStack<L extends Module> extends Module {
    */
   protected embed(ids: tf.Tensor, pastLength: number): tf.Tensor {
     const t = ids.shape[1] as number;
-    const max = this.config.maxPositionEmbeddings;
-    if (pastLength + t > max) {
-      const past = pastLength ? ` (${pastLength} cached + ${t} new)` : '';
-      throw new InputError(`${this.side}: ${pastLength + t} positions${past} exceed max_position_embeddings ${max}; truncate the input to at most ${max} tokens`, { argument: 'inputIds' });
-    }
+    checkPositions(t, pastLength, this.config.maxPositionEmbeddings, this.side, this.side === 'TransformerEncoder' ? 'inputIds' : 'decoderInputIds');
     const positions = sinusoidalPositionEncoding(t, this.config.dModel, { offset: pastLength, layout: 'halves' });
     return this.dropout.forward(tf.add(this.embed_tokens.forward(ids), positions)); // (B, T, C)
   }
@@ -81,16 +71,8 @@ export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer
   }
 }
 
-export interface TransformerDecoderOptions extends OutputOptions {
-  /** Encoder output `[B, S, dModel]`. */
-  encoderHiddenStates: tf.Tensor;
-  /** 0/1 `[B, S]` padding mask of the source. */
-  encoderAttentionMask?: IntInput | null;
-  /** 0/1 `[B, pastLength + T]` padding mask of the decoder tokens (default: none; the causal mask always applies). */
-  attentionMask?: IntInput | null;
-  /** Incremental decoding: earlier positions' keys/values; the new ones are appended to it. */
-  cache?: TransformerDecoderCache;
-}
+/** The encoder output the decoder attends to, the masks, and the cache for incremental decoding. */
+export type TransformerDecoderOptions = DecoderStackOptions;
 
 /** The decoder's last hidden state `[B, T, dModel]` (with every layer's states, self- and cross-attentions when asked). */
 export type TransformerDecoderOutput = DecoderStackOutput;
@@ -103,19 +85,10 @@ export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer
 
   /** ids `[B, T]` (only the new tokens when a cache holds the earlier ones) → `[B, T, dModel]`. */
   forward(inputIds: IntInput, options: TransformerDecoderOptions): TransformerDecoderOutput {
-    const pastLength = options.cache?.length ?? 0;
     return tf.tidy(() => {
       const ids = tokenIds(inputIds, this.embed_tokens.weight.shape[0] as number, 'TransformerDecoder', { name: 'decoderInputIds', key: 'decoder_vocab_size' });
-      const [b, t] = ids.shape as [number, number];
-      const states = floatInput(options.encoderHiddenStates, { name: 'encoderHiddenStates', ranks: [3], shape: [undefined, undefined, this.config.dModel] }, 'TransformerDecoder');
-      if (states.shape[0] !== b) {
-        throw new InputError(`TransformerDecoder: the encoder states are [${states.shape}] for a batch of ${b} decoder rows`, { argument: 'encoderHiddenStates' });
-      }
-      const encoderMask = options.encoderAttentionMask == null ? null : attentionMaskInput(options.encoderAttentionMask, [b, states.shape[1] as number], 'TransformerDecoder', { name: 'encoderAttentionMask' });
-      // The decoder's own mask covers the cached tokens too.
-      const mask = options.attentionMask == null ? null : attentionMaskInput(options.attentionMask, [b, pastLength + t], 'TransformerDecoder', { name: 'decoderAttentionMask' });
-      const inputs = { ...options, attentionMask: mask, encoderHiddenStates: states, encoderAttentionMask: encoderMask };
-      return runDecoderLayers([...this.layers], this.embed(ids, pastLength), inputs) as unknown as tf.TensorContainer;
+      const inputs = decoderLayersInputs(ids, options, { dModel: this.config.dModel, layers: this.layers.length }, 'TransformerDecoder');
+      return runDecoderLayers([...this.layers], this.embed(ids, inputs.cache?.length ?? 0), inputs) as unknown as tf.TensorContainer;
     }) as unknown as TransformerDecoderOutput;
   }
 }
@@ -167,25 +140,13 @@ export class TransformerModel extends Module {
   }
 
   forward(inputs: TransformerModelInputs): TransformerModelOutput {
-    if (inputs === null || typeof inputs !== 'object') {
-      throw new InputError(`TransformerModel: pass an object of inputs ({ inputIds, attentionMask, decoderInputIds, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
-    }
+    checkInputsObject(inputs, 'inputIds, attentionMask, decoderInputIds', 'TransformerModel');
     return tf.tidy(() => {
-      const { outputHiddenStates = false, outputAttentions = false } = inputs;
-      if (!inputs.encoderOutputs && inputs.inputIds === undefined) throw new InputError('TransformerModel: pass inputIds (or encoderOutputs)', { argument: 'inputIds' });
-      if (inputs.decoderInputIds === undefined) throw new InputError('TransformerModel: pass decoderInputIds (or labels to the Transformer, which shifts them right)', { argument: 'decoderInputIds' });
-      const encoder = inputs.encoderOutputs
-        ? { lastHiddenState: tf.clone(floatInput(inputs.encoderOutputs.lastHiddenState, { name: 'encoderOutputs.lastHiddenState', ranks: [3], shape: [undefined, undefined, this.config.dModel] }, 'TransformerModel')) } as TransformerEncoderOutput
-        : this.encoder.forward(inputs.inputIds as IntInput, inputs.attentionMask ?? null, { outputHiddenStates, outputAttentions });
-      const decoder = this.decoder.forward(inputs.decoderInputIds, {
-        encoderHiddenStates: encoder.lastHiddenState,
-        encoderAttentionMask: inputs.attentionMask ?? null,
-        attentionMask: inputs.decoderAttentionMask ?? null,
-        cache: inputs.cache,
-        outputHiddenStates,
-        outputAttentions,
-      });
-      const out: TransformerModelOutput = encoderDecoderOutput(encoder, decoder);
+      const decoderIds = () => {
+        if (inputs.decoderInputIds === undefined) throw new InputError('TransformerModel: pass decoderInputIds (or labels to the Transformer, which shifts them right)', { argument: 'decoderInputIds' });
+        return inputs.decoderInputIds;
+      };
+      const out: TransformerModelOutput = runEncoderDecoder(this, inputs, decoderIds, this.config.dModel, 'TransformerModel');
       return out as unknown as tf.TensorContainer;
     }) as unknown as TransformerModelOutput;
   }

@@ -37,7 +37,7 @@ export const FAMILY_OPTIONS = {
   ner: { aggregationStrategy: 'simple' },
   qa: {},
   translate: { doSample: false, maxNewTokens: 32 },
-  summarize: { doSample: false, maxNewTokens: 48 },
+  summarize: { doSample: false, maxNewTokens: 72 },
   classify: { topK: 3 },
 } as const;
 

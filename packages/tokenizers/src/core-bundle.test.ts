@@ -52,7 +52,7 @@ function staticModules(meta: esbuild.Metafile, from: string): Set<string> {
   return modules;
 }
 
-const COMPONENT = /^tokenizers\/src\/(normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|loaders|vocab-files|trainers\/)/;
+const COMPONENT = /^tokenizers\/src\/(normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|normalized-string-edits|loaders|vocab-files|trainers\/)/;
 
 describe('a page bundle of @tfkit/tokenizers/core', () => {
   it('loads no component module and nothing of core-tensor but TfkitError statically; every component module is a lazy chunk', async () => {

@@ -35,6 +35,14 @@ describe('@tfkit/tokenizers/core', () => {
     expect(() => Tokenizer.fromJSON(gpt2.json)).toThrow(/tokenizer\.json: model\.type: model type "BPE" is not loaded\. .*loadTokenizer\(json\)/);
   });
 
+  it("NormalizedString's edit methods come with the normalizers: before any is loaded they say so with a TokenizerError (BERT's test below: then they work)", async () => {
+    const { NormalizedString } = await import('./normalized-string.js');
+    const s = new NormalizedString('ABC');
+    expect(s.originalRange(0, 2)).toEqual([0, 2]);
+    expect(() => s.lowercase()).toThrow(TokenizerError);
+    expect(() => s.lowercase()).toThrow(/NormalizedString\.lowercase: the edit methods load with the normalizers.*import '@tfkit\/tokenizers'/);
+  });
+
   it('names the component types of a file, Sequence steps included', () => {
     expect(componentTypes(gpt2.json)).toEqual({ normalizer: [], pre_tokenizer: ['ByteLevel'], model: ['BPE'], post_processor: ['ByteLevel'], decoder: ['ByteLevel'] });
     const nested = { model: { vocab: {}, merges: [] }, decoder: { type: 'Sequence', decoders: [{ type: 'Replace' }, { type: 'Sequence', decoders: [{ type: 'Fuse' }] }] } };
@@ -60,6 +68,11 @@ describe('@tfkit/tokenizers/core', () => {
     expect(loaded['model']).not.toContain('WordLevel');
     expectReference(tok, 'bert-base-uncased');
     expect(tok.decode(tok.encode('Hello, world!').ids, { skipSpecialTokens: true })).toBe('hello, world!');
+    // With a normalizer loaded, NormalizedString's edit methods work.
+    const { NormalizedString } = await import('./normalized-string.js');
+    const s = new NormalizedString('ÀBC');
+    s.lowercase();
+    expect(s.text).toBe('àbc');
   });
 
   it('rejects an unknown component type with a TokenizerError naming the type and where it sits', async () => {

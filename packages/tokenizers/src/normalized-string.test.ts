@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NormalizedString } from './normalized-string.js';
+// The edit methods come with this module (the normalizers import it); core.test.ts checks the error without it.
+import './normalized-string-edits.js';
 
 const spans = (s: NormalizedString) => Array.from({ length: s.text.length }, (_, i) => [s.alignStart(i), s.alignEnd(i)]);
 

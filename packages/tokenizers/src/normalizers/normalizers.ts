@@ -3,6 +3,7 @@
  * keeping the alignment to the original text.
  */
 import type { NormalizedString } from '../normalized-string.js';
+import * as edit from '../normalized-string-edits.js';
 import { isChineseChar, isControl, isNonspacingMark, isWhitespace } from '../unicode.js';
 import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';
@@ -43,7 +44,7 @@ export class BertNormalizer implements Normalizer {
     const stripAccents = this.stripAccents ?? this.lowercase;
     if (this.asciiFastPath(s)) return;
     if (this.cleanText || this.handleChineseChars) {
-      s.mapChars((cp, ch) => {
+      edit.mapChars(s, (cp, ch) => {
         if (this.cleanText) {
           if (cp === 0 || cp === 0xfffd || isControl(cp)) return '';
           if (isWhitespace(cp)) return ' ';
@@ -53,10 +54,10 @@ export class BertNormalizer implements Normalizer {
       });
     }
     if (stripAccents) {
-      s.normalize('NFD');
-      s.mapChars((cp, ch) => (isNonspacingMark(cp) ? '' : ch));
+      edit.normalize(s, 'NFD');
+      edit.mapChars(s, (cp, ch) => (isNonspacingMark(cp) ? '' : ch));
     }
-    if (this.lowercase) s.lowercase();
+    if (this.lowercase) edit.lowercase(s);
   }
 
   /** Pure ASCII without control characters: whitespace → space and lowercase keep the alignment. */
@@ -91,7 +92,7 @@ export class BertNormalizer implements Normalizer {
 
 export class Lowercase implements Normalizer {
   normalize(s: NormalizedString): void {
-    s.lowercase();
+    edit.lowercase(s);
   }
   toJSON(): NormalizerJson {
     return { type: 'Lowercase' };
@@ -101,7 +102,7 @@ export class Lowercase implements Normalizer {
 export class UnicodeNormalizer implements Normalizer {
   constructor(readonly form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD') {}
   normalize(s: NormalizedString): void {
-    s.normalize(this.form);
+    edit.normalize(s, this.form);
   }
   toJSON(): NormalizerJson {
     return { type: this.form };
@@ -115,7 +116,7 @@ export class Strip implements Normalizer {
     readonly right = true,
   ) {}
   normalize(s: NormalizedString): void {
-    s.strip(this.left, this.right, isWhitespace);
+    edit.strip(s, this.left, this.right, isWhitespace);
   }
   toJSON(): NormalizerJson {
     return { type: 'Strip', strip_left: this.left, strip_right: this.right };
@@ -125,7 +126,7 @@ export class Strip implements Normalizer {
 /** Removes non-spacing marks (use after NFD / NFKD). */
 export class StripAccents implements Normalizer {
   normalize(s: NormalizedString): void {
-    s.mapChars((cp, ch) => (isNonspacingMark(cp) ? '' : ch));
+    edit.mapChars(s, (cp, ch) => (isNonspacingMark(cp) ? '' : ch));
   }
   toJSON(): NormalizerJson {
     return { type: 'StripAccents' };
@@ -144,7 +145,7 @@ export class Replace implements Normalizer {
     this.regex = compilePattern(pattern, at);
   }
   normalize(s: NormalizedString): void {
-    s.replace(this.regex, this.content);
+    edit.replace(s, this.regex, this.content);
   }
   toJSON(): NormalizerJson {
     return { type: 'Replace', pattern: patternToJSON(this.pattern), content: this.content };
@@ -155,7 +156,7 @@ export class Replace implements Normalizer {
 export class Prepend implements Normalizer {
   constructor(readonly prefix: string) {}
   normalize(s: NormalizedString): void {
-    s.prepend(this.prefix);
+    edit.prepend(s, this.prefix);
   }
   toJSON(): NormalizerJson {
     return { type: 'Prepend', prepend: this.prefix };

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm } from '@tfkit/core-tensor';
+import {
+  addLayerNorm, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, MASK_VALUE, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
+} from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
@@ -145,6 +147,190 @@ describe('fused wasm kernels (layer norm, GELU)', () => {
       const direct = await kernelNames(() => layerNorm(x, null, null));
       expect(direct).not.toContain(FUSED_LAYER_NORM);
       x.dispose();
+    });
+  });
+});
+
+/** The value and the gradients (x, w[, b]) of Σ u·linear(x, w, b), read back as plain arrays. */
+function denseRun(xShape: number[], inF: number, outF: number, withBias: boolean): { y: Float32Array; grads: Float32Array[] } {
+  return tf.tidy(() => {
+    const n = xShape.reduce((a, d) => a * d, 1);
+    const x = tf.tensor(values(n, 21), xShape);
+    const w = tf.tensor2d(values(inF * outF, 22, 0.3), [inF, outF]);
+    const b = withBias ? tf.tensor1d(values(outF, 23)) : null;
+    const u = tf.tensor(values((n / inF) * outF, 24), [...xShape.slice(0, -1), outF]);
+    const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(linear(ts[0]!, ts[1]!, withBias ? ts[2]! : null), u));
+    const grads = tf.grads(f)([x, w, ...(b ? [b] : [])]).map((g) => g.dataSync() as Float32Array);
+    return { y: linear(x, w, b).dataSync() as Float32Array, grads };
+  });
+}
+
+/**
+ * The outputs and gradients (x, residual, γ, β) of Σ u·sum + Σ v·normed for addLayerNorm: a
+ * pre-norm block uses both outputs (the stream goes on, the normalised copy feeds the sublayer).
+ */
+function addLayerNormRun(shape: number[], useSum: boolean): { sum: Float32Array; normed: Float32Array; grads: Float32Array[] } {
+  return tf.tidy(() => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const width = shape[shape.length - 1]!;
+    const x = tf.tensor(values(n, 31, 2), shape);
+    const r = tf.tensor(values(n, 32), shape);
+    const gamma = tf.tensor1d(values(width, 33));
+    const beta = tf.tensor1d(values(width, 34));
+    const u = tf.tensor(values(n, 35), shape);
+    const v = tf.tensor(values(n, 36), shape);
+    const f = (...ts: tf.Tensor[]) => {
+      const out = addLayerNorm(ts[0]!, ts[1]!, ts[2]!, ts[3]!, 1e-5);
+      const normedPart = tf.sum(tf.mul(out.normed, v));
+      return useSum ? tf.add(tf.sum(tf.mul(out.sum, u)), normedPart) : normedPart;
+    };
+    const grads = tf.grads(f)([x, r, gamma, beta]).map((g) => g.dataSync() as Float32Array);
+    const out = addLayerNorm(x, r, gamma, beta, 1e-5);
+    return { sum: out.sum.dataSync() as Float32Array, normed: out.normed.dataSync() as Float32Array, grads };
+  });
+}
+
+describe('fused wasm kernels (dense, residual add + layer norm)', () => {
+  it.each([
+    ['3-D input with bias', [2, 3, 24], 24, 40, true],
+    ['2-D input without bias', [5, 16], 16, 7, false],
+    ['one row (a decoding step)', [1, 1, 32], 32, 96, true],
+  ] as const)('dense on wasm equals the composite on cpu, forward and backward (%s)', async (_label, xShape, inF, outF, withBias) => {
+    installFusedWasmKernels();
+    const want = await withBackend('cpu', () => denseRun([...xShape], inF, outF, withBias));
+    const got = await withBackend('wasm', async () => {
+      expect(tf.getKernel(FUSED_DENSE, 'wasm')).toBeDefined();
+      expect(await kernelNames(() => tf.tidy(() => linear(tf.ones([...xShape]), tf.ones([inF, outF]), withBias ? tf.ones([outF]) : null)))).toContain(FUSED_DENSE);
+      return expectNoLeaks(() => denseRun([...xShape], inF, outF, withBias), 'fused dense');
+    });
+    expectAllClose(got.y, want.y, { atol: 1e-5, rtol: 1e-5, label: 'y' });
+    expect(got.grads).toHaveLength(withBias ? 3 : 2);
+    got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-5, rtol: 1e-5, label: `grad ${i}` }));
+  });
+
+  it.each([true, false])('residual add + layer norm on wasm equals the composite on cpu, forward and backward (sum used: %s)', async (useSum) => {
+    installFusedWasmKernels();
+    const shape = [2, 3, 40];
+    const want = await withBackend('cpu', () => addLayerNormRun(shape, useSum));
+    const got = await withBackend('wasm', async () => {
+      expect(tf.getKernel(FUSED_ADD_LAYER_NORM, 'wasm')).toBeDefined();
+      return expectNoLeaks(() => addLayerNormRun(shape, useSum), 'fused add + layer norm');
+    });
+    expectAllClose(got.sum, want.sum, { atol: 1e-6, label: 'sum' });
+    expectAllClose(got.normed, want.normed, { atol: 2e-5, label: 'normed' });
+    got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 5e-5, rtol: 1e-4, label: `grad ${i}` }));
+  });
+
+  it('runs one kernel each where the composites run several, and the composites again once unregistered', async () => {
+    installFusedWasmKernels();
+    await withBackend('wasm', async () => {
+      const x = tf.tensor3d(values(2 * 3 * 8, 41), [2, 3, 8]);
+      const r = tf.tensor3d(values(2 * 3 * 8, 42), [2, 3, 8]);
+      const w = tf.tensor2d(values(8 * 5, 43), [8, 5]);
+      const b = tf.tensor1d(values(5, 44));
+      const g = tf.tensor1d(values(8, 45));
+      const beta = tf.tensor1d(values(8, 46));
+      expect(await kernelNames(() => linear(x, w, b))).toEqual([FUSED_DENSE]);
+      expect(await kernelNames(() => linear(x, w))).toEqual([FUSED_DENSE]);
+      const fusedNames = (await tf.profile(() => Object.values(addLayerNorm(x, r, g, beta)))).kernels.map((k) => k.name);
+      expect(fusedNames).toEqual([FUSED_ADD_LAYER_NORM]);
+      // Without γ/β, or with a residual to broadcast, the op is the composite.
+      expect((await tf.profile(() => Object.values(addLayerNorm(x, r, null, null)))).kernels.map((k) => k.name)).not.toContain(FUSED_ADD_LAYER_NORM);
+      const fusedY = linear(x, w, b);
+      const fusedA = addLayerNorm(x, r, g, beta);
+      const configs = [tf.getKernel(FUSED_DENSE, 'wasm')!, tf.getKernel(FUSED_ADD_LAYER_NORM, 'wasm')!];
+      for (const c of configs) tf.unregisterKernel(c.kernelName, 'wasm');
+      try {
+        const names = await kernelNames(() => linear(x, w, b));
+        expect(names).toContain('BatchMatMul');
+        expect(names.length).toBeGreaterThan(2);
+        const compositeY = linear(x, w, b);
+        const compositeA = addLayerNorm(x, r, g, beta);
+        expectAllClose(fusedY, compositeY, { atol: 1e-5 });
+        expectAllClose(fusedA.sum, compositeA.sum, { atol: 0 });
+        expectAllClose(fusedA.normed, compositeA.normed, { atol: 2e-5 });
+        tf.dispose([compositeY, compositeA.sum, compositeA.normed]);
+      } finally {
+        for (const c of configs) tf.registerKernel(c);
+      }
+      tf.dispose([x, r, w, b, g, beta, fusedY, fusedA.sum, fusedA.normed]);
+    });
+  });
+});
+
+/** A decoding step's attention by the composite ops: split q/k/v, append to the cache, attend, merge heads. */
+function compositeStep(qkv: tf.Tensor3D, past: { key: tf.Tensor4D; value: tf.Tensor4D } | null, mask: tf.Tensor | null, h: number, scale: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const [b, , c3] = qkv.shape;
+    const d = c3 / 3 / h;
+    const [q, k, v] = tf.split(tf.reshape(qkv, [b, 3 * h, 1, d]), 3, 1) as tf.Tensor4D[];
+    const key = past ? tf.concat([past.key, k!], 2) : k!;
+    const value = past ? tf.concat([past.value, v!], 2) : v!;
+    const out = scaledDotProductAttention(q!, key, value, mask, { scale }).output;
+    return [tf.reshape(out, [b, 1, c3 / 3]), key, value];
+  });
+}
+
+describe('fused wasm kernel: a decoding step\'s attention', () => {
+  const h = 3;
+  const d = 8;
+  const cases: [string, number, number, number[] | null][] = [
+    ['past and a padding mask per row', 2, 6, [0, 0, MASK_VALUE, 0, 0, 0, 0, MASK_VALUE, MASK_VALUE, 0, 0, 0, 0, 0]],
+    ['past, one mask for every row', 2, 4, [MASK_VALUE, 0, 0, 0, 0]],
+    ['past, no mask', 1, 9, null],
+    ['no past (a one-token prompt)', 2, 0, null],
+    ['a row masked everywhere (uniform, as the composite)', 1, 3, [MASK_VALUE, MASK_VALUE, MASK_VALUE, MASK_VALUE]],
+  ];
+
+  it.each(cases)('equals the composite on cpu (%s)', async (_label, b, pastLen, maskValues) => {
+    installFusedWasmKernels();
+    const c = h * d;
+    const run = (fused: boolean) => tf.tidy(() => {
+      const qkv = tf.tensor3d(values(b * 3 * c, 51, 2), [b, 1, 3 * c]);
+      const past = pastLen > 0
+        ? { key: tf.tensor4d(values(b * h * pastLen * d, 52, 2), [b, h, pastLen, d]), value: tf.tensor4d(values(b * h * pastLen * d, 53), [b, h, pastLen, d]) }
+        : null;
+      const mask = maskValues ? tf.tensor4d(maskValues, [maskValues.length / (pastLen + 1), 1, 1, pastLen + 1]) : null;
+      const scale = 1 / Math.sqrt(d);
+      if (!fused) return compositeStep(qkv, past, mask, h, scale).map((t) => t.dataSync() as Float32Array);
+      const step = cachedAttentionStep(qkv, past, mask, h, scale);
+      expect(step).not.toBeNull();
+      return [step!.output, step!.key, step!.value].map((t) => t.dataSync() as Float32Array);
+    });
+    const want = await withBackend('cpu', () => run(false));
+    const got = await withBackend('wasm', () => expectNoLeaks(() => run(true), 'fused attention step'));
+    expectAllClose(got[0]!, want[0]!, { atol: 2e-6, label: 'output' });
+    expectAllClose(got[1]!, want[1]!, { atol: 0, label: 'key' });
+    expectAllClose(got[2]!, want[2]!, { atol: 0, label: 'value' });
+  });
+
+  it('is one kernel, and not used while a gradient is recorded or where the kernel is missing', async () => {
+    installFusedWasmKernels();
+    await withBackend('wasm', async () => {
+      const qkv = tf.tensor3d(values(3 * h * d, 54), [1, 1, 3 * h * d]);
+      const past = { key: tf.tensor4d(values(h * 2 * d, 55), [1, h, 2, d]), value: tf.tensor4d(values(h * 2 * d, 56), [1, h, 2, d]) };
+      const names = (await tf.profile(() => {
+        const step = cachedAttentionStep(qkv, past, null, h, 0.5)!;
+        return [step.output, step.key, step.value];
+      })).kernels.map((k) => k.name);
+      expect(names).toEqual([FUSED_CACHED_ATTENTION]);
+      // Under tf.grad the op declines (the kernel has no gradient); the caller's composite runs.
+      let seen: unknown = 'unset';
+      const g = tf.grad((x: tf.Tensor) => {
+        seen = cachedAttentionStep(x, past, null, h, 0.5);
+        return tf.sum(x);
+      })(qkv);
+      expect(seen).toBeNull();
+      // Shapes the contract does not cover: more than one query, a mask over several queries.
+      expect(cachedAttentionStep(tf.tidy(() => tf.concat([qkv, qkv], 1)), past, null, h, 0.5)).toBeNull();
+      const config = tf.getKernel(FUSED_CACHED_ATTENTION, 'wasm')!;
+      tf.unregisterKernel(FUSED_CACHED_ATTENTION, 'wasm');
+      try {
+        expect(cachedAttentionStep(qkv, past, null, h, 0.5)).toBeNull();
+      } finally {
+        tf.registerKernel(config);
+      }
+      tf.dispose([qkv, past.key, past.value, g]);
     });
   });
 });

@@ -1,36 +1,60 @@
 /**
- * Fused forward kernels for tfjs-backend-wasm: layer norm and GELU as one kernel each, written in
- * JavaScript over the wasm heap (core-tensor's `TfkitLayerNorm` / `TfkitGelu` contracts). A
- * composite layer norm is nine kernels and a tanh-GELU eight; in a decoding step their fixed cost
- * per kernel, not their arithmetic, is what a token waits for. The arithmetic here runs in float64
- * and rounds once to float32. Elementwise kernels of tfjs-backend-wasm run on one thread, and so do
- * these.
+ * Fused forward kernels for tfjs-backend-wasm: layer norm, residual add + layer norm and GELU as
+ * one kernel each, written in JavaScript over the wasm heap, and a dense layer as one call of
+ * tfjs-backend-wasm's XNNPACK product (core-tensor's `TfkitLayerNorm`, `TfkitAddLayerNorm`,
+ * `TfkitGelu`, `TfkitDense` contracts). A composite layer norm is nine kernels, a tanh-GELU eight
+ * and a dense layer four; in a decoding step their fixed cost per kernel, not their arithmetic,
+ * is what a token waits for. The JavaScript kernels compute in float64 and round once to float32;
+ * like tfjs-backend-wasm's elementwise kernels they run on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 
 /** What these kernels use of tfjs-backend-wasm's `BackendWasm`. */
 interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  disposeData(dataId: object): void;
 }
 
-function layerNormKernel(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap };
+
+/** A kernel tfjs-backend-wasm registered itself (Reshape, _FusedMatMul), called directly. */
+function wasmKernel(name: string): (args: KernelArgs) => tf.TensorInfo {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`tfjs-backend-wasm has no ${name} kernel; is @tensorflow/tfjs-backend-wasm loaded?`);
+  return config.kernelFunc as unknown as (args: KernelArgs) => tf.TensorInfo;
+}
+
+/**
+ * `x · weight + bias` for x (…, in): tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully
+ * connected operator, the bias added in its accumulator) on rank-3 views [1, N, in] · [1, in, out]
+ * of the same buffers, the output viewed as (…, out). Batch 1 on both sides is what sends the
+ * product to XNNPACK; the views cost no copies, and the kernel replaces the four a composite
+ * dense layer runs (reshape, matMul, bias add, reshape).
+ */
+function denseKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
-  const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma?: tf.TensorInfo; beta?: tf.TensorInfo };
-  const epsilon = (args.attrs as { epsilon: number } | undefined)?.epsilon ?? 1e-5;
-  const width = x.shape[x.shape.length - 1] ?? 1;
-  const statShape = [...x.shape.slice(0, -1), 1];
-  const yInfo = backend.makeOutput(x.shape, 'float32');
-  const meanInfo = backend.makeOutput(statShape, 'float32');
-  const rstdInfo = backend.makeOutput(statShape, 'float32');
-  // Views are taken after every allocation: an allocation may grow (and so detach) the heap.
-  const xs = backend.typedArrayFromHeap(x);
-  const ys = backend.typedArrayFromHeap(yInfo);
-  const means = backend.typedArrayFromHeap(meanInfo);
-  const rstds = backend.typedArrayFromHeap(rstdInfo);
-  const g = gamma ? backend.typedArrayFromHeap(gamma) : null;
-  const b = beta ? backend.typedArrayFromHeap(beta) : null;
+  const { x, weight, bias } = args.inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
+  const [inF, outF] = weight.shape as [number, number];
+  const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
+  const reshape = wasmKernel('Reshape');
+  const a3 = reshape({ inputs: { x }, backend, attrs: { shape: [1, rows, inF] } });
+  const b3 = reshape({ inputs: { x: weight }, backend, attrs: { shape: [1, inF, outF] } });
+  const inputs: tf.NamedTensorInfoMap = bias ? { a: a3, b: b3, bias } : { a: a3, b: b3 };
+  const out = wasmKernel('_FusedMatMul')({ inputs, backend, attrs: { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0 } });
+  backend.disposeData(a3.dataId);
+  backend.disposeData(b3.dataId);
+  // As tfjs-backend-wasm's BatchMatMul does with its rank-3 result: the data is (…, out) row-major.
+  out.shape = [...x.shape.slice(0, -1), outF];
+  return out;
+}
+
+/**
+ * Layer norm of each row of `xs` (width `width`) into `ys`, row statistics into `means`/`rstds`:
+ * float64 sums, one rounding to float32 per value.
+ */
+function normalizeRows(xs: Float32Array, ys: Float32Array, means: Float32Array, rstds: Float32Array, width: number, epsilon: number, g: Float32Array | null, b: Float32Array | null): void {
   const rows = width === 0 ? 0 : xs.length / width;
   for (let r = 0, o = 0; r < rows; r++, o += width) {
     let sum = 0;
@@ -51,7 +75,43 @@ function layerNormKernel(args: { inputs: tf.NamedTensorInfoMap; backend: object;
       ys[o + i] = v;
     }
   }
+}
+
+function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as HeapBackend;
+  const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma?: tf.TensorInfo; beta?: tf.TensorInfo };
+  const epsilon = (args.attrs as { epsilon: number } | undefined)?.epsilon ?? 1e-5;
+  const statShape = [...x.shape.slice(0, -1), 1];
+  const yInfo = backend.makeOutput(x.shape, 'float32');
+  const meanInfo = backend.makeOutput(statShape, 'float32');
+  const rstdInfo = backend.makeOutput(statShape, 'float32');
+  // Views are taken after every allocation: an allocation may grow (and so detach) the heap.
+  normalizeRows(
+    backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
+    x.shape[x.shape.length - 1] ?? 1, epsilon, gamma ? backend.typedArrayFromHeap(gamma) : null, beta ? backend.typedArrayFromHeap(beta) : null,
+  );
   return [yInfo, meanInfo, rstdInfo];
+}
+
+/** `TfkitAddLayerNorm`: sum = x + residual (float32, as tfjs's Add rounds it), then the layer norm of sum. */
+function addLayerNormKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as HeapBackend;
+  const { x, residual, gamma, beta } = args.inputs as { x: tf.TensorInfo; residual: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+  const epsilon = (args.attrs as { epsilon: number } | undefined)?.epsilon ?? 1e-5;
+  const statShape = [...x.shape.slice(0, -1), 1];
+  const sumInfo = backend.makeOutput(x.shape, 'float32');
+  const yInfo = backend.makeOutput(x.shape, 'float32');
+  const meanInfo = backend.makeOutput(statShape, 'float32');
+  const rstdInfo = backend.makeOutput(statShape, 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const rs = backend.typedArrayFromHeap(residual);
+  const sums = backend.typedArrayFromHeap(sumInfo);
+  for (let i = 0; i < xs.length; i++) sums[i] = xs[i]! + rs[i]!;
+  normalizeRows(
+    sums, backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
+    x.shape[x.shape.length - 1] ?? 1, epsilon, backend.typedArrayFromHeap(gamma), backend.typedArrayFromHeap(beta),
+  );
+  return [sumInfo, yInfo, meanInfo, rstdInfo];
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -66,7 +126,7 @@ function erf(v: number): number {
   return sign * (1 - poly * Math.exp(-a * a));
 }
 
-function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function geluKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
   const x = args.inputs['x'] as tf.TensorInfo;
   const tanh = (args.attrs as { approximate?: string } | undefined)?.approximate === 'tanh';
@@ -87,9 +147,86 @@ function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: object; attr
   return yInfo;
 }
 
+/**
+ * `TfkitCachedAttention`: a decoding step's attention (see the contract in core-tensor). The
+ * cached keys/values are copied whole-row (`set`, a memcpy) with this step's appended; scores,
+ * softmax and the weighted sum run in float64 and round once. Replaces the ten kernels of the
+ * composite step (reshape, split, two concatenations, scale, two products, reshape, softmax,
+ * merge).
+ */
+function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as HeapBackend;
+  const { qkv, pastKey, pastValue, mask } = args.inputs as { qkv: tf.TensorInfo; pastKey?: tf.TensorInfo; pastValue?: tf.TensorInfo; mask?: tf.TensorInfo };
+  const { numHeads: h, scale } = args.attrs as unknown as { numHeads: number; scale: number };
+  const [b, , c3] = qkv.shape as [number, number, number];
+  const c = c3 / 3;
+  const d = c / h;
+  const past = pastKey ? (pastKey.shape[2] as number) : 0;
+  const tk = past + 1;
+  const outInfo = backend.makeOutput([b, 1, c], 'float32');
+  const keyInfo = backend.makeOutput([b, h, tk, d], 'float32');
+  const valueInfo = backend.makeOutput([b, h, tk, d], 'float32');
+  // Views after every allocation (an allocation may grow the heap and detach older views).
+  const src = backend.typedArrayFromHeap(qkv);
+  const out = backend.typedArrayFromHeap(outInfo);
+  const keys = backend.typedArrayFromHeap(keyInfo);
+  const values = backend.typedArrayFromHeap(valueInfo);
+  const pk = pastKey ? backend.typedArrayFromHeap(pastKey) : null;
+  const pv = pastValue ? backend.typedArrayFromHeap(pastValue) : null;
+  const m = mask ? backend.typedArrayFromHeap(mask) : null;
+  const maskRows = mask ? (mask.shape[0] as number) : 0;
+  const scores = new Float64Array(tk);
+  const acc = new Float64Array(d);
+  for (let bi = 0; bi < b; bi++) {
+    const row = bi * c3;
+    const maskBase = maskRows > 1 ? bi * tk : 0;
+    for (let hi = 0; hi < h; hi++) {
+      const base = (bi * h + hi) * tk * d;
+      if (pk && pv && past > 0) {
+        const from = (bi * h + hi) * past * d;
+        keys.set(pk.subarray(from, from + past * d), base);
+        values.set(pv.subarray(from, from + past * d), base);
+      }
+      keys.set(src.subarray(row + c + hi * d, row + c + hi * d + d), base + past * d);
+      values.set(src.subarray(row + 2 * c + hi * d, row + 2 * c + hi * d + d), base + past * d);
+      const q = row + hi * d;
+      let max = -Infinity;
+      for (let j = 0; j < tk; j++) {
+        const kj = base + j * d;
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += src[q + i]! * keys[kj + i]!;
+        let score = dot * scale;
+        // A masked score is what float32 makes of it, as in the composite: far below every
+        // unmasked one, and equal to every other masked one.
+        const add = m ? m[maskBase + j]! : 0;
+        if (add !== 0) score = Math.fround(score + add);
+        scores[j] = score;
+        if (score > max) max = score;
+      }
+      let total = 0;
+      for (let j = 0; j < tk; j++) {
+        const e = Math.exp(scores[j]! - max);
+        scores[j] = e;
+        total += e;
+      }
+      acc.fill(0);
+      for (let j = 0; j < tk; j++) {
+        const p = scores[j]! / total;
+        const vj = base + j * d;
+        for (let i = 0; i < d; i++) acc[i] = acc[i]! + p * values[vj + i]!;
+      }
+      out.set(acc, bi * c + hi * d);
+    }
+  }
+  return [outInfo, keyInfo, valueInfo];
+}
+
 const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_LAYER_NORM, backendName: 'wasm', kernelFunc: layerNormKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_GELU, backendName: 'wasm', kernelFunc: geluKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_ADD_LAYER_NORM, backendName: 'wasm', kernelFunc: addLayerNormKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_DENSE, backendName: 'wasm', kernelFunc: denseKernel as unknown as tf.KernelFunc },
 ];
 
 /** Registers the fused kernels for the wasm backend (once; later calls do nothing). */

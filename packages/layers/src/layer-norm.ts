@@ -3,7 +3,7 @@
  * with μ and σ² the mean and (biased) variance of each row.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { layerNorm } from '@tfkit/core-tensor';
+import { addLayerNorm, layerNorm, type AddLayerNormResult } from '@tfkit/core-tensor';
 import { Module, Parameter } from './module.js';
 
 export class LayerNorm extends Module {
@@ -23,5 +23,13 @@ export class LayerNorm extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return layerNorm(x, this.weight?.value ?? null, this.bias?.value ?? null, this.eps);
+  }
+
+  /**
+   * `x + residual` (a pre-norm block's residual stream) and its normalisation: one fused kernel
+   * where the backend has it (tfkit's wasm kernels), `tf.add` and `forward` otherwise.
+   */
+  forwardAdd(x: tf.Tensor, residual: tf.Tensor): AddLayerNormResult {
+    return addLayerNorm(x, residual, this.weight?.value ?? null, this.bias?.value ?? null, this.eps);
   }
 }

@@ -2,7 +2,7 @@
  * The projection to the vocabulary of a language model, held in the token table's layout so it can be tied to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@tfkit/core-tensor';
+import { FUSED_DENSE, hasFusedKernel, ShapeError } from '@tfkit/core-tensor';
 import { Module, type Parameter } from './module.js';
 
 /** The weight transposed to `[C, vocab]`, and which variable and data it was made from. */
@@ -13,25 +13,35 @@ interface TransposedWeight {
 }
 
 /**
- * `x · wᵀ` for `x` `[N, C]` and `w` `[vocab, C]`, computed as `x · wT` with `wT` = `wᵀ` made
+ * `x · wᵀ` for `x` `[..., C]` and `w` `[vocab, C]`, computed as `x · wT` with `wT` = `wᵀ` made
  * beforehand. Differentiable in `x` and `w` (not in the copy); every product is a 2-D matMul
- * with untransposed operands on wasm, the only kind tfjs-backend-wasm sends to XNNPACK.
+ * with untransposed operands on wasm, the only kind tfjs-backend-wasm sends to XNNPACK. Where the
+ * backend has core-tensor's fused dense kernel (tfkit's wasm kernels) the forward is that one
+ * kernel, reshapes included.
  */
-function projectToVocab(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor2D {
+function projectToVocab(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor {
+  const fused = x.size > 0 && hasFusedKernel(FUSED_DENSE, x, wT);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, wIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const [xIn, wIn, save] = args as [tf.Tensor, tf.Tensor2D, tf.GradSaveFunc];
     save([xIn, wIn]);
+    const [c, vocab] = wT.shape;
+    let value: tf.Tensor;
+    if (fused) value = tf.engine().runKernel(FUSED_DENSE, { x: xIn, weight: wT }, {}) as tf.Tensor;
+    else if (xIn.rank === 2) value = tf.matMul(xIn as tf.Tensor2D, wT);
+    else value = tf.reshape(tf.matMul(tf.reshape(xIn, [-1, c]) as tf.Tensor2D, wT), [...xIn.shape.slice(0, -1), vocab]);
     return {
-      value: tf.matMul(xIn, wT),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const g = dy as tf.Tensor2D; // (N, vocab)
+        const [sx, sw] = saved as [tf.Tensor, tf.Tensor2D];
+        const x2 = (sx.rank === 2 ? sx : tf.reshape(sx, [-1, c])) as tf.Tensor2D;
+        const g = (dy as tf.Tensor).rank === 2 ? (dy as tf.Tensor2D) : (tf.reshape(dy as tf.Tensor, [-1, vocab]) as tf.Tensor2D); // (N, vocab)
         // dx = g · w; dw = gᵀ · x, with an explicit transpose of g on wasm (the flag elsewhere).
-        const dw = tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), sx) : tf.matMul(g, sx, true, false);
-        return [tf.matMul(g, sw), dw];
+        const dw = tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), x2) : tf.matMul(g, x2, true, false);
+        const dx = tf.matMul(g, sw);
+        return [sx.rank === 2 ? dx : tf.reshape(dx, sx.shape), dw];
       },
     };
-  }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+  }) as (x: tf.Tensor, w: tf.Tensor2D) => tf.Tensor;
   return op(x, w);
 }
 
@@ -58,10 +68,12 @@ export class LMHead extends Module {
     this.transposedWeight();
   }
 
-  /** `[N, C]` → `[N, vocab]`: one 2-D matMul against the kept `[C, vocab]` copy (the fast path on wasm). */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
+  /** `[N, C]` → `[N, vocab]` (or `[..., C]` → `[..., vocab]`): one 2-D matMul against the kept `[C, vocab]` copy (the fast path on wasm). */
+  forward(x: tf.Tensor2D): tf.Tensor2D;
+  forward(x: tf.Tensor): tf.Tensor;
+  forward(x: tf.Tensor): tf.Tensor {
     const c = this.weight.shape[1];
-    if (x.rank !== 2 || x.shape[1] !== c) throw new ShapeError(`LMHead: expected hidden states [N, ${c}], got [${x.shape}]`);
+    if (x.rank < 2 || x.shape[x.rank - 1] !== c) throw new ShapeError(`LMHead: expected hidden states [N, ${c}] or [..., ${c}], got [${x.shape}]`);
     return tf.tidy(() => projectToVocab(x, this.weight.value as tf.Tensor as tf.Tensor2D, this.transposedWeight()));
   }
 

@@ -14,17 +14,35 @@
  * than wall-clock time on a shared machine. Compare two builds by running this file in both,
  * interleaved, and taking ratios run by run.
  *
+ * DECODE_BENCH_FUSED=0 runs without tfkit's fused wasm kernels (dense, residual add + layer norm,
+ * layer norm, GELU). DECODE_BENCH_INTERLEAVE=1 instead times both in one process, switching the
+ * kernels on and off round by round in alternating order, and reports per-round ratios.
+ *
  *   pnpm --filter @tfkit/models-gpt bench     (TFKIT_BENCH_BACKEND=cpu to change backend)
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import { FUSED_ADD_LAYER_NORM, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { generate } from '@tfkit/generation';
 import { it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
 import type { PastKeyValues } from '../src/index.js';
 
 const ROUNDS = Number(process.env['DECODE_BENCH_ROUNDS'] ?? 5);
+const INTERLEAVE = process.env['DECODE_BENCH_INTERLEAVE'] === '1';
+const FUSED_KERNELS = [FUSED_DENSE, FUSED_ADD_LAYER_NORM, FUSED_LAYER_NORM, FUSED_GELU];
+
+/** Registers or unregisters tfkit's fused kernels for `backend` (the configs are kept to re-register). */
+function fusedSwitch(backend: string): (on: boolean) => void {
+  const configs = FUSED_KERNELS.map((name) => tf.getKernel(name, backend)).filter((c): c is tf.KernelConfig => c !== undefined);
+  return (on) => {
+    for (const c of configs) {
+      const present = tf.getKernel(c.kernelName, backend) !== undefined;
+      if (on && !present) tf.registerKernel(c);
+      if (!on && present) tf.unregisterKernel(c.kernelName, backend);
+    }
+  };
+}
 const TINY_DIR = path.resolve(import.meta.dirname, '../../../packages/all/assets/tiny-gpt2');
 
 interface Sample {
@@ -106,15 +124,16 @@ async function decodeSteps(model: GPT2LMHeadModel, pastLength: number, maxStepsP
   };
 }
 
-it(`decoding: tiny GPT-2 tokens/s, GPT-2-small decode step and forward, ${ROUNDS} rounds`, async () => {
+it.skipIf(INTERLEAVE)(`decoding: tiny GPT-2 tokens/s, GPT-2-small decode step and forward, ${ROUNDS} rounds`, async () => {
   const backend = process.env['TFKIT_BENCH_BACKEND'] ?? 'wasm';
   await tf.setBackend(backend);
   await tf.ready();
-  // DECODE_BENCH_FUSED=0 runs the composite layer norm and GELU instead of the fused kernels.
+  // DECODE_BENCH_FUSED=0 runs the composites instead of the fused kernels.
   const fused = process.env['DECODE_BENCH_FUSED'] !== '0';
-  if (!fused) for (const name of [FUSED_LAYER_NORM, FUSED_GELU]) if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
-  const results: Record<string, unknown> = { backend, fused: fused && tf.getKernel(FUSED_LAYER_NORM, backend) !== undefined };
-  const lines = [`backend ${backend}${results['fused'] ? ' (fused layer norm and GELU)' : ''}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
+  const setFused = fusedSwitch(backend);
+  setFused(fused);
+  const results: Record<string, unknown> = { backend, fused: fused && tf.getKernel(FUSED_DENSE, backend) !== undefined };
+  const lines = [`backend ${backend}${results['fused'] ? ' (fused dense, add + layer norm, layer norm, GELU)' : ''}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
 
   const tiny = await GPT2LMHeadModel.fromPretrained(TINY_DIR);
   const NEW_TOKENS = 100;
@@ -153,4 +172,78 @@ it(`decoding: tiny GPT-2 tokens/s, GPT-2-small decode step and forward, ${ROUNDS
   }
   console.log(lines.join('\n'));
   console.log(`DECODE_BENCH ${JSON.stringify(results)}`);
+  setFused(true);
+});
+
+/** Median (min–max) of the per-round ratios a ÷ b. */
+function ratios(a: number[], b: number[]): string {
+  return summary(a.map((x, i) => x / (b[i] as number)));
+}
+
+it.runIf(INTERLEAVE)(`decoding, fused kernels on and off in one process: ${ROUNDS} interleaved rounds`, async () => {
+  const backend = process.env['TFKIT_BENCH_BACKEND'] ?? 'wasm';
+  await tf.setBackend(backend);
+  await tf.ready();
+  const setFused = fusedSwitch(backend);
+  const lines = [`backend ${backend}; fused kernels on/off interleaved, ${ROUNDS} rounds (alternating order); CPU time of this process; ratio = off ÷ on per round`];
+  const results: Record<string, unknown> = { backend };
+
+  const tiny = await GPT2LMHeadModel.fromPretrained(TINY_DIR);
+  const NEW_TOKENS = 100;
+  const run = () => generate(tiny, [[1, 2, 3, 4, 5, 6, 7, 8]], { maxNewTokens: NEW_TOKENS, minNewTokens: NEW_TOKENS, eosTokenId: undefined, padTokenId: 0 });
+  const tokens: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const mode of ['on', 'off'] as const) {
+    setFused(mode === 'on');
+    await run(); // warm-up of each path
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of (round % 2 ? ['off', 'on'] : ['on', 'off']) as ('on' | 'off')[]) {
+      setFused(mode === 'on');
+      const s = await timed(async () => void (await run()));
+      tokens[mode].push((NEW_TOKENS * 1000) / s.cpuMs);
+    }
+  }
+  tiny.dispose();
+  results['tinyTokensPerCpuSecond'] = tokens;
+  lines.push(`tiny GPT-2 generate, tokens per CPU second: on ${summary(tokens.on, 0)}, off ${summary(tokens.off, 0)}; speed-up ${ratios(tokens.on, tokens.off)}×`);
+
+  if (process.env['DECODE_BENCH_SMALL'] !== '0') {
+    const small = new GPT2LMHeadModel({ vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 }, { seed: 0 });
+    const step: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const kernels: Record<string, number> = {};
+    for (const mode of ['on', 'off'] as const) {
+      setFused(mode === 'on');
+      const s = await decodeSteps(small, 128, 3);
+      kernels[mode] = s.sessionKernels;
+      kernels[`${mode}Forward`] = s.forwardKernels;
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of (round % 2 ? ['off', 'on'] : ['on', 'off']) as ('on' | 'off')[]) {
+        setFused(mode === 'on');
+        const session = small.startDecoding({ inputIds: [Array.from({ length: 128 }, (_, i) => (i * 37 + 11) % 50257)], attentionMask: [Array.from({ length: 128 }, () => 1)] }, { useCache: true });
+        session.nextTokenLogits().dispose();
+        session.append([5]);
+        const STEPS = 4;
+        const s = await timed(async () => {
+          for (let i = 0; i < STEPS; i++) {
+            const logits = session.nextTokenLogits();
+            await logits.data();
+            logits.dispose();
+            session.append([7]);
+          }
+        });
+        session.dispose();
+        step[mode].push(s.cpuMs / STEPS);
+      }
+    }
+    small.dispose();
+    results['small'] = { kernels, stepCpuMs: step };
+    lines.push(
+      `GPT-2 small step @128 past: kernels on ${kernels['onForward']} / ${kernels['on']} (forward / session), off ${kernels['offForward']} / ${kernels['off']}`,
+      `GPT-2 small step via the session, CPU ms: on ${summary(step.on)}, off ${summary(step.off)}; speed-up ${ratios(step.off, step.on)}×`,
+    );
+  }
+  setFused(true);
+  console.log(lines.join('\n'));
+  console.log(`DECODE_BENCH_INTERLEAVED ${JSON.stringify(results)}`);
 });

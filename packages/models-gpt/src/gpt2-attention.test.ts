@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '@tfkit/core-tensor';
+import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, Random } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { GPT2LMHeadModel } from './gpt2-heads.js';
@@ -91,15 +91,59 @@ describe.each(['cpu', 'wasm'])('GPT-2 decoding step on %s', (backend) => {
       expect(generation).not.toContain('Transpose');
       session.dispose();
       // One layer's attention in a step: the q/k/v projection and its split, the two cache
-      // concatenations, the two products and the softmax, the output projection.
+      // concatenations, the two products and the softmax, the output projection. On wasm the
+      // projections are one fused dense kernel each and the rest is one fused attention step.
       const x = tf.randomNormal([1, 1, config.nEmbd]) as tf.Tensor3D;
-      const attention = await kernelNames(() => model.transformer.h.at(0)!.attn.forward(x, null, past?.[0] ?? null, false).output);
-      expect(attention.length).toBeLessThanOrEqual(18);
-      expect(attention.filter((k) => k === 'BatchMatMul')).toHaveLength(4);
+      const attention = await kernelNames(() => {
+        const out = model.transformer.h.at(0)!.attn.forward(x, null, past?.[0] ?? null, false);
+        return [out.output, out.present.key, out.present.value];
+      });
+      if (backend === 'wasm') {
+        expect(attention).toEqual([FUSED_DENSE, FUSED_CACHED_ATTENTION, FUSED_DENSE]);
+      } else {
+        expect(attention.length).toBeLessThanOrEqual(18);
+        expect(attention.filter((k) => k === 'BatchMatMul')).toHaveLength(4);
+      }
       tf.dispose(x);
       disposePast(past ?? undefined);
       first.logits.dispose();
       model.dispose();
+    });
+  });
+});
+
+describe('GPT-2 decoding step: kernels per step on wasm (tfkit\'s fused kernels)', () => {
+  // GPT-2 small's depth and head size (12 layers, heads of 64) against 128 cached positions; the
+  // width and vocabulary are small, which changes no kernel count. A step is 8 kernels per block
+  // (two residual-add + layer norms, four dense layers, the GELU, one attention step) plus the
+  // two embedding lookups, the final add + layer norm and the LM head: 100 through
+  // `model.forward`, 101 through the session (issue #17: at most 300; 385 before). Were one
+  // fused kernel lost, the count would rise by at least a dozen.
+  const config = { vocabSize: 64, nPositions: 160, nEmbd: 128, nLayer: 12, nHead: 2 };
+
+  it('stays at 8 kernels per block through model.forward and through the decoding session', async () => {
+    await withBackend('wasm', async () => {
+      const model = new GPT2LMHeadModel(config, { seed: 8 });
+      const prompt = ids(1, 128, config.vocabSize, 4);
+      const first = model.forward({ inputIds: prompt, useCache: true });
+      const past = first.pastKeyValues ?? null;
+      const forward = await kernelNames(() => {
+        const out = model.forward({ inputIds: [[4]], pastKeyValues: past, useCache: true });
+        return [out.logits, ...(out.pastKeyValues ?? []).flatMap((kv) => [kv.key, kv.value])];
+      });
+      const session = model.startDecoding({ inputIds: prompt, attentionMask: [prompt[0]!.map(() => 1)] }, { useCache: true });
+      session.nextTokenLogits().dispose();
+      session.append([5]);
+      const generation = await kernelNames(() => session.nextTokenLogits());
+      session.dispose();
+      disposePast(past ?? undefined);
+      first.logits.dispose();
+      model.dispose();
+      expect(forward.length).toBeLessThanOrEqual(4 + 8 * config.nLayer);
+      expect(generation.length).toBeLessThanOrEqual(5 + 8 * config.nLayer);
+      expect(forward.filter((k) => k === FUSED_CACHED_ATTENTION)).toHaveLength(config.nLayer);
+      expect(forward.filter((k) => k === FUSED_DENSE)).toHaveLength(4 * config.nLayer + 1);
+      expect(forward.filter((k) => k === FUSED_ADD_LAYER_NORM)).toHaveLength(2 * config.nLayer + 1);
     });
   });
 });

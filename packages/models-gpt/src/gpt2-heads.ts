@@ -54,8 +54,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements GenerationMo
   forward(inputs: CausalLMInputs): CausalLMOutput {
     return tf.tidy(() => {
       const { lastHiddenState, ...rest } = this.transformer.forward(inputs);
-      const [b, t, c] = lastHiddenState.shape;
-      const logits = tf.reshape(this.lm_head.forward(tf.reshape(lastHiddenState, [b * t, c]) as tf.Tensor2D), [b, t, -1]) as tf.Tensor3D;
+      const logits = this.lm_head.forward(lastHiddenState) as tf.Tensor3D; // (B, T, vocab)
       const out: CausalLMOutput = { logits, ...rest };
       if (inputs.labels !== undefined) out.loss = causalLmLoss(logits, inputs.labels);
       return out as unknown as tf.TensorContainer;

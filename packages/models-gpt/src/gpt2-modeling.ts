@@ -2,7 +2,7 @@
 // Follows Hugging Face transformers' modeling_gpt2.py (eager attention), written nanoGPT-style.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  causalMask, getActivation, paddingMask, Random, scaledDotProductAttention,
+  cachedAttentionStep, causalMask, getActivation, paddingMask, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
 import { attentionMaskInput, Dropout, Embedding, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds, type IntInput } from '@tfkit/layers';
@@ -82,6 +82,13 @@ export class GPT2Attention extends Module {
     // q, k and v side by side as 3·H heads (B, 3H, T, hd): one transpose for all three, none when
     // T = 1 (a decoding step), where the layout is already this one.
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    // A decoding step outside training: one fused kernel on tfkit's wasm kernels (null elsewhere).
+    const dropping = this.attn_dropout.training && this.attn_dropout.p > 0;
+    const step = t === 1 && !outputAttentions && !dropping ? cachedAttentionStep(qkv, past, mask, h, 1 / this.scale) : null;
+    if (step) {
+      const output = this.resid_dropout.forward(this.c_proj.forward(step.output)) as tf.Tensor3D;
+      return { output, present: { key: step.key, value: step.value }, probs: undefined };
+    }
     const heads = t === 1 ? tf.reshape(qkv, [b, 3 * h, 1, hd]) : tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]);
     const [q, kNew, vNew] = tf.split(heads, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // (B, H, T, hd)
     const k = past ? (tf.concat([past.key, kNew], 2) as tf.Tensor4D) : kNew; // (B, H, Tk, hd)
@@ -118,6 +125,18 @@ export class GPT2MLP extends Module {
   }
 }
 
+/** What a block returns with its MLP residual left unadded (`GPT2Block.forwardDeferred`). */
+export interface Gpt2BlockDeferred {
+  /** The block's input: `x + delta`, or `x` when there was no delta. */
+  input: tf.Tensor3D;
+  /** The residual stream after the attention half: input + attn(ln_1(input)). */
+  hidden: tf.Tensor3D;
+  /** mlp(ln_2(hidden)), still to be added to `hidden` to give the block's output. */
+  delta: tf.Tensor3D;
+  present: LayerKeyValue;
+  probs: tf.Tensor4D | undefined;
+}
+
 /** Pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
 export class GPT2Block extends Module {
   ln_1: LayerNorm;
@@ -134,9 +153,22 @@ export class GPT2Block extends Module {
   }
 
   forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean) {
-    const a = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, mask, past, outputAttentions);
-    const h = tf.add(x, a.output) as tf.Tensor3D;
-    return { hidden: tf.add(h, this.mlp.forward(this.ln_2.forward(h) as tf.Tensor3D)) as tf.Tensor3D, present: a.present, probs: a.probs };
+    const out = this.forwardDeferred(x, null, mask, past, outputAttentions);
+    return { hidden: tf.add(out.hidden, out.delta) as tf.Tensor3D, present: out.present, probs: out.probs };
+  }
+
+  /**
+   * The block on `x + delta` (`delta` = the previous block's MLP output, or null), with its own
+   * MLP output returned unadded. Each residual addition then happens together with the layer
+   * norm that follows it (`LayerNorm.forwardAdd`: one fused kernel on tfkit's wasm kernels)
+   * instead of as a kernel of its own. `GPT2Model` chains blocks this way.
+   */
+  forwardDeferred(x: tf.Tensor3D, delta: tf.Tensor3D | null, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean): Gpt2BlockDeferred {
+    const first = delta ? this.ln_1.forwardAdd(x, delta) : { sum: x, normed: this.ln_1.forward(x) };
+    const input = first.sum as tf.Tensor3D;
+    const a = this.attn.forward(first.normed as tf.Tensor3D, mask, past, outputAttentions);
+    const second = this.ln_2.forwardAdd(input, a.output);
+    return { input, hidden: second.sum as tf.Tensor3D, delta: this.mlp.forward(second.normed as tf.Tensor3D), present: a.present, probs: a.probs };
   }
 }
 
@@ -222,20 +254,28 @@ export class GPT2Model extends GPT2PreTrainedModel {
   forward(inputs: Gpt2ModelInputs): Gpt2ModelOutput {
     return tf.tidy(() => {
       const { ids, mask, positions, past, pastLen, t } = this.checkInputs(inputs, 'GPT2Model.forward');
-      let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions))) as tf.Tensor3D; // (B, T, C)
+      const tokens = this.wte.forward(ids) as tf.Tensor3D; // (B, T, C)
+      const positionEmbeddings = this.wpe.forward(positions) as tf.Tensor3D; // (B|1, T, C)
+      // The residual stream is carried as x plus a pending delta, added by the next layer norm
+      // (one fused kernel where the backend has it). Without active dropout the embedding sum is
+      // the first such addition.
+      const dropping = this.drop.training && this.drop.p > 0;
+      let x = dropping ? (this.drop.forward(tf.add(tokens, positionEmbeddings)) as tf.Tensor3D) : tokens;
+      let delta: tf.Tensor3D | null = dropping ? null : positionEmbeddings;
       // A single new token may see every key: no mask at all unless there is padding.
       const attnMask = t === 1 && !mask ? null : gpt2AttentionMask(t, pastLen + t, mask);
       const hiddenStates: tf.Tensor3D[] = [];
       const attentions: tf.Tensor4D[] = [];
       const presents: PastKeyValues = [];
       [...this.h].forEach((block, i) => {
-        if (inputs.outputHiddenStates) hiddenStates.push(x);
-        const out = block.forward(x, attnMask, past?.[i] ?? null, inputs.outputAttentions ?? false);
+        const out = block.forwardDeferred(x, delta, attnMask, past?.[i] ?? null, inputs.outputAttentions ?? false);
+        if (inputs.outputHiddenStates) hiddenStates.push(out.input);
         x = out.hidden;
+        delta = out.delta;
         presents.push(out.present);
         if (out.probs) attentions.push(out.probs);
       });
-      x = this.ln_f.forward(x) as tf.Tensor3D;
+      x = (delta ? this.ln_f.forwardAdd(x, delta).normed : this.ln_f.forward(x)) as tf.Tensor3D;
       if (inputs.outputHiddenStates) hiddenStates.push(x);
       const result: Gpt2ModelOutput = { lastHiddenState: x };
       if (inputs.useCache) result.pastKeyValues = presents;
@@ -270,7 +310,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
         name: 'positionIds', shape: [[1, b], t],
         range: { high: c.nPositions, problem: `is outside the position table [0, ${c.nPositions}) (n_positions)` },
       }, where)
-      : tf.reshape(tf.range(pastLen, pastLen + t, 1, 'int32'), [1, t]);
+      : tf.tensor2d(Int32Array.from({ length: t }, (_, i) => pastLen + i), [1, t], 'int32'); // uploaded, no kernels
     return { ids, mask, positions, past, pastLen, t };
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchedMatMul } from './batched-matmul.js';
+import { FUSED_CACHED_ATTENTION, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 
 /** The value added to masked scores. Finite, so a fully masked row gives a uniform, not NaN, softmax. */
 export const MASK_VALUE = -3.4028234663852886e38;
@@ -75,4 +76,51 @@ export function scaledDotProductAttention(
     return options.returnProbs ? [out, p] : [out];
   });
   return probs ? { output: output as tf.Tensor, probs } : { output: output as tf.Tensor };
+}
+
+/** What `cachedAttentionStep` returns. */
+export interface CachedAttentionStep {
+  /** `[batch, 1, heads·headDim]`: the attention output, heads merged. */
+  output: tf.Tensor3D;
+  /** `[batch, heads, past + 1, headDim]`: the cached keys with this step's appended. */
+  key: tf.Tensor4D;
+  /** `[batch, heads, past + 1, headDim]` */
+  value: tf.Tensor4D;
+}
+
+/**
+ * A decoding step's attention in one kernel, or null where that kernel does not apply (the
+ * caller then runs the composite: split, concatenate, `scaledDotProductAttention`, merge).
+ * `qkv` `[B, 1, 3·H·d]` holds the query, key and value projections side by side (GPT-2's
+ * `c_attn`); `past` the cached `[B, H, P, d]` keys and values; `mask` additive, `[B|1, 1, 1, P+1]`.
+ * Applies where the backend registered `TfkitCachedAttention` (tfkit's wasm kernels), every
+ * tensor is float32 and no gradient is being recorded: the kernel is forward only, so training
+ * always takes the differentiable composite.
+ */
+export function cachedAttentionStep(
+  qkv: tf.Tensor,
+  past: { key: tf.Tensor; value: tf.Tensor } | null,
+  mask: tf.Tensor | null,
+  numHeads: number,
+  scale: number,
+): CachedAttentionStep | null {
+  if (qkv.rank !== 3 || qkv.shape[1] !== 1 || recordingGradients()) return null;
+  const [b, , c3] = qkv.shape as [number, number, number];
+  if (b === 0 || c3 % (3 * numHeads) !== 0) return null;
+  const d = c3 / (3 * numHeads);
+  const pastLen = past ? (past.key.shape[2] as number) : 0;
+  if (past) {
+    const want = [b, numHeads, pastLen, d].join();
+    if (past.key.shape.join() !== want || past.value.shape.join() !== want) return null;
+  }
+  if (mask && !(mask.rank === 4 && (mask.shape[0] === 1 || mask.shape[0] === b) && mask.shape[1] === 1 && mask.shape[2] === 1 && mask.shape[3] === pastLen + 1)) return null;
+  if (!hasFusedKernel(FUSED_CACHED_ATTENTION, qkv, past?.key, past?.value, mask)) return null;
+  const inputs: tf.NamedTensorMap = { qkv };
+  if (past) {
+    inputs['pastKey'] = past.key;
+    inputs['pastValue'] = past.value;
+  }
+  if (mask) inputs['mask'] = mask;
+  const [output, key, value] = tf.engine().runKernel(FUSED_CACHED_ATTENTION, inputs, { numHeads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { output: output as tf.Tensor3D, key: key as tf.Tensor4D, value: value as tf.Tensor4D };
 }

@@ -20,15 +20,16 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor, options: Embed
   const [vocab, dim] = table.shape as [number, number];
   const pad = options.paddingIdx == null ? undefined : normalizePaddingIdx(options.paddingIdx, vocab, 'embeddingLookup');
   return tf.tidy(() => {
-    const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [-1]);
+    const index = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
     // Tensors the gradient needs must go through `save`: closures over them would be disposed by
-    // the surrounding tidy before the backward pass runs.
+    // the surrounding tidy before the backward pass runs. The forward gathers with the ids' own
+    // shape (no reshapes: a decoding step runs this for every token and position lookup).
     const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([flat]);
+      save([index]);
       return {
-        value: tf.gather(t, flat),
+        value: tf.gather(t, index),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const at = saved[0] as tf.Tensor;
+          const at = tf.reshape(saved[0] as tf.Tensor, [-1]);
           let rows = tf.reshape(dy as tf.Tensor, [-1, dim]);
           // Drop the upstream rows of padding positions before they are summed into the table.
           if (pad !== undefined) rows = tf.mul(rows, tf.reshape(tf.cast(tf.notEqual(at, pad), rows.dtype), [-1, 1]));
@@ -36,7 +37,7 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor, options: Embed
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return tf.reshape(lookup(table) as tf.Tensor, [...ids.shape, dim]);
+    return lookup(table) as tf.Tensor;
   });
 }
 

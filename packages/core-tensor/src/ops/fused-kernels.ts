@@ -11,11 +11,31 @@
  *   with σ² the biased variance of each row.
  * - `TfkitGelu`: input `x`; attrs `{ approximate: 'none' | 'tanh' }`. Output `y` like x:
  *   x·Φ(x) with Φ through tfjs's erf approximation, or ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+ * - `TfkitDense`: inputs `x` (…, in) with at least one row, `weight` (in, out) and optionally
+ *   `bias` (out), rank 1. Output (…, out) = x·weight + bias: the reshapes to and from 2-D, the
+ *   product and the bias in one kernel (a composite dense layer is four).
+ * - `TfkitAddLayerNorm`: inputs `x` (…, C), `residual` (shape of x), `gamma` (C), `beta` (C);
+ *   attrs `{ epsilon }`. Outputs `[sum, y, mean, rstd]`: sum = x + residual (rounded to float32),
+ *   then layer norm of sum as `TfkitLayerNorm` gives it. A pre-norm transformer adds each
+ *   sublayer's output to the residual stream and normalises the result for the next sublayer:
+ *   one kernel instead of two.
+ * - `TfkitCachedAttention` (forward only: the ops call it only while no gradient is being
+ *   recorded): one new query per row against cached keys/values, a decoding step's attention.
+ *   Inputs `qkv` (B, 1, 3·C): the query, key and value projections side by side, each C = H·d
+ *   wide with heads in order (GPT-2's `c_attn` output); optionally `pastKey` and `pastValue`
+ *   (B, H, P, d); optionally `mask` (B|1, 1, 1, P + 1), additive. Attrs `{ numHeads, scale }`.
+ *   Outputs `[output, key, value]`: output (B, 1, C) = softmax(scale·q·kᵀ + mask)·v with the
+ *   heads merged back; key and value (B, H, P + 1, d), the past with this step's appended. A
+ *   masked score rounds to float32 as the composite's does, so a row masked everywhere is
+ *   uniform in both.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 export const FUSED_LAYER_NORM = 'TfkitLayerNorm';
 export const FUSED_GELU = 'TfkitGelu';
+export const FUSED_DENSE = 'TfkitDense';
+export const FUSED_ADD_LAYER_NORM = 'TfkitAddLayerNorm';
+export const FUSED_CACHED_ATTENTION = 'TfkitCachedAttention';
 
 /**
  * Elementwise work above this many values goes to the composite op even where a fused kernel
@@ -29,4 +49,9 @@ export const FUSED_ELEMENTWISE_MAX_SIZE = 65_536;
 export function hasFusedKernel(kernel: string, ...tensors: (tf.Tensor | null | undefined)[]): boolean {
   if (tf.getKernel(kernel, tf.getBackend()) === undefined) return false;
   return tensors.every((t) => t == null || t.dtype === 'float32');
+}
+
+/** True while tfjs records operations for a gradient (`tf.grad`, `tf.variableGrads`, …). */
+export function recordingGradients(): boolean {
+  return tf.engine().state.gradientDepth > 0;
 }

@@ -3,8 +3,8 @@ export { batchedMatMul } from './batched-matmul.js';
 export { embeddingLookup, normalizePaddingIdx, type EmbeddingLookupOptions } from './embedding.js';
 export { softmaxCrossEntropy, meanSquaredError, sigmoidCrossEntropy, type CrossEntropyOptions } from './losses.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from './activations.js';
-export { layerNorm } from './norm.js';
-export { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
+export { addLayerNorm, layerNorm, type AddLayerNormResult } from './norm.js';
+export { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 export {
-  scaledDotProductAttention, paddingMask, causalMask, combineMasks, MASK_VALUE, type AttentionResult,
+  scaledDotProductAttention, paddingMask, causalMask, combineMasks, cachedAttentionStep, MASK_VALUE, type AttentionResult, type CachedAttentionStep,
 } from './attention.js';

@@ -6,10 +6,12 @@
  *
  * `linear` is one custom-gradient op from input to output (reshapes and bias included): its
  * backward pass needs no gradient registered by tfjs and runs two matMuls plus the transposes
- * wasm needs (cpu, webgl and webgpu take transposed operands directly).
+ * wasm needs (cpu, webgl and webgpu take transposed operands directly). Where the backend has a
+ * fused `TfkitDense` kernel (tfkit's wasm kernels), the forward pass is that one kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
+import { FUSED_DENSE, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * g · bᵀ for 2-D `g` (N, n) and `b` (k, n). On wasm XNNPACK packs its right operand anew for
@@ -51,21 +53,34 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return matMul2dFast(a, b);
 }
 
-/** Forward and backward of `x · w (+ b)` for `x` `[..., in]`, `w` `[in, out]`, `b` `[out]`. */
-function denseOp(withBias: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
+/**
+ * Forward and backward of `x · w (+ b)` for `x` `[..., in]`, `w` `[in, out]`, `b` `[out]`. With
+ * `fused`, the forward is the backend's `TfkitDense` kernel (one kernel for the reshapes, the
+ * product and the bias); the backward pass is the same either way.
+ */
+function denseOp(withBias: boolean, fused: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [x, w, b] = args as tf.Tensor[];
     const xShape = x!.shape;
     const [inF, outF] = w!.shape as [number, number];
-    const x2 = tf.reshape(x!, [-1, inF]) as tf.Tensor2D; // (N, in)
-    save([x2, w!]);
-    let y: tf.Tensor = tf.matMul(x2, w as tf.Tensor2D); // (N, out)
-    if (withBias) y = tf.add(y, b!);
+    let value: tf.Tensor;
+    if (fused) {
+      save([x!, w!]);
+      const inputs: tf.NamedTensorMap = withBias ? { x: x!, weight: w!, bias: b! } : { x: x!, weight: w! };
+      value = tf.engine().runKernel(FUSED_DENSE, inputs, {}) as tf.Tensor;
+    } else {
+      const x2 = tf.reshape(x!, [-1, inF]) as tf.Tensor2D; // (N, in)
+      save([x2, w!]);
+      let y: tf.Tensor = tf.matMul(x2, w as tf.Tensor2D); // (N, out)
+      if (withBias) y = tf.add(y, b!);
+      value = tf.reshape(y, [...xShape.slice(0, -1), outF]);
+    }
     return {
-      value: tf.reshape(y, [...xShape.slice(0, -1), outF]),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx2, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const [sx, sw] = saved as [tf.Tensor, tf.Tensor2D];
+        const sx2 = (sx.rank === 2 ? sx : tf.reshape(sx, [-1, inF])) as tf.Tensor2D;
         const dy2 = tf.reshape(dy as tf.Tensor, [-1, outF]) as tf.Tensor2D; // (N, out)
         const dx = tf.reshape(timesTransposed(dy2, sw), xShape); // (N, out)·(out, in)
         const dw = transposedTimes(sx2, dy2); // (in, N)·(N, out)
@@ -75,8 +90,10 @@ function denseOp(withBias: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
   });
 }
 
-const dense = denseOp(false);
-const denseBias = denseOp(true);
+const dense = denseOp(false, false);
+const denseBias = denseOp(true, false);
+const fusedDense = denseOp(false, true);
+const fusedDenseBias = denseOp(true, true);
 
 /**
  * `x · w + b` over the last axis of `x` (any rank ≥ 1), with `w` stored as `[in, out]`.
@@ -91,5 +108,8 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
   if (bias && bias.size !== outFeatures) {
     throw new ShapeError(`linear: bias has ${bias.size} elements ([${bias.shape}]) but the weight has ${outFeatures} outputs`);
   }
-  return bias ? denseBias(x, weight, bias) : dense(x, weight);
+  // The fused kernel takes float32, a rank-1 bias and at least one row; anything else is composite.
+  const fused = x.size > 0 && (!bias || bias.rank === 1) && hasFusedKernel(FUSED_DENSE, x, weight, bias);
+  if (bias) return (fused ? fusedDenseBias : denseBias)(x, weight, bias);
+  return (fused ? fusedDense : dense)(x, weight);
 }

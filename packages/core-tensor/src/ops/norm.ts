@@ -4,7 +4,7 @@
  * form below needs about ten, which is what a training step spends on every layer norm.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_ADD_LAYER_NORM, FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * Gradient of y = x̂·γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε), over the last axis of length C:
@@ -86,4 +86,67 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor
   const inputs = [x, gamma, beta].filter((t): t is tf.Tensor => t != null);
   const op = hasFusedKernel(FUSED_LAYER_NORM, x, gamma, beta) ? fusedLayerNormOp : layerNormOp;
   return op(gamma != null, beta != null, epsilon)(...inputs);
+}
+
+/** What `addLayerNorm` returns: the new residual stream and its normalisation. */
+export interface AddLayerNormResult {
+  /** `x + residual` */
+  sum: tf.Tensor;
+  /** `layerNorm(x + residual, gamma, beta, epsilon)` */
+  normed: tf.Tensor;
+}
+
+/**
+ * Gradient of `TfkitAddLayerNorm`'s outputs `[sum, y, mean, rstd]` (mean and rstd are not
+ * differentiated: tfjs hands zeros for them): with x̂ = (sum − mean)·rstd and g = dy·γ,
+ *   d(x + residual) = dsum + rstd · (g − mean(g) − x̂ · mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * Registered once, the first time the fused op runs.
+ */
+function registerAddLayerNormGradient(): void {
+  if (tf.getGradient(FUSED_ADD_LAYER_NORM) !== undefined) return;
+  tf.registerGradient({
+    kernelName: FUSED_ADD_LAYER_NORM,
+    inputsToSave: ['gamma'],
+    outputsToSave: [true, false, true, true],
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [dSum, dy] = dys as tf.Tensor[];
+      const [gamma, sum, mean, rstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const axis = sum.rank - 1;
+      const lead = sum.shape.slice(0, -1).map((_, i) => i);
+      const g = dy!;
+      const xhat = tf.mul(tf.sub(sum, mean), rstd);
+      const gx = tf.mul(g, gamma);
+      const meanG = tf.mean(gx, axis, true);
+      const meanGX = tf.mean(tf.mul(gx, xhat), axis, true);
+      const dTotal = tf.add(dSum!, tf.mul(rstd, tf.sub(tf.sub(gx, meanG), tf.mul(xhat, meanGX))));
+      return {
+        x: () => dTotal,
+        residual: () => dTotal,
+        gamma: () => tf.reshape(tf.sum(tf.mul(g, xhat), lead), gamma.shape),
+        beta: () => tf.reshape(tf.sum(g, lead), gamma.shape),
+      };
+    },
+  });
+}
+
+/**
+ * `x + residual` and its layer normalisation over the last axis, as a pre-norm transformer adds a
+ * sublayer's output to the residual stream and normalises the result for the next sublayer. Where
+ * the backend has a fused `TfkitAddLayerNorm` kernel (tfkit's wasm kernels) and both γ and β are
+ * given, that is one kernel forward; otherwise `tf.add` and `layerNorm`. Differentiable either way.
+ */
+export function addLayerNorm(x: tf.Tensor, residual: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon = 1e-5): AddLayerNormResult {
+  const fused = gamma != null && beta != null && x.shape.length === residual.shape.length && x.shape.every((d, i) => d === residual.shape[i])
+    && hasFusedKernel(FUSED_ADD_LAYER_NORM, x, residual, gamma, beta);
+  if (!fused) {
+    const sum = tf.add(x, residual);
+    return { sum, normed: layerNorm(sum, gamma, beta, epsilon) };
+  }
+  registerAddLayerNormGradient();
+  const [sum, normed, mean, rstd] = tf.engine().runKernel(
+    FUSED_ADD_LAYER_NORM, { x, residual, gamma, beta }, { epsilon } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor[];
+  // The row statistics serve the backward pass only (the tape keeps its own references).
+  tf.dispose([mean!, rstd!]);
+  return { sum: sum!, normed: normed! };
 }

@@ -11,6 +11,7 @@ import { InputError } from './errors.js';
 import { attentionMaskInput, floatInput, type IntInput } from './int-input.js';
 import { KVCache } from './kv-cache.js';
 import { Module, ModuleList, type Parameter } from './module.js';
+import type { ConfigChecks } from './pretrained-config.js';
 import type { TransformerDecoderLayer, TransformerEncoderLayer, TransformerLayerOptions } from './transformer-layers.js';
 
 /** The config every encoder-decoder Transformer has (Hugging Face's BART / Marian keys, camelCased); a family extends it. */
@@ -49,6 +50,46 @@ export interface EncoderDecoderConfig {
   decoderStartTokenId: number;
   /** Token forced as the last one at the maximum length, or null. */
   forcedEosTokenId: number | null;
+}
+
+/** `config.json` key → EncoderDecoderConfig key (Hugging Face's names, which every such family shares); a family adds its own. */
+export const ENCODER_DECODER_HF_KEYS = {
+  vocab_size: 'vocabSize',
+  max_position_embeddings: 'maxPositionEmbeddings',
+  d_model: 'dModel',
+  encoder_layers: 'encoderLayers',
+  encoder_attention_heads: 'encoderAttentionHeads',
+  encoder_ffn_dim: 'encoderFfnDim',
+  decoder_layers: 'decoderLayers',
+  decoder_attention_heads: 'decoderAttentionHeads',
+  decoder_ffn_dim: 'decoderFfnDim',
+  activation_function: 'activationFunction',
+  dropout: 'dropout',
+  attention_dropout: 'attentionDropout',
+  activation_dropout: 'activationDropout',
+  init_std: 'initStd',
+  scale_embedding: 'scaleEmbedding',
+  tie_word_embeddings: 'tieWordEmbeddings',
+  pad_token_id: 'padTokenId',
+  bos_token_id: 'bosTokenId',
+  eos_token_id: 'eosTokenId',
+  decoder_start_token_id: 'decoderStartTokenId',
+  forced_eos_token_id: 'forcedEosTokenId',
+} as const satisfies Record<string, keyof EncoderDecoderConfig>;
+
+/**
+ * Checks the sizes, rates, flags and activation every encoder-decoder config has (token ids are
+ * the family's: their vocabularies differ); returns `checks` for the family's own keys.
+ */
+export function checkEncoderDecoderConfig<C extends EncoderDecoderConfig>(checks: ConfigChecks<C>): ConfigChecks<C> {
+  return checks
+    .positiveInts('vocabSize', 'maxPositionEmbeddings', 'dModel', 'encoderLayers', 'encoderAttentionHeads', 'encoderFfnDim', 'decoderLayers', 'decoderAttentionHeads', 'decoderFfnDim')
+    .divides('encoderAttentionHeads', 'dModel')
+    .divides('decoderAttentionHeads', 'dModel')
+    .probabilities('dropout', 'attentionDropout', 'activationDropout')
+    .nonNegativeNumber('initStd')
+    .booleans('scaleEmbedding', 'tieWordEmbeddings')
+    .activations('activationFunction');
 }
 
 /**

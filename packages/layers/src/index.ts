@@ -18,7 +18,7 @@ export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } f
 export { sinusoidalPositionEncoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type SinusoidLayout, type SinusoidOptions } from './positional.js';
 export { KVCache } from './kv-cache.js';
 export {
-  ScaledEmbedding, EncoderDecoderCache, stackLayers, decoderLayersInputs, runEncoderLayers, runDecoderLayers, runEncoderDecoder, encoderDecoderOutput,
+  ENCODER_DECODER_HF_KEYS, checkEncoderDecoderConfig, ScaledEmbedding, EncoderDecoderCache, stackLayers, decoderLayersInputs, runEncoderLayers, runDecoderLayers, runEncoderDecoder, encoderDecoderOutput,
   type EncoderDecoderConfig, type StackOutputOptions, type EncoderStackOutput, type DecoderStackOptions, type DecoderStackOutput, type DecoderLayersInputs,
   type EncoderDecoderInputs, type EncoderDecoderStacks, type EncoderDecoderOutput,
 } from './encoder-decoder.js';

@@ -2,9 +2,10 @@
  * BartConfig: the camelCase configuration the modeling code reads, and its translation from and to
  * Hugging Face `config.json`. This is the only file where Hugging Face key names appear.
  */
-import { getActivation, type HfConfig } from '@tfkit/core-tensor';
+import type { HfConfig } from '@tfkit/core-tensor';
 import {
-  checkConfigSizes, checkHfLabelTypes, checkNumLabels, ConfigKeyError, configWithLabels, finishHfConfig, labelsFromHf, numLabels, type ConfigSizes, type EncoderDecoderConfig,
+  checkConfigSizes, checkEncoderDecoderConfig, checkHfLabelTypes, checkNumLabels, ConfigChecks, ConfigKeyError, configWithLabels, ENCODER_DECODER_HF_KEYS, finishHfConfig, labelsFromHf, numLabels,
+  type ConfigSizes, type EncoderDecoderConfig,
 } from '@tfkit/layers';
 
 export { numLabels } from '@tfkit/layers';
@@ -60,34 +61,14 @@ export const BART_DEFAULTS: BartConfig = {
   problemType: null,
 };
 
-/** Hugging Face key → BartConfig key, for the keys that map one to one. */
+/** Hugging Face key → BartConfig key, for the keys that map one to one: the encoder-decoder keys and BART's own. */
 const HF_KEYS = {
-  vocab_size: 'vocabSize',
-  max_position_embeddings: 'maxPositionEmbeddings',
-  d_model: 'dModel',
-  encoder_layers: 'encoderLayers',
-  encoder_attention_heads: 'encoderAttentionHeads',
-  encoder_ffn_dim: 'encoderFfnDim',
-  decoder_layers: 'decoderLayers',
-  decoder_attention_heads: 'decoderAttentionHeads',
-  decoder_ffn_dim: 'decoderFfnDim',
-  activation_function: 'activationFunction',
-  dropout: 'dropout',
-  attention_dropout: 'attentionDropout',
-  activation_dropout: 'activationDropout',
+  ...ENCODER_DECODER_HF_KEYS,
   classifier_dropout: 'classifierDropout',
   encoder_layerdrop: 'encoderLayerdrop',
   decoder_layerdrop: 'decoderLayerdrop',
-  init_std: 'initStd',
-  scale_embedding: 'scaleEmbedding',
   use_cache: 'useCache',
-  pad_token_id: 'padTokenId',
-  bos_token_id: 'bosTokenId',
-  eos_token_id: 'eosTokenId',
-  decoder_start_token_id: 'decoderStartTokenId',
   forced_bos_token_id: 'forcedBosTokenId',
-  forced_eos_token_id: 'forcedEosTokenId',
-  tie_word_embeddings: 'tieWordEmbeddings',
   problem_type: 'problemType',
 } as const satisfies Record<string, keyof BartConfig>;
 
@@ -116,46 +97,16 @@ export function bartConfig(partial: BartConfigInput = {}, where = 'BartConfig'):
 }
 
 function validate(c: BartConfig, where: string): void {
-  const fail = (key: keyof BartConfig, problem: string) => new BartConfigError(where, HF_NAME[key], problem);
-  const positiveInts = [
-    'vocabSize', 'maxPositionEmbeddings', 'dModel', 'encoderLayers', 'encoderAttentionHeads', 'encoderFfnDim',
-    'decoderLayers', 'decoderAttentionHeads', 'decoderFfnDim',
-  ] as const;
-  for (const key of positiveInts) {
-    const v: unknown = c[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw fail(key, `must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  for (const key of ['encoderAttentionHeads', 'decoderAttentionHeads'] as const) {
-    if (c.dModel % c[key] !== 0) throw fail(key, `(${c[key]}) must divide d_model (${c.dModel})`);
-  }
-  const probabilities = ['dropout', 'attentionDropout', 'activationDropout', 'classifierDropout', 'encoderLayerdrop', 'decoderLayerdrop'] as const;
-  for (const key of probabilities) {
-    if (!(typeof c[key] === 'number' && c[key] >= 0 && c[key] < 1)) throw fail(key, `must be in [0, 1), got ${JSON.stringify(c[key])}`);
-  }
-  if (!(typeof c.initStd === 'number' && c.initStd >= 0 && Number.isFinite(c.initStd))) throw fail('initStd', `must be a non-negative number, got ${JSON.stringify(c.initStd)}`);
-  for (const key of ['scaleEmbedding', 'useCache', 'tieWordEmbeddings'] as const) {
-    if (typeof c[key] !== 'boolean') throw fail(key, `must be true or false, got ${JSON.stringify(c[key])}`);
-  }
-  const tokenIds = [
-    ['padTokenId', false], ['eosTokenId', false], ['decoderStartTokenId', false],
-    ['bosTokenId', true], ['forcedBosTokenId', true], ['forcedEosTokenId', true],
-  ] as const;
-  for (const [key, nullable] of tokenIds) {
-    const v: unknown = c[key];
-    if (v === null && nullable) continue;
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < c.vocabSize)) {
-      throw fail(key, `must be a token id in [0, vocab_size = ${c.vocabSize})${nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
-    }
-  }
-  try {
-    getActivation(c.activationFunction);
-  } catch (error) {
-    throw fail('activationFunction', `"${String(c.activationFunction)}" is not a known activation (${(error as Error).message.replace(/^.*known: /, 'known: ')})`);
-  }
-  if (numLabels(c) < 1) throw fail('id2label', 'must name at least one label');
+  const checks = checkEncoderDecoderConfig(new ConfigChecks(c, HF_NAME, (key, problem) => new BartConfigError(where, key, problem)))
+    .probabilities('classifierDropout', 'encoderLayerdrop', 'decoderLayerdrop')
+    .booleans('useCache');
+  const { vocabSize } = c;
+  for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) checks.tokenId(key, { vocabSize });
+  for (const key of ['bosTokenId', 'forcedBosTokenId', 'forcedEosTokenId'] as const) checks.tokenId(key, { vocabSize, nullable: true });
+  if (numLabels(c) < 1) throw checks.error('id2label', 'must name at least one label');
   const problems: (BartProblemType | null)[] = ['regression', 'single_label_classification', 'multi_label_classification', null];
   if (!problems.includes(c.problemType)) {
-    throw fail('problemType', `"${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
+    throw checks.error('problemType', `"${String(c.problemType)}" is not one of regression, single_label_classification, multi_label_classification`);
   }
   checkConfigSizes(bartConfigSizes(c), where, (key, problem) => new BartConfigError(where, key, problem));
 }

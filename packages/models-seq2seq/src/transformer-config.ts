@@ -5,8 +5,8 @@
  * sinusoidal positions), so transformers loads them as they are. The only file where the JSON key
  * names appear.
  */
-import { getActivation, type HfConfig } from '@tfkit/core-tensor';
-import { checkConfigSizes, ConfigKeyError, type ConfigSizes, type EncoderDecoderConfig } from '@tfkit/layers';
+import type { HfConfig } from '@tfkit/core-tensor';
+import { checkConfigSizes, checkEncoderDecoderConfig, ConfigChecks, ConfigKeyError, ENCODER_DECODER_HF_KEYS, type ConfigSizes, type EncoderDecoderConfig } from '@tfkit/layers';
 
 export const TRANSFORMER_MODEL_TYPE = 'marian';
 
@@ -71,31 +71,11 @@ const MARIAN_HF_DEFAULTS: Omit<TransformerConfig, 'decoderVocabSize'> = {
   forcedEosTokenId: 0,
 };
 
-/** JSON key → TransformerConfig key. */
+/** JSON key → TransformerConfig key: the encoder-decoder keys and the vocabularies'. */
 const HF_KEYS = {
-  vocab_size: 'vocabSize',
+  ...ENCODER_DECODER_HF_KEYS,
   decoder_vocab_size: 'decoderVocabSize',
   share_encoder_decoder_embeddings: 'shareEncoderDecoderEmbeddings',
-  tie_word_embeddings: 'tieWordEmbeddings',
-  max_position_embeddings: 'maxPositionEmbeddings',
-  d_model: 'dModel',
-  encoder_layers: 'encoderLayers',
-  encoder_attention_heads: 'encoderAttentionHeads',
-  encoder_ffn_dim: 'encoderFfnDim',
-  decoder_layers: 'decoderLayers',
-  decoder_attention_heads: 'decoderAttentionHeads',
-  decoder_ffn_dim: 'decoderFfnDim',
-  activation_function: 'activationFunction',
-  dropout: 'dropout',
-  attention_dropout: 'attentionDropout',
-  activation_dropout: 'activationDropout',
-  init_std: 'initStd',
-  scale_embedding: 'scaleEmbedding',
-  pad_token_id: 'padTokenId',
-  bos_token_id: 'bosTokenId',
-  eos_token_id: 'eosTokenId',
-  decoder_start_token_id: 'decoderStartTokenId',
-  forced_eos_token_id: 'forcedEosTokenId',
 } as const satisfies Record<string, keyof TransformerConfig>;
 
 const HF_NAME = Object.fromEntries(Object.entries(HF_KEYS).map(([hf, key]) => [key, hf])) as Record<keyof TransformerConfig, string>;
@@ -124,27 +104,11 @@ export function transformerConfig(partial: TransformerConfigInput, where = 'Tran
 }
 
 function validate(c: TransformerConfig, where: string): void {
-  const fail = (key: keyof TransformerConfig, problem: string) => new TransformerConfigError(where, HF_NAME[key], problem);
+  const checks = checkEncoderDecoderConfig(new ConfigChecks(c, HF_NAME, (key, problem) => new TransformerConfigError(where, key, problem)))
+    .positiveInts('decoderVocabSize')
+    .booleans('shareEncoderDecoderEmbeddings');
+  const fail = (key: keyof TransformerConfig, problem: string) => checks.error(key, problem);
   const show = (v: unknown) => JSON.stringify(v) ?? String(v);
-  const positiveInts = [
-    'vocabSize', 'decoderVocabSize', 'maxPositionEmbeddings', 'dModel', 'encoderLayers', 'encoderAttentionHeads', 'encoderFfnDim',
-    'decoderLayers', 'decoderAttentionHeads', 'decoderFfnDim',
-  ] as const;
-  for (const key of positiveInts) {
-    const v: unknown = c[key];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw fail(key, `must be a positive integer, got ${show(v)}`);
-  }
-  for (const key of ['encoderAttentionHeads', 'decoderAttentionHeads'] as const) {
-    if (c.dModel % c[key] !== 0) throw fail(key, `(${c[key]}) must divide d_model (${c.dModel})`);
-  }
-  for (const key of ['dropout', 'attentionDropout', 'activationDropout'] as const) {
-    const v: unknown = c[key];
-    if (!(typeof v === 'number' && v >= 0 && v < 1)) throw fail(key, `must be in [0, 1), got ${show(v)}`);
-  }
-  if (!(typeof c.initStd === 'number' && Number.isFinite(c.initStd) && c.initStd >= 0)) throw fail('initStd', `must be a non-negative number, got ${show(c.initStd)}`);
-  for (const key of ['shareEncoderDecoderEmbeddings', 'tieWordEmbeddings', 'scaleEmbedding'] as const) {
-    if (typeof c[key] !== 'boolean') throw fail(key, `must be true or false, got ${show(c[key])}`);
-  }
   if (c.shareEncoderDecoderEmbeddings && c.decoderVocabSize !== c.vocabSize) {
     throw fail('decoderVocabSize', `(${c.decoderVocabSize}) differs from vocab_size (${c.vocabSize}), but one token table serves both sides (share_encoder_decoder_embeddings: true); set share_encoder_decoder_embeddings to false for separate vocabularies`);
   }
@@ -159,11 +123,6 @@ function validate(c: TransformerConfig, where: string): void {
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < size)) {
       throw fail(key, `must be a token id in [0, ${size})${nullable ? ' or null' : ''}, got ${show(v)}`);
     }
-  }
-  try {
-    getActivation(c.activationFunction);
-  } catch (error) {
-    throw fail('activationFunction', `${show(c.activationFunction)} is not a known activation (${(error as Error).message.replace(/^.*known: /, 'known: ')})`);
   }
   checkConfigSizes(transformerConfigSizes(c), where, (key, problem) => new TransformerConfigError(where, key, problem));
 }

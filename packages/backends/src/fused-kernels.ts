@@ -177,6 +177,7 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
   const maskRows = mask ? (mask.shape[0] as number) : 0;
   const scores = new Float64Array(tk);
   const acc = new Float64Array(d);
+  const query = new Float64Array(d);
   for (let bi = 0; bi < b; bi++) {
     const row = bi * c3;
     const maskBase = maskRows > 1 ? bi * tk : 0;
@@ -189,12 +190,13 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
       }
       keys.set(src.subarray(row + c + hi * d, row + c + hi * d + d), base + past * d);
       values.set(src.subarray(row + 2 * c + hi * d, row + 2 * c + hi * d + d), base + past * d);
-      const q = row + hi * d;
+      // The query in float64, read once per head rather than once per key.
+      for (let i = 0; i < d; i++) query[i] = src[row + hi * d + i]!;
       let max = -Infinity;
       for (let j = 0; j < tk; j++) {
         const kj = base + j * d;
         let dot = 0;
-        for (let i = 0; i < d; i++) dot += src[q + i]! * keys[kj + i]!;
+        for (let i = 0; i < d; i++) dot += query[i]! * keys[kj + i]!;
         let score = dot * scale;
         // A masked score is what float32 makes of it, as in the composite: far below every
         // unmasked one, and equal to every other masked one.

@@ -175,6 +175,10 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
   const pv = pastValue ? backend.typedArrayFromHeap(pastValue) : null;
   const m = mask ? backend.typedArrayFromHeap(mask) : null;
   const maskRows = mask ? (mask.shape[0] as number) : 0;
+  // Every view is over the one wasm heap; offsets in float32 elements.
+  const heap = new Float32Array(keys.buffer);
+  const at = (view: Float32Array | null) => (view ? view.byteOffset / 4 : 0);
+  const [srcAt, keysAt, valuesAt, pkAt, pvAt] = [at(src), at(keys), at(values), at(pk), at(pv)];
   const scores = new Float64Array(tk);
   const acc = new Float64Array(d);
   const query = new Float64Array(d);
@@ -183,13 +187,15 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
     const maskBase = maskRows > 1 ? bi * tk : 0;
     for (let hi = 0; hi < h; hi++) {
       const base = (bi * h + hi) * tk * d;
+      // Copies within the heap by copyWithin (a memmove): `set` between two views of one buffer
+      // takes a slow path that clones the source first.
       if (pk && pv && past > 0) {
         const from = (bi * h + hi) * past * d;
-        keys.set(pk.subarray(from, from + past * d), base);
-        values.set(pv.subarray(from, from + past * d), base);
+        heap.copyWithin(keysAt + base, pkAt + from, pkAt + from + past * d);
+        heap.copyWithin(valuesAt + base, pvAt + from, pvAt + from + past * d);
       }
-      keys.set(src.subarray(row + c + hi * d, row + c + hi * d + d), base + past * d);
-      values.set(src.subarray(row + 2 * c + hi * d, row + 2 * c + hi * d + d), base + past * d);
+      heap.copyWithin(keysAt + base + past * d, srcAt + row + c + hi * d, srcAt + row + c + hi * d + d);
+      heap.copyWithin(valuesAt + base + past * d, srcAt + row + 2 * c + hi * d, srcAt + row + 2 * c + hi * d + d);
       // The query in float64, read once per head rather than once per key.
       for (let i = 0; i < d; i++) query[i] = src[row + hi * d + i]!;
       let max = -Infinity;

@@ -6,7 +6,7 @@ import {
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, Dropout, Embedding, floatInput, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds,
+  attentionMaskInput, checkInputsObject, Dropout, Embedding, floatInput, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds,
   type IntInput as IdsInput,
 } from '@tfkit/layers';
 import { bertConfig, type BertConfig, type BertConfigInput } from './bert-config.js';
@@ -357,9 +357,7 @@ export class BertModel extends BertPreTrainedModel {
    * empty or over-long batch. Host arrays are checked as they are copied; see `intInput` for tensors.
    */
   private checkInputs(inputs: BertModelInputs, where: string) {
-    if (inputs === null || typeof inputs !== 'object') {
-      throw new InputError(`${where}: pass an object of inputs ({ inputIds, attentionMask, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
-    }
+    checkInputsObject(inputs, 'inputIds, attentionMask', where);
     const c = this.config;
     if (inputs.inputIds !== undefined && inputs.inputsEmbeds !== undefined) {
       throw new InputError(`${where}: give inputIds or inputsEmbeds, not both`, { argument: 'inputsEmbeds' });

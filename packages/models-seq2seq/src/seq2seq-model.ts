@@ -13,7 +13,7 @@ import {
   type DecodingSession, type GenerateOptions, type GenerateOutput, type GenerationConfig, type GenerationModel,
   type PromptIds, type StartDecodingInputs, type StartDecodingOptions, type TokenEvent,
 } from '@tfkit/generation';
-import { attentionMaskInput, checkConfigAgainstCheckpoint, Dropout, InputError, Module, type RecurrentState } from '@tfkit/layers';
+import { attentionMaskInput, checkConfigAgainstCheckpoint, checkInputsObject, Dropout, Module, type RecurrentState } from '@tfkit/layers';
 import {
   MODEL_TYPE, seq2seqConfig, seq2seqConfigFromHf, Seq2SeqConfigError, seq2seqConfigSizes, seq2seqConfigToHf, type Seq2SeqConfig, type Seq2SeqConfigInput,
 } from './seq2seq-config.js';
@@ -115,9 +115,7 @@ export class Seq2SeqModel extends Module implements PretrainedModel, GenerationM
 
   forward(inputs: Seq2SeqInputs): Seq2SeqOutput {
     const c = this.config;
-    if (inputs === null || typeof inputs !== 'object') {
-      throw new InputError(`Seq2SeqModel: pass an object of inputs ({ inputIds, labels, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
-    }
+    checkInputsObject(inputs, 'inputIds, labels', 'Seq2SeqModel');
     const ratio = inputs.teacherForcingRatio ?? 1;
     if (!(typeof ratio === 'number' && ratio >= 0 && ratio <= 1)) throw new ConfigError(`Seq2SeqModel: teacherForcingRatio must be in [0, 1], got ${typeof ratio === 'string' ? JSON.stringify(ratio) : String(ratio)}`);
     return tf.tidy(() => {

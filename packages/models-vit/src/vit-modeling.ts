@@ -5,7 +5,7 @@ import {
   getActivation, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { Dropout, floatInput, ImageEmbeddings, InputError, LayerNorm, Linear, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
+import { checkInputsObject, Dropout, floatInput, ImageEmbeddings, InputError, LayerNorm, Linear, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
 import { vitConfig, type ViTConfig, type ViTConfigInput } from './vit-config.js';
 import { saveViTCheckpoint, vitFromPretrained, type LoadReport, type ViTFromPretrainedOptions, type ViTModelClass } from './vit-weights.js';
 
@@ -315,9 +315,7 @@ export class ViTModel extends ViTPreTrainedModel {
 
   forward(inputs: ViTModelInputs): ViTModelOutput {
     return tf.tidy(() => {
-      if (inputs === null || typeof inputs !== 'object') {
-        throw new InputError(`ViTModel.forward: pass an object of inputs ({ pixelValues, … }), got ${inputs === null ? 'null' : typeof inputs}`, { argument: 'inputs' });
-      }
+      checkInputsObject(inputs, 'pixelValues', 'ViTModel.forward');
       const pixels = pixelTensor(inputs.pixelValues, this.config, inputs);
       const embedded = this.embeddings.forward(pixels, { interpolatePosEncoding: inputs.interpolatePosEncoding ?? false });
       const out = this.encoder.forward(embedded, {

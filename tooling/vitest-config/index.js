@@ -54,8 +54,10 @@ export function defineTfkitConfig(packageDir, overrides = {}) {
     resolve: { alias: workspaceAliases() },
     test: {
       environment: 'node',
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
+      // A guard against hangs only: tests that take 5–20 s on a quiet machine have passed 60 s on a
+      // loaded 2-core CI machine (no test may assert on wall-clock time).
+      testTimeout: 300_000,
+      hookTimeout: 300_000,
       pool: 'forks',
       setupFiles: usesTfjs ? [path.join(repoRoot, 'tooling/test-utils/src/setup.ts')] : [],
       // Downloads (hub ids and URLs, cached by default) go to a fresh folder per run, never ~/.cache.

@@ -15,14 +15,14 @@
  * interleaved, and taking ratios run by run.
  *
  * DECODE_BENCH_FUSED=0 runs without tfkit's fused wasm kernels (dense, residual add + layer norm,
- * layer norm, GELU). DECODE_BENCH_INTERLEAVE=1 instead times both in one process, switching the
+ * cached attention, layer norm, GELU). DECODE_BENCH_INTERLEAVE=1 instead times both in one process, switching the
  * kernels on and off round by round in alternating order, and reports per-round ratios.
  *
  *   pnpm --filter @tfkit/models-gpt bench     (TFKIT_BENCH_BACKEND=cpu to change backend)
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADD_LAYER_NORM, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { generate } from '@tfkit/generation';
 import { it } from 'vitest';
 import { GPT2LMHeadModel } from '../src/index.js';
@@ -30,7 +30,8 @@ import type { PastKeyValues } from '../src/index.js';
 
 const ROUNDS = Number(process.env['DECODE_BENCH_ROUNDS'] ?? 5);
 const INTERLEAVE = process.env['DECODE_BENCH_INTERLEAVE'] === '1';
-const FUSED_KERNELS = [FUSED_DENSE, FUSED_ADD_LAYER_NORM, FUSED_LAYER_NORM, FUSED_GELU];
+// DECODE_BENCH_TOGGLE=TfkitDense,… limits the switch to those kernels (the others stay on).
+const FUSED_KERNELS = process.env['DECODE_BENCH_TOGGLE']?.split(',') ?? [FUSED_DENSE, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_LAYER_NORM, FUSED_GELU];
 
 /** Registers or unregisters tfkit's fused kernels for `backend` (the configs are kept to re-register). */
 function fusedSwitch(backend: string): (on: boolean) => void {
@@ -133,7 +134,7 @@ it.skipIf(INTERLEAVE)(`decoding: tiny GPT-2 tokens/s, GPT-2-small decode step an
   const setFused = fusedSwitch(backend);
   setFused(fused);
   const results: Record<string, unknown> = { backend, fused: fused && tf.getKernel(FUSED_DENSE, backend) !== undefined };
-  const lines = [`backend ${backend}${results['fused'] ? ' (fused dense, add + layer norm, layer norm, GELU)' : ''}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
+  const lines = [`backend ${backend}${results['fused'] ? ' (fused dense, add + layer norm, cached attention, layer norm, GELU)' : ''}; median (min–max) of ${ROUNDS} rounds; wall-clock / CPU time of this process`];
 
   const tiny = await GPT2LMHeadModel.fromPretrained(TINY_DIR);
   const NEW_TOKENS = 100;
@@ -185,7 +186,7 @@ it.runIf(INTERLEAVE)(`decoding, fused kernels on and off in one process: ${ROUND
   await tf.setBackend(backend);
   await tf.ready();
   const setFused = fusedSwitch(backend);
-  const lines = [`backend ${backend}; fused kernels on/off interleaved, ${ROUNDS} rounds (alternating order); CPU time of this process; ratio = off ÷ on per round`];
+  const lines = [`backend ${backend}; fused kernels ${FUSED_KERNELS.join(', ')} on/off interleaved, ${ROUNDS} rounds (alternating order); CPU time of this process; ratio = off ÷ on per round`];
   const results: Record<string, unknown> = { backend };
 
   const tiny = await GPT2LMHeadModel.fromPretrained(TINY_DIR);

@@ -43,7 +43,7 @@ export const SETTINGS = {
   },
   transformer: {
     config: { dModel: 64, encoderLayers: 2, decoderLayers: 2, encoderAttentionHeads: 4, decoderAttentionHeads: 4, encoderFfnDim: 256, decoderFfnDim: 256, maxPositionEmbeddings: 64, dropout: 0.1, initStd: 0.05 },
-    epochs: 16, batchSize: 128, lr: 3e-3, seed: 0, numBeams: 4,
+    epochs: 24, batchSize: 128, lr: 3e-3, seed: 0, numBeams: 4,
   },
 } as const;
 

@@ -16,6 +16,7 @@ import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
 import { FAMILY_OPTIONS, familyAnswer, type FamilyResults } from '../src/family-answer.js';
+import { generateGreedyInPage } from './page-actions.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const appDir = path.resolve(import.meta.dirname, '..');
@@ -74,13 +75,7 @@ describe('your own model by URL (Chromium)', () => {
     await load(`${models.url}mine`, 'ready');
     expect(await page.textContent('#model-name')).toBe(`Model: ${models.url}mine/`);
     expect(models.requests.some((r) => r.method === 'GET' && r.path === '/mine/model.safetensors' && r.status === 200)).toBe(true);
-    await page.fill('#prompt', PROMPT);
-    await page.fill('#max-new-tokens', String(MAX_NEW));
-    await page.fill('#repetition-penalty', '1.1');
-    await page.check('input[name="mode"][value="greedy"]');
-    await page.click('#generate');
-    await page.waitForSelector('#gen-output[data-state="done"]');
-    const text = await page.textContent('#gen-text');
+    const text = await generateGreedyInPage(page, PROMPT, MAX_NEW);
 
     const dir = path.join(tmp, 'mine');
     const model = await GPT2LMHeadModel.fromPretrained(dir);

@@ -13,6 +13,7 @@ import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { CHROMIUM_ARGS } from '@tfkit/vitest-config/browser';
 import { FAMILY_OPTIONS } from '../src/family-answer.js';
+import { generateGreedyInPage } from './page-actions.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const appDir = path.resolve(import.meta.dirname, '..');
@@ -46,13 +47,7 @@ describe('the demo on webgl (Chromium, SwiftShader)', () => {
 
   it('says it runs on webgl and generates what Node generates', async () => {
     expect(await page.textContent('#backend-name')).toBe('webgl');
-    await page.fill('#prompt', PROMPT);
-    await page.fill('#max-new-tokens', String(MAX_NEW));
-    await page.fill('#repetition-penalty', '1.1');
-    await page.check('input[name="mode"][value="greedy"]');
-    await page.click('#generate');
-    await page.waitForSelector('#gen-output[data-state="done"]');
-    const text = await page.textContent('#gen-text');
+    const text = await generateGreedyInPage(page, PROMPT, MAX_NEW);
 
     const registry = createRegistry();
     registerWasmBackend(registry);

@@ -9,6 +9,7 @@ import { download, type ModelClient } from './client.js';
 import { byId } from './dom.js';
 import { pauseToggle } from './pause-toggle.js';
 import { heldOut, LabelledDataError, parseLabelled, SAMPLE_CSV, type LabelledData } from './labelled-data.js';
+import { showSavedRun } from './saved-run-offer.js';
 import { formatEta, lossPolyline } from './text-spans.js';
 import type { ClassifierRequest, SavedClassifierRunSummary } from './protocol.js';
 
@@ -213,25 +214,9 @@ export function setupClassifierPanel(client: ModelClient, hooks: { onBusy(busy: 
   let savedRun: SavedClassifierRunSummary | undefined;
   const offerSaved = (saved: SavedClassifierRunSummary) => {
     savedRun = saved;
-    el.saved.hidden = false;
-    el.saved.dataset['step'] = String(saved.step);
-    const last = saved.losses.at(-1);
-    el.savedText.textContent = `An unfinished classifier run was saved at step ${saved.step} of ${saved.maxSteps}${last === undefined ? '' : ` (loss ${last.toFixed(4)})`}.`;
-    el.curve.setAttribute('points', lossPolyline(saved.losses, saved.maxSteps, 300, 120));
-    el.chart.dataset['losses'] = JSON.stringify(saved.losses);
-    el.chart.dataset['state'] = 'saved';
+    showSavedRun(el, saved, 'An unfinished classifier run');
     el.accuracy.dataset['history'] = JSON.stringify(saved.evals.map(({ step, accuracy }) => ({ step, accuracy })));
-    el.status.textContent = 'The curve so far is shown. Resume continues it from the saved step; Train starts a new run.';
-    // The form shows the saved run's settings (the resumed run uses them).
-    const o = saved.options;
-    el.r.value = String(o.r);
-    el.alpha.value = String(o.alpha);
-    el.targets.value = o.targets.join(', ');
-    el.steps.value = String(o.steps);
-    el.lr.value = String(o.learningRate);
-    el.seed.value = String(o.seed);
-    el.evalEvery.value = String(o.evalEvery);
-    el.saveEvery.value = String(o.saveEvery);
+    el.evalEvery.value = String(saved.options.evalEvery);
     sync();
   };
   el.resumeSaved.addEventListener('click', () => {

@@ -10,6 +10,7 @@ import { download, type ModelClient, type RequestBody } from './client.js';
 import type { SavedRunSummary } from './protocol.js';
 import { byId } from './dom.js';
 import { pauseToggle } from './pause-toggle.js';
+import { showSavedRun } from './saved-run-offer.js';
 import { formatEta, lossPolyline } from './text-spans.js';
 
 /** Public-domain sample (Jane Austen's style is what the model knows; this is a recipe it does not). */
@@ -169,26 +170,10 @@ export function setupFinetunePanel(client: ModelClient, hooks: { onBusy(busy: bo
 
   /** Offers the run a reload interrupted (saved in IndexedDB by the worker), with its curve so far. */
   const offerSaved = (saved: SavedRunSummary) => {
-    el.saved.hidden = false;
-    el.saved.dataset['step'] = String(saved.step);
-    const last = saved.losses.at(-1);
-    el.savedText.textContent = `An unfinished ${saved.method === 'lora' ? 'LoRA' : 'full'} fine-tuning run was saved at step ${saved.step} of ${saved.maxSteps}${last === undefined ? '' : ` (loss ${last.toFixed(4)})`}.`;
-    el.curve.setAttribute('points', lossPolyline(saved.losses, saved.maxSteps, 300, 120));
-    el.chart.dataset['losses'] = JSON.stringify(saved.losses);
-    el.chart.dataset['state'] = 'saved';
-    el.status.textContent = 'The curve so far is shown. Resume continues it from the saved step; Train starts a new run.';
-    // The form shows the saved run's settings (the resumed run uses them).
-    const o = saved.options;
-    el.text.value = o.text;
-    el.method.value = o.method;
-    el.r.value = String(o.r);
-    el.alpha.value = String(o.alpha);
-    el.targets.value = o.targets.join(', ');
-    el.steps.value = String(o.steps);
-    el.lr.value = String(o.learningRate);
-    el.seed.value = String(o.seed);
-    el.saveEvery.value = String(o.saveEvery);
-    el.tryPrompt.value = o.probe;
+    showSavedRun(el, saved, `An unfinished ${saved.method === 'lora' ? 'LoRA' : 'full'} fine-tuning run`);
+    el.text.value = saved.options.text;
+    el.method.value = saved.options.method;
+    el.tryPrompt.value = saved.options.probe;
     sync();
   };
   el.resumeSaved.addEventListener('click', () => {

@@ -234,6 +234,32 @@ describe('streaming, abort, stop strings', () => {
     expect(model.open).toBe(0);
   });
 
+  it('without setImmediate (browsers) steps yield through a MessageChannel, not clamped timers; a timer can still abort', async () => {
+    const setImmediateBefore = globalThis.setImmediate;
+    const setTimeoutBefore = globalThis.setTimeout;
+    let timers = 0;
+    try {
+      // @ts-expect-error -- a browser has no setImmediate
+      delete globalThis.setImmediate;
+      globalThis.setTimeout = ((f: () => void, ms?: number) => {
+        timers++;
+        return setTimeoutBefore(f, ms);
+      }) as typeof setTimeout;
+      const out = await generate(bigram(), [0], { maxNewTokens: 30 });
+      expect(out.sequences[0]).toHaveLength(31);
+      expect(timers).toBe(0);
+      // A timer armed before generation fires between steps and aborts it.
+      const controller = new AbortController();
+      setTimeoutBefore(() => controller.abort(), 0);
+      const aborted = await generate(bigram(), [0], { maxNewTokens: 100_000, maxLength: 100_001, signal: controller.signal });
+      expect(aborted.stopReason).toBe('aborted');
+      expect(aborted.sequences[0]!.length).toBeLessThan(100_001);
+    } finally {
+      globalThis.setImmediate = setImmediateBefore;
+      globalThis.setTimeout = setTimeoutBefore;
+    }
+  });
+
   it('stop strings finish a row once its text contains one', async () => {
     const tokenizer = { decode: (ids: number[]) => ids.map((i) => 'abcdef'[i]).join('') };
     const out = await generate(bigram(), [0], { maxNewTokens: 20, stopStrings: ['ca'], tokenizer });

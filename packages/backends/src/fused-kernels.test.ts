@@ -274,16 +274,21 @@ function compositeStep(qkv: tf.Tensor3D, past: { key: tf.Tensor4D; value: tf.Ten
 describe('fused wasm kernel: a decoding step\'s attention', () => {
   const h = 3;
   const d = 8;
-  const cases: [string, number, number, number[] | null][] = [
+  // [label, batch, past length, mask, heads × head size (default h × d)]
+  const cases: [string, number, number, number[] | null, [number, number]?][] = [
     ['past and a padding mask per row', 2, 6, [0, 0, MASK_VALUE, 0, 0, 0, 0, MASK_VALUE, MASK_VALUE, 0, 0, 0, 0, 0]],
     ['past, one mask for every row', 2, 4, [MASK_VALUE, 0, 0, 0, 0]],
     ['past, no mask', 1, 9, null],
     ['no past (a one-token prompt)', 2, 0, null],
     ['a row masked everywhere (uniform, as the composite)', 1, 3, [MASK_VALUE, MASK_VALUE, MASK_VALUE, MASK_VALUE]],
+    // Head sizes that are not a multiple of the kernel's 4-wide loops.
+    ['head size 7, past and a mask per row', 2, 5, [0, MASK_VALUE, 0, 0, 0, 0, 0, 0, 0, 0, 0, MASK_VALUE], [2, 7]],
+    ['head size 2, no past', 1, 0, null, [5, 2]],
   ];
 
-  it.each(cases)('equals the composite on cpu (%s)', async (_label, b, pastLen, maskValues) => {
+  it.each(cases)('equals the composite on cpu (%s)', async (_label, b, pastLen, maskValues, dims) => {
     installFusedWasmKernels();
+    const [h, d] = dims ?? [3, 8];
     const c = h * d;
     const run = (fused: boolean) => tf.tidy(() => {
       const qkv = tf.tensor3d(values(b * 3 * c, 51, 2), [b, 1, 3 * c]);

@@ -149,8 +149,8 @@ function geluKernel(args: KernelArgs): tf.TensorInfo {
 
 /**
  * `TfkitCachedAttention`: a decoding step's attention (see the contract in core-tensor). The
- * cached keys/values are copied whole-row (`set`, a memcpy) with this step's appended; scores,
- * softmax and the weighted sum run in float64 and round once. Replaces the ten kernels of the
+ * cached keys/values are copied whole-row (`copyWithin`, a memmove) with this step's appended;
+ * scores, softmax and the weighted sum run in float64 and round once. Replaces the ten kernels of the
  * composite step (reshape, split, two concatenations, scale, two products, reshape, softmax,
  * merge).
  */
@@ -178,12 +178,11 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
   // Every view is over the one wasm heap; offsets in float32 elements.
   const heap = new Float32Array(keys.buffer);
   const at = (view: Float32Array | null) => (view ? view.byteOffset / 4 : 0);
-  const [srcAt, keysAt, valuesAt, pkAt, pvAt] = [at(src), at(keys), at(values), at(pk), at(pv)];
+  const [srcAt, outAt, keysAt, valuesAt, pkAt, pvAt] = [at(src), at(out), at(keys), at(values), at(pk), at(pv)];
   const scores = new Float64Array(tk);
-  const acc = new Float64Array(d);
   const query = new Float64Array(d);
   for (let bi = 0; bi < b; bi++) {
-    const row = bi * c3;
+    const row = srcAt + bi * c3;
     const maskBase = maskRows > 1 ? bi * tk : 0;
     for (let hi = 0; hi < h; hi++) {
       const base = (bi * h + hi) * tk * d;
@@ -194,16 +193,27 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
         heap.copyWithin(keysAt + base, pkAt + from, pkAt + from + past * d);
         heap.copyWithin(valuesAt + base, pvAt + from, pvAt + from + past * d);
       }
-      heap.copyWithin(keysAt + base + past * d, srcAt + row + c + hi * d, srcAt + row + c + hi * d + d);
-      heap.copyWithin(valuesAt + base + past * d, srcAt + row + 2 * c + hi * d, srcAt + row + 2 * c + hi * d + d);
+      heap.copyWithin(keysAt + base + past * d, row + c + hi * d, row + c + hi * d + d);
+      heap.copyWithin(valuesAt + base + past * d, row + 2 * c + hi * d, row + 2 * c + hi * d + d);
       // The query in float64, read once per head rather than once per key.
-      for (let i = 0; i < d; i++) query[i] = src[row + hi * d + i]!;
+      for (let i = 0; i < d; i++) query[i] = heap[row + hi * d + i]!;
+      // Scores: each dot product in four interleaved partial sums (independent additions the
+      // CPU overlaps), indexed straight into the heap.
       let max = -Infinity;
-      for (let j = 0; j < tk; j++) {
-        const kj = base + j * d;
-        let dot = 0;
-        for (let i = 0; i < d; i++) dot += query[i]! * keys[kj + i]!;
-        let score = dot * scale;
+      for (let j = 0, kj = keysAt + base; j < tk; j++, kj += d) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let i = 0;
+        for (; i + 3 < d; i += 4) {
+          s0 += query[i]! * heap[kj + i]!;
+          s1 += query[i + 1]! * heap[kj + i + 1]!;
+          s2 += query[i + 2]! * heap[kj + i + 2]!;
+          s3 += query[i + 3]! * heap[kj + i + 3]!;
+        }
+        for (; i < d; i++) s0 += query[i]! * heap[kj + i]!;
+        let score = (s0 + s1 + (s2 + s3)) * scale;
         // A masked score is what float32 makes of it, as in the composite: far below every
         // unmasked one, and equal to every other masked one.
         const add = m ? m[maskBase + j]! : 0;
@@ -217,13 +227,34 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
         scores[j] = e;
         total += e;
       }
-      acc.fill(0);
-      for (let j = 0; j < tk; j++) {
-        const p = scores[j]! / total;
-        const vj = base + j * d;
-        for (let i = 0; i < d; i++) acc[i] = acc[i]! + p * values[vj + i]!;
+      for (let j = 0; j < tk; j++) scores[j] = scores[j]! / total;
+      // The weighted sum of the values, four output columns at a time, each summed over the
+      // keys in order in a register (was: a float64 accumulator row updated per key).
+      const v0 = valuesAt + base;
+      const o = outAt + bi * c + hi * d;
+      let i = 0;
+      for (; i + 3 < d; i += 4) {
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let j = 0, vj = v0 + i; j < tk; j++, vj += d) {
+          const p = scores[j]!;
+          a0 += p * heap[vj]!;
+          a1 += p * heap[vj + 1]!;
+          a2 += p * heap[vj + 2]!;
+          a3 += p * heap[vj + 3]!;
+        }
+        heap[o + i] = a0;
+        heap[o + i + 1] = a1;
+        heap[o + i + 2] = a2;
+        heap[o + i + 3] = a3;
       }
-      out.set(acc, bi * c + hi * d);
+      for (; i < d; i++) {
+        let a = 0;
+        for (let j = 0, vj = v0 + i; j < tk; j++, vj += d) a += scores[j]! * heap[vj]!;
+        heap[o + i] = a;
+      }
     }
   }
   return [outInfo, keyInfo, valueInfo];

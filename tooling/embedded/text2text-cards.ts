@@ -17,11 +17,27 @@ const metricsOf = (name: string): any => JSON.parse(fs.readFileSync(path.join(as
 const n = (x: number) => x.toLocaleString('en-US');
 const minutes = (s: number | undefined) => (s === undefined ? '?' : s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
 
-function weights(name: string): { bytes: number; params: number } {
+/** The shipped weight file: its size, its parameters (int8 scales not counted) and its format. */
+function weights(name: string): { bytes: number; params: number; format: string } {
   const bytes = fs.readFileSync(path.join(assets, name, 'model.safetensors'));
   const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { shape: number[] }>;
-  const params = Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
-  return { bytes: bytes.length, params };
+  const params = Object.entries(header).filter(([k]) => k !== '__metadata__' && !k.endsWith('.__scale')).reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const metadata = (header['__metadata__'] ?? {}) as unknown as Record<string, string>;
+  const format = metadata['tfkit_quantization'] === 'int8-per-channel' ? 'int8 (per-channel scales)' : 'float16';
+  return { bytes: bytes.length, params, format };
+}
+
+/**
+ * The card's "## int8 weights" section as it is (eval-embedded.ts's numbers, written when int8
+ * replaced the float16 file), kept when the card is rewritten.
+ */
+function int8Section(name: string): string {
+  const file = path.join(assets, name, 'README.md');
+  const card = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const at = card.search(/^## int8 weights$/m);
+  if (at < 0) return '';
+  const next = card.slice(at + 3).search(/^## /m);
+  return `\n${next < 0 ? card.slice(at) : card.slice(at, at + 3 + next)}`.replace(/\n*$/, '\n');
 }
 
 const md = (s: string) => s.replace(/\|/g, '\\|');
@@ -55,11 +71,11 @@ spans each replaced by one \`<mask>\`, plus sentence permutation) on public-doma
 ${what}`;
 }
 
-function filesTable(name: string, w: { bytes: number; params: number }, config: string): string {
+function filesTable(name: string, w: { bytes: number; params: number; format: string }, config: string): string {
   return `| file | what |
 | --- | --- |
 | \`config.json\` | ${config} |
-| \`model.safetensors\` | weights, float16: ${n(w.bytes)} bytes, ${n(w.params)} parameters |
+| \`model.safetensors\` | weights, ${w.format}: ${n(w.bytes)} bytes, ${n(w.params)} parameters${w.format === 'float16' ? '' : ' (tfkit reads them as float32; see "int8 weights")'} |
 | \`tokenizer.json\`, \`tokenizer_config.json\` | byte-level BPE; \`<s>\` 0, \`<pad>\` 1, \`</s>\` 2, \`<unk>\` 3, \`<mask>\` 4; RoBERTa post-processor (\`<s> … </s>\`) |
 | \`metrics.json\` | what the training script measured: test scores and baselines, settings, losses, times, sample outputs |
 
@@ -139,7 +155,7 @@ function comparison(): string {
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-All on the same ${n(metricsOf('tiny-bart-translation').testPairs)} held-out test pairs, the shipped float16 weights on wasm, the same
+All on the same ${n(metricsOf('tiny-bart-translation').testPairs)} held-out test pairs, the float16 weights first shipped (the int8 file now shipped: "int8 weights" below) on wasm, the same
 2,000-token tokenizer; BLEU and exact match are for the reported decoding. chrF: character 1–6-grams, β = 2, corpus statistics (sacrebleu's
 default); BLEU: corpus BLEU-4 without smoothing — most references are one or two words, so there
 are few 4-grams and BLEU is near 0 for every system; chrF is the informative number. Times are
@@ -326,7 +342,7 @@ ${bartTraining(m, 'summarization')}
 | copy baseline (the whole passage) | ${m.copyBaseline.rougeL.toFixed(1)} | 0% |
 
 ROUGE-L: rouge_score's per-pair longest-common-subsequence F1 (lower-cased, alphanumeric tokens),
-averaged; computed by the same script on the shipped float16 weights.
+averaged; computed by the same script on the float16 weights first shipped (the int8 file now shipped: "int8 weights" below).
 
 ## Checked outputs
 
@@ -409,7 +425,7 @@ ${samples(m.examples)}
 }
 
 const write = (name: string, text: string) => {
-  fs.writeFileSync(path.join(assets, name, 'README.md'), text);
+  fs.writeFileSync(path.join(assets, name, 'README.md'), text.replace(/\n*$/, '\n') + int8Section(name));
   process.stderr.write(`wrote ${name}/README.md\n`);
 };
 write('tiny-bart-translation', bartTranslationCard());

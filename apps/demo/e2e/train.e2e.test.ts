@@ -213,8 +213,8 @@ describe('training in the demo (Chromium, model worker)', () => {
     expect(cachedUrls.some((u) => u.endsWith('/models/tiny-gpt2/model.safetensors'))).toBe(true);
     // The first load showed the download's bytes and percent.
     const shown = await page.evaluate(() => (window as unknown as { statusLog: string[] }).statusLog);
-    expect(shown.filter((t) => /^Loading model\.safetensors: [\d.]+ (B|kB|MB) of 2\.7 MB \(\d+ %\)$/.test(t)).length).toBeGreaterThan(0);
-    expect(shown).toContain('Loading model.safetensors: 2.7 MB of 2.7 MB (100 %)');
+    expect(shown.filter((t) => /^Loading model\.safetensors: [\d.]+ (B|kB|MB) of 1\.4 MB \(\d+ %\)$/.test(t)).length).toBeGreaterThan(0);
+    expect(shown).toContain('Loading model.safetensors: 1.4 MB of 1.4 MB (100 %)');
     const before = gets();
     await page.reload();
     await page.waitForSelector('#backend-status[data-state="ready"]');

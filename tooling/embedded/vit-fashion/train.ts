@@ -13,18 +13,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import zlib from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import { createRegistry, loadGradients, Random } from '@tfkit/core-tensor';
-import { classificationMetrics, DataCollatorForImageClassification, Dataset, Trainer, type PixelImage } from '@tfkit/finetune';
+import { classificationMetrics, DataCollatorForImageClassification, Dataset, Trainer } from '@tfkit/finetune';
 import { ViTForImageClassification, ViTImageProcessor } from '@tfkit/models-vit';
 import { convertToFloat16 } from '../../../apps/cli/src/lm-training.js';
 import { encodeGrayPng } from '../../test-utils/src/test-files.js';
+import { FASHION_MNIST_DIR, LABELS, loadSplit as loadFrom, type Item } from './data.js';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    data: { type: 'string', default: FASHION_MNIST_DIR },
     out: { type: 'string', default: 'packages/all/assets/tiny-vit-fashion' },
     images: { type: 'string', default: 'packages/all/assets/tiny-vit-fashion/examples' },
     epochs: { type: 'string', default: '3' },
@@ -38,33 +38,9 @@ const epochs = Number(args.epochs);
 const batchSize = Number(args['batch-size']);
 const seed = Number(args.seed);
 
-export const LABELS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export { LABELS };
 
-/** An IDX file (gzipped): magic 0x0000 08 <rank>, big-endian dimensions, then unsigned bytes. */
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
-  const bytes = zlib.gunzipSync(fs.readFileSync(file));
-  if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08) throw new Error(`${file}: not an unsigned-byte IDX file`);
-  const rank = bytes[3] as number;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  const data = bytes.subarray(4 + 4 * rank);
-  if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`${file}: ${data.length} bytes for dimensions ${dims.join('×')}`);
-  return { dims, data };
-}
-
-interface Item { image: PixelImage; label: number; index: number }
-
-function loadSplit(prefix: 'train' | 't10k'): Item[] {
-  const images = readIdx(path.join(args.data, `${prefix}-images-idx3-ubyte.gz`));
-  const labels = readIdx(path.join(args.data, `${prefix}-labels-idx1-ubyte.gz`));
-  const [n, h, w] = images.dims as [number, number, number];
-  if (labels.dims[0] !== n) throw new Error(`${prefix}: ${n} images but ${labels.dims[0]} labels`);
-  return Array.from({ length: n }, (_, i) => ({
-    image: { width: w, height: h, channels: 1 as const, data: images.data.subarray(i * h * w, (i + 1) * h * w) },
-    label: labels.data[i] as number,
-    index: i,
-  }));
-}
+const loadSplit = (prefix: 'train' | 't10k'): Item[] => loadFrom(args.data, prefix);
 
 /** Pixels as `[n, 784]` floats in 0…1 (for the baselines). */
 function pixelMatrix(items: readonly Item[]): tf.Tensor2D {

@@ -19,19 +19,30 @@ export function cardSection(card: string, title: string): string {
 
 /**
  * Checks `dir/model.safetensors` against its card's files table row
- * `` `model.safetensors` | weights, float16: N bytes, M parameters ``: every tensor float16, the file
- * N bytes, and (where the card states it, required with `parameters: true`) M values in all.
- * Returns the safetensors header for further checks.
+ * `` `model.safetensors` | weights, <format>: N bytes, M parameters ``, where the format is
+ * `float16` (every tensor F16) or `int8 (per-channel scales)` (tfkit's int8: the file marked
+ * `tfkit_quantization: int8-per-channel`, I8 matrices each with a float32 `<name>.__scale`, every
+ * other tensor F32, and at least one I8): the file N bytes, and (where the card states it, required
+ * with `parameters: true`) M values in all, scales not counted. Returns the safetensors header
+ * (scales included) for further checks.
  */
-export function expectFloat16WeightsAsCarded(dir: string, options: { parameters?: boolean } = {}): Record<string, { dtype: string; shape: number[] }> {
+export function expectWeightsAsCarded(dir: string, options: { parameters?: boolean } = {}): Record<string, { dtype: string; shape: number[] }> {
   const bytes = fs.readFileSync(path.join(dir, 'model.safetensors'));
-  const stated = /`model\.safetensors` \| weights, float16: ([\d,]+) bytes(?:, ([\d,]+) parameters)?/.exec(modelCard(dir));
-  expect(stated, `${dir}: the card states the file size`).not.toBeNull();
-  expect(bytes.length).toBe(Number(stated![1]!.replaceAll(',', '')));
+  const stated = /`model\.safetensors` \| weights, (float16|int8 \(per-channel scales\)): ([\d,]+) bytes(?:, ([\d,]+) parameters)?/.exec(modelCard(dir));
+  expect(stated, `${dir}: the card states the format and the file size`).not.toBeNull();
+  expect(bytes.length).toBe(Number(stated![2]!.replaceAll(',', '')));
   const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+  const metadata = (header['__metadata__'] ?? {}) as unknown as Record<string, string>;
   const tensors = Object.entries(header).filter(([key]) => key !== '__metadata__');
-  expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
-  if (options.parameters) expect(stated![2], `${dir}: the card states the parameter count`).toBeDefined();
-  if (stated![2] !== undefined) expect(tensors.reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(Number(stated![2].replaceAll(',', '')));
+  const weights = tensors.filter(([key]) => !key.endsWith('.__scale'));
+  if (stated![1] === 'float16') {
+    expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
+  } else {
+    expect(metadata['tfkit_quantization'], `${dir}: marked as tfkit int8`).toBe('int8-per-channel');
+    expect(new Set(tensors.map(([, t]) => t.dtype))).toEqual(new Set(['I8', 'F32']));
+    for (const [name, t] of weights) expect(t.dtype === 'I8', `${name}: I8 exactly when it has a scale`).toBe(`${name}.__scale` in header);
+  }
+  if (options.parameters) expect(stated![3], `${dir}: the card states the parameter count`).toBeDefined();
+  if (stated![3] !== undefined) expect(weights.reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(Number(stated![3].replaceAll(',', '')));
   return header;
 }

@@ -6,7 +6,7 @@ import { registerAll } from '@tfkit/all';
 import { AutoModel, createRegistry, parseSafetensors, toFloat32, type PretrainedModel } from '@tfkit/core-tensor';
 import { expectNoLeaks, fixturePath, readFixtureJson } from '@tfkit/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTfkit } from '../testing.js';
+import { runTfkit, spawnTfkit } from '../testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-cli-quantize-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -78,6 +78,13 @@ describe('tfkit quantize', () => {
     full.dispose();
     int8.dispose();
   });
+
+  it('runs in a fresh process, where no backend is active yet', async () => {
+    const run = spawnTfkit(['quantize', 'gpt2', 'gpt2-fresh'], tmp);
+    expect(await run.exit, run.output.stderr).toMatchObject({ code: 0, killed: false });
+    expect(run.output.stdout).toMatch(/weights [\d.]+ MB → [\d.]+ MB \(int8\)/);
+    expect(fs.readFileSync(path.join(tmp, 'gpt2-fresh', 'model.safetensors')).equals(fs.readFileSync(path.join(tmp, 'gpt2-int8', 'model.safetensors')))).toBe(true);
+  }, 120_000);
 
   it('writes float16 with --dtype float16, and refuses bad arguments', async () => {
     const run = await tfkit('quantize', '--dtype', 'float16', 'gpt2', 'gpt2-f16');

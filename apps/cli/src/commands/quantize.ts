@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { intOption } from '../inputs.js';
+import { activateBackend } from './common.js';
 
 const usage = `Usage: tfkit quantize [--dtype int8|float16] [--min-elements <n>] <in> <out>
 
@@ -52,6 +53,11 @@ export const quantizeCommand: Command = {
     if (path.relative(input, output) === '') throw new UsageError('<out> must differ from <in>: quantize never overwrites the original weights');
 
     const { loadCheckpoint, saveCheckpoint } = await import('@tfkit/core-tensor');
+    // The weights pass through tensors: a fresh process has no backend yet. Quantizing is data
+    // conversion, so cpu (always there) serves; a backend already registered (by a script that
+    // runs the CLI in-process) is used as it is.
+    const tf = await import('@tensorflow/tfjs-core');
+    if (tf.engine().backendNames().length === 0) await activateBackend(ctx, 'cpu');
     const checkpoint = await loadCheckpoint(input);
     let before = 0;
     let after = 0;

@@ -1,7 +1,7 @@
 /**
  * Makes sure dist/ holds a build of the current sources. Under turbo, `test:browser` depends on
  * `build`, so this finds it fresh; run alone, it builds when dist/ is missing or older than the
- * page's own sources.
+ * page's own sources or the embedded models it copies (packages/all/assets).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ function newestMtime(entry: string): number {
 
 export default async function setup(): Promise<void> {
   const built = path.join(appDir, 'dist', 'index.html');
-  const sources = ['src', 'public', 'index.html', 'vite.config.ts'].map((p) => newestMtime(path.join(appDir, p)));
+  const sources = ['src', 'public', 'index.html', 'vite.config.ts', '../../packages/all/assets'].map((p) => newestMtime(path.join(appDir, p)));
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources)) return;
   const { build } = await import('vite');
   await build({ root: appDir, configFile: path.join(appDir, 'vite.config.ts'), logLevel: 'warn' });

@@ -3,8 +3,20 @@
  * 1/(1−p); in eval, the identity. Masks come from a seeded generator, so training is reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random } from '@tfkit/core-tensor';
+import { Random, skippedGradient } from '@tfkit/core-tensor';
 import { Module } from './module.js';
+
+/**
+ * `x · mask`, keeping only the mask for the backward pass (tfjs's Multiply keeps both operands:
+ * here x, a sublayer's output no other op keeps). The mask has no gradient path: it is drawn here.
+ */
+const applyMask = tf.customGrad(((x: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([mask]);
+  return {
+    value: tf.mul(x, mask),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], [m]: tf.Tensor[]) => [tf.mul(dy as tf.Tensor, m as tf.Tensor), skippedGradient()],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, mask: tf.Tensor) => tf.Tensor;
 
 export class Dropout extends Module {
   readonly p: number;
@@ -27,7 +39,7 @@ export class Dropout extends Module {
     const seed = this.rng.nextUint32();
     return tf.tidy(() => {
       const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), this.p), 'float32');
-      return tf.mul(x, tf.mul(keep, 1 / (1 - this.p)));
+      return applyMask(x, tf.mul(keep, 1 / (1 - this.p)));
     });
   }
 }

@@ -2,7 +2,7 @@
  * The projection to the vocabulary of a language model, held in the token table's layout so it can be tied to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_DENSE, hasFusedKernel, ShapeError } from '@tfkit/core-tensor';
+import { FUSED_DENSE, gradientNeeded, hasFusedKernel, ShapeError, skippedGradient } from '@tfkit/core-tensor';
 import { Module, type Parameter } from './module.js';
 
 /** The weight transposed to `[C, vocab]`, and which variable and data it was made from. */
@@ -36,9 +36,11 @@ function projectToVocab(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tenso
         const x2 = (sx.rank === 2 ? sx : tf.reshape(sx, [-1, c])) as tf.Tensor2D;
         const g = (dy as tf.Tensor).rank === 2 ? (dy as tf.Tensor2D) : (tf.reshape(dy as tf.Tensor, [-1, vocab]) as tf.Tensor2D); // (N, vocab)
         // dx = g · w; dw = gᵀ · x, with an explicit transpose of g on wasm (the flag elsewhere).
-        const dw = tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), x2) : tf.matMul(g, x2, true, false);
-        const dx = tf.matMul(g, sw);
-        return [sx.rank === 2 ? dx : tf.reshape(dx, sx.shape), dw];
+        // dw only when the backward pass needs it: not for a frozen (LoRA) or tied-and-frozen
+        // embedding, where it is a vocab × hidden product over a transposed copy of g.
+        const dw = !gradientNeeded(1) ? skippedGradient() : tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), x2) : tf.matMul(g, x2, true, false);
+        const dx = gradientNeeded(0) ? tf.matMul(g, sw) : skippedGradient();
+        return [sx.rank === 2 || !gradientNeeded(0) ? dx : tf.reshape(dx, sx.shape), dw];
       },
     };
   }) as (x: tf.Tensor, w: tf.Tensor2D) => tf.Tensor;

@@ -12,14 +12,19 @@ const GELU_TANH_K = 0.044715;
 // The GELUs carry closed-form gradients: autodiff through erf/tanh and the polynomial records about
 // twice as many backward kernels, and these run on every FFN activation of a training step.
 
+// Each saves x alone and recomputes Φ(x) or tanh(u) in the backward pass (as the fused op below):
+// one activation-sized tensor kept per FFN layer instead of two.
+const geluCdf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5); // Φ(x)
+const geluTanhT = (x: tf.Tensor) => tf.tanh(tf.mul(x, tf.add(tf.mul(tf.mul(x, x), SQRT_2_OVER_PI * GELU_TANH_K), SQRT_2_OVER_PI))); // tanh(u), u = c·(x + k·x³)
+
 const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5); // Φ(x)
-  save([x, cdf]);
+  save([x]);
   return {
-    value: tf.mul(x, cdf),
+    value: tf.mul(x, geluCdf(x)),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, sCdf] = saved as [tf.Tensor, tf.Tensor];
+      const [sx] = saved as [tf.Tensor];
+      const sCdf = geluCdf(sx);
       // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π)
       const xPdf = tf.mul(sx, tf.mul(tf.exp(tf.mul(tf.mul(sx, sx), -0.5)), INV_SQRT_2PI));
       return tf.mul(dy as tf.Tensor, tf.add(sCdf, xPdf));
@@ -29,13 +34,12 @@ const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 const geluTanhOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const x2 = tf.mul(x, x);
-  const t = tf.tanh(tf.mul(x, tf.add(tf.mul(x2, SQRT_2_OVER_PI * GELU_TANH_K), SQRT_2_OVER_PI))); // tanh(u), u = c·(x + k·x³)
-  save([x, t]);
+  save([x]);
   return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    value: tf.mul(tf.mul(x, 0.5), tf.add(geluTanhT(x), 1)),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, st] = saved as [tf.Tensor, tf.Tensor];
+      const [sx] = saved as [tf.Tensor];
+      const st = geluTanhT(sx);
       // d/dx ½x(1 + t) = ½(1 + t) + ½x·(1 − t²)·c·(1 + 3k·x²)
       const du = tf.add(tf.mul(tf.mul(sx, sx), SQRT_2_OVER_PI * 3 * GELU_TANH_K), SQRT_2_OVER_PI);
       const dt = tf.mul(tf.sub(1, tf.mul(st, st)), du);

@@ -1,4 +1,5 @@
 export { linear, matMul2d } from './linear.js';
+export { gradientNeeded, skippedGradient, withNeededGradients } from './needed-gradients.js';
 export { batchedMatMul } from './batched-matmul.js';
 export { embeddingLookup, normalizePaddingIdx, type EmbeddingLookupOptions } from './embedding.js';
 export { softmaxCrossEntropy, meanSquaredError, sigmoidCrossEntropy, type CrossEntropyOptions } from './losses.js';

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 import { FUSED_DENSE, hasFusedKernel } from './fused-kernels.js';
+import { gradientNeeded, skippedGradient } from './needed-gradients.js';
 
 /**
  * g · bᵀ for 2-D `g` (N, n) and `b` (k, n). On wasm XNNPACK packs its right operand anew for
@@ -40,8 +41,9 @@ const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      // dA = dY · Bᵀ, dB = Aᵀ · dY, on 2-D untransposed matMuls where that matters (wasm).
-      return [timesTransposed(g, sb), transposedTimes(sa, g)];
+      // dA = dY · Bᵀ, dB = Aᵀ · dY, on 2-D untransposed matMuls where that matters (wasm); only
+      // those the backward pass needs (not a frozen weight's).
+      return [gradientNeeded(0) ? timesTransposed(g, sb) : skippedGradient(), gradientNeeded(1) ? transposedTimes(sa, g) : skippedGradient()];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -82,9 +84,12 @@ function denseOp(withBias: boolean, fused: boolean): (...inputs: tf.Tensor[]) =>
         const [sx, sw] = saved as [tf.Tensor, tf.Tensor2D];
         const sx2 = (sx.rank === 2 ? sx : tf.reshape(sx, [-1, inF])) as tf.Tensor2D;
         const dy2 = tf.reshape(dy as tf.Tensor, [-1, outF]) as tf.Tensor2D; // (N, out)
-        const dx = tf.reshape(timesTransposed(dy2, sw), xShape); // (N, out)·(out, in)
-        const dw = transposedTimes(sx2, dy2); // (in, N)·(N, out)
-        return withBias ? [dx, dw, tf.reshape(tf.sum(dy2, 0), b!.shape)] : [dx, dw];
+        // Only the gradients the backward pass needs: none for a frozen weight or bias (LoRA), no dx
+        // below the first trainable layer.
+        const dx = gradientNeeded(0) ? tf.reshape(timesTransposed(dy2, sw), xShape) : skippedGradient(); // (N, out)·(out, in)
+        const dw = gradientNeeded(1) ? transposedTimes(sx2, dy2) : skippedGradient(); // (in, N)·(N, out)
+        if (!withBias) return [dx, dw];
+        return [dx, dw, gradientNeeded(2) ? tf.reshape(tf.sum(dy2, 0), b!.shape) : skippedGradient()];
       },
     };
   });

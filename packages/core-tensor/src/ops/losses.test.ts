@@ -43,6 +43,31 @@ describe.each(NODE_BACKENDS)('losses on %s', (backend) => {
     tf.dispose([logits, labels]);
   });
 
+  it('softmaxCrossEntropy keeps one logits-sized tensor (the log-probabilities) for the backward pass', () => {
+    const [b, t, vocab] = [2, 32, 1000];
+    const size = b * t * vocab * 4;
+    const input = tf.randomNormal([b, t, vocab], 0, 1, 'float32', 5);
+    const labels = tf.randomUniform([b, t], 0, vocab, 'int32', 6);
+    // Bytes in tensors when the backward pass starts: what the forward left saved for it.
+    let held = 0;
+    const probe = tf.customGrad(((x: tf.Tensor) => ({
+      value: tf.clone(x),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        held = tf.memory().numBytes;
+        return tf.clone(dy as tf.Tensor);
+      },
+    })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+    const before = tf.memory().numBytes;
+    // The logits are an intermediate (as a model's are): nothing but the loss should keep them.
+    const grad = tf.grad((x: tf.Tensor) => probe(softmaxCrossEntropy(tf.mul(x, 2), labels)));
+    const g = grad(input);
+    // The logits themselves (tf.grad frees the forward's intermediates only after the backward
+    // pass) and the log-probabilities; before, a reshape's copy and two one-hot copies besides (5 × size).
+    expect(held - before).toBeGreaterThanOrEqual(2 * size);
+    expect(held - before).toBeLessThan(2.25 * size);
+    tf.dispose([g, input, labels]);
+  });
+
   it('gives 0 and a zero gradient when every label is ignored; a custom ignoreIndex works', () => {
     const logits = tf.tensor2d([[1, 2, 3], [0, 0, 1]]);
     const { value, grads } = valueAndGrads((z) => softmaxCrossEntropy(z!, [-100, -100]), [logits]);

@@ -22,30 +22,55 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
   const reduction = options.reduction ?? 'mean';
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1] as number;
-    const flatLogits = tf.reshape(logits, [-1, classes]);
+    const rows = classes > 0 ? logits.size / classes : 0;
     const lab = tf.reshape(Array.isArray(labels) ? tf.tensor1d(labels, 'int32') : tf.cast(labels, 'int32'), [-1]);
-    if (lab.shape[0] !== flatLogits.shape[0]) {
-      throw new ShapeError(`softmaxCrossEntropy: ${lab.shape[0]} labels for ${flatLogits.shape[0]} rows of logits [${logits.shape}]`);
+    if (lab.shape[0] !== rows) {
+      throw new ShapeError(`softmaxCrossEntropy: ${lab.shape[0]} labels for ${rows} rows of logits [${logits.shape}]`);
     }
     const valid = tf.notEqual(lab, ignoreIndex);
-    const validF = tf.cast(valid, 'float32');
-    const validCol = tf.expandDims(validF, 1);
-    const oneHot = tf.mul(tf.cast(tf.oneHot(tf.where(valid, lab, tf.zerosLike(lab)), classes), 'float32'), validCol);
-    const count = reduction === 'mean' ? tf.maximum(tf.sum(validF), 1) : tf.scalar(1);
+    const validCol = tf.expandDims(tf.cast(valid, 'float32'), 1);
+    const safeLabels = tf.where(valid, lab, tf.zerosLike(lab));
+    const count = reduction === 'mean' ? tf.maximum(tf.sum(validCol), 1) : tf.scalar(1);
+    // One recorded op from the logits as given (a reshape outside it would keep them for its
+    // gradient) that keeps the log-probabilities alone: the one-hot rows are remade in the
+    // backward pass. For a language model's logits each copy is batch × length × vocab floats.
     const loss = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
-      const logProbs = tf.logSoftmax(z);
+      // log softmax with two [rows, classes] temporaries at most (tf.logSoftmax holds three).
+      const flat = tf.reshape(z, [rows, classes]);
+      const logSumExp = tf.tidy(() => {
+        const max = tf.max(flat, 1, true);
+        const shifted = tf.sub(flat, max);
+        const e = tf.exp(shifted);
+        shifted.dispose();
+        return tf.add(tf.log(tf.sum(e, 1, true)), max);
+      });
+      const logProbs = tf.sub(flat, logSumExp);
       // Everything the gradient reads is saved; closures would be disposed by the outer tidy.
-      save([logProbs, oneHot, validCol, count]);
+      save([logProbs, safeLabels, validCol, count]);
+      // The label's log-probability in each row, by flat index.
+      const at = tf.add(safeLabels, tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(classes, 'int32')));
+      const picked = tf.gather(tf.reshape(logProbs, [-1]), at);
       return {
-        value: tf.div(tf.neg(tf.sum(tf.mul(oneHot, logProbs))), count),
+        value: tf.div(tf.neg(tf.sum(tf.mul(picked, tf.reshape(validCol, [-1])))), count),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [sLogProbs, sOneHot, sValid, sCount] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const g = tf.sub(tf.mul(tf.exp(sLogProbs), sValid), sOneHot);
-          return tf.mul(g, tf.div(dy as tf.Tensor, sCount));
+          const [sLogProbs, sLabels, sValid, sCount] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          // (softmax − one-hot) · valid · dy / count, freeing each [rows, classes] temporary once used.
+          const scale = tf.mul(sValid, tf.div(dy as tf.Tensor, sCount)); // [rows, 1]
+          const probs = tf.exp(sLogProbs);
+          const scaledProbs = tf.mul(probs, scale);
+          probs.dispose();
+          const oneHotInt = tf.oneHot(sLabels, classes); // (tfjs-backend-wasm's OneHot writes int32 whatever the dtype)
+          const oneHot = tf.cast(oneHotInt, 'float32');
+          oneHotInt.dispose();
+          const scaledOneHot = tf.mul(oneHot, scale);
+          oneHot.dispose();
+          const g = tf.sub(scaledProbs, scaledOneHot);
+          tf.dispose([scaledProbs, scaledOneHot, scale]);
+          return tf.reshape(g, z.shape);
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return loss(flatLogits) as tf.Scalar;
+    return loss(logits) as tf.Scalar;
   });
 }
 

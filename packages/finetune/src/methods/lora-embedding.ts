@@ -73,12 +73,12 @@ export class LoraEmbedding extends LoraLayerBase<Embedding> {
     return { A: a, B: b };
   }
 
-  protected adapterOutput(name: string, ids: tf.Tensor): tf.Tensor {
+  protected adapterOutput(name: string, ids: tf.Tensor, scale: number): tf.Tensor {
     const { A, B } = this.weights(name);
     // PEFT looks A up with the base layer's padding_idx, so the padding row of A gets no gradient.
     const lookup = embeddingLookup(A.value, ids, { paddingIdx: this.base_layer.paddingIdx });
     const rows = tf.reshape(lookup, [-1, A.value.shape[1] as number]);
-    return tf.reshape(linear(rows, B.value), [...ids.shape, this.base_layer.embeddingDim]);
+    return tf.reshape(linear(rows, tf.mul(B.value, scale)), [...ids.shape, this.base_layer.embeddingDim]);
   }
 
   protected removeWeights(name: string): void {

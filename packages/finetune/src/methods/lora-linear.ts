@@ -64,10 +64,10 @@ export class LoraLinear extends LoraLayerBase<Linear> {
     return { A: a.weight, B: b.weight };
   }
 
-  protected adapterOutput(name: string, x: tf.Tensor): tf.Tensor {
+  protected adapterOutput(name: string, x: tf.Tensor, scale: number): tf.Tensor {
     const { A, B } = this.weights(name);
     const dropped = (this.lora_dropout.get(name) as Dropout).forward(x);
-    return linear(linear(dropped, A.value), B.value);
+    return linear(linear(dropped, A.value), tf.mul(B.value, scale));
   }
 
   protected removeWeights(name: string): void {

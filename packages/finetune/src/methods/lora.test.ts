@@ -7,6 +7,7 @@ import { Embedding, Linear } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
+import { variableGradsFreeing } from '../train/backprop.js';
 import { Trainer } from '../train/trainer.js';
 import { LoraEmbedding } from './lora-embedding.js';
 import { LoraLinear } from './lora-linear.js';
@@ -62,6 +63,38 @@ describe('LoRA', () => {
     expect(() => LoraModel.apply(new ToyClassifier(), { r: 2, targetModules: ['query'] })).toThrow(/matched no Linear or Embedding layer.*encoder\.layer\.0\.dense/);
     lora.dispose();
     model.dispose();
+  });
+
+  it('keeps no output-sized tensor of an adapted layer for the backward pass', async () => {
+    const [n, din, dout] = [64, 48, 96];
+    const base = new Linear(din, dout, { rng: new Random(1) });
+    base.freeze();
+    const layer = new LoraLinear(base);
+    layer.addAdapter('default', { r: 4, loraAlpha: 8, loraDropout: 0 }, new Random(2));
+    layer.activeAdapters = ['default'];
+    tf.tidy(() => layer.weights('default').B.value.assign(tf.randomNormal([4, dout], 0, 0.3, 'float32', 3)));
+    const x = tf.randomNormal([n, din], 0, 1, 'float32', 4);
+    // Bytes in tensors when the backward pass starts: what the forward left saved for it.
+    let held = 0;
+    const probe = tf.customGrad(((y: tf.Tensor) => ({
+      value: tf.sum(y),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        held = tf.memory().numBytes;
+        return tf.mul(tf.ones([n, dout]), dy as tf.Tensor);
+      },
+    })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor) => tf.Scalar;
+    const vars = layer.trainableVariables();
+    const before = tf.memory().numBytes;
+    await expectNoLeaks(() => {
+      const { value, grads } = variableGradsFreeing(() => probe(layer.forward(x)), vars);
+      expect(Object.keys(grads).length).toBe(2); // A and B
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    // x·A (n × r) and the scaled B (r × out); before, the base output, the adapter output and its
+    // scaled copy (3 · n · out floats) were kept as well.
+    expect(held - before).toBeLessThan(n * dout * 4);
+    tf.dispose(x);
+    layer.dispose();
   });
 
   it('merged and unmerged outputs agree within 1e-5; disabling gives the base model', async () => {

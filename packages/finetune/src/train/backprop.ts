@@ -13,6 +13,7 @@
  * gradient computation, it uses `tf.variableGrads` instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { withNeededGradients } from '@tfkit/core-tensor';
 
 interface TapeNode {
   id: number;
@@ -25,6 +26,7 @@ interface TapeNode {
 
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  addTapeNode(kernelName: string, inputs: Record<string, tf.Tensor>, outputs: tf.Tensor[], gradientsFunc: unknown, saved: tf.Tensor[] | undefined, attrs: unknown): void;
   startTape(): void;
   endTape(): void;
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
@@ -32,7 +34,7 @@ interface EngineInternals {
 
 function engineInternals(): EngineInternals | undefined {
   const e = tf.engine() as unknown as Partial<EngineInternals>;
-  const ok = typeof e.startTape === 'function' && typeof e.endTape === 'function' && typeof e.scopedRun === 'function' && typeof e.state?.gradientDepth === 'number';
+  const ok = typeof e.startTape === 'function' && typeof e.addTapeNode === 'function' && typeof e.endTape === 'function' && typeof e.scopedRun === 'function' && typeof e.state?.gradientDepth === 'number';
   return ok && e.state?.gradientDepth === 0 ? (e as EngineInternals) : undefined;
 }
 
@@ -69,6 +71,33 @@ function filterTape(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[]
 }
 
 /**
+ * Runs `f` with the engine recording only the kernels computed from one of `xs` (directly or
+ * through earlier such kernels): the others can have no gradient path to `xs` — `filterTape`
+ * would drop them — so the tensors they save for the backward pass are freed at once instead of
+ * being held until the pass ends. Under LoRA that is most of the frozen model's bookkeeping:
+ * dropout masks and the random numbers drawn for them, attention masks, one-hot labels.
+ */
+function recordingFrom<T>(engine: EngineInternals, xs: tf.Tensor[], f: () => T): T {
+  const fromX = new Set<number>(xs.map((x) => x.id));
+  const own = Object.prototype.hasOwnProperty.call(engine, 'addTapeNode');
+  const previous = engine.addTapeNode;
+  engine.addTapeNode = function (this: EngineInternals, kernelName, inputs, outputs, gradientsFunc, saved, attrs) {
+    if (!Object.values(inputs).some((input) => input != null && fromX.has(input.id))) {
+      for (const t of saved ?? []) t.dispose();
+      return;
+    }
+    for (const o of outputs) fromX.add(o.id);
+    previous.call(this, kernelName, inputs, outputs, gradientsFunc, saved, attrs);
+  };
+  try {
+    return f();
+  } finally {
+    if (own) engine.addTapeNode = previous;
+    else delete (engine as Partial<EngineInternals>).addTapeNode;
+  }
+}
+
+/**
  * The value of `f` and its gradients with respect to the trainable variables in `vars`, by
  * variable name (as `tf.variableGrads`), freeing intermediate tensors during the backward pass.
  */
@@ -78,10 +107,12 @@ export function variableGradsFreeing(f: () => tf.Scalar, vars: tf.Variable[]): {
   const xs = vars.filter((v) => v.trainable);
   if (xs.length === 0) return tf.variableGrads(f, vars);
   try {
-    const y = engine.scopedRun(
-      () => engine.startTape(),
-      () => engine.endTape(),
-      () => tf.tidy('forward', f),
+    const y = recordingFrom(engine, xs, () =>
+      engine.scopedRun(
+        () => engine.startTape(),
+        () => engine.endTape(),
+        () => tf.tidy('forward', f),
+      ),
     );
     const tape = engine.state.activeTape ?? [];
     if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`variableGradsFreeing: f must return a scalar tensor`);
@@ -128,7 +159,9 @@ function backpropagate(nodes: TapeNode[], y: tf.Tensor, xs: tf.Variable[]): (tf.
     const dys = node.outputs.map((o) => acc.get(o.id) ?? null);
     // One scope per node: what its gradient function makes besides the input gradients is freed here.
     const dxs = tf.tidy(() => {
-      const inputGradients = gradient(dys);
+      // tfkit's custom-gradient ops compute only the input gradients asked for here (the inputs
+      // computed from `xs`): none for frozen weights.
+      const inputGradients = withNeededGradients(new Set(Object.keys(node.inputs)), () => gradient(dys));
       const out: Record<string, tf.Tensor> = {};
       for (const name of Object.keys(node.inputs)) {
         const fn = inputGradients[name];

@@ -1,0 +1,135 @@
+/**
+ * Benchmark (not a test): GPT-2 small (gpt2 config, random init, 124M parameters) LoRA fine-tuning
+ * as a causal language model on wasm, 1 thread, through the Trainer with AdamW — per step the wasm
+ * heap size (the backend's memory buffer, which never shrinks; the limit is 4 GB), the bytes in
+ * live tensors (tf.memory()), the peak bytes malloc'd for tensors during the step, and the step's
+ * wall and CPU time. LoRA as a user applies it: `LoraModel.apply(model, { r: 8, loraAlpha: 16,
+ * targetModules: ['c_attn', 'c_proj'] })` (the attention's fused q/k/v projection and both
+ * residual projections); the base model, the tied token embedding / LM head included, is frozen.
+ *
+ *   BENCH_BATCH=8 BENCH_STEPS=5 nice -n 5 npx vitest run --config evidence/vitest.config.ts bench/gpt2-lora-memory.run.ts
+ *
+ * BENCH_SEQ (128), BENCH_THREADS (1), BENCH_ROUND (suffix of the results file). Writes
+ * bench/results-gpt2-lora-b<batch>[-r<round>].json; gpt2-lora-memory.sh runs rounds of it
+ * interleaved with PyTorch (gpt2_lora_torch.py). A step that exceeds the wasm memory aborts the
+ * run; the steps before it are still written.
+ */
+import fs from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, registerAllBackends } from '@tfkit/backends';
+import { createRegistry } from '@tfkit/core-tensor';
+import { GPT2LMHeadModel } from '@tfkit/models-gpt';
+import { it } from 'vitest';
+import { AdamW, Dataset, LoraModel, Trainer, groupParameters, type Batch } from '../src/index.js';
+
+const BATCH = Number(process.env['BENCH_BATCH'] ?? 8);
+const SEQ = Number(process.env['BENCH_SEQ'] ?? 128);
+const STEPS = Number(process.env['BENCH_STEPS'] ?? 5);
+const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
+/** The gpt2 checkpoint's config.json (GPT-2 small). */
+export const GPT2_SMALL = { vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 };
+const MB = 2 ** 20;
+
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+}
+
+/** Counts the bytes malloc'd on the wasm heap (tensor buffers) and their peak since the last reset. */
+function trackMalloc(wasm: WasmModule) {
+  wasm._free(wasm._malloc(4)); // resolve emscripten's lazy export before wrapping it
+  const malloc = wasm._malloc.bind(wasm);
+  const free = wasm._free.bind(wasm);
+  const sizes = new Map<number, number>();
+  const s = { live: 0, peak: 0, failed: 0 };
+  wasm._malloc = (n: number) => {
+    const p = malloc(n);
+    if (p === 0) s.failed++;
+    sizes.set(p >>> 0, n);
+    s.live += n;
+    if (s.live > s.peak) s.peak = s.live;
+    return p;
+  };
+  wasm._free = (p: number) => {
+    s.live -= sizes.get(p >>> 0) ?? 0;
+    sizes.delete(p >>> 0);
+    free(p);
+  };
+  return s;
+}
+
+function ids(batch: number, seq: number, vocab: number, seed: number): tf.Tensor2D {
+  let s = seed;
+  const data = Int32Array.from({ length: batch * seq }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % (vocab - 10)) + 5);
+  return tf.tensor2d(data, [batch, seq], 'int32');
+}
+
+it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, async () => {
+  const registry = createRegistry();
+  registerAllBackends(registry);
+  const activation = await useBackend(registry, 'wasm', { threads: THREADS });
+  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+  const heap = () => wasm.HEAPU8.buffer.byteLength;
+  const malloc = trackMalloc(wasm);
+  const model = new GPT2LMHeadModel(GPT2_SMALL, { seed: 0 });
+  const lora = LoraModel.apply(model, { r: 8, loraAlpha: 16, targetModules: ['c_attn', 'c_proj'] });
+  const params = model.parameters();
+  const paramBytes = params.reduce((n, p) => n + p.value.size * 4, 0);
+  const trainableBytes = params.filter((p) => p.trainable).reduce((n, p) => n + p.value.size * 4, 0);
+  const rows: Record<string, number>[] = [];
+  const log = (row: Record<string, number>) => {
+    rows.push(row);
+    console.log(Object.entries(row).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(1)}`).join(', '));
+  };
+  // The malloc'd bytes when the forward pass returns (its saved activations and outputs) and the peak
+  // until then: what the backward pass and the optimizer add shows as the step's peak minus these.
+  const phase = { forwardEndMB: 0, forwardPeakMB: 0 };
+  const forward = model.forward.bind(model);
+  model.forward = ((inputs: Parameters<typeof forward>[0]) => {
+    const out = forward(inputs);
+    phase.forwardEndMB = malloc.live / MB;
+    phase.forwardPeakMB = malloc.peak / MB;
+    return out;
+  }) as typeof model.forward;
+  log({ step: 0, heapMB: heap() / MB, liveMB: tf.memory().numBytes / MB, tensors: tf.memory().numTensors, paramMB: paramBytes / MB, trainableMB: trainableBytes / MB, peakMallocMB: malloc.peak / MB });
+  malloc.peak = malloc.live;
+  let seed = 1;
+  let cpuStart = process.cpuUsage();
+  const trainer = new Trainer({
+    model: lora,
+    trainDataset: Dataset.fromArray(Array.from({ length: STEPS * BATCH }, (_, i) => ({ i }))),
+    collator: (): Batch => {
+      const inputIds = ids(BATCH, SEQ, GPT2_SMALL.vocab_size, seed++);
+      return { inputIds, attentionMask: tf.ones([BATCH, SEQ], 'int32'), labels: tf.clone(inputIds) };
+    },
+    batchSize: BATCH,
+    maxSteps: STEPS,
+    // AdamW (fused, in place) over the trainable parameters: the LoRA A and B matrices.
+    optimizer: (m) => new AdamW(groupParameters(m, { lr: 2e-4, weightDecay: 0.01 }), { lr: 2e-4 }),
+    callbacks: [
+      {
+        onStepEnd: (s, info) => {
+          const mem = tf.memory();
+          // CPU time of this process in the step: on a loaded machine, fairer than wall time.
+          const cpu = process.cpuUsage(cpuStart);
+          cpuStart = process.cpuUsage();
+          log({ step: s.globalStep, heapMB: heap() / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, ...phase, heapPerLive: heap() / mem.numBytes, heapPerPeak: heap() / malloc.peak, stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss });
+          malloc.peak = malloc.live;
+        },
+      },
+    ],
+  });
+  let error: unknown;
+  try {
+    await trainer.train();
+  } catch (e) {
+    error = e;
+    console.log(`forward pass: ${JSON.stringify(phase)}, peak malloc'd ${(malloc.peak / MB).toFixed(0)} MB`);
+    console.log(`aborted after ${rows.length - 1} steps: ${String(e).slice(0, 300)}; heap ${(heap() / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
+  }
+  const round = process.env['BENCH_ROUND'];
+  const file = new URL(`./results-gpt2-lora-b${BATCH}${round ? `-r${round}` : ''}.json`, import.meta.url);
+  const meta = { batch: BATCH, seq: SEQ, backend: activation.backend, threads: activation.threads, paramMB: paramBytes / MB, trainableMB: trainableBytes / MB, trainable: lora.trainableParameters(), loadavg: (await import('node:os')).loadavg(), aborted: error ? String(error).slice(0, 300) : null };
+  await fs.writeFile(file, `${JSON.stringify({ ...meta, steps: rows }, null, 2)}\n`);
+}, 3_600_000);

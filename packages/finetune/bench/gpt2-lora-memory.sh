@@ -13,7 +13,11 @@ seq=${BENCH_SEQ:-128}
 rounds=${ROUNDS:-2}
 torch_steps=${TORCH_STEPS:-3}
 for round in $(seq 1 "$rounds"); do
-  BENCH_BATCH=$batch BENCH_STEPS=$steps BENCH_SEQ=$seq BENCH_ROUND=$round npx vitest run --config evidence/vitest.config.ts bench/gpt2-lora-memory.run.ts > /dev/null
+  # A step blocks the event loop for minutes, so vitest may report an RPC timeout and exit 1 after
+  # the results file is written; the file is what counts.
+  rm -f "bench/results-gpt2-lora-b$batch-r$round.json"
+  BENCH_BATCH=$batch BENCH_STEPS=$steps BENCH_SEQ=$seq BENCH_ROUND=$round npx vitest run --config evidence/vitest.config.ts bench/gpt2-lora-memory.run.ts > /dev/null || true
+  test -f "bench/results-gpt2-lora-b$batch-r$round.json"
   (cd bench && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} \
     /usr/bin/python3 gpt2_lora_torch.py "$batch" "$torch_steps" "$seq" > "results-gpt2-lora-torch-b$batch-r$round.json")
 done

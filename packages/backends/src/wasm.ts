@@ -105,6 +105,19 @@ async function start(wasm: WasmModule, threads: number): Promise<void> {
   }
 }
 
+/**
+ * A browser page's main thread may not block (no `Atomics.wait` there), so Emscripten's runtime
+ * busy-waits on it whenever the calling thread waits for the thread pool. Measured in Chromium
+ * (packages/onnx/bench/RESULTS.md, BERT-base forward, 2 threads): about 1.2× the CPU time and wall
+ * time of the same forward in a dedicated Worker, which matches Node.
+ */
+export const MAIN_THREAD_NOTE =
+  "wasm: on a page's main thread the runtime busy-waits for the thread pool (Atomics.wait is not allowed there), spending CPU time the pool needs; run the model in a Web Worker";
+
+function onPageMainThread(): boolean {
+  return !isNode() && typeof (globalThis as { document?: unknown }).document !== 'undefined';
+}
+
 /** Imports tfjs-backend-wasm, starts it with the requested threads (or falls back) and activates it. */
 export async function activateWasm(options: WasmBackendOptions = {}): Promise<BackendActivation> {
   let wasm: typeof TfjsWasm;
@@ -152,6 +165,7 @@ export async function activateWasm(options: WasmBackendOptions = {}): Promise<Ba
   const binary = actual > 1 ? 'threaded-SIMD' : simd ? 'SIMD' : 'plain (no SIMD)';
   const how = actual > 1 && isNode() ? ', pthreads in Node worker_threads' : '';
   notes.unshift(`wasm: ${binary} binary, ${actual} thread${actual > 1 ? 's' : ''} of ${cores} logical core${cores > 1 ? 's' : ''}${how}`);
+  if (actual > 1 && onPageMainThread()) notes.push(MAIN_THREAD_NOTE);
   return { backend: 'wasm', threads: actual, simd, notes };
 }
 

@@ -136,6 +136,17 @@ export function matchesPattern(name: string, pattern: NamePattern): boolean {
   return new RegExp(`^${re}(\\..*)?$`).test(name);
 }
 
+/**
+ * Checkpoint tensors that a loader owns and gives up (`releaseOnAssign`): `loadStateDict` disposes
+ * each once its parameter holds the value.
+ */
+const releasable = new WeakSet<tf.Tensor>();
+
+/** Marks a loader's own checkpoint tensors: `loadStateDict` disposes each once it is assigned. */
+export function releaseOnAssign(tensors: Iterable<tf.Tensor>): void {
+  for (const t of tensors) releasable.add(t);
+}
+
 export abstract class Module {
   /** Dropout and other train-only behaviour is on when true. Set through `train()` / `eval()`. */
   training = false;
@@ -309,7 +320,13 @@ export abstract class Module {
     if (mismatched.length || (strict && (missing.length || unexpected.length))) {
       throw new StateDictError({ missing, unexpected, mismatched }, options.where);
     }
-    for (const [p, t] of assignments) p.assignFromCheckpoint(t);
+    // A loader's own tensors (`releaseOnAssign`) are freed at their last use, so the next
+    // parameter's transposed copy can take their memory instead of growing the heap.
+    const lastUse = new Map(assignments.map(([, t], i) => [t, i]));
+    assignments.forEach(([p, t], i) => {
+      p.assignFromCheckpoint(t);
+      if (lastUse.get(t) === i && releasable.has(t)) t.dispose();
+    });
     return { missing, unexpected };
   }
 

@@ -7,10 +7,10 @@ import { expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Embedding } from './embedding.js';
 import { ConfigKeyError } from './errors.js';
-import { normal, uniform } from './init.js';
+import { normal, sharingPlaceholders, uniform } from './init.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
-import { Module, StateDictError, type Parameter } from './module.js';
+import { Module, ModuleList, Parameter, StateDictError } from './module.js';
 import {
   adaptBasePrefix, buildFromCheckpointWith, checkConfigAgainstCheckpoint, checkConfigSizes, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport,
   PlaceholderInit, saveModelCheckpoint, type ConfigSizes, type LoadWeightsOptions,
@@ -356,5 +356,91 @@ describe('PlaceholderInit', () => {
     expect([normalDraws.mock.calls.length, uniformDraws.mock.calls.length]).toEqual([0, 0]);
     expect([new Set(t.dataSync()), new Set(u.dataSync())]).toEqual([new Set([0.5]), new Set([-1])]);
     tf.dispose([t, u]);
+  });
+});
+
+/** Eight same-sized dense layers without biases (checkpoint layout transposed, as PyTorch's Linear): every buffer 4 KiB. */
+class Stack extends Module {
+  static readonly architecture = 'Stack';
+  readonly architecture = 'Stack';
+  layers: ModuleList<Linear>;
+  constructor(rng: Random) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: 8 }, () => new Linear(32, 32, { initStd: 0.02, rng, bias: false })));
+  }
+}
+
+describe('loading memory', () => {
+  it('sharingPlaceholders: placeholders of one size and value share one buffer, freed with the last of them', async () => {
+    await expectNoLeaks(() => {
+      const before = tf.memory().numDataBuffers;
+      const [a, b, c] = sharingPlaceholders(() => [normal([4, 8], 0.02, new PlaceholderInit(0)), normal([8, 4], 0.02, new PlaceholderInit(0)), uniform([32], -1, 1, new PlaceholderInit(0))]);
+      // One 32-value buffer of zeros for a and b, one of -1 for c.
+      expect(tf.memory().numDataBuffers - before).toBe(2);
+      expect(a!.shape).toEqual([4, 8]);
+      expect(b!.shape).toEqual([8, 4]);
+      expect([...a!.dataSync()]).toEqual(new Array(32).fill(0));
+      expect([...c!.dataSync()]).toEqual(new Array(32).fill(-1));
+      tf.dispose([a!, b!, c!]);
+    }, 'placeholders');
+    // Outside the scope each placeholder has a buffer of its own, as before.
+    const before = tf.memory().numDataBuffers;
+    const [a, b] = [normal([4, 8], 0.02, new PlaceholderInit(0)), normal([4, 8], 0.02, new PlaceholderInit(0))];
+    expect(tf.memory().numDataBuffers - before).toBe(2);
+    tf.dispose([a, b]);
+  });
+
+  it('fromPretrainedWith + buildFromCheckpointWith: each checkpoint tensor is freed once assigned, bounding the bytes held while loading', async () => {
+    const model = new Stack(new Random(3));
+    const dir = path.join(tmp, 'stack');
+    await saveModelCheckpoint(model, dir, { config: { architectures: ['Stack'] } });
+    const held: number[] = [];
+    const assign = Parameter.prototype.assignFromCheckpoint;
+    const spy = vi.spyOn(Parameter.prototype, 'assignFromCheckpoint').mockImplementation(function (this: Parameter, t: tf.Tensor) {
+      held.push(tf.memory().numDataBuffers);
+      assign.call(this, t);
+      held.push(tf.memory().numDataBuffers);
+    });
+    try {
+      await expectNoLeaks(async () => {
+        const base = tf.memory().numDataBuffers;
+        let weights: tf.Tensor[] = [];
+        const loaded = await fromPretrainedWith(dir, {}, (checkpoint) => {
+          weights = [...checkpoint.weights.values()];
+          return buildFromCheckpointWith(checkpoint, {}, {
+            architecture: 'Stack',
+            create: () => new Stack(new PlaceholderInit(0)),
+            load: (m) => void loadWeightsWithReport(m, checkpoint.weights, { where: 'stack', strict: true, sameArchitecture: true, isBackbone: () => true }),
+          });
+        });
+        expect(weights).toHaveLength(8);
+        expect(held).toHaveLength(16);
+        // Buffers held around each assignment: the checkpoint's 8 (one fewer per assigned weight,
+        // one more weight in the model) + one shared placeholder, + the new transposed weight
+        // until its checkpoint tensor is released: 10. Without sharing and early release it was
+        // 8 + 8 placeholders + the transposed copies: at least 16.
+        expect(Math.max(...held) - base).toBeLessThanOrEqual(10);
+        expect(weights.every((t) => t.isDisposed)).toBe(true);
+        expect(tf.memory().numDataBuffers - base).toBe(8);
+        for (const [i, layer] of [...loaded.layers].entries()) {
+          expect(layer.weight.value.dataSync()).toEqual([...model.layers][i]!.weight.value.dataSync());
+        }
+        loaded.dispose();
+      }, 'load');
+    } finally {
+      spy.mockRestore();
+      model.dispose();
+    }
+  });
+
+  it('loadStateDict frees only tensors a loader gave up: a caller\'s own weights stay usable', async () => {
+    const model = new Stack(new Random(3));
+    const weights = model.stateDict({ includeAliases: false });
+    const target = new Stack(new Random(4));
+    target.loadStateDict(weights);
+    for (const t of weights.values()) expect(t.isDisposed).toBe(false);
+    tf.dispose([...weights.values()]);
+    target.dispose();
+    model.dispose();
   });
 });

@@ -11,10 +11,10 @@ import {
   CheckpointError, loadCheckpoint, Random, saveCheckpoint,
   type Checkpoint, type HfConfig, type SavePretrainedOptions, type SourceOptions, type TensorMap,
 } from '@tfkit/core-tensor';
-import { normal } from './init.js';
+import { normal, sharingPlaceholders } from './init.js';
 import { LayerNorm } from './layer-norm.js';
 import { ConfigKeyError } from './errors.js';
-import { StateDictError, type Module, type Parameter } from './module.js';
+import { releaseOnAssign, StateDictError, type Module, type Parameter } from './module.js';
 
 export { PlaceholderInit } from './init.js';
 
@@ -369,7 +369,7 @@ export function buildFromCheckpointWith<M extends Module, C = HfConfig>(
       ...(family.fail ? { fail: family.fail(where) } : {}),
     });
   }
-  const model = family.create(hfConfig, config);
+  const model = sharingPlaceholders(() => family.create(hfConfig, config));
   try {
     const architectures = hfConfig['architectures'];
     family.load(model, {
@@ -387,6 +387,8 @@ export function buildFromCheckpointWith<M extends Module, C = HfConfig>(
 /** Loads a checkpoint (directory, URL or hub id), builds from it, and disposes the checkpoint's tensors. */
 export async function fromPretrainedWith<T>(source: string, options: SourceOptions, build: (checkpoint: Checkpoint) => T): Promise<T> {
   const checkpoint = await loadCheckpoint(source, options);
+  // The tensors are this function's: each is freed as soon as its parameter holds it.
+  releaseOnAssign(checkpoint.weights.values());
   try {
     return build(checkpoint);
   } finally {

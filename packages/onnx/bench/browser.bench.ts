@@ -178,7 +178,7 @@ type OrtWeb = typeof import('onnxruntime-web');
  * undefined elsewhere. Less sensitive to other jobs on the machine than wall-clock time, and it shows
  * threads that spin while they wait.
  */
-function chromiumCpu(marker: string): (() => number) | undefined {
+function chromiumCpu(marker: string): ((byThread?: Map<string, number>) => number) | undefined {
   if (!fs.existsSync('/proc/self/stat')) return undefined;
   // Chromium rewrites its children's argv into one space-separated string: match substrings.
   const cmdline = (pid: string) => {
@@ -193,13 +193,23 @@ function chromiumCpu(marker: string): (() => number) | undefined {
   const profile = main && /--user-data-dir=[^\0 ]+/.exec(cmdline(main))?.[0];
   if (!profile) return undefined;
   const tick = 1000 / 100; // USER_HZ
-  return () => {
+  const cpuOf = (statFile: string) => {
+    const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * tick;
+  };
+  // `byThread`: CPU ms per thread name (CrRendererMain, DedicatedWorker, …) summed over processes.
+  return (byThread) => {
     let ms = 0;
     for (const pid of pids()) {
       if (!cmdline(pid).includes(profile)) continue;
       try {
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        ms += (Number(fields[11]) + Number(fields[12])) * tick;
+        ms += cpuOf(`/proc/${pid}/stat`);
+        if (byThread) {
+          for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+            const comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+            byThread.set(comm, (byThread.get(comm) ?? 0) + cpuOf(`/proc/${pid}/task/${tid}/stat`));
+          }
+        }
       } catch {
         // exited meanwhile
       }
@@ -321,6 +331,20 @@ it(`browser rows: tfkit vs onnxruntime-web in Chromium and Node (${MODELS.join('
           cpuRatios[s] = cpuTimes[s].map((t, i) => t / cpuTimes['tfkit-page'][i]!);
         }
 
+        // Where the page's CPU goes during REPS tfkit forwards on the main thread: per thread name.
+        let pageThreads: Record<string, number> | undefined;
+        if (pageCpu) {
+          const before = new Map<string, number>();
+          const after = new Map<string, number>();
+          pageCpu(before);
+          const wallMs = await run['tfkit-page']();
+          pageCpu(after);
+          pageThreads = { wallMsPerForward: wallMs };
+          for (const [name, ms] of after) {
+            const d = (ms - (before.get(name) ?? 0)) / REPS;
+            if (d > 0) pageThreads[`${name} CPU ms per forward`] = d;
+          }
+        }
         let profiles: unknown;
         if (PROFILE) {
           const pageProfile = await page.evaluate(() => (globalThis as any).tfkitBench.profile());
@@ -370,6 +394,7 @@ it(`browser rows: tfkit vs onnxruntime-web in Chromium and Node (${MODELS.join('
           ratios,
           cpuTimes,
           cpuRatios,
+          pageThreads,
           profiles,
         };
         out.push(record);

@@ -43,6 +43,7 @@ import { workspaceAliases } from '@tfkit/vitest-config';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { it } from 'vitest';
+import type * as OrtWebModule from 'onnxruntime-web';
 import { exportOnnx } from '../src/index.js';
 import { buildModel, feedsFor, tfkitForward, type ModelName } from './browser/models.js';
 
@@ -170,7 +171,6 @@ async function ensureExport(name: ModelName, model: ReturnType<typeof buildModel
   return file;
 }
 
-type OrtWeb = typeof import('onnxruntime-web');
 
 /**
  * CPU time (user + system, all threads) of the Chromium we launched: every process whose command line
@@ -235,7 +235,7 @@ it(`browser rows: tfkit vs onnxruntime-web in Chromium and Node (${MODELS.join('
   const pageCpu = chromiumCpu(marker);
   const registry = createRegistry();
   registerAllBackends(registry);
-  const ort: OrtWeb = await import('onnxruntime-web');
+  const ort: typeof OrtWebModule = await import('onnxruntime-web');
   let ortNodeThreads: number | undefined;
   const out: Record<string, unknown>[] = [];
   const lines: string[] = [];

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import * as ort from 'onnxruntime-web/wasm';
-import { buildModel, feedsFor, tfkitForward, type BenchModel, type ModelName } from './models.js';
+import { buildModel, feedsFor, tfkitForward, type ModelName } from './models.js';
 
 export interface InitOptions {
   model: ModelName;
@@ -19,7 +19,7 @@ export interface InitOptions {
   ort?: boolean;
 }
 
-let model: BenchModel | undefined;
+let model: ReturnType<typeof buildModel> | undefined;
 let session: ort.InferenceSession | undefined;
 let feeds: Record<string, ort.Tensor> = {};
 

@@ -11,7 +11,13 @@ batch=${BENCH_BATCH:-8}
 steps=${BENCH_STEPS:-4}
 rounds=${ROUNDS:-2}
 for round in $(seq 1 "$rounds"); do
-  BENCH_BATCH=$batch BENCH_STEPS=$steps BENCH_ROUND=$round npx vitest run --config evidence/vitest.config.ts bench/bert-base-memory.run.ts > /dev/null
+  # Under load, vitest can report an RPC timeout (the steps block its worker's event loop for
+  # minutes) and exit 1 after the run wrote its results: the round counts if its file is new.
+  marker=$(mktemp)
+  result="bench/results-bert-base-${BENCH_OPTIMIZER:-fused}-b$batch-r$round.json"
+  BENCH_BATCH=$batch BENCH_STEPS=$steps BENCH_ROUND=$round npx vitest run --config evidence/vitest.config.ts bench/bert-base-memory.run.ts > /dev/null ||
+    [ "$result" -nt "$marker" ] || { echo "round $round: no results ($result)" >&2; exit 1; }
+  rm -f "$marker"
   (cd bench && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} \
     /usr/bin/python3 bert_base_torch.py "$batch" "$steps" > "results-bert-base-torch-b$batch-r$round.json")
 done

@@ -20,50 +20,15 @@ import { useBackend, registerAllBackends } from '@tfkit/backends';
 import { createRegistry } from '@tfkit/core-tensor';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { it } from 'vitest';
+import { MB, randomIds as ids, trackMalloc, type WasmModule } from './wasm-memory.js';
 import { AdamW, Dataset, LoraModel, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 8);
 const SEQ = Number(process.env['BENCH_SEQ'] ?? 128);
 const STEPS = Number(process.env['BENCH_STEPS'] ?? 5);
 const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
-/** The gpt2 checkpoint's config.json (GPT-2 small). */
-export const GPT2_SMALL = { vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 };
-const MB = 2 ** 20;
-
-interface WasmModule {
-  HEAPU8: Uint8Array;
-  _malloc(n: number): number;
-  _free(p: number): void;
-}
-
-/** Counts the bytes malloc'd on the wasm heap (tensor buffers) and their peak since the last reset. */
-function trackMalloc(wasm: WasmModule) {
-  wasm._free(wasm._malloc(4)); // resolve emscripten's lazy export before wrapping it
-  const malloc = wasm._malloc.bind(wasm);
-  const free = wasm._free.bind(wasm);
-  const sizes = new Map<number, number>();
-  const s = { live: 0, peak: 0, failed: 0 };
-  wasm._malloc = (n: number) => {
-    const p = malloc(n);
-    if (p === 0) s.failed++;
-    sizes.set(p >>> 0, n);
-    s.live += n;
-    if (s.live > s.peak) s.peak = s.live;
-    return p;
-  };
-  wasm._free = (p: number) => {
-    s.live -= sizes.get(p >>> 0) ?? 0;
-    sizes.delete(p >>> 0);
-    free(p);
-  };
-  return s;
-}
-
-function ids(batch: number, seq: number, vocab: number, seed: number): tf.Tensor2D {
-  let s = seed;
-  const data = Int32Array.from({ length: batch * seq }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % (vocab - 10)) + 5);
-  return tf.tensor2d(data, [batch, seq], 'int32');
-}
+/** GPT-2 small: the gpt2 checkpoint's config.json in tfkit's names. */
+export const GPT2_SMALL = { vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 };
 
 it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, async () => {
   const registry = createRegistry();
@@ -100,7 +65,7 @@ it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, a
     model: lora,
     trainDataset: Dataset.fromArray(Array.from({ length: STEPS * BATCH }, (_, i) => ({ i }))),
     collator: (): Batch => {
-      const inputIds = ids(BATCH, SEQ, GPT2_SMALL.vocab_size, seed++);
+      const inputIds = ids(BATCH, SEQ, GPT2_SMALL.vocabSize, seed++);
       return { inputIds, attentionMask: tf.ones([BATCH, SEQ], 'int32'), labels: tf.clone(inputIds) };
     },
     batchSize: BATCH,

@@ -1,0 +1,44 @@
+/**
+ * What the wasm memory benchmarks (bert-base-memory.run.ts, gpt2-lora-memory.run.ts) share: a
+ * counter of the bytes malloc'd on the wasm heap and seeded random token ids.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const MB = 2 ** 20;
+
+/** The parts of tfjs-backend-wasm's emscripten module the benchmarks read or wrap. */
+export interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+}
+
+/** Counts the bytes malloc'd on the wasm heap (tensor buffers) and their peak since the last reset. */
+export function trackMalloc(wasm: WasmModule) {
+  wasm._free(wasm._malloc(4)); // resolve emscripten's lazy export before wrapping it
+  const malloc = wasm._malloc.bind(wasm);
+  const free = wasm._free.bind(wasm);
+  const sizes = new Map<number, number>();
+  const s = { live: 0, peak: 0, failed: 0 };
+  wasm._malloc = (n: number) => {
+    const p = malloc(n);
+    if (p === 0) s.failed++;
+    sizes.set(p >>> 0, n);
+    s.live += n;
+    if (s.live > s.peak) s.peak = s.live;
+    return p;
+  };
+  wasm._free = (p: number) => {
+    s.live -= sizes.get(p >>> 0) ?? 0;
+    sizes.delete(p >>> 0);
+    free(p);
+  };
+  return s;
+}
+
+/** [batch, seq] int32 ids in [5, vocab - 5) from a linear congruential generator seeded by `seed`. */
+export function randomIds(batch: number, seq: number, vocab: number, seed: number): tf.Tensor2D {
+  let s = seed;
+  const data = Int32Array.from({ length: batch * seq }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % (vocab - 10)) + 5);
+  return tf.tensor2d(data, [batch, seq], 'int32');
+}

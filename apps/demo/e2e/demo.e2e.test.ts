@@ -150,9 +150,14 @@ describe('tfkit demo in Chromium', () => {
 
   it('Stop ends a generation between two tokens', async () => {
     await page.fill('#max-new-tokens', '120');
-    await page.click('#generate');
-    await page.waitForSelector('#gen-text .fresh');
-    await page.click('#stop');
+    await page.waitForSelector('#generate:enabled');
+    // Generate and Stop in one task of the page: the worker gets the stop right behind the request
+    // and acts on it at the first step boundary, however fast the steps run (the tiny model
+    // writes 120 tokens in ~0.3 s, quicker than a second click from here could land).
+    await page.evaluate(() => {
+      document.querySelector<HTMLButtonElement>('#generate')!.click();
+      document.querySelector<HTMLButtonElement>('#stop')!.click();
+    });
     await page.waitForSelector('#gen-output[data-state="done"]');
     const stats = (await page.textContent('#gen-stats'))!;
     expect(stats).toMatch(/^\d+ tokens in .*, stopped$/);

@@ -50,6 +50,9 @@ let tokenizer: Tokenizer | undefined;
 let tuned: { model: GPT2LMHeadModel; lora: LoraModel | undefined } | undefined;
 /** The request that `stop` / `pause` / `resume` act on. */
 let running: { id: number; abort: AbortController; paused: boolean; resume?: () => void } | undefined;
+/** Requests waiting in the queue, and those of them stopped before they started (they start aborted). */
+const queued = new Set<number>();
+const stoppedWhileQueued = new Set<number>();
 
 const post = (event: Event, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(event, transfer);
 
@@ -652,7 +655,10 @@ let queue: Promise<void> = Promise.resolve();
 self.addEventListener('message', (event: MessageEvent<Request>) => {
   const request = event.data;
   if (request.type === 'stop' || request.type === 'pause' || request.type === 'resume') {
-    if (!running || running.id !== request.id) return;
+    if (!running || running.id !== request.id) {
+      if (request.type === 'stop' && queued.has(request.id)) stoppedWhileQueued.add(request.id);
+      return;
+    }
     if (request.type === 'stop') running.abort.abort();
     if (request.type === 'pause') running.paused = true;
     if (request.type === 'stop' || request.type === 'resume') {
@@ -662,8 +668,11 @@ self.addEventListener('message', (event: MessageEvent<Request>) => {
     }
     return;
   }
+  queued.add(request.id);
   queue = queue.then(async () => {
+    queued.delete(request.id);
     running = { id: request.id, abort: new AbortController(), paused: false };
+    if (stoppedWhileQueued.delete(request.id)) running.abort.abort();
     try {
       switch (request.type) {
         case 'init': await init(request.id, request.backend, request.baseUrl, request.custom ?? false); break;

@@ -18,7 +18,7 @@ import { useBackend, registerAllBackends } from '@tfkit/backends';
 import { createRegistry } from '@tfkit/core-tensor';
 import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { it } from 'vitest';
-import { MB, randomIds as ids, trackMalloc, type WasmModule } from './wasm-memory.js';
+import { MB, randomIds as ids, stepRow, trackMalloc, trainUntilAborted, type WasmModule } from './wasm-memory.js';
 import { AdamW, Dataset, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 1);
@@ -57,23 +57,14 @@ it(`BERT-base fine-tuning memory on wasm (${OPTIMIZER}, batch ${BATCH}, seq ${SE
     callbacks: [
       {
         onStepEnd: (s, info) => {
-          const mem = tf.memory();
-          // CPU time of this process in the step: on a loaded machine, fairer than wall time.
-          const cpu = process.cpuUsage(cpuStart);
-          cpuStart = process.cpuUsage();
-          log({ step: s.globalStep, heapMB: heap() / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, heapPerLive: heap() / mem.numBytes, heapPerPeak: heap() / malloc.peak, stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss });
-          malloc.peak = malloc.live;
+          const next = stepRow(wasm, malloc, cpuStart, s.globalStep, info);
+          cpuStart = next.cpuStart;
+          log(next.row);
         },
       },
     ],
   });
-  let error: unknown;
-  try {
-    await trainer.train();
-  } catch (e) {
-    error = e;
-    console.log(`aborted after ${rows.length - 1} steps: ${String(e).slice(0, 300)}; heap ${(heap() / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
-  }
+  const error = await trainUntilAborted(() => trainer.train(), wasm, malloc, () => rows.length - 1);
   const round = process.env['BENCH_ROUND'];
   const file = new URL(`./results-bert-base-${OPTIMIZER}-b${BATCH}${round ? `-r${round}` : ''}.json`, import.meta.url);
   // The fused AdamW keeps its two moments in Float32Arrays outside the wasm heap (and tf.memory()).

@@ -20,7 +20,7 @@ import { useBackend, registerAllBackends } from '@tfkit/backends';
 import { createRegistry } from '@tfkit/core-tensor';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { it } from 'vitest';
-import { MB, randomIds as ids, trackMalloc, type WasmModule } from './wasm-memory.js';
+import { MB, randomIds as ids, stepRow, trackMalloc, trainUntilAborted, type WasmModule } from './wasm-memory.js';
 import { AdamW, Dataset, LoraModel, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 8);
@@ -75,24 +75,15 @@ it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, a
     callbacks: [
       {
         onStepEnd: (s, info) => {
-          const mem = tf.memory();
-          // CPU time of this process in the step: on a loaded machine, fairer than wall time.
-          const cpu = process.cpuUsage(cpuStart);
-          cpuStart = process.cpuUsage();
-          log({ step: s.globalStep, heapMB: heap() / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, ...phase, heapPerLive: heap() / mem.numBytes, heapPerPeak: heap() / malloc.peak, stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss });
-          malloc.peak = malloc.live;
+          const next = stepRow(wasm, malloc, cpuStart, s.globalStep, info, { ...phase });
+          cpuStart = next.cpuStart;
+          log(next.row);
         },
       },
     ],
   });
-  let error: unknown;
-  try {
-    await trainer.train();
-  } catch (e) {
-    error = e;
-    console.log(`forward pass: ${JSON.stringify(phase)}, peak malloc'd ${(malloc.peak / MB).toFixed(0)} MB`);
-    console.log(`aborted after ${rows.length - 1} steps: ${String(e).slice(0, 300)}; heap ${(heap() / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
-  }
+  const error = await trainUntilAborted(() => trainer.train(), wasm, malloc, () => rows.length - 1);
+  if (error) console.log(`forward pass: ${JSON.stringify(phase)}, peak malloc'd ${(malloc.peak / MB).toFixed(0)} MB`);
   const round = process.env['BENCH_ROUND'];
   const file = new URL(`./results-gpt2-lora-b${BATCH}${round ? `-r${round}` : ''}.json`, import.meta.url);
   const meta = { batch: BATCH, seq: SEQ, backend: activation.backend, threads: activation.threads, paramMB: paramBytes / MB, trainableMB: trainableBytes / MB, trainable: lora.trainableParameters(), loadavg: (await import('node:os')).loadavg(), aborted: error ? String(error).slice(0, 300) : null };

@@ -42,3 +42,35 @@ export function randomIds(batch: number, seq: number, vocab: number, seed: numbe
   const data = Int32Array.from({ length: batch * seq }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % (vocab - 10)) + 5);
   return tf.tensor2d(data, [batch, seq], 'int32');
 }
+
+/**
+ * The row of a training step that just ended: wasm heap, live tensors, the peak malloc'd during the
+ * step (then reset), wall time and the CPU time since `cpuStart` (fairer than wall time on a loaded
+ * machine). Returns the row and the CPU clock for the next step.
+ */
+export function stepRow(
+  wasm: WasmModule,
+  malloc: ReturnType<typeof trackMalloc>,
+  cpuStart: NodeJS.CpuUsage,
+  step: number,
+  info: { seconds: number; loss: number },
+  extra: Record<string, number> = {},
+): { row: Record<string, number>; cpuStart: NodeJS.CpuUsage } {
+  const mem = tf.memory();
+  const heap = wasm.HEAPU8.buffer.byteLength;
+  const cpu = process.cpuUsage(cpuStart);
+  const row = { step, heapMB: heap / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, ...extra, heapPerLive: heap / mem.numBytes, heapPerPeak: heap / malloc.peak, stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss };
+  malloc.peak = malloc.live;
+  return { row, cpuStart: process.cpuUsage() };
+}
+
+/** Runs `train`; a step that exceeds the wasm memory ends the run, and the error is returned (with a line that says where). */
+export async function trainUntilAborted(train: () => Promise<unknown>, wasm: WasmModule, malloc: ReturnType<typeof trackMalloc>, stepsDone: () => number): Promise<unknown> {
+  try {
+    await train();
+    return undefined;
+  } catch (e) {
+    console.log(`aborted after ${stepsDone()} steps: ${String(e).slice(0, 300)}; heap ${(wasm.HEAPU8.buffer.byteLength / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
+    return e;
+  }
+}

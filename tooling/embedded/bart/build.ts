@@ -218,22 +218,12 @@ function stageFinetune(task: 'translation' | 'summarization'): void {
 
 const readJsonl = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 
-/** Greedy outputs of the model in `from` for `texts`, in batches. */
+/** Greedy outputs of the model in `from` for `texts`, in batches (pipeline-outputs.ts, loaded only here). */
 async function outputs(task: 'translation' | 'summarization' | 'text2text-generation', from: string, texts: string[], maxNewTokens: number, batch: number): Promise<string[]> {
-  const { pipeline, defaultRegistry, useBackend } = await import('@tfkit/all');
+  const { defaultRegistry, useBackend } = await import('@tfkit/all');
   await useBackend(defaultRegistry(), BACKEND, { threads: 1 });
-  const pipe = await pipeline(task, from);
-  const key = task === 'translation' ? 'translationText' : task === 'summarization' ? 'summaryText' : 'generatedText';
-  const out: string[] = [];
-  try {
-    for (let i = 0; i < texts.length; i += batch) {
-      const results = await pipe.call(texts.slice(i, i + batch), { maxNewTokens, numBeams: 1, doSample: false });
-      for (const r of results) out.push(String((r[0] as Record<string, string>)[key] ?? '').trim());
-    }
-  } finally {
-    pipe.dispose();
-  }
-  return out;
+  const { pipelineOutputs } = await import('../pipeline-outputs.js');
+  return pipelineOutputs(task, from, texts, maxNewTokens, batch);
 }
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultRegistry, pipeline, registerAll, useBackend } from '@tfkit/all';
+import { defaultRegistry, registerAll, useBackend } from '@tfkit/all';
 import { AutoModel, createRegistry, type Registry } from '@tfkit/core-tensor';
 import { generate, type GenerationModel } from '@tfkit/generation';
 import { ViTForImageClassification, ViTImageProcessor } from '@tfkit/models-vit';
@@ -35,6 +35,7 @@ import { Tokenizer } from '@tfkit/tokenizers';
 import { runTfkit } from '../../../apps/cli/src/testing.js';
 import { loadKeySentenceExamples, loadPhrasePairs } from '../data/index.js';
 import { chrF, exactMatchRate, meanRougeL } from '../metrics.js';
+import { pipelineOutputs } from '../pipeline-outputs.js';
 import { FASHION_MNIST_DIR, loadSplit } from '../vit-fashion/data.js';
 import { heldOutWindows, lmLoss } from './eval-lm.js';
 
@@ -67,21 +68,10 @@ async function tfkitEval(args: string[]): Promise<Record<string, number>> {
   return JSON.parse(run.stdout) as Record<string, number>;
 }
 
-/** Greedy (or beam) outputs of a text-to-text pipeline, as build.ts scores the tiny BARTs. */
-async function pipelineOutputs(task: 'translation' | 'summarization', dir: string, texts: string[], maxNewTokens: number, batch: number): Promise<string[]> {
+/** Greedy outputs of a text-to-text pipeline on wasm, as build.ts scores the tiny BARTs. */
+async function wasmPipelineOutputs(task: 'translation' | 'summarization', dir: string, texts: string[], maxNewTokens: number, batch: number): Promise<string[]> {
   await wasm();
-  const pipe = await pipeline(task, dir);
-  const key = task === 'translation' ? 'translationText' : 'summaryText';
-  const out: string[] = [];
-  try {
-    for (let i = 0; i < texts.length; i += batch) {
-      const results = await pipe.call(texts.slice(i, i + batch), { maxNewTokens, numBeams: 1, doSample: false });
-      for (const r of results) out.push(String((r[0] as Record<string, string>)[key] ?? '').trim());
-    }
-  } finally {
-    pipe.dispose();
-  }
-  return out;
+  return pipelineOutputs(task, dir, texts, maxNewTokens, batch);
 }
 
 /** The recurrent / Transformer translation models, decoded as seq2seq-translation/train.ts does. */
@@ -181,7 +171,7 @@ const SPECS: Record<string, Spec> = {
     metrics: [points('chrF')],
     async evaluate(dir) {
       const test = loadPhrasePairs({ split: 'test' });
-      const out = await pipelineOutputs('translation', dir, test.map((p) => p.source), 16, 64);
+      const out = await wasmPipelineOutputs('translation', dir, test.map((p) => p.source), 16, 64);
       const refs = test.map((p) => p.target);
       return { chrF: chrF(out, refs), 'exact match': pct(exactMatchRate(out, refs)) };
     },
@@ -190,7 +180,7 @@ const SPECS: Record<string, Spec> = {
     metrics: [points('ROUGE-L')],
     async evaluate(dir) {
       const test = loadKeySentenceExamples({ split: 'test' });
-      const out = await pipelineOutputs('summarization', dir, test.map((e) => e.source), 72, 16);
+      const out = await wasmPipelineOutputs('summarization', dir, test.map((e) => e.source), 72, 16);
       const gold = test.map((e) => e.target);
       return { 'ROUGE-L': pct(meanRougeL(out, gold)), 'exact match': pct(exactMatchRate(out, gold)) };
     },

@@ -6,8 +6,8 @@ import { Random, safetensorsToTensors, tensorsToSafetensors } from '@tfkit/core-
 import { Embedding, Linear } from '@tfkit/layers';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bytesSavedForBackward } from '../testing/saved-bytes.js';
 import { ToyClassifier, toyCollator, toyDataset } from '../testing/toy.js';
-import { variableGradsFreeing } from '../train/backprop.js';
 import { Trainer } from '../train/trainer.js';
 import { LoraEmbedding } from './lora-embedding.js';
 import { LoraLinear } from './lora-linear.js';
@@ -75,24 +75,12 @@ describe('LoRA', () => {
     tf.tidy(() => layer.weights('default').B.value.assign(tf.randomNormal([4, dout], 0, 0.3, 'float32', 3)));
     const x = tf.randomNormal([n, din], 0, 1, 'float32', 4);
     // Bytes in tensors when the backward pass starts: what the forward left saved for it.
-    let held = 0;
-    const probe = tf.customGrad(((y: tf.Tensor) => ({
-      value: tf.sum(y),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        held = tf.memory().numBytes;
-        return tf.mul(tf.ones([n, dout]), dy as tf.Tensor);
-      },
-    })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor) => tf.Scalar;
-    const vars = layer.trainableVariables();
-    const before = tf.memory().numBytes;
-    await expectNoLeaks(() => {
-      const { value, grads } = variableGradsFreeing(() => probe(layer.forward(x)), vars);
+    const saved = await bytesSavedForBackward(() => layer.forward(x), layer.trainableVariables(), (grads) => {
       expect(Object.keys(grads).length).toBe(2); // A and B
-      tf.dispose([value, ...Object.values(grads)]);
     });
     // x·A (n × r) and the scaled B (r × out); before, the base output, the adapter output and its
     // scaled copy (3 · n · out floats) were kept as well.
-    expect(held - before).toBeLessThan(n * dout * 4);
+    expect(saved).toBeLessThan(n * dout * 4);
     tf.dispose(x);
     layer.dispose();
   });

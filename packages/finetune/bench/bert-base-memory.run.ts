@@ -14,11 +14,9 @@
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, registerAllBackends } from '@tfkit/backends';
-import { createRegistry } from '@tfkit/core-tensor';
 import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { it } from 'vitest';
-import { MB, randomIds as ids, stepRow, trackMalloc, trainUntilAborted, type WasmModule } from './wasm-memory.js';
+import { MB, randomIds as ids, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
 import { AdamW, Dataset, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 1);
@@ -29,12 +27,7 @@ const OPTIMIZER = process.env['BENCH_OPTIMIZER'] ?? 'fused';
 export const BERT_BASE = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512, typeVocabSize: 2 };
 
 it(`BERT-base fine-tuning memory on wasm (${OPTIMIZER}, batch ${BATCH}, seq ${SEQ})`, async () => {
-  const registry = createRegistry();
-  registerAllBackends(registry);
-  const activation = await useBackend(registry, 'wasm', { threads: THREADS });
-  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
-  const heap = () => wasm.HEAPU8.buffer.byteLength;
-  const malloc = trackMalloc(wasm);
+  const { activation, wasm, heap, malloc } = await wasmWithMallocCounter(THREADS);
   const model = new BertForSequenceClassification({ ...BERT_BASE, numLabels: 2 }, { seed: 0 });
   const paramBytes = model.parameters().reduce((n, p) => n + p.value.size * 4, 0);
   const rows: Record<string, number>[] = [];

@@ -16,11 +16,9 @@
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, registerAllBackends } from '@tfkit/backends';
-import { createRegistry } from '@tfkit/core-tensor';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { it } from 'vitest';
-import { MB, randomIds as ids, stepRow, trackMalloc, trainUntilAborted, type WasmModule } from './wasm-memory.js';
+import { MB, randomIds as ids, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
 import { AdamW, Dataset, LoraModel, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 8);
@@ -31,12 +29,7 @@ const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
 export const GPT2_SMALL = { vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 };
 
 it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, async () => {
-  const registry = createRegistry();
-  registerAllBackends(registry);
-  const activation = await useBackend(registry, 'wasm', { threads: THREADS });
-  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
-  const heap = () => wasm.HEAPU8.buffer.byteLength;
-  const malloc = trackMalloc(wasm);
+  const { activation, wasm, heap, malloc } = await wasmWithMallocCounter(THREADS);
   const model = new GPT2LMHeadModel(GPT2_SMALL, { seed: 0 });
   const lora = LoraModel.apply(model, { r: 8, loraAlpha: 16, targetModules: ['c_attn', 'c_proj'] });
   const params = model.parameters();

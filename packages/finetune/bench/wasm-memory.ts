@@ -3,6 +3,8 @@
  * counter of the bytes malloc'd on the wasm heap and seeded random token ids.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerAllBackends, useBackend } from '@tfkit/backends';
+import { createRegistry } from '@tfkit/core-tensor';
 
 export const MB = 2 ** 20;
 
@@ -73,4 +75,13 @@ export async function trainUntilAborted(train: () => Promise<unknown>, wasm: Was
     console.log(`aborted after ${stepsDone()} steps: ${String(e).slice(0, 300)}; heap ${(wasm.HEAPU8.buffer.byteLength / MB).toFixed(0)} MB, malloc failures ${malloc.failed}`);
     return e;
   }
+}
+
+/** Activates tfjs-backend-wasm with `threads` and wraps its malloc: the module, its heap size and the counter. */
+export async function wasmWithMallocCounter(threads: number) {
+  const registry = createRegistry();
+  registerAllBackends(registry);
+  const activation = await useBackend(registry, 'wasm', { threads });
+  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+  return { activation, wasm, heap: () => wasm.HEAPU8.buffer.byteLength, malloc: trackMalloc(wasm) };
 }

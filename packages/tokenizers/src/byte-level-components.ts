@@ -4,6 +4,8 @@
  * (`loadTokenizer` imports it for a `ByteLevel` of any family). The other pre-tokenizer,
  * post-processor and decoder modules do not import these.
  */
+// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
+import './lazy-components.js';
 import type { ComponentBuilders } from './components.js';
 import { BYTE_LEVEL_DECODER } from './decoders/byte-level.js';
 import { BYTE_LEVEL_PRE_TOKENIZER } from './pre-tokenizers/byte-level.js';

@@ -3,6 +3,14 @@
  * dynamic import of its module, so bundlers put every module in a chunk of its own and a page
  * fetches the few its tokenizer needs (GPT-2: the byte-level module, with its pre-tokenizer,
  * post-processor and decoder, and BPE). No static import of a component module here.
+ *
+ * The core's chunk anchor: every module loaded beside the core (each component module here, the
+ * trainer, the loaders) imports this module bare (`import './lazy-components.js'`). Bundlers with
+ * code splitting (esbuild, tsup) split per file by the set of entries that reach it; through this
+ * module each of those entries reaches the whole core, so every core file has the same set and the
+ * core is one chunk (a GPT-2 page: 9 chunks → the core, BPE, ByteLevel, page), not one chunk per
+ * set, each gzipped on its own. The import binds nothing: it is dropped from the output (esbuild
+ * warns, which tsup.config.ts silences) after it has shaped the chunks.
  */
 import type { Registry } from '@tfkit/core-tensor/lite';
 import { BUILTIN_TYPES, isRegistered, modelType, registerComponents, SEQUENCE_KEY, type ComponentBuilders, type ComponentFamily } from './components.js';

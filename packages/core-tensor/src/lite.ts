@@ -9,7 +9,7 @@ export { createRegistry, Namespace, type Registry, type RegistryKey, type Regist
 export { registerTask, setDefaultModel, TaskImplementations, type PipelineFor, type RegisterTaskOptions } from './registry/tasks.js';
 export { fetchWithProgress, readProgress, type DownloadProgress, type ProgressCallback } from './download-progress.js';
 export { Random, type RngState } from './random.js';
-export type { SourceOptions, FileSource } from './io/types.js';
+export type { SourceOptions, FileSource, RangedFile } from './io/types.js';
 export { settings, configure, resetSettings, type Settings } from './io/settings.js';
 export { openSource, fileLabel } from './io/sources.js';
 export { describeValue, jsonErrorLocation } from './io/json.js';

@@ -20,7 +20,7 @@ import type { Checkpoint } from '../model-types.js';
 import { Random } from '../random.js';
 import { createRegistry } from '../registry/registry.js';
 import { checkSafetensorsHeader, parseSafetensors, safetensorsHeaderLength, serializeSafetensors, type RawTensorInput } from '../safetensors/format.js';
-import { safetensorsToTensors } from '../safetensors/tensors.js';
+import { readSafetensorsTensors, safetensorsToTensors } from '../safetensors/tensors.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 const SEED = Number(process.env['TFKIT_FUZZ_SEED'] ?? 20261205);
@@ -293,6 +293,34 @@ function writeCheckpoint(dir: string, files: Record<string, Uint8Array | string>
   for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
 }
 
+/** Outcome of reading `bytes` whole: its tensors' dtypes, shapes and values, or its error's class and message. */
+function outcome(read: () => Map<string, tf.Tensor>): string {
+  try {
+    const tensors = read();
+    const text = JSON.stringify([...tensors].map(([name, t]) => [name, t.dtype, t.shape, Array.from(t.dataSync(), (v) => (Number.isNaN(v) ? 'NaN' : v))]));
+    tensors.forEach((t) => t.dispose());
+    return text;
+  } catch (error) {
+    return `${error instanceof TfkitError ? error.code : 'untyped'}: ${(error as Error).message}`;
+  }
+}
+
+/** Why reading `bytes` a tensor at a time (as from a local folder) differs from reading them whole, or undefined. */
+async function rangedDiffers(bytes: Uint8Array): Promise<string | undefined> {
+  const whole = outcome(() => safetensorsToTensors(bytes.slice(), 'fuzz.safetensors').tensors);
+  let ranged: Map<string, tf.Tensor> | Error;
+  try {
+    ranged = (await readSafetensorsTensors({ size: bytes.byteLength, read: async (p, l) => bytes.slice(p, p + l), close: async () => undefined }, 'fuzz.safetensors')).tensors;
+  } catch (error) {
+    ranged = error as Error;
+  }
+  const rangedOutcome = outcome(() => {
+    if (ranged instanceof Error) throw ranged;
+    return ranged;
+  });
+  return rangedOutcome === whole ? undefined : `ranged read: ${rangedOutcome.slice(0, 200)}; whole: ${whole.slice(0, 200)}`;
+}
+
 function report(failures: Failure[]): string {
   return failures
     .slice(0, 10)
@@ -324,6 +352,10 @@ describe(`checkpoint fuzzing (seed ${SEED})`, () => {
       });
       await runCase(`weights #${n} (tensors)`, failures, () => {
         safetensorsToTensors(bytes.slice(), 'fuzz.safetensors').tensors.forEach((t) => t.dispose());
+      });
+      await runCase(`weights #${n} (ranged)`, failures, async () => {
+        const problem = await rangedDiffers(bytes);
+        if (problem) failures.push({ case: `weights #${n} (ranged)`, problem });
       });
       if (n % 4 === 0) {
         fs.writeFileSync(path.join(dir, 'model.safetensors'), bytes);

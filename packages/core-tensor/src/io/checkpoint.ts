@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError } from '../errors.js';
 import type { Checkpoint, HfConfig, TensorMap } from '../model-types.js';
 import { QUANTIZATION_METADATA_KEY, SCALE_SUFFIX } from '../safetensors/quantize.js';
-import { isInt8Quantized, safetensorsToTensors, tensorsToSafetensors, type Int8Axis, type WeightDtype } from '../safetensors/tensors.js';
+import { isInt8Quantized, readSafetensorsTensors, safetensorsToTensors, tensorsToSafetensors, type Int8Axis, type SafetensorsTensors, type WeightDtype } from '../safetensors/tensors.js';
 import { nodeModules, writeFileAtomic } from './fs.js';
 import { describeValue, parseJsonText } from './json.js';
 import { parseByteSize } from './limits.js';
@@ -39,6 +39,21 @@ async function readConfig(files: FileSource, name: string): Promise<HfConfig> {
   return json;
 }
 
+/**
+ * One safetensors file's tensors: read a tensor at a time when the source allows ranged reads (a
+ * local folder), so the whole file is never held; read whole otherwise (remote files, browsers).
+ */
+async function readSafetensorsFile(files: FileSource, name: string): Promise<SafetensorsTensors> {
+  const label = fileLabel(files, name);
+  const ranged = await files.openRanged?.(name);
+  if (!ranged) return safetensorsToTensors(await files.read(name), label);
+  try {
+    return await readSafetensorsTensors(ranged, label);
+  } finally {
+    await ranged.close();
+  }
+}
+
 async function readSharded(files: FileSource): Promise<{ weights: TensorMap; metadata: Record<string, string> }> {
   const indexFile = fileLabel(files, INDEX);
   const index = await files.readJson(INDEX);
@@ -54,7 +69,7 @@ async function readSharded(files: FileSource): Promise<{ weights: TensorMap; met
   const loaded: tf.Tensor[] = [];
   try {
     for (const [shard, names] of shards) {
-      const { tensors, metadata: shardMetadata } = safetensorsToTensors(await files.read(shard), fileLabel(files, shard));
+      const { tensors, metadata: shardMetadata } = await readSafetensorsFile(files, shard);
       loaded.push(...tensors.values());
       for (const [name, t] of tensors) {
         const listed = Object.hasOwn(map, name) ? map[name] : undefined;
@@ -78,7 +93,7 @@ async function readSharded(files: FileSource): Promise<{ weights: TensorMap; met
 
 async function readWeights(files: FileSource): Promise<{ weights: TensorMap; metadata: Record<string, string> }> {
   if (await files.exists(WEIGHTS)) {
-    const { tensors, metadata } = safetensorsToTensors(await files.read(WEIGHTS), fileLabel(files, WEIGHTS));
+    const { tensors, metadata } = await readSafetensorsFile(files, WEIGHTS);
     return { weights: tensors, metadata };
   }
   if (await files.exists(INDEX)) return readSharded(files);

@@ -16,10 +16,10 @@ import { MemorySink, type ByteSink } from './download.js';
 import { importNodeBuiltin, isNode, nodeModules, writeFileAtomic } from './fs.js';
 import { parseJsonText } from './json.js';
 import { formatBytes } from './limits.js';
-import { isInside, readFileBounded } from './local.js';
+import { isInside, openFileBounded, readFileBounded } from './local.js';
 import { UrlSource } from './remote.js';
 import { checkName } from './source-base.js';
-import type { SourceOptions } from './types.js';
+import type { RangedFile, SourceOptions } from './types.js';
 
 /** The hub's repo-id rule (huggingface_hub `validate_repo_id`): `name` or `org/name`, ≤ 96 characters. */
 const SEGMENT = '[A-Za-z0-9_](?:[\\w.-]*[A-Za-z0-9_])?';
@@ -60,6 +60,8 @@ interface HubCache {
   label(name: string): string;
   has(name: string): Promise<boolean>;
   get(name: string, maxBytes: number, limit: string): Promise<Uint8Array | undefined>;
+  /** The cached file for ranged reads (Node), undefined when it is not cached. */
+  open?(name: string, maxBytes: number, limit: string): Promise<RangedFile | undefined>;
   /**
    * Downloads `name` through `fill`, verifies it, stores it and returns its bytes; undefined when
    * the cache cannot be written (the caller downloads without caching).
@@ -122,6 +124,8 @@ async function nodeCache(options: SourceOptions, parts: readonly string[], what:
       ),
     get: (name, maxBytes, limit) =>
       readFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: options.onProgress && readProgress(options.onProgress, name, fileOf(name)) }),
+    open: (name, maxBytes, limit) =>
+      openFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: options.onProgress && readProgress(options.onProgress, name, fileOf(name)) }),
     async store(name, maxBytes, limit, fill, source) {
       const file = fileOf(name);
       const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
@@ -223,6 +227,11 @@ class HubSource extends UrlSource {
     const found = await super.exists(name);
     if (!found) await this.cache?.markAbsent(name);
     return found;
+  }
+
+  /** A cached file (Node) for ranged reads; undefined when it is not cached yet (`read` downloads it). */
+  async openRanged(name: string): Promise<RangedFile | undefined> {
+    return this.cache?.open?.(checkName(name, this.description), this.limits.maxFileSize, 'maxFileSize');
   }
 
   protected override async readBytes(name: string, maxBytes: number, limit: string): Promise<Uint8Array> {

@@ -15,7 +15,7 @@ import { CheckpointError, FileTooLargeError, SourceAbortedError, TfkitError, Uns
 import { nodeModules } from './fs.js';
 import { formatBytes } from './limits.js';
 import { BaseSource, checkName } from './source-base.js';
-import type { SourceOptions } from './types.js';
+import type { RangedFile, SourceOptions } from './types.js';
 
 /** Bytes per read call: large files are read in pieces (no 2 GiB `readFile` limit; aborts land in between). */
 const CHUNK = 16 * 2 ** 20;
@@ -33,18 +33,12 @@ export interface BoundedRead {
   progress?: ((loaded: number, total: number, done: boolean) => void) | undefined;
 }
 
-/**
- * A regular file's bytes, or undefined when it does not exist. A directory, FIFO or device, a
- * file over `maxBytes`, an abort, or an I/O failure is a typed error naming `label`.
- */
-export async function readFileBounded(fs: typeof FsPromises, file: string, { maxBytes, limit, signal, label, progress }: BoundedRead): Promise<Uint8Array | undefined> {
-  const aborted = () => new SourceAbortedError(`${label}: aborted by the caller's signal`, { url: label, cause: signal?.reason });
-  if (signal?.aborted) throw aborted();
-  let handle: FsPromises.FileHandle | undefined;
+/** Opens a regular file after checking its size; the caller closes the handle. */
+async function openChecked(fs: typeof FsPromises, file: string, { maxBytes, limit, label }: BoundedRead): Promise<{ handle: FsPromises.FileHandle; size: number }> {
+  // stat before open: opening a FIFO for reading would block until a writer comes.
+  if (!(await fs.stat(file)).isFile()) throw new CheckpointError(`${label}: not a regular file`);
+  const handle = await fs.open(file, 'r');
   try {
-    // stat before open: opening a FIFO for reading would block until a writer comes.
-    if (!(await fs.stat(file)).isFile()) throw new CheckpointError(`${label}: not a regular file`);
-    handle = await fs.open(file, 'r');
     const { size } = await handle.stat();
     if (size > maxBytes) {
       throw new FileTooLargeError(`${label}: ${size} bytes${size >= 1024 ? ` (${formatBytes(size)})` : ''} is over the ${limit} limit of ${formatBytes(maxBytes)}; pass a larger ${limit} if the file is expected.`, {
@@ -53,23 +47,108 @@ export async function readFileBounded(fs: typeof FsPromises, file: string, { max
         size,
       });
     }
+    return { handle, size };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** An I/O failure as a typed error naming the file (typed errors pass through). */
+function readFailure(error: unknown, label: string): TfkitError {
+  if (error instanceof TfkitError) return error;
+  return new CheckpointError(`${label}: could not read: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Fills `bytes` from `position` of the file, in pieces of at most CHUNK bytes (aborts land in
+ * between); `counted` is called with each piece's length.
+ */
+async function readInto(handle: FsPromises.FileHandle, bytes: Uint8Array, position: number, size: number, { signal, label }: BoundedRead, counted: (n: number) => void): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    if (signal?.aborted) throw new SourceAbortedError(`${label}: aborted by the caller's signal`, { url: label, cause: signal.reason });
+    const { bytesRead } = await handle.read(bytes, done, Math.min(CHUNK, bytes.length - done), position + done);
+    if (bytesRead === 0) throw new CheckpointError(`${label}: the file shrank from ${size} to ${position + done} bytes while being read`);
+    done += bytesRead;
+    counted(bytesRead);
+  }
+}
+
+/**
+ * A regular file's bytes, or undefined when it does not exist. A directory, FIFO or device, a
+ * file over `maxBytes`, an abort, or an I/O failure is a typed error naming `label`.
+ */
+export async function readFileBounded(fs: typeof FsPromises, file: string, read: BoundedRead): Promise<Uint8Array | undefined> {
+  const { signal, label, progress } = read;
+  if (signal?.aborted) throw new SourceAbortedError(`${label}: aborted by the caller's signal`, { url: label, cause: signal.reason });
+  let handle: FsPromises.FileHandle | undefined;
+  try {
+    const opened = await openChecked(fs, file, read);
+    handle = opened.handle;
+    const { size } = opened;
     const bytes = new Uint8Array(size);
-    for (let position = 0; position < size; ) {
-      if (signal?.aborted) throw aborted();
-      const { bytesRead } = await handle.read(bytes, position, Math.min(CHUNK, size - position), position);
-      if (bytesRead === 0) throw new CheckpointError(`${label}: the file shrank from ${size} to ${position} bytes while being read`);
-      position += bytesRead;
+    let position = 0;
+    await readInto(handle, bytes, 0, size, read, (n) => {
+      position += n;
       progress?.(position, size, position === size);
-    }
+    });
     if (size === 0) progress?.(0, 0, true);
     return bytes;
   } catch (error) {
-    if (error instanceof TfkitError) throw error;
-    if (isMissing(error)) return undefined;
-    throw new CheckpointError(`${label}: could not read: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof TfkitError) && isMissing(error)) return undefined;
+    throw readFailure(error, label);
   } finally {
     await handle?.close().catch(() => undefined);
   }
+}
+
+/**
+ * A regular file opened for ranged reads (see `RangedFile`), or undefined when it does not exist:
+ * the checks of `readFileBounded` (a regular file within `maxBytes`), each read in pieces of 16 MiB
+ * that an abort can stop, and `progress` reported per 16 MiB read in all and once every byte of
+ * the file has been read.
+ */
+export async function openFileBounded(fs: typeof FsPromises, file: string, read: BoundedRead): Promise<RangedFile | undefined> {
+  const { signal, label, progress } = read;
+  if (signal?.aborted) throw new SourceAbortedError(`${label}: aborted by the caller's signal`, { url: label, cause: signal.reason });
+  let opened: { handle: FsPromises.FileHandle; size: number };
+  try {
+    opened = await openChecked(fs, file, read);
+  } catch (error) {
+    if (!(error instanceof TfkitError) && isMissing(error)) return undefined;
+    throw readFailure(error, label);
+  }
+  const { handle, size } = opened;
+  let loaded = 0;
+  let reported = 0;
+  let closed = false;
+  return {
+    size,
+    async read(position, length) {
+      if (!(Number.isSafeInteger(position) && Number.isSafeInteger(length) && position >= 0 && length >= 0 && position + length <= size)) {
+        throw new CheckpointError(`${label}: cannot read ${length} bytes at ${position}: the file is ${size} bytes`);
+      }
+      if (closed) throw new CheckpointError(`${label}: read after the file was closed`);
+      const bytes = new Uint8Array(length);
+      try {
+        await readInto(handle, bytes, position, size, read, (n) => {
+          loaded += n;
+          if (progress && (loaded - reported >= CHUNK || (loaded >= size && reported < size))) {
+            reported = Math.min(loaded, size);
+            progress(reported, size, reported === size);
+          }
+        });
+      } catch (error) {
+        throw readFailure(error, label);
+      }
+      return bytes;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await handle.close().catch(() => undefined);
+    },
+  };
 }
 
 /** Whether `file` is `root` or inside it (both absolute, resolved). */
@@ -144,11 +223,23 @@ export class LocalSource extends BaseSource {
     return real !== undefined && ((await statOrUndefined(fs, real))?.isFile() ?? false);
   }
 
+  private bounded(name: string, maxBytes: number, limit: string): BoundedRead {
+    const progress = this.onProgress && readProgress(this.onProgress, name, this.describeFile(name));
+    return { maxBytes, limit, signal: this.limits.signal, label: this.describeFile(name), progress };
+  }
+
   protected async readBytes(name: string, maxBytes: number, limit: string): Promise<Uint8Array> {
     const { fs, real } = await this.resolve(name);
-    const progress = this.onProgress && readProgress(this.onProgress, name, this.describeFile(name));
-    const bytes = real === undefined ? undefined : await readFileBounded(fs, real, { maxBytes, limit, signal: this.limits.signal, label: this.describeFile(name), progress });
+    const bytes = real === undefined ? undefined : await readFileBounded(fs, real, this.bounded(name, maxBytes, limit));
     if (!bytes) throw this.missing(name);
     return bytes;
+  }
+
+  /** The file for ranged reads, under the limits and link policy of `read`. */
+  async openRanged(name: string): Promise<RangedFile> {
+    const { fs, real } = await this.resolve(name);
+    const file = real === undefined ? undefined : await openFileBounded(fs, real, this.bounded(name, this.limits.maxFileSize, 'maxFileSize'));
+    if (!file) throw this.missing(name);
+    return file;
   }
 }

@@ -71,4 +71,24 @@ export interface FileSource {
   readText(name: string): Promise<string>;
   /** The file parsed as JSON; a `CheckpointError` naming the file on bad JSON. */
   readJson<T = unknown>(name: string): Promise<T>;
+  /**
+   * Opens the file for reads of byte ranges, so a loader holds one piece of it at a time (the
+   * checkpoint loader reads a safetensors header, then one tensor at a time) instead of the whole
+   * file; undefined when this source cannot (remote files, browsers): the loader then calls `read`.
+   * The same errors and `maxFileSize` limit as `read`. Optional.
+   */
+  openRanged?(name: string): Promise<RangedFile | undefined>;
+}
+
+/** A file open for ranged reads (`FileSource.openRanged`). */
+export interface RangedFile {
+  /** The file's size in bytes. */
+  readonly size: number;
+  /**
+   * `length` bytes from `position`, in a new buffer of their own (byte offset 0). A range past
+   * the end, a file that shrank, an I/O failure or an abort is a typed error naming the file.
+   */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** Releases the file; call it once done, also after a failure. */
+  close(): Promise<void>;
 }

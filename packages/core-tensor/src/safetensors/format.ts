@@ -259,15 +259,22 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): Safetens
   const data = bytes.subarray(dataStart);
   const { entries, metadata } = checkSafetensorsHeader(bytes.subarray(8, dataStart), data.byteLength, file);
   const tensors = new Map<string, RawTensor>();
-  for (const { name, dtype, shape, count, begin } of entries) {
-    const view = viewOf(dtype, data, begin, count);
-    if (dtype === 'BOOL') {
-      const bad = (view as Uint8Array).findIndex((v) => v > 1);
-      if (bad >= 0) throw new SafetensorsError(`BOOL element ${bad} is ${(view as Uint8Array)[bad]}; booleans must be 0 or 1`, { file, tensor: name });
-    }
-    tensors.set(name, { dtype, shape, data: view } as RawTensor);
-  }
+  for (const entry of entries) tensors.set(entry.name, rawTensorOf(entry, data, entry.begin, file));
   return { tensors, metadata };
+}
+
+/**
+ * One checked entry's tensor from the bytes holding it at `begin` (the whole data section, or a
+ * buffer of just this tensor's bytes with `begin` 0): a view when aligned, an aligned copy
+ * otherwise. BOOL values other than 0 and 1 are a `SafetensorsError` naming `file` and the tensor.
+ */
+export function rawTensorOf({ name, dtype, shape, count }: SafetensorsEntry, bytes: Uint8Array, begin: number, file: string): RawTensor {
+  const view = viewOf(dtype, bytes, begin, count);
+  if (dtype === 'BOOL') {
+    const bad = (view as Uint8Array).findIndex((v) => v > 1);
+    if (bad >= 0) throw new SafetensorsError(`BOOL element ${bad} is ${(view as Uint8Array)[bad]}; booleans must be 0 or 1`, { file, tensor: name });
+  }
+  return { dtype, shape, data: view } as RawTensor;
 }
 
 /** Orders strings by Unicode code point, as the reference implementation (Rust `str` order) does. */

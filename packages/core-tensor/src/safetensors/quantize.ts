@@ -95,6 +95,80 @@ function fail(file: string, tensor: string, message: string): CheckpointError {
   return new CheckpointError(`${file} (tensor "${tensor}"): ${message}`, { code: 'ERR_QUANTIZATION' });
 }
 
+/** What `int8Scales` needs of a tensor: its header entry or its parsed form. */
+export interface TensorHead {
+  dtype: RawTensor['dtype'];
+  shape: readonly number[];
+}
+
+/**
+ * For a file whose metadata marks it tfkit-quantized: each I8 tensor's scale tensor name, after
+ * checking every pair's names, dtypes and shapes (values are checked by `dequantizeInt8`); undefined
+ * for a file that is not quantized. A scale without its tensor, an I8 tensor without its scale,
+ * a scale beside a tensor that is not I8, a scale of the wrong dtype or shape, or an unknown
+ * quantization is a `CheckpointError` naming the file and the tensor. Needs only the header.
+ */
+export function int8Scales(tensors: ReadonlyMap<string, TensorHead>, metadata: Readonly<Record<string, string>>, file: string): Map<string, string> | undefined {
+  const scheme = metadata[QUANTIZATION_METADATA_KEY];
+  if (scheme === undefined) return undefined;
+  if (scheme !== INT8_PER_CHANNEL) {
+    throw new CheckpointError(`${file}: quantized as ${JSON.stringify(scheme.slice(0, 64))}, which tfkit cannot read (it reads "${INT8_PER_CHANNEL}"); use a newer tfkit or a float16/float32 copy`, { code: 'ERR_QUANTIZATION' });
+  }
+  const scales = new Map<string, string>();
+  for (const [name, raw] of tensors) {
+    if (name.endsWith(SCALE_SUFFIX)) {
+      const base = name.slice(0, -SCALE_SUFFIX.length);
+      if (!tensors.has(base)) throw fail(file, name, `a scale for "${base}", which the file does not hold`);
+      continue;
+    }
+    const scaleName = name + SCALE_SUFFIX;
+    const scaleRaw = tensors.get(scaleName);
+    if (raw.dtype !== 'I8') {
+      if (scaleRaw) throw fail(file, name, `has a scale "${scaleName}" but is ${raw.dtype}; quantized tensors are I8`);
+      continue;
+    }
+    if (!scaleRaw) throw fail(file, name, `is I8 in a file quantized as ${INT8_PER_CHANNEL} but has no scale tensor "${scaleName}"; the file is incomplete`);
+    if (!SCALE_DTYPES.has(scaleRaw.dtype)) throw fail(file, scaleName, `scales must be F32, F16 or BF16, got ${scaleRaw.dtype}`);
+    const { shape } = raw;
+    const sshape = scaleRaw.shape;
+    const rank2 = shape.length === 2 && sshape.length === 2;
+    const perRow = rank2 && sshape[0] === shape[0] && sshape[1] === 1;
+    const perCol = rank2 && sshape[0] === 1 && sshape[1] === shape[1];
+    if (!perRow && !perCol) {
+      throw fail(file, scaleName, `shape [${sshape.slice(0, 4).join(', ')}${sshape.length > 4 ? ', …' : ''}] does not fit "${name}" [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]: expected [${shape[0]}, 1] (per row) or [1, ${shape[1]}] (per column) for a 2-D tensor`);
+    }
+    scales.set(name, scaleName);
+  }
+  return scales;
+}
+
+/**
+ * An I8 tensor `name` of shape `[rows, columns]` times its scale (a pair `int8Scales` checked):
+ * the float32 values. Scales that are not finite and non-negative are a `CheckpointError` naming
+ * the file and the scale tensor.
+ */
+export function dequantizeInt8(name: string, q: Int8Array, shape: readonly number[], scaleRaw: RawTensor, file: string): Float32Array {
+  const scale = toFloat32(scaleRaw);
+  for (let k = 0; k < scale.length; k++) {
+    const s = scale[k] as number;
+    if (!(Number.isFinite(s) && s >= 0)) throw fail(file, name + SCALE_SUFFIX, `scale ${k} is ${s}; scales must be finite and non-negative`);
+  }
+  const rows = shape[0] as number;
+  const cols = shape[1] as number;
+  const values = new Float32Array(q.length);
+  if (scaleRaw.shape[0] === rows && scaleRaw.shape[1] === 1) {
+    for (let r = 0; r < rows; r++) {
+      const s = scale[r] as number;
+      for (let c = r * cols, end = c + cols; c < end; c++) values[c] = (q[c] as number) * s;
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0, i = r * cols; c < cols; c++, i++) values[i] = (q[i] as number) * (scale[c] as number);
+    }
+  }
+  return values;
+}
+
 /**
  * Replaces each quantized pair (`name` as I8, `name.__scale`) of a parsed file by one F32 tensor
  * `name`, in place of the I8 tensor, when the metadata marks the file as tfkit-quantized; other
@@ -103,55 +177,14 @@ function fail(file: string, tensor: string, message: string): CheckpointError {
  * naming the file and the tensor.
  */
 export function dequantizeSafetensors(parsed: SafetensorsFile, file: string): SafetensorsFile {
-  const scheme = parsed.metadata[QUANTIZATION_METADATA_KEY];
-  if (scheme === undefined) return parsed;
-  if (scheme !== INT8_PER_CHANNEL) {
-    throw new CheckpointError(`${file}: quantized as ${JSON.stringify(scheme.slice(0, 64))}, which tfkit cannot read (it reads "${INT8_PER_CHANNEL}"); use a newer tfkit or a float16/float32 copy`, { code: 'ERR_QUANTIZATION' });
-  }
+  const scales = int8Scales(parsed.tensors, parsed.metadata, file);
+  if (!scales) return parsed;
   const out = new Map<string, RawTensor>();
   for (const [name, raw] of parsed.tensors) {
-    if (name.endsWith(SCALE_SUFFIX)) {
-      const base = name.slice(0, -SCALE_SUFFIX.length);
-      if (!parsed.tensors.has(base)) throw fail(file, name, `a scale for "${base}", which the file does not hold`);
-      continue;
-    }
-    const scaleRaw = parsed.tensors.get(name + SCALE_SUFFIX);
-    if (raw.dtype !== 'I8') {
-      if (scaleRaw) throw fail(file, name, `has a scale "${name}${SCALE_SUFFIX}" but is ${raw.dtype}; quantized tensors are I8`);
-      out.set(name, raw);
-      continue;
-    }
-    if (!scaleRaw) throw fail(file, name, `is I8 in a file quantized as ${INT8_PER_CHANNEL} but has no scale tensor "${name}${SCALE_SUFFIX}"; the file is incomplete`);
-    const scaleName = name + SCALE_SUFFIX;
-    if (!SCALE_DTYPES.has(scaleRaw.dtype)) throw fail(file, scaleName, `scales must be F32, F16 or BF16, got ${scaleRaw.dtype}`);
-    const shape = raw.shape;
-    const sshape = scaleRaw.shape;
-    const rank2 = shape.length === 2 && sshape.length === 2;
-    const rows = shape[0] as number;
-    const cols = shape[1] as number;
-    const perRow = rank2 && sshape[0] === rows && sshape[1] === 1;
-    const perCol = rank2 && sshape[0] === 1 && sshape[1] === cols;
-    if (!perRow && !perCol) {
-      throw fail(file, scaleName, `shape [${sshape.slice(0, 4).join(', ')}${sshape.length > 4 ? ', …' : ''}] does not fit "${name}" [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]: expected [${rows}, 1] (per row) or [1, ${cols}] (per column) for a 2-D tensor`);
-    }
-    const scale = toFloat32(scaleRaw);
-    for (let k = 0; k < scale.length; k++) {
-      const s = scale[k] as number;
-      if (!(Number.isFinite(s) && s >= 0)) throw fail(file, scaleName, `scale ${k} is ${s}; scales must be finite and non-negative`);
-    }
-    const q = raw.data;
-    const values = new Float32Array(q.length);
-    if (perRow) {
-      for (let r = 0; r < rows; r++) {
-        const s = scale[r] as number;
-        for (let c = r * cols, end = c + cols; c < end; c++) values[c] = (q[c] as number) * s;
-      }
-    } else {
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0, i = r * cols; c < cols; c++, i++) values[i] = (q[i] as number) * (scale[c] as number);
-      }
-    }
-    out.set(name, { dtype: 'F32', shape, data: values });
+    if (name.endsWith(SCALE_SUFFIX)) continue;
+    const scaleName = scales.get(name);
+    const scaleRaw = scaleName === undefined ? undefined : parsed.tensors.get(scaleName);
+    out.set(name, scaleRaw && raw.dtype === 'I8' ? { dtype: 'F32', shape: raw.shape, data: dequantizeInt8(name, raw.data, raw.shape, scaleRaw, file) } : raw);
   }
   return { tensors: out, metadata: parsed.metadata };
 }

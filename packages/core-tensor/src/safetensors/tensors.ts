@@ -5,8 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SafetensorsError } from '../errors.js';
 import type { TensorMap } from '../model-types.js';
-import { parseSafetensors, serializeSafetensors, toFloat32, toInt32, type RawTensor, type RawTensorInput } from './format.js';
-import { dequantizeSafetensors, INT8_PER_CHANNEL, QUANTIZATION_METADATA_KEY, quantizeInt8Auto, SCALE_SUFFIX, toHalfBits } from './quantize.js';
+import type { RangedFile } from '../io/types.js';
+import {
+  checkSafetensorsHeader, rawTensorOf, safetensorsHeaderLength, serializeSafetensors, toFloat32, toInt32,
+  type RawTensor, type RawTensorInput, type SafetensorsEntry,
+} from './format.js';
+import { dequantizeInt8, INT8_PER_CHANNEL, int8Scales, QUANTIZATION_METADATA_KEY, quantizeInt8Auto, SCALE_SUFFIX, toHalfBits } from './quantize.js';
 
 export interface SafetensorsTensors {
   /** Tensors in file order; the caller disposes them. */
@@ -28,21 +32,77 @@ function toTensor(raw: RawTensor, where: { file: string; tensor: string }): tf.T
   }
 }
 
+/** A byte range `[position, position + length)` of the file that `tensorSteps` needs next. */
+type Range = [position: number, length: number];
+
+/**
+ * How a safetensors file becomes tensors, for the whole-file and the ranged reader alike: yields
+ * the byte ranges it needs (the length field, the header, then each tensor's bytes) and is sent
+ * each range's bytes, so the checks, conversions and their order are the same whether the file is
+ * in memory or read a tensor at a time. Each tensor is made before the next is asked for; an int8
+ * file's scales are asked for first. Tensors made so far are disposed on any error.
+ */
+function* tensorSteps(size: number, file: string): Generator<Range, SafetensorsTensors, Uint8Array> {
+  const headerLength = safetensorsHeaderLength(yield [0, Math.min(8, size)], size, file);
+  const { entries, metadata } = checkSafetensorsHeader(yield [8, headerLength], size - 8 - headerLength, file);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const scales = int8Scales(byName, metadata, file);
+  const dataStart = 8 + headerLength;
+  const tensors: TensorMap = new Map();
+  try {
+    const scaleRaws = new Map<string, RawTensor>();
+    for (const name of scales?.values() ?? []) {
+      const entry = byName.get(name) as SafetensorsEntry;
+      scaleRaws.set(name, rawTensorOf(entry, yield [dataStart + entry.begin, entry.end - entry.begin], 0, file));
+    }
+    for (const entry of entries) {
+      if (scales && entry.name.endsWith(SCALE_SUFFIX)) continue;
+      let raw = rawTensorOf(entry, yield [dataStart + entry.begin, entry.end - entry.begin], 0, file);
+      const scaleName = scales?.get(entry.name);
+      const scaleRaw = scaleName === undefined ? undefined : scaleRaws.get(scaleName);
+      if (scaleRaw && raw.dtype === 'I8') raw = { dtype: 'F32', shape: raw.shape, data: dequantizeInt8(entry.name, raw.data, raw.shape, scaleRaw, file) };
+      tensors.set(entry.name, toTensor(raw, { file, tensor: entry.name }));
+    }
+  } catch (error) {
+    for (const t of tensors.values()) t.dispose();
+    throw error;
+  }
+  return { tensors, metadata };
+}
+
 /**
  * Reads a safetensors file into tensors. float32 tensors may share memory with `bytes` (no copy),
  * so don't reuse `bytes` afterwards. `file` names the file in errors. A file tfkit saved with
  * `dtype: 'int8'` is dequantized: each `I8` tensor and its `.__scale` become one float32 tensor.
  */
 export function safetensorsToTensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsTensors {
-  const parsed = dequantizeSafetensors(parseSafetensors(bytes, file), file);
-  const tensors: TensorMap = new Map();
-  try {
-    for (const [name, raw] of parsed.tensors) tensors.set(name, toTensor(raw, { file, tensor: name }));
-  } catch (error) {
-    for (const t of tensors.values()) t.dispose();
-    throw error;
+  const steps = tensorSteps(bytes.byteLength, file);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    const [position, length] = step.value;
+    step = steps.next(bytes.subarray(position, position + length));
   }
-  return { tensors, metadata: parsed.metadata };
+}
+
+/**
+ * Reads a safetensors file through ranged reads: its header, then each tensor's bytes, each made a
+ * tensor before the next is read, so at most one tensor's bytes (and its float32 conversion) are
+ * held besides the tensors made so far — never the whole file. The same checks, errors and
+ * conversions as `safetensorsToTensors`. `file` names the file in errors; the caller closes `ranged`.
+ */
+export async function readSafetensorsTensors(ranged: RangedFile, file = '<buffer>'): Promise<SafetensorsTensors> {
+  const steps = tensorSteps(ranged.size, file);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    let bytes: Uint8Array;
+    try {
+      bytes = await ranged.read(...step.value);
+    } catch (error) {
+      step = steps.throw(error); // disposes the tensors made so far, and rethrows
+      continue;
+    }
+    step = steps.next(bytes);
+  }
 }
 
 /** The channel axis of an int8 matrix: rows (0), columns (1), or the one with the smaller error. */

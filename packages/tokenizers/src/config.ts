@@ -2,7 +2,7 @@
  * tokenizer_config.json (transformers' hub metadata): special-token roles, maximum length,
  * decoding clean-up, and the flags the plain vocab formats need.
  */
-import type { AddedToken, AddedTokenJson } from './added-vocabulary.js';
+import type { AddedTokenJson } from './added-vocabulary.js';
 import { asArray, Fields, isPlainObject, MAX_ID, type At } from './json-reader.js';
 
 /** Roles of special tokens, named as in transformers' `special_tokens_map` (camelCase). */
@@ -10,7 +10,8 @@ export const SPECIAL_TOKEN_ROLES = ['bosToken', 'eosToken', 'unkToken', 'sepToke
 export type SpecialTokenRole = (typeof SPECIAL_TOKEN_ROLES)[number];
 export type SpecialTokensMap = Partial<Record<SpecialTokenRole, string>> & { additionalSpecialTokens?: string[] };
 
-const SNAKE: Record<SpecialTokenRole, string> = {
+/** Each role's key in tokenizer_config.json. */
+export const SNAKE: Record<SpecialTokenRole, string> = {
   bosToken: 'bos_token',
   eosToken: 'eos_token',
   unkToken: 'unk_token',
@@ -89,13 +90,6 @@ export function specialTokensFromConfig(config: TokenizerConfigJson): SpecialTok
   const extra = (config.additional_special_tokens ?? []).map(tokenContent).filter((t): t is string => t !== undefined);
   if (extra.length > 0) out.additionalSpecialTokens = extra;
   return out;
-}
-
-/** The config's special tokens as added-token options (for the plain vocab formats). */
-export function configTokenOptions(config: TokenizerConfigJson, role: SpecialTokenRole): Partial<AddedToken> {
-  const t = config[SNAKE[role]] as ConfigToken | undefined;
-  if (t == null || typeof t === 'string') return {};
-  return { lstrip: t.lstrip ?? false, rstrip: t.rstrip ?? false, singleWord: t.single_word ?? false };
 }
 
 const WELL_KNOWN: [string, SpecialTokenRole[]][] = [

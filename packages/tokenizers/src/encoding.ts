@@ -4,6 +4,10 @@
  */
 import { TokenizerError } from './errors.js';
 
+/** The per-token columns of an encoding (offsets, two numbers per token, apart). */
+type Column = 'ids' | 'typeIds' | 'specialTokensMask' | 'attentionMask' | 'wordIds' | 'sequenceIds';
+const COLUMNS: readonly Column[] = ['ids', 'typeIds', 'specialTokensMask', 'attentionMask', 'wordIds', 'sequenceIds'];
+
 /** The tokens of one or two sequences in flat arrays; `-1` stands for "none" in word/sequence ids. */
 export class EncodingData {
   ids: number[] = [];
@@ -64,14 +68,7 @@ export class EncodingData {
    * never mutate them in place), windows included.
    */
   withIds(typeId: number, sequenceId: number): EncodingData {
-    const out = new EncodingData();
-    out.ids = this.ids;
-    out.offsets = this.offsets;
-    out.specialTokensMask = this.specialTokensMask;
-    out.attentionMask = this.attentionMask;
-    out.wordIds = this.wordIds;
-    out.tokenTexts = this.tokenTexts;
-    out.source = this.source;
+    const out = Object.assign(new EncodingData(), this);
     out.typeIds = new Array<number>(this.length).fill(typeId);
     out.sequenceIds = new Array<number>(this.length).fill(sequenceId);
     out.overflowing = this.overflowing.map((o) => o.withIds(typeId, sequenceId));
@@ -81,13 +78,8 @@ export class EncodingData {
   /** Tokens `[from, to)`, without overflowing windows. */
   slice(from: number, to: number): EncodingData {
     const out = new EncodingData();
-    out.ids = this.ids.slice(from, to);
-    out.typeIds = this.typeIds.slice(from, to);
+    for (const k of COLUMNS) out[k] = this[k].slice(from, to);
     out.offsets = this.offsets.slice(2 * from, 2 * to);
-    out.specialTokensMask = this.specialTokensMask.slice(from, to);
-    out.attentionMask = this.attentionMask.slice(from, to);
-    out.wordIds = this.wordIds.slice(from, to);
-    out.sequenceIds = this.sequenceIds.slice(from, to);
     out.source = this.source;
     if (this.tokenTexts) out.tokenTexts = this.tokenTexts.slice(from, to);
     return out;
@@ -99,15 +91,7 @@ export class EncodingData {
       const texts = (this.tokenTexts ??= []);
       other.tokenTexts.forEach((t, i) => (texts[this.length + i] = t));
     }
-    for (let i = 0; i < other.length; i++) {
-      this.ids.push(other.ids[i]!);
-      this.typeIds.push(other.typeIds[i]!);
-      this.offsets.push(other.offsets[2 * i]!, other.offsets[2 * i + 1]!);
-      this.specialTokensMask.push(other.specialTokensMask[i]!);
-      this.attentionMask.push(other.attentionMask[i]!);
-      this.wordIds.push(other.wordIds[i]!);
-      this.sequenceIds.push(other.sequenceIds[i]!);
-    }
+    for (const k of [...COLUMNS, 'offsets'] as const) for (const v of other[k]) this[k].push(v);
   }
 
   setTypeIds(typeId: number): void {
@@ -156,13 +140,8 @@ export class EncodingData {
   }
 
   private replaceWith(other: EncodingData): void {
-    this.ids = other.ids;
-    this.typeIds = other.typeIds;
+    for (const k of COLUMNS) this[k] = other[k];
     this.offsets = other.offsets;
-    this.specialTokensMask = other.specialTokensMask;
-    this.attentionMask = other.attentionMask;
-    this.wordIds = other.wordIds;
-    this.sequenceIds = other.sequenceIds;
     this.tokenTexts = other.tokenTexts;
   }
 
@@ -175,13 +154,10 @@ export class EncodingData {
       const pad = new Array<number>(n * width).fill(v);
       return side === 'right' ? arr.concat(pad) : pad.concat(arr);
     };
-    this.ids = fill(this.ids, padId);
-    this.typeIds = fill(this.typeIds, padTypeId);
+    // In COLUMNS' order: padding is special, unattended, in no word and no sequence.
+    const values = [padId, padTypeId, 1, 0, -1, -1];
+    COLUMNS.forEach((k, c) => (this[k] = fill(this[k], values[c]!)));
     this.offsets = fill(this.offsets, 0, 2);
-    this.specialTokensMask = fill(this.specialTokensMask, 1);
-    this.attentionMask = fill(this.attentionMask, 0);
-    this.wordIds = fill(this.wordIds, -1);
-    this.sequenceIds = fill(this.sequenceIds, -1);
     if (this.tokenTexts && side === 'left') this.tokenTexts = new Array<string | undefined>(n).concat(this.tokenTexts);
   }
 }

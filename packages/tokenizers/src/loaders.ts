@@ -10,7 +10,7 @@ import { At } from './json-reader.js';
 import { loadComponents } from './lazy-components.js';
 import { parseMergesTxt } from './models/bpe.js';
 import { parseVocabTxt } from './models/wordpiece.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer, type Trainer } from './tokenizer.js';
 import { byteLevelBpeFromVocab, wordPieceFromVocab } from './vocab-files.js';
 
 export interface FromPretrainedOptions extends SourceOptions {
@@ -66,4 +66,26 @@ export async function saveTokenizer(tokenizer: Tokenizer, dir: string): Promise<
   const base = dir.replace(/[\\/]+$/, '');
   await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(tokenizer.toJSON(), null, 2));
   await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(tokenizer.toConfigJSON(), null, 2));
+}
+
+/**
+ * Loads the `train` entry beside this file for `Tokenizer.train` (here, not in the tokenizer core,
+ * so a page that only encodes does not load it); `loaded` reads the trainer that entry registers.
+ * The specifier is a variable on purpose: a bundler inlines every literal `import()` when it does
+ * not split chunks, and the trainer would then weigh on every page that only encodes. CommonJS builds load `train.cjs` (the same module instance as
+ * `require`), everything else `train.js`.
+ */
+export async function loadTrainer(loaded: () => Trainer | undefined): Promise<void> {
+  const file = import.meta.url.endsWith('.cjs') ? './train.cjs' : './train.js';
+  let cause: unknown;
+  try {
+    await import(/* @vite-ignore */ /* webpackIgnore: true */ file);
+  } catch (error) {
+    cause = error;
+  }
+  if (loaded()) return;
+  throw new TokenizerError(
+    "Tokenizer.train: the trainer could not be loaded (a browser bundle holds it only when imported); add `import { trainTokenizer } from '@tfkit/tokenizers/train'` and call trainTokenizer(options, corpus) instead.",
+    { cause },
+  );
 }

@@ -36,26 +36,7 @@ export function setTrainer(train: Trainer): void {
   trainer = train;
 }
 
-/**
- * Loads the `train` entry beside this file. The specifier is a variable on purpose: a bundler
- * inlines every literal `import()` when it does not split chunks, and the trainer would then weigh
- * on every page that only encodes. CommonJS builds load `train.cjs` (the same module instance as
- * `require`), everything else `train.js`.
- */
-async function loadTrainer(): Promise<Trainer> {
-  const file = import.meta.url.endsWith('.cjs') ? './train.cjs' : './train.js';
-  let cause: unknown;
-  try {
-    await import(/* @vite-ignore */ /* webpackIgnore: true */ file);
-  } catch (error) {
-    cause = error;
-  }
-  if (trainer) return trainer;
-  throw new TokenizerError(
-    "Tokenizer.train: the trainer could not be loaded (a browser bundle holds it only when imported); add `import { trainTokenizer } from '@tfkit/tokenizers/train'` and call trainTokenizer(options, corpus) instead.",
-    { cause },
-  );
-}
+export type { Trainer };
 
 export class Tokenizer {
   readonly model: TokenizerModel;
@@ -110,7 +91,9 @@ export class Tokenizer {
    * browser bundle holds it only where that entry is imported (bundlers cannot see this import).
    */
   static async train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
-    return (trainer ?? (await loadTrainer()))(options, corpus, callbacks);
+    // Loading it (Node, unbundled ES modules) is in the loaders' chunk: a page that never trains does not load that code.
+    if (!trainer) await (await import('./loaders.js')).loadTrainer(() => trainer);
+    return trainer!(options, corpus, callbacks);
   }
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */

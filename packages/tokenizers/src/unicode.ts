@@ -14,13 +14,14 @@ const NUMERIC_RE = /\p{N}/u;
 const ALNUM_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 const MN_RE = /\p{Mn}/u;
 
-// Properties of BMP code points, computed on first use: one bit each, bit 7 = computed.
+// Properties of BMP code points, computed on first use: one bit each, bit 7 = computed. The
+// classes only component modules test (punctuation, control, numeric, Mn) are in unicode-classes.ts.
 const WS = 1;
-const PUNCT = 2;
-const OTHER = 4;
-const NUM = 8;
+export const PUNCT = 2;
+export const OTHER = 4;
+export const NUM = 8;
 const WORD = 16;
-const MN = 32;
+export const MN = 32;
 const DONE = 128;
 const BMP = new Uint8Array(0x10000);
 
@@ -36,7 +37,8 @@ function computeFlags(cp: number): number {
   );
 }
 
-function has(cp: number, flag: number): boolean {
+/** Whether `cp` has the property `flag` (one of the bits above). */
+export function has(cp: number, flag: number): boolean {
   if (cp < 0x10000) {
     let f = BMP[cp]!;
     if (f === 0) f = BMP[cp] = computeFlags(cp) | DONE;
@@ -51,49 +53,10 @@ export function isWhitespace(cp: number): boolean {
   return has(cp, WS);
 }
 
-/** ASCII punctuation (which includes symbols like `$+<=>^|~`) or a Unicode P* character. */
-export function isBertPunctuation(cp: number): boolean {
-  if (cp < 0x80) return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-  return has(cp, PUNCT);
-}
-
-/** Unicode P* (what the Punctuation pre-tokenizer splits on, plus ASCII punctuation). */
-export const isPunctuation = isBertPunctuation;
-
-/** A C* character (control, format, surrogate, private use, unassigned) other than \t \n \r. */
-export function isControl(cp: number): boolean {
-  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
-  if (cp < 0x80) return cp < 0x20 || cp === 0x7f;
-  return has(cp, OTHER);
-}
-
-export function isNumeric(cp: number): boolean {
-  if (cp < 0x80) return cp >= 48 && cp <= 57;
-  return has(cp, NUM);
-}
-
 /** Regex `\w` in Rust's Unicode mode: alphabetic, marks, decimal digits, connector punctuation. */
 export function isWordChar(cp: number): boolean {
   if (cp < 0x80) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122) || cp === 95;
   return has(cp, WORD);
-}
-
-export function isNonspacingMark(cp: number): boolean {
-  return cp >= 0x300 && has(cp, MN);
-}
-
-/** The CJK ideograph blocks that BERT surrounds with spaces (not Hangul, Hiragana or Katakana). */
-export function isChineseChar(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
 }
 
 /** Code point at `i` (a lone surrogate is returned as itself) and its length in UTF-16 units. */
@@ -103,20 +66,6 @@ export function codePointAt(text: string, i: number): number {
 
 export function cpLength(cp: number): number {
   return cp > 0xffff ? 2 : 1;
-}
-
-/** Length of `text` in code points (lone surrogates count as one). */
-export function codePointCount(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
 }
 
 /** Escapes `text` for use inside a RegExp. */

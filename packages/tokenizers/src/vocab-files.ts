@@ -3,7 +3,7 @@
  * them: vocab.json + merges.txt (GPT-2, RoBERTa, BART byte-level BPE) and vocab.txt (BERT WordPiece).
  */
 import type { AddedToken } from './added-vocabulary.js';
-import { configTokenOptions, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, tokenizerConfigFromJSON, type TokenizerConfigJson } from './config.js';
+import { SNAKE, specialTokensFromConfig, SPECIAL_TOKEN_ROLES, tokenizerConfigFromJSON, type ConfigToken, type SpecialTokenRole, type TokenizerConfigJson } from './config.js';
 import { ByteLevelDecoder } from './decoders/byte-level.js';
 import { WordPieceDecoder } from './decoders/decoders.js';
 import { TokenizerError } from './errors.js';
@@ -122,4 +122,11 @@ export function wordPieceFromVocab(vocab: Map<string, number>, config: Tokenizer
     addedTokens: added,
     config,
   });
+}
+
+/** The config's special tokens as added-token options (for the plain vocab formats). */
+function configTokenOptions(config: TokenizerConfigJson, role: SpecialTokenRole): Partial<AddedToken> {
+  const t = config[SNAKE[role]] as ConfigToken | undefined;
+  if (t == null || typeof t === 'string') return {};
+  return { lstrip: t.lstrip ?? false, rstrip: t.rstrip ?? false, singleWord: t.single_word ?? false };
 }

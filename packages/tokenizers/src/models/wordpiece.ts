@@ -7,7 +7,7 @@
 import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { At, Fields, quote } from '../json-reader.js';
-import { codePointCount } from '../unicode.js';
+import { codePointCount } from '../unicode-classes.js';
 import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
 export interface WordPieceOptions {

@@ -6,7 +6,8 @@
 import '../lazy-components.js';
 import type { NormalizedString } from '../normalized-string.js';
 import * as edit from '../normalized-string-edits.js';
-import { isChineseChar, isControl, isNonspacingMark, isWhitespace } from '../unicode.js';
+import { isChineseChar, isControl, isNonspacingMark } from '../unicode-classes.js';
+import { isWhitespace } from '../unicode.js';
 import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';

@@ -8,7 +8,8 @@ import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
-import { isBertPunctuation, isNumeric, isWhitespace } from '../unicode.js';
+import { isBertPunctuation, isNumeric } from '../unicode-classes.js';
+import { isWhitespace } from '../unicode.js';
 import { behaviorToJSON, charMatches, parseBehavior, regexMatches, splitByMatches, type EmitPiece, type SplitBehavior } from './split.js';
 
 export type { EmitPiece, SplitBehavior } from './split.js';

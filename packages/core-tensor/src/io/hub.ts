@@ -60,13 +60,19 @@ interface HubCache {
   label(name: string): string;
   has(name: string): Promise<boolean>;
   get(name: string, maxBytes: number, limit: string): Promise<Uint8Array | undefined>;
-  /** The cached file for ranged reads (Node), undefined when it is not cached. */
-  open?(name: string, maxBytes: number, limit: string): Promise<RangedFile | undefined>;
+  /** The cached file for ranged reads (Node), undefined when it is not cached; `report` false: no read progress. */
+  open?(name: string, maxBytes: number, limit: string, report?: boolean): Promise<RangedFile | undefined>;
   /**
    * Downloads `name` through `fill`, verifies it, stores it and returns its bytes; undefined when
    * the cache cannot be written (the caller downloads without caching).
    */
   store(name: string, maxBytes: number, limit: string, fill: (sink: ByteSink) => Promise<number>, source: string): Promise<Uint8Array | undefined>;
+  /**
+   * Downloads `name` through `fill` into the cache and verifies it, as `store` does, without
+   * reading it back (Node: then read it by range with `open`); false when the cache cannot be
+   * written, in which case nothing was downloaded.
+   */
+  save?(name: string, fill: (sink: ByteSink) => Promise<number>, source: string): Promise<boolean>;
   /** Remembers that `name` does not exist at this revision (best effort). */
   markAbsent(name: string): Promise<void>;
 }
@@ -114,6 +120,48 @@ async function nodeCache(options: SourceOptions, parts: readonly string[], what:
     return file;
   };
   const label = (name: string) => `${fileOf(name)} (${what(name)}; delete it to download again)`;
+  /**
+   * Streams a download into a temporary file, verifies it and renames it into place: undefined when
+   * the cache cannot be written (before anything is downloaded), else the whole file when the
+   * check had to read it (JSON).
+   */
+  const save = async (name: string, fill: (sink: ByteSink) => Promise<number>, source: string): Promise<{ whole: Uint8Array | undefined } | undefined> => {
+    const file = fileOf(name);
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+    let handle: FsPromises.FileHandle | undefined;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      handle = await fs.open(temp, 'wx+');
+    } catch {
+      return undefined; // a read-only or missing cache costs a later download, not this load
+    }
+    try {
+      const open = handle;
+      const size = await fill({
+        async write(chunk) {
+          try {
+            for (let done = 0; done < chunk.byteLength; ) done += (await open.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+          } catch (error) {
+            throw new CheckpointError(`could not write the cache file ${temp}: ${(error as Error).message}. Free disk space, or pass another cacheDir (or false)`, { cause: error });
+          }
+        },
+      });
+      await handle.sync();
+      const readAt: ReadAt = async (offset, length) => {
+        const buffer = new Uint8Array(length);
+        const { bytesRead } = await open.read(buffer, 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      };
+      const whole = await verifyDownload(name, size, readAt, `${source} (download; not cached)`);
+      await handle.close();
+      handle = undefined;
+      await fs.rename(temp, file);
+      return { whole };
+    } finally {
+      await handle?.close().catch(() => undefined);
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+    }
+  };
   return {
     where: dir,
     label,
@@ -124,45 +172,14 @@ async function nodeCache(options: SourceOptions, parts: readonly string[], what:
       ),
     get: (name, maxBytes, limit) =>
       readFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: options.onProgress && readProgress(options.onProgress, name, fileOf(name)) }),
-    open: (name, maxBytes, limit) =>
-      openFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: options.onProgress && readProgress(options.onProgress, name, fileOf(name)) }),
+    open: (name, maxBytes, limit, report = true) =>
+      openFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name), progress: report && options.onProgress ? readProgress(options.onProgress, name, fileOf(name)) : undefined }),
     async store(name, maxBytes, limit, fill, source) {
-      const file = fileOf(name);
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-      let handle: FsPromises.FileHandle | undefined;
-      try {
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        handle = await fs.open(temp, 'wx+');
-      } catch {
-        return undefined; // a read-only or missing cache costs a later download, not this load
-      }
-      try {
-        const open = handle;
-        const size = await fill({
-          async write(chunk) {
-            try {
-              for (let done = 0; done < chunk.byteLength; ) done += (await open.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-            } catch (error) {
-              throw new CheckpointError(`could not write the cache file ${temp}: ${(error as Error).message}. Free disk space, or pass another cacheDir (or false)`, { cause: error });
-            }
-          },
-        });
-        await handle.sync();
-        const readAt: ReadAt = async (offset, length) => {
-          const buffer = new Uint8Array(length);
-          const { bytesRead } = await open.read(buffer, 0, length, offset);
-          return buffer.subarray(0, bytesRead);
-        };
-        const whole = await verifyDownload(name, size, readAt, `${source} (download; not cached)`);
-        await handle.close();
-        handle = undefined;
-        await fs.rename(temp, file);
-        return whole ?? (await readFileBounded(fs, file, { maxBytes, limit, signal: options.signal, label: label(name) }));
-      } finally {
-        await handle?.close().catch(() => undefined);
-        await fs.rm(temp, { force: true }).catch(() => undefined);
-      }
+      const saved = await save(name, fill, source);
+      if (!saved) return undefined;
+      return saved.whole ?? (await readFileBounded(fs, fileOf(name), { maxBytes, limit, signal: options.signal, label: label(name) }));
     },
+    save: async (name, fill, source) => (await save(name, fill, source)) !== undefined,
     async markAbsent(name) {
       const marker = fileOf(`.no_exist/${name}`);
       await fs
@@ -229,9 +246,20 @@ class HubSource extends UrlSource {
     return found;
   }
 
-  /** A cached file (Node) for ranged reads; undefined when it is not cached yet (`read` downloads it). */
+  /**
+   * The cached file for ranged reads (Node), downloaded into the cache first when it is not there
+   * (streamed to disk and verified, never held whole). Undefined where files are read whole: in
+   * browsers, without a cache, or when the cache cannot be written (`read` then downloads).
+   */
   async openRanged(name: string): Promise<RangedFile | undefined> {
-    return this.cache?.open?.(checkName(name, this.description), this.limits.maxFileSize, 'maxFileSize');
+    const cache = this.cache;
+    if (!cache?.open) return undefined;
+    const max = this.limits.maxFileSize;
+    const hit = await cache.open(checkName(name, this.description), max, 'maxFileSize');
+    if (hit || this.localFilesOnly || !cache.save) return hit; // localFilesOnly: `read` says the file is not cached
+    const saved = await cache.save(name, (sink) => this.download(name, max, 'maxFileSize', sink), this.url(name));
+    // The download reported its progress; reading the new cache file back does not again.
+    return saved ? cache.open(name, max, 'maxFileSize', false) : undefined;
   }
 
   protected override async readBytes(name: string, maxBytes: number, limit: string): Promise<Uint8Array> {

@@ -302,24 +302,59 @@ describe('local ranged reads', () => {
     expect(await openFileBounded(fsp, path.join(dir, 'absent'), { maxBytes: 10, limit: 'maxFileSize', signal: undefined, label: 'x' })).toBeUndefined();
   });
 
-  it('a cached hub file is read by range; before it is cached, the source downloads it whole', async () => {
+  it('a hub file is downloaded into the cache (streamed to disk, not held), then read by range; offline it stays whole-read', async () => {
     const cacheDir = tempDir();
-    const serve: typeof fetch = async (input) => {
+    const requests: string[] = [];
+    const serve: typeof fetch = async (input, init) => {
       const url = String(input instanceof Request ? input.url : input);
+      requests.push(`${init?.method ?? 'GET'} ${url}`);
       if (url.endsWith('/model.safetensors')) return new Response(WEIGHTS as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-length': String(WEIGHTS.byteLength) } });
       if (url.endsWith('/config.json')) return new Response(CONFIG, { status: 200 });
       return new Response('no', { status: 404 });
     };
-    const source = await openSource('org/model', { remoteHost: 'https://hub.test', fetch: serve, cacheDir });
-    expect(await source.openRanged!('model.safetensors')).toBeUndefined();
-    const checkpoint = await loadCheckpoint(source);
-    disposeAll(checkpoint.weights);
-    const cached = (await source.openRanged!('model.safetensors'))!;
+    const options = { remoteHost: 'https://hub.test', fetch: serve, cacheDir };
+    // localFilesOnly with nothing cached: no ranged file, and `read` explains.
+    expect(await (await openSource('org/model', { ...options, localFilesOnly: true })).openRanged!('model.safetensors')).toBeUndefined();
+    expect(requests).toEqual([]);
+
+    const reads: number[] = [];
+    let wholeReads = 0;
+    const hub = await openSource('org/model', options);
+    const counting: FileSource = {
+      description: hub.description,
+      exists: (name) => hub.exists(name),
+      read: (name) => {
+        if (name.endsWith('.safetensors')) wholeReads++;
+        return hub.read(name);
+      },
+      readText: (name) => hub.readText(name),
+      readJson: (name) => hub.readJson(name),
+      openRanged: async (name) => {
+        const file = (await hub.openRanged!(name))!;
+        return { size: file.size, read: (p, l) => (reads.push(l), file.read(p, l)), close: () => file.close() };
+      },
+    };
+    for (const round of [1, 2]) {
+      reads.length = 0;
+      const checkpoint = await loadCheckpoint(counting);
+      expect(checkpoint.weights.get('embeddings.word.weight')!.shape, `round ${round}`).toEqual([500, 64]);
+      disposeAll(checkpoint.weights);
+      expect(Math.max(...reads), `round ${round}`).toBe(LARGEST_TENSOR);
+    }
+    expect(wholeReads).toBe(0);
+    expect(requests.filter((r) => r.startsWith('GET') && r.endsWith('/model.safetensors'))).toHaveLength(1);
+    const cached = (await (await openSource('org/model', { ...options, localFilesOnly: true })).openRanged!('model.safetensors'))!;
     try {
-      expect(cached.size).toBe(WEIGHTS.byteLength);
-      expect(await cached.read(0, 8)).toEqual(WEIGHTS.slice(0, 8));
+      expect(await cached.read(0, WEIGHTS.byteLength)).toEqual(WEIGHTS);
     } finally {
       await cached.close();
     }
+
+    // A cache that cannot be written: no ranged file, and nothing downloaded by asking.
+    const readOnly = path.join(tempDir(), 'file-not-dir');
+    fs.writeFileSync(readOnly, '');
+    requests.length = 0;
+    expect(await (await openSource('org/model', { ...options, cacheDir: readOnly })).openRanged!('model.safetensors')).toBeUndefined();
+    expect(requests).toEqual([]);
   });
 });

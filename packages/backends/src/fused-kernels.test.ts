@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   addLayerNorm, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, MASK_VALUE, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
 } from '@tfkit/core-tensor';
-import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
 
@@ -206,6 +206,43 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
     expectAllClose(got.y, want.y, { atol: 1e-5, rtol: 1e-5, label: 'y' });
     expect(got.grads).toHaveLength(withBias ? 3 : 2);
     got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-5, rtol: 1e-5, label: `grad ${i}` }));
+  });
+
+  it('keeps XNNPACK\'s packed copy of a dense weight on the wasm heap while the weight lives, and none with transientWeight or while a gradient is recorded', async () => {
+    installFusedWasmKernels();
+    await withBackend('wasm', async () => {
+      const [inF, outF] = [512, 1024];
+      const weightBytes = inF * outF * 4;
+      const x = tf.tensor2d(values(64 * inF, 51), [64, inF]);
+      const b = tf.tensor1d(values(outF, 52));
+      /** Heap bytes (tensors and the backend's own allocations) a product leaves behind, its output and weight aside. */
+      const leftBehind = (product: (w: tf.Tensor) => tf.Tensor) => {
+        const w = tf.tensor2d(values(inF * outF, 53), [inF, outF]);
+        const before = wasmHeapInUse();
+        const y = product(w);
+        const values_ = y.dataSync().slice();
+        y.dispose();
+        const kept = wasmHeapInUse() - before;
+        w.dispose();
+        return { kept, values: values_ };
+      };
+      const cached = leftBehind((w) => tf.engine().runKernel(FUSED_DENSE, { x, weight: w, bias: b }, {}) as tf.Tensor);
+      expect(cached.kept).toBeGreaterThanOrEqual(weightBytes); // the measurement sees the packed copy
+      const transient = leftBehind((w) => tf.engine().runKernel(FUSED_DENSE, { x, weight: w, bias: b }, { transientWeight: true }) as tf.Tensor);
+      expect(transient.kept).toBeLessThan(weightBytes / 16);
+      expect(transient.values).toEqual(cached.values);
+      // linear() asks for it while a gradient is recorded (a training step), not otherwise.
+      const inference = leftBehind((w) => linear(x, w, b));
+      expect(inference.kept).toBeGreaterThanOrEqual(weightBytes);
+      const bias = tf.variable(b, true);
+      const training = leftBehind((w) => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(linear(x, w, bias)) as tf.Scalar, [bias]);
+        Object.values(grads).forEach((g) => g.dispose());
+        return value;
+      });
+      expect(training.kept).toBeLessThan(weightBytes / 16);
+      tf.dispose([x, b, bias]);
+    });
   });
 
   it.each([true, false])('residual add + layer norm on wasm equals the composite on cpu, forward and backward (sum used: %s)', async (useSum) => {

@@ -26,25 +26,49 @@ function wasmKernel(name: string): (args: KernelArgs) => tf.TensorInfo {
   return config.kernelFunc as unknown as (args: KernelArgs) => tf.TensorInfo;
 }
 
+/** A new tensor on the heap holding `t`'s values (its own data id). */
+function heapCopy(backend: HeapBackend, t: tf.TensorInfo): tf.TensorInfo {
+  const copy = backend.makeOutput(t.shape, t.dtype);
+  // Views after the allocation: it may grow (and so detach) the heap.
+  backend.typedArrayFromHeap(copy).set(backend.typedArrayFromHeap(t));
+  return copy;
+}
+
 /**
  * `x · weight + bias` for x (…, in): tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully
  * connected operator, the bias added in its accumulator) on rank-3 views [1, N, in] · [1, in, out]
  * of the same buffers, the output viewed as (…, out). Batch 1 on both sides is what sends the
  * product to XNNPACK; the views cost no copies, and the kernel replaces the four a composite
  * dense layer runs (reshape, matMul, bias add, reshape).
+ *
+ * XNNPACK packs the weight (and bias) into an operator that tfjs-backend-wasm caches under the
+ * weight's data id until that tensor is disposed: a second copy of every weight, kept for the
+ * next call. With `transientWeight` the product runs on a copy of the weight and bias made here
+ * and disposed at once, which frees the packed operator with it: nothing outlives the call. The
+ * copy and the packing cost a pass over the weight, small beside the product unless x has few
+ * rows (decoding keeps the cache).
  */
 function denseKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
   const { x, weight, bias } = args.inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
+  const transient = args.attrs?.['transientWeight'] === true;
   const [inF, outF] = weight.shape as [number, number];
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
   const reshape = wasmKernel('Reshape');
+  const w = transient ? heapCopy(backend, weight) : weight;
+  const b = transient && bias ? heapCopy(backend, bias) : bias;
   const a3 = reshape({ inputs: { x }, backend, attrs: { shape: [1, rows, inF] } });
-  const b3 = reshape({ inputs: { x: weight }, backend, attrs: { shape: [1, inF, outF] } });
-  const inputs: tf.NamedTensorInfoMap = bias ? { a: a3, b: b3, bias } : { a: a3, b: b3 };
+  const b3 = reshape({ inputs: { x: w }, backend, attrs: { shape: [1, inF, outF] } });
+  const inputs: tf.NamedTensorInfoMap = b ? { a: a3, b: b3, bias: b } : { a: a3, b: b3 };
   const out = wasmKernel('_FusedMatMul')({ inputs, backend, attrs: { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0 } });
   backend.disposeData(a3.dataId);
   backend.disposeData(b3.dataId);
+  // Disposing the copies deletes the operator XNNPACK packed from them (tfjs-backend-wasm's
+  // disposal callbacks).
+  if (transient) {
+    backend.disposeData(w.dataId);
+    if (b) backend.disposeData(b.dataId);
+  }
   // As tfjs-backend-wasm's BatchMatMul does with its rank-3 result: the data is (…, out) row-major.
   out.shape = [...x.shape.slice(0, -1), outF];
   return out;

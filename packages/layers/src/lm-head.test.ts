@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { Embedding } from './embedding.js';
 import { LMHead } from './lm-head.js';
 import { Module } from './module.js';
@@ -91,6 +91,39 @@ describe.each(['cpu', 'wasm'] as const)('LMHead on %s', (backend) => {
       expectAllClose(after, tf.zerosLike(after), { atol: 1e-6 });
       tf.dispose([after, x, target]);
       head.dispose();
+    });
+  });
+});
+
+describe('LMHead on wasm, heap', () => {
+  it('leaves no packed copy of the weight or its transpose on the heap after a recorded step (a frozen, tied head under LoRA); inference keeps its packed transpose', async () => {
+    await withBackend('wasm', async () => {
+      const [vocab, c] = [2048, 128];
+      const weightBytes = vocab * c * 4;
+      const table = new Embedding(vocab, c, { initStd: 0.5 });
+      table.weight.variable.trainable = false;
+      const head = new LMHead(table.weight);
+      const x = tf.variable(tf.randomNormal([16, c], 0, 1, 'float32', 5), true);
+      const target = tf.randomNormal([16, vocab], 0, 1, 'float32', 6);
+      const before = wasmHeapInUse();
+      // dx through the head (the embedding frozen): the forward multiplies by the kept [C, vocab]
+      // copy, the backward by the [vocab, C] weight; neither may stay packed.
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(head.forward(x), target)) as tf.Scalar, [x]);
+      const dx = grads[x.name] as tf.Tensor;
+      const got = dx.dataSync().slice();
+      tf.dispose([value, dx]);
+      expect(wasmHeapInUse() - before).toBeLessThan(weightBytes / 16);
+      // (The reference product packs the weight itself: after the measurement.)
+      const want = tf.tidy(() => tf.matMul(target, table.weight.value));
+      expectAllClose(got, want, { atol: 1e-4 });
+      want.dispose();
+      // Outside a recorded pass (generation) the product keeps its packed copy for the next call.
+      const packedBefore = wasmHeapInUse();
+      tf.tidy(() => head.forward(x).dataSync());
+      expect(wasmHeapInUse() - packedBefore).toBeGreaterThanOrEqual(weightBytes);
+      tf.dispose([x, target]);
+      head.dispose();
+      table.dispose();
     });
   });
 });

@@ -2,7 +2,7 @@
  * The projection to the vocabulary of a language model, held in the token table's layout so it can be tied to it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_DENSE, gradientNeeded, hasFusedKernel, ShapeError, skippedGradient } from '@tfkit/core-tensor';
+import { denseWeightTransient, FUSED_DENSE, gradientNeeded, hasFusedKernel, ShapeError, skippedGradient } from '@tfkit/core-tensor';
 import { Module, type Parameter } from './module.js';
 
 /** The weight transposed to `[C, vocab]`, and which variable and data it was made from. */
@@ -26,7 +26,7 @@ function projectToVocab(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tenso
     save([xIn, wIn]);
     const [c, vocab] = wT.shape;
     let value: tf.Tensor;
-    if (fused) value = tf.engine().runKernel(FUSED_DENSE, { x: xIn, weight: wT }, {}) as tf.Tensor;
+    if (fused) value = tf.engine().runKernel(FUSED_DENSE, { x: xIn, weight: wT }, { transientWeight: denseWeightTransient() }) as tf.Tensor;
     else if (xIn.rank === 2) value = tf.matMul(xIn as tf.Tensor2D, wT);
     else value = tf.reshape(tf.matMul(tf.reshape(xIn, [-1, c]) as tf.Tensor2D, wT), [...xIn.shape.slice(0, -1), vocab]);
     return {
@@ -39,7 +39,10 @@ function projectToVocab(x: tf.Tensor, w: tf.Tensor2D, wT: tf.Tensor2D): tf.Tenso
         // dw only when the backward pass needs it: not for a frozen (LoRA) or tied-and-frozen
         // embedding, where it is a vocab × hidden product over a transposed copy of g.
         const dw = !gradientNeeded(1) ? skippedGradient() : tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(g), x2) : tf.matMul(g, x2, true, false);
-        const dx = gradientNeeded(0) ? tf.matMul(g, sw) : skippedGradient();
+        // dx through the fused kernel with a transient weight where there is one: tfjs's matMul
+        // would leave XNNPACK's packed copy of w (vocab × C) on the wasm heap for as long as w
+        // lives (the tied embedding: the whole training run).
+        const dx = !gradientNeeded(0) ? skippedGradient() : fused ? (tf.engine().runKernel(FUSED_DENSE, { x: g, weight: sw }, { transientWeight: true }) as tf.Tensor2D) : tf.matMul(g, sw);
         return [sx.rank === 2 || !gradientNeeded(0) ? dx : tf.reshape(dx, sx.shape), dw];
       },
     };

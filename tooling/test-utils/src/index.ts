@@ -4,3 +4,4 @@ export * from './gradients.js';
 export * from './fuzz.js';
 export * from './test-files.js';
 export * from './model-cards.js';
+export * from './wasm-heap.js';

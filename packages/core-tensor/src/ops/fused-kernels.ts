@@ -12,8 +12,11 @@
  * - `TfkitGelu`: input `x`; attrs `{ approximate: 'none' | 'tanh' }`. Output `y` like x:
  *   x·Φ(x) with Φ through tfjs's erf approximation, or ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
  * - `TfkitDense`: inputs `x` (…, in) with at least one row, `weight` (in, out) and optionally
- *   `bias` (out), rank 1. Output (…, out) = x·weight + bias: the reshapes to and from 2-D, the
- *   product and the bias in one kernel (a composite dense layer is four).
+ *   `bias` (out), rank 1; attrs `{ transientWeight? }`. Output (…, out) = x·weight + bias: the
+ *   reshapes to and from 2-D, the product and the bias in one kernel (a composite dense layer is
+ *   four). A backend may keep what it derives from the weight for the next call (XNNPACK's packed
+ *   copy on wasm, for as long as the weight lives); with `transientWeight: true` it keeps nothing.
+ *   The ops ask for that while a gradient is recorded (`denseWeightTransient`).
  * - `TfkitAddLayerNorm`: inputs `x` (…, C), `residual` (shape of x), `gamma` (C), `beta` (C);
  *   attrs `{ epsilon }`. Outputs `[sum, y, mean, rstd]`: sum = x + residual (rounded to float32),
  *   then layer norm of sum as `TfkitLayerNorm` gives it. A pre-norm transformer adds each
@@ -54,4 +57,15 @@ export function hasFusedKernel(kernel: string, ...tensors: (tf.Tensor | null | u
 /** True while tfjs records operations for a gradient (`tf.grad`, `tf.variableGrads`, …). */
 export function recordingGradients(): boolean {
   return tf.engine().state.gradientDepth > 0;
+}
+
+/**
+ * The `transientWeight` attr of a `TfkitDense` forward product: true while a gradient is
+ * recorded. A training step keeps its activations until the backward pass, and on wasm a packed
+ * copy of every weight the forward pass multiplied by would sit on the heap beside them (GPT-2
+ * small: 490 MB for the frozen weights and the LM head under LoRA); packing each weight anew per
+ * step costs a pass over it. Inference and decoding (nothing recorded) keep the packed copies.
+ */
+export function denseWeightTransient(): boolean {
+  return recordingGradients();
 }

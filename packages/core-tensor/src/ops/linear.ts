@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
-import { FUSED_DENSE, hasFusedKernel } from './fused-kernels.js';
+import { denseWeightTransient, FUSED_DENSE, hasFusedKernel } from './fused-kernels.js';
 import { gradientNeeded, skippedGradient } from './needed-gradients.js';
 
 /**
@@ -70,7 +70,7 @@ function denseOp(withBias: boolean, fused: boolean): (...inputs: tf.Tensor[]) =>
     if (fused) {
       save([x!, w!]);
       const inputs: tf.NamedTensorMap = withBias ? { x: x!, weight: w!, bias: b! } : { x: x!, weight: w! };
-      value = tf.engine().runKernel(FUSED_DENSE, inputs, {}) as tf.Tensor;
+      value = tf.engine().runKernel(FUSED_DENSE, inputs, { transientWeight: denseWeightTransient() }) as tf.Tensor;
     } else {
       const x2 = tf.reshape(x!, [-1, inF]) as tf.Tensor2D; // (N, in)
       save([x2, w!]);

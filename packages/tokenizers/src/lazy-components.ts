@@ -1,16 +1,20 @@
 /**
  * Loading only the component types a tokenizer.json names: each built-in type maps to a literal
- * dynamic import of its module, so bundlers put every module in a chunk of its own and a page
- * fetches the few its tokenizer needs (GPT-2: the byte-level module, with its pre-tokenizer,
- * post-processor and decoder, and BPE). No static import of a component module here.
+ * dynamic import of its module (lazy/*.ts, byte-level-components.ts), so bundlers put every module
+ * in a chunk of its own and a page fetches the few its tokenizer needs (GPT-2: the byte-level
+ * module, with its pre-tokenizer, post-processor and decoder, and BPE). No static import of a
+ * component module here.
  *
- * The core's chunk anchor: every module loaded beside the core (each component module here, the
- * trainer, the loaders) imports this module bare (`import './lazy-components.js'`). Bundlers with
- * code splitting (esbuild, tsup) split per file by the set of entries that reach it; through this
- * module each of those entries reaches the whole core, so every core file has the same set and the
- * core is one chunk (a GPT-2 page: 9 chunks → the core, BPE, ByteLevel, page), not one chunk per
- * set, each gzipped on its own. The import binds nothing: it is dropped from the output (esbuild
- * warns, which tsup.config.ts silences) after it has shaped the chunks.
+ * The core's chunk anchor: each lazy entry (lazy/*.ts, byte-level-components.ts), the trainer entry
+ * and the loaders import this module, the lazy entries bare (`import '../lazy-components.js'`).
+ * Bundlers with code splitting (esbuild, tsup) split per file by the set of entries that reach it;
+ * through this module each of those entries reaches the whole core, so every core file has the
+ * same set and the core is one chunk, not one chunk per set, each gzipped on its own (a GPT-2 page
+ * loaded 14 chunks before, 7 now). The bare import binds nothing: esbuild drops it from the output
+ * (and warns, which tsup.config.ts silences) after it has shaped the chunks. The lazy entries are
+ * thin re-exports of the component modules, not the modules themselves, so that the main entry,
+ * which imports the component modules statically, never reaches the anchor: its one-file bundle
+ * keeps its module order (and its gzip size).
  */
 import type { Registry } from '@tfkit/core-tensor/lite';
 import { BUILTIN_TYPES, isRegistered, modelType, registerComponents, SEQUENCE_KEY, type ComponentBuilders, type ComponentFamily } from './components.js';
@@ -22,10 +26,10 @@ type Loader = () => Promise<ComponentBuilders>;
 
 /** The three ByteLevel types (pre-tokenizer, post-processor, decoder) come as one module. */
 const byteLevel: Loader = () => import('./byte-level-components.js').then((m) => m.BYTE_LEVEL);
-const preTokenizers: Loader = () => import('./pre-tokenizers/pre-tokenizers.js').then((m) => m.PRE_TOKENIZERS);
-const normalizers: Loader = () => import('./normalizers/normalizers.js').then((m) => m.NORMALIZERS);
-const processors: Loader = () => import('./processors/processors.js').then((m) => m.PROCESSORS);
-const decoders: Loader = () => import('./decoders/decoders.js').then((m) => m.DECODERS);
+const preTokenizers: Loader = () => import('./lazy/pre-tokenizers.js').then((m) => m.PRE_TOKENIZERS);
+const normalizers: Loader = () => import('./lazy/normalizers.js').then((m) => m.NORMALIZERS);
+const processors: Loader = () => import('./lazy/processors.js').then((m) => m.PROCESSORS);
+const decoders: Loader = () => import('./lazy/decoders.js').then((m) => m.DECODERS);
 
 /** Each built-in type of `family` (components.ts' BUILTIN_TYPES) → `own[type]`, or `rest`. */
 function byType(family: ComponentFamily, rest: Loader | null, own: Record<string, Loader> = {}): Record<string, Loader> {
@@ -37,9 +41,9 @@ const LOADERS: Record<ComponentFamily, Record<string, Loader>> = {
   normalizer: byType('normalizer', normalizers),
   pre_tokenizer: byType('pre_tokenizer', preTokenizers, { ByteLevel: byteLevel }),
   model: byType('model', null, {
-    BPE: () => import('./models/bpe.js').then((m) => m.BPE_MODEL),
-    WordPiece: () => import('./models/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
-    WordLevel: () => import('./models/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
+    BPE: () => import('./lazy/bpe.js').then((m) => m.BPE_MODEL),
+    WordPiece: () => import('./lazy/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
+    WordLevel: () => import('./lazy/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
   }),
   post_processor: byType('post_processor', processors, { ByteLevel: byteLevel }),
   decoder: byType('decoder', decoders, { ByteLevel: byteLevel }),

@@ -3,10 +3,10 @@
  * and runs a tokenizer never bundles the trainer. `Tokenizer.train` (main entry) does the same
  * by loading this entry on first use (where a bundle holds it, it registers itself here).
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import './lazy-components.js';
 import { setTrainer, Tokenizer } from './tokenizer.js';
 import { trainTokenizer as train, type TrainCorpus, type TrainOptions, type TrainProgress } from './trainers/train.js';
+// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
+import './lazy-components.js';
 
 export { Tokenizer };
 export type { TrainOptions, TrainProgress, TrainCorpus, TrainPostProcessor } from './trainers/train.js';

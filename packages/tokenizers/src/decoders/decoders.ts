@@ -2,8 +2,6 @@
  * Decoders (Hugging Face tokenizers' `decoders`): turn a list of token strings back into text.
  * Each works on the whole list (`decodeChain`) so it can join or fuse tokens.
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import { TokenizerError } from '../errors.js';
 import type { ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';

@@ -4,8 +4,6 @@
  * priority queue, optional BPE-dropout (Provilkov et al. 2020), unknown-token fusing and byte
  * fallback.
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { uniformStream } from '@tfkit/core-tensor/random';
 import { TokenizerError } from '../errors.js';

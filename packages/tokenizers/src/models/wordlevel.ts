@@ -1,6 +1,4 @@
 /** WordLevel: each pre-tokenized word is one token, or the unknown token (Hugging Face `models/wordlevel`). */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { TokenizerError } from '../errors.js';
 import { At, Fields, quote } from '../json-reader.js';

@@ -3,8 +3,6 @@
  * over the vocab, continuation pieces prefixed with `##`, and the whole word unknown when any part
  * of it cannot be matched (google-research/bert tokenization.py WordpieceTokenizer).
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { At, Fields, quote } from '../json-reader.js';
 import { codePointCount } from '../unicode-classes.js';

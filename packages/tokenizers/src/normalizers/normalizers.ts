@@ -2,8 +2,6 @@
  * Normalizers (Hugging Face tokenizers' `normalizers`): each edits a NormalizedString in place,
  * keeping the alignment to the original text.
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import type { NormalizedString } from '../normalized-string.js';
 import * as edit from '../normalized-string-edits.js';
 import { isChineseChar, isControl, isNonspacingMark } from '../unicode-classes.js';

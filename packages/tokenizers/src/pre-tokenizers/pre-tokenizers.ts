@@ -3,8 +3,6 @@
  * words the model sees. They never change characters; ByteLevel's byte mapping happens when the
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import type { ComponentBuilders } from '../components.js';
 import { At } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';

@@ -4,8 +4,6 @@
  * sequence encodings (`[A]` or `[A, B]`), turning it into a list of pieces that `mergeEncodings`
  * concatenates, combining overflowing windows.
  */
-// The core's chunk anchor (see lazy-components.ts): keeps the tokenizer core one chunk in a split bundle.
-import '../lazy-components.js';
 import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
 import type { ComponentBuilders } from '../components.js';

@@ -1,0 +1,3 @@
+// The normalizer types, as `loadTokenizer` imports them: a lazy entry of its own, with the core's chunk anchor (see lazy-components.ts).
+import '../lazy-components.js';
+export { NORMALIZERS } from '../normalizers/normalizers.js';

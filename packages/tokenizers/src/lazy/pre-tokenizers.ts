@@ -1,0 +1,3 @@
+// The pre-tokenizer types but ByteLevel, as `loadTokenizer` imports them: a lazy entry of its own, with the core's chunk anchor (see lazy-components.ts).
+import '../lazy-components.js';
+export { PRE_TOKENIZERS } from '../pre-tokenizers/pre-tokenizers.js';

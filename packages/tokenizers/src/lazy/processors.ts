@@ -1,0 +1,3 @@
+// The post-processor types but ByteLevel, as `loadTokenizer` imports them: a lazy entry of its own, with the core's chunk anchor (see lazy-components.ts).
+import '../lazy-components.js';
+export { PROCESSORS } from '../processors/processors.js';

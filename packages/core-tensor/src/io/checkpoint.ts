@@ -41,7 +41,8 @@ async function readConfig(files: FileSource, name: string): Promise<HfConfig> {
 
 /**
  * One safetensors file's tensors: read a tensor at a time when the source allows ranged reads (a
- * local folder), so the whole file is never held; read whole otherwise (remote files, browsers).
+ * local folder; in Node, a hub id's or URL's cache), so the whole file is never held; read whole
+ * otherwise (browsers, no writable cache).
  */
 async function readSafetensorsFile(files: FileSource, name: string): Promise<SafetensorsTensors> {
   const label = fileLabel(files, name);

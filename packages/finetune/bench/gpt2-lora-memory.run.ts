@@ -18,7 +18,7 @@ import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { it } from 'vitest';
-import { MB, randomIds as ids, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
+import { heapLayout, MB, randomIds as ids, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
 import { AdamW, Dataset, LoraModel, Trainer, groupParameters, type Batch } from '../src/index.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 8);
@@ -43,11 +43,27 @@ it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, a
   // The malloc'd bytes when the forward pass returns (its saved activations and outputs) and the peak
   // until then: what the backward pass and the optimizer add shows as the step's peak minus these.
   const phase = { forwardEndMB: 0, forwardPeakMB: 0 };
+  // BENCH_HEAP_WALK=1: where the heap's bytes are (tensor buffers, other regions — XNNPACK's packed
+  // weights —, free regions between used ones) at the end of each forward pass and step and each
+  // time the heap grows, with the tfkit frames that grew it.
+  const walk = process.env['BENCH_HEAP_WALK'] === '1';
+  const layout = (label: string) => {
+    if (!walk) return;
+    const l = heapLayout(wasm, malloc.sizes, malloc.start);
+    console.log(`heap ${label}: heap ${(heap() / MB).toFixed(0)} MB, top ${(l.top / MB).toFixed(0)}, tensors ${(l.tracked / MB).toFixed(0)}, other ${(l.other / MB).toFixed(0)} (${l.otherLarge.length} regions ≥ 4 MB: ${(l.otherLarge.reduce((a, b) => a + b, 0) / MB).toFixed(0)} MB), free below top ${(l.free / MB).toFixed(0)} (largest ${(l.largestFree / MB).toFixed(0)}), gaps ${l.gaps}`);
+  };
+  if (walk) {
+    malloc.onGrow = (bytes, before) => {
+      const frames = (new Error().stack ?? '').split('\n').filter((f) => f.includes('/packages/') && !f.includes('wasm-memory')).slice(0, 6).map((f) => f.trim().replace(/\(.*\/packages\//, '(').replace(/^at /, ''));
+      layout(`grew ${(before / MB).toFixed(0)} → ${(heap() / MB).toFixed(0)} MB on a ${(bytes / MB).toFixed(1)} MB malloc (live ${(malloc.live / MB).toFixed(0)} MB) at ${frames.join(' < ')}`);
+    };
+  }
   const forward = model.forward.bind(model);
   model.forward = ((inputs: Parameters<typeof forward>[0]) => {
     const out = forward(inputs);
     phase.forwardEndMB = malloc.live / MB;
     phase.forwardPeakMB = malloc.peak / MB;
+    layout('forward end');
     return out;
   }) as typeof model.forward;
   log({ step: 0, heapMB: heap() / MB, liveMB: tf.memory().numBytes / MB, tensors: tf.memory().numTensors, paramMB: paramBytes / MB, trainableMB: trainableBytes / MB, peakMallocMB: malloc.peak / MB });
@@ -71,6 +87,7 @@ it(`GPT-2 small LoRA fine-tuning memory on wasm (batch ${BATCH}, seq ${SEQ})`, a
           const next = stepRow(wasm, malloc, cpuStart, s.globalStep, info, { ...phase });
           cpuStart = next.cpuStart;
           log(next.row);
+          layout(`step ${s.globalStep} end`);
         },
       },
     ],

@@ -17,17 +17,21 @@ export interface WasmModule {
 
 /** Counts the bytes malloc'd on the wasm heap (tensor buffers) and their peak since the last reset. */
 export function trackMalloc(wasm: WasmModule) {
-  wasm._free(wasm._malloc(4)); // resolve emscripten's lazy export before wrapping it
+  const start = wasm._malloc(4); // resolves emscripten's lazy export before wrapping it
+  wasm._free(start);
   const malloc = wasm._malloc.bind(wasm);
   const free = wasm._free.bind(wasm);
   const sizes = new Map<number, number>();
-  const s = { live: 0, peak: 0, failed: 0 };
+  /** `start`: a region below all the run allocates (where `heapLayout` walks from); `onGrow`: called when a malloc from JavaScript grew the heap. */
+  const s = { live: 0, peak: 0, failed: 0, sizes, start, onGrow: null as ((bytes: number, heapBefore: number) => void) | null };
   wasm._malloc = (n: number) => {
+    const before = wasm.HEAPU8.buffer.byteLength;
     const p = malloc(n);
     if (p === 0) s.failed++;
     sizes.set(p >>> 0, n);
     s.live += n;
     if (s.live > s.peak) s.peak = s.live;
+    if (wasm.HEAPU8.buffer.byteLength !== before) s.onGrow?.(n, before);
     return p;
   };
   wasm._free = (p: number) => {
@@ -36,6 +40,60 @@ export function trackMalloc(wasm: WasmModule) {
     free(p);
   };
   return s;
+}
+
+/**
+ * The wasm heap region by region (tfjs-backend-wasm is built with emscripten's emmalloc: every
+ * region has its size in its first word and again in its last, the last with bit 0 set when the
+ * region is free): bytes in regions malloc'd from JavaScript (tensor buffers, `tracked`), in other
+ * used regions (XNNPACK's packed weights and operators, the C++ backend's tables: `other`), free
+ * bytes below the highest used region (`free`, fragmentation), the largest free region, and the end
+ * of the highest used region (`top`, what the heap must hold). Walks from `start` (a region pointer
+ * returned by malloc at startup, below everything the run allocates).
+ */
+export function heapLayout(wasm: WasmModule, tracked: Map<number, number>, start: number) {
+  const h = new Uint32Array(wasm.HEAPU8.buffer);
+  const end = wasm.HEAPU8.length;
+  const out = { tracked: 0, other: 0, free: 0, largestFree: 0, top: 0, otherLarge: [] as number[], regions: 0, gaps: 0 };
+  let r = start - 4;
+  let freeAboveTop = 0;
+  while (r + 8 <= end) {
+    const size = h[r >>> 2]!;
+    if (size < 8 || r + size > end) {
+      // Not a region: a gap before the next block emmalloc took from sbrk (a few bytes). The next
+      // word whose value, read as a size, ends at a matching last word starts the next region.
+      let q = (r >>> 2) + 1;
+      const limit = Math.min(h.length - 4, q + (64 << 10) / 4);
+      const isRegion = (i: number) => {
+        const n = h[i]!;
+        return n >= 16 && n % 4 === 0 && i * 4 + n <= end && (h[i + n / 4 - 1]! & ~1) === n;
+      };
+      while (q < limit && !isRegion(q)) q++;
+      if (q >= limit) break;
+      out.gaps += q * 4 - r;
+      r = q * 4;
+      continue;
+    }
+    const isFree = (h[(r + size - 4) >>> 2]! & 1) === 1;
+    out.regions++;
+    if (isFree) {
+      out.free += size;
+      freeAboveTop += size;
+      if (size > out.largestFree) out.largestFree = size;
+    } else {
+      if (tracked.has(r + 4)) out.tracked += size;
+      else {
+        out.other += size;
+        if (size >= 4 * MB) out.otherLarge.push(size);
+      }
+      out.top = r + size;
+      freeAboveTop = 0;
+    }
+    r += size;
+  }
+  // Free regions above the highest used one are the heap's unused top, not fragmentation.
+  out.free -= freeAboveTop;
+  return { ...out, walkedTo: r, end };
 }
 
 /** [batch, seq] int32 ids in [5, vocab - 5) from a linear congruential generator seeded by `seed`. */

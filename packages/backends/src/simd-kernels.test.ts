@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cachedAttentionStep, FUSED_GELU, geluTanh } from '@tfkit/core-tensor';
+import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
+import { installFusedWasmKernels } from './fused-kernels.js';
+import { simdKernels } from './simd-kernels.js';
+
+/** Deterministic pseudo-random values in [offset − scale, offset + scale). */
+function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = offset + scale * (s / 2 ** 32 - 0.5) * 2;
+  }
+  return out;
+}
+
+/** One decoding step's attention in float64 from the float32 inputs: output (b, 1, h·d). */
+function attention64(qkv: Float32Array, pastKey: Float32Array, pastValue: Float32Array, b: number, h: number, d: number, past: number, scale: number): Float64Array {
+  const c = h * d;
+  const out = new Float64Array(b * c);
+  for (let bi = 0; bi < b; bi++) {
+    for (let hi = 0; hi < h; hi++) {
+      const key = (j: number, i: number) => (j < past ? pastKey[((bi * h + hi) * past + j) * d + i]! : qkv[bi * 3 * c + c + hi * d + i]!);
+      const value = (j: number, i: number) => (j < past ? pastValue[((bi * h + hi) * past + j) * d + i]! : qkv[bi * 3 * c + 2 * c + hi * d + i]!);
+      const scores = Array.from({ length: past + 1 }, (_, j) => {
+        let s = 0;
+        for (let i = 0; i < d; i++) s += qkv[bi * 3 * c + hi * d + i]! * key(j, i);
+        return s * scale;
+      });
+      const top = Math.max(...scores);
+      const e = scores.map((s) => Math.exp(s - top));
+      const total = e.reduce((a, v) => a + v, 0);
+      for (let i = 0; i < d; i++) out[bi * c + hi * d + i] = e.reduce((a, p, j) => a + (p / total) * value(j, i), 0);
+    }
+  }
+  return out;
+}
+
+describe('tfkit\'s wasm SIMD kernels', () => {
+  it('run over the single-threaded wasm backend\'s heap (so the fused attention tests exercise them), not on cpu', async () => {
+    await withBackend('wasm', () => expect(simdKernels(tf.backend())).not.toBeNull());
+    await withBackend('cpu', () => expect(simdKernels(tf.backend())).toBeNull());
+  });
+
+  it.each([
+    ['GPT-2 small\'s heads (12 × 64), 130 cached positions', 1, 12, 64, 130],
+    ['head size 12 (an 8-wide step and a tail of 4), two rows', 2, 3, 12, 9],
+    ['head size 5 (tail only)', 1, 2, 5, 4],
+  ] as const)('cached attention equals the float64 answer (%s)', async (_label, b, h, d, past) => {
+    installFusedWasmKernels();
+    const c = h * d;
+    const qkv = values(b * 3 * c, 61, 2);
+    const pastKey = values(b * h * past * d, 62, 2);
+    const pastValue = values(b * h * past * d, 63);
+    const scale = 1 / Math.sqrt(d);
+    const got = await withBackend('wasm', () => {
+      expect(simdKernels(tf.backend())).not.toBeNull();
+      return expectNoLeaks(() => tf.tidy(() => {
+        const past4 = { key: tf.tensor4d(pastKey, [b, h, past, d]), value: tf.tensor4d(pastValue, [b, h, past, d]) };
+        const step = cachedAttentionStep(tf.tensor3d(qkv, [b, 1, 3 * c]), past4, null, h, scale)!;
+        return [step.output, step.key, step.value].map((t) => t.dataSync() as Float32Array);
+      }), 'SIMD attention');
+    });
+    // Within float32's rounding of the float64 answer.
+    expectAllClose(got[0]!, attention64(qkv, pastKey, pastValue, b, h, d, past, scale), { atol: 1e-7, rtol: 1e-6, label: 'output' });
+    // The cache: the past with this step's keys/values appended, exactly.
+    for (let bi = 0; bi < b; bi++) {
+      for (let hi = 0; hi < h; hi++) {
+        const row = (bi * h + hi) * (past + 1) * d;
+        expect(got[1]!.subarray(row, row + past * d)).toEqual(pastKey.subarray((bi * h + hi) * past * d, (bi * h + hi + 1) * past * d));
+        expect(got[2]!.subarray(row + past * d, row + (past + 1) * d)).toEqual(qkv.subarray(bi * 3 * c + 2 * c + hi * d, bi * 3 * c + 2 * c + (hi + 1) * d));
+      }
+    }
+  });
+});
+
+describe('fused tanh-GELU on wasm (rational tanh)', () => {
+  it('is within float32 rounding of the float64 answer from −30 to 30, and keeps ±∞ and NaN', async () => {
+    installFusedWasmKernels();
+    const x = new Float32Array([...Array.from({ length: 60_001 }, (_, i) => -30 + i * 1e-3), Infinity, -Infinity, NaN, 0, -0]);
+    const got = await withBackend('wasm', () => tf.tidy(() => {
+      const t = tf.tensor1d(x);
+      expect(tf.getKernel(FUSED_GELU, 'wasm')).toBeDefined();
+      return geluTanh(t).dataSync() as Float32Array;
+    }));
+    const k = Math.sqrt(2 / Math.PI);
+    const want = Array.from(x, (v) => 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v * v * v))));
+    const finite = (a: ArrayLike<number>) => Array.from(a).slice(0, 60_001);
+    expectAllClose(finite(got), finite(want), { atol: 1e-7, rtol: 2e-7, label: 'gelu' });
+    // gelu(∞) = ∞; gelu(−∞) = −∞·0 and gelu(NaN) are NaN, as in float64; the sign of zero kept.
+    expect(Array.from(got.slice(60_001))).toEqual([Infinity, NaN, NaN, 0, -0]);
+    expect(want.slice(60_001)).toEqual([Infinity, NaN, NaN, 0, -0]);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * tfkit's own WebAssembly SIMD kernels (src/simd/kernels.wat), instantiated over
+ * tfjs-backend-wasm's memory so they read and write tensors where the backend keeps them.
+ *
+ * `scores` and `weighted`: the two products of a decoding step's attention for one head
+ * (`TfkitCachedAttention`), in float64 two lanes at a time, as the JavaScript loops compute them
+ * one value at a time (about 1 ns per multiply-add there, a tenth of a GPT-2-small step).
+ *
+ * Available where tfjs-backend-wasm runs its single-threaded build (the memory is the module's
+ * own export) and the runtime validates WebAssembly SIMD; elsewhere (the threaded build, whose
+ * shared memory the backend does not expose, or no SIMD) `simdKernels` gives null and the
+ * callers keep their JavaScript loops.
+ */
+import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
+
+export interface SimdKernels {
+  /** out[j] = scale · Σ_i q[i]·k[j·d + i] (j < n) in float64; q: d float64, k: n·d float32, out: n float64 (byte offsets in the heap). */
+  scores(q: number, k: number, n: number, d: number, scale: number, out: number): void;
+  /** out[i] = Σ_j p[j]·v[j·d + i] (i < d) in float64, summed over j in order, rounded to float32; p: n float64, v: n·d float32. */
+  weighted(p: number, v: number, n: number, d: number, out: number): void;
+}
+
+/** Per backend memory, the instance over it (or null where the kernels cannot run). */
+const instances = new WeakMap<object, SimdKernels | null>();
+let compiled: WebAssembly.Module | null | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function compileOnce(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    const bytes = decodeBase64(KERNELS_WASM_BASE64);
+    // Small enough (< 4 kB) to compile synchronously on a page's main thread.
+    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** The emscripten module behind a tfjs-backend-wasm backend instance, as far as these kernels need it. */
+interface WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+/** The SIMD kernels over `backend`'s heap, or null where they cannot run (see the module comment). */
+export function simdKernels(backend: object): SimdKernels | null {
+  const memory = (backend as WasmBackendLike).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const known = instances.get(memory);
+  if (known !== undefined) return known;
+  let kernels: SimdKernels | null = null;
+  const module = compileOnce();
+  if (module && !(typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer)) {
+    try {
+      kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+    } catch {
+      kernels = null;
+    }
+  }
+  instances.set(memory, kernels);
+  return kernels;
+}

@@ -1,0 +1,113 @@
+;; tfkit's WebAssembly SIMD kernels, run over tfjs-backend-wasm's own heap (the memory is
+;; imported: they read tensors where the backend keeps them, no copies). Compiled by
+;; scripts/build-simd.mjs into kernels-wasm.ts; keep the two in step.
+;;
+;; The two halves of a decoding step's attention for one head (TfkitCachedAttention), in float64
+;; like the JavaScript loops they replace (two lanes per SIMD operation), the softmax between
+;; them left to JavaScript (Math.exp).
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; out[j] = scale * sum_i q[i] * k[j * d + i] for j < n, in float64.
+  ;; q: d float64 (the query, widened once); k: n rows of d float32; out: n float64.
+  ;; Eight columns per step in four two-lane partial sums, the rest one at a time.
+  (func (export "scores")
+    (param $q i32) (param $k i32) (param $n i32) (param $d i32) (param $scale f64) (param $out i32)
+    (local $j i32) (local $i i32) (local $d8 i32) (local $row i32) (local $kp i32) (local $qp i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f64)
+    (local.set $d8 (i32.and (local.get $d) (i32.const -8)))
+    (local.set $row (local.get $k))
+    (local.set $j (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
+      (local.set $kp (local.get $row))
+      (local.set $qp (local.get $q))
+      (local.set $i (i32.const 0))
+      (block $cols (loop $col
+        (br_if $cols (i32.ge_u (local.get $i) (local.get $d8)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (v128.load offset=0 (local.get $qp))
+          (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $kp))))))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (v128.load offset=16 (local.get $qp))
+          (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $kp))))))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (v128.load offset=32 (local.get $qp))
+          (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $kp))))))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (v128.load offset=48 (local.get $qp))
+          (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $kp))))))
+        (local.set $kp (i32.add (local.get $kp) (i32.const 32)))
+        (local.set $qp (i32.add (local.get $qp) (i32.const 64)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $col)))
+      (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1)) (f64x2.add (local.get $a2) (local.get $a3))))
+      (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+      (block $tail (loop $t
+        (br_if $tail (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (local.get $qp)) (f64.promote_f32 (f32.load (local.get $kp))))))
+        (local.set $kp (i32.add (local.get $kp) (i32.const 4)))
+        (local.set $qp (i32.add (local.get $qp) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $t)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))) (f64.mul (local.get $s) (local.get $scale)))
+      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $d) (i32.const 2))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $next)))
+  )
+
+  ;; out[i] = float32(sum_j p[j] * v[j * d + i]) for i < d, each sum over j in order in float64.
+  ;; p: n float64 (the probabilities); v: n rows of d float32; out: d float32.
+  ;; Eight columns at a time (four two-lane sums), the rest one at a time.
+  (func (export "weighted")
+    (param $p i32) (param $v i32) (param $n i32) (param $d i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $d8 i32) (local $rs i32) (local $vp i32) (local $pp i32) (local $pj v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f64) (local $o i32)
+    (local.set $d8 (i32.and (local.get $d) (i32.const -8)))
+    (local.set $rs (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $d8)))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
+      (local.set $vp (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $pp (local.get $p))
+      (local.set $j (i32.const 0))
+      (block $rows (loop $row
+        (br_if $rows (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $pj (v128.load64_splat (local.get $pp)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $pj) (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $vp))))))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $pj) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $vp))))))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $pj) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $vp))))))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $pj) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $vp))))))
+        (local.set $vp (i32.add (local.get $vp) (local.get $rs)))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $row)))
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))))
+      (v128.store64_lane offset=0 0 (local.get $o) (f32x4.demote_f64x2_zero (local.get $a0)))
+      (v128.store64_lane offset=8 0 (local.get $o) (f32x4.demote_f64x2_zero (local.get $a1)))
+      (v128.store64_lane offset=16 0 (local.get $o) (f32x4.demote_f64x2_zero (local.get $a2)))
+      (v128.store64_lane offset=24 0 (local.get $o) (f32x4.demote_f64x2_zero (local.get $a3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $next)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+      (local.set $s (f64.const 0))
+      (local.set $vp (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $pp (local.get $p))
+      (local.set $j (i32.const 0))
+      (block $rows (loop $row
+        (br_if $rows (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (local.get $pp)) (f64.promote_f32 (f32.load (local.get $vp))))))
+        (local.set $vp (i32.add (local.get $vp) (local.get $rs)))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $row)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $s)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+  )
+)

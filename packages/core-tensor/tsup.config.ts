@@ -1,5 +1,6 @@
 import { libraryTsup } from '@tfkit/tsconfig/tsup.mjs';
 import { defineConfig } from 'tsup';
+import { mergeTfjsImports, tfjsPublicFacades } from './tfjs-gradients-plugin.mjs';
 
 export default defineConfig([
   libraryTsup({
@@ -9,21 +10,22 @@ export default defineConfig([
     // of its own: a tokenizer page then loads it without the other error classes (which lite's loaders
     // use). It is not in package.json's exports.
     entry: { index: 'src/index.ts', lite: 'src/lite.ts', errors: 'src/errors.ts', random: 'src/random.ts', 'tfkit-error': 'src/tfkit-error.ts' },
-    // `loadGradients()` imports the gradients file below lazily, the same file from ESM and CommonJS.
+    // `loadGradients()` imports the gradients file below lazily.
     external: ['./tfjs-gradients.js'],
-    // index and lite share their chunks (one copy of the registry, errors and settings). Rollup's
-    // tree shaking keeps `import()` of that file and of the ESM-only image decoders in the CommonJS
-    // build (tsup's default CommonJS splitting turns them into `require()`: Node ≥ 20.19 only).
+    // index and lite share their chunks (one copy of the registry, errors and settings).
     treeshake: true,
     // Keep `node:` specifiers: a Node built-in must never be mistaken for an npm `path` or `fs`.
     removeNodeProtocol: false,
   }),
   {
     // tfjs-core keeps its gradients in ESM files (extensionless imports, package not "type": "module")
-    // that Node cannot import directly: bundle them into one ESM file (which CommonJS can `import()` too).
+    // that Node cannot import directly: bundle them into one ESM file.
     entry: { 'tfjs-gradients': 'src/tfjs-gradients.ts' },
     format: ['esm'],
     noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    // Their imports of tfjs-core's ops and helpers go to its public API (the plugin's comment says how).
+    esbuildPlugins: [tfjsPublicFacades()],
+    plugins: [mergeTfjsImports()],
     // Third-party code, read by no one: minified it installs in 0.1 MiB instead of 0.3.
     minify: true,
     target: 'es2022',

@@ -72,11 +72,11 @@ export async function saveTokenizer(tokenizer: Tokenizer, dir: string): Promise<
  * Loads the `train` entry beside this file for `Tokenizer.train` (here, not in the tokenizer core,
  * so a page that only encodes does not load it); `loaded` reads the trainer that entry registers.
  * The specifier is a variable on purpose: a bundler inlines every literal `import()` when it does
- * not split chunks, and the trainer would then weigh on every page that only encodes. CommonJS builds load `train.cjs` (the same module instance as
- * `require`), everything else `train.js`.
+ * not split chunks, and the trainer would then weigh on every page that only encodes. (CommonJS
+ * callers run this ES module too: `train.cjs` only `require()`s `train.js`.)
  */
 export async function loadTrainer(loaded: () => Trainer | undefined): Promise<void> {
-  const file = import.meta.url.endsWith('.cjs') ? './train.cjs' : './train.js';
+  const file = './train.js';
   let cause: unknown;
   try {
     await import(/* @vite-ignore */ /* webpackIgnore: true */ file);

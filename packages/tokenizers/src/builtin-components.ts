@@ -16,10 +16,11 @@ import { BYTE_LEVEL_PRE_TOKENIZER } from './pre-tokenizers/byte-level.js';
 import { PRE_TOKENIZERS, type PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { BYTE_LEVEL_PROCESSOR } from './processors/byte-level.js';
 import { PROCESSORS, type PostProcessor } from './processors/processors.js';
+import { ROBERTA_PROCESSOR } from './processors/roberta.js';
 
 /** Registers every built-in normalizer, pre-tokenizer, model, post-processor and decoder type. */
 export function registerBuiltinComponents(): void {
-  for (const builders of [NORMALIZERS, BYTE_LEVEL_PRE_TOKENIZER, PRE_TOKENIZERS, BPE_MODEL, WORDPIECE_MODEL, WORDLEVEL_MODEL, BYTE_LEVEL_PROCESSOR, PROCESSORS, BYTE_LEVEL_DECODER, DECODERS]) {
+  for (const builders of [NORMALIZERS, BYTE_LEVEL_PRE_TOKENIZER, PRE_TOKENIZERS, BPE_MODEL, WORDPIECE_MODEL, WORDLEVEL_MODEL, BYTE_LEVEL_PROCESSOR, PROCESSORS, ROBERTA_PROCESSOR, BYTE_LEVEL_DECODER, DECODERS]) {
     registerComponents(builders);
   }
 }
@@ -41,6 +42,7 @@ export function preTokenizerFromJSON(json: unknown, at = new At('tokenizer.json'
 export function processorFromJSON(json: unknown, at = new At('tokenizer.json', 'post_processor')): PostProcessor | null {
   registerComponents(BYTE_LEVEL_PROCESSOR);
   registerComponents(PROCESSORS);
+  registerComponents(ROBERTA_PROCESSOR);
   return componentFromJSON<PostProcessor>('post_processor', json, at);
 }
 

@@ -40,7 +40,8 @@ export { BPE, parseMergesTxt, type BpeOptions } from './models/bpe.js';
 export { WordPiece, parseVocabTxt, type WordPieceOptions } from './models/wordpiece.js';
 export { WordLevel } from './models/wordlevel.js';
 export type { TokenizerModel, WordTokens } from './models/model.js';
-export { BertProcessing, RobertaProcessing, TemplateProcessing, ProcessorSequence, parseTemplate, type PostProcessor } from './processors/processors.js';
+export { BertProcessing, TemplateProcessing, ProcessorSequence, parseTemplate, type PostProcessor } from './processors/processors.js';
+export { RobertaProcessing } from './processors/roberta.js';
 export { ByteLevelProcessor } from './processors/byte-level.js';
 export {
   WordPieceDecoder, BpeDecoder, MetaspaceDecoder, ReplaceDecoder, StripDecoder, FuseDecoder, ByteFallbackDecoder,

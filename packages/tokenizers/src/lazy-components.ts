@@ -45,7 +45,7 @@ const LOADERS: Record<ComponentFamily, Record<string, Loader>> = {
     WordPiece: () => import('./lazy/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
     WordLevel: () => import('./lazy/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
   }),
-  post_processor: byType('post_processor', processors, { ByteLevel: byteLevel }),
+  post_processor: byType('post_processor', processors, { ByteLevel: byteLevel, RobertaProcessing: () => import('./lazy/roberta.js').then((m) => m.ROBERTA_PROCESSOR) }),
   decoder: byType('decoder', decoders, { ByteLevel: byteLevel }),
 };
 

@@ -15,7 +15,8 @@ import { BertNormalizer } from './normalizers/normalizers.js';
 import { ByteLevelPreTokenizer } from './pre-tokenizers/byte-level.js';
 import { BertPreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { ByteLevelProcessor } from './processors/byte-level.js';
-import { bertTemplates, RobertaProcessing, TemplateProcessing } from './processors/processors.js';
+import { bertTemplates, TemplateProcessing } from './processors/processors.js';
+import { RobertaProcessing } from './processors/roberta.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** Names of the plain-format files (paths or URLs), used in error messages. */

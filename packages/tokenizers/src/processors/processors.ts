@@ -8,8 +8,7 @@ import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
 import type { ComponentBuilders } from '../components.js';
 import { asArray, asId, asInt, asString, At, Fields, MAX_ID, quote } from '../json-reader.js';
-import { trimOffsets } from './trim-offsets.js';
-import { cloneEncoding, forEachWindow, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
+import { type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 
 export { cloneEncoding, mergeEncodings, postProcess, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 
@@ -37,9 +36,9 @@ export function parseTemplate(template: string): TemplatePiece[] {
     });
 }
 
-const A: TemplatePiece = { kind: 'sequence', id: 'A', typeId: 0 };
-const B: TemplatePiece = { kind: 'sequence', id: 'B', typeId: 0 };
-const specialPiece = (id: string, typeId = 0): TemplatePiece => ({ kind: 'special', id, typeId });
+export const A: TemplatePiece = { kind: 'sequence', id: 'A', typeId: 0 };
+export const B: TemplatePiece = { kind: 'sequence', id: 'B', typeId: 0 };
+export const specialPiece = (id: string, typeId = 0): TemplatePiece => ({ kind: 'special', id, typeId });
 
 /** BERT's templates, `cls $A sep` and `cls $A sep $B:1 sep:1` (token names taken literally, spaces and all). */
 export function bertTemplates(cls: string, sep: string): [TemplatePiece[], TemplatePiece[]] {
@@ -109,43 +108,6 @@ export class BertProcessing extends TemplateProcessing {
   }
 }
 
-/** RoBERTa/BART: `<s> A </s>` and `<s> A </s></s> B </s>`, all type ids 0; optional offset trimming. */
-export class RobertaProcessing implements PostProcessor {
-  private readonly template: TemplateProcessing;
-  constructor(
-    readonly sep: [string, number],
-    readonly cls: [string, number],
-    readonly trimOffsets = true,
-    readonly addPrefixSpace = true,
-    at = new At('RobertaProcessing'),
-  ) {
-    const [c, s] = [specialPiece(cls[0]), specialPiece(sep[0])];
-    this.template = new TemplateProcessing([c, A, s], [c, A, s, s, B, s], specialMap([cls, sep]), at);
-  }
-  addedTokens(isPair: boolean): number {
-    return isPair ? 4 : 2;
-  }
-  processEncodings(encodings: EncodingData[], addSpecialTokens: boolean, tokenOf: TokenOf): EncodingData[] {
-    let encs = encodings;
-    if (this.trimOffsets) {
-      encs = encs.map((e) => {
-        const c = cloneEncoding(e);
-        trimOffsets(c, this.addPrefixSpace, tokenOf);
-        return c;
-      });
-    }
-    if (!addSpecialTokens) {
-      if (encs === encodings) encs = encs.map(cloneEncoding);
-      for (const e of encs) forEachWindow(e, (w) => w.setTypeIds(0));
-      return encs;
-    }
-    return this.template.processEncodings(encs, true);
-  }
-  toJSON(): ProcessorJson {
-    return { type: 'RobertaProcessing', sep: this.sep, cls: this.cls, trim_offsets: this.trimOffsets, add_prefix_space: this.addPrefixSpace };
-  }
-}
-
 export class ProcessorSequence implements PostProcessor {
   constructor(readonly processors: readonly PostProcessor[]) {}
   addedTokens(isPair: boolean): number {
@@ -159,7 +121,7 @@ export class ProcessorSequence implements PostProcessor {
   }
 }
 
-function specialMap(tokens: [string, number][]): Map<string, TemplateSpecialToken> {
+export function specialMap(tokens: [string, number][]): Map<string, TemplateSpecialToken> {
   return new Map(tokens.map(([t, id]) => [t, { id: t, ids: [id], tokens: [t] }]));
 }
 
@@ -202,18 +164,17 @@ function templateFromJSON(value: unknown, at: At): TemplatePiece[] {
 }
 
 /** `[token, id]` (BertProcessing / RobertaProcessing `sep` and `cls`). */
-function tokenWithId(f: Fields, k: string): [string, number] {
+export function tokenWithId(f: Fields, k: string): [string, number] {
   const at = f.where(k);
   const v = asArray(f.get(k), at);
   if (v.length !== 2) throw at.expected('[token, id]', v);
   return [asString(v[0], at.index(0)), asId(v[1], at.index(1))];
 }
 
-/** The builders of every post-processor type but ByteLevel (byte-level.ts), by tokenizer.json `type`. */
+/** The builders of every post-processor type but ByteLevel (byte-level.ts) and RobertaProcessing (roberta.ts), by tokenizer.json `type`. */
 export const PROCESSORS: ComponentBuilders = {
   post_processor: {
     BertProcessing: (f) => new BertProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.at),
-    RobertaProcessing: (f) => new RobertaProcessing(tokenWithId(f, 'sep'), tokenWithId(f, 'cls'), f.bool('trim_offsets', true), f.bool('add_prefix_space', true), f.at),
     TemplateProcessing: (f) => {
       const special = new Map<string, TemplateSpecialToken>();
       const raw = f.has('special_tokens') ? f.object('special_tokens') : null;

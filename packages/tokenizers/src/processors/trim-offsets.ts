@@ -1,4 +1,4 @@
-/** Offset trimming of byte-level tokens, shared by the ByteLevel and RobertaProcessing post-processors (a module of its own: neither module imports the other). */
+/** Offset trimming of byte-level tokens, shared by the ByteLevel and RobertaProcessing post-processors (byte-level.ts, roberta.ts). */
 import { BYTE_TO_CHAR } from '../byte-level.js';
 import type { EncodingData } from '../encoding.js';
 import { isWhitespace } from '../unicode.js';

@@ -16,7 +16,8 @@ import { Pipeline } from '../pipeline.js';
 import { ByteLevelPreTokenizer } from '../pre-tokenizers/byte-level.js';
 import { BertPreTokenizer, WhitespacePreTokenizer, type PreTokenizer } from '../pre-tokenizers/pre-tokenizers.js';
 import { ByteLevelProcessor } from '../processors/byte-level.js';
-import { parseTemplate, RobertaProcessing, TemplateProcessing, type PostProcessor, type TemplatePiece, type TemplateSpecialToken } from '../processors/processors.js';
+import { parseTemplate, TemplateProcessing, type PostProcessor, type TemplatePiece, type TemplateSpecialToken } from '../processors/processors.js';
+import { RobertaProcessing } from '../processors/roberta.js';
 import type { Tokenizer, TokenizerParts } from '../tokenizer.js';
 import { trainBpe } from './bpe-trainer.js';
 

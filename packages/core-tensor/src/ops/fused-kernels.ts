@@ -59,13 +59,30 @@ export function recordingGradients(): boolean {
   return tf.engine().state.gradientDepth > 0;
 }
 
+let transientDenseScopes = 0;
+
+/**
+ * Runs `fn` with dense products packing their weights per call (`denseWeightTransient()` true),
+ * as in a recorded pass: for inference in the middle of training (an evaluation between steps),
+ * whose packed copies would otherwise stay on the heap through the next steps.
+ */
+export function withTransientDenseWeights<T>(fn: () => T): T {
+  transientDenseScopes++;
+  try {
+    return fn();
+  } finally {
+    transientDenseScopes--;
+  }
+}
+
 /**
  * The `transientWeight` attr of a `TfkitDense` forward product: true while a gradient is
- * recorded. A training step keeps its activations until the backward pass, and on wasm a packed
- * copy of every weight the forward pass multiplied by would sit on the heap beside them (GPT-2
- * small: 490 MB for the frozen weights and the LM head under LoRA); packing each weight anew per
- * step costs a pass over it. Inference and decoding (nothing recorded) keep the packed copies.
+ * recorded (or inside `withTransientDenseWeights`). A training step keeps its activations until
+ * the backward pass, and on wasm a packed copy of every weight the forward pass multiplied by
+ * would sit on the heap beside them (GPT-2 small: 490 MB for the frozen weights and the LM head
+ * under LoRA); packing each weight anew per step costs a pass over it. Inference and decoding
+ * (nothing recorded) keep the packed copies.
  */
 export function denseWeightTransient(): boolean {
-  return recordingGradients();
+  return transientDenseScopes > 0 || recordingGradients();
 }

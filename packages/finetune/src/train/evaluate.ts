@@ -1,5 +1,6 @@
 /** The evaluation / prediction loop: no gradients, no shuffling, predictions gathered as arrays. */
 import * as tf from '@tensorflow/tfjs-core';
+import { withTransientDenseWeights } from '@tfkit/core-tensor';
 import type { Module } from '@tfkit/layers';
 import type { Collator } from '../data/collator.js';
 import type { Dataset } from '../data/dataset.js';
@@ -40,11 +41,15 @@ export async function predictLoop<T>(options: {
     for (const examples of dataset.batches({ batchSize: options.batchSize, shuffle: false })) {
       const batch = collator(examples);
       try {
-        const { logits, loss } = tf.tidy(() => {
-          const out = options.forward(model, batch);
-          const l = batch['labels'] ? options.computeLoss(out, batch) : undefined;
-          return { logits: out.logits, loss: l };
-        });
+        const run = () =>
+          tf.tidy(() => {
+            const out = options.forward(model, batch);
+            const l = batch['labels'] ? options.computeLoss(out, batch) : undefined;
+            return { logits: out.logits, loss: l };
+          });
+        // Evaluating a model that is training (between steps): its weights packed for these
+        // products would stay on the wasm heap through the next steps (XNNPACK's cache).
+        const { logits, loss } = wasTraining ? withTransientDenseWeights(run) : run();
         if (logits) {
           predictions.push(...(logits.arraySync() as NestedNumbers[]));
           logits.dispose();

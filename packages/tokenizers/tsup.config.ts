@@ -5,15 +5,15 @@ import { defineConfig } from 'tsup';
 // through `Tokenizer.train`'s dynamic import, so a tokenizer-only page never bundles it. `core`
 // (`@tfkit/tokenizers/core`) is the tokenizer without component types: its `loadTokenizer` imports
 // the component modules a tokenizer.json names, each in a chunk of its own.
-// The component modules, the trainer and the loaders each import lazy-components.ts bare, for no binding:
-// that import is what makes every tokenizer-core file reachable from the same entries, so the core
-// is one chunk (see lazy-components.ts). esbuild drops the import statement itself (the package has
-// no side effects) and warns that it does; the warning is expected.
-export default defineConfig(
-  libraryTsup({
-    entry: { index: 'src/index.ts', core: 'src/core.ts', train: 'src/train.ts' },
-    esbuildOptions(options) {
-      options.logOverride = { ...options.logOverride, 'ignored-bare-import': 'silent' };
-    },
-  }),
-);
+// The lazy entries (src/lazy/*.ts, byte-level-components.ts) and the trainer import lazy-components.ts
+// bare, for no binding: that import makes every tokenizer-core file reachable from the same entries,
+// so the core is one chunk (see lazy-components.ts). esbuild drops the statement itself (the package
+// has no side effects) and warns that it does: expected, so silenced here.
+const base = libraryTsup({ entry: { index: 'src/index.ts', core: 'src/core.ts', train: 'src/train.ts' } });
+export default defineConfig({
+  ...base,
+  esbuildOptions(options, context) {
+    base.esbuildOptions?.(options, context);
+    options.logOverride = { ...options.logOverride, 'ignored-bare-import': 'silent' };
+  },
+});

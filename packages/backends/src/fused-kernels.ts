@@ -52,7 +52,7 @@ function heapCopy(backend: HeapBackend, t: tf.TensorInfo): tf.TensorInfo {
 function denseKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
   const { x, weight, bias } = args.inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
-  const transient = args.attrs?.['transientWeight'] === true;
+  const transient = weightPacking === 'per-call' || args.attrs?.['transientWeight'] === true;
   const [inF, outF] = weight.shape as [number, number];
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
   const reshape = wasmKernel('Reshape');
@@ -73,6 +73,18 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   // As tfjs-backend-wasm's BatchMatMul does with its rank-3 result: the data is (…, out) row-major.
   out.shape = [...x.shape.slice(0, -1), outF];
   return out;
+}
+
+/** How dense products treat their weights outside training: `useBackend`'s `weightPacking` option. */
+let weightPacking: 'cached' | 'per-call' = 'cached';
+
+/**
+ * `'cached'` (tfjs-backend-wasm's way): XNNPACK's packed copy of each weight stays for the weight's
+ * life. `'per-call'`: every dense product packs its weight anew and frees the copy (as training
+ * steps always do), so the heap holds each weight once. Applies to products from now on.
+ */
+export function setWeightPacking(mode: 'cached' | 'per-call'): void {
+  weightPacking = mode;
 }
 
 /**

@@ -11,7 +11,10 @@
  *
  *   node bench/rss.bench.mjs [dir]      (in packages/onnx; RSS_BENCH_ROUNDS, default 3)
  *
- * RSS_BENCH_BASELINE=<another checkout's root> adds a third system, tfkit as that checkout has it
+ * A second tfkit system runs with `useBackend(…, 'wasm', { weightPacking: 'per-call' })`: dense
+ * products pack their weights per call, so the heap holds no packed copies.
+ *
+ * RSS_BENCH_BASELINE=<another checkout's root> adds another system, tfkit as that checkout has it
  * (e.g. `git archive <commit> packages tooling` unpacked, its node_modules linked to this one's),
  * to measure a change within the same rounds.
  *
@@ -54,7 +57,8 @@ if (!fs.existsSync(path.join(dir, 'model.safetensors')) || !fs.existsSync(path.j
 }
 
 const load = [os.loadavg()[0]];
-const systems = baseline ? ['tfkit', 'baseline', 'ort'] : ['tfkit', 'ort'];
+// 'tfkit-per-call': the same child with `useBackend(…, { weightPacking: 'per-call' })` (no packed copies kept).
+const systems = [...(baseline ? ['tfkit', 'baseline'] : ['tfkit']), 'tfkit-per-call', 'ort'];
 const runs = Object.fromEntries(systems.map((s) => [s, []]));
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate which system goes first.
@@ -62,6 +66,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const system of order) {
     const result =
       system === 'ort' ? child('ort-child.ts', here, dir)
+      : system === 'tfkit-per-call' ? child('tfkit-child.ts', here, dir, 'per-call')
       : child('tfkit-child.ts', system === 'baseline' ? path.join(baseline, 'packages/onnx/bench') : here, dir);
     runs[system].push(result);
     const last = result.samples.at(-1);
@@ -85,9 +90,11 @@ const lines = [
   `| --- | ${phases.map(() => '---').join(' | ')} |`,
   `| tfkit (wasm, 1 thread) | ${phases.map((p) => fmt(runs.tfkit.map((r) => peak(r, p)))).join(' | ')} |`,
   ...(baseline ? [`| tfkit baseline (${baseline}) | ${phases.map((p) => fmt(runs.baseline.map((r) => peak(r, p)))).join(' | ')} |`] : []),
+  `| tfkit, weightPacking 'per-call' | ${phases.map((p) => fmt(runs['tfkit-per-call'].map((r) => peak(r, p)))).join(' | ')} |`,
   `| onnxruntime-node (1 thread) | ${phases.map((p) => fmt(runs.ort.map((r) => peak(r, p)))).join(' | ')} |`,
   '',
   `tfkit ÷ onnxruntime-node, final peak (same round): ${fmt(ratios, 2)}`,
+  `tfkit 'per-call' ÷ onnxruntime-node: ${fmt(runs['tfkit-per-call'].map((r, i) => peak(r, phases.at(-1)) / peak(runs.ort[i], phases.at(-1))), 2)}`,
   ...(baseline ? [`baseline ÷ onnxruntime-node: ${fmt(runs.baseline.map((r, i) => peak(r, phases.at(-1)) / peak(runs.ort[i], phases.at(-1))), 2)}`] : []),
   ...systems.filter((s) => s !== 'ort').map((s) => `${s} wasm heap after load / ${phases.at(-1)}: ${fmt(runs[s].map((r) => r.samples[1].wasmHeapMiB))} / ${fmt(runs[s].map((r) => r.samples.at(-1).wasmHeapMiB))} MiB`),
 ];

@@ -10,12 +10,14 @@ import { BertModel } from '@tfkit/models-bert';
 import { inputIds, report, sample, type MemorySample } from './memory.js';
 
 const dir = process.argv[2]!;
+/** argv[3] 'per-call': `weightPacking: 'per-call'` (no XNNPACK packed copies kept on the heap). */
+const perCall = process.argv[3] === 'per-call';
 const SEQ = 128;
 const FORWARDS = 3;
 
 const registry = createRegistry();
 registerAllBackends(registry);
-await useBackend(registry, 'wasm', { threads: 1 });
+await useBackend(registry, 'wasm', { threads: 1, ...(perCall ? { weightPacking: 'per-call' as const } : {}) });
 const backend = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
 const heap = () => backend.wasm.HEAPU8.buffer.byteLength;
 const samples: MemorySample[] = [sample('import', heap())];
@@ -35,5 +37,5 @@ for (let i = 0; i < FORWARDS; i++) {
   if (i === 0) samples.push(sample('forward 1', heap()));
 }
 samples.push(sample(`forward ${FORWARDS}`, heap()));
-report('tfkit-wasm-1t', samples, { checksum, numTensors: tf.memory().numTensors });
+report(perCall ? 'tfkit-wasm-1t-per-call' : 'tfkit-wasm-1t', samples, { checksum, numTensors: tf.memory().numTensors });
 model.dispose();

@@ -1,0 +1,49 @@
+/**
+ * `useBackend(…, 'wasm', { weightPacking })`: with `'per-call'` an inference dense product leaves no
+ * packed copy of its weight on the wasm heap (measured by walking the heap), with the default
+ * `'cached'` it leaves one at least the weight's size; the outputs are the same.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, createRegistry, linear } from '@tfkit/core-tensor';
+import { wasmHeapInUse } from '@tfkit/test-utils';
+import { registerAllBackends, useBackend } from './index.js';
+
+const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed));
+
+describe("useBackend's weightPacking (wasm)", () => {
+  const registry = createRegistry();
+  registerAllBackends(registry);
+  const [inF, outF] = [512, 1024];
+  const weightBytes = inF * outF * 4;
+
+  /** Heap bytes an inference product `x · w + b` leaves behind (its output disposed, its weight alive), and its output. */
+  function leftBehind(): { kept: number; y: Float32Array } {
+    return tf.tidy(() => {
+      const x = tf.tensor2d(values(64 * inF, 1), [64, inF]);
+      const w = tf.tensor2d(values(inF * outF, 2), [inF, outF]);
+      const b = tf.tensor1d(values(outF, 3));
+      const before = wasmHeapInUse();
+      const out = linear(x, w, b);
+      const y = out.dataSync().slice() as Float32Array;
+      out.dispose();
+      return { kept: wasmHeapInUse() - before, y };
+    });
+  }
+
+  it("'per-call' keeps no packed weight after a product, 'cached' (the default) keeps one; outputs equal", async () => {
+    await useBackend(registry, 'wasm', { threads: 1, weightPacking: 'per-call' });
+    const perCall = leftBehind();
+    expect(perCall.kept).toBeLessThan(weightBytes / 16);
+    await useBackend(registry, 'wasm', { threads: 1 });
+    const cached = leftBehind();
+    expect(cached.kept).toBeGreaterThanOrEqual(weightBytes);
+    expect(perCall.y).toEqual(cached.y);
+  });
+
+  it('names the option and the values it takes when given another', async () => {
+    const bad = useBackend(registry, 'wasm', { threads: 1, weightPacking: 'never' as 'cached' });
+    await expect(bad).rejects.toThrow(ConfigError);
+    await expect(useBackend(registry, 'wasm', { threads: 1, weightPacking: 'never' as 'cached' })).rejects.toThrow(/weightPacking must be 'cached' or 'per-call', got "never"/);
+  });
+});

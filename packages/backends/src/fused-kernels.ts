@@ -114,6 +114,16 @@ function normalizeRows(xs: Float32Array, ys: Float32Array, means: Float32Array, 
   }
 }
 
+/**
+ * `normalizeRows` over views of the wasm heap: in tfkit's SIMD kernel where the backend has it
+ * (simd-kernels.ts: the same float64 arithmetic two lanes at a time), else the loop above.
+ */
+function normalizeOnHeap(backend: HeapBackend, xs: Float32Array, ys: Float32Array, means: Float32Array, rstds: Float32Array, width: number, epsilon: number, g: Float32Array | null, b: Float32Array | null): void {
+  const simd = width > 0 && xs.length > 0 ? simdKernels(backend) : null;
+  if (!simd) return normalizeRows(xs, ys, means, rstds, width, epsilon, g, b);
+  simd.layerNorm(xs.byteOffset, ys.byteOffset, xs.length / width, width, epsilon, g ? g.byteOffset : 0, b ? b.byteOffset : 0, means.byteOffset, rstds.byteOffset);
+}
+
 function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as HeapBackend;
   const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma?: tf.TensorInfo; beta?: tf.TensorInfo };
@@ -123,8 +133,8 @@ function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const meanInfo = backend.makeOutput(statShape, 'float32');
   const rstdInfo = backend.makeOutput(statShape, 'float32');
   // Views are taken after every allocation: an allocation may grow (and so detach) the heap.
-  normalizeRows(
-    backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
+  normalizeOnHeap(
+    backend, backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
     x.shape[x.shape.length - 1] ?? 1, epsilon, gamma ? backend.typedArrayFromHeap(gamma) : null, beta ? backend.typedArrayFromHeap(beta) : null,
   );
   return [yInfo, meanInfo, rstdInfo];
@@ -143,9 +153,11 @@ function addLayerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const xs = backend.typedArrayFromHeap(x);
   const rs = backend.typedArrayFromHeap(residual);
   const sums = backend.typedArrayFromHeap(sumInfo);
-  for (let i = 0; i < xs.length; i++) sums[i] = xs[i]! + rs[i]!;
-  normalizeRows(
-    sums, backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
+  const simd = simdKernels(backend);
+  if (simd) simd.add(xs.byteOffset, rs.byteOffset, sums.byteOffset, xs.length);
+  else for (let i = 0; i < xs.length; i++) sums[i] = xs[i]! + rs[i]!;
+  normalizeOnHeap(
+    backend, sums, backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
     x.shape[x.shape.length - 1] ?? 1, epsilon, backend.typedArrayFromHeap(gamma), backend.typedArrayFromHeap(beta),
   );
   return [sumInfo, yInfo, meanInfo, rstdInfo];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cachedAttentionStep, FUSED_GELU, geluTanh } from '@tfkit/core-tensor';
+import { addLayerNorm, cachedAttentionStep, FUSED_GELU, FUSED_LAYER_NORM, geluTanh } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
@@ -73,6 +73,51 @@ describe('tfkit\'s wasm SIMD kernels', () => {
         expect(got[2]!.subarray(row + past * d, row + (past + 1) * d)).toEqual(qkv.subarray(bi * 3 * c + 2 * c + hi * d, bi * 3 * c + 2 * c + (hi + 1) * d));
       }
     }
+  });
+});
+
+describe('layer norm in the SIMD kernel', () => {
+  it.each([
+    ['GPT-2 small\'s width, γ and β', 2, 768, true],
+    ['an odd width (a tail of one), no γ or β', 3, 7, false],
+    ['width 1', 2, 1, true],
+  ] as const)('equals the float64 answer, statistics included (%s)', async (_label, rows, width, affine) => {
+    installFusedWasmKernels();
+    const x = values(rows * width, 71, 3, 0.5);
+    const gamma = affine ? values(width, 72, 1, 1) : null;
+    const beta = affine ? values(width, 73) : null;
+    const got = await withBackend('wasm', () => {
+      expect(simdKernels(tf.backend())).not.toBeNull();
+      return expectNoLeaks(() => tf.tidy(() => {
+        const inputs: tf.NamedTensorMap = { x: tf.tensor2d(x, [rows, width]) };
+        if (gamma && beta) Object.assign(inputs, { gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) });
+        return (tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { epsilon: 1e-5 }) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
+      }), 'SIMD layer norm');
+    });
+    const y = new Float64Array(rows * width);
+    const means: number[] = [];
+    const rstds: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(x.subarray(r * width, (r + 1) * width));
+      const mean = row.reduce((a, v) => a + v, 0) / width;
+      const rstd = 1 / Math.sqrt(row.reduce((a, v) => a + (v - mean) ** 2, 0) / width + 1e-5);
+      means.push(mean);
+      rstds.push(rstd);
+      row.forEach((v, i) => { y[r * width + i] = (v - mean) * rstd * (gamma?.[i] ?? 1) + (beta?.[i] ?? 0); });
+    }
+    expectAllClose(got[0]!, y, { atol: 1e-6, rtol: 1e-6, label: 'y' });
+    expectAllClose(got[1]!, means, { atol: 1e-7, rtol: 1e-6, label: 'mean' });
+    expectAllClose(got[2]!, rstds, { atol: 0, rtol: 1e-6, label: 'rstd' });
+  });
+
+  it('adds the residual in float32 (the sum exactly x + r rounded) before normalising', async () => {
+    installFusedWasmKernels();
+    const [x, r] = [values(2 * 13, 74, 2), values(2 * 13, 75, 2)];
+    const got = await withBackend('wasm', () => tf.tidy(() => {
+      const out = addLayerNorm(tf.tensor2d(x, [2, 13]), tf.tensor2d(r, [2, 13]), tf.ones([13]), tf.zeros([13]), 1e-5);
+      return out.sum.dataSync() as Float32Array;
+    }));
+    expect(Array.from(got)).toEqual(Array.from(x, (v, i) => Math.fround(v + r[i]!)));
   });
 });
 

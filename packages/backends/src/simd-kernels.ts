@@ -4,7 +4,8 @@
  *
  * `scores` and `weighted`: the two products of a decoding step's attention for one head
  * (`TfkitCachedAttention`), in float64 two lanes at a time, as the JavaScript loops compute them
- * one value at a time (about 1 ns per multiply-add there, a tenth of a GPT-2-small step).
+ * one value at a time (about 1 ns per multiply-add there, a tenth of a GPT-2-small step);
+ * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise.
  *
  * Available where tfjs-backend-wasm runs its single-threaded build (the memory is the module's
  * own export) and the runtime validates WebAssembly SIMD; elsewhere (the threaded build, whose
@@ -18,6 +19,10 @@ export interface SimdKernels {
   scores(q: number, k: number, n: number, d: number, scale: number, out: number): void;
   /** out[i] = Σ_j p[j]·v[j·d + i] (i < d) in float64, summed over j in order, rounded to float32; p: n float64, v: n·d float32. */
   weighted(p: number, v: number, n: number, d: number, out: number): void;
+  /** Layer norm of `rows` rows of `width` float32 (as fused-kernels.ts' normalizeRows: float64, rounded once); g, b 0 for none; row means and rstds out. */
+  layerNorm(x: number, y: number, rows: number, width: number, epsilon: number, g: number, b: number, means: number, rstds: number): void;
+  /** out[i] = a[i] + b[i] (float32) for i < n. */
+  add(a: number, b: number, out: number, n: number): void;
 }
 
 /** Per backend memory, the instance over it (or null where the kernels cannot run). */

@@ -4,7 +4,8 @@
 ;;
 ;; The two halves of a decoding step's attention for one head (TfkitCachedAttention), in float64
 ;; like the JavaScript loops they replace (two lanes per SIMD operation), the softmax between
-;; them left to JavaScript (Math.exp).
+;; them left to JavaScript (Math.exp); the layer norm and residual addition of TfkitLayerNorm and
+;; TfkitAddLayerNorm.
 (module
   (import "env" "memory" (memory 1))
 
@@ -107,6 +108,103 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $row)))
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $s)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+  )
+
+  ;; Layer norm of `rows` rows of `width` float32 at x into y, as normalizeRows in
+  ;; fused-kernels.ts computes it: mean and the biased variance in float64 (two lanes, then the
+  ;; lanes added), rstd = 1/sqrt(var + eps), y = ((x - mean) * rstd) * g + b in float64 rounded
+  ;; once (g, b: 0 for none); row means and rstds (float32) into means and rstds.
+  (func (export "layerNorm")
+    (param $x i32) (param $y i32) (param $rows i32) (param $width i32) (param $eps f64)
+    (param $g i32) (param $b i32) (param $means i32) (param $rstds i32)
+    (local $r i32) (local $i i32) (local $w2 i32) (local $xp i32) (local $yp i32)
+    (local $acc v128) (local $m2 v128) (local $d v128) (local $r2 v128) (local $v v128)
+    (local $sum f64) (local $mean f64) (local $sq f64) (local $rstd f64) (local $e f64)
+    (local.set $w2 (i32.and (local.get $width) (i32.const -2)))
+    (local.set $r (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $xp (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $width)) (i32.const 2))))
+      (local.set $yp (i32.add (local.get $y) (i32.shl (i32.mul (local.get $r) (local.get $width)) (i32.const 2))))
+      ;; sum
+      (local.set $acc (v128.const i64x2 0 0))
+      (local.set $i (i32.const 0))
+      (block $e1 (loop $l1
+        (br_if $e1 (i32.ge_u (local.get $i) (local.get $w2)))
+        (local.set $acc (f64x2.add (local.get $acc)
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $l1)))
+      (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+      (if (i32.lt_u (local.get $w2) (local.get $width))
+        (then (local.set $sum (f64.add (local.get $sum)
+          (f64.promote_f32 (f32.load (i32.add (local.get $xp) (i32.shl (local.get $w2) (i32.const 2)))))))))
+      (local.set $mean (f64.div (local.get $sum) (f64.convert_i32_u (local.get $width))))
+      ;; biased variance
+      (local.set $m2 (f64x2.splat (local.get $mean)))
+      (local.set $acc (v128.const i64x2 0 0))
+      (local.set $i (i32.const 0))
+      (block $e2 (loop $l2
+        (br_if $e2 (i32.ge_u (local.get $i) (local.get $w2)))
+        (local.set $d (f64x2.sub
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.get $m2)))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $l2)))
+      (local.set $sq (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+      (if (i32.lt_u (local.get $w2) (local.get $width))
+        (then
+          (local.set $e (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $xp) (i32.shl (local.get $w2) (i32.const 2))))) (local.get $mean)))
+          (local.set $sq (f64.add (local.get $sq) (f64.mul (local.get $e) (local.get $e))))))
+      (local.set $rstd (f64.div (f64.const 1)
+        (f64.sqrt (f64.add (f64.div (local.get $sq) (f64.convert_i32_u (local.get $width))) (local.get $eps)))))
+      (f32.store (i32.add (local.get $means) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $mean)))
+      (f32.store (i32.add (local.get $rstds) (i32.shl (local.get $r) (i32.const 2))) (f32.demote_f64 (local.get $rstd)))
+      ;; y, two values at a time, then the odd one
+      (local.set $r2 (f64x2.splat (local.get $rstd)))
+      (local.set $i (i32.const 0))
+      (block $e3 (loop $l3
+        (br_if $e3 (i32.ge_u (local.get $i) (local.get $w2)))
+        (local.set $v (f64x2.mul (f64x2.sub
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.get $m2)) (local.get $r2)))
+        (if (local.get $g) (then (local.set $v (f64x2.mul (local.get $v)
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2)))))))))
+        (if (local.get $b) (then (local.set $v (f64x2.add (local.get $v)
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))))
+        (v128.store64_lane 0 (i32.add (local.get $yp) (i32.shl (local.get $i) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $l3)))
+      (if (i32.lt_u (local.get $w2) (local.get $width))
+        (then
+          (local.set $e (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $xp) (i32.shl (local.get $w2) (i32.const 2))))) (local.get $mean)) (local.get $rstd)))
+          (if (local.get $g) (then (local.set $e (f64.mul (local.get $e) (f64.promote_f32 (f32.load (i32.add (local.get $g) (i32.shl (local.get $w2) (i32.const 2)))))))))
+          (if (local.get $b) (then (local.set $e (f64.add (local.get $e) (f64.promote_f32 (f32.load (i32.add (local.get $b) (i32.shl (local.get $w2) (i32.const 2)))))))))
+          (f32.store (i32.add (local.get $yp) (i32.shl (local.get $w2) (i32.const 2))) (f32.demote_f64 (local.get $e)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next)))
+  )
+
+  ;; out[i] = a[i] + b[i] for i < n, float32 (four lanes, then one at a time).
+  (func (export "add")
+    (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $n4 i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32x4.add (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+                   (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $next)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32.add (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+                 (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next)))
   )

@@ -14,49 +14,39 @@
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { BertForSequenceClassification } from '@tfkit/models-bert';
 import { it } from 'vitest';
-import { MB, randomIds as ids, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
-import { AdamW, Dataset, Trainer, groupParameters, type Batch } from '../src/index.js';
+import { bertBaseRun } from './bert-base-setup.js';
+import { MB, stepRow, trainUntilAborted, wasmWithMallocCounter } from './wasm-memory.js';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 1);
 const SEQ = Number(process.env['BENCH_SEQ'] ?? 128);
 const STEPS = Number(process.env['BENCH_STEPS'] ?? 3);
 const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
 const OPTIMIZER = process.env['BENCH_OPTIMIZER'] ?? 'fused';
-export const BERT_BASE = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512, typeVocabSize: 2 };
 
 it(`BERT-base fine-tuning memory on wasm (${OPTIMIZER}, batch ${BATCH}, seq ${SEQ})`, async () => {
   const { activation, wasm, heap, malloc } = await wasmWithMallocCounter(THREADS);
-  const model = new BertForSequenceClassification({ ...BERT_BASE, numLabels: 2 }, { seed: 0 });
-  const paramBytes = model.parameters().reduce((n, p) => n + p.value.size * 4, 0);
+  let cpuStart = process.cpuUsage();
+  const unfused = OPTIMIZER === 'unfused';
   const rows: Record<string, number>[] = [];
   const log = (row: Record<string, number>) => {
     rows.push(row);
     console.log(Object.entries(row).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(1)}`).join(', '));
   };
-  log({ step: 0, heapMB: heap() / MB, liveMB: tf.memory().numBytes / MB, tensors: tf.memory().numTensors, paramMB: paramBytes / MB });
-  let seed = 1;
-  let cpuStart = process.cpuUsage();
-  const unfused = OPTIMIZER === 'unfused';
-  const trainer = new Trainer({
-    model,
-    trainDataset: Dataset.fromArray(Array.from({ length: STEPS * BATCH }, (_, i) => ({ i }))),
-    collator: (): Batch => ({ inputIds: ids(BATCH, SEQ, BERT_BASE.vocabSize, seed++), attentionMask: tf.ones([BATCH, SEQ], 'int32'), labels: tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 2), 'int32') }),
-    batchSize: BATCH,
-    maxSteps: STEPS,
-    // An AdamW the Trainer may fuse (the default) or one it may not.
-    optimizer: (m) => new AdamW(groupParameters(m, { lr: 2e-5, weightDecay: 0.01 }), { lr: 2e-5, fused: !unfused }),
-    callbacks: [
-      {
-        onStepEnd: (s, info) => {
-          const next = stepRow(wasm, malloc, cpuStart, s.globalStep, info);
-          cpuStart = next.cpuStart;
-          log(next.row);
-        },
-      },
-    ],
+  // The model, Trainer, AdamW and batches the Chromium page (bert-base-memory.browser.run.ts) runs too.
+  const { trainer, paramBytes } = bertBaseRun({
+    batch: BATCH,
+    seq: SEQ,
+    steps: STEPS,
+    optimizer: OPTIMIZER,
+    onStepEnd: (step, info) => {
+      const next = stepRow(wasm, malloc, cpuStart, step, info);
+      cpuStart = next.cpuStart;
+      log(next.row);
+    },
   });
+  log({ step: 0, heapMB: heap() / MB, liveMB: tf.memory().numBytes / MB, tensors: tf.memory().numTensors, paramMB: paramBytes / MB });
+  cpuStart = process.cpuUsage();
   const error = await trainUntilAborted(() => trainer.train(), wasm, malloc, () => rows.length - 1);
   const round = process.env['BENCH_ROUND'];
   const file = new URL(`./results-bert-base-${OPTIMIZER}-b${BATCH}${round ? `-r${round}` : ''}.json`, import.meta.url);

@@ -104,9 +104,21 @@ export function randomIds(batch: number, seq: number, vocab: number, seed: numbe
 }
 
 /**
- * The row of a training step that just ended: wasm heap, live tensors, the peak malloc'd during the
- * step (then reset), wall time and the CPU time since `cpuStart` (fairer than wall time on a loaded
- * machine). Returns the row and the CPU clock for the next step.
+ * The memory columns of a training step that just ended: wasm heap, live tensors and the peak
+ * malloc'd during the step (then reset to what is live). Node and browser alike.
+ */
+export function memoryRow(wasm: WasmModule, malloc: ReturnType<typeof trackMalloc>, step: number, extra: Record<string, number> = {}): Record<string, number> {
+  const mem = tf.memory();
+  const heap = wasm.HEAPU8.buffer.byteLength;
+  const row = { step, heapMB: heap / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, ...extra, heapPerLive: heap / mem.numBytes, heapPerPeak: heap / malloc.peak };
+  malloc.peak = malloc.live;
+  return row;
+}
+
+/**
+ * The row of a training step that just ended: `memoryRow`, wall time and the CPU time since
+ * `cpuStart` (fairer than wall time on a loaded machine). Returns the row and the CPU clock for the
+ * next step.
  */
 export function stepRow(
   wasm: WasmModule,
@@ -116,11 +128,8 @@ export function stepRow(
   info: { seconds: number; loss: number },
   extra: Record<string, number> = {},
 ): { row: Record<string, number>; cpuStart: NodeJS.CpuUsage } {
-  const mem = tf.memory();
-  const heap = wasm.HEAPU8.buffer.byteLength;
   const cpu = process.cpuUsage(cpuStart);
-  const row = { step, heapMB: heap / MB, liveMB: mem.numBytes / MB, tensors: mem.numTensors, peakMallocMB: malloc.peak / MB, ...extra, heapPerLive: heap / mem.numBytes, heapPerPeak: heap / malloc.peak, stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss };
-  malloc.peak = malloc.live;
+  const row = { ...memoryRow(wasm, malloc, step, extra), stepMs: info.seconds * 1000, cpuMs: (cpu.user + cpu.system) / 1000, loss: info.loss };
   return { row, cpuStart: process.cpuUsage() };
 }
 
@@ -135,11 +144,14 @@ export async function trainUntilAborted(train: () => Promise<unknown>, wasm: Was
   }
 }
 
-/** Activates tfjs-backend-wasm with `threads` and wraps its malloc: the module, its heap size and the counter. */
-export async function wasmWithMallocCounter(threads: number) {
+/**
+ * Activates tfjs-backend-wasm with `threads` (its binaries from `wasmPaths` in a page) and wraps its
+ * malloc: the module, its heap size and the counter.
+ */
+export async function wasmWithMallocCounter(threads: number, wasmPaths?: string) {
   const registry = createRegistry();
   registerAllBackends(registry);
-  const activation = await useBackend(registry, 'wasm', { threads });
+  const activation = await useBackend(registry, 'wasm', wasmPaths === undefined ? { threads } : { threads, wasmPaths });
   const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
   return { activation, wasm, heap: () => wasm.HEAPU8.buffer.byteLength, malloc: trackMalloc(wasm) };
 }

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingLookup, normalizePaddingIdx, type Random } from '@tfkit/core-tensor';
-import { defaultRng, normal } from './init.js';
+import { defaultRng, normal, PlaceholderInit } from './init.js';
 import { Module, Parameter } from './module.js';
 
 export interface EmbeddingOptions {
@@ -30,9 +30,11 @@ export class Embedding extends Module {
     this.embeddingDim = embeddingDim;
     const pad = options.paddingIdx == null ? undefined : normalizePaddingIdx(options.paddingIdx, numEmbeddings, 'Embedding');
     this.paddingIdx = pad;
+    const rng = defaultRng(options.rng);
     const w = tf.tidy(() => {
-      const init = normal([numEmbeddings, embeddingDim], options.initStd ?? 1, defaultRng(options.rng));
-      if (pad === undefined) return init;
+      const init = normal([numEmbeddings, embeddingDim], options.initStd ?? 1, rng);
+      // A placeholder (a model about to receive a checkpoint) is zeros already: no masked copy.
+      if (pad === undefined || rng instanceof PlaceholderInit) return init;
       const keep = tf.reshape(tf.notEqual(tf.range(0, numEmbeddings, 1, 'int32'), pad), [numEmbeddings, 1]);
       return tf.mul(init, tf.cast(keep, 'float32'));
     });

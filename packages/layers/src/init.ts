@@ -24,6 +24,38 @@ export class PlaceholderInit extends Random {
 /** Inside `sharingPlaceholders`: one buffer per (element count, value), kept until the scope ends. */
 let shared: Map<string, tf.Tensor> | undefined;
 
+/** The part of tfjs-backend-wasm that `unwritten` uses. */
+interface WasmBackendInternals {
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** Buffers of placeholders that were allocated and never written (`unwritten`), by data id. */
+const unwrittenBuffers = new WeakSet<object>();
+
+/** Placeholders at least this many values long are left unwritten on the wasm backend. */
+const UNWRITTEN_MIN_SIZE = 1 << 16;
+
+/**
+ * On the wasm backend, a buffer of `size` float32 values malloc'd and never written: pages fresh
+ * from the heap's growth stay out of resident memory until a checkpoint weight replaces the
+ * placeholder (a zero fill would make them all resident while the checkpoint's tensors are too).
+ * It holds whatever the heap held there: `assignUnwrittenPlaceholders` gives any parameter still
+ * holding one its placeholder value, 0. Undefined on other backends and below `UNWRITTEN_MIN_SIZE`.
+ */
+function unwritten(size: number): tf.Tensor | undefined {
+  if (size < UNWRITTEN_MIN_SIZE || tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  if (typeof backend.makeOutput !== 'function') return undefined;
+  const t = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([size], 'float32'), backend as unknown as tf.KernelBackend);
+  unwrittenBuffers.add(t.dataId);
+  return t;
+}
+
+/** Whether `t` holds a placeholder buffer that was never written (its values are undefined). */
+export function isUnwrittenPlaceholder(t: tf.Tensor): boolean {
+  return unwrittenBuffers.has(t.dataId);
+}
+
 /** A placeholder weight: `value` everywhere; inside `sharingPlaceholders`, a view of a shared buffer. */
 function placeholder(shape: number[], value: number): tf.Tensor {
   if (!shared) return tf.fill(shape, value, 'float32');
@@ -31,7 +63,8 @@ function placeholder(shape: number[], value: number): tf.Tensor {
   const key = `${size}:${value}`;
   let base = shared.get(key);
   if (!base) {
-    base = tf.keep(tf.fill([size], value, 'float32'));
+    // Zeros (every `normal` placeholder) of a large size are left unwritten on wasm.
+    base = tf.keep((value === 0 ? unwritten(size) : undefined) ?? tf.fill([size], value, 'float32'));
     shared.set(key, base);
   }
   // A reshape shares its input's buffer (wasm, cpu), so placeholders of one size cost one buffer.
@@ -43,6 +76,8 @@ function placeholder(shape: number[], value: number): tf.Tensor {
  * of one size and value sharing one buffer: a placeholder model of BERT-base then holds about
  * 100 MB instead of 418 MB beside the checkpoint's tensors. Each parameter must be assigned
  * (`loadStateDict`, `initializeMissingWeights`) before it is trained: until then it shares memory.
+ * On wasm, a zeros placeholder of 65536 values or more is not even written (no resident pages):
+ * its values are undefined until `assignUnwrittenPlaceholders` or a checkpoint's weight sets them.
  */
 export function sharingPlaceholders<T>(build: () => T): T {
   if (shared) return build();

@@ -3,16 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, Random, type Checkpoint, type HfConfig, type TensorMap } from '@tfkit/core-tensor';
-import { expectNoLeaks } from '@tfkit/test-utils';
+import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Embedding } from './embedding.js';
 import { ConfigKeyError } from './errors.js';
-import { normal, sharingPlaceholders, uniform } from './init.js';
+import { isUnwrittenPlaceholder, normal, sharingPlaceholders, uniform } from './init.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 import { Module, ModuleList, Parameter, StateDictError } from './module.js';
 import {
-  adaptBasePrefix, buildFromCheckpointWith, checkConfigAgainstCheckpoint, checkConfigSizes, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport,
+  adaptBasePrefix, assignUnwrittenPlaceholders, buildFromCheckpointWith, checkConfigAgainstCheckpoint, checkConfigSizes, fromPretrainedWith, initializeMissingWeights, loadWeightsWithReport,
   PlaceholderInit, saveModelCheckpoint, type ConfigSizes, type LoadWeightsOptions,
 } from './pretrained.js';
 
@@ -364,9 +364,9 @@ class Stack extends Module {
   static readonly architecture = 'Stack';
   readonly architecture = 'Stack';
   layers: ModuleList<Linear>;
-  constructor(rng: Random) {
+  constructor(rng: Random, width = 32) {
     super();
-    this.layers = new ModuleList(Array.from({ length: 8 }, () => new Linear(32, 32, { initStd: 0.02, rng, bias: false })));
+    this.layers = new ModuleList(Array.from({ length: 8 }, () => new Linear(width, width, { initStd: 0.02, rng, bias: false })));
   }
 }
 
@@ -431,6 +431,48 @@ describe('loading memory', () => {
       spy.mockRestore();
       model.dispose();
     }
+  });
+
+  it('a padded Embedding built as a placeholder is the shared zeros: no masked copy', async () => {
+    await expectNoLeaks(() => {
+      const before = tf.memory().numDataBuffers;
+      let inScope = 0;
+      const emb = sharingPlaceholders(() => {
+        const e = new Embedding(300, 8, { paddingIdx: 1, rng: new PlaceholderInit(0) });
+        inScope = tf.memory().numDataBuffers - before;
+        return e;
+      });
+      // The shared zeros buffer only (the padding row masked into a copy made it 2).
+      expect(inScope).toBe(1);
+      expect(emb.weight.value.dataSync().every((v) => v === 0)).toBe(true);
+      emb.dispose();
+    }, 'placeholder embedding');
+  });
+
+  it('on wasm, large zeros placeholders are never written; a parameter left holding one gets its zeros', async () => {
+    await withBackend('wasm', async () => {
+      // A region the heap held before, full of non-zero bytes: a placeholder may land there.
+      const junk = tf.fill([1 << 17], 7, 'float32');
+      junk.dispose();
+      await expectNoLeaks(() => {
+        const model = sharingPlaceholders(() => new Stack(new PlaceholderInit(0), 512));
+        const [first, second] = [...model.layers];
+        expect(isUnwrittenPlaceholder(first!.weight.variable)).toBe(true);
+        // Small ones are filled as before.
+        const small = sharingPlaceholders(() => normal([4, 8], 0.02, new PlaceholderInit(0)));
+        expect(isUnwrittenPlaceholder(small)).toBe(false);
+        expect(small.dataSync().every((v) => v === 0)).toBe(true);
+        small.dispose();
+        const ones = tf.ones([512, 512]);
+        first!.weight.assignFromCheckpoint(ones);
+        ones.dispose();
+        assignUnwrittenPlaceholders(model);
+        expect(isUnwrittenPlaceholder(second!.weight.variable)).toBe(false);
+        expect(second!.weight.value.dataSync().every((v) => v === 0)).toBe(true);
+        expect(first!.weight.value.dataSync().every((v) => v === 1)).toBe(true);
+        model.dispose();
+      }, 'unwritten placeholders');
+    });
   });
 
   it('loadStateDict frees only tensors a loader gave up: a caller\'s own weights stay usable', async () => {

@@ -11,7 +11,7 @@ import {
   CheckpointError, loadCheckpoint, Random, saveCheckpoint,
   type Checkpoint, type HfConfig, type SavePretrainedOptions, type SourceOptions, type TensorMap,
 } from '@tfkit/core-tensor';
-import { normal, sharingPlaceholders } from './init.js';
+import { isUnwrittenPlaceholder, normal, sharingPlaceholders } from './init.js';
 import { LayerNorm } from './layer-norm.js';
 import { ConfigKeyError } from './errors.js';
 import { releaseOnAssign, StateDictError, type Module, type Parameter } from './module.js';
@@ -331,6 +331,21 @@ export function checkConfigAgainstCheckpoint(
 }
 
 /**
+ * Gives every parameter that still holds an unwritten placeholder (`sharingPlaceholders` on wasm:
+ * a zeros placeholder never filled) the zeros it stands for. A load assigns every parameter, from
+ * the checkpoint or `initializeMissingWeights`, so this normally finds none; it keeps a family
+ * that leaves one from exposing undefined values.
+ */
+export function assignUnwrittenPlaceholders(model: Module): void {
+  for (const p of model.parameters()) {
+    if (!isUnwrittenPlaceholder(p.variable)) continue;
+    const zeros = tf.zeros(p.shape, p.variable.dtype);
+    p.variable.assign(zeros);
+    zeros.dispose();
+  }
+}
+
+/**
  * Builds a model from a loaded checkpoint the way every family does: `config.json` with the
  * caller's `configOverrides` merged in and read by `family.readConfig` (which builds nothing),
  * checked against the checkpoint's weight shapes with `family.sizes` before any tensor is
@@ -377,6 +392,7 @@ export function buildFromCheckpointWith<M extends Module, C = HfConfig>(
       source: checkpoint.source,
       sameArchitecture: Array.isArray(architectures) && architectures[0] === family.architecture,
     });
+    assignUnwrittenPlaceholders(model);
   } catch (error) {
     model.dispose();
     throw error;

@@ -149,7 +149,7 @@ const SPECS: Record<string, Spec> = {
   'tiny-bert-authors': {
     metrics: [points('accuracy')],
     async evaluate(dir) {
-      const m = await tfkitEval(['--model', dir, '--task', 'text-classification', '--data', path.join(bertData, 'classify-test.jsonl'), '--max-length', '96']);
+      const m = await tfkitEval(['--model', dir, '--task', 'text-classification', '--data', path.join(bertData, 'classify-test.jsonl'), '--max-length', '128']);
       return { accuracy: pct(m['eval_accuracy']!), 'macro F1': pct(m['eval_f1']!) };
     },
   },

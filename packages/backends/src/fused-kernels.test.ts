@@ -5,17 +5,7 @@ import {
 import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
-
-/** Deterministic pseudo-random values (a tiny LCG), so cpu and wasm see the same numbers. */
-function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + scale * (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
+import { values } from './testing/values.js';
 
 /** Layer norm in float64 from the float32 inputs: the answer both paths approximate. */
 function layerNorm64(c: Case): Float64Array {

@@ -4,17 +4,7 @@ import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
 import { simdKernels } from './simd-kernels.js';
-
-/** Deterministic pseudo-random values in [offset − scale, offset + scale). */
-function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + scale * (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
+import { values } from './testing/values.js';
 
 /** One decoding step's attention in float64 from the float32 inputs: output (b, 1, h·d). */
 function attention64(qkv: Float32Array, pastKey: Float32Array, pastValue: Float32Array, b: number, h: number, d: number, past: number, scale: number): Float64Array {

@@ -19,22 +19,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sentences, splitBooks } from './corpus-split.mjs';
 import { label, spans, words } from './gazetteer.mjs';
+import { rng } from './rng.mjs';
 
 const dir = process.argv[2] ?? '/tmp/tiny-bert-data';
 fs.mkdirSync(dir, { recursive: true });
 const books = Object.fromEntries(splitBooks().map((b) => [b.id, b]));
 
-// mulberry32: the seeded generator of every choice here.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function sample(items, n, random) {
   const a = [...items];
   for (let i = a.length - 1; i > 0; i--) {

@@ -5,21 +5,11 @@
 // seeded; question-answering keeps every question of one passage on the same side.
 import fs from 'node:fs';
 import path from 'node:path';
+import { rng } from './rng.mjs';
 
 const dir = process.argv[2] ?? '/tmp/tiny-bert-data';
 const VAL_FRACTION = 0.1;
 
-// mulberry32: small seeded generator
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const counts = {};
 for (const [task, key] of [

@@ -38,6 +38,23 @@ export function workspaceAliases() {
   return aliases;
 }
 
+/**
+ * An esbuild plugin that resolves `@tfkit/*` imports to the workspace sources (`workspaceAliases`),
+ * for pages the benchmarks bundle from sources.
+ */
+export function workspaceSourcesPlugin() {
+  const aliases = workspaceAliases();
+  return {
+    name: 'tfkit-sources',
+    setup(build) {
+      build.onResolve({ filter: /^@tfkit\// }, (args) => {
+        const hit = aliases.find((a) => a.find.test(args.path));
+        return hit ? { path: hit.replacement } : undefined;
+      });
+    },
+  };
+}
+
 export const repoRootDir = repoRoot;
 
 /**

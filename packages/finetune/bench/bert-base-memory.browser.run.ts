@@ -25,7 +25,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { workspaceAliases } from '@tfkit/vitest-config';
+import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { it } from 'vitest';
@@ -45,7 +45,6 @@ const require = createRequire(import.meta.url);
 const TFJS_WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 
 async function bundlePage(): Promise<string> {
-  const aliases = workspaceAliases();
   const result = await esbuild.build({
     entryPoints: [path.join(HERE, 'browser/bert-base-memory.page.ts')],
     bundle: true,
@@ -54,17 +53,7 @@ async function bundlePage(): Promise<string> {
     target: 'es2022',
     write: false,
     logLevel: 'warning',
-    plugins: [
-      {
-        name: 'tfkit-sources',
-        setup(build) {
-          build.onResolve({ filter: /^@tfkit\// }, (args) => {
-            const hit = aliases.find((a) => a.find.test(args.path));
-            return hit ? { path: hit.replacement } : undefined;
-          });
-        },
-      },
-    ],
+    plugins: [workspaceSourcesPlugin()],
   });
   return result.outputFiles[0]!.text;
 }

@@ -39,7 +39,7 @@ import { createRegistry, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DEN
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
-import { workspaceAliases } from '@tfkit/vitest-config';
+import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { it } from 'vitest';
@@ -85,7 +85,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 async function bundlePage(): Promise<string> {
-  const aliases = workspaceAliases();
   const result = await esbuild.build({
     entryPoints: [path.resolve(import.meta.dirname, 'browser/page.ts')],
     bundle: true,
@@ -96,17 +95,7 @@ async function bundlePage(): Promise<string> {
     // onnxruntime-web's build that loads its .mjs glue and .wasm from env.wasm.wasmPaths (/ort/).
     conditions: ['onnxruntime-web-use-extern-wasm'],
     logLevel: 'warning',
-    plugins: [
-      {
-        name: 'tfkit-sources',
-        setup(build) {
-          build.onResolve({ filter: /^@tfkit\// }, (args) => {
-            const hit = aliases.find((a) => a.find.test(args.path));
-            return hit ? { path: hit.replacement } : undefined;
-          });
-        },
-      },
-    ],
+    plugins: [workspaceSourcesPlugin()],
   });
   return result.outputFiles[0]!.text;
 }

@@ -21,10 +21,9 @@
  * update uses the same learning rate whatever the step count).
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { chromiumCpu, servePage } from '@tfkit/test-utils/chromium-bench';
 import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
@@ -58,66 +57,6 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-/** Serves the page and tfjs-backend-wasm's binaries with COOP/COEP (cross-origin isolated). */
-async function serve(pageJs: string) {
-  const html = '<!doctype html><meta charset="utf-8"><title>tfkit BERT-base fine-tuning memory</title><script type="module" src="/page.js"></script>';
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent((req.url ?? '/').split('?')[0]!);
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-store');
-    const file = url.startsWith('/tfjs/') ? path.join(TFJS_WASM_DIR, path.basename(url)) : undefined;
-    if (url === '/favicon.ico') {
-      res.writeHead(204);
-      res.end();
-    } else if (url === '/' || url === '/page.js') {
-      res.writeHead(200, { 'Content-Type': url === '/' ? 'text/html' : 'text/javascript' });
-      res.end(url === '/' ? html : pageJs);
-    } else if (file && fs.existsSync(file)) {
-      res.writeHead(200, { 'Content-Type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript', 'Content-Length': fs.statSync(file).size });
-      fs.createReadStream(file).pipe(res);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** CPU ms (user + system) of every process of the Chromium whose browser process carries `marker` (Linux /proc). */
-function chromiumCpuMs(marker: string): () => number | undefined {
-  const cmdline = (pid: string) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const pids = () => (fs.existsSync('/proc/self/stat') ? fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)) : []);
-  let profile: string | undefined;
-  return () => {
-    if (!profile) {
-      const main = pids().find((pid) => cmdline(pid).includes(marker));
-      profile = main && /--user-data-dir=[^\0 ]+/.exec(cmdline(main))?.[0];
-      if (!profile) return undefined;
-    }
-    let ms = 0;
-    for (const pid of pids()) {
-      if (!cmdline(pid).includes(profile)) continue;
-      try {
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        ms += (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ 100
-      } catch {
-        // exited meanwhile
-      }
-    }
-    return ms;
-  };
-}
-
 /** The Node run's losses to compare with: one of the same step count if there is one (all its steps), else any (steps 1–2). */
 function nodeReference(): { file: string; losses: Map<number, number> } | undefined {
   const prefix = `results-bert-base-${OPTIMIZER}-b${BATCH}`;
@@ -134,14 +73,14 @@ function nodeReference(): { file: string; losses: Map<number, number> } | undefi
 }
 
 it(`BERT-base fine-tuning memory on wasm in Chromium (${OPTIMIZER}, batch ${BATCH}, seq ${SEQ})`, async () => {
-  const server = await serve(await bundlePage());
+  const server = await servePage(await bundlePage(), { title: 'tfkit BERT-base fine-tuning memory', file: (url) => (url.startsWith('/tfjs/') ? path.join(TFJS_WASM_DIR, path.basename(url)) : undefined) });
   const marker = `--tfkit-finetune-memory-bench=${process.pid}-${Date.now()}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [marker, '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  const cpu = chromiumCpuMs(marker);
+  const cpu = chromiumCpu(marker);
   const reference = nodeReference();
   const file = path.join(HERE, `results-bert-base-${OPTIMIZER}-b${BATCH}-chromium${ROUND ? `-r${ROUND}` : ''}.json`);
   const rows: Record<string, number>[] = [];

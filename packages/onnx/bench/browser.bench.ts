@@ -29,16 +29,15 @@
  * BROWSER_BENCH_TAG      suffix of the JSON file name
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
+import { chromiumCpu, servePage } from '@tfkit/test-utils/chromium-bench';
 import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
@@ -100,55 +99,6 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-interface Server {
-  url: string;
-  fetched: string[];
-  close(): Promise<void>;
-}
-
-/** Serves the page, tfjs's and ORT's binaries and the exports, with COOP/COEP when `coi`. */
-async function serve(pageJs: string, coi: boolean): Promise<Server> {
-  const fetched: string[] = [];
-  const html = '<!doctype html><meta charset="utf-8"><title>tfkit browser bench</title><script type="module" src="/page.js"></script>';
-  const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.html': 'text/html' };
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent((req.url ?? '/').split('?')[0]!);
-    fetched.push(url);
-    if (coi) {
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    }
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-store');
-    let file: string | undefined;
-    let body: string | undefined;
-    if (url === '/favicon.ico') {
-      res.writeHead(204);
-      res.end();
-      return;
-    }
-    if (url === '/' || url === '/index.html') body = html;
-    else if (url === '/page.js') body = pageJs;
-    else if (url.startsWith('/tfjs/')) file = path.join(TFJS_WASM_DIR, path.basename(url));
-    else if (url.startsWith('/ort/')) file = path.join(ORT_DIR, path.basename(url));
-    else if (url.startsWith('/model/')) file = path.join(DIR, path.basename(url, '.onnx'), 'onnx/model.onnx');
-    const type = types[path.extname(url) || '.html'] ?? 'application/octet-stream';
-    if (body !== undefined) {
-      res.writeHead(200, { 'Content-Type': type });
-      res.end(body);
-    } else if (file && fs.existsSync(file)) {
-      res.writeHead(200, { 'Content-Type': type, 'Content-Length': fs.statSync(file).size });
-      fs.createReadStream(file).pipe(res);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, fetched, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 /** The model's ONNX export (BERT-base ≈ 418 MiB), written once under DIR and reused. */
 async function ensureExport(name: ModelName, model: ReturnType<typeof buildModel>): Promise<string> {
   const dir = path.join(DIR, name);
@@ -161,52 +111,6 @@ async function ensureExport(name: ModelName, model: ReturnType<typeof buildModel
 }
 
 
-/**
- * CPU time (user + system, all threads) of the Chromium we launched: every process whose command line
- * names its profile folder, found from the marker switch given to the browser process. Linux /proc only;
- * undefined elsewhere. Less sensitive to other jobs on the machine than wall-clock time, and it shows
- * threads that spin while they wait.
- */
-function chromiumCpu(marker: string): ((byThread?: Map<string, number>) => number) | undefined {
-  if (!fs.existsSync('/proc/self/stat')) return undefined;
-  // Chromium rewrites its children's argv into one space-separated string: match substrings.
-  const cmdline = (pid: string) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const pids = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const main = pids().find((pid) => cmdline(pid).includes(marker));
-  const profile = main && /--user-data-dir=[^\0 ]+/.exec(cmdline(main))?.[0];
-  if (!profile) return undefined;
-  const tick = 1000 / 100; // USER_HZ
-  const cpuOf = (statFile: string) => {
-    const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * tick;
-  };
-  // `byThread`: CPU ms per thread name (CrRendererMain, DedicatedWorker, …) summed over processes.
-  return (byThread) => {
-    let ms = 0;
-    for (const pid of pids()) {
-      if (!cmdline(pid).includes(profile)) continue;
-      try {
-        ms += cpuOf(`/proc/${pid}/stat`);
-        if (byThread) {
-          for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-            const comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-            byThread.set(comm, (byThread.get(comm) ?? 0) + cpuOf(`/proc/${pid}/task/${tid}/stat`));
-          }
-        }
-      } catch {
-        // exited meanwhile
-      }
-    }
-    return ms;
-  };
-}
-
 function nodeCpuMs(): number {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
@@ -214,14 +118,23 @@ function nodeCpuMs(): number {
 
 it(`browser rows: tfkit vs onnxruntime-web in Chromium and Node (${MODELS.join(', ')}; threads ${THREADS.join(', ')})`, async () => {
   const pageJs = await bundlePage();
-  const server = await serve(pageJs, COI);
+  const server = await servePage(pageJs, {
+    title: 'tfkit browser bench',
+    coi: COI,
+    file: (url) =>
+      url.startsWith('/tfjs/') ? path.join(TFJS_WASM_DIR, path.basename(url))
+      : url.startsWith('/ort/') ? path.join(ORT_DIR, path.basename(url))
+      : url.startsWith('/model/') ? path.join(DIR, path.basename(url, '.onnx'), 'onnx/model.onnx')
+      : undefined,
+  });
   const marker = `--tfkit-browser-bench=${process.pid}-${Date.now()}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [marker, '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...(JS_FLAGS ? [`--js-flags=${JS_FLAGS}`] : [])],
   });
-  const pageCpu = chromiumCpu(marker);
+  const cpuOfPage = chromiumCpu(marker);
+  const pageCpu = cpuOfPage() === undefined ? undefined : (byThread?: Map<string, number>) => cpuOfPage(byThread) ?? 0;
   const registry = createRegistry();
   registerAllBackends(registry);
   const ort: typeof OrtWebModule = await import('onnxruntime-web');

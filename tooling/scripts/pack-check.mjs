@@ -58,8 +58,8 @@ const MODEL_FOLDERS = {
  *     is reached by the same entries), 12.2 kB (encoding with offsets, pairs, truncation with
  *     overflow, padding, added tokens, tokenizer_config.json, checked JSON, the component registry,
  *     loadTokenizerFromUrl), BPE 2.9 kB, ByteLevel 1.5 kB, the page entry and two module facades
- *     0.4 kB. The per-chunk table before and after is in packages/tokenizers/README.md ("A lean
- *     page"). What keeps it above 12 kB is the core's synchronous feature set: `encode`'s options
+ *     0.4 kB. The per-chunk table before and after is in packages/tokenizers/BENCHMARKS.md ("A lean
+ *     page, chunk by chunk"). What keeps it above 12 kB is the core's synchronous feature set: `encode`'s options
  *     (truncation, padding, pairs) can be asked of any tokenizer, so their code comes with it
  *     (truncation and padding 1.2 kB, the config's checks and toJSON 0.6 kB: without them the page
  *     would still be about 15 kB, 14 kB as one file); the chunks cost about 1 kB over one file.

@@ -87,6 +87,17 @@ export function setWeightPacking(mode: 'cached' | 'per-call'): void {
   weightPacking = mode;
 }
 
+/** scores[0..n) ← exp(scores − max) / Σ exp(scores − max), in float64, summed in order (`max` their largest). */
+function softmaxFromMax(scores: Float64Array, n: number, max: number): void {
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const e = Math.exp(scores[j]! - max);
+    scores[j] = e;
+    total += e;
+  }
+  for (let j = 0; j < n; j++) scores[j] = scores[j]! / total;
+}
+
 /**
  * Layer norm of each row of `xs` (width `width`) into `ys`, row statistics into `means`/`rstds`:
  * float64 sums, one rounding to float32 per value.
@@ -277,13 +288,7 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
           scores64[j] = score;
           if (score > top) top = score;
         }
-        let sum = 0;
-        for (let j = 0; j < tk; j++) {
-          const e = Math.exp(scores64[j]! - top);
-          scores64[j] = e;
-          sum += e;
-        }
-        for (let j = 0; j < tk; j++) scores64[j] = scores64[j]! / sum;
+        softmaxFromMax(scores64, tk, top);
         simd.weighted(scratchAt + 8 * d, (valuesAt + base) * 4, tk, d, (outAt + bi * c + hi * d) * 4);
         continue;
       }
@@ -313,13 +318,7 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
         scores[j] = score;
         if (score > max) max = score;
       }
-      let total = 0;
-      for (let j = 0; j < tk; j++) {
-        const e = Math.exp(scores[j]! - max);
-        scores[j] = e;
-        total += e;
-      }
-      for (let j = 0; j < tk; j++) scores[j] = scores[j]! / total;
+      softmaxFromMax(scores, tk, max);
       // The weighted sum of the values, four output columns at a time, each summed over the
       // keys in order in a register (was: a float64 accumulator row updated per key).
       const v0 = valuesAt + base;

@@ -42,6 +42,27 @@ const WEIGHTS = serializeSafetensors(TENSORS, { format: 'pt' });
 const HEADER_BYTES = 8 + safetensorsHeaderLength(WEIGHTS, WEIGHTS.byteLength);
 const LARGEST_TENSOR = 128_000;
 
+/** `source` that records each ranged read's length and counts whole reads of safetensors files. */
+function countingSource(source: FileSource): { source: FileSource; reads: number[]; wholeReads: () => number } {
+  const reads: number[] = [];
+  let whole = 0;
+  const counting: FileSource = {
+    description: source.description,
+    exists: (name) => source.exists(name),
+    read: (name) => {
+      if (name.endsWith('.safetensors')) whole++;
+      return source.read(name);
+    },
+    readText: (name) => source.readText(name),
+    readJson: (name) => source.readJson(name),
+    openRanged: async (name) => {
+      const file = (await source.openRanged!(name))!;
+      return { size: file.size, read: (p, l) => (reads.push(l), file.read(p, l)), close: () => file.close() };
+    },
+  };
+  return { source: counting, reads, wholeReads: () => whole };
+}
+
 /** An in-memory file with ranged reads that records each read's length. */
 function memoryFile(bytes: Uint8Array, reads: number[]): RangedFile & { closed: boolean } {
   return {
@@ -246,28 +267,13 @@ describe('local ranged reads', () => {
     fs.writeFileSync(path.join(dir, 'model.safetensors'), WEIGHTS);
     const local = await openSource(dir);
     expect(local.openRanged).toBeTypeOf('function');
-    const reads: number[] = [];
-    let wholeReads = 0;
-    const counting: FileSource = {
-      description: local.description,
-      exists: (name) => local.exists(name),
-      read: (name) => {
-        if (name.endsWith('.safetensors')) wholeReads++;
-        return local.read(name);
-      },
-      readText: (name) => local.readText(name),
-      readJson: (name) => local.readJson(name),
-      openRanged: async (name) => {
-        const file = (await local.openRanged!(name))!;
-        return { size: file.size, read: (p, l) => (reads.push(l), file.read(p, l)), close: () => file.close() };
-      },
-    };
+    const { source: counting, reads, wholeReads } = countingSource(local);
     const checkpoint = await loadCheckpoint(counting);
     const whole = safetensorsToTensors(fs.readFileSync(path.join(dir, 'model.safetensors')));
     expectSame(checkpoint.weights, whole.tensors);
     disposeAll(checkpoint.weights);
     disposeAll(whole.tensors);
-    expect(wholeReads).toBe(0);
+    expect(wholeReads()).toBe(0);
     expect(Math.max(...reads)).toBe(LARGEST_TENSOR);
     expect(reads.reduce((a, b) => a + b, 0)).toBe(WEIGHTS.byteLength);
   });
@@ -317,23 +323,8 @@ describe('local ranged reads', () => {
     expect(await (await openSource('org/model', { ...options, localFilesOnly: true })).openRanged!('model.safetensors')).toBeUndefined();
     expect(requests).toEqual([]);
 
-    const reads: number[] = [];
-    let wholeReads = 0;
     const hub = await openSource('org/model', options);
-    const counting: FileSource = {
-      description: hub.description,
-      exists: (name) => hub.exists(name),
-      read: (name) => {
-        if (name.endsWith('.safetensors')) wholeReads++;
-        return hub.read(name);
-      },
-      readText: (name) => hub.readText(name),
-      readJson: (name) => hub.readJson(name),
-      openRanged: async (name) => {
-        const file = (await hub.openRanged!(name))!;
-        return { size: file.size, read: (p, l) => (reads.push(l), file.read(p, l)), close: () => file.close() };
-      },
-    };
+    const { source: counting, reads, wholeReads } = countingSource(hub);
     for (const round of [1, 2]) {
       reads.length = 0;
       const checkpoint = await loadCheckpoint(counting);
@@ -341,7 +332,7 @@ describe('local ranged reads', () => {
       disposeAll(checkpoint.weights);
       expect(Math.max(...reads), `round ${round}`).toBe(LARGEST_TENSOR);
     }
-    expect(wholeReads).toBe(0);
+    expect(wholeReads()).toBe(0);
     expect(requests.filter((r) => r.startsWith('GET') && r.endsWith('/model.safetensors'))).toHaveLength(1);
     const cached = (await (await openSource('org/model', { ...options, localFilesOnly: true })).openRanged!('model.safetensors'))!;
     try {

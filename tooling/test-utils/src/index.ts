@@ -5,3 +5,4 @@ export * from './fuzz.js';
 export * from './test-files.js';
 export * from './model-cards.js';
 export * from './wasm-heap.js';
+export * from './temp-folders.js';

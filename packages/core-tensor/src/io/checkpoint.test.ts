@@ -1,21 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks, fixturePath } from '@tfkit/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, fixturePath, tempFolders } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError, SafetensorsError } from '../errors.js';
 import type { Checkpoint } from '../model-types.js';
 import { serializeSafetensors } from '../safetensors/format.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-checkpoint-'));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('checkpoint');
 
 const dispose = (c: { weights: Map<string, tf.Tensor> }) => c.weights.forEach((t) => t.dispose());
 

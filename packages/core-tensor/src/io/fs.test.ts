@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks } from '@tfkit/test-utils';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { expectNoLeaks, tempFolders } from '@tfkit/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TfkitError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from './fs.js';
@@ -66,13 +65,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...mocked, default: mocked };
 });
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-fs-'));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('fs');
 afterEach(() => {
   hooks.log.length = 0;
   hooks.failWriteHalfway = false;

@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { expectNoLeaks, fixturePath } from '@tfkit/test-utils';
+import { expectNoLeaks, fixturePath, tempFolders } from '@tfkit/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError, FileTooLargeError, SafetensorsError, SourceAbortedError, SourceTimeoutError, TfkitError, UnsafePathError } from '../errors.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -73,13 +72,7 @@ const drip: Handler = (req, res) => {
   res.on('close', () => clearInterval(timer));
 };
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-hostile-'));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('hostile');
 
 /** Every file under `dir`, relative, sorted. */
 function listAll(dir: string): string[] {

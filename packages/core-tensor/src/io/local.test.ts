@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fixturePath } from '@tfkit/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { fixturePath, tempFolders } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError, SafetensorsError, TfkitError, UnsafePathError } from '../errors.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { openSource } from './sources.js';
@@ -11,13 +10,7 @@ import { openSource } from './sources.js';
 const SECRET = 'SECRET-TOKEN-a1b2c3 root:x:0:0';
 const fixture = fixturePath('models', 'gpt2-lm');
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-local-')));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('local');
 
 /** A copy of the gpt2-lm fixture in `dir`, with `edit` applied. */
 function checkpointIn(dir: string, edit: (dir: string) => void = () => undefined): string {

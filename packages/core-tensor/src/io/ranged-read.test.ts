@@ -4,11 +4,10 @@
  * at once, and gives the same tensors and the same errors as reading the whole file.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks } from '@tfkit/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, tempFolders } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { CheckpointError, FileTooLargeError, SafetensorsError, SourceAbortedError, TfkitError } from '../errors.js';
 import { checkSafetensorsHeader, safetensorsHeaderLength, serializeSafetensors, type RawTensorInput } from '../safetensors/format.js';
 import { QUANTIZATION_METADATA_KEY, INT8_PER_CHANNEL } from '../safetensors/quantize.js';
@@ -19,13 +18,7 @@ import { openFileBounded } from './local.js';
 import { openSource } from './sources.js';
 import type { FileSource, RangedFile } from './types.js';
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-ranged-')));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('ranged');
 
 const CONFIG = JSON.stringify({ model_type: 'test', hidden_size: 4 });
 

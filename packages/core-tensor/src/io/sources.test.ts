@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { expectNoLeaks, fixturePath } from '@tfkit/test-utils';
+import { expectNoLeaks, fixturePath, tempFolders } from '@tfkit/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../errors.js';
 import type { Checkpoint } from '../model-types.js';
@@ -57,13 +56,7 @@ async function startServer(root: string): Promise<FixtureServer> {
 }
 
 const modelsDir = fixturePath('models');
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-sources-'));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempFolders('sources');
 
 function dispose(checkpoint: Checkpoint) {
   for (const t of checkpoint.weights.values()) t.dispose();

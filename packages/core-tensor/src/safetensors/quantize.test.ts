@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks } from '@tfkit/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, tempFolders } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { Random } from '../random.js';
@@ -11,13 +10,7 @@ import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensorInput 
 import { INT8_PER_CHANNEL, int8SquaredError, quantizeInt8, quantizeInt8Auto, toHalfBits } from './quantize.js';
 import { safetensorsToTensors, tensorsToSafetensors } from './tensors.js';
 
-const tempDirs: string[] = [];
-afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfkit-int8-'));
-  tempDirs.push(dir);
-  return dir;
-}
+const tempDir = tempFolders('int8');
 
 /** A matrix whose rows (and columns) span several magnitudes, with an outlier per row. */
 function matrix(rows: number, cols: number, seed: number): Float32Array {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  addLayerNorm, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, MASK_VALUE, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
+  addLayerNorm, cachedAttentionInPlace, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, MASK_VALUE, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
 } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -363,6 +363,85 @@ describe('fused wasm kernel: a decoding step\'s attention', () => {
         tf.registerKernel(config);
       }
       tf.dispose([qkv, past.key, past.value, g]);
+    });
+  });
+});
+
+describe('fused wasm kernel: a decoding step\'s attention written into a preallocated cache', () => {
+  // [label, batch, past length, capacity, mask, heads × head size]
+  const cases: [string, number, number, number, number[] | null, [number, number]][] = [
+    ['past and a padding mask per row', 2, 6, 11, [0, 0, MASK_VALUE, 0, 0, 0, 0, MASK_VALUE, MASK_VALUE, 0, 0, 0, 0, 0], [3, 8]],
+    ['past, no mask, the last free slot', 1, 9, 10, null, [3, 8]],
+    ['an empty cache (a one-token prompt)', 2, 0, 4, null, [3, 8]],
+    ['head size 7, one mask for every row', 2, 5, 16, [0, MASK_VALUE, 0, 0, 0, 0], [2, 7]],
+  ];
+
+  it.each(cases)('gives the copying kernel\'s output bit for bit, writes only position `length` (%s)', async (_label, b, pastLen, capacity, maskValues, [h, d]) => {
+    installFusedWasmKernels();
+    const c = h * d;
+    await withBackend('wasm', () => expectNoLeaks(() => {
+      const qkv = tf.tensor3d(values(b * 3 * c, 61, 2), [b, 1, 3 * c]);
+      const pastKey = values(b * h * pastLen * d, 62, 2);
+      const pastValue = values(b * h * pastLen * d, 63);
+      const mask = maskValues ? tf.tensor4d(maskValues, [maskValues.length / (pastLen + 1), 1, 1, pastLen + 1]) : null;
+      // The cache: the past in positions [0, pastLen), a sentinel everywhere after it.
+      const SENTINEL = 12345;
+      const fill = (past: Float32Array) => {
+        const buf = new Float32Array(b * h * capacity * d).fill(SENTINEL);
+        for (let r = 0; r < b * h; r++) buf.set(past.subarray(r * pastLen * d, (r + 1) * pastLen * d), r * capacity * d);
+        return buf;
+      };
+      const cache = { key: tf.tensor4d(fill(pastKey), [b, h, capacity, d]), value: tf.tensor4d(fill(pastValue), [b, h, capacity, d]) };
+      const past = pastLen > 0 ? { key: tf.tensor4d(pastKey, [b, h, pastLen, d]), value: tf.tensor4d(pastValue, [b, h, pastLen, d]) } : null;
+      const scale = 1 / Math.sqrt(d);
+      const copying = cachedAttentionStep(qkv, past, mask, h, scale)!;
+      const inPlace = cachedAttentionInPlace(qkv, cache, pastLen, mask, h, scale);
+      expect(inPlace).not.toBeNull();
+      expect(Array.from(inPlace!.dataSync())).toEqual(Array.from(copying.output.dataSync()));
+      // Positions 0…pastLen of the cache are the copying kernel's keys/values; the rest untouched.
+      for (const [buffer, full] of [[cache.key, copying.key], [cache.value, copying.value]] as const) {
+        const got = buffer.dataSync();
+        const want = full.dataSync();
+        for (let r = 0; r < b * h; r++) {
+          expect(Array.from(got.subarray(r * capacity * d, r * capacity * d + (pastLen + 1) * d))).toEqual(Array.from(want.subarray(r * (pastLen + 1) * d, (r + 1) * (pastLen + 1) * d)));
+          expect(Array.from(got.subarray(r * capacity * d + (pastLen + 1) * d, (r + 1) * capacity * d)).every((x) => x === SENTINEL)).toBe(true);
+        }
+      }
+      tf.dispose([qkv, mask, cache.key, cache.value, past?.key, past?.value, copying.output, copying.key, copying.value, inPlace!].filter((t) => t != null));
+    }, 'in-place attention step'));
+  });
+
+  it('is one kernel; declines a full cache, gradients and a missing kernel; refuses a shared buffer', async () => {
+    installFusedWasmKernels();
+    const h = 2;
+    const d = 4;
+    await withBackend('wasm', async () => {
+      const qkv = tf.tensor3d(values(3 * h * d, 64), [1, 1, 3 * h * d]);
+      const cache = { key: tf.zeros([1, h, 3, d]) as tf.Tensor4D, value: tf.zeros([1, h, 3, d]) as tf.Tensor4D };
+      const names = (await tf.profile(() => cachedAttentionInPlace(qkv, cache, 1, null, h, 0.5)!)).kernels.map((k) => k.name);
+      expect(names).toEqual([FUSED_CACHED_ATTENTION_IN_PLACE]);
+      // No room left at position 3, a mask of the wrong length, under tf.grad: null, nothing written.
+      expect(cachedAttentionInPlace(qkv, cache, 3, null, h, 0.5)).toBeNull();
+      const wrongMask = tf.zeros([1, 1, 1, 3]);
+      expect(cachedAttentionInPlace(qkv, cache, 0, wrongMask, h, 0.5)).toBeNull();
+      let seen: unknown = 'unset';
+      const g = tf.grad((x: tf.Tensor) => {
+        seen = cachedAttentionInPlace(x, cache, 2, null, h, 0.5);
+        return tf.sum(x);
+      })(qkv);
+      expect(seen).toBeNull();
+      expect(Array.from(cache.key.dataSync()).slice(2 * d, 3 * d).every((x) => x === 0)).toBe(true);
+      const config = tf.getKernel(FUSED_CACHED_ATTENTION_IN_PLACE, 'wasm')!;
+      tf.unregisterKernel(FUSED_CACHED_ATTENTION_IN_PLACE, 'wasm');
+      try {
+        expect(cachedAttentionInPlace(qkv, cache, 2, null, h, 0.5)).toBeNull();
+      } finally {
+        tf.registerKernel(config);
+      }
+      // A buffer another tensor shares (tf.clone shares it on wasm) would change under that tensor.
+      const shared = tf.clone(cache.key);
+      expect(() => cachedAttentionInPlace(qkv, cache, 2, null, h, 0.5)).toThrow(/shared with another tensor/);
+      tf.dispose([qkv, cache.key, cache.value, wrongMask, g, shared]);
     });
   });
 });

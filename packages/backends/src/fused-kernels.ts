@@ -8,8 +8,9 @@
  * like tfjs-backend-wasm's elementwise kernels they run on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
-import { simdKernels } from './simd-kernels.js';
+import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import { BackendError } from './errors.js';
+import { simdKernels, type SimdKernels } from './simd-kernels.js';
 
 /** What these kernels use of tfjs-backend-wasm's `BackendWasm`. */
 interface HeapBackend {
@@ -221,6 +222,144 @@ function geluKernel(args: KernelArgs): tf.TensorInfo {
   return yInfo;
 }
 
+/** Everything one decoding step's attention reads and writes, as float32 offsets into the wasm heap. */
+interface StepViews {
+  heap: Float32Array;
+  simd: SimdKernels | null;
+  /** Byte offset of float64 scratch for a head's query (d) and scores (tk), when `simd`. */
+  scratchAt: number;
+  query64: Float64Array | null;
+  scores64: Float64Array | null;
+  /** JavaScript path's scratch. */
+  query: Float64Array;
+  scores: Float64Array;
+  mask: Float32Array | null;
+  maskRows: number;
+  h: number;
+  d: number;
+  c: number;
+  scale: number;
+  srcAt: number;
+  outAt: number;
+  keysAt: number;
+  valuesAt: number;
+  /** Floats between one head's keys and the next's (tk·d copying, capacity·d in place). */
+  headStride: number;
+}
+
+/**
+ * Head `hi` of row `bi`: softmax(scale·q·kᵀ + mask)·v over the head's first `tk` keys/values (rows
+ * of d floats from `keysAt`/`valuesAt` + (bi·H + hi)·headStride, which already hold this step's),
+ * written into the output row. Scores, softmax and the weighted sum in float64, rounded once.
+ */
+function attendHead(v: StepViews, bi: number, hi: number, tk: number): void {
+  const { heap, simd, query64, scores64, scratchAt, query, scores, d, c, scale } = v;
+  const m = v.mask;
+  const row = v.srcAt + bi * 3 * c;
+  const maskBase = v.maskRows > 1 ? bi * tk : 0;
+  const base = (bi * v.h + hi) * v.headStride;
+  const keysAt = v.keysAt + base;
+  const valuesAt = v.valuesAt + base;
+  const o = v.outAt + bi * c + hi * d;
+  if (simd && query64 && scores64) {
+    // The same arithmetic in wasm SIMD (two float64 lanes): the products and weighted sum
+    // there, the mask and softmax here. The weighted sum adds in the same order as below.
+    for (let i = 0; i < d; i++) query64[i] = heap[row + hi * d + i]!;
+    simd.scores(scratchAt, keysAt * 4, tk, d, scale, scratchAt + 8 * d);
+    let top = -Infinity;
+    for (let j = 0; j < tk; j++) {
+      const add = m ? m[maskBase + j]! : 0;
+      const score = add !== 0 ? Math.fround(scores64[j]! + add) : scores64[j]!;
+      scores64[j] = score;
+      if (score > top) top = score;
+    }
+    softmaxFromMax(scores64, tk, top);
+    simd.weighted(scratchAt + 8 * d, valuesAt * 4, tk, d, o * 4);
+    return;
+  }
+  // The query in float64, read once per head rather than once per key.
+  for (let i = 0; i < d; i++) query[i] = heap[row + hi * d + i]!;
+  // Scores: each dot product in four interleaved partial sums (independent additions the
+  // CPU overlaps), indexed straight into the heap.
+  let max = -Infinity;
+  for (let j = 0, kj = keysAt; j < tk; j++, kj += d) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
+    for (; i + 3 < d; i += 4) {
+      s0 += query[i]! * heap[kj + i]!;
+      s1 += query[i + 1]! * heap[kj + i + 1]!;
+      s2 += query[i + 2]! * heap[kj + i + 2]!;
+      s3 += query[i + 3]! * heap[kj + i + 3]!;
+    }
+    for (; i < d; i++) s0 += query[i]! * heap[kj + i]!;
+    let score = (s0 + s1 + (s2 + s3)) * scale;
+    // A masked score is what float32 makes of it, as in the composite: far below every
+    // unmasked one, and equal to every other masked one.
+    const add = m ? m[maskBase + j]! : 0;
+    if (add !== 0) score = Math.fround(score + add);
+    scores[j] = score;
+    if (score > max) max = score;
+  }
+  softmaxFromMax(scores, tk, max);
+  // The weighted sum of the values, four output columns at a time, each summed over the
+  // keys in order in a register (was: a float64 accumulator row updated per key).
+  let i = 0;
+  for (; i + 3 < d; i += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let j = 0, vj = valuesAt + i; j < tk; j++, vj += d) {
+      const p = scores[j]!;
+      a0 += p * heap[vj]!;
+      a1 += p * heap[vj + 1]!;
+      a2 += p * heap[vj + 2]!;
+      a3 += p * heap[vj + 3]!;
+    }
+    heap[o + i] = a0;
+    heap[o + i + 1] = a1;
+    heap[o + i + 2] = a2;
+    heap[o + i + 3] = a3;
+  }
+  for (; i < d; i++) {
+    let a = 0;
+    for (let j = 0, vj = valuesAt + i; j < tk; j++, vj += d) a += scores[j]! * heap[vj]!;
+    heap[o + i] = a;
+  }
+}
+
+/**
+ * The views of one step over the heap, taken after every allocation (an allocation may grow the
+ * heap and detach older views); `scratchInfo` is float64 scratch for the SIMD path (or null).
+ */
+function stepViews(
+  backend: HeapBackend, simd: SimdKernels | null, scratchInfo: tf.TensorInfo | null,
+  t: { qkv: tf.TensorInfo; out: tf.TensorInfo; keys: tf.TensorInfo; values: tf.TensorInfo; mask: tf.TensorInfo | undefined },
+  dims: { h: number; d: number; tk: number; scale: number; headStride: number },
+): StepViews {
+  const keys = backend.typedArrayFromHeap(t.keys);
+  // Every view is over the one wasm heap; offsets in float32 elements.
+  const heap = new Float32Array(keys.buffer);
+  const at = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info).byteOffset / 4;
+  const scratchAt = scratchInfo ? backend.typedArrayFromHeap(scratchInfo).byteOffset : 0;
+  if (scratchAt % 8 !== 0) simd = null; // float64 views need 8-byte alignment (the allocator gives it)
+  const { h, d, tk } = dims;
+  return {
+    heap, simd, scratchAt,
+    query64: simd ? new Float64Array(heap.buffer, scratchAt, d) : null,
+    scores64: simd ? new Float64Array(heap.buffer, scratchAt + 8 * d, tk) : null,
+    query: new Float64Array(d),
+    scores: new Float64Array(tk),
+    mask: t.mask ? backend.typedArrayFromHeap(t.mask) : null,
+    maskRows: t.mask ? (t.mask.shape[0] as number) : 0,
+    h, d, c: h * d, scale: dims.scale, headStride: dims.headStride,
+    srcAt: at(t.qkv), outAt: at(t.out), keysAt: keys.byteOffset / 4, valuesAt: at(t.values),
+  };
+}
+
 /**
  * `TfkitCachedAttention`: a decoding step's attention (see the contract in core-tensor). The
  * cached keys/values are copied whole-row (`copyWithin`, a memmove) with this step's appended;
@@ -241,115 +380,68 @@ function cachedAttentionKernel(args: KernelArgs): tf.TensorInfo[] {
   const keyInfo = backend.makeOutput([b, h, tk, d], 'float32');
   const valueInfo = backend.makeOutput([b, h, tk, d], 'float32');
   // With tfkit's SIMD kernels (simd-kernels.ts): float64 scratch for a head's query and scores.
-  let simd = simdKernels(backend);
+  const simd = simdKernels(backend);
   const scratchInfo = simd ? backend.makeOutput([2 * (d + tk)], 'float32') : null;
-  // Views after every allocation (an allocation may grow the heap and detach older views).
-  const src = backend.typedArrayFromHeap(qkv);
-  const out = backend.typedArrayFromHeap(outInfo);
-  const keys = backend.typedArrayFromHeap(keyInfo);
-  const values = backend.typedArrayFromHeap(valueInfo);
-  const pk = pastKey ? backend.typedArrayFromHeap(pastKey) : null;
-  const pv = pastValue ? backend.typedArrayFromHeap(pastValue) : null;
-  const m = mask ? backend.typedArrayFromHeap(mask) : null;
-  const maskRows = mask ? (mask.shape[0] as number) : 0;
-  // Every view is over the one wasm heap; offsets in float32 elements.
-  const heap = new Float32Array(keys.buffer);
-  const at = (view: Float32Array | null) => (view ? view.byteOffset / 4 : 0);
-  const [srcAt, outAt, keysAt, valuesAt, pkAt, pvAt] = [at(src), at(out), at(keys), at(values), at(pk), at(pv)];
-  const scratchAt = scratchInfo ? backend.typedArrayFromHeap(scratchInfo).byteOffset : 0;
-  if (scratchAt % 8 !== 0) simd = null; // float64 views need 8-byte alignment (the allocator gives it)
-  const query64 = simd ? new Float64Array(heap.buffer, scratchAt, d) : null;
-  const scores64 = simd ? new Float64Array(heap.buffer, scratchAt + 8 * d, tk) : null;
-  const scores = new Float64Array(tk);
-  const query = new Float64Array(d);
+  const v = stepViews(backend, simd, scratchInfo, { qkv, out: outInfo, keys: keyInfo, values: valueInfo, mask }, { h, d, tk, scale, headStride: tk * d });
+  const { heap, keysAt, valuesAt, srcAt } = v;
+  const pkAt = pastKey ? backend.typedArrayFromHeap(pastKey).byteOffset / 4 : 0;
+  const pvAt = pastValue ? backend.typedArrayFromHeap(pastValue).byteOffset / 4 : 0;
   for (let bi = 0; bi < b; bi++) {
     const row = srcAt + bi * c3;
-    const maskBase = maskRows > 1 ? bi * tk : 0;
     for (let hi = 0; hi < h; hi++) {
       const base = (bi * h + hi) * tk * d;
       // Copies within the heap by copyWithin (a memmove): `set` between two views of one buffer
       // takes a slow path that clones the source first.
-      if (pk && pv && past > 0) {
+      if (pastKey && pastValue && past > 0) {
         const from = (bi * h + hi) * past * d;
         heap.copyWithin(keysAt + base, pkAt + from, pkAt + from + past * d);
         heap.copyWithin(valuesAt + base, pvAt + from, pvAt + from + past * d);
       }
       heap.copyWithin(keysAt + base + past * d, row + c + hi * d, row + c + hi * d + d);
       heap.copyWithin(valuesAt + base + past * d, row + 2 * c + hi * d, row + 2 * c + hi * d + d);
-      if (simd && query64 && scores64) {
-        // The same arithmetic in wasm SIMD (two float64 lanes): the products and weighted sum
-        // there, the mask and softmax here. The weighted sum adds in the same order as below.
-        for (let i = 0; i < d; i++) query64[i] = heap[row + hi * d + i]!;
-        simd.scores(scratchAt, (keysAt + base) * 4, tk, d, scale, scratchAt + 8 * d);
-        let top = -Infinity;
-        for (let j = 0; j < tk; j++) {
-          const add = m ? m[maskBase + j]! : 0;
-          const score = add !== 0 ? Math.fround(scores64[j]! + add) : scores64[j]!;
-          scores64[j] = score;
-          if (score > top) top = score;
-        }
-        softmaxFromMax(scores64, tk, top);
-        simd.weighted(scratchAt + 8 * d, (valuesAt + base) * 4, tk, d, (outAt + bi * c + hi * d) * 4);
-        continue;
-      }
-      // The query in float64, read once per head rather than once per key.
-      for (let i = 0; i < d; i++) query[i] = heap[row + hi * d + i]!;
-      // Scores: each dot product in four interleaved partial sums (independent additions the
-      // CPU overlaps), indexed straight into the heap.
-      let max = -Infinity;
-      for (let j = 0, kj = keysAt + base; j < tk; j++, kj += d) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let i = 0;
-        for (; i + 3 < d; i += 4) {
-          s0 += query[i]! * heap[kj + i]!;
-          s1 += query[i + 1]! * heap[kj + i + 1]!;
-          s2 += query[i + 2]! * heap[kj + i + 2]!;
-          s3 += query[i + 3]! * heap[kj + i + 3]!;
-        }
-        for (; i < d; i++) s0 += query[i]! * heap[kj + i]!;
-        let score = (s0 + s1 + (s2 + s3)) * scale;
-        // A masked score is what float32 makes of it, as in the composite: far below every
-        // unmasked one, and equal to every other masked one.
-        const add = m ? m[maskBase + j]! : 0;
-        if (add !== 0) score = Math.fround(score + add);
-        scores[j] = score;
-        if (score > max) max = score;
-      }
-      softmaxFromMax(scores, tk, max);
-      // The weighted sum of the values, four output columns at a time, each summed over the
-      // keys in order in a register (was: a float64 accumulator row updated per key).
-      const v0 = valuesAt + base;
-      const o = outAt + bi * c + hi * d;
-      let i = 0;
-      for (; i + 3 < d; i += 4) {
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        for (let j = 0, vj = v0 + i; j < tk; j++, vj += d) {
-          const p = scores[j]!;
-          a0 += p * heap[vj]!;
-          a1 += p * heap[vj + 1]!;
-          a2 += p * heap[vj + 2]!;
-          a3 += p * heap[vj + 3]!;
-        }
-        heap[o + i] = a0;
-        heap[o + i + 1] = a1;
-        heap[o + i + 2] = a2;
-        heap[o + i + 3] = a3;
-      }
-      for (; i < d; i++) {
-        let a = 0;
-        for (let j = 0, vj = v0 + i; j < tk; j++, vj += d) a += scores[j]! * heap[vj]!;
-        heap[o + i] = a;
-      }
+      attendHead(v, bi, hi, tk);
     }
   }
   if (scratchInfo) backend.disposeData(scratchInfo.dataId);
   return [outInfo, keyInfo, valueInfo];
+}
+
+/**
+ * `TfkitCachedAttentionInPlace` (see the contract in core-tensor): this step's key and value rows
+ * are written into position `length` of the cache's buffers and each head attends over the first
+ * `length + 1` positions there, in place: nothing of the past is copied. The arithmetic is
+ * `TfkitCachedAttention`'s (`attendHead`), so both give the same output bit for bit.
+ */
+function cachedAttentionInPlaceKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as HeapBackend & { refCount?(dataId: object): number };
+  const { qkv, cacheKey, cacheValue, mask } = args.inputs as { qkv: tf.TensorInfo; cacheKey: tf.TensorInfo; cacheValue: tf.TensorInfo; mask?: tf.TensorInfo };
+  const { numHeads: h, scale, length } = args.attrs as unknown as { numHeads: number; scale: number; length: number };
+  const [b, , c3] = qkv.shape as [number, number, number];
+  const c = c3 / 3;
+  const d = c / h;
+  const capacity = cacheKey.shape[2] as number;
+  if (!(length >= 0 && length < capacity)) throw new BackendError('wasm', `TfkitCachedAttentionInPlace: position ${length} is outside the cache's capacity ${capacity}; reserve room first (KvCache.reserve)`);
+  // A buffer another tensor shares (tf.clone, reshape) would change under it.
+  for (const info of [cacheKey, cacheValue]) {
+    if ((backend.refCount?.(info.dataId) ?? 1) > 1) throw new BackendError('wasm', 'TfkitCachedAttentionInPlace: a cache buffer is shared with another tensor; the cache must own its buffers alone (KvCache does)');
+  }
+  const tk = length + 1;
+  const outInfo = backend.makeOutput([b, 1, c], 'float32');
+  const simd = simdKernels(backend);
+  const scratchInfo = simd ? backend.makeOutput([2 * (d + tk)], 'float32') : null;
+  const v = stepViews(backend, simd, scratchInfo, { qkv, out: outInfo, keys: cacheKey, values: cacheValue, mask }, { h, d, tk, scale, headStride: capacity * d });
+  const { heap, keysAt, valuesAt, srcAt } = v;
+  for (let bi = 0; bi < b; bi++) {
+    const row = srcAt + bi * c3;
+    for (let hi = 0; hi < h; hi++) {
+      const slot = (bi * h + hi) * capacity * d + length * d;
+      heap.copyWithin(keysAt + slot, row + c + hi * d, row + c + hi * d + d);
+      heap.copyWithin(valuesAt + slot, row + 2 * c + hi * d, row + 2 * c + hi * d + d);
+      attendHead(v, bi, hi, tk);
+    }
+  }
+  if (scratchInfo) backend.disposeData(scratchInfo.dataId);
+  return outInfo;
 }
 
 const KERNELS: tf.KernelConfig[] = [
@@ -357,6 +449,7 @@ const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_GELU, backendName: 'wasm', kernelFunc: geluKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_ADD_LAYER_NORM, backendName: 'wasm', kernelFunc: addLayerNormKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_CACHED_ATTENTION_IN_PLACE, backendName: 'wasm', kernelFunc: cachedAttentionInPlaceKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_DENSE, backendName: 'wasm', kernelFunc: denseKernel as unknown as tf.KernelFunc },
 ];
 

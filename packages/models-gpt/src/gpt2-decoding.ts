@@ -3,8 +3,14 @@
  * per row against the cached keys/values, so a step costs about the same at any context length.
  * Positions come from the attention mask (cumsum − 1, padding at 1), as Hugging Face's
  * `prepare_inputs_for_generation` derives them, so left-padded prompts continue correctly.
+ *
+ * Where the backend has tfkit's in-place attention kernel (wasm), the session keeps its keys and
+ * values in a `KvCache` it owns: preallocated buffers that each step writes its one new position
+ * into, grown geometrically, so no step copies the past. Elsewhere (cpu, webgl, …) each step
+ * concatenates the past with the new position into new tensors, as `model.forward` does.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_CACHED_ATTENTION_IN_PLACE, KvCache } from '@tfkit/core-tensor';
 import { GenerationError, type DecodingSession, type StartDecodingInputs, type StartDecodingOptions } from '@tfkit/generation';
 import type { GPT2LMHeadModel } from './gpt2-heads.js';
 import type { LayerKeyValue, PastKeyValues } from './gpt2-modeling.js';
@@ -28,6 +34,8 @@ export class Gpt2DecodingSession implements DecodingSession {
   /** How many trailing tokens of each row the cache does not hold yet. */
   private pending: number;
   private cache: PastKeyValues | null = null;
+  /** The preallocated cache written in place (when the backend has the kernel), else null. */
+  private kvCache: KvCache | null = null;
   private disposed = false;
 
   constructor(
@@ -39,6 +47,14 @@ export class Gpt2DecodingSession implements DecodingSession {
     this.tokens = inputs.inputIds.map((r) => [...r]);
     this.mask = inputs.attentionMask.map((r) => [...r]);
     this.pending = (this.prefix[0] as number[]).length;
+    if (options.useCache && tf.getKernel(FUSED_CACHED_ATTENTION_IN_PLACE, tf.getBackend()) !== undefined) {
+      this.kvCache = new KvCache({ numLayers: model.config.nLayer, maxLength: model.config.nPositions });
+    }
+  }
+
+  /** How the session caches: 'in-place' (a preallocated `KvCache`), 'concat' (new tensors each step) or 'none' (recomputes). */
+  get cacheMode(): 'in-place' | 'concat' | 'none' {
+    return this.kvCache ? 'in-place' : this.options.useCache ? 'concat' : 'none';
   }
 
   nextTokenLogits(): tf.Tensor2D {
@@ -53,8 +69,7 @@ export class Gpt2DecodingSession implements DecodingSession {
         // Without padding the mask hides nothing: leaving it out spares building it each step.
         ...(this.mask.some((r) => r.includes(0)) ? { attentionMask: this.mask } : {}),
         positionIds: positions,
-        pastKeyValues: useCache ? this.cache : null,
-        useCache,
+        ...(this.kvCache ? { kvCache: this.kvCache } : { pastKeyValues: useCache ? this.cache : null, useCache }),
       });
       const [b, t, c] = out.lastHiddenState.shape;
       // Only the last position's logits are needed: project one row per sequence.
@@ -62,8 +77,10 @@ export class Gpt2DecodingSession implements DecodingSession {
       return { logits: this.model.lm_head.forward(last), present: out.pastKeyValues ?? [] };
     });
     if (useCache) {
-      this.disposeCache();
-      this.cache = present;
+      if (!this.kvCache) {
+        this.disposeCache();
+        this.cache = present;
+      }
       this.pending = 0;
     }
     return logits;
@@ -81,6 +98,7 @@ export class Gpt2DecodingSession implements DecodingSession {
     const pick = <T>(xs: T[][]) => rows.map((r) => [...(xs[r] as T[])]);
     this.tokens = pick(this.tokens);
     this.mask = pick(this.mask);
+    this.kvCache?.selectRows(rows);
     if (this.cache) {
       const index = tf.tensor1d(rows as number[], 'int32');
       const old = this.cache;
@@ -99,6 +117,7 @@ export class Gpt2DecodingSession implements DecodingSession {
   private disposeCache(): void {
     if (this.cache) disposeKeyValues(this.cache);
     this.cache = null;
+    this.kvCache?.dispose();
   }
 }
 

@@ -2,7 +2,7 @@
 // Follows Hugging Face transformers' modeling_gpt2.py (eager attention), written nanoGPT-style.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  cachedAttentionStep, causalMask, getActivation, paddingMask, Random, scaledDotProductAttention,
+  cachedAttentionInPlace, cachedAttentionStep, causalMask, getActivation, KvCache, paddingMask, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
 import { attentionMaskInput, Dropout, Embedding, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds, type IntInput } from '@tfkit/layers';
@@ -30,6 +30,15 @@ export interface Gpt2ModelInputs {
   positionIds?: IntInput;
   /** Keys/values of earlier tokens (not disposed by the model). */
   pastKeyValues?: PastKeyValues | null;
+  /**
+   * Instead of `pastKeyValues`: a preallocated cache (`KvCache` of nLayer layers) holding the
+   * earlier tokens, which the step reads and extends (its `length` grows by the new tokens). A
+   * one-token step writes its keys/values into the cache's buffers in place where the backend has
+   * the kernel (tfkit's wasm kernels), with no copy of the past; otherwise the cache's buffers are
+   * replaced by copies. `pastKeyValues` is not returned then (the cache holds them). The caller
+   * owns and disposes the cache; `GPT2LMHeadModel`'s decoding session (`generate`) uses one.
+   */
+  kvCache?: KvCache | null;
   /** Return the keys/values of all tokens so far as `pastKeyValues`. */
   useCache?: boolean;
   outputHiddenStates?: boolean;
@@ -74,8 +83,19 @@ export class GPT2Attention extends Module {
     this.scale = (config.scaleAttnWeights ? Math.sqrt(headDim) : 1) * (config.scaleAttnByInverseLayerIdx ? layerIdx + 1 : 1);
   }
 
-  /** x `[B, T, C]`, mask additive `[B|1, 1, T, Tpast + T]` or null (nothing hidden) → output `[B, T, C]` and this layer's keys/values. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean) {
+  /**
+   * x `[B, T, C]`, mask additive `[B|1, 1, T, Tpast + T]` or null (nothing hidden) → output
+   * `[B, T, C]` and this layer's keys/values. With `cache` (layer `layer` of a `KvCache`, read as
+   * the past instead of `past`): the keys/values go into the cache, in place where the backend
+   * allows (the caller advances its length once every layer has run), and `present` is null.
+   */
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean): { output: tf.Tensor3D; present: LayerKeyValue; probs: tf.Tensor4D | undefined };
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean, cache?: { kv: KvCache; layer: number }): {
+    output: tf.Tensor3D; present: LayerKeyValue | null; probs: tf.Tensor4D | undefined;
+  };
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean, cache?: { kv: KvCache; layer: number }): {
+    output: tf.Tensor3D; present: LayerKeyValue | null; probs: tf.Tensor4D | undefined;
+  } {
     const [b, t, c] = x.shape;
     const h = this.nHead;
     const hd = c / h;
@@ -84,10 +104,19 @@ export class GPT2Attention extends Module {
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
     // A decoding step outside training: one fused kernel on tfkit's wasm kernels (null elsewhere).
     const dropping = this.attn_dropout.training && this.attn_dropout.p > 0;
+    if (cache) {
+      // The cache's buffers written in place: no copy of the past (tfkit's wasm kernels).
+      const buffers = cache.kv.layer(cache.layer);
+      const inPlace = t === 1 && !outputAttentions && !dropping && buffers ? cachedAttentionInPlace(qkv, buffers, cache.kv.length, mask, h, 1 / this.scale) : null;
+      if (inPlace) return { output: this.resid_dropout.forward(this.c_proj.forward(inPlace)) as tf.Tensor3D, present: null, probs: undefined };
+      // Otherwise the copying path below on the cache's past; its result replaces the buffers.
+      past = cache.kv.past(cache.layer);
+    }
     const step = t === 1 && !outputAttentions && !dropping ? cachedAttentionStep(qkv, past, mask, h, 1 / this.scale) : null;
     if (step) {
       const output = this.resid_dropout.forward(this.c_proj.forward(step.output)) as tf.Tensor3D;
-      return { output, present: { key: step.key, value: step.value }, probs: undefined };
+      if (cache) cache.kv.write(cache.layer, step.key, step.value);
+      return { output, present: cache ? null : { key: step.key, value: step.value }, probs: undefined };
     }
     const heads = t === 1 ? tf.reshape(qkv, [b, 3 * h, 1, hd]) : tf.transpose(tf.reshape(qkv, [b, t, 3 * h, hd]), [0, 2, 1, 3]);
     const [q, kNew, vNew] = tf.split(heads, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // (B, H, T, hd)
@@ -101,7 +130,8 @@ export class GPT2Attention extends Module {
     const y = att.output; // (B, H, T, hd)
     const merged = t === 1 ? tf.reshape(y, [b, 1, c]) : tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [b, t, c]);
     const output = this.resid_dropout.forward(this.c_proj.forward(merged)) as tf.Tensor3D;
-    return { output, present: { key: k, value: v }, probs: att.probs as tf.Tensor4D | undefined };
+    if (cache) cache.kv.write(cache.layer, k, v);
+    return { output, present: cache ? null : { key: k, value: v }, probs: att.probs as tf.Tensor4D | undefined };
   }
 }
 
@@ -133,7 +163,8 @@ export interface Gpt2BlockDeferred {
   hidden: tf.Tensor3D;
   /** mlp(ln_2(hidden)), still to be added to `hidden` to give the block's output. */
   delta: tf.Tensor3D;
-  present: LayerKeyValue;
+  /** This layer's keys/values (null when they went into a `KvCache`). */
+  present: LayerKeyValue | null;
   probs: tf.Tensor4D | undefined;
 }
 
@@ -154,6 +185,7 @@ export class GPT2Block extends Module {
 
   forward(x: tf.Tensor3D, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean) {
     const out = this.forwardDeferred(x, null, mask, past, outputAttentions);
+    if (!out.present) throw new Error('GPT2Block.forward: no keys/values (unreachable without a KvCache)');
     return { hidden: tf.add(out.hidden, out.delta) as tf.Tensor3D, present: out.present, probs: out.probs };
   }
 
@@ -163,10 +195,13 @@ export class GPT2Block extends Module {
    * norm that follows it (`LayerNorm.forwardAdd`: one fused kernel on tfkit's wasm kernels)
    * instead of as a kernel of its own. `GPT2Model` chains blocks this way.
    */
-  forwardDeferred(x: tf.Tensor3D, delta: tf.Tensor3D | null, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean): Gpt2BlockDeferred {
+  forwardDeferred(
+    x: tf.Tensor3D, delta: tf.Tensor3D | null, mask: tf.Tensor | null, past: LayerKeyValue | null, outputAttentions: boolean,
+    cache?: { kv: KvCache; layer: number },
+  ): Gpt2BlockDeferred {
     const first = delta ? this.ln_1.forwardAdd(x, delta) : { sum: x, normed: this.ln_1.forward(x) };
     const input = first.sum as tf.Tensor3D;
-    const a = this.attn.forward(first.normed as tf.Tensor3D, mask, past, outputAttentions);
+    const a = this.attn.forward(first.normed as tf.Tensor3D, mask, past, outputAttentions, cache);
     const second = this.ln_2.forwardAdd(input, a.output);
     return { input, hidden: second.sum as tf.Tensor3D, delta: this.mlp.forward(second.normed as tf.Tensor3D), present: a.present, probs: a.probs };
   }
@@ -253,7 +288,9 @@ export class GPT2Model extends GPT2PreTrainedModel {
 
   forward(inputs: Gpt2ModelInputs): Gpt2ModelOutput {
     return tf.tidy(() => {
-      const { ids, mask, positions, past, pastLen, t } = this.checkInputs(inputs, 'GPT2Model.forward');
+      const { ids, mask, positions, past, pastLen, t, kvCache } = this.checkInputs(inputs, 'GPT2Model.forward');
+      // Room for this step's positions in the cache's buffers (grown geometrically when full).
+      kvCache?.reserve(t);
       const tokens = this.wte.forward(ids) as tf.Tensor3D; // (B, T, C)
       const positionEmbeddings = this.wpe.forward(positions) as tf.Tensor3D; // (B|1, T, C)
       // The residual stream is carried as x plus a pending delta, added by the next layer norm
@@ -268,17 +305,19 @@ export class GPT2Model extends GPT2PreTrainedModel {
       const attentions: tf.Tensor4D[] = [];
       const presents: PastKeyValues = [];
       [...this.h].forEach((block, i) => {
-        const out = block.forwardDeferred(x, delta, attnMask, past?.[i] ?? null, inputs.outputAttentions ?? false);
+        const out = block.forwardDeferred(x, delta, attnMask, past?.[i] ?? null, inputs.outputAttentions ?? false, kvCache ? { kv: kvCache, layer: i } : undefined);
         if (inputs.outputHiddenStates) hiddenStates.push(out.input);
         x = out.hidden;
         delta = out.delta;
-        presents.push(out.present);
+        if (out.present) presents.push(out.present);
         if (out.probs) attentions.push(out.probs);
       });
+      // Every layer holds this step's keys/values now.
+      kvCache?.advance(t);
       x = (delta ? this.ln_f.forwardAdd(x, delta).normed : this.ln_f.forward(x)) as tf.Tensor3D;
       if (inputs.outputHiddenStates) hiddenStates.push(x);
       const result: Gpt2ModelOutput = { lastHiddenState: x };
-      if (inputs.useCache) result.pastKeyValues = presents;
+      if (inputs.useCache && !kvCache) result.pastKeyValues = presents;
       if (inputs.outputHiddenStates) result.hiddenStates = hiddenStates;
       if (inputs.outputAttentions) result.attentions = attentions;
       return result as unknown as tf.TensorContainer;
@@ -300,7 +339,9 @@ export class GPT2Model extends GPT2PreTrainedModel {
     const ids = tokenIds(inputs.inputIds, this.wte.weight.shape[0] as number, where);
     const [b, t] = ids.shape as [number, number];
     const past = inputs.pastKeyValues ?? null;
-    const pastLen = past ? checkPast(past, b, c, where) : 0;
+    const kvCache = inputs.kvCache ?? null;
+    if (kvCache && past) throw new InputError(`${where}: give pastKeyValues or kvCache, not both`, { argument: 'kvCache' });
+    const pastLen = kvCache ? checkKvCache(kvCache, b, c, where) : past ? checkPast(past, b, c, where) : 0;
     if (pastLen + t > c.nPositions) {
       throw new InputError(`${where}: ${pastLen + t} positions${pastLen ? ` (${pastLen} cached + ${t} new)` : ''} exceed n_positions ${c.nPositions}; shorten the input`, { argument: 'inputIds' });
     }
@@ -311,8 +352,24 @@ export class GPT2Model extends GPT2PreTrainedModel {
         range: { high: c.nPositions, problem: `is outside the position table [0, ${c.nPositions}) (n_positions)` },
       }, where)
       : tf.tensor2d(Int32Array.from({ length: t }, (_, i) => pastLen + i), [1, t], 'int32'); // uploaded, no kernels
-    return { ids, mask, positions, past, pastLen, t };
+    return { ids, mask, positions, past, pastLen, t, kvCache };
   }
+}
+
+/** Checks a `KvCache` against the model (nLayer layers, `[B, nHead, capacity, headDim]` buffers once written); returns its length. */
+function checkKvCache(cache: KvCache, b: number, c: Gpt2Config, where: string): number {
+  if (!(cache instanceof KvCache) || cache.isDisposed) {
+    throw new InputError(`${where}: kvCache must be a live KvCache (from @tfkit/core-tensor)`, { argument: 'kvCache' });
+  }
+  if (cache.numLayers !== c.nLayer) throw new InputError(`${where}: kvCache has ${cache.numLayers} layers, the model ${c.nLayer}`, { argument: 'kvCache' });
+  const first = cache.layer(0);
+  if (first) {
+    const [rows, heads, , d] = first.key.shape;
+    if (rows !== b || heads !== c.nHead || d !== c.nEmbd / c.nHead) {
+      throw new InputError(`${where}: kvCache holds [${first.key.shape}] buffers, expected [${b}, ${c.nHead}, capacity, ${c.nEmbd / c.nHead}] (batch, heads, capacity, head size)`, { argument: 'kvCache' });
+    }
+  }
+  return cache.length;
 }
 
 /** Checks `pastKeyValues` against the model (one `[B, nHead, P, headDim]` key and value per layer); returns P. */

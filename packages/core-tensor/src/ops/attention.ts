@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchedMatMul } from './batched-matmul.js';
-import { FUSED_CACHED_ATTENTION, hasFusedKernel, recordingGradients } from './fused-kernels.js';
+import { FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 
 /** The value added to masked scores. Finite, so a fully masked row gives a uniform, not NaN, softmax. */
 export const MASK_VALUE = -3.4028234663852886e38;
@@ -123,4 +123,37 @@ export function cachedAttentionStep(
   if (mask) inputs['mask'] = mask;
   const [output, key, value] = tf.engine().runKernel(FUSED_CACHED_ATTENTION, inputs, { numHeads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { output: output as tf.Tensor3D, key: key as tf.Tensor4D, value: value as tf.Tensor4D };
+}
+
+/**
+ * `cachedAttentionStep` against a preallocated cache (`KvCache`'s buffers `[B, H, capacity, d]`,
+ * whose first `length` positions hold the past): this step's key and value are written into
+ * position `length` of `cache.key` and `cache.value` in place, and the query attends over
+ * positions 0…length. Returns the output `[B, 1, H·d]`, equal to `cachedAttentionStep`'s with
+ * the same past, or null where the in-place kernel does not apply (the caller then runs its
+ * copying path): the backend registered no `TfkitCachedAttentionInPlace`, a gradient is being
+ * recorded, a tensor is not float32, or the shapes are not those of a one-token step with room
+ * left in the cache (length < capacity). Nothing is written when it returns null.
+ */
+export function cachedAttentionInPlace(
+  qkv: tf.Tensor,
+  cache: { key: tf.Tensor; value: tf.Tensor },
+  length: number,
+  mask: tf.Tensor | null,
+  numHeads: number,
+  scale: number,
+): tf.Tensor3D | null {
+  if (qkv.rank !== 3 || qkv.shape[1] !== 1 || recordingGradients()) return null;
+  const [b, , c3] = qkv.shape as [number, number, number];
+  if (b === 0 || c3 % (3 * numHeads) !== 0) return null;
+  const d = c3 / (3 * numHeads);
+  const capacity = cache.key.shape[2] as number;
+  if (!Number.isInteger(length) || length < 0 || length >= capacity) return null;
+  const want = [b, numHeads, capacity, d].join();
+  if (cache.key.shape.join() !== want || cache.value.shape.join() !== want || cache.key.dataId === cache.value.dataId) return null;
+  if (mask && !(mask.rank === 4 && (mask.shape[0] === 1 || mask.shape[0] === b) && mask.shape[1] === 1 && mask.shape[2] === 1 && mask.shape[3] === length + 1)) return null;
+  if (!hasFusedKernel(FUSED_CACHED_ATTENTION_IN_PLACE, qkv, cache.key, cache.value, mask)) return null;
+  const inputs: tf.NamedTensorMap = { qkv, cacheKey: cache.key, cacheValue: cache.value };
+  if (mask) inputs['mask'] = mask;
+  return tf.engine().runKernel(FUSED_CACHED_ATTENTION_IN_PLACE, inputs, { numHeads, scale, length } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
 }

@@ -31,6 +31,14 @@
  *   heads merged back; key and value (B, H, P + 1, d), the past with this step's appended. A
  *   masked score rounds to float32 as the composite's does, so a row masked everywhere is
  *   uniform in both.
+ * - `TfkitCachedAttentionInPlace` (forward only, likewise): the same step against a preallocated
+ *   cache that the kernel writes in place. Inputs `qkv` (B, 1, 3·C) as above, `cacheKey` and
+ *   `cacheValue` (B, H, capacity, d) whose first `length` positions hold the past, optionally
+ *   `mask` (B|1, 1, 1, length + 1). Attrs `{ numHeads, scale, length }`, length < capacity.
+ *   Writes this step's key and value rows at position `length` of `cacheKey` and `cacheValue`
+ *   (their buffers change: the caller must own them alone, as `KvCache` does) and attends over
+ *   positions 0…length only; positions after `length` are neither read nor written. Output
+ *   (B, 1, C), equal to `TfkitCachedAttention`'s for the same past. No copy of the past per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -39,6 +47,7 @@ export const FUSED_GELU = 'TfkitGelu';
 export const FUSED_DENSE = 'TfkitDense';
 export const FUSED_ADD_LAYER_NORM = 'TfkitAddLayerNorm';
 export const FUSED_CACHED_ATTENTION = 'TfkitCachedAttention';
+export const FUSED_CACHED_ATTENTION_IN_PLACE = 'TfkitCachedAttentionInPlace';
 
 /**
  * Elementwise work above this many values goes to the composite op even where a fused kernel

@@ -5,7 +5,8 @@ export { embeddingLookup, normalizePaddingIdx, type EmbeddingLookupOptions } fro
 export { softmaxCrossEntropy, meanSquaredError, sigmoidCrossEntropy, type CrossEntropyOptions } from './losses.js';
 export { gelu, geluTanh, quickGelu, silu, getActivation, type ActivationName } from './activations.js';
 export { addLayerNorm, layerNorm, type AddLayerNormResult } from './norm.js';
-export { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, denseWeightTransient, hasFusedKernel, recordingGradients, withTransientDenseWeights } from './fused-kernels.js';
+export { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, denseWeightTransient, hasFusedKernel, recordingGradients, withTransientDenseWeights } from './fused-kernels.js';
 export {
-  scaledDotProductAttention, paddingMask, causalMask, combineMasks, cachedAttentionStep, MASK_VALUE, type AttentionResult, type CachedAttentionStep,
+  scaledDotProductAttention, paddingMask, causalMask, combineMasks, cachedAttentionStep, cachedAttentionInPlace, MASK_VALUE, type AttentionResult, type CachedAttentionStep,
 } from './attention.js';
+export { KvCache, type KvCacheOptions, type KvCacheLayer } from './kv-cache.js';

@@ -37,6 +37,7 @@ export { formatProgress, formatDuration, type ProgressLine } from './train/progr
 export type { TrainerState, LogEntry, StepInfo } from './train/state.js';
 export type { EvalPrediction, MetricsFn, NestedNumbers } from './train/evaluate.js';
 export { defaultForward, defaultLoss, type ForwardFn, type LossFn, type ModelOutput } from './train/forward.js';
+export { balancedClassWeights, weightedClassificationLoss, type ClassWeightsOption } from './train/class-weights.js';
 export { loadTrainingCheckpoint, listCheckpoints, type TrainingCheckpoint } from './train/checkpoint.js';
 
 export { accuracy, precisionRecallF1, argmax, classificationMetrics, type Average, type PrecisionRecallF1 } from './metrics/classification.js';

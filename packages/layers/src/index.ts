@@ -57,6 +57,6 @@ export {
   type PatchEmbeddingOptions, type ImageEmbeddingsOptions,
 } from './patch-embedding.js';
 export {
-  crossEntropyLoss, causalLmLoss, sequenceClassificationLoss, IGNORE_INDEX,
-  type LabelInput, type ProblemType, type CrossEntropyLossOptions, type SequenceClassificationLossOptions,
+  crossEntropyLoss, causalLmLoss, sequenceClassificationLoss, checkClassWeights, IGNORE_INDEX,
+  type ClassWeights, type LabelInput, type ProblemType, type CrossEntropyLossOptions, type SequenceClassificationLossOptions,
 } from './losses.js';

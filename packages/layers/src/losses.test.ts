@@ -90,6 +90,87 @@ describe('crossEntropyLoss', () => {
   });
 });
 
+describe('crossEntropyLoss with class weights (PyTorch CrossEntropyLoss(weight=…))', () => {
+  const w = [0.2, 1.5, 0.7];
+
+  /** Σ w[y]·(−log p(y)) / Σ w[y] over the counted labels, and its gradient w[y]·(softmax − onehot) / Σ w[y], in float64. */
+  function weighted(rows: number[][], labels: number[], weight: number[]): { loss: number; grad: number[][] } {
+    const total = labels.reduce((a, y) => a + (y === -100 ? 0 : (weight[y] as number)), 0);
+    let loss = 0;
+    const grad = rows.map((row, i) => {
+      const y = labels[i] as number;
+      if (y === -100) return row.map(() => 0);
+      loss += ((weight[y] as number) * rowLoss(row, y)) / total;
+      const max = Math.max(...row);
+      const sum = row.reduce((a, z) => a + Math.exp(z - max), 0);
+      return row.map((z, c) => ((weight[y] as number) * (Math.exp(z - max) / sum - (c === y ? 1 : 0))) / total);
+    });
+    return { loss, grad };
+  }
+
+  it('divides by the sum of the counted labels’ weights, ignored positions adding nothing (loss and gradient)', async () => {
+    await expectNoLeaks(() => {
+      const rows = [[1, 2, 3], [0.5, -1, 2], [0, 0.3, -0.4], [2, 2, -1]];
+      const labels = [2, 0, -100, 1];
+      const z = tf.tensor2d(rows);
+      const want = weighted(rows, labels, w);
+      expect(value(() => crossEntropyLoss(z, labels, { where, weight: w }))).toBeCloseTo(want.loss, 6);
+      const g = tf.grad((x: tf.Tensor) => crossEntropyLoss(x, labels, { where, weight: w }))(z);
+      expectAllClose(g, want.grad, { atol: 1e-6 });
+      // Weights all 1 are the unweighted mean; a float32 tensor works like an array.
+      const ones = tf.ones([3]);
+      expect(value(() => crossEntropyLoss(z, labels, { where, weight: ones }))).toBeCloseTo(value(() => crossEntropyLoss(z, labels, { where })), 6);
+      // Token labels [B, T] for logits [B, T, C].
+      const z3 = tf.reshape(z, [2, 2, 3]);
+      expect(value(() => crossEntropyLoss(z3, [[2, 0], [-100, 1]], { where, weight: Float32Array.from(w) }))).toBeCloseTo(want.loss, 6);
+      tf.dispose([z, g, ones, z3]);
+    });
+  });
+
+  it('all ignored: NaN with a zero gradient; counted weights summing to 0: NaN, the gradient NaN where counted and 0 where ignored (as PyTorch)', async () => {
+    await expectNoLeaks(() => {
+      const z = tf.tensor2d(logits);
+      expect(value(() => crossEntropyLoss(z, [-100, -100], { where, weight: w }))).toBeNaN();
+      const g0 = tf.grad((x: tf.Tensor) => crossEntropyLoss(x, [-100, -100], { where, weight: w }))(z);
+      expectAllClose(g0, [[0, 0, 0], [0, 0, 0]], { atol: 0 });
+      const zeroFirst = [0, 1, 1];
+      expect(value(() => crossEntropyLoss(z, [0, -100], { where, weight: zeroFirst }))).toBeNaN();
+      const g1 = tf.grad((x: tf.Tensor) => crossEntropyLoss(x, [0, -100], { where, weight: zeroFirst }))(z);
+      const g1v = g1.arraySync() as number[][];
+      expect(g1v[0]!.every(Number.isNaN)).toBe(true);
+      expect(g1v[1]).toEqual([0, 0, 0]);
+      tf.dispose([z, g0, g1]);
+    });
+  });
+
+  it('sequenceClassificationLoss takes weight for single-label classification, and only there', async () => {
+    await expectNoLeaks(() => {
+      const z = tf.tensor2d(logits);
+      const want = weighted(logits, [2, 0], w).loss;
+      expect(value(() => sequenceClassificationLoss(z, [2, 0], { where, weight: w }))).toBeCloseTo(want, 6);
+      expect(value(() => sequenceClassificationLoss(z, [[2], [0]], { where, weight: w }))).toBeCloseTo(want, 6);
+      tf.dispose(z);
+    });
+    const multi = tf.tensor2d(logits);
+    await expectLabelError(() => sequenceClassificationLoss(multi, [[1, 0, 1], [0, 0, 1]], { where, weight: w }), /^TestModel: class weights apply to single-label classification, not multi_label_classification \(problem_type\)/);
+    multi.dispose();
+  });
+
+  it('rejects a weight per class too many or few, negative or non-finite weights, with a typed error naming the entry', async () => {
+    const z = tf.tensor2d(logits);
+    const e = await expectLabelError(() => crossEntropyLoss(z, [2, 0], { where, weight: [1, 1] }), /^TestModel: weight has 2 values for 3 classes: give one weight per class/);
+    expect(e.argument).toBe('weight');
+    await expectLabelError(() => sequenceClassificationLoss(z, [2, 0], { where, weight: [1, 1, 1, 1] }), /weight has 4 values for 3 classes \(num_labels\)/);
+    const neg = await expectLabelError(() => crossEntropyLoss(z, [2, 0], { where, weight: [1, -0.5, 1] }), /weight\[1\] = -0.5 is negative: class weights must be ≥ 0/);
+    expect(neg.index).toEqual([1]);
+    await expectLabelError(() => crossEntropyLoss(z, [2, 0], { where, weight: [1, 1, Number.NaN] }), /weight\[2\] = NaN is not a finite number/);
+    await expectLabelError(() => crossEntropyLoss(z, [2, 0], { where, weight: [Number.POSITIVE_INFINITY, 1, 1] }), /weight\[0\] = Infinity is not a finite number/);
+    const matrix = tf.ones([3, 1]);
+    await expectLabelError(() => crossEntropyLoss(z, [2, 0], { where, weight: matrix }), /weight must be one number per class \[3\], got a tensor of shape \[3,1\]/);
+    tf.dispose([z, matrix]);
+  });
+});
+
 describe('causalLmLoss', () => {
   const z = [[[0.1, 0.2, 0.3, 0.4], [1, -1, 0.5, 0], [2, 0, 0, -2]]];
 

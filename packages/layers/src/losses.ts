@@ -10,6 +10,10 @@
  * and a bad label is an `InputError` naming `labels[i]…` and its value. Float tensors holding
  * integers are class ids like int32 ones. The mean runs over the positions that are not ignored;
  * when every position is ignored the loss is NaN with a zero gradient, as PyTorch's.
+ *
+ * Class weights (`weight`, PyTorch's `CrossEntropyLoss(weight=…)`) scale each position's loss by
+ * its label's weight, and the mean divides by the sum of the counted positions' weights; they must
+ * be one finite, non-negative number per class (an `InputError` naming `weight[i]` otherwise).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy } from '@tfkit/core-tensor';
@@ -34,6 +38,30 @@ export interface CrossEntropyLossOptions {
   ignoreIndex?: number;
   /** The config key that sets the number of classes, for messages (`num_labels`, `vocab_size`). */
   classesKey?: string;
+  /** One weight per class (PyTorch's `weight`): finite and non-negative. */
+  weight?: ClassWeights;
+}
+
+/** Per-class loss weights: numbers, or a float tensor `[C]`. */
+export type ClassWeights = readonly number[] | Float32Array | tf.Tensor;
+
+/**
+ * `weight` checked against `classes`: one finite, non-negative number per class. Returns the
+ * values (a tensor's are read: C numbers). An `InputError` (argument `weight`) names what is wrong.
+ */
+export function checkClassWeights(weight: ClassWeights, classes: number, where: string, classesKey?: string): number[] {
+  if (weight instanceof tf.Tensor && weight.rank !== 1) {
+    throw new InputError(`${where}: weight must be one number per class [${classes}], got a tensor of shape [${weight.shape}]`, { argument: 'weight' });
+  }
+  const values = weight instanceof tf.Tensor ? Array.from(weight.dataSync()) : Array.from(weight as ArrayLike<number>);
+  if (values.length !== classes) {
+    throw new InputError(`${where}: weight has ${values.length} values for ${classes} classes${classesKey ? ` (${classesKey})` : ''}: give one weight per class`, { argument: 'weight' });
+  }
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${where}: weight[${i}] = ${String(v)} is not a finite number`, { argument: 'weight', index: [i] });
+    if (v < 0) throw new InputError(`${where}: weight[${i}] = ${v} is negative: class weights must be ≥ 0`, { argument: 'weight', index: [i] });
+  });
+  return values;
 }
 
 function classIdSpec(classes: number, options: CrossEntropyLossOptions, shape: readonly number[], ranks?: readonly number[]) {
@@ -48,12 +76,15 @@ function classIdSpec(classes: number, options: CrossEntropyLossOptions, shape: r
 
 /**
  * Mean cross-entropy of `logits` `[..., C]` against checked int32 `ids` `[...]`: the shared kernel
- * (core-tensor's `softmaxCrossEntropy`), NaN when every id is `ignoreIndex` (PyTorch's 0/0).
+ * (core-tensor's `softmaxCrossEntropy`), NaN when every id is `ignoreIndex` or, with checked class
+ * weights, when the counted weights sum to 0 (PyTorch's 0/0).
  */
-function meanCrossEntropy(logits: tf.Tensor, ids: tf.Tensor, ignoreIndex: number): tf.Scalar {
+function meanCrossEntropy(logits: tf.Tensor, ids: tf.Tensor, ignoreIndex: number, weight?: readonly number[]): tf.Scalar {
   return tf.tidy(() => {
-    const loss = softmaxCrossEntropy(logits, ids, { ignoreIndex });
-    // The kernel divides by max(count, 1); 0/0 adds NaN without a device read or a gradient path.
+    const loss = softmaxCrossEntropy(logits, ids, { ignoreIndex, ...(weight ? { weight } : {}) });
+    // Weighted, the kernel is PyTorch's (a 0 weight sum is NaN). Unweighted it divides by
+    // max(count, 1); 0/0 adds NaN without a device read or a gradient path.
+    if (weight) return loss;
     const counted = tf.sum(tf.cast(tf.notEqual(ids, ignoreIndex), 'float32'));
     return tf.add(loss, tf.div(tf.zerosLike(counted), tf.minimum(counted, 1))) as tf.Scalar;
   });
@@ -67,8 +98,9 @@ function meanCrossEntropy(logits: tf.Tensor, ids: tf.Tensor, ignoreIndex: number
 export function crossEntropyLoss(logits: tf.Tensor, labels: LabelInput, options: CrossEntropyLossOptions): tf.Scalar {
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1] as number;
+    const weight = options.weight === undefined ? undefined : checkClassWeights(options.weight, classes, options.where, options.classesKey);
     const ids = intInput(labels, classIdSpec(classes, options, logits.shape.slice(0, -1)), options.where);
-    return meanCrossEntropy(logits, ids, options.ignoreIndex ?? IGNORE_INDEX);
+    return meanCrossEntropy(logits, ids, options.ignoreIndex ?? IGNORE_INDEX, weight);
   });
 }
 
@@ -94,6 +126,8 @@ export interface SequenceClassificationLossOptions {
   where: string;
   /** The config's `problem_type`; null or undefined: inferred from the labels. */
   problemType?: ProblemType | null;
+  /** Single-label classification: one weight per class (PyTorch's `CrossEntropyLoss(weight=…)`). */
+  weight?: ClassWeights;
 }
 
 /** Rank and last axis of `labels` without reading their values. */
@@ -115,7 +149,7 @@ function labelLayout(labels: LabelInput): { rank: number; last: number } {
  * shaped like the logits `[B, numLabels]`, and single-label for class ids `[B]` (or `[B, 1]`).
  *
  * - regression: mean squared error against `[B]` values (one label) or `[B, numLabels]`;
- * - single_label_classification: cross-entropy, class ids checked (−100 ignored);
+ * - single_label_classification: cross-entropy, class ids checked (−100 ignored), weighted by `weight`;
  * - multi_label_classification: binary cross-entropy on logits against `[B, numLabels]` targets.
  *
  * Hugging Face reads int labels as class ids and float ones as multi-label targets; plain arrays
@@ -133,8 +167,12 @@ export function sequenceClassificationLoss(logits: tf.Tensor, labels: LabelInput
       if (layout.rank === 2 && layout.last !== 1 && !options.problemType) {
         throw new InputError(`${where}: labels are [batch, ${layout.last}]: pass class ids [batch] (or [batch, 1]), or multi-label targets [batch, ${n}] (num_labels)`, { argument: 'labels' });
       }
+      const weight = options.weight === undefined ? undefined : checkClassWeights(options.weight, n, where, 'num_labels');
       const ids = intInput(labels, classIdSpec(n, { where, classesKey: 'num_labels' }, layout.rank === 2 ? [b, 1] : [b], [1, 2]), where);
-      return meanCrossEntropy(logits, tf.reshape(ids, [-1]), IGNORE_INDEX);
+      return meanCrossEntropy(logits, tf.reshape(ids, [-1]), IGNORE_INDEX, weight);
+    }
+    if (options.weight !== undefined) {
+      throw new InputError(`${where}: class weights apply to single-label classification, not ${problem} (problem_type)`, { argument: 'weight' });
     }
     if (problem === 'regression' && n === 1) {
       // Hugging Face squeezes both sides: [B] or [B, 1] values.

@@ -84,6 +84,36 @@ const metrics = (stdout: string) => JSON.parse(stdout) as Record<string, number 
 const FT = ['--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--backend', 'cpu'];
 
 describe('tfkit finetune / eval for every task', { timeout: 180_000 }, () => {
+  it('--class-weights: balanced (counted over the aligned training tags), label=weight pairs, numbers in label order; bad specs are usage errors', async () => {
+    // ner.jsonl: 14 O, 3 B-PER, 2 B-LOC (one token per word) → n / (3 · count).
+    const balanced = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'ner-balanced', '--class-weights', 'balanced', ...FT);
+    expect(balanced.code, balanced.stderr).toBe(0);
+    const weights = (JSON.parse(balanced.stdout) as { classWeights: Record<string, number> }).classWeights;
+    expect(Object.keys(weights)).toEqual(['B-LOC', 'B-PER', 'O']);
+    for (const [label, count] of [['B-LOC', 2], ['B-PER', 3], ['O', 14]] as const) expect(weights[label]).toBeCloseTo(19 / (3 * count), 5);
+    const pairs = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'ner-pairs', '--class-weights', 'O=0.25', ...FT);
+    expect(pairs.code, pairs.stderr).toBe(0);
+    expect(metrics(pairs.stdout)['classWeights']).toEqual({ 'B-LOC': 1, 'B-PER': 1, O: 0.25 });
+    const listed = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'ner-list', '--class-weights', '2,2,0.5', ...FT);
+    expect(metrics(listed.stdout)['classWeights']).toEqual({ 'B-LOC': 2, 'B-PER': 2, O: 0.5 });
+    const run = (spec: string, task = 'token-classification') => tfkit('finetune', '--json', '--task', task, '--model', 'mlm', '--data', 'ner.jsonl', '--out', 'x', '--class-weights', spec, '--backend', 'cpu');
+    for (const [spec, message] of [
+      ['1,2', '--class-weights: 2 weights for 3 labels (B-LOC, B-PER, O): give one per label, in that order, or label=weight pairs'],
+      ['1,-2,1', '--class-weights: weight 2 must be a number ≥ 0, got "-2"'],
+      ['1,NaN,1', '--class-weights: weight 2 must be a number ≥ 0, got "NaN"'],
+      ['I-PER=2', '--class-weights: "I-PER" is not one of the labels (B-LOC, B-PER, O)'],
+      ['O=inf', '--class-weights: the weight of O must be a number ≥ 0, got "inf"'],
+      ['0,0,0', '--class-weights: the weights are all 0'],
+    ] as const) {
+      const bad = await run(spec);
+      expect(bad.code, spec).toBe(2);
+      expect(bad.stderr, spec).toMatch(new RegExp(`^tfkit finetune: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    }
+    const wrongTask = await tfkit('finetune', '--json', '--task', 'causal-lm', '--model', 'gpt', '--data', 'story.txt', '--out', 'x', '--class-weights', 'balanced');
+    expect(wrongTask.code).toBe(2);
+    expect(wrongTask.stderr).toMatch(/^tfkit finetune: --class-weights: weights the classes of text-classification, token-classification, image-classification, not causal-lm/);
+  });
+
   it('token-classification: tokens + tags (JSONL or CSV), a new head for the data’s tags, entity F1; --freeze', async () => {
     const ft = await tfkit('finetune', '--json', '--task', 'token-classification', '--model', 'mlm', '--data', 'ner.jsonl', '--eval', 'ner.csv', '--out', 'ner', '--freeze', 'embeddings,1', ...FT);
     expect(ft.code, ft.stderr).toBe(0);

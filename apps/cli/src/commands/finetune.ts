@@ -42,6 +42,10 @@ Options:
                           name patterns, comma-separated (e.g. embeddings,4)
   --llrd <decay>          Layer-wise learning-rate decay per layer going down (e.g. 0.9)
   --reinit <n>            Re-initialise the top n layers first
+  --class-weights <spec>  Classification tasks: weight each class's loss (PyTorch CrossEntropyLoss(weight=…)):
+                          balanced (n / (classes · count) over the training labels), one number per
+                          label in label order (sorted, e.g. 0.2,1,1,1,1), or label=weight pairs
+                          (e.g. O=0.2; labels not named weigh 1)
   --swa                   Stochastic weight averaging over the last 25% (SWA schedule)
   --resume                Continue from the newest checkpoint in <out>/checkpoints
   --seed <n>              Seed for order, dropout and init (default 42)
@@ -83,6 +87,39 @@ function parsePrefix(spec: string): { numVirtualTokens: number; prefixProjection
   return { numVirtualTokens, prefixProjection: o['projection'] === '1' };
 }
 
+/** Tasks whose loss is cross-entropy over classes, which --class-weights weights. */
+const WEIGHTED_TASKS: readonly FinetuneTask[] = ['text-classification', 'token-classification', 'image-classification'];
+
+/** `--class-weights`: 'balanced', numbers in label order, or label=weight pairs (others 1). */
+export function parseClassWeights(spec: string, labels: readonly string[]): number[] | 'balanced' {
+  const text = spec.trim();
+  if (text === 'balanced') return 'balanced';
+  const parts = text.split(',').map((p) => p.trim());
+  const number = (v: string, what: string) => {
+    const n = Number(v);
+    if (v === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--class-weights: ${what} must be a number ≥ 0, got "${v}"`);
+    return n;
+  };
+  const order = labels.length ? ` (${labels.join(', ')})` : '';
+  if (parts.every((p) => !p.includes('='))) {
+    const weights = parts.map((p, i) => number(p, `weight ${i + 1}`));
+    if (weights.length !== labels.length) throw new UsageError(`--class-weights: ${weights.length} weights for ${labels.length} labels${order}: give one per label, in that order, or label=weight pairs`);
+    if (weights.every((w) => w === 0)) throw new UsageError('--class-weights: the weights are all 0');
+    return weights;
+  }
+  const weights = labels.map(() => 1);
+  for (const part of parts) {
+    const at = part.lastIndexOf('=');
+    if (at <= 0) throw new UsageError(`--class-weights: expected label=weight pairs, got "${part}"`);
+    const name = part.slice(0, at).trim();
+    const index = labels.indexOf(name);
+    if (index < 0) throw new UsageError(`--class-weights: "${name}" is not one of the labels${order}`);
+    weights[index] = number(part.slice(at + 1).trim(), `the weight of ${name}`);
+  }
+  if (weights.every((w) => w === 0)) throw new UsageError('--class-weights: the weights are all 0');
+  return weights;
+}
+
 function parseFreeze(spec: string): { embeddings: boolean; bottomLayers: number; patterns: string[] } {
   const out = { embeddings: false, bottomLayers: 0, patterns: [] as string[] };
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
@@ -107,6 +144,7 @@ export const finetuneCommand: Command = {
         out: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
         'warmup-ratio': { type: 'string' }, 'max-length': { type: 'string' }, stride: { type: 'string' }, 'target-lang': { type: 'string' },
         lora: { type: 'string' }, prefix: { type: 'string' }, freeze: { type: 'string' }, llrd: { type: 'string' }, reinit: { type: 'string' },
+        'class-weights': { type: 'string' },
         swa: { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -130,6 +168,9 @@ export const finetuneCommand: Command = {
     const prefixOptions = values.prefix ? parsePrefix(values.prefix) : undefined;
     const freeze = values.freeze ? parseFreeze(values.freeze) : undefined;
     const lr = numberOption('lr', values.lr, { above: 0 }) ?? (loraOptions ? 1e-3 : prefixOptions ? 1e-2 : 5e-5);
+    if (values['class-weights'] !== undefined && !WEIGHTED_TASKS.includes(task)) {
+      throw new UsageError(`--class-weights: weights the classes of ${WEIGHTED_TASKS.join(', ')}, not ${task}`);
+    }
     if (prefixOptions && (task === 'summarization' || task === 'translation' || task === 'image-classification')) {
       throw new UsageError(`--prefix: prefix tuning is offered for encoder-only and decoder-only text models, not ${task}`);
     }
@@ -146,6 +187,8 @@ export const finetuneCommand: Command = {
     const [{ useBackend }, ft] = await Promise.all([import('@tfkit/backends'), import('@tfkit/finetune')]);
     await useBackend(registry, values.backend, threads === undefined ? {} : { threads });
     const labels = recipes.dataLabels(task, train, ...(evalSet ? [evalSet] : []));
+    // The data's labels, sorted, are the new head's classes (ids in that order).
+    const classWeights = values['class-weights'] !== undefined ? parseClassWeights(values['class-weights'], labels ?? []) : undefined;
     const session = await recipes.TaskSession.open(task, { registry, source, maxLength, stride, labels, targetLang: values['target-lang'], io: ctx.io });
     const model = session.model;
     const disposables: { dispose(): void }[] = [];
@@ -185,6 +228,7 @@ export const finetuneCommand: Command = {
         collator: await session.collator(), optimizer, epochs, batchSize, seed, scheduler: values.swa ? 'swa' : 'linear', warmupRatio,
         evalEvery: evalSet ? stepsPerEpoch : undefined, saveEvery: stepsPerEpoch, saveTotalLimit: 2, outputDir: path.join(out, 'checkpoints'),
         metrics: session.trainingMetrics, logEvery: Math.max(1, Math.floor(stepsPerEpoch / 4)), callbacks, ...(session.forward ? { forward: session.forward } : {}),
+        ...(classWeights ? { classWeights } : {}),
       });
       // Ctrl-C while loading: nothing trained, nothing written.
       if (ctx.signal.aborted) return 0;
@@ -208,7 +252,9 @@ export const finetuneCommand: Command = {
         await model.savePretrained(out);
         await session.savePreprocessor(out);
       }
-      printSummary(ctx, values.json, { task, steps: result.globalStep, trainingLoss: result.trainingLoss, ...final, saved: out });
+      const weights = trainer.classWeights;
+      const weighting = weights ? { classWeights: Object.fromEntries((session.labels ?? []).map((l, i) => [l, Number((weights[i] as number).toPrecision(6))])) } : {};
+      printSummary(ctx, values.json, { task, steps: result.globalStep, trainingLoss: result.trainingLoss, ...weighting, ...final, saved: out });
       return 0;
     } finally {
       for (const d of disposables) d.dispose();

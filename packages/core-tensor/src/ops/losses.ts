@@ -1,7 +1,8 @@
 /**
  * Cross-entropy on logits with an ignore index (−100, as PyTorch and Hugging Face use for
- * positions without a label). The gradient is written out — (softmax − one-hot) / count — so it
- * needs no gather gradient (no UnsortedSegmentSum on wasm) and does one pass over the logits.
+ * positions without a label) and optional class weights. The gradient is written out —
+ * w[label] · (softmax − one-hot) / Σ w — so it needs no gather gradient (no UnsortedSegmentSum on
+ * wasm) and does one pass over the logits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
@@ -11,11 +12,20 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   /** 'mean' over the non-ignored positions (default) or 'sum'. */
   reduction?: 'mean' | 'sum';
+  /**
+   * One weight per class (PyTorch's `weight`): each position's loss is multiplied by the weight of
+   * its label, and 'mean' divides by the sum of the weights of the positions counted (not by their
+   * number), as `torch.nn.CrossEntropyLoss(weight=…)`: NaN when the counted weights sum to 0, the
+   * gradient then NaN at the counted positions and 0 at the ignored ones. The values are not
+   * checked here.
+   */
+  weight?: tf.Tensor | readonly number[];
 }
 
 /**
  * `logits` `[..., classes]`, `labels` int `[...]` → scalar loss. With reduction 'mean' the loss is
- * averaged over non-ignored labels (0 when every label is ignored).
+ * averaged over non-ignored labels (0 when every label is ignored), or with `weight` divided by the
+ * counted labels' weights (PyTorch's 0/0 = NaN when they sum to 0).
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | number[], options: CrossEntropyOptions = {}): tf.Scalar {
   const ignoreIndex = options.ignoreIndex ?? -100;
@@ -28,9 +38,18 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
       throw new ShapeError(`softmaxCrossEntropy: ${lab.shape[0]} labels for ${rows} rows of logits [${logits.shape}]`);
     }
     const valid = tf.notEqual(lab, ignoreIndex);
-    const validCol = tf.expandDims(tf.cast(valid, 'float32'), 1);
     const safeLabels = tf.where(valid, lab, tf.zerosLike(lab));
-    const count = reduction === 'mean' ? tf.maximum(tf.sum(validCol), 1) : tf.scalar(1);
+    const weighted = options.weight !== undefined;
+    const validCol = tf.expandDims(tf.cast(valid, 'float32'), 1);
+    // Each row's weight: 0 where ignored, else 1 or its label's class weight.
+    let rowWeight = validCol;
+    if (weighted) {
+      const w = tf.reshape(Array.isArray(options.weight) ? tf.tensor1d(options.weight as number[], 'float32') : tf.cast(options.weight as tf.Tensor, 'float32'), [-1]);
+      if (w.shape[0] !== classes) throw new ShapeError(`softmaxCrossEntropy: weight has ${w.shape[0]} values for ${classes} classes of logits [${logits.shape}]`);
+      rowWeight = tf.mul(validCol, tf.expandDims(tf.gather(w, safeLabels), 1));
+    }
+    // Unweighted: 0 when all are ignored (max(count, 1)). Weighted: PyTorch's division by the weight sum, 0/0 = NaN.
+    const count = reduction === 'sum' ? tf.scalar(1) : weighted ? tf.sum(rowWeight) : tf.maximum(tf.sum(validCol), 1);
     // One recorded op from the logits as given (a reshape outside it would keep them for its
     // gradient) that keeps the log-probabilities alone: the one-hot rows are remade in the
     // backward pass. For a language model's logits each copy is batch × length × vocab floats.
@@ -46,16 +65,20 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
       });
       const logProbs = tf.sub(flat, logSumExp);
       // Everything the gradient reads is saved; closures would be disposed by the outer tidy.
-      save([logProbs, safeLabels, validCol, count]);
+      save([logProbs, safeLabels, rowWeight, count, validCol]);
       // The label's log-probability in each row, by flat index.
       const at = tf.add(safeLabels, tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(classes, 'int32')));
       const picked = tf.gather(tf.reshape(logProbs, [-1]), at);
       return {
-        value: tf.div(tf.neg(tf.sum(tf.mul(picked, tf.reshape(validCol, [-1])))), count),
+        value: tf.div(tf.neg(tf.sum(tf.mul(picked, tf.reshape(rowWeight, [-1])))), count),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [sLogProbs, sLabels, sValid, sCount] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          // (softmax − one-hot) · valid · dy / count, freeing each [rows, classes] temporary once used.
-          const scale = tf.mul(sValid, tf.div(dy as tf.Tensor, sCount)); // [rows, 1]
+          const [sLogProbs, sLabels, sWeight, sCount, sValid] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          // (softmax − one-hot) · w[label] · dy / count, freeing each [rows, classes] temporary once used.
+          // Ignored rows get 0 even when the count is 0 (weighted: 0 · ∞ would be NaN; PyTorch gives 0).
+          const scale = tf.tidy(() => {
+            const s = tf.mul(sWeight, tf.div(dy as tf.Tensor, sCount)); // [rows, 1]
+            return weighted ? tf.where(tf.greater(sValid, 0), s, tf.zerosLike(s)) : s;
+          });
           const probs = tf.exp(sLogProbs);
           const scaledProbs = tf.mul(probs, scale);
           probs.dispose();

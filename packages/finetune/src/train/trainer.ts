@@ -15,6 +15,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { groupParameters } from '../optim/param-groups.js';
 import { LrScheduler, type SchedulerName } from '../optim/schedulers.js';
 import type { CallbackState, TrainerCallback } from './callbacks.js';
+import { balancedClassWeights, checkWeights, configClasses, weightedClassificationLoss, withoutLabels, type ClassWeightsOption } from './class-weights.js';
 import { listCheckpoints, loadTrainingCheckpoint, moduleGenerators, removeStaleCheckpointTemps, saveTrainingCheckpoint } from './checkpoint.js';
 import { predictLoop, type EvalPrediction, type MetricsFn } from './evaluate.js';
 import { defaultForward, defaultLoss, type ForwardFn, type LossFn } from './forward.js';
@@ -79,6 +80,14 @@ export interface TrainerOptions<T = Example> {
   greaterIsBetter?: boolean;
   forward?: ForwardFn;
   computeLoss?: LossFn;
+  /**
+   * Class-weighted cross-entropy for sequence or token classification (PyTorch's
+   * `CrossEntropyLoss(weight=…, ignore_index=-100)`): one weight per class in class-id order, or
+   * 'balanced' (n / (C · count[c]) over the training labels, counted once when training starts).
+   * The loss is computed from the output's `logits` and `batch.labels` — the model runs without the
+   * labels, so its own loss is not — for training and for `eval_loss` alike. Excludes `computeLoss`.
+   */
+  classWeights?: ClassWeightsOption;
   /** What to do when the loss or the gradient norm is NaN/±∞: stop with an error (default) or skip the step. */
   onNonFiniteLoss?: 'error' | 'skip';
   /**
@@ -105,12 +114,21 @@ export class Trainer<T = Example> {
   private readonly o: TrainerOptions<T>;
   private readonly forward: ForwardFn;
   private readonly computeLoss: LossFn;
+  private weights: number[] | undefined;
 
   constructor(options: TrainerOptions<T>) {
     this.o = options;
     this.model = trainableModule(options.model);
-    this.forward = options.forward ?? defaultForward;
-    this.computeLoss = options.computeLoss ?? defaultLoss;
+    const classWeights = options.classWeights;
+    if (classWeights !== undefined) {
+      if (options.computeLoss) throw new FinetuneError('Trainer: classWeights and computeLoss exclude each other (classWeights sets the loss); weight the loss inside computeLoss instead');
+      if (classWeights !== 'balanced') {
+        const { count, names } = configClasses(this.model);
+        this.weights = checkWeights(classWeights as readonly number[], count, names);
+      }
+    }
+    this.forward = classWeights !== undefined ? withoutLabels(options.forward ?? defaultForward) : (options.forward ?? defaultForward);
+    this.computeLoss = classWeights !== undefined ? weightedClassificationLoss(() => this.resolvedWeights()) : (options.computeLoss ?? defaultLoss);
     this.callbacks = [...(options.callbacks ?? [])];
     const opt = options.optimizer;
     this.optimizer =
@@ -124,6 +142,27 @@ export class Trainer<T = Example> {
     this.state = initialState(0);
     const master = new Random(options.seed ?? 42);
     for (const [, rng] of moduleGenerators(this.model)) rng.setState(master.fork().getState());
+  }
+
+  /**
+   * The class weights the loss uses (`classWeights`; 'balanced' ones once computed from the
+   * training labels by `train()` or `evaluate()`), or undefined without class weights.
+   */
+  get classWeights(): readonly number[] | undefined {
+    return this.weights;
+  }
+
+  private resolvedWeights(): number[] {
+    if (!this.weights) this.weights = this.balancedWeights();
+    return this.weights;
+  }
+
+  /** 'balanced': counted over the training data as the collator labels it. */
+  private balancedWeights(): number[] {
+    const ds = this.o.trainDataset;
+    if (!ds) throw new FinetuneError("Trainer: classWeights: 'balanced' counts the training labels, and there is no trainDataset; give the weights");
+    const { count, names } = configClasses(this.model);
+    return balancedClassWeights(ds, this.o.collator, { classes: count, names, batchSize: this.batchSize });
   }
 
   /** The learning-rate scheduler (created by `train()` once the number of steps is known). */
@@ -146,6 +185,7 @@ export class Trainer<T = Example> {
   async train(options: { resumeFrom?: string | boolean } = {}): Promise<TrainResult> {
     await loadGradients();
     const dataset = this.requireTrain();
+    if (this.o.classWeights !== undefined) this.resolvedWeights();
     if (this.o.outputDir) await removeStaleCheckpointTemps(this.o.outputDir);
     const maxSteps = this.numTrainingSteps();
     this.state = initialState(maxSteps);

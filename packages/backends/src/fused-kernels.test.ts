@@ -445,3 +445,28 @@ describe('fused wasm kernel: a decoding step\'s attention written into a preallo
     });
   });
 });
+
+describe('fused wasm kernel: dense with the GELU inside', () => {
+  it.each(['gelu', 'gelu_tanh'] as const)('linear(…, { activation: %s }) is one TfkitDense kernel with the values of the dense and GELU kernels, bit for bit; the composite while recorded', async (activation) => {
+    installFusedWasmKernels();
+    await withBackend('wasm', async () => {
+      await expectNoLeaks(async () => {
+        const x = tf.tensor3d(values(2 * 3 * 16, 71, 3), [2, 3, 16]);
+        const w = tf.tensor2d(values(16 * 40, 72, 0.5), [16, 40]);
+        const b = tf.tensor1d(values(40, 73));
+        const op = activation === 'gelu' ? gelu : geluTanh;
+        const info = await tf.profile(() => linear(x, w, b, { activation }));
+        expect(info.kernels.map((k) => k.name)).toEqual([FUSED_DENSE]);
+        const fused = info.result as tf.Tensor;
+        const separate = tf.tidy(() => op(linear(x, w, b)));
+        expect(Array.from(fused.dataSync())).toEqual(Array.from(separate.dataSync()));
+        // Under tf.grad: the product and the GELU as two differentiable ops.
+        const f = (xx: tf.Tensor) => tf.sum(linear(xx, w, b, { activation }));
+        const g = tf.grad(f)(x);
+        const want = tf.grad((xx: tf.Tensor) => tf.sum(op(linear(xx, w, b))))(x);
+        expect(Array.from(g.dataSync())).toEqual(Array.from(want.dataSync()));
+        tf.dispose([x, w, b, fused, separate, g, want]);
+      }, 'dense + GELU');
+    });
+  });
+});

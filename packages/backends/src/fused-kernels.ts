@@ -73,6 +73,12 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   }
   // As tfjs-backend-wasm's BatchMatMul does with its rank-3 result: the data is (…, out) row-major.
   out.shape = [...x.shape.slice(0, -1), outF];
+  // `activation`: TfkitGelu's values, computed in place over the product.
+  const activation = args.attrs?.['activation'];
+  if (activation === 'gelu' || activation === 'gelu_tanh') {
+    const ys = backend.typedArrayFromHeap(out);
+    geluValues(ys, ys, activation === 'gelu_tanh');
+  }
   return out;
 }
 
@@ -206,8 +212,12 @@ function geluKernel(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs['x'] as tf.TensorInfo;
   const tanh = (args.attrs as { approximate?: string } | undefined)?.approximate === 'tanh';
   const yInfo = backend.makeOutput(x.shape, 'float32');
-  const xs = backend.typedArrayFromHeap(x);
-  const ys = backend.typedArrayFromHeap(yInfo);
+  geluValues(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(yInfo), tanh);
+  return yInfo;
+}
+
+/** ys ← GELU(xs) (xs and ys may be the same array): exact (tfjs's erf) or the tanh approximation. */
+function geluValues(xs: Float32Array, ys: Float32Array, tanh: boolean): void {
   if (tanh) {
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
@@ -219,7 +229,6 @@ function geluKernel(args: KernelArgs): tf.TensorInfo {
       ys[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
     }
   }
-  return yInfo;
 }
 
 /** Everything one decoding step's attention reads and writes, as float32 offsets into the wasm heap. */

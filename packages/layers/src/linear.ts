@@ -3,7 +3,7 @@
  * fast 2-D matMuls on wasm; checkpoints hold it as PyTorch's `[out, in]`, converted at load/save.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linear, type Random } from '@tfkit/core-tensor';
+import { linear, type LinearActivation, type Random } from '@tfkit/core-tensor';
 import { defaultRng, uniform, normal } from './init.js';
 import { Module, Parameter, type CheckpointLayout } from './module.js';
 
@@ -40,8 +40,8 @@ export class Linear extends Module {
     }
   }
 
-  /** `x` `[..., in]` → `[..., out]`. */
-  forward(x: tf.Tensor): tf.Tensor {
-    return linear(x, this.weight.value, this.bias?.value);
+  /** `x` `[..., in]` → `[..., out]`; with `activation`, its GELU (one kernel where core-tensor's `linear` can). */
+  forward(x: tf.Tensor, options: { activation?: LinearActivation } = {}): tf.Tensor {
+    return linear(x, this.weight.value, this.bias?.value, options);
   }
 }

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -74,8 +74,11 @@ function fusedGeluOp(approximate: 'none' | 'tanh'): (x: tf.Tensor) => tf.Tensor 
   }) as (x: tf.Tensor) => tf.Tensor;
 }
 
-const fusedGelu = fusedGeluOp('none');
-const fusedGeluTanh = fusedGeluOp('tanh');
+const fusedGeluWithGradient = fusedGeluOp('none');
+const fusedGeluTanhWithGradient = fusedGeluOp('tanh');
+// Nothing recorded (inference, decoding): the kernel alone, without the custom-gradient scope.
+const fusedGelu = (x: tf.Tensor) => (recordingGradients() ? fusedGeluWithGradient(x) : (tf.engine().runKernel(FUSED_GELU, { x }, { approximate: 'none' } as unknown as tf.NamedAttrMap) as tf.Tensor));
+const fusedGeluTanh = (x: tf.Tensor) => (recordingGradients() ? fusedGeluTanhWithGradient(x) : (tf.engine().runKernel(FUSED_GELU, { x }, { approximate: 'tanh' } as unknown as tf.NamedAttrMap) as tf.Tensor));
 
 /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
+import { recordingGradients } from './fused-kernels.js';
 
 export interface EmbeddingLookupOptions {
   /**
@@ -21,6 +22,8 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor, options: Embed
   const pad = options.paddingIdx == null ? undefined : normalizePaddingIdx(options.paddingIdx, vocab, 'embeddingLookup');
   return tf.tidy(() => {
     const index = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
+    // Nothing recorded (inference, decoding): the gather alone, without the custom-gradient scope.
+    if (!recordingGradients()) return tf.gather(table, index);
     // Tensors the gradient needs must go through `save`: closures over them would be disposed by
     // the surrounding tidy before the backward pass runs. The forward gathers with the ids' own
     // shape (no reshapes: a decoding step runs this for every token and position lookup).

@@ -16,7 +16,10 @@
  *   reshapes to and from 2-D, the product and the bias in one kernel (a composite dense layer is
  *   four). A backend may keep what it derives from the weight for the next call (XNNPACK's packed
  *   copy on wasm, for as long as the weight lives); with `transientWeight: true` it keeps nothing.
- *   The ops ask for that while a gradient is recorded (`denseWeightTransient`).
+ *   The ops ask for that while a gradient is recorded (`denseWeightTransient`). Optional attr
+ *   `activation: 'gelu' | 'gelu_tanh'` (forward only: the ops pass it only while no gradient is
+ *   recorded, for outputs of at most `FUSED_ELEMENTWISE_MAX_SIZE` values): the output is then
+ *   `TfkitGelu`'s of x·weight + bias, the same values, in the one kernel.
  * - `TfkitAddLayerNorm`: inputs `x` (…, C), `residual` (shape of x), `gamma` (C), `beta` (C);
  *   attrs `{ epsilon }`. Outputs `[sum, y, mean, rstd]`: sum = x + residual (rounded to float32),
  *   then layer norm of sum as `TfkitLayerNorm` gives it. A pre-norm transformer adds each

@@ -1,4 +1,4 @@
-export { linear, matMul2d } from './linear.js';
+export { linear, matMul2d, type LinearActivation } from './linear.js';
 export { gradientNeeded, skippedGradient, withNeededGradients } from './needed-gradients.js';
 export { batchedMatMul } from './batched-matmul.js';
 export { embeddingLookup, normalizePaddingIdx, type EmbeddingLookupOptions } from './embedding.js';

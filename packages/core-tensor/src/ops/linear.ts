@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
-import { denseWeightTransient, FUSED_DENSE, hasFusedKernel } from './fused-kernels.js';
+import { gelu, geluTanh } from './activations.js';
+import { denseWeightTransient, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 import { gradientNeeded, skippedGradient } from './needed-gradients.js';
 
 /**
@@ -100,11 +101,16 @@ const denseBias = denseOp(true, false);
 const fusedDense = denseOp(false, true);
 const fusedDenseBias = denseOp(true, true);
 
+/** A GELU `linear` may apply to its output (`'gelu'`: exact, `'gelu_tanh'`: the tanh approximation, GPT-2's). */
+export type LinearActivation = 'gelu' | 'gelu_tanh';
+
 /**
  * `x · w + b` over the last axis of `x` (any rank ≥ 1), with `w` stored as `[in, out]`.
- * The leading axes are flattened so the product is one 2-D matMul.
+ * The leading axes are flattened so the product is one 2-D matMul. With `activation`, the GELU
+ * of that (as `gelu` / `geluTanh` give it): one `TfkitDense` kernel for both where the backend
+ * has it and no gradient is recorded (a decoding step's FFN), the two ops otherwise.
  */
-export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null): tf.Tensor {
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null, options: { activation?: LinearActivation } = {}): tf.Tensor {
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be 2-D [in, out], got [${weight.shape}]`);
   const [inFeatures, outFeatures] = weight.shape as [number, number];
   if (x.shape[x.rank - 1] !== inFeatures) {
@@ -115,6 +121,18 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null)
   }
   // The fused kernel takes float32, a rank-1 bias and at least one row; anything else is composite.
   const fused = x.size > 0 && (!bias || bias.rank === 1) && hasFusedKernel(FUSED_DENSE, x, weight, bias);
-  if (bias) return (fused ? fusedDenseBias : denseBias)(x, weight, bias);
-  return (fused ? fusedDense : dense)(x, weight);
+  const activation = options.activation;
+  if (fused && !recordingGradients()) {
+    // Nothing recorded (inference, decoding): the kernel alone, without the custom-gradient scope,
+    // and the GELU in it where the elementwise kernels would have taken it too.
+    const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+    const outSize = (x.size / inFeatures) * outFeatures;
+    // Only where `gelu`/`geluTanh` would run the fused GELU kernel, whose values the dense kernel's GELU are.
+    const inKernel = activation !== undefined && outSize <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x);
+    const attrs = { transientWeight: denseWeightTransient(), ...(inKernel ? { activation } : {}) };
+    if (!activation || inKernel) return tf.engine().runKernel(FUSED_DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  const product = () => (bias ? (fused ? fusedDenseBias : denseBias)(x, weight, bias) : (fused ? fusedDense : dense)(x, weight));
+  if (!activation) return product();
+  return tf.tidy(() => (activation === 'gelu' ? gelu(product()) : geluTanh(product())));
 }

@@ -1,4 +1,4 @@
-// Browser tests (`pnpm test:browser`): BERT parity on webgl in headless Chromium. The fixtures are
+// Browser tests (`pnpm test:browser`): BERT parity on webgl and webgpu in headless Chromium. The fixtures are
 // served by Vite from ../shared/fixtures and read over HTTP, the way a web page loads a checkpoint.
 import path from 'node:path';
 import { repoRootDir } from '@tfkit/vitest-config';
@@ -9,4 +9,5 @@ const fixturesDir = process.env['TFKIT_FIXTURES'] ?? path.resolve(repoRootDir, '
 export default defineTfkitBrowserConfig(import.meta.dirname, {
   define: { __TFKIT_FIXTURES__: JSON.stringify(fixturesDir) },
   server: { fs: { allow: [repoRootDir, fixturesDir] } },
+  optimizeDeps: { include: ['@tensorflow/tfjs-backend-webgpu'] },
 });

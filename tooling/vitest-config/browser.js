@@ -1,6 +1,6 @@
 // Shared config for browser tests (`pnpm test:browser`): `src/**/*.browser.test.ts` in headless
 // Chromium driven by Playwright. Debian's /usr/bin/chromium is used (CHROMIUM_PATH overrides), so
-// Playwright never downloads a browser; WebGL comes from SwiftShader, so no GPU is needed.
+// Playwright never downloads a browser; WebGL and WebGPU come from SwiftShader, so no GPU is needed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig, mergeConfig } from 'vitest/config';
@@ -10,6 +10,8 @@ export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
+  // Linux Chromium ships WebGPU behind this flag; without a GPU its adapter is SwiftShader too.
+  '--enable-unsafe-webgpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--no-first-run',

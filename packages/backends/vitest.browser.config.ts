@@ -1,4 +1,5 @@
-// Browser tests (`pnpm test:browser`): the gradient suite on webgl and wasm in headless Chromium.
+// Browser tests (`pnpm test:browser`): the gradient suite on webgl and wasm in headless Chromium,
+// and webgpu's synchronous reads.
 import { defineTfkitBrowserConfig } from '@tfkit/vitest-config/browser';
 
 export default defineTfkitBrowserConfig(import.meta.dirname, {
@@ -6,5 +7,5 @@ export default defineTfkitBrowserConfig(import.meta.dirname, {
   server: {
     headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
   },
-  optimizeDeps: { include: ['@tensorflow/tfjs-backend-wasm'] },
+  optimizeDeps: { include: ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'] },
 });

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { BackendError } from './errors.js';
 import { registerAllBackends, useBackend } from './index.js';
 
-describe('webgpu in Chromium', () => {
+// Chromium gets --enable-unsafe-webgpu (tooling/vitest-config/browser.js); a machine whose Chromium
+// still has no adapter (no Vulkan, not even SwiftShader) skips, visibly.
+const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+const hasAdapter = gpu !== undefined && (await gpu.requestAdapter()) !== null;
+
+describe.skipIf(!hasAdapter)('webgpu in Chromium', () => {
   it('synchronous reads of GPU tensors are right or throw BackendError; asynchronous reads and CPU-resident tensors are right', async () => {
     const registry = createRegistry();
     registerAllBackends(registry);

@@ -163,6 +163,8 @@ function addLayerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as HeapBackend;
   const { x, residual, gamma, beta } = args.inputs as { x: tf.TensorInfo; residual: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
   const epsilon = (args.attrs as { epsilon: number } | undefined)?.epsilon ?? 1e-5;
+  // withStats false: the statistics go to scratch freed here, and only [sum, y] are returned.
+  const withStats = (args.attrs as { withStats?: boolean } | undefined)?.withStats !== false;
   const statShape = [...x.shape.slice(0, -1), 1];
   const sumInfo = backend.makeOutput(x.shape, 'float32');
   const yInfo = backend.makeOutput(x.shape, 'float32');
@@ -178,7 +180,10 @@ function addLayerNormKernel(args: KernelArgs): tf.TensorInfo[] {
     backend, sums, backend.typedArrayFromHeap(yInfo), backend.typedArrayFromHeap(meanInfo), backend.typedArrayFromHeap(rstdInfo),
     x.shape[x.shape.length - 1] ?? 1, epsilon, backend.typedArrayFromHeap(gamma), backend.typedArrayFromHeap(beta),
   );
-  return [sumInfo, yInfo, meanInfo, rstdInfo];
+  if (withStats) return [sumInfo, yInfo, meanInfo, rstdInfo];
+  backend.disposeData(meanInfo.dataId);
+  backend.disposeData(rstdInfo.dataId);
+  return [sumInfo, yInfo];
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

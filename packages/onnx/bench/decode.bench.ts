@@ -9,7 +9,10 @@
  * - tfkit via `model.forward({ inputIds, pastKeyValues, useCache })` with a fixed 128-position
  *   past (the step's logits read back, its presents disposed);
  * - tfkit via the decoding session `generate` uses (its cache grows one position per step,
- *   from 128, so its last steps see up to 128 + ROUNDS·REPS positions);
+ *   from 128, so its last steps see up to 128 + ROUNDS·REPS positions): on wasm its keys/values
+ *   sit in a preallocated `KvCache` written in place;
+ * - the same session made with the in-place kernel unregistered ("concat"): each step
+ *   concatenates the past and the new position into new tensors, as before the in-place cache;
  * - onnxruntime-node, one intra-op and one inter-op thread, fed the same 128-position past.
  * Per system per round: wall-clock and CPU time (this process, user + system) per step; the ratio
  * tfkit ÷ ONNX Runtime within the round; median (min–max) of those over the rounds. The step's
@@ -20,13 +23,13 @@
  * DECODE_ORT_PROFILE=1 first prints tfkit's kernel times per session step (`tf.profile`, wall
  * time per kernel, summed by kernel and input shapes over 5 steps).
  *
- *   pnpm --filter @tfkit/onnx bench decode     (DECODE_ORT_ROUNDS, DECODE_ORT_REPS; TFKIT_BENCH_BACKEND=cpu)
+ *   pnpm --filter @tfkit/onnx bench decode     (DECODE_ORT_ROUNDS, DECODE_ORT_REPS, DECODE_ORT_PAST; TFKIT_BENCH_BACKEND=cpu)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry } from '@tfkit/core-tensor';
+import { createRegistry, FUSED_CACHED_ATTENTION_IN_PLACE } from '@tfkit/core-tensor';
 import { GPT2LMHeadModel, registerGpt2, type PastKeyValues } from '@tfkit/models-gpt';
 import { expect, it } from 'vitest';
 import { exportOnnx } from '../src/index.js';
@@ -34,7 +37,7 @@ import { decodeModel } from '../src/serialize.js';
 
 const ROUNDS = Number(process.env['DECODE_ORT_ROUNDS'] ?? 7);
 const REPS = Number(process.env['DECODE_ORT_REPS'] ?? 3);
-const PAST = 128;
+const PAST = Number(process.env['DECODE_ORT_PAST'] ?? 128);
 const CONFIG = { vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 };
 
 function summary(xs: number[], digits = 2): string {
@@ -69,7 +72,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return max;
 }
 
-type System = 'forward' | 'session' | 'ort';
+type System = 'forward' | 'session' | 'concat' | 'ort';
 
 it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} interleaved rounds`, async () => {
   const backend = process.env['TFKIT_BENCH_BACKEND'] ?? 'wasm';
@@ -82,6 +85,7 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
   const numTensors = tf.memory().numTensors;
   let past: PastKeyValues | undefined;
   let session: ReturnType<GPT2LMHeadModel['startDecoding']> | undefined;
+  let concat: ReturnType<GPT2LMHeadModel['startDecoding']> | undefined;
   try {
     const t0 = performance.now();
     await exportOnnx(model, dir, { registry, withPast: true });
@@ -90,7 +94,7 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
     const graphNodes = decodeModel(bytes).graph?.node?.length ?? 0;
     const ortSession = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
 
-    // The 128-token prompt once; its keys/values are the past of every step.
+    // The PAST-token prompt once; its keys/values are the past of every step.
     const prompt = Array.from({ length: PAST }, (_, i) => (i * 37 + 11) % CONFIG.vocabSize);
     const first = model.forward({ inputIds: [prompt], useCache: true });
     first.logits.dispose();
@@ -112,17 +116,35 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
     const viaForward = step();
     const forwardLogits = (await viaForward.logits.data()) as Float32Array;
     tf.dispose([viaForward.logits, ...(viaForward.pastKeyValues ?? []).flatMap((kv) => [kv.key, kv.value])]);
-    session = model.startDecoding({ inputIds: [prompt], attentionMask: [prompt.map(() => 1)] }, { useCache: true });
-    session.nextTokenLogits().dispose();
-    session.append([NEXT]);
+    const startSession = () => {
+      const s = model.startDecoding({ inputIds: [prompt], attentionMask: [prompt.map(() => 1)] }, { useCache: true });
+      s.nextTokenLogits().dispose();
+      s.append([NEXT]);
+      return s;
+    };
+    session = startSession();
+    // The concatenating session: made while the in-place kernel is unregistered.
+    const inPlaceKernel = tf.getKernel(FUSED_CACHED_ATTENTION_IN_PLACE, backend);
+    if (inPlaceKernel) tf.unregisterKernel(FUSED_CACHED_ATTENTION_IN_PLACE, backend);
+    try {
+      concat = startSession();
+    } finally {
+      if (inPlaceKernel) tf.registerKernel(inPlaceKernel);
+    }
+    const modes = { session: (session as unknown as { cacheMode: string }).cacheMode, concat: (concat as unknown as { cacheMode: string }).cacheMode };
     const sessionStep = session.nextTokenLogits();
     const sessionLogits = (await sessionStep.data()) as Float32Array;
     sessionStep.dispose();
     session.append([NEXT]);
+    const concatStep = concat.nextTokenLogits();
+    const concatLogits = (await concatStep.data()) as Float32Array;
+    concatStep.dispose();
+    concat.append([NEXT]);
     const ortLogits = (await ortSession.run(feeds))['logits']?.data as Float32Array;
-    const diffs = { forwardVsOrt: maxAbsDiff(forwardLogits, ortLogits), sessionVsOrt: maxAbsDiff(sessionLogits, ortLogits) };
+    const diffs = { forwardVsOrt: maxAbsDiff(forwardLogits, ortLogits), sessionVsOrt: maxAbsDiff(sessionLogits, ortLogits), sessionVsConcat: maxAbsDiff(sessionLogits, concatLogits) };
     expect(diffs.forwardVsOrt).toBeLessThan(1e-4);
     expect(diffs.sessionVsOrt).toBeLessThan(1e-4);
+    expect(diffs.sessionVsConcat).toBe(0);
 
     const kernels = {
       forward: await kernelCount(() => {
@@ -130,8 +152,10 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
         return [out.logits, ...(out.pastKeyValues ?? []).flatMap((kv) => [kv.key, kv.value])];
       }),
       session: await kernelCount(() => session!.nextTokenLogits()),
+      concat: await kernelCount(() => concat!.nextTokenLogits()),
     };
     session.append([NEXT]);
+    concat.append([NEXT]);
     if (process.env['DECODE_ORT_PROFILE'] === '1') {
       // Per-kernel wall time of a few session steps (tf.profile), summed by kernel name and input shapes.
       const byKernel = new Map<string, { calls: number; ms: number }>();
@@ -163,13 +187,19 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
         logits.dispose();
         session!.append([NEXT]);
       },
+      concat: async () => {
+        const logits = concat!.nextTokenLogits();
+        await logits.data();
+        logits.dispose();
+        concat!.append([NEXT]);
+      },
       ort: async () => {
         const out = await ortSession.run(feeds);
         void (out['logits']?.data as Float32Array)[0];
       },
     };
-    const samples: Record<System, Sample[]> = { forward: [], session: [], ort: [] };
-    const order: System[] = ['forward', 'session', 'ort'];
+    const samples: Record<System, Sample[]> = { forward: [], session: [], concat: [], ort: [] };
+    const order: System[] = ['forward', 'session', 'concat', 'ort'];
     const loads: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       loads.push(os.loadavg()[0] as number);
@@ -185,23 +215,28 @@ it(`GPT-2 small decode step @${PAST} past: tfkit vs onnxruntime-node, ${ROUNDS} 
     const row = (label: string, system: System) =>
       `| ${label} | ${kernels[system as 'forward'] ?? graphNodes} | ${summary(samples[system].map((s) => s.wallMs), 1)} | ${summary(samples[system].map((s) => s.cpuMs), 1)} | ` +
       (system === 'ort' ? '1 | 1 |' : `${summary(ratio(system, 'wallMs'))} | ${summary(ratio(system, 'cpuMs'))} |`);
+    // The in-place session against the concatenating one, round by round.
+    const inPlaceVsConcat = samples.session.map((s, i) => s.cpuMs / (samples.concat[i] as Sample).cpuMs);
     const lines = [
       `GPT-2 small (random weights, seed 0), batch 1, one step against ${PAST} cached positions; ${ROUNDS} rounds × ${REPS} steps, median (min–max); load average ${summary(loads, 1)}`,
       `export ${(exportMs / 1000).toFixed(1)} s, ${(bytes.byteLength / 2 ** 20).toFixed(0)} MiB; logits max |tfkit − ORT|: forward ${diffs.forwardVsOrt.toExponential(2)}, session ${diffs.sessionVsOrt.toExponential(2)}`,
       '| system | kernels (ORT: graph nodes) | wall ms per step | CPU ms per step | ÷ ORT, wall (same round) | ÷ ORT, CPU |',
       '| --- | --- | --- | --- | --- | --- |',
       row(`tfkit (${backend}) \`model.forward\``, 'forward'),
-      row(`tfkit (${backend}) decoding session`, 'session'),
+      row(`tfkit (${backend}) decoding session (${modes.session} cache)`, 'session'),
+      row(`tfkit (${backend}) decoding session (${modes.concat} cache)`, 'concat'),
       row('onnxruntime-node, 1 thread', 'ort'),
     ];
+    lines.push(`session ${modes.session} ÷ ${modes.concat}, CPU time (same round): ${summary(inPlaceVsConcat)}`);
     console.log(lines.join('\n'));
     fs.mkdirSync(path.resolve(import.meta.dirname, 'results'), { recursive: true });
     fs.writeFileSync(
-      path.resolve(import.meta.dirname, 'results', `decode-gpt2-${backend}.json`),
-      `${JSON.stringify({ backend, rounds: ROUNDS, reps: REPS, past: PAST, exportMs, diffs, kernels, graphNodes, loads, samples }, null, 2)}\n`,
+      path.resolve(import.meta.dirname, 'results', `decode-gpt2-${backend}${PAST === 128 ? '' : `-past${PAST}`}.json`),
+      `${JSON.stringify({ backend, rounds: ROUNDS, reps: REPS, past: PAST, exportMs, diffs, kernels, modes, graphNodes, loads, samples, inPlaceVsConcat }, null, 2)}\n`,
     );
   } finally {
     session?.dispose();
+    concat?.dispose();
     past?.forEach(({ key, value }) => tf.dispose([key, value]));
     model.dispose();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,8 @@
  *   attrs `{ epsilon }`. Outputs `[sum, y, mean, rstd]`: sum = x + residual (rounded to float32),
  *   then layer norm of sum as `TfkitLayerNorm` gives it. A pre-norm transformer adds each
  *   sublayer's output to the residual stream and normalises the result for the next sublayer:
- *   one kernel instead of two.
+ *   one kernel instead of two. Optional attr `withStats: false` (the ops pass it while no gradient
+ *   is recorded, when nothing needs the row statistics): outputs `[sum, y]` only.
  * - `TfkitCachedAttention` (forward only: the ops call it only while no gradient is being
  *   recorded): one new query per row against cached keys/values, a decoding step's attention.
  *   Inputs `qkv` (B, 1, 3·C): the query, key and value projections side by side, each C = H·d

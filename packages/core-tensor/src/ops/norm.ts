@@ -4,7 +4,7 @@
  * form below needs about ten, which is what a training step spends on every layer norm.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADD_LAYER_NORM, FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_ADD_LAYER_NORM, FUSED_LAYER_NORM, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 
 /**
  * Gradient of y = x̂·γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε), over the last axis of length C:
@@ -141,6 +141,11 @@ export function addLayerNorm(x: tf.Tensor, residual: tf.Tensor, gamma: tf.Tensor
   if (!fused) {
     const sum = tf.add(x, residual);
     return { sum, normed: layerNorm(sum, gamma, beta, epsilon) };
+  }
+  if (!recordingGradients()) {
+    // Nothing recorded: the row statistics are not needed, and the kernel leaves them out.
+    const [sum, normed] = tf.engine().runKernel(FUSED_ADD_LAYER_NORM, { x, residual, gamma, beta }, { epsilon, withStats: false } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { sum: sum!, normed: normed! };
   }
   registerAddLayerNormGradient();
   const [sum, normed, mean, rstd] = tf.engine().runKernel(

@@ -3,8 +3,6 @@
  * printable Latin-1 bytes stand for themselves, the other 68 bytes are shifted to U+0100…U+0143,
  * so every byte string becomes a string of visible characters that BPE can work on.
  */
-import { WHITESPACE_CLASS } from './unicode.js';
-
 /** `BYTE_TO_CHAR[b]` is the character standing for byte `b`. */
 export const BYTE_TO_CHAR: readonly string[] = (() => {
   const table: string[] = new Array<string>(256);
@@ -27,15 +25,6 @@ export const CHAR_TO_BYTE: Int16Array = (() => {
 export function byteLevelAlphabet(): string[] {
   return [...BYTE_TO_CHAR];
 }
-
-/**
- * GPT-2's pre-tokenization pattern: contractions, letter runs, digit runs and other-symbol runs
- * each with at most one leading space, and whitespace runs that leave their last space to the
- * next word. `\s` is spelt out as Unicode White_Space to match the Rust regex engine.
- */
-export const GPT2_SPLIT_PATTERN =
-  `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WHITESPACE_CLASS}\\p{L}\\p{N}]+` +
-  `|[${WHITESPACE_CLASS}]+(?![^${WHITESPACE_CLASS}])|[${WHITESPACE_CLASS}]+`;
 
 /**
  * Byte-level view of `word`: each UTF-8 byte as its map character, and for each byte the UTF-16

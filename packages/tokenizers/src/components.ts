@@ -75,16 +75,26 @@ export function modelType(f: Fields): string {
 }
 
 /**
+ * The `@tfkit/tokenizers/core` export holding a built-in type's builder (what `use(…)` takes and
+ * `loadTokenizer` imports): the three ByteLevel types are one module, each model one, RoBERTa's
+ * post-processor one, the other types one module per family.
+ */
+export function moduleOf(family: ComponentFamily, type: string): string {
+  if (type === 'ByteLevel') return 'byteLevel';
+  if (family === 'model') return type === 'BPE' ? 'bpe' : type === 'WordPiece' ? 'wordPiece' : 'wordLevel';
+  if (type === 'RobertaProcessing') return 'roberta';
+  return { normalizer: 'normalizers', pre_tokenizer: 'preTokenizers', post_processor: 'postProcessors', decoder: 'decoders' }[family];
+}
+
+/**
  * The error for a type that cannot be built: not a built-in one (the supported list), or a
- * built-in one whose module was not loaded (a lean page that skipped `loadTokenizer`).
+ * built-in one whose module was not loaded (a lean page that did not `use` it).
  */
 export function unknownComponent(family: ComponentFamily, type: string, at: At, extra = ''): Error {
   const what = family === 'model' ? 'model' : family;
   if (BUILTIN_TYPES[family].includes(type)) {
-    return at.error(
-      `${what} type ${quote(type)} is not loaded. With \`@tfkit/tokenizers/core\`, build tokenizers with \`await loadTokenizer(json)\` (it imports the component types the file names), ` +
-        "or import '@tfkit/tokenizers', which loads every type.",
-    );
+    const m = moduleOf(family, type);
+    return at.error(`${what} type ${quote(type)} is not loaded: \`import { use, ${m} } from '@tfkit/tokenizers/core'\` and \`use(${m})\`, or build with loadTokenizer(json) of @tfkit/tokenizers/lazy (it imports the types a file names), or import '@tfkit/tokenizers' (every type).`);
   }
   return at.error(`${what} type ${quote(type)} is not supported. Supported: ${BUILTIN_TYPES[family].join(', ')}${extra}.`);
 }

@@ -3,7 +3,7 @@
  * decoding clean-up, and the flags the plain vocab formats need.
  */
 import type { AddedTokenJson } from './added-vocabulary.js';
-import { asArray, Fields, isPlainObject, MAX_ID, type At } from './json-reader.js';
+import { Fields, isPlainObject, MAX_ID, type At } from './json-reader.js';
 
 /** Roles of special tokens, named as in transformers' `special_tokens_map` (camelCase). */
 export const SPECIAL_TOKEN_ROLES = ['bosToken', 'eosToken', 'unkToken', 'sepToken', 'padToken', 'clsToken', 'maskToken'] as const;
@@ -39,40 +39,59 @@ export interface TokenizerConfigJson {
   [key: string]: unknown;
 }
 
+/** The flags of an AddedToken-like entry. */
+const TOKEN_FLAGS = ['special', 'single_word', 'lstrip', 'rstrip', 'normalized'];
+
 /**
  * Checks the fields of a tokenizer_config.json (or special_tokens_map.json) that tfkit reads and
- * returns a copy; other keys pass through untouched. `at` names the file in errors.
+ * returns a copy; other keys pass through untouched. `at` names the file in errors. (Each check
+ * reads the field with a fallback: an absent or null field passes, a present one must be valid.)
  */
 export function tokenizerConfigFromJSON(json: unknown, at: At): TokenizerConfigJson {
   const f = Fields.of(json, at);
-  if (f.has('model_max_length')) {
-    const m = f.get('model_max_length');
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1) throw f.where('model_max_length').expected('a positive integer', m);
-  }
-  for (const k of ['clean_up_tokenization_spaces', 'do_lower_case', 'tokenize_chinese_chars', 'strip_accents', 'add_prefix_space']) if (f.has(k)) f.bool(k);
-  for (const k of ['padding_side', 'truncation_side']) if (f.has(k)) f.oneOf(k, ['left', 'right']);
-  if (f.has('tokenizer_class')) f.string('tokenizer_class');
-  for (const k of Object.values(SNAKE)) if (f.has(k)) checkConfigToken(f.get(k), f.where(k));
-  if (f.has('additional_special_tokens')) asArray(f.get('additional_special_tokens'), f.where('additional_special_tokens')).forEach((t, i) => checkConfigToken(t, f.where('additional_special_tokens').index(i)));
+  const config = readConfig(f);
+  checkConfigExtras(f);
+  return config;
+}
+
+/**
+ * The fields the tokenizer itself reads (model_max_length, the clean-up flag, the sides, the
+ * special-token roles), checked; a copy of the config. `Tokenizer.fromJSON` checks these, and the
+ * others (`checkConfigExtras`) when the serialization feature, which writes them back, is loaded.
+ */
+export function readConfig(f: Fields): TokenizerConfigJson {
+  const m = f.get('model_max_length');
+  if (m != null && !(Number.isInteger(m) && (m as number) >= 1)) throw f.where('model_max_length').expected('a positive integer', m);
+  f.bool('clean_up_tokenization_spaces', false);
+  for (const k of ['padding_side', 'truncation_side']) f.oneOf(k, ['left', 'right'], 'right');
+  for (const k of Object.values(SNAKE)) checkConfigToken(f.get(k), f.where(k));
+  f.array('additional_special_tokens', []).forEach((t, i) => checkConfigToken(t, f.where('additional_special_tokens').index(i)));
+  return { ...f.json };
+}
+
+/**
+ * The fields only the plain-vocab loaders (vocab-files.ts) and tokenizer_config.json's writer
+ * (`toConfigJSON`) use: the vocab flags, `tokenizer_class`, `added_tokens_decoder`.
+ */
+export function checkConfigExtras(f: Fields): void {
+  for (const k of ['do_lower_case', 'tokenize_chinese_chars', 'strip_accents', 'add_prefix_space']) f.bool(k, false);
+  f.string('tokenizer_class', '');
   if (f.has('added_tokens_decoder')) {
     const decoder = f.object('added_tokens_decoder');
     for (const id of Object.keys(decoder.json)) {
       if (!/^\d{1,10}$/.test(id) || Number(id) > MAX_ID) throw decoder.where(id).error(`the key must be a token id (a non-negative integer at most ${MAX_ID}).`);
-      const t = decoder.object(id);
-      t.string('content');
-      for (const k of ['special', 'single_word', 'lstrip', 'rstrip', 'normalized']) if (t.has(k)) t.bool(k);
+      checkConfigToken(decoder.object(id).json, decoder.where(id), true);
     }
   }
-  return { ...f.json };
 }
 
-/** A special token: a string, or an AddedToken-like object with a string `content`. */
-function checkConfigToken(t: unknown, at: At): void {
-  if (typeof t === 'string' || t === null) return;
+/** A special token: a string, or an AddedToken-like object with a string `content` (`object`: only the latter). */
+function checkConfigToken(t: unknown, at: At, object = false): void {
+  if (!object && (typeof t === 'string' || t == null)) return;
   if (!isPlainObject(t)) throw at.expected('a token: a string or {"content": …}', t);
   const f = Fields.of(t, at);
   f.string('content');
-  for (const k of ['special', 'single_word', 'lstrip', 'rstrip', 'normalized']) if (f.has(k)) f.bool(k);
+  for (const k of TOKEN_FLAGS) f.bool(k, false);
 }
 
 export function tokenContent(t: ConfigToken | null | undefined): string | undefined {
@@ -92,27 +111,24 @@ export function specialTokensFromConfig(config: TokenizerConfigJson): SpecialTok
   return out;
 }
 
-const WELL_KNOWN: [string, SpecialTokenRole[]][] = [
-  ['[PAD]', ['padToken']],
-  ['<pad>', ['padToken']],
-  ['[UNK]', ['unkToken']],
-  ['<unk>', ['unkToken']],
-  ['[CLS]', ['clsToken']],
-  ['[SEP]', ['sepToken']],
-  ['[MASK]', ['maskToken']],
-  ['<mask>', ['maskToken']],
-  ['<s>', ['bosToken', 'clsToken']],
-  ['</s>', ['eosToken', 'sepToken']],
-  ['<|endoftext|>', ['bosToken', 'eosToken', 'unkToken']],
-];
+/** Each role's conventional spellings, the first present one wins. */
+const WELL_KNOWN: Record<SpecialTokenRole, string[]> = {
+  bosToken: ['<s>', '<|endoftext|>'],
+  eosToken: ['</s>', '<|endoftext|>'],
+  unkToken: ['[UNK]', '<unk>', '<|endoftext|>'],
+  sepToken: ['[SEP]', '</s>'],
+  padToken: ['[PAD]', '<pad>'],
+  clsToken: ['[CLS]', '<s>'],
+  maskToken: ['[MASK]', '<mask>'],
+};
 
 /** Guesses roles from conventional special-token spellings (used when no config says). */
 export function inferSpecialTokens(specialContents: Iterable<string>, unkToken: string | null): SpecialTokensMap {
   const present = new Set(specialContents);
   const out: SpecialTokensMap = {};
-  for (const [content, roles] of WELL_KNOWN) {
-    if (!present.has(content)) continue;
-    for (const role of roles) out[role] ??= content;
+  for (const role of SPECIAL_TOKEN_ROLES) {
+    const found = WELL_KNOWN[role].find((t) => present.has(t));
+    if (found !== undefined) out[role] = found;
   }
   if (unkToken) out.unkToken = unkToken;
   return out;

@@ -1,7 +1,7 @@
-// What a browser bundle of `@tfkit/tokenizers/core` holds, read from esbuild's metafile (the
-// workspace sources, bundled with code splitting as a page would be): its static graph has no
-// component module and nothing of core-tensor but the TfkitError base class; each component module is a chunk of
-// its own, loaded by `loadTokenizer` when a file names one of its types.
+// What a browser bundle of `@tfkit/tokenizers/core` (modular) and `@tfkit/tokenizers/lazy` holds,
+// read from esbuild's metafile (the workspace sources, bundled with code splitting as a page would
+// be). A modular GPT-2 page is one file with the core, BPE and the ByteLevel types, and no optional
+// feature; a lazy page's static graph has no component module, each being a chunk of its own.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,47 +57,63 @@ function staticModules(meta: esbuild.Metafile, from: string): Set<string> {
   return modules;
 }
 
-const COMPONENT = /^tokenizers\/src\/(lazy\/|normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets|roberta)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|normalized-string-edits|loaders|vocab-files|trainers\/)/;
+const pageEntry = (meta: esbuild.Metafile): string => Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint?.endsWith('page.mjs'))!;
 
-describe('a page bundle of @tfkit/tokenizers/core', () => {
-  it('loads no component module and nothing of core-tensor but TfkitError statically; every component module is a lazy chunk', async () => {
-    const meta = await page("import { loadTokenizer } from '@tfkit/tokenizers/core';\nconst t = await loadTokenizer(globalThis.json);\nconsole.log(t.decode(t.encode('x').ids));\n");
-    const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint?.endsWith('page.mjs'))!;
-    const modules = [...staticModules(meta, entry)];
-    expect(modules).toContain('tokenizers/src/tokenizer.ts');
-    expect(modules.filter((m) => COMPONENT.test(m))).toEqual([]);
+const COMPONENT = /^tokenizers\/src\/(lazy\/|normalizers\/|pre-tokenizers\/|processors\/(processors|byte-level|trim-offsets|roberta)|decoders\/(decoders|byte-level)|models\/(bpe|wordpiece|wordlevel)|builtin-components|byte-level-components|normalized-string-edits|loaders|vocab-files|trainers\/)/;
+/** The optional features' modules and the loaders that import code. */
+const FEATURE = /^tokenizers\/src\/(truncation|padding|serialization|bpe-dropout|pretrained|processors\/trim-offsets|lazy-components|loaders)\.ts$/;
+
+describe('a page bundle of @tfkit/tokenizers/core (modular)', () => {
+  it('GPT-2 (use(byteLevel, bpe) + fetchTokenizer): one file, the core, BPE and the ByteLevel types, no other component, no feature, nothing of core-tensor but TfkitError', async () => {
+    const meta = await page("import { fetchTokenizer, use, byteLevel, bpe } from '@tfkit/tokenizers/core';\nuse(byteLevel, bpe);\nconst t = await fetchTokenizer('./gpt2');\nconsole.log(t.decode(t.encode('x').ids));\n");
+    expect(Object.keys(meta.outputs).filter((o) => o.endsWith('.js'))).toHaveLength(1);
+    const modules = [...staticModules(meta, pageEntry(meta))];
+    for (const m of ['tokenizer', 'pipeline', 'encoding', 'models/bpe', 'pre-tokenizers/byte-level', 'processors/byte-level', 'decoders/byte-level', 'gpt2-split']) {
+      expect(modules, m).toContain(`tokenizers/src/${m}.ts`);
+    }
+    expect(modules.filter((m) => FEATURE.test(m))).toEqual([]);
+    expect(modules.filter((m) => /normalizers\/|wordpiece|wordlevel|processors\/(processors|roberta)|decoders\/decoders|pre-tokenizers\/pre-tokenizers|normalized-string-edits|unicode-classes|gpt2-pattern/.test(m))).toEqual([]);
     expect(modules.filter((m) => m.startsWith('core-tensor/'))).toEqual(['core-tensor/src/tfkit-error.ts']);
-    // The core is one chunk, not one per set of entries that reach a file (each gzipped on its own):
-    // every lazy entry reaches the whole core through lazy-components.ts (the chunk anchor, see there).
-    const withTokenizerCode = (chunk: string) => Object.entries(meta.outputs[chunk]!.inputs).some(([file, { bytesInOutput }]) => bytesInOutput > 0 && file.startsWith('tokenizers/src/'));
-    expect([...staticChunks(meta, entry)].filter((c) => c !== entry && withTokenizerCode(c))).toHaveLength(1);
-    // Each component module is the entry of a chunk of its own (what loadTokenizer imports: lazy/*.ts re-export them).
-    const lazy = Object.values(meta.outputs).map((o) => o.entryPoint).filter((e) => e && COMPONENT.test(e)).sort();
-    for (const module of ['byte-level-components', 'lazy/bpe', 'lazy/wordpiece', 'lazy/wordlevel', 'lazy/normalizers', 'lazy/pre-tokenizers', 'lazy/processors', 'lazy/decoders']) {
-      expect(lazy).toContain(`tokenizers/src/${module}.ts`);
-    }
-    // GPT-2's two component modules (the three ByteLevel types in one, BPE) bring BPE's merge machinery and the seeded
-    // generator (BPE-dropout), no other core-tensor module, and none of the other pre-tokenizers, post-processors or decoders.
-    const gpt2 = new Set<string>();
-    for (const [chunk, out] of Object.entries(meta.outputs)) {
-      if (/byte-level-components\.ts$|lazy\/bpe\.ts$/.test(out.entryPoint ?? '')) for (const m of staticModules(meta, chunk)) gpt2.add(m);
-    }
-    expect([...gpt2].filter((m) => m.startsWith('core-tensor/')).sort()).toEqual(['core-tensor/src/random.ts', 'core-tensor/src/tfkit-error.ts']);
-    expect([...gpt2].filter((m) => /wordpiece|normalizers\/|processors\/processors|decoders\/decoders|pre-tokenizers\/pre-tokenizers/.test(m))).toEqual([]);
-    // …and the other pre-tokenizer, post-processor and decoder modules do not bring the ByteLevel ones nor their offset
-    // trimming (a BERT page loads none; RobertaProcessing, which trims, is a module of its own).
-    for (const [chunk, out] of Object.entries(meta.outputs)) {
-      if (/lazy\/(pre-tokenizers|processors|decoders)\.ts$/.test(out.entryPoint ?? '')) {
-        expect([...staticModules(meta, chunk)].filter((m) => /\/byte-level\.ts$|gpt2-split|trim-offsets/.test(m) && !m.endsWith('src/byte-level.ts')), out.entryPoint).toEqual([]);
-      }
-    }
   });
 
-  it('the main entry still reaches every component type statically (its synchronous fromJSON builds any)', async () => {
+  it('a feature the page uses comes in the same file (truncation: its module, not padding)', async () => {
+    const meta = await page("import { Tokenizer, use, wordPiece, truncation } from '@tfkit/tokenizers/core';\nuse(wordPiece, truncation);\nconsole.log(Tokenizer.fromJSON(globalThis.json).encode('x', { truncation: true }).ids);\n");
+    const modules = [...staticModules(meta, pageEntry(meta))];
+    expect(modules).toContain('tokenizers/src/truncation.ts');
+    expect(modules).toContain('tokenizers/src/models/wordpiece.ts');
+    expect(modules.filter((m) => /padding|serialization|models\/bpe/.test(m))).toEqual([]);
+  });
+});
+
+describe('a page bundle of @tfkit/tokenizers/lazy', () => {
+  it('loads no component module and nothing of core-tensor but TfkitError statically; every component module and feature is a lazy chunk', async () => {
+    const meta = await page("import { loadTokenizer } from '@tfkit/tokenizers/lazy';\nconst t = await loadTokenizer(globalThis.json);\nconsole.log(t.decode(t.encode('x').ids));\n");
+    const entry = pageEntry(meta);
+    const modules = [...staticModules(meta, entry)];
+    expect(modules).toContain('tokenizers/src/tokenizer.ts');
+    expect(modules.filter((m) => COMPONENT.test(m) || (FEATURE.test(m) && !m.endsWith('lazy-components.ts') && !m.endsWith('pretrained.ts')))).toEqual([]);
+    expect(modules.filter((m) => m.startsWith('core-tensor/'))).toEqual(['core-tensor/src/tfkit-error.ts']);
+    // Each component module and feature is the entry of a chunk of its own (what loadTokenizer imports: lazy/*.ts re-export them).
+    const lazy = Object.values(meta.outputs).map((o) => o.entryPoint).filter((e) => e && COMPONENT.test(e)).sort();
+    for (const module of ['byte-level', 'bpe', 'wordpiece', 'wordlevel', 'normalizers', 'pre-tokenizers', 'processors', 'decoders', 'truncation', 'padding', 'trim-offsets', 'bpe-dropout']) {
+      expect(lazy).toContain(`tokenizers/src/lazy/${module}.ts`);
+    }
+    // GPT-2's two component modules (the three ByteLevel types in one, BPE) bring BPE's merge machinery, nothing of
+    // core-tensor but TfkitError, and none of the other pre-tokenizers, post-processors or decoders.
+    const gpt2 = new Set<string>();
+    for (const [chunk, out] of Object.entries(meta.outputs)) {
+      if (/lazy\/(byte-level|bpe)\.ts$/.test(out.entryPoint ?? '')) for (const m of staticModules(meta, chunk)) gpt2.add(m);
+    }
+    expect([...gpt2].filter((m) => m.startsWith('core-tensor/')).sort()).toEqual(['core-tensor/src/tfkit-error.ts']);
+    expect([...gpt2].filter((m) => /wordpiece|normalizers\/|processors\/processors|decoders\/decoders|pre-tokenizers\/pre-tokenizers|trim-offsets/.test(m))).toEqual([]);
+  });
+});
+
+describe('a page bundle of @tfkit/tokenizers', () => {
+  it('the main entry still reaches every component type and feature statically (its synchronous fromJSON builds any)', async () => {
     const meta = await page("import { Tokenizer } from '@tfkit/tokenizers';\nconsole.log(Tokenizer.fromJSON(globalThis.json).encode('x').ids);\n");
-    const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint?.endsWith('page.mjs'))!;
-    const modules = staticModules(meta, entry);
-    for (const module of ['builtin-components', 'normalizers/normalizers', 'pre-tokenizers/pre-tokenizers', 'pre-tokenizers/byte-level', 'models/bpe', 'models/wordpiece', 'models/wordlevel', 'processors/processors', 'decoders/decoders']) {
+    const modules = staticModules(meta, pageEntry(meta));
+    for (const module of ['builtin-components', 'normalizers/normalizers', 'pre-tokenizers/pre-tokenizers', 'pre-tokenizers/byte-level', 'models/bpe', 'models/wordpiece', 'models/wordlevel', 'processors/processors', 'decoders/decoders', 'truncation', 'padding', 'serialization', 'processors/trim-offsets', 'bpe-dropout']) {
       expect(modules, module).toContain(`tokenizers/src/${module}.ts`);
     }
   });

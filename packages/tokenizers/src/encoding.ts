@@ -1,12 +1,12 @@
 /**
- * Encodings: the flat, growable form the pipeline fills (`EncodingData`), truncation into
- * overflowing windows, padding, and the public `Encoding` object handed to users.
+ * Encodings: the flat, growable form the pipeline fills (`EncodingData`) and the public `Encoding`
+ * object handed to users. Truncation into overflowing windows and padding are features of their
+ * own (truncation.ts, padding.ts).
  */
-import { TokenizerError } from './errors.js';
 
 /** The per-token columns of an encoding (offsets, two numbers per token, apart). */
 type Column = 'ids' | 'typeIds' | 'specialTokensMask' | 'attentionMask' | 'wordIds' | 'sequenceIds';
-const COLUMNS: readonly Column[] = ['ids', 'typeIds', 'specialTokensMask', 'attentionMask', 'wordIds', 'sequenceIds'];
+export const COLUMNS: readonly Column[] = ['ids', 'typeIds', 'specialTokensMask', 'attentionMask', 'wordIds', 'sequenceIds'];
 
 /** The tokens of one or two sequences in flat arrays; `-1` stands for "none" in word/sequence ids. */
 export class EncodingData {
@@ -32,17 +32,6 @@ export class EncodingData {
     return this.ids.length;
   }
 
-  push(id: number, typeId: number, start: number, end: number, special: number, wordId: number, sequenceId: number, text?: string): void {
-    if (text !== undefined) (this.tokenTexts ??= [])[this.ids.length] = text;
-    this.ids.push(id);
-    this.typeIds.push(typeId);
-    this.offsets.push(start, end);
-    this.specialTokensMask.push(special);
-    this.attentionMask.push(1);
-    this.wordIds.push(wordId);
-    this.sequenceIds.push(sequenceId);
-  }
-
   /**
    * Appends a token of the sequence being encoded; its type id, masks and sequence id are filled
    * in by `finishSequence` (the same for every token of a sequence).
@@ -63,18 +52,6 @@ export class EncodingData {
     this.sequenceIds = new Array<number>(n).fill(sequenceId);
   }
 
-  /**
-   * The same tokens with other type and sequence ids; token arrays are shared, not copied (callers
-   * never mutate them in place), windows included.
-   */
-  withIds(typeId: number, sequenceId: number): EncodingData {
-    const out = Object.assign(new EncodingData(), this);
-    out.typeIds = new Array<number>(this.length).fill(typeId);
-    out.sequenceIds = new Array<number>(this.length).fill(sequenceId);
-    out.overflowing = this.overflowing.map((o) => o.withIds(typeId, sequenceId));
-    return out;
-  }
-
   /** Tokens `[from, to)`, without overflowing windows. */
   slice(from: number, to: number): EncodingData {
     const out = new EncodingData();
@@ -92,73 +69,6 @@ export class EncodingData {
       other.tokenTexts.forEach((t, i) => (texts[this.length + i] = t));
     }
     for (const k of [...COLUMNS, 'offsets'] as const) for (const v of other[k]) this[k].push(v);
-  }
-
-  setTypeIds(typeId: number): void {
-    this.typeIds.fill(typeId);
-  }
-
-  setSequenceId(sequenceId: number): void {
-    this.sequenceIds.fill(sequenceId);
-  }
-
-  /**
-   * Keeps the first (`right`) or last (`left`) `maxLength` tokens; the rest becomes overflowing
-   * windows of `maxLength` tokens, each repeating `stride` tokens of the window before it, so the
-   * windows together cover every token.
-   */
-  truncate(maxLength: number, stride: number, direction: 'right' | 'left'): void {
-    const n = this.length;
-    if (maxLength >= n) return;
-    if (maxLength === 0) {
-      const all = this.slice(0, n);
-      this.replaceWith(new EncodingData());
-      this.overflowing = [all];
-      return;
-    }
-    if (stride >= maxLength) {
-      throw new TokenizerError(`truncation: stride (${stride}) must be smaller than the length left for the sequence (${maxLength}); lower stride or raise maxLength.`);
-    }
-    const step = maxLength - stride;
-    const ranges: [number, number][] = [];
-    if (direction === 'right') {
-      for (let start = 0; ; start += step) {
-        const stop = Math.min(start + maxLength, n);
-        ranges.push([start, stop]);
-        if (stop === n) break;
-      }
-    } else {
-      for (let stop = n; ; stop -= step) {
-        const start = Math.max(stop - maxLength, 0);
-        ranges.push([start, stop]);
-        if (start === 0) break;
-      }
-    }
-    const windows = ranges.map(([s, e]) => this.slice(s, e));
-    this.replaceWith(windows[0]!);
-    this.overflowing = windows.slice(1);
-  }
-
-  private replaceWith(other: EncodingData): void {
-    for (const k of COLUMNS) this[k] = other[k];
-    this.offsets = other.offsets;
-    this.tokenTexts = other.tokenTexts;
-  }
-
-  /** Pads this encoding and its overflowing windows to `length` tokens. */
-  pad(length: number, padId: number, padTypeId: number, side: 'right' | 'left'): void {
-    for (const o of this.overflowing) o.pad(length, padId, padTypeId, side);
-    const n = length - this.length;
-    if (n <= 0) return;
-    const fill = (arr: number[], v: number, width = 1) => {
-      const pad = new Array<number>(n * width).fill(v);
-      return side === 'right' ? arr.concat(pad) : pad.concat(arr);
-    };
-    // In COLUMNS' order: padding is special, unattended, in no word and no sequence.
-    const values = [padId, padTypeId, 1, 0, -1, -1];
-    COLUMNS.forEach((k, c) => (this[k] = fill(this[k], values[c]!)));
-    this.offsets = fill(this.offsets, 0, 2);
-    if (this.tokenTexts && side === 'left') this.tokenTexts = new Array<string | undefined>(n).concat(this.tokenTexts);
   }
 }
 

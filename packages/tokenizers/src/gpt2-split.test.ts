@@ -1,6 +1,6 @@
 import { Random } from '@tfkit/core-tensor/lite';
 import { describe, expect, it } from 'vitest';
-import { GPT2_SPLIT_PATTERN } from './byte-level.js';
+import { GPT2_SPLIT_PATTERN } from './gpt2-pattern.js';
 import { splitGpt2 } from './gpt2-split.js';
 import { randomCodePoints, randomText, randomUnits } from './test-random.js';
 

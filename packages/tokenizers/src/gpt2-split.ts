@@ -4,7 +4,7 @@
  * an optional space before a run of letters, digits or other symbols, then whitespace that leaves
  * its last character to the next word), the same Unicode classes.
  */
-import { WHITESPACE_CLASS } from './unicode.js';
+import { WHITESPACE_RE as SPACE_RE } from './unicode.js';
 
 const OTHER = 0;
 const LETTER = 1;
@@ -14,7 +14,6 @@ const UNKNOWN = 255;
 
 const LETTER_RE = /\p{L}/u;
 const NUMBER_RE = /\p{N}/u;
-const SPACE_RE = new RegExp(`[${WHITESPACE_CLASS}]`, 'u');
 
 function classifySlow(cp: number): number {
   const ch = String.fromCodePoint(cp);

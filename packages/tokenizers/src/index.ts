@@ -4,11 +4,20 @@
  * train, save. No TensorFlow.js needed.
  */
 import { registerBuiltinComponents } from './builtin-components.js';
+import { use } from './features.js';
+import { padding } from './padding.js';
+import { bpeDropout } from './bpe-dropout.js';
+import { trimOffsets } from './processors/trim-offsets.js';
+import { pretrained } from './pretrained.js';
+import { serialization } from './serialization.js';
+import { truncation } from './truncation.js';
 
-// Every component type, so that `Tokenizer.fromJSON` builds any tokenizer.json synchronously (this
-// statement is why package.json lists the entry's files under `sideEffects`). `@tfkit/tokenizers/core`
-// skips it and imports only the types a file names.
+// Every component type, so that `Tokenizer.fromJSON` builds any tokenizer.json synchronously, and
+// every feature (truncation, padding, toJSON, offset trimming, BPE-dropout, fromPretrained/savePretrained/train's loader): these
+// statements are why package.json lists the entry's files under `sideEffects`.
+// `@tfkit/tokenizers/core` skips them and loads what a page asks for (features.ts).
 registerBuiltinComponents();
+use(truncation, padding, serialization, trimOffsets, bpeDropout, pretrained);
 
 export {
   Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy,
@@ -48,4 +57,5 @@ export {
   DecoderSequence, cleanUpTokenization, type Decoder,
 } from './decoders/decoders.js';
 export { ByteLevelDecoder } from './decoders/byte-level.js';
-export { byteLevelAlphabet, GPT2_SPLIT_PATTERN } from './byte-level.js';
+export { byteLevelAlphabet } from './byte-level.js';
+export { GPT2_SPLIT_PATTERN } from './gpt2-pattern.js';

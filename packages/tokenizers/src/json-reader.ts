@@ -121,7 +121,8 @@ export class Fields {
     return this.at.key(k);
   }
 
-  private read<T>(k: string, fallback: T | undefined, check: (v: unknown, at: At) => T): T {
+  /** @internal The field `k` checked by `check`, or `fallback` when absent (no fallback: an error). */
+  read<T>(k: string, fallback: T | undefined, check: (v: unknown, at: At) => T): T {
     const v = this.get(k);
     if (v == null) {
       if (fallback === undefined) throw this.where(k).error(v === null ? 'must not be null' : 'is missing');
@@ -147,10 +148,6 @@ export class Fields {
     });
   }
 
-  int(k: string, fallback?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-    return this.read(k, fallback, (v, at) => asInt(v, at, min, max));
-  }
-
   id(k: string, fallback?: number): number {
     return this.read(k, fallback, asId);
   }
@@ -163,27 +160,35 @@ export class Fields {
     });
   }
 
-  /** A string of exactly one character (code point). */
-  char(k: string, fallback?: string): string {
-    return this.read(k, fallback, (v, at) => {
-      if (typeof v !== 'string' || v.length === 0 || v.length > 2 || [...v].length !== 1) throw at.expected('a single character', v);
-      return v;
-    });
-  }
-
   array(k: string, fallback?: unknown[]): unknown[] {
     return this.read(k, fallback, asArray);
-  }
-
-  /** The steps of a Sequence component: an array of at most MAX_STEPS objects. */
-  steps(k: string): Fields[] {
-    const items = this.array(k);
-    const at = this.where(k);
-    if (items.length > MAX_STEPS) throw at.error(`holds ${items.length} steps; at most ${MAX_STEPS} are supported.`);
-    return items.map((item, i) => Fields.of(item, at.index(i)));
   }
 
   object(k: string): Fields {
     return Fields.of(this.get(k), this.where(k));
   }
+}
+
+// Field reads few modules use, as functions (a bundle keeps every method of a class it uses, and
+// only the functions it calls).
+
+/** An integer field in [min, max]. */
+export function fieldInt(f: Fields, k: string, fallback?: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  return f.read(k, fallback, (v, at) => asInt(v, at, min, max));
+}
+
+/** A string field of exactly one character (code point). */
+export function fieldChar(f: Fields, k: string, fallback?: string): string {
+  return f.read(k, fallback, (v, at) => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > 2 || [...v].length !== 1) throw at.expected('a single character', v);
+    return v;
+  });
+}
+
+/** The steps of a Sequence component: an array of at most MAX_STEPS objects. */
+export function fieldSteps(f: Fields, k: string): Fields[] {
+  const items = f.array(k);
+  const at = f.where(k);
+  if (items.length > MAX_STEPS) throw at.error(`holds ${items.length} steps; at most ${MAX_STEPS} are supported.`);
+  return items.map((item, i) => Fields.of(item, at.index(i)));
 }

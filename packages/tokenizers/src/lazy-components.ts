@@ -1,53 +1,58 @@
 /**
- * Loading only the component types a tokenizer.json names: each built-in type maps to a literal
- * dynamic import of its module (lazy/*.ts, byte-level-components.ts), so bundlers put every module
- * in a chunk of its own and a page fetches the few its tokenizer needs (GPT-2: the byte-level
- * module, with its pre-tokenizer, post-processor and decoder, and BPE). No static import of a
- * component module here.
+ * `@tfkit/tokenizers/lazy`'s loaders: loading only the component types a tokenizer.json names, and
+ * the features it asks for. Each built-in type and feature maps to a literal dynamic import of its
+ * module (lazy/*.ts), so bundlers put every module in a chunk of its own and a page fetches the few
+ * its tokenizer needs (GPT-2: the byte-level module, with its pre-tokenizer, post-processor and
+ * decoder, and BPE). No static import of a component module here, and nothing the modular
+ * `@tfkit/tokenizers/core` exports imports this module: a bundle that holds these dynamic imports
+ * makes a chunk of every module they name (and loads each that some import re-exports).
  *
- * The core's chunk anchor: each lazy entry (lazy/*.ts, byte-level-components.ts), the trainer entry
+ * The core's chunk anchor: each lazy entry (lazy/*.ts), the trainer entry
  * and the loaders import this module, the lazy entries bare (`import '../lazy-components.js'`).
  * Bundlers with code splitting (esbuild, tsup) split per file by the set of entries that reach it;
  * through this module each of those entries reaches the whole core, so every core file has the
- * same set and the core is one chunk, not one chunk per set, each gzipped on its own (a GPT-2 page
- * loaded 14 chunks before, 7 now). The bare import binds nothing: esbuild drops it from the output
- * (and warns, which tsup.config.ts silences) after it has shaped the chunks. The lazy entries are
- * thin re-exports of the component modules, not the modules themselves, so that the main entry,
- * which imports the component modules statically, never reaches the anchor: its one-file bundle
- * keeps its module order (and its gzip size).
+ * same set and the core is one chunk, not one chunk per set, each gzipped on its own. The bare
+ * import binds nothing: esbuild drops it from the output (and warns, which tsup.config.ts silences)
+ * after it has shaped the chunks. The lazy entries are thin re-exports of the component modules,
+ * not the modules themselves, so that the main entry and the core entry, which import the
+ * component modules statically, never reach the anchor through them.
  */
 import type { Registry } from '@tfkit/core-tensor/lite';
-import { BUILTIN_TYPES, isRegistered, modelType, registerComponents, SEQUENCE_KEY, type ComponentBuilders, type ComponentFamily } from './components.js';
-import { TokenizerError } from './errors.js';
-import { At, describeValue, Fields, isPlainObject } from './json-reader.js';
+import { BUILTIN_TYPES, isRegistered, moduleOf, modelType, SEQUENCE_KEY, type ComponentFamily } from './components.js';
+import { hasFeature, use, type FeatureName, type TokenizerModule } from './features.js';
+import { fetchTokenizerFiles } from './fetch-tokenizer.js';
+import { At, Fields, isPlainObject } from './json-reader.js';
 import { Tokenizer } from './tokenizer.js';
 
-type Loader = () => Promise<ComponentBuilders>;
+type Loader = () => Promise<TokenizerModule>;
 
-/** The three ByteLevel types (pre-tokenizer, post-processor, decoder) come as one module. */
-const byteLevel: Loader = () => import('./byte-level-components.js').then((m) => m.BYTE_LEVEL);
-const preTokenizers: Loader = () => import('./lazy/pre-tokenizers.js').then((m) => m.PRE_TOKENIZERS);
-const normalizers: Loader = () => import('./lazy/normalizers.js').then((m) => m.NORMALIZERS);
-const processors: Loader = () => import('./lazy/processors.js').then((m) => m.PROCESSORS);
-const decoders: Loader = () => import('./lazy/decoders.js').then((m) => m.DECODERS);
-
-/** Each built-in type of `family` (components.ts' BUILTIN_TYPES) → `own[type]`, or `rest`. */
-function byType(family: ComponentFamily, rest: Loader | null, own: Record<string, Loader> = {}): Record<string, Loader> {
-  return Object.fromEntries(BUILTIN_TYPES[family].map((type) => [type, own[type] ?? rest!]));
-}
-
-/** Family → type → the module that builds it. */
-const LOADERS: Record<ComponentFamily, Record<string, Loader>> = {
-  normalizer: byType('normalizer', normalizers),
-  pre_tokenizer: byType('pre_tokenizer', preTokenizers, { ByteLevel: byteLevel }),
-  model: byType('model', null, {
-    BPE: () => import('./lazy/bpe.js').then((m) => m.BPE_MODEL),
-    WordPiece: () => import('./lazy/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
-    WordLevel: () => import('./lazy/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
-  }),
-  post_processor: byType('post_processor', processors, { ByteLevel: byteLevel, RobertaProcessing: () => import('./lazy/roberta.js').then((m) => m.ROBERTA_PROCESSOR) }),
-  decoder: byType('decoder', decoders, { ByteLevel: byteLevel }),
+/** Each component module (components.ts' `moduleOf`) and feature `loadTokenizer` may import, by name. */
+const MODULES: Record<string, Loader> = {
+  byteLevel: () => import('./lazy/byte-level.js').then((m) => m.BYTE_LEVEL),
+  preTokenizers: () => import('./lazy/pre-tokenizers.js').then((m) => m.PRE_TOKENIZERS),
+  normalizers: () => import('./lazy/normalizers.js').then((m) => m.NORMALIZERS),
+  postProcessors: () => import('./lazy/processors.js').then((m) => m.PROCESSORS),
+  roberta: () => import('./lazy/roberta.js').then((m) => m.ROBERTA_PROCESSOR),
+  decoders: () => import('./lazy/decoders.js').then((m) => m.DECODERS),
+  bpe: () => import('./lazy/bpe.js').then((m) => m.BPE_MODEL),
+  wordPiece: () => import('./lazy/wordpiece.js').then((m) => m.WORDPIECE_MODEL),
+  wordLevel: () => import('./lazy/wordlevel.js').then((m) => m.WORDLEVEL_MODEL),
+  truncation: () => import('./lazy/truncation.js').then((m) => m.truncation),
+  padding: () => import('./lazy/padding.js').then((m) => m.padding),
+  trimOffsets: () => import('./lazy/trim-offsets.js').then((m) => m.trimOffsets),
+  bpeDropout: () => import('./lazy/bpe-dropout.js').then((m) => m.bpeDropout),
+  serialization: () => import('./lazy/serialization.js').then((m) => m.serialization),
 };
+
+/**
+ * Whether a post-processor entry (a Sequence's steps included) trims byte-level offsets: a
+ * ByteLevel or RobertaProcessing one whose `trim_offsets` is not false (both default to true).
+ */
+function trimsOffsets(value: unknown, depth = 0): boolean {
+  if (!isPlainObject(value) || depth > MAX_WALK_DEPTH) return false;
+  if ((value['type'] === 'ByteLevel' || value['type'] === 'RobertaProcessing') && value['trim_offsets'] !== false) return true;
+  return Array.isArray(value['processors']) && value['processors'].some((step) => trimsOffsets(step, depth + 1));
+}
 
 const FAMILIES: readonly ComponentFamily[] = ['normalizer', 'pre_tokenizer', 'model', 'post_processor', 'decoder'];
 /** Deeper than `At.checkDepth` allows: building the tokenizer reports such a file. */
@@ -76,19 +81,30 @@ export function componentTypes(json: unknown): Record<ComponentFamily, string[]>
 
 /**
  * Imports and registers the built-in component types `json` (a parsed tokenizer.json) names that
- * are not registered yet. Types that are not built in are left to `Tokenizer.fromJSON`, which
- * rejects them with a TokenizerError naming the type and where it sits (or, for models, builds
- * them through `registry`).
+ * are not registered yet, and the features it asks for (truncation, padding, offset trimming,
+ * BPE-dropout) that are not loaded yet. Types that
+ * are not built in are left to `Tokenizer.fromJSON`, which rejects them with a TokenizerError
+ * naming the type and where it sits (or, for models, builds them through `registry`).
  */
 export async function loadComponents(json: unknown): Promise<void> {
-  const loaders = new Set<Loader>();
+  const names = new Set<string>();
   for (const [family, types] of Object.entries(componentTypes(json)) as [ComponentFamily, string[]][]) {
-    for (const type of types) {
-      const load = LOADERS[family][type];
-      if (load && !isRegistered(family, type)) loaders.add(load);
-    }
+    for (const type of types) if (BUILTIN_TYPES[family].includes(type) && !isRegistered(family, type)) names.add(moduleOf(family, type));
   }
-  for (const builders of await Promise.all([...loaders].map((load) => load()))) registerComponents(builders);
+  if (isPlainObject(json)) {
+    const wants = { truncation: json['truncation'] != null, padding: json['padding'] != null, trimOffsets: trimsOffsets(json['post_processor']), bpeDropout: isPlainObject(json['model']) && !!json['model']['dropout'] };
+    for (const [f, wanted] of Object.entries(wants) as [FeatureName, boolean][]) if (wanted && !hasFeature(f)) names.add(f);
+  }
+  use(...(await Promise.all([...names].map((name) => MODULES[name]!()))));
+}
+
+/**
+ * Imports and adds features a page uses per call (`encode`'s truncation or padding options on a
+ * file that sets none, `toJSON`): on `@tfkit/tokenizers/lazy`, what `use(truncation)` of
+ * `@tfkit/tokenizers/core` is, each feature a chunk of its own. `pretrained` is `use(pretrained)`.
+ */
+export async function loadFeatures(...names: Exclude<FeatureName, 'pretrained'>[]): Promise<void> {
+  use(...(await Promise.all(names.filter((name) => !hasFeature(name)).map((name) => MODULES[name]!()))));
 }
 
 export interface LoadTokenizerOptions {
@@ -110,24 +126,6 @@ export async function loadTokenizer(json: unknown, config?: unknown, options: Lo
   return Tokenizer.fromJSON(json, config, options);
 }
 
-/** `fetch` of a JSON file: its value, `undefined` for a 404 when the file is optional. */
-async function fetchJson(url: string, init: RequestInit | undefined, required: boolean): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch (cause) {
-    throw new TokenizerError(`${url}: the request failed (${cause instanceof Error ? cause.message : describeValue(cause)}).`, { cause });
-  }
-  if (response.status === 404 && !required) return undefined;
-  if (!response.ok) throw new TokenizerError(`${url}: HTTP ${response.status} ${response.statusText}; expected the file there.`);
-  const text = await response.text();
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new TokenizerError(`${url}: not valid JSON (${cause instanceof Error ? cause.message : 'parse error'}).`, { cause });
-  }
-}
-
 /**
  * Fetches a tokenizer with plain `fetch` and builds it with `loadTokenizer`: `url` is a
  * tokenizer.json file, or a folder (prefix) holding tokenizer.json and, optionally,
@@ -135,9 +133,6 @@ async function fetchJson(url: string, init: RequestInit | undefined, required: b
  * cache and no hub ids: that is `Tokenizer.fromPretrained` of `@tfkit/tokenizers`.
  */
 export async function loadTokenizerFromUrl(url: string | URL, init?: RequestInit): Promise<Tokenizer> {
-  const href = String(url);
-  const file = /\.json([?#].*)?$/.test(href) ? href : `${href.replace(/\/+$/, '')}/tokenizer.json`;
-  const configFile = /(^|\/)tokenizer\.json([?#].*)?$/.test(file) ? file.replace(/tokenizer\.json([?#].*)?$/, 'tokenizer_config.json$1') : undefined;
-  const [json, config] = await Promise.all([fetchJson(file, init, true), configFile === undefined ? undefined : fetchJson(configFile, init, false)]);
+  const { json, config, file, configFile } = await fetchTokenizerFiles(url, init);
   return loadTokenizer(json, config, { file, configFile });
 }

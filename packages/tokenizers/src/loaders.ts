@@ -10,6 +10,8 @@ import { At } from './json-reader.js';
 import { loadComponents } from './lazy-components.js';
 import { parseMergesTxt } from './models/bpe.js';
 import { parseVocabTxt } from './models/wordpiece.js';
+import { serialization } from './serialization.js';
+import { use } from './features.js';
 import { Tokenizer, type Trainer } from './tokenizer.js';
 import { byteLevelBpeFromVocab, wordPieceFromVocab } from './vocab-files.js';
 
@@ -64,6 +66,8 @@ export async function saveTokenizer(tokenizer: Tokenizer, dir: string): Promise<
   const { mkdir } = await importNodeBuiltin('node:fs/promises');
   await mkdir(dir, { recursive: true });
   const base = dir.replace(/[\\/]+$/, '');
+  // Saving writes what the serialization feature makes: its code is loaded here anyway, so `savePretrained` adds it.
+  use(serialization);
   await writeFileAtomic(`${base}/tokenizer.json`, JSON.stringify(tokenizer.toJSON(), null, 2));
   await writeFileAtomic(`${base}/tokenizer_config.json`, JSON.stringify(tokenizer.toConfigJSON(), null, 2));
 }

@@ -18,8 +18,7 @@ export interface NormalizedStringEdits {
 
 /**
  * Set by normalized-string-edits.ts as it loads, which every normalizer module imports (so always
- * on `@tfkit/tokenizers`; on `@tfkit/tokenizers/core` once a tokenizer with a normalizer was
- * loaded). The edits live there so that a page whose tokenizer has no normalizer (GPT-2) does not
+ * on `@tfkit/tokenizers`; on `@tfkit/tokenizers/core` once the normalizers module is imported). The edits live there so that a page whose tokenizer has no normalizer (GPT-2) does not
  * bundle them; the pipeline itself only reads alignments.
  */
 let edits: NormalizedStringEdits | null = null;
@@ -31,10 +30,7 @@ export function setNormalizedStringEdits(e: NormalizedStringEdits): void {
 
 function editsFor(method: string): NormalizedStringEdits {
   if (edits) return edits;
-  throw new TokenizerError(
-    `NormalizedString.${method}: the edit methods load with the normalizers, and none is loaded. On \`@tfkit/tokenizers/core\`, import '@tfkit/tokenizers' ` +
-      '(it loads every component type) or load a tokenizer whose file names a normalizer first.',
-  );
+  throw new TokenizerError(`NormalizedString.${method} comes with the normalizers: \`use(normalizers)\` (@tfkit/tokenizers/core) or import '@tfkit/tokenizers'.`);
 }
 
 export function isHigh(c: number): boolean {

@@ -6,7 +6,8 @@ import type { TokenizerModel } from './models/model.js';
 import type { Normalizer } from './normalizers/normalizers.js';
 import type { PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import type { PostProcessor } from './processors/processors.js';
-import type { PaddingParams, TruncationParams, TruncationStrategy } from './truncation.js';
+import type { PaddingParams } from './padding.js';
+import type { TruncationParams, TruncationStrategy } from './truncation.js';
 
 export interface EncodeOptions {
   /** A second text (question/context, sentence pair). An empty string still counts as a pair. */

@@ -1,16 +1,19 @@
 /**
  * The Tokenizer: Hugging Face tokenizers' pipeline (normalizer → pre-tokenizer → model →
  * post-processor, decoder back) loaded from and saved to tokenizer.json, with transformers-style
- * truncation, overflowing windows and padding.
+ * truncation, overflowing windows and padding. Truncation, padding, `toJSON` and the file loaders
+ * are features (features.ts): the main entry loads them all, `@tfkit/tokenizers/core` what a page
+ * asks for.
  */
 import type { FileSource, Registry } from '@tfkit/core-tensor/lite';
-import { addedTokenFromJSON, addedTokenToJSON, AddedVocabulary, type AddedToken, type AddedTokenJson } from './added-vocabulary.js';
-import { inferSpecialTokens, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, specialTokensToConfig, tokenizerConfigFromJSON, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
+import { addedTokenFromJSON, AddedVocabulary, type AddedToken } from './added-vocabulary.js';
+import { inferSpecialTokens, readConfig, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
 import { componentFromJSON } from './components.js';
 import { cleanUpTokenization } from './decoders/cleanup.js';
 import type { Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
+import { loadedFeature, need, type ResolvedEncodeOptions } from './features.js';
 import { At, describeValue, Fields } from './json-reader.js';
 import type { FromPretrainedOptions } from './loaders.js';
 import { modelFromJSON } from './models/from-json.js';
@@ -21,10 +24,12 @@ import type { PreTokenizer } from './pre-tokenizers/pre-tokenizers.js';
 import { postProcess, type PostProcessor } from './processors/post-process.js';
 import type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
 import type { TrainCorpus, TrainOptions, TrainProgress } from './trainers/train.js';
-import { paddingFromJSON, paddingToJSON, truncateSequences, truncationFromJSON, truncationToJSON, type PaddingParams, type TruncationParams, type TruncationStrategy } from './truncation.js';
+import type { PaddingParams } from './padding.js';
+import type { TruncationParams } from './truncation.js';
 
 export type { BatchInput, DecodeOptions, EncodeOptions, TokenizerJson, TokenizerParts } from './tokenizer-types.js';
-export type { PaddingParams, TruncationParams, TruncationStrategy } from './truncation.js';
+export type { TruncationParams, TruncationStrategy } from './truncation.js';
+export type { PaddingParams } from './padding.js';
 
 type Trainer = (options: TrainOptions, corpus: TrainCorpus, callbacks?: { onProgress?: (p: TrainProgress) => void }) => Promise<Tokenizer>;
 
@@ -80,8 +85,7 @@ export class Tokenizer {
    * sources are imported on first use, so a page that only calls `fromJSON` never downloads them.
    */
   static async fromPretrained(source: string | FileSource, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
-    const { loadTokenizer } = await import('./loaders.js');
-    return loadTokenizer(source, options);
+    return need('pretrained', 'Tokenizer.fromPretrained').fromPretrained(source, options);
   }
 
   /**
@@ -92,15 +96,15 @@ export class Tokenizer {
    */
   static async train(options: TrainOptions, corpus: TrainCorpus, callbacks: { onProgress?: (p: TrainProgress) => void } = {}): Promise<Tokenizer> {
     // Loading it (Node, unbundled ES modules) is in the loaders' chunk: a page that never trains does not load that code.
-    if (!trainer) await (await import('./loaders.js')).loadTrainer(() => trainer);
+    // (On `@tfkit/tokenizers/core`, importing `@tfkit/tokenizers/train` sets the trainer: no loader needed.)
+    if (!trainer) await need('pretrained', 'Tokenizer.train').loadTrainer(() => trainer);
     return trainer!(options, corpus, callbacks);
   }
 
   /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing). */
   async savePretrained(dir: string): Promise<void> {
     // Node-only, with the loaders (imported on use: a page that never saves does not load them).
-    const { saveTokenizer } = await import('./loaders.js');
-    await saveTokenizer(this, dir);
+    await need('pretrained', 'savePretrained').save(this, dir);
   }
 
   /**
@@ -123,37 +127,20 @@ export class Tokenizer {
       postProcessor: componentFromJSON<PostProcessor>('post_processor', f.get('post_processor'), f.where('post_processor')),
       decoder: componentFromJSON<Decoder>('decoder', f.get('decoder'), f.where('decoder')),
       addedTokens: assignAddedIds(model, added),
-      config: config == null ? undefined : tokenizerConfigFromJSON(config, new At(options.configFile ?? 'tokenizer_config.json')),
-      truncation: truncationFromJSON(f.get('truncation'), f.where('truncation')),
-      padding: paddingFromJSON(f.get('padding'), f.where('padding')),
+      config: config == null ? undefined : configFromJSON(config, options.configFile),
+      truncation: f.has('truncation') ? need('truncation', `${f.where('truncation')}`).fromJSON(f.get('truncation'), f.where('truncation')) : null,
+      padding: f.has('padding') ? need('padding', `${f.where('padding')}`).fromJSON(f.get('padding'), f.where('padding')) : null,
     });
   }
 
   /** The tokenizer.json object (what `savePretrained` writes). */
   toJSON(): TokenizerJson {
-    return {
-      version: '1.0',
-      truncation: truncationToJSON(this.truncation),
-      padding: paddingToJSON(this.padding),
-      added_tokens: this.added.list().map(addedTokenToJSON),
-      normalizer: this.normalizer?.toJSON() ?? null,
-      pre_tokenizer: this.preTokenizer?.toJSON() ?? null,
-      model: this.model.toJSON(),
-      post_processor: this.postProcessor?.toJSON() ?? null,
-      decoder: this.decoder?.toJSON() ?? null,
-    };
+    return need('serialization', 'toJSON').toJSON(this);
   }
 
   /** The tokenizer_config.json object (what `savePretrained` writes next to tokenizer.json). */
   toConfigJSON(): TokenizerConfigJson {
-    const out: TokenizerConfigJson = { ...this.config, ...specialTokensToConfig(this.specialTokens) };
-    const decoder: Record<string, Omit<AddedTokenJson, 'id'>> = {};
-    for (const t of this.added.list()) {
-      const { id: _id, ...rest } = addedTokenToJSON(t);
-      decoder[String(t.id)] = rest;
-    }
-    out.added_tokens_decoder = decoder;
-    return out;
+    return need('serialization', 'toConfigJSON').toConfigJSON(this);
   }
 
   /** Number of ids: the model's vocab and the added tokens (the size of an embedding table). */
@@ -264,34 +251,22 @@ export class Tokenizer {
       const [text, pair] = isPair ? (input as [string, string]) : [input as string, undefined];
       return this.encodeOne(text, pair, addSpecial, options);
     });
-    this.pad(datas, options);
+    if (options.padding || options.padToMultipleOf) need('padding', 'encode').pad(this, datas, options);
     return datas.map((d) => new Encoding(d, this.tokenOf));
   }
 
   /** Fills what a call leaves unset from the tokenizer's default truncation and padding. */
-  private withDefaults(options: EncodeOptions): EncodeOptions & { padLength?: number; padTypeId?: number } {
+  private withDefaults(options: EncodeOptions): ResolvedEncodeOptions {
     const t = this.truncation;
     const p = this.padding;
     if ((!t || options.truncation !== undefined) && (!p || options.padding !== undefined)) return options;
-    const out: EncodeOptions & { padLength?: number; padTypeId?: number } = { ...options };
-    if (t && options.truncation === undefined) {
-      out.truncation = t.strategy;
-      out.truncationMaxLength = options.maxLength ?? t.maxLength;
-      out.stride = options.stride ?? t.stride;
-      out.truncationSide = options.truncationSide ?? t.side;
-    }
-    if (p && options.padding === undefined) {
-      out.padding = p.length === undefined ? 'longest' : 'max_length';
-      out.padLength = options.maxLength ?? p.length;
-      out.padToMultipleOf = options.padToMultipleOf ?? p.padToMultipleOf;
-      out.paddingSide = options.paddingSide ?? p.side;
-      out.padTokenId = options.padTokenId ?? p.padId;
-      out.padTypeId = p.padTypeId;
-    }
+    const out: ResolvedEncodeOptions = { ...options };
+    if (t && options.truncation === undefined) need('truncation', 'encode').defaults(t, options, out);
+    if (p && options.padding === undefined) need('padding', 'encode').defaults(p, options, out);
     return out;
   }
 
-  private encodeOne(text: string, pair: string | undefined, addSpecial: boolean, options: EncodeOptions): EncodingData {
+  private encodeOne(text: string, pair: string | undefined, addSpecial: boolean, options: ResolvedEncodeOptions): EncodingData {
     const a = new EncodingData();
     this.pipeline.encode(text, 0, 0, a);
     let b: EncodingData | null = null;
@@ -299,39 +274,8 @@ export class Tokenizer {
       b = new EncodingData();
       this.pipeline.encode(pair, 1, 1, b);
     }
-    if (options.truncation) this.truncate(a, b, addSpecial, options);
+    if (options.truncation) need('truncation', 'encode').truncate(this, a, b, addSpecial, options);
     return postProcess(this.postProcessor, a, b, addSpecial, this.tokenOf);
-  }
-
-  private truncate(a: EncodingData, b: EncodingData | null, addSpecial: boolean, options: EncodeOptions): void {
-    const strategy: TruncationStrategy = options.truncation === true ? 'longest_first' : (options.truncation as TruncationStrategy);
-    const maxTotal = options.truncationMaxLength ?? options.maxLength ?? this.modelMaxLength;
-    if (maxTotal === undefined) throw new TokenizerError('encode: truncation needs maxLength (this tokenizer has no model_max_length).');
-    const added = addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0;
-    const max = maxTotal - added;
-    const stride = options.stride ?? 0;
-    const side = options.truncationSide ?? this.config.truncation_side ?? 'right';
-    if (max < 0) throw new TokenizerError(`encode: maxLength ${maxTotal} leaves no room for the ${added} special tokens.`);
-    truncateSequences(a, b, strategy, max, stride, side);
-  }
-
-  private pad(datas: EncodingData[], options: EncodeOptions & { padLength?: number; padTypeId?: number }): void {
-    const mode = options.padding === true ? (options.maxLength !== undefined ? 'max_length' : 'longest') : options.padding;
-    if (!mode && !options.padToMultipleOf) return;
-    let length: number;
-    if (mode === 'max_length') {
-      const max = options.padLength ?? options.maxLength ?? this.modelMaxLength;
-      if (max === undefined) throw new TokenizerError("encode: padding 'max_length' needs maxLength (this tokenizer has no model_max_length).");
-      length = max;
-    } else length = datas.reduce((m, d) => Math.max(m, d.length), 0);
-    const multiple = options.padToMultipleOf;
-    if (multiple && length % multiple !== 0) length += multiple - (length % multiple);
-    const padId = options.padTokenId ?? this.padTokenId;
-    if (padId === undefined) {
-      throw new TokenizerError('encode: padding needs a pad token; this tokenizer has none. Pass padTokenId (e.g. the eos id) or add one with addTokens([...], true) and a padToken role in tokenizer_config.json.');
-    }
-    const side = options.paddingSide ?? this.config.padding_side ?? 'right';
-    for (const d of datas) d.pad(length, padId, options.padTypeId ?? 0, side);
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
@@ -361,6 +305,17 @@ export class Tokenizer {
     return words;
   }
 
+}
+
+/**
+ * tokenizer_config.json, checked: the fields the tokenizer reads, and with the serialization
+ * feature (which writes the others back) the others too (config.ts).
+ */
+function configFromJSON(json: unknown, file = 'tokenizer_config.json'): TokenizerConfigJson {
+  const f = Fields.of(json, new At(file));
+  const config = readConfig(f);
+  loadedFeature('serialization')?.checkConfig(f);
+  return config;
 }
 
 /**

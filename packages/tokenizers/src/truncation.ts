@@ -1,16 +1,14 @@
 /**
- * Truncation into overflowing windows for one sequence or a pair (transformers' strategies), and
- * the truncation / padding defaults tokenizer.json may store.
+ * The `truncation` feature: cutting one sequence or a pair into overflowing windows (transformers'
+ * strategies), merging windows in post-processing, and tokenizer.json's `truncation` defaults.
+ * The main entry loads it; on `@tfkit/tokenizers/core` it is `use(truncation)` (see features.ts).
  */
-import type { EncodingData } from './encoding.js';
+import { COLUMNS, EncodingData } from './encoding.js';
 import { TokenizerError } from './errors.js';
-import { At, Fields, MAX_ID } from './json-reader.js';
-
-/**
- * Largest padding length (or multiple) a tokenizer.json may set: padding applies to every encode,
- * and a length read from a file must not be able to allocate gigabytes per call.
- */
-export const MAX_FILE_PADDING = 1 << 20;
+import type { EncodeOptions } from './tokenizer-types.js';
+import type { ResolvedEncodeOptions, TruncationFeature } from './features.js';
+import { type At, fieldInt, Fields } from './json-reader.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -22,15 +20,47 @@ export interface TruncationParams {
   side: 'right' | 'left';
 }
 
-/** Padding applied by default (tokenizer.json `padding`); per-call options override it. */
-export interface PaddingParams {
-  /** A fixed length, or `undefined` for the longest in the batch. */
-  length?: number;
-  padToMultipleOf?: number;
-  side: 'right' | 'left';
-  padId: number;
-  padTypeId: number;
-  padToken: string;
+/**
+ * Keeps the first (`right`) or last (`left`) `maxLength` tokens of `e`; the rest becomes overflowing
+ * windows of `maxLength` tokens, each repeating `stride` tokens of the window before it, so the
+ * windows together cover every token.
+ */
+export function truncateEncoding(e: EncodingData, maxLength: number, stride: number, direction: 'right' | 'left'): void {
+  const n = e.length;
+  if (maxLength >= n) return;
+  if (maxLength === 0) {
+    const all = e.slice(0, n);
+    replaceWith(e, new EncodingData());
+    e.overflowing = [all];
+    return;
+  }
+  if (stride >= maxLength) {
+    throw new TokenizerError(`truncation: stride (${stride}) must be smaller than the length left for the sequence (${maxLength}); lower stride or raise maxLength.`);
+  }
+  const step = maxLength - stride;
+  const ranges: [number, number][] = [];
+  if (direction === 'right') {
+    for (let start = 0; ; start += step) {
+      const stop = Math.min(start + maxLength, n);
+      ranges.push([start, stop]);
+      if (stop === n) break;
+    }
+  } else {
+    for (let stop = n; ; stop -= step) {
+      const start = Math.max(stop - maxLength, 0);
+      ranges.push([start, stop]);
+      if (start === 0) break;
+    }
+  }
+  const windows = ranges.map(([s, end]) => e.slice(s, end));
+  replaceWith(e, windows[0]!);
+  e.overflowing = windows.slice(1);
+}
+
+function replaceWith(e: EncodingData, other: EncodingData): void {
+  for (const k of COLUMNS) e[k] = other[k];
+  e.offsets = other.offsets;
+  e.tokenTexts = other.tokenTexts;
 }
 
 /**
@@ -43,7 +73,7 @@ export function truncateSequences(a: EncodingData, b: EncodingData | null, strat
   if (total <= max) return;
   if (strategy === 'longest_first') {
     if (!b) {
-      a.truncate(max, stride, side);
+      truncateEncoding(a, max, stride, side);
       return;
     }
     let n1 = a.length;
@@ -56,8 +86,8 @@ export function truncateSequences(a: EncodingData, b: EncodingData | null, strat
       n2 = n1 + (max % 2);
     }
     if (swap) [n1, n2] = [n2, n1];
-    a.truncate(n1, stride, side);
-    b.truncate(n2, stride, side);
+    truncateEncoding(a, n1, stride, side);
+    truncateEncoding(b, n2, stride, side);
     return;
   }
   const target = strategy === 'only_first' ? a : b;
@@ -66,59 +96,77 @@ export function truncateSequences(a: EncodingData, b: EncodingData | null, strat
   if (target.length <= remove) {
     throw new TokenizerError(`encode: truncation '${strategy}' cannot remove ${remove} tokens from a sequence of ${target.length}; use 'longest_first' or a larger maxLength.`);
   }
-  target.truncate(target.length - remove, stride, side);
+  truncateEncoding(target, target.length - remove, stride, side);
+}
+
+/** `encode`'s truncation of a sequence and its pair, with the room the post-processor's special tokens take. */
+function truncate(tokenizer: Tokenizer, a: EncodingData, b: EncodingData | null, addSpecial: boolean, options: ResolvedEncodeOptions): void {
+  const strategy: TruncationStrategy = options.truncation === true ? 'longest_first' : (options.truncation as TruncationStrategy);
+  const maxTotal = options.truncationMaxLength ?? options.maxLength ?? tokenizer.modelMaxLength;
+  if (maxTotal === undefined) throw new TokenizerError('encode: truncation needs maxLength (this tokenizer has no model_max_length).');
+  const added = addSpecial && tokenizer.postProcessor ? tokenizer.postProcessor.addedTokens(b !== null) : 0;
+  const max = maxTotal - added;
+  const stride = options.stride ?? 0;
+  const side = options.truncationSide ?? tokenizer.config.truncation_side ?? 'right';
+  if (max < 0) throw new TokenizerError(`encode: maxLength ${maxTotal} leaves no room for the ${added} special tokens.`);
+  truncateSequences(a, b, strategy, max, stride, side);
+}
+
+/**
+ * Concatenates `b` onto `a`. Overflowing windows combine as in Hugging Face's `Encoding::merge_with`:
+ * each window of `a` with `b` and with each window of `b`, then `a` with each window of `b`.
+ */
+function mergeTwo(a: EncodingData, b: EncodingData): EncodingData {
+  const overflowing: EncodingData[] = [];
+  for (const ao of a.overflowing) {
+    overflowing.push(mergeTwo(withoutOverflow(ao), withoutOverflow(b)));
+    for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(ao), bo));
+  }
+  for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(a), bo));
+  const out = a.slice(0, a.length);
+  out.append(b);
+  out.overflowing = overflowing;
+  return out;
+}
+
+function withoutOverflow(e: EncodingData): EncodingData {
+  if (e.overflowing.length === 0) return e;
+  return e.slice(0, e.length);
 }
 
 const STRATEGIES: Record<string, TruncationStrategy> = { LongestFirst: 'longest_first', OnlyFirst: 'only_first', OnlySecond: 'only_second' };
 
-/** tokenizer.json `truncation` (`null`: none); `at` is where it sits, for error messages. */
-export function truncationFromJSON(json: unknown, at = new At('tokenizer.json', 'truncation')): TruncationParams | null {
-  if (json == null) return null;
+/** tokenizer.json `truncation` (an object); `at` is where it sits, for error messages. */
+export function truncationFromJSON(json: unknown, at: At): TruncationParams {
   const f = Fields.of(json, at);
   return {
-    maxLength: f.int('max_length'),
+    maxLength: fieldInt(f, 'max_length'),
     strategy: STRATEGIES[f.oneOf('strategy', ['LongestFirst', 'OnlyFirst', 'OnlySecond'], 'LongestFirst')]!,
-    stride: f.int('stride', 0),
+    stride: fieldInt(f, 'stride', 0),
     side: f.oneOf('direction', ['Left', 'Right'], 'Right') === 'Left' ? 'left' : 'right',
   };
 }
 
-export function truncationToJSON(t: TruncationParams | null): unknown {
-  if (!t) return null;
+export function truncationToJSON(t: TruncationParams): unknown {
   const strategy = Object.entries(STRATEGIES).find(([, v]) => v === t.strategy)![0];
   return { direction: t.side === 'left' ? 'Left' : 'Right', max_length: t.maxLength, strategy, stride: t.stride };
 }
 
-/** tokenizer.json `padding` (`null`: none); `at` is where it sits, for error messages. */
-export function paddingFromJSON(json: unknown, at = new At('tokenizer.json', 'padding')): PaddingParams | null {
-  if (json == null) return null;
-  const f = Fields.of(json, at);
-  const strategy = f.get('strategy') ?? 'BatchLongest';
-  let length: number | undefined;
-  if (strategy !== 'BatchLongest') {
-    const fixed = Fields.of(strategy, f.where('strategy'));
-    if (!fixed.has('Fixed')) throw f.where('strategy').expected('"BatchLongest" or {"Fixed": length}', strategy);
-    length = fixed.int('Fixed', undefined, 0, MAX_FILE_PADDING);
-  }
-  const multiple = f.int('pad_to_multiple_of', 0, 0, MAX_FILE_PADDING);
-  return {
-    length,
-    padToMultipleOf: multiple === 0 ? undefined : multiple,
-    side: f.oneOf('direction', ['Left', 'Right'], 'Right') === 'Left' ? 'left' : 'right',
-    padId: f.id('pad_id', 0),
-    padTypeId: f.int('pad_type_id', 0, 0, MAX_ID),
-    padToken: f.string('pad_token', '[PAD]'),
-  };
-}
-
-export function paddingToJSON(p: PaddingParams | null): unknown {
-  if (!p) return null;
-  return {
-    strategy: p.length === undefined ? 'BatchLongest' : { Fixed: p.length },
-    direction: p.side === 'left' ? 'Left' : 'Right',
-    pad_to_multiple_of: p.padToMultipleOf ?? null,
-    pad_id: p.padId,
-    pad_type_id: p.padTypeId,
-    pad_token: p.padToken,
-  };
-}
+/** Truncation: `use(truncation)` on `@tfkit/tokenizers/core`. */
+export const truncation: TruncationFeature = {
+  feature: 'truncation',
+  fromJSON: truncationFromJSON,
+  toJSON: truncationToJSON,
+  defaults(t: TruncationParams, options: EncodeOptions, out: ResolvedEncodeOptions): void {
+    out.truncation = t.strategy;
+    out.truncationMaxLength = options.maxLength ?? t.maxLength;
+    out.stride = options.stride ?? t.stride;
+    out.truncationSide = options.truncationSide ?? t.side;
+  },
+  truncate,
+  merge(encodings: readonly EncodingData[]): EncodingData {
+    let out = encodings[0]!;
+    for (let i = 1; i < encodings.length; i++) out = mergeTwo(out, encodings[i]!);
+    return out;
+  },
+};

@@ -3,7 +3,17 @@
  * WordPiece), apart from unicode.ts, which the tokenizer core loads: a page whose tokenizer has
  * none of those components does not load these. Same definitions as Hugging Face tokenizers (Rust).
  */
-import { has, MN, NUM, OTHER, PUNCT } from './unicode.js';
+import { flagTable } from './unicode.js';
+
+const PUNCT = 1;
+const OTHER = 2;
+const NUM = 4;
+const MN = 8;
+const PUNCT_RE = /\p{P}/u;
+const OTHER_RE = /\p{C}/u;
+const NUMERIC_RE = /\p{N}/u;
+const MN_RE = /\p{Mn}/u;
+const has = /* @__PURE__ */ flagTable((ch) => (PUNCT_RE.test(ch) ? PUNCT : 0) | (OTHER_RE.test(ch) ? OTHER : 0) | (NUMERIC_RE.test(ch) ? NUM : 0) | (MN_RE.test(ch) ? MN : 0));
 
 /** ASCII punctuation (which includes symbols like `$+<=>^|~`) or a Unicode P* character. */
 export function isBertPunctuation(cp: number): boolean {

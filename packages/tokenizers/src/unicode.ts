@@ -7,45 +7,30 @@
 /** Unicode White_Space, as a regex character-class body. */
 export const WHITESPACE_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
-const WHITESPACE_RE = new RegExp(`[${WHITESPACE_CLASS}]`, 'u');
-const PUNCT_RE = /\p{P}/u;
-const OTHER_RE = /\p{C}/u;
-const NUMERIC_RE = /\p{N}/u;
-const ALNUM_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
-const MN_RE = /\p{Mn}/u;
+export const WHITESPACE_RE = new RegExp(`[${WHITESPACE_CLASS}]`, 'u');
+const WORD_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 
-// Properties of BMP code points, computed on first use: one bit each, bit 7 = computed. The
-// classes only component modules test (punctuation, control, numeric, Mn) are in unicode-classes.ts.
+/**
+ * A lazily filled table of one or more properties of BMP code points (bit 7: computed); `compute`
+ * gives a code point's bits. The core tests whitespace and word characters (added tokens'
+ * `single_word`, `lstrip`, `rstrip`); the classes only component modules test (punctuation,
+ * control, numeric, Mn) have a table of their own in unicode-classes.ts.
+ */
+export function flagTable(compute: (ch: string) => number): (cp: number, flag: number) => boolean {
+  const bmp = new Uint8Array(0x10000);
+  return (cp, flag) => {
+    if (cp < 0x10000) {
+      let f = bmp[cp]!;
+      if (f === 0) f = bmp[cp] = compute(String.fromCodePoint(cp)) | 128;
+      return (f & flag) !== 0;
+    }
+    return (compute(String.fromCodePoint(cp)) & flag) !== 0;
+  };
+}
+
 const WS = 1;
-export const PUNCT = 2;
-export const OTHER = 4;
-export const NUM = 8;
-const WORD = 16;
-export const MN = 32;
-const DONE = 128;
-const BMP = new Uint8Array(0x10000);
-
-function computeFlags(cp: number): number {
-  const ch = String.fromCodePoint(cp);
-  return (
-    (WHITESPACE_RE.test(ch) ? WS : 0) |
-    (PUNCT_RE.test(ch) ? PUNCT : 0) |
-    (OTHER_RE.test(ch) ? OTHER : 0) |
-    (NUMERIC_RE.test(ch) ? NUM : 0) |
-    (ALNUM_RE.test(ch) ? WORD : 0) |
-    (MN_RE.test(ch) ? MN : 0)
-  );
-}
-
-/** Whether `cp` has the property `flag` (one of the bits above). */
-export function has(cp: number, flag: number): boolean {
-  if (cp < 0x10000) {
-    let f = BMP[cp]!;
-    if (f === 0) f = BMP[cp] = computeFlags(cp) | DONE;
-    return (f & flag) !== 0;
-  }
-  return (computeFlags(cp) & flag) !== 0;
-}
+const WORD = 2;
+const has = /* @__PURE__ */ flagTable((ch) => (WHITESPACE_RE.test(ch) ? WS : 0) | (WORD_RE.test(ch) ? WORD : 0));
 
 /** Rust `char::is_whitespace`. */
 export function isWhitespace(cp: number): boolean {

@@ -4,7 +4,7 @@
  */
 import { TokenizerError } from '../errors.js';
 import type { ComponentBuilders } from '../components.js';
-import { At } from '../json-reader.js';
+import { At, fieldChar, fieldInt, fieldSteps } from '../json-reader.js';
 import { cleanUpTokenization } from './cleanup.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
@@ -161,13 +161,13 @@ export const DECODERS: ComponentBuilders = {
     BPEDecoder: (f) => new BpeDecoder(f.string('suffix', '</w>')),
     Metaspace: (f) => {
       const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
-      return new MetaspaceDecoder(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
+      return new MetaspaceDecoder(fieldChar(f, 'replacement', '\u2581'), scheme, f.bool('split', true));
     },
     Replace: (f) => new ReplaceDecoder(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern')),
     // One character, as in Hugging Face: an empty one would match forever.
-    Strip: (f) => new StripDecoder(f.char('content', ' '), f.int('start', 0), f.int('stop', 0)),
+    Strip: (f) => new StripDecoder(fieldChar(f, 'content', ' '), fieldInt(f, 'start', 0), fieldInt(f, 'stop', 0)),
     Fuse: () => new FuseDecoder(),
     ByteFallback: () => new ByteFallbackDecoder(),
-    Sequence: (f, build) => new DecoderSequence(f.steps('decoders').map((step) => build(step) as Decoder)),
+    Sequence: (f, build) => new DecoderSequence(fieldSteps(f, 'decoders').map((step) => build(step) as Decoder)),
   },
 };

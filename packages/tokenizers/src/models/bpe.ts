@@ -5,10 +5,10 @@
  * fallback.
  */
 import type { ComponentBuilders } from '../components.js';
-import { uniformStream } from '@tfkit/core-tensor/random';
 import { TokenizerError } from '../errors.js';
+import { need } from '../features.js';
 import { asArray, At, Fields, quote } from '../json-reader.js';
-import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 import { MergeQueue } from './merge-queue.js';
 import { PairTable } from './pair-table.js';
 
@@ -42,7 +42,8 @@ export class BPE extends VocabModel implements TokenizerModel {
   /** Merges in rank order as [left id, right id, merged id]. */
   private readonly mergeIds: Int32Array;
   private readonly pairs: PairTable;
-  private readonly rng: () => number;
+  /** BPE-dropout's generator (the `bpeDropout` feature); `null` without dropout. */
+  private readonly rng: (() => number) | null;
   private readonly queue = new MergeQueue();
 
   /** `source` says where the vocab and merges came from (files and fields), for error messages. */
@@ -52,7 +53,7 @@ export class BPE extends VocabModel implements TokenizerModel {
     if (this.dropout !== null && !(typeof this.dropout === 'number' && this.dropout > 0 && this.dropout <= 1)) {
       throw new TokenizerError(`BPE: dropout must be in (0, 1], got ${this.dropout}.`);
     }
-    this.rng = uniformStream(options.seed ?? 0);
+    this.rng = this.dropout === null ? null : need('bpeDropout', `${source.vocab.file}: BPE dropout`).rng(options.seed ?? 0);
     this.unkToken = options.unkToken ?? null;
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? null;
     this.endOfWordSuffix = options.endOfWordSuffix ?? null;
@@ -177,7 +178,7 @@ export class BPE extends VocabModel implements TokenizerModel {
     while (q.pop()) {
       const rank = q.topRank;
       const pos = q.topPos;
-      if (dropout !== null && this.rng() < dropout) {
+      if (dropout !== null && this.rng!() < dropout) {
         skipped.push(rank, pos);
         continue;
       }
@@ -217,19 +218,9 @@ export class BPE extends VocabModel implements TokenizerModel {
     ends.length = w;
   }
 
+  /** The tokenizer.json entry (vocab and all): the serialization feature's (features.ts). */
   toJSON(): ModelJson {
-    return {
-      type: 'BPE',
-      dropout: this.dropout,
-      unk_token: this.unkToken,
-      continuing_subword_prefix: this.continuingSubwordPrefix,
-      end_of_word_suffix: this.endOfWordSuffix,
-      fuse_unk: this.fuseUnk,
-      byte_fallback: this.byteFallback,
-      ignore_merges: this.ignoreMerges,
-      vocab: vocabToJSON(this.tokens),
-      merges: this.getMerges(),
-    };
+    return need('serialization', 'BPE.toJSON').model(this);
   }
 
   /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */

@@ -65,15 +65,6 @@ export class IdTable {
   get(id: number): string | undefined {
     return this.dense ? this.dense[id] : this.sparse!.get(id);
   }
-
-  /** `[token, id]` in id order. */
-  *entries(): Generator<[string, number]> {
-    if (this.dense) {
-      for (let id = 0; id < this.dense.length; id++) if (this.dense[id] !== undefined) yield [this.dense[id]!, id];
-    } else {
-      for (const id of [...this.sparse!.keys()].sort((a, b) => a - b)) yield [this.sparse!.get(id)!, id];
-    }
-  }
 }
 
 /**
@@ -129,9 +120,7 @@ export function buildVocab(vocab: ReadonlyMap<string, number> | Record<string, n
   return { map, tokens };
 }
 
-/** The vocab as a `{ token: id }` record in id order (as tokenizer.json stores it). */
-export function vocabToJSON(tokens: IdTable): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [t, id] of tokens.entries()) out[t] = id;
-  return out;
+/** The vocab as a `{ token: id }` record in id order (as tokenizer.json stores it; ids are unique, see `buildVocab`). */
+export function vocabToJSON(vocab: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...vocab].sort((a, b) => a[1] - b[1]));
 }

@@ -1,8 +1,9 @@
 /** WordLevel: each pre-tokenized word is one token, or the unknown token (Hugging Face `models/wordlevel`). */
 import type { ComponentBuilders } from '../components.js';
 import { TokenizerError } from '../errors.js';
+import { need } from '../features.js';
 import { At, Fields, quote } from '../json-reader.js';
-import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
 export class WordLevel extends VocabModel implements TokenizerModel {
   readonly type = 'WordLevel' as const;
@@ -25,8 +26,9 @@ export class WordLevel extends VocabModel implements TokenizerModel {
     return { ids: [id], starts: [0], ends: [word.length] };
   }
 
+  /** The tokenizer.json entry (vocab and all): the serialization feature's (features.ts). */
   toJSON(): ModelJson {
-    return { type: 'WordLevel', vocab: vocabToJSON(this.tokens), unk_token: this.unkToken };
+    return need('serialization', 'WordLevel.toJSON').model(this);
   }
 
   /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */

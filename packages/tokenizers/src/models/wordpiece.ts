@@ -3,10 +3,11 @@
  * over the vocab, continuation pieces prefixed with `##`, and the whole word unknown when any part
  * of it cannot be matched (google-research/bert tokenization.py WordpieceTokenizer).
  */
+import { need } from '../features.js';
 import type { ComponentBuilders } from '../components.js';
-import { At, Fields, quote } from '../json-reader.js';
+import { At, fieldInt, Fields, quote } from '../json-reader.js';
 import { codePointCount } from '../unicode-classes.js';
-import { VocabModel, vocabToJSON, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
+import { VocabModel, type ModelJson, type TokenizerModel, type WordTokens } from './model.js';
 
 export interface WordPieceOptions {
   unkToken?: string;
@@ -80,14 +81,9 @@ export class WordPiece extends VocabModel implements TokenizerModel {
     return { ids, starts, ends };
   }
 
+  /** The tokenizer.json entry (vocab and all): the serialization feature's (features.ts). */
   toJSON(): ModelJson {
-    return {
-      type: 'WordPiece',
-      unk_token: this.unkToken,
-      continuing_subword_prefix: this.continuingSubwordPrefix,
-      max_input_chars_per_word: this.maxInputCharsPerWord,
-      vocab: vocabToJSON(this.tokens),
-    };
+    return need('serialization', 'WordPiece.toJSON').model(this);
   }
 
   /** Reads a tokenizer.json `model` entry; `at` is where it sits (for error messages). */
@@ -98,7 +94,7 @@ export class WordPiece extends VocabModel implements TokenizerModel {
       {
         unkToken: f.string('unk_token', '[UNK]'),
         continuingSubwordPrefix: f.string('continuing_subword_prefix', '##'),
-        maxInputCharsPerWord: f.int('max_input_chars_per_word', 100),
+        maxInputCharsPerWord: fieldInt(f, 'max_input_chars_per_word', 100),
       },
       f.where('vocab'),
     );

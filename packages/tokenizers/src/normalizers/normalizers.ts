@@ -7,7 +7,7 @@ import * as edit from '../normalized-string-edits.js';
 import { isChineseChar, isControl, isNonspacingMark } from '../unicode-classes.js';
 import { isWhitespace } from '../unicode.js';
 import { componentFromJSON, registerComponents, type ComponentBuilders } from '../components.js';
-import { At } from '../json-reader.js';
+import { At, fieldSteps } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 
 export type NormalizerJson = { type: string; [key: string]: unknown };
@@ -193,7 +193,7 @@ export const NORMALIZERS: ComponentBuilders = {
     StripAccents: () => new StripAccents(),
     Replace: (f) => new Replace(f.get('pattern') as PatternJson, f.string('content', ''), f.where('pattern')),
     Prepend: (f) => new Prepend(f.string('prepend', '')),
-    Sequence: (f, build) => new NormalizerSequence(f.steps('normalizers').map((step) => build(step) as Normalizer)),
+    Sequence: (f, build) => new NormalizerSequence(fieldSteps(f, 'normalizers').map((step) => build(step) as Normalizer)),
   },
 };
 

@@ -4,7 +4,7 @@
  * word is handed to the model, and its `add_prefix_space` is carried as a flag on the piece.
  */
 import type { ComponentBuilders } from '../components.js';
-import { At } from '../json-reader.js';
+import { At, fieldChar, fieldSteps } from '../json-reader.js';
 import { compilePattern, patternToJSON, type PatternJson } from '../pattern.js';
 import { isBertPunctuation, isNumeric } from '../unicode-classes.js';
 import { isWhitespace } from '../unicode.js';
@@ -217,9 +217,9 @@ export const PRE_TOKENIZERS: ComponentBuilders = {
     Split: (f) => new SplitPreTokenizer(f.get('pattern') as PatternJson, parseBehavior(f.get('behavior'), 'isolated', f.where('behavior')), f.bool('invert', false), f.where('pattern')),
     Metaspace: (f) => {
       const scheme = f.oneOf('prepend_scheme', ['always', 'first', 'never'], f.bool('add_prefix_space', true) ? 'always' : 'never');
-      return new MetaspacePreTokenizer(f.char('replacement', '\u2581'), scheme, f.bool('split', true));
+      return new MetaspacePreTokenizer(fieldChar(f, 'replacement', '\u2581'), scheme, f.bool('split', true));
     },
-    CharDelimiterSplit: (f) => new CharDelimiterSplit(f.char('delimiter', ' ')),
-    Sequence: (f, build) => new PreTokenizerSequence(f.steps('pretokenizers').map((step) => build(step) as PreTokenizer)),
+    CharDelimiterSplit: (f) => new CharDelimiterSplit(fieldChar(f, 'delimiter', ' ')),
+    Sequence: (f, build) => new PreTokenizerSequence(fieldSteps(f, 'pretokenizers').map((step) => build(step) as PreTokenizer)),
   },
 };

@@ -1,8 +1,8 @@
 /** GPT-2's byte-level post-processor (offset trimming), a module of its own so a page loads it without the other post-processors. */
 import type { ComponentBuilders } from '../components.js';
 import type { EncodingData } from '../encoding.js';
+import { need } from '../features.js';
 import { cloneEncoding, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
-import { trimOffsets } from './trim-offsets.js';
 
 /** GPT-2's post-processor: adds nothing; optionally trims offsets off spaces. */
 export class ByteLevelProcessor implements PostProcessor {
@@ -10,7 +10,10 @@ export class ByteLevelProcessor implements PostProcessor {
     readonly trimOffsets = true,
     readonly addPrefixSpace = true,
     readonly useRegex = true,
-  ) {}
+  ) {
+    // Checked here, so that a file that trims fails as it loads, not at its first encode.
+    if (trimOffsets) need('trimOffsets', 'ByteLevel post-processor: trim_offsets');
+  }
   addedTokens(): number {
     return 0;
   }
@@ -18,7 +21,7 @@ export class ByteLevelProcessor implements PostProcessor {
     if (!this.trimOffsets) return encodings;
     return encodings.map((e) => {
       const c = cloneEncoding(e);
-      trimOffsets(c, this.addPrefixSpace, tokenOf);
+      need('trimOffsets', 'ByteLevel post-processor').trim(c, this.addPrefixSpace, tokenOf);
       return c;
     });
   }

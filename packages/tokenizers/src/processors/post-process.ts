@@ -4,6 +4,7 @@
  * are in processors.ts and byte-level.ts.
  */
 import { EncodingData } from '../encoding.js';
+import { need } from '../features.js';
 
 export type ProcessorJson = { type: string; [key: string]: unknown };
 export type TokenOf = (id: number) => string;
@@ -22,40 +23,13 @@ export function cloneEncoding(e: EncodingData): EncodingData {
   return out;
 }
 
-/**
- * Concatenates `b` onto `a`. Overflowing windows combine as in Hugging Face's `Encoding::merge_with`:
- * each window of `a` with `b` and with each window of `b`, then `a` with each window of `b`.
- */
-function mergeTwo(a: EncodingData, b: EncodingData): EncodingData {
-  const overflowing: EncodingData[] = [];
-  for (const ao of a.overflowing) {
-    overflowing.push(mergeTwo(withoutOverflow(ao), withoutOverflow(b)));
-    for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(ao), bo));
-  }
-  for (const bo of b.overflowing) overflowing.push(mergeTwo(withoutOverflow(a), bo));
-  const out = a.slice(0, a.length);
-  out.append(b);
-  out.overflowing = overflowing;
-  return out;
-}
-
-function withoutOverflow(e: EncodingData): EncodingData {
-  if (e.overflowing.length === 0) return e;
-  return e.slice(0, e.length);
-}
-
 export function mergeEncodings(encodings: readonly EncodingData[]): EncodingData {
-  if (encodings.length === 0) return new EncodingData();
   if (encodings.length === 1) return encodings[0]!;
-  if (encodings.every((e) => e.overflowing.length === 0)) {
-    // No windows to combine: one concatenation.
-    const out = new EncodingData();
-    for (const e of encodings) out.append(e);
-    out.source = encodings.find((e) => e.source)?.source ?? '';
-    return out;
-  }
-  let out = encodings[0]!;
-  for (let i = 1; i < encodings.length; i++) out = mergeTwo(out, encodings[i]!);
+  // Windows to combine: truncation made them, so that feature is loaded.
+  if (encodings.some((e) => e.overflowing.length > 0)) return need('truncation', 'encode').merge(encodings);
+  const out = new EncodingData();
+  for (const e of encodings) out.append(e);
+  out.source = encodings.find((e) => e.source)?.source ?? '';
   return out;
 }
 

@@ -7,7 +7,7 @@
 import { TokenizerError } from '../errors.js';
 import { EncodingData } from '../encoding.js';
 import type { ComponentBuilders } from '../components.js';
-import { asArray, asId, asInt, asString, At, Fields, MAX_ID, quote } from '../json-reader.js';
+import { asArray, asId, asInt, asString, At, fieldInt, Fields, fieldSteps, MAX_ID, quote } from '../json-reader.js';
 import { type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 
 export { cloneEncoding, mergeEncodings, postProcess, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
@@ -75,11 +75,19 @@ export class TemplateProcessing implements PostProcessor {
         const index = piece.id === 'A' ? 0 : 1;
         const source = encodings[index];
         if (!source) throw new TokenizerError(`TemplateProcessing: the template uses $${piece.id} but only ${encodings.length} sequence(s) were given.`);
-        out.push(source.withIds(piece.typeId, index));
+        out.push(withIds(source, piece.typeId, index));
       } else if (addSpecialTokens) {
         const special = this.specialTokens.get(piece.id)!;
         const e = new EncodingData();
-        for (const id of special.ids) e.push(id, piece.typeId, 0, 0, 1, -1, -1);
+        for (const id of special.ids) {
+          e.ids.push(id);
+          e.typeIds.push(piece.typeId);
+          e.offsets.push(0, 0);
+          e.specialTokensMask.push(1);
+          e.attentionMask.push(1);
+          e.wordIds.push(-1);
+          e.sequenceIds.push(-1);
+        }
         out.push(e);
       }
     }
@@ -153,11 +161,11 @@ function templateFromJSON(value: unknown, at: At): TemplatePiece[] {
     const f = Fields.of(piece, at.index(i));
     if (f.has('Sequence')) {
       const seq = f.object('Sequence');
-      return { kind: 'sequence', id: seq.oneOf('id', ['A', 'B']), typeId: seq.int('type_id', 0, 0, MAX_ID) };
+      return { kind: 'sequence', id: seq.oneOf('id', ['A', 'B']), typeId: fieldInt(seq, 'type_id', 0, 0, MAX_ID) };
     }
     if (f.has('SpecialToken')) {
       const special = f.object('SpecialToken');
-      return { kind: 'special', id: special.string('id'), typeId: special.int('type_id', 0, 0, MAX_ID) };
+      return { kind: 'special', id: special.string('id'), typeId: fieldInt(special, 'type_id', 0, 0, MAX_ID) };
     }
     throw f.at.expected('a template piece: {"Sequence": …} or {"SpecialToken": …}', piece);
   });
@@ -188,6 +196,18 @@ export const PROCESSORS: ComponentBuilders = {
       const pair = f.has('pair') ? templateFromJSON(f.get('pair'), f.where('pair')) : single;
       return new TemplateProcessing(single, pair, special, f.at);
     },
-    Sequence: (f, build) => new ProcessorSequence(f.steps('processors').map((step) => build(step) as PostProcessor)),
+    Sequence: (f, build) => new ProcessorSequence(fieldSteps(f, 'processors').map((step) => build(step) as PostProcessor)),
   },
 };
+
+/**
+ * The same tokens with other type and sequence ids; token arrays are shared, not copied (callers
+ * never mutate them in place), windows included.
+ */
+function withIds(e: EncodingData, typeId: number, sequenceId: number): EncodingData {
+  const out = Object.assign(new EncodingData(), e);
+  out.typeIds = new Array<number>(e.length).fill(typeId);
+  out.sequenceIds = new Array<number>(e.length).fill(sequenceId);
+  out.overflowing = e.overflowing.map((o) => withIds(o, typeId, sequenceId));
+  return out;
+}

@@ -1,14 +1,15 @@
 /**
  * RoBERTa's post-processor, a module of its own: it trims offsets as the ByteLevel post-processor
- * does (trim-offsets.ts), and a RoBERTa tokenizer is byte-level, so its lazy entry (lazy/roberta.ts)
- * loads the byte-level module with it, while BERT's post-processors (processors.ts) load neither.
+ * does (the `trimOffsets` feature, trim-offsets.ts), and a RoBERTa tokenizer is byte-level, so its
+ * lazy entry (lazy/roberta.ts) loads the byte-level module with it, while BERT's post-processors
+ * (processors.ts) load neither.
  */
 import type { ComponentBuilders } from '../components.js';
 import type { EncodingData } from '../encoding.js';
+import { need } from '../features.js';
 import { At } from '../json-reader.js';
 import { cloneEncoding, forEachWindow, type PostProcessor, type ProcessorJson, type TokenOf } from './post-process.js';
 import { A, B, specialMap, specialPiece, TemplateProcessing, tokenWithId } from './processors.js';
-import { trimOffsets } from './trim-offsets.js';
 
 /** RoBERTa/BART: `<s> A </s>` and `<s> A </s></s> B </s>`, all type ids 0; optional offset trimming. */
 export class RobertaProcessing implements PostProcessor {
@@ -20,6 +21,7 @@ export class RobertaProcessing implements PostProcessor {
     readonly addPrefixSpace = true,
     at = new At('RobertaProcessing'),
   ) {
+    if (trimOffsets) need('trimOffsets', `${at}: trim_offsets`);
     const [c, s] = [specialPiece(cls[0]), specialPiece(sep[0])];
     this.template = new TemplateProcessing([c, A, s], [c, A, s, s, B, s], specialMap([cls, sep]), at);
   }
@@ -31,13 +33,13 @@ export class RobertaProcessing implements PostProcessor {
     if (this.trimOffsets) {
       encs = encs.map((e) => {
         const c = cloneEncoding(e);
-        trimOffsets(c, this.addPrefixSpace, tokenOf);
+        need('trimOffsets', 'RobertaProcessing').trim(c, this.addPrefixSpace, tokenOf);
         return c;
       });
     }
     if (!addSpecialTokens) {
       if (encs === encodings) encs = encs.map(cloneEncoding);
-      for (const e of encs) forEachWindow(e, (w) => w.setTypeIds(0));
+      for (const e of encs) forEachWindow(e, (w) => w.typeIds.fill(0));
       return encs;
     }
     return this.template.processEncodings(encs, true);

@@ -1,6 +1,12 @@
-/** Offset trimming of byte-level tokens, shared by the ByteLevel and RobertaProcessing post-processors (byte-level.ts, roberta.ts). */
+/**
+ * The `trimOffsets` feature: offset trimming of byte-level tokens, for the ByteLevel and
+ * RobertaProcessing post-processors (byte-level.ts, roberta.ts) whose `trim_offsets` is on. The
+ * main entry loads it; on `@tfkit/tokenizers/core` it is `use(trimOffsets)` (GPT-2's file turns
+ * trimming off, RoBERTa's on).
+ */
 import { BYTE_TO_CHAR } from '../byte-level.js';
 import type { EncodingData } from '../encoding.js';
+import type { TrimOffsetsFeature } from '../features.js';
 import { isWhitespace } from '../unicode.js';
 import { forEachWindow, type TokenOf } from './post-process.js';
 
@@ -8,7 +14,7 @@ import { forEachWindow, type TokenOf } from './post-process.js';
  * Moves offsets off leading/trailing spaces of byte-level tokens (`Ġ`), as Hugging Face's ByteLevel
  * `trim_offsets` does. The first token keeps one space it was given by `add_prefix_space`.
  */
-export function trimOffsets(e: EncodingData, addPrefixSpace: boolean, tokenOf: TokenOf): void {
+export function trimEncodingOffsets(e: EncodingData, addPrefixSpace: boolean, tokenOf: TokenOf): void {
   const space = BYTE_TO_CHAR[32]!;
   forEachWindow(e, (w) => {
     for (let i = 0; i < w.length; i++) {
@@ -45,3 +51,5 @@ function isPairAt(text: string, i: number): boolean {
   return c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff;
 }
 
+/** Offset trimming: `use(trimOffsets)` on `@tfkit/tokenizers/core`. */
+export const trimOffsets: TrimOffsetsFeature = { feature: 'trimOffsets', trim: trimEncodingOffsets };

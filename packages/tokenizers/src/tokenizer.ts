@@ -8,7 +8,7 @@
 import type { FileSource, Registry } from '@tfkit/core-tensor/lite';
 import { addedTokenFromJSON, AddedVocabulary, type AddedToken } from './added-vocabulary.js';
 import { inferSpecialTokens, readConfig, SPECIAL_TOKEN_ROLES, specialTokensFromConfig, type SpecialTokensMap, type TokenizerConfigJson } from './config.js';
-import { componentFromJSON } from './components.js';
+import { componentFromJSON, type ComponentFamily } from './components.js';
 import { cleanUpTokenization } from './decoders/cleanup.js';
 import type { Decoder } from './decoders/decoders.js';
 import { Encoding, EncodingData } from './encoding.js';
@@ -120,16 +120,19 @@ export class Tokenizer {
     if (!f.has('model')) throw root.error('the "model" entry is missing; is this a Hugging Face tokenizer.json?');
     const model = modelFromJSON(f.get('model'), options.registry, f.where('model'));
     const added = f.array('added_tokens', []).map((t, i) => addedTokenFromJSON(t, f.where('added_tokens').index(i)));
+    const part = <T>(family: ComponentFamily): T | null => componentFromJSON<T>(family, f.get(family), f.where(family));
+    // Defaults the file sets need their feature (`null`: none set).
+    const defaults = (k: 'truncation' | 'padding') => (f.has(k) ? need(k, `${f.where(k)}`).fromJSON(f.get(k), f.where(k)) : null);
     return new Tokenizer({
       model,
-      normalizer: componentFromJSON<Normalizer>('normalizer', f.get('normalizer'), f.where('normalizer')),
-      preTokenizer: componentFromJSON<PreTokenizer>('pre_tokenizer', f.get('pre_tokenizer'), f.where('pre_tokenizer')),
-      postProcessor: componentFromJSON<PostProcessor>('post_processor', f.get('post_processor'), f.where('post_processor')),
-      decoder: componentFromJSON<Decoder>('decoder', f.get('decoder'), f.where('decoder')),
+      normalizer: part<Normalizer>('normalizer'),
+      preTokenizer: part<PreTokenizer>('pre_tokenizer'),
+      postProcessor: part<PostProcessor>('post_processor'),
+      decoder: part<Decoder>('decoder'),
       addedTokens: assignAddedIds(model, added),
       config: config == null ? undefined : configFromJSON(config, options.configFile),
-      truncation: f.has('truncation') ? need('truncation', `${f.where('truncation')}`).fromJSON(f.get('truncation'), f.where('truncation')) : null,
-      padding: f.has('padding') ? need('padding', `${f.where('padding')}`).fromJSON(f.get('padding'), f.where('padding')) : null,
+      truncation: defaults('truncation') as TruncationParams | null,
+      padding: defaults('padding') as PaddingParams | null,
     });
   }
 

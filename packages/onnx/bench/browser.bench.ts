@@ -31,20 +31,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
 import { chromiumCpu, servePage } from '@tfkit/test-utils/chromium-bench';
-import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
-import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { it } from 'vitest';
 import type * as OrtWebModule from 'onnxruntime-web';
 import { exportOnnx } from '../src/index.js';
 import { buildModel, feedsFor, tfkitForward, type ModelName } from './browser/models.js';
+import { bundlePage, maxAbsDiff, pageFiles, summary } from './chromium-common.js';
 
 const env = process.env;
 const MODELS = (env['BROWSER_BENCH_MODELS'] ?? 'bert-base,gpt2').split(',') as ModelName[];
@@ -62,42 +60,8 @@ const TAG = env['BROWSER_BENCH_TAG'] ? `-${env['BROWSER_BENCH_TAG']}` : '';
 const CHROMIUM = env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FUSED_KERNELS = [FUSED_DENSE, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_LAYER_NORM, FUSED_GELU];
 
-const require = createRequire(import.meta.url);
-const TFJS_WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', { paths: [path.resolve(import.meta.dirname, '../../backends')] }));
-const ORT_DIR = path.dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
-
 type System = 'tfkit-page' | 'ort-page' | 'tfkit-node' | 'ort-node' | 'tfkit-worker';
 const SYSTEMS: System[] = ['tfkit-page', 'ort-page', 'tfkit-node', 'ort-node', 'tfkit-worker'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-}
-function summary(xs: number[], digits: number): string {
-  if (xs.length === 0) return '–';
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
-}
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
-  return max;
-}
-
-async function bundlePage(): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [path.resolve(import.meta.dirname, 'browser/page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    // onnxruntime-web's build that loads its .mjs glue and .wasm from env.wasm.wasmPaths (/ort/).
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    logLevel: 'warning',
-    plugins: [workspaceSourcesPlugin()],
-  });
-  return result.outputFiles[0]!.text;
-}
 
 /** The model's ONNX export (BERT-base ≈ 418 MiB), written once under DIR and reused. */
 async function ensureExport(name: ModelName, model: ReturnType<typeof buildModel>): Promise<string> {
@@ -110,23 +74,13 @@ async function ensureExport(name: ModelName, model: ReturnType<typeof buildModel
   return file;
 }
 
-
 function nodeCpuMs(): number {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 }
 
 it(`browser rows: tfkit vs onnxruntime-web in Chromium and Node (${MODELS.join(', ')}; threads ${THREADS.join(', ')})`, async () => {
-  const pageJs = await bundlePage();
-  const server = await servePage(pageJs, {
-    title: 'tfkit browser bench',
-    coi: COI,
-    file: (url) =>
-      url.startsWith('/tfjs/') ? path.join(TFJS_WASM_DIR, path.basename(url))
-      : url.startsWith('/ort/') ? path.join(ORT_DIR, path.basename(url))
-      : url.startsWith('/model/') ? path.join(DIR, path.basename(url, '.onnx'), 'onnx/model.onnx')
-      : undefined,
-  });
+  const server = await servePage(await bundlePage('page.ts'), { title: 'tfkit browser bench', coi: COI, file: pageFiles(DIR) });
   const marker = `--tfkit-browser-bench=${process.pid}-${Date.now()}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

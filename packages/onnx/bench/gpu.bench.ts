@@ -22,18 +22,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { createRegistry } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '@tfkit/backends';
 import { registerBert } from '@tfkit/models-bert';
 import { registerGpt2 } from '@tfkit/models-gpt';
 import { chromiumCpu, servePage } from '@tfkit/test-utils/chromium-bench';
-import { workspaceSourcesPlugin } from '@tfkit/vitest-config';
-import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { it } from 'vitest';
 import { exportOnnx } from '../src/index.js';
 import { buildModel, tfkitForward, type ModelName } from './browser/models.js';
+import { bundlePage, maxAbsDiff, pageFiles, summary } from './chromium-common.js';
 import type { GpuSystem } from './browser/gpu-page.js';
 
 const env = process.env;
@@ -45,34 +43,6 @@ const DIR = env['GPU_BENCH_DIR'] ?? path.join(os.tmpdir(), 'tfkit-onnx-browser-b
 const TAG = env['GPU_BENCH_TAG'] ? `-${env['GPU_BENCH_TAG']}` : '';
 const CHROMIUM = env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-const require = createRequire(import.meta.url);
-const TFJS_WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', { paths: [path.resolve(import.meta.dirname, '../../backends')] }));
-const ORT_DIR = path.dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
-const summary = (xs: number[], digits: number) => (xs.length ? `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : '–');
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
-  return max;
-}
-
-async function bundlePage(): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [path.resolve(import.meta.dirname, 'browser/gpu-page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    logLevel: 'warning',
-    plugins: [workspaceSourcesPlugin()],
-  });
-  return result.outputFiles[0]!.text;
-}
-
 /** A short label of the device a page ran on. */
 function deviceLabel(system: GpuSystem, info: Record<string, unknown>): string {
   if (system.endsWith('-wasm')) return 'CPU (wasm, 1 thread)';
@@ -82,14 +52,7 @@ function deviceLabel(system: GpuSystem, info: Record<string, unknown>): string {
 }
 
 it(`GPU rows: tfkit webgl/webgpu vs onnxruntime-web webgpu in Chromium (${MODELS.join(', ')})`, async () => {
-  const server = await servePage(await bundlePage(), {
-    title: 'tfkit GPU bench',
-    file: (url) =>
-      url.startsWith('/tfjs/') ? path.join(TFJS_WASM_DIR, path.basename(url))
-      : url.startsWith('/ort/') ? path.join(ORT_DIR, path.basename(url))
-      : url.startsWith('/model/') ? path.join(DIR, path.basename(url, '.onnx'), 'onnx/model.onnx')
-      : undefined,
-  });
+  const server = await servePage(await bundlePage('gpu-page.ts'), { title: 'tfkit GPU bench', file: pageFiles(DIR) });
   const marker = `--tfkit-gpu-bench=${process.pid}-${Date.now()}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

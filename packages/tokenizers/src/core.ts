@@ -8,13 +8,7 @@
  * import what a file names (`loadTokenizerFromUrl`) and `pretrained`; `@tfkit/tokenizers` loads
  * everything.
  */
-export {
-  Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy,
-  type TruncationParams, type PaddingParams,
-} from './tokenizer.js';
-export { fetchTokenizer } from './fetch-tokenizer.js';
-export { registeredComponents, type ComponentFamily, type ComponentBuilders } from './components.js';
-export { use, type TokenizerModule, type TokenizerFeature, type FeatureName } from './features.js';
+export * from './lean-entry.js';
 export { truncation } from './truncation.js';
 export { padding } from './padding.js';
 export { serialization } from './serialization.js';
@@ -30,7 +24,3 @@ export { PRE_TOKENIZERS as preTokenizers } from './pre-tokenizers/pre-tokenizers
 export { PROCESSORS as postProcessors } from './processors/processors.js';
 export { ROBERTA_PROCESSOR as roberta } from './processors/roberta.js';
 export { DECODERS as decoders } from './decoders/decoders.js';
-export { Encoding } from './encoding.js';
-export { TokenizerError } from './errors.js';
-export type { AddedToken } from './added-vocabulary.js';
-export type { SpecialTokensMap, SpecialTokenRole, TokenizerConfigJson } from './config.js';

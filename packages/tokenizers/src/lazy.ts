@@ -11,16 +11,6 @@
  * module it names, and loads each such module that any file of the page re-exports, used or not
  * (esbuild keeps the import). So a lazy page imports from here only, a modular page from core only.
  */
-export {
-  Tokenizer, type EncodeOptions, type DecodeOptions, type BatchInput, type TokenizerParts, type TokenizerJson, type TruncationStrategy,
-  type TruncationParams, type PaddingParams,
-} from './tokenizer.js';
+export * from './lean-entry.js';
 export { loadTokenizer, loadTokenizerFromUrl, loadComponents, loadFeatures, componentTypes, type LoadTokenizerOptions } from './lazy-components.js';
-export { fetchTokenizer } from './fetch-tokenizer.js';
-export { registeredComponents, type ComponentFamily, type ComponentBuilders } from './components.js';
-export { use, type TokenizerModule, type TokenizerFeature, type FeatureName } from './features.js';
 export { pretrained } from './pretrained.js';
-export { Encoding } from './encoding.js';
-export { TokenizerError } from './errors.js';
-export type { AddedToken } from './added-vocabulary.js';
-export type { SpecialTokensMap, SpecialTokenRole, TokenizerConfigJson } from './config.js';

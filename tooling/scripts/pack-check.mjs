@@ -74,16 +74,18 @@ const MODEL_FOLDERS = {
  *     gradients file calls tfjs-core's public ops instead of carrying a copy of them (140 → 52 kB;
  *     packages/core-tensor/tfjs-gradients-plugin.mjs). The image decoders (fast-png, jpeg-js,
  *     fflate, iobuffer: 1.1 MiB) are optional peers of core-tensor, installed with @tfkit/models-vit.
- *     Since then the in-place KV cache (core-tensor, backends, models-gpt) and the modular
- *     tokenizer core added 42 kB: 60.03 MiB (62,945,975 bytes), 31 kB over. The budget is set just
- *     above that (60.1 MiB) so that nothing grows further, and 60 MiB stays the reported target.
+ *     The in-place KV cache (core-tensor, backends, models-gpt) and the modular tokenizer core then
+ *     added 42 kB (60.03 MiB); renaming local variables and parameters in the built code
+ *     (`mangleLocals` in tooling/tsconfig/tsup.mjs; names in stack traces kept) took 59 kB off:
+ *     59.97 MiB (62,887,325 bytes), 27 kB under. The next lever without cutting documentation: the
+ *     source files' header comments reach the bundled .d.ts as detached blocks no editor shows (19 kB).
  */
 /** (a) The lean page (`@tfkit/tokenizers/core`, GPT-2): issue #15's 12 kB, which it meets (11.93 kB). */
 const A_PAGE_BUDGET = 12 * kB;
 const SCENARIOS = [
   // (a) `page`: the lean snippet's page, bundled with code splitting and loaded in Node as a page would (see pageLoad).
   { id: 'a', name: 'tokenizers only', install: 'packages/tokenizers/README.md', snippets: [['packages/tokenizers/README.md', 'tokenizers'], ['packages/tokenizers/README.md', 'tokenizers-core', { page: true, bundleBudget: A_PAGE_BUDGET, bundleTarget: 12 * kB }]], nodeModulesBudget: 3 * MiB, bundleBudget: 36 * kB, breakdown: true, pageFetch: true },
-  { id: 'b', name: 'GPT-2 generate (wasm)', install: 'packages/models-gpt/README.md', snippets: [['packages/models-gpt/README.md', 'gpt2-wasm']], nodeModulesBudget: 60.1 * MiB, nodeModulesTarget: 60 * MiB },
+  { id: 'b', name: 'GPT-2 generate (wasm)', install: 'packages/models-gpt/README.md', snippets: [['packages/models-gpt/README.md', 'gpt2-wasm']], nodeModulesBudget: 60 * MiB },
   { id: 'c', name: 'BERT fill-mask pipeline', install: 'packages/models-bert/README.md', snippets: [['packages/models-bert/README.md', 'bert-fill-mask']] },
   { id: 'd', name: 'LoRA fine-tuning', install: 'packages/finetune/README.md', snippets: [['packages/finetune/README.md', 'lora']] },
   // (e) also loads every installed @tfkit package with require() and import().
@@ -366,7 +368,7 @@ async function sourceBreakdown(entry, project) {
   };
 }
 
-const fmtMB = (bytes) => (bytes === undefined ? '—' : `${(bytes / MiB).toFixed(1)} MiB`);
+const fmtMB = (bytes) => (bytes === undefined ? '—' : `${(bytes / MiB).toFixed(2)} MiB`);
 const fmtkB = (bytes) => (bytes === undefined ? '—' : `${(bytes / kB).toFixed(1)} kB`);
 
 async function main() {

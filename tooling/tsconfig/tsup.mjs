@@ -15,6 +15,7 @@
 // `bundler`; under `module: node16` it flags the re-export (TS1479) unless `skipLibCheck` is on.
 import fs from 'node:fs';
 import path from 'node:path';
+import { minify } from 'terser';
 
 /**
  * Writes the CommonJS entry files of `entry` into `outDir`. tsup builds declarations beside the
@@ -42,6 +43,34 @@ async function writeCommonJsEntries(entry, outDir, dts, since) {
   for (const name of names) fs.writeFileSync(path.join(outDir, `${name}.d.cts`), `export * from './${name}.js';\n`);
 }
 
+/**
+ * A tsup plugin that renames the local variables and parameters of every chunk, and `#private`
+ * names (tfkit has none), with terser's mangler and no other transform: the code installs 15%
+ * smaller (0.06 MiB of a GPT-2 install) while every name a stack trace or a user sees stays:
+ * top-level functions, classes and constants, exports, properties, and the names of functions held
+ * in local constants (`const step = () => …` still reports `step`). A chunk terser cannot parse
+ * fails the build (tsup's own terser option would log it and ship the chunk unmangled).
+ * @returns {{ name: string, renderChunk(code: string, info: { path: string }): Promise<{ code: string } | undefined> }}
+ */
+export function mangleLocals() {
+  return {
+    name: 'tfkit-mangle-locals',
+    async renderChunk(code, info) {
+      if (!/\.(js|mjs|cjs)$/.test(info.path)) return undefined;
+      const out = await minify(code, {
+        module: true,
+        compress: false,
+        mangle: { module: false, toplevel: false, keep_fnames: true, keep_classnames: true },
+        format: { comments: false, preserve_annotations: true },
+      }).catch((error) => {
+        throw new Error(`mangleLocals: terser failed on ${info.path}: ${error.message}`);
+      });
+      if (typeof out.code !== 'string') throw new Error(`mangleLocals: terser gave no code for ${info.path}`);
+      return { code: out.code };
+    },
+  };
+}
+
 /** @param {import('tsup').Options} [overrides] @returns {import('tsup').Options} */
 export function libraryTsup(overrides = {}) {
   const options = {
@@ -49,15 +78,17 @@ export function libraryTsup(overrides = {}) {
     format: ['esm'],
     dts: { compilerOptions: { paths: {} } },
     sourcemap: false,
-    // Whitespace and syntax minified, identifiers kept: stack traces name tfkit's functions and
-    // classes, error classes keep their names, and the code installs in 0.8× the bytes (comments
-    // live in the .d.ts, where editors show them).
+    // Whitespace and syntax minified, then local variables and parameters renamed (`mangleLocals`);
+    // every other identifier is kept: stack traces name tfkit's functions and classes, error classes
+    // keep their names, and the code installs in 0.68× the bytes (comments live in the .d.ts, where
+    // editors show them).
     minifyWhitespace: true,
     minifySyntax: true,
     splitting: true,
     clean: true,
     target: 'es2022',
     ...overrides,
+    plugins: [...(overrides.plugins ?? []), mangleLocals()],
   };
   const entry = /** @type {Record<string, string>} */ (options.entry);
   if (Array.isArray(entry)) throw new Error('libraryTsup: name the entries ({ name: file }), so that each gets its CommonJS files');

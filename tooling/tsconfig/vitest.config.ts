@@ -1,0 +1,3 @@
+import { defineTfkitConfig } from '@tfkit/vitest-config';
+
+export default defineTfkitConfig(import.meta.dirname);

@@ -380,8 +380,8 @@ d_ff ${s.config.encoderFfnDim}, sinusoidal positions, tied embeddings; saved as 
 
 ${what}, trained from scratch **by tfkit** on the same English→French dictionary pairs and with the
 same 2,000-token tokenizer as \`tiny-bart-translation\`, to compare the architectures in one table.
-It is not a default of any task; load it with \`AutoModel.fromPretrained(dir, { registry })\` and
-\`generate\` (see \`packages/all/src/embedded-text2text.test.ts\`).
+It is not a default of any task; run it with \`tfkit translate --model <this folder> "academic"\` or
+\`pipeline('translation', dir)\` (see \`packages/all/src/embedded-text2text.test.ts\`).
 
 ${seq2seqStatus(m)}
 

@@ -76,8 +76,9 @@ const MODEL_FOLDERS = {
  *     fflate, iobuffer: 1.1 MiB) are optional peers of core-tensor, installed with @tfkit/models-vit.
  *     The in-place KV cache (core-tensor, backends, models-gpt) and the modular tokenizer core then
  *     added 42 kB (60.03 MiB); renaming local variables and parameters in the built code
- *     (`mangleLocals` in tooling/tsconfig/tsup.mjs; names in stack traces kept) took 59 kB off:
- *     59.97 MiB (62,887,325 bytes), 27 kB under. The next lever without cutting documentation: the
+ *     (`mangleLocals` in tooling/tsconfig/tsup.mjs; names in stack traces kept) took 59 kB off
+ *     (59.97 MiB), and the text-to-text pipeline's move into @tfkit/generation put 9 kB back:
+ *     59.98 MiB (62,896,001 bytes), 18.6 kB under. The next lever without cutting documentation: the
  *     source files' header comments reach the bundled .d.ts as detached blocks no editor shows (19 kB).
  */
 /** (a) The lean page (`@tfkit/tokenizers/core`, GPT-2): issue #15's 12 kB, which it meets (11.93 kB). */

@@ -3,12 +3,11 @@
  * tiny-gru-translation, tiny-transformer-translation; trained by tfkit, see their model cards and
  * tooling/embedded): each shipped weight file is in the format and of the size its card states, and each
  * model gives the outputs its card lists as checked — greedy decoding, on cpu and on wasm, with no
- * tensor left over. The BART ones are loaded the way users get them: `pipeline(task)` with no model.
+ * tensor left over. Each is loaded the way users get it: `pipeline(task)` with no model for the
+ * BART defaults, `pipeline('translation', dir)` for the Transformer and the GRU.
  */
 import path from 'node:path';
-import { AutoModel, createRegistry } from '@tfkit/core-tensor';
-import { generate, type GenerationModel } from '@tfkit/generation';
-import { Tokenizer } from '@tfkit/tokenizers';
+import { createRegistry } from '@tfkit/core-tensor';
 import { cardSection, expectWeightsAsCarded, expectNoLeaks, modelCard, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { pipeline } from './pipeline.js';
@@ -19,15 +18,16 @@ const assets = path.resolve(import.meta.dirname, '../assets');
 
 interface Shipped {
   name: string;
-  /** The task `pipeline()` serves with it by default (BART), or none (loaded with AutoModel). */
-  task?: 'translation' | 'summarization';
+  task: 'translation' | 'summarization';
+  /** `pipeline(task)` serves it when no model is given. */
+  isDefault?: boolean;
 }
 
 const MODELS: Shipped[] = [
-  { name: 'tiny-bart-translation', task: 'translation' },
-  { name: 'tiny-bart-summarization', task: 'summarization' },
-  { name: 'tiny-gru-translation' },
-  { name: 'tiny-transformer-translation' },
+  { name: 'tiny-bart-translation', task: 'translation', isDefault: true },
+  { name: 'tiny-bart-summarization', task: 'summarization', isDefault: true },
+  { name: 'tiny-gru-translation', task: 'translation' },
+  { name: 'tiny-transformer-translation', task: 'translation' },
 ];
 
 /** The rows of the card's "Checked outputs" table: input and greedy output, in backticks. */
@@ -38,24 +38,12 @@ function checkedOutputs(name: string): { input: string; output: string }[] {
 
 /** Greedy outputs of the shipped model for `inputs`. */
 async function outputsOf(model: Shipped, inputs: string[]): Promise<string[]> {
-  if (model.task) {
-    const pipe = await pipeline(model.task, undefined, { registry });
-    try {
-      const results = await pipe.call(inputs, { doSample: false, numBeams: 1 });
-      return results.map((r) => String(r[0]?.[model.task === 'translation' ? 'translationText' : 'summaryText']).trim());
-    } finally {
-      pipe.dispose();
-    }
-  }
-  const dir = path.join(assets, model.name);
-  const net = (await AutoModel.fromPretrained(dir, { registry })) as unknown as GenerationModel & { dispose(): void };
-  const tokenizer = await Tokenizer.fromPretrained(dir);
+  const pipe = await pipeline(model.task, model.isDefault ? undefined : path.join(assets, model.name), { registry });
   try {
-    const enc = tokenizer.encodeBatch(inputs, { padding: 'longest', paddingSide: 'right' });
-    const out = await generate(net, enc.map((e) => e.ids), { attentionMask: enc.map((e) => e.attentionMask), maxNewTokens: 16, doSample: false, numBeams: 1, tokenizer });
-    return out.sequences.map((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }).trim());
+    const results = await pipe.call(inputs, { doSample: false, numBeams: 1 });
+    return results.map((r) => String(r[0]?.[model.task === 'translation' ? 'translationText' : 'summaryText']).trim());
   } finally {
-    net.dispose();
+    pipe.dispose();
   }
 }
 

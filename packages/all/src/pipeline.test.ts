@@ -89,9 +89,10 @@ describe('the batteries-included registry', () => {
     for (const task of TASKS) expect(registry.task.has(task), task).toBe(true);
     expect(Object.fromEntries(TASKS.map((t) => [t, registry.task.get(t).modelTypes]))).toEqual({
       'fill-mask': ['bert'], 'text-classification': ['bert'], 'token-classification': ['bert'], 'question-answering': ['bert'], 'feature-extraction': ['bert'],
-      'text-generation': ['gpt2'], summarization: ['bart'], translation: ['gpt2', 'bart'], 'text2text-generation': ['bart'], 'image-classification': ['vit'],
+      'text-generation': ['gpt2'], summarization: ['bart', 'rnn-seq2seq', 'marian'], translation: ['gpt2', 'bart', 'rnn-seq2seq', 'marian'],
+      'text2text-generation': ['bart', 'rnn-seq2seq', 'marian'], 'image-classification': ['vit'],
     });
-    expect(registry.model.keys()).toEqual(expect.arrayContaining(['bart', 'bert', 'gpt2', 'rnn-seq2seq', 'vit']));
+    expect(registry.model.keys()).toEqual(expect.arrayContaining(['bart', 'bert', 'gpt2', 'marian', 'rnn-seq2seq', 'vit']));
     expect(registry.backend.keys().sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);
     expect(registry.tokenizer.keys()).toEqual(expect.arrayContaining(['BPE', 'WordPiece', 'WordLevel']));
     expect(registry.optimizer.keys()).toEqual(expect.arrayContaining(['adamw']));
@@ -211,7 +212,7 @@ describe('pipeline() over every task', () => {
       expectTypeOf(summarize).toEqualTypeOf<Text2TextGenerationPipeline>();
       expect(summarize.model).toHaveProperty('architecture', 'BartForConditionalGeneration');
       const [summary] = await summarize.call(text, { maxNewTokens: 5 });
-      const enc = summarize.tokenizer.encode(text);
+      const enc = (summarize.tokenizer as Tokenizer).encode(text);
       const out = await generate(summarize.model as GenerationModel, [enc.ids], { maxNewTokens: 5, attentionMask: [enc.attentionMask] });
       expect(summary).toEqual({ summaryText: summarize.tokenizer.decode(out.sequences[0]!, { skipSpecialTokens: true }) });
       summarize.dispose();

@@ -104,6 +104,35 @@ export class ConfigError extends TfkitError {
   }
 }
 
+/** A tokenizer paired with a model that has fewer embedding rows than the tokenizer has ids. */
+export class TokenizerMismatchError extends ConfigError {
+  readonly tokenizerVocab: number;
+  readonly modelVocab: number;
+
+  constructor(message: string, sizes: { tokenizerVocab: number; modelVocab: number }) {
+    super(message);
+    this.name = 'TokenizerMismatchError';
+    this.tokenizerVocab = sizes.tokenizerVocab;
+    this.modelVocab = sizes.modelVocab;
+  }
+}
+
+/**
+ * A tokenizer paired with a model (pipelines, the CLI) must not produce ids the model has no embedding row for:
+ * `tokenizerVocab` (the tokenizer's `vocabSize`, added tokens included) must not exceed the
+ * model's `vocab_size`. A model with more rows than the tokenizer has ids is fine (tables are
+ * often padded to a multiple of 8 or 64).
+ */
+export function checkTokenizerFitsModel(tokenizerVocab: number, modelVocab: number, where: string): void {
+  if (tokenizerVocab > modelVocab) {
+    throw new TokenizerMismatchError(
+      `${where}: the tokenizer has ${tokenizerVocab} ids but the model's vocabulary has ${modelVocab} rows (vocab_size); ` +
+        `ids ${modelVocab}…${tokenizerVocab - 1} would have no embedding. Use the tokenizer saved with the model, or resize the model's token embeddings`,
+      { tokenizerVocab, modelVocab },
+    );
+  }
+}
+
 /** `pipeline(task)` without a model, for a task that has no default model. `task` names it. */
 export class NoDefaultModelError extends TfkitError {
   readonly task: string;

@@ -27,3 +27,7 @@ export {
   PromptedTranslationPipeline, type PromptedTranslationPipelineOptions, type PromptedTranslationCallOptions, type PromptTokenizer, type TranslationText,
 } from './prompted-translation-pipeline.js';
 export { TextGenerationPipeline, type TextGenerationPipelineOptions, type TextTokenizer, type GeneratedText } from './text-generation-pipeline.js';
+export {
+  Text2TextGenerationPipeline, createText2TextPipeline, loadText2TextPipeline, TEXT2TEXT_TASKS,
+  type Text2TextTask, type Text2TextResult, type Text2TextModel, type Text2TextTokenizer, type Text2TextPipelineOptions, type Text2TextCallOptions,
+} from './text2text-pipeline.js';

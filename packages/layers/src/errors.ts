@@ -22,18 +22,8 @@ export class InputError extends ShapeError {
   }
 }
 
-/** A tokenizer paired with a model that has fewer embedding rows than the tokenizer has ids. */
-export class TokenizerMismatchError extends ConfigError {
-  readonly tokenizerVocab: number;
-  readonly modelVocab: number;
-
-  constructor(message: string, sizes: { tokenizerVocab: number; modelVocab: number }) {
-    super(message);
-    this.name = 'TokenizerMismatchError';
-    this.tokenizerVocab = sizes.tokenizerVocab;
-    this.modelVocab = sizes.modelVocab;
-  }
-}
+// Defined in core-tensor (the text-to-text pipeline of @tfkit/generation checks it too); re-exported here.
+export { TokenizerMismatchError } from '@tfkit/core-tensor';
 
 /**
  * A config value that is missing, of the wrong type, out of range or too large; `key` is its

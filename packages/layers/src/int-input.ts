@@ -11,7 +11,7 @@
  * checked by one reduction on the device, so only one number crosses back.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, TokenizerMismatchError } from './errors.js';
+import { InputError } from './errors.js';
 
 /** Integer inputs (ids, masks, positions): a tensor or nested arrays of integers. */
 export type IntInput = tf.Tensor | number[][];
@@ -323,18 +323,4 @@ export function checkPositions(length: number, pastLength: number, max: number, 
   }
 }
 
-/**
- * A tokenizer paired with a model (pipelines, the CLI) must not produce ids the model has no embedding row for:
- * `tokenizerVocab` (the tokenizer's `vocabSize`, added tokens included) must not exceed the
- * model's `vocab_size`. A model with more rows than the tokenizer has ids is fine (tables are
- * often padded to a multiple of 8 or 64).
- */
-export function checkTokenizerFitsModel(tokenizerVocab: number, modelVocab: number, where: string): void {
-  if (tokenizerVocab > modelVocab) {
-    throw new TokenizerMismatchError(
-      `${where}: the tokenizer has ${tokenizerVocab} ids but the model's vocabulary has ${modelVocab} rows (vocab_size); ` +
-        `ids ${modelVocab}…${tokenizerVocab - 1} would have no embedding. Use the tokenizer saved with the model, or resize the model's token embeddings`,
-      { tokenizerVocab, modelVocab },
-    );
-  }
-}
+export { checkTokenizerFitsModel } from '@tfkit/core-tensor';

@@ -5,7 +5,7 @@ import { Tokenizer } from '@tfkit/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { BartForConditionalGeneration } from './bart-heads.js';
 import { BartModel } from './bart-modeling.js';
-import { Text2TextGenerationPipeline } from './bart-pipelines.js';
+import { Text2TextGenerationPipeline } from '@tfkit/generation';
 
 const tiny = { vocabSize: 50, maxPositionEmbeddings: 16, dModel: 8, encoderLayers: 1, decoderLayers: 1, encoderAttentionHeads: 2, decoderAttentionHeads: 2, encoderFfnDim: 16, decoderFfnDim: 16 };
 

@@ -7,7 +7,7 @@ import { expectNoLeaks, fixturePath, writeBartWordTokenizer } from '@tfkit/test-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BartForConditionalGeneration, BartForSequenceClassification } from './bart-heads.js';
 import { BartModel } from './bart-modeling.js';
-import { loadText2TextPipeline, Text2TextGenerationPipeline } from './bart-pipelines.js';
+import { loadText2TextPipeline, Text2TextGenerationPipeline } from '@tfkit/generation';
 import { registerBart } from './bart-register.js';
 
 const NAME = 'bart-conditional-generation';
@@ -62,7 +62,7 @@ describe('summarization / translation / text2text-generation pipelines', () => {
   it('encodes with <s> … </s>, generates, and decodes without special tokens', async () => {
     expect(pipe.model).toBeInstanceOf(BartForConditionalGeneration);
     const prompt = [803, 48, 188, 805, 696, 521, 158];
-    expect(pipe.tokenizer.encode(words(prompt)).ids).toEqual([0, ...prompt, 2]);
+    expect((pipe.tokenizer as Tokenizer).encode(words(prompt)).ids).toEqual([0, ...prompt, 2]);
     await expectNoLeaks(async () => {
       const [result] = await pipe.call(words(prompt), { maxNewTokens: 10 });
       // The fixture's greedy output for this prompt (generate_greedy, row 0), decoder start dropped.

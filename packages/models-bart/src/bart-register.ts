@@ -3,25 +3,19 @@
  * the family facts shared code reads (task classes, layer naming, LoRA targets, init rules,
  * positions), and the `summarization`, `translation` and `text2text-generation` tasks.
  */
-import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions, type TaskEntry } from '@tfkit/core-tensor';
+import { registerTask, type ModelArchitecture, type ModelEntry, type Registry, type RegisterOptions } from '@tfkit/core-tensor';
+import { createText2TextPipeline, TEXT2TEXT_TASKS, type Text2TextTask } from '@tfkit/generation';
 import { loadTokenizerPart } from '@tfkit/tokenizers';
 import { bartConfigFromHf } from './bart-config.js';
 import { BART_ARCHITECTURES } from './bart-heads.js';
 import type { BartPreTrainedModel } from './bart-modeling.js';
 import { bartOnnxExport } from './bart-onnx.js';
 import { bartPretraining } from './bart-pretraining-entry.js';
-import { createText2TextPipeline, TEXT2TEXT_TASKS, type Text2TextGenerationPipeline, type Text2TextTask } from './bart-pipelines.js';
 import { buildBartFromCheckpoint, type BartModelClass } from './bart-weights.js';
 
 declare module '@tfkit/core-tensor' {
   interface ModelEntries {
     bart: ModelEntry;
-  }
-  /* These tasks produce a Text2TextGenerationPipeline, whichever family serves them. */
-  interface TaskEntries {
-    summarization: TaskEntry<Text2TextGenerationPipeline>;
-    translation: TaskEntry<Text2TextGenerationPipeline>;
-    'text2text-generation': TaskEntry<Text2TextGenerationPipeline>;
   }
 }
 

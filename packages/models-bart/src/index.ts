@@ -31,6 +31,6 @@ export {
 export {
   Text2TextGenerationPipeline, createText2TextPipeline, loadText2TextPipeline, TEXT2TEXT_TASKS,
   type Text2TextTask, type Text2TextResult, type Text2TextModel, type Text2TextPipelineOptions, type Text2TextCallOptions,
-} from './bart-pipelines.js';
+} from '@tfkit/generation';
 export { registerBart } from './bart-register.js';
 export { bartOnnxExport, bartOnnxGraphs } from './bart-onnx.js';

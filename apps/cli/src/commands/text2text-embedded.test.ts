@@ -1,5 +1,6 @@
 // `tfkit translate` and `tfkit summarize` with no --model: the embedded tiny BARTs
-// (packages/all/assets/tiny-bart-*), offline, give the outputs their model cards list as checked.
+// (packages/all/assets/tiny-bart-*), offline, give the outputs their model cards list as checked;
+// so do the embedded Transformer and GRU translators through `--model`.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,13 @@ describe('tfkit translate / summarize with the embedded models, offline', () => 
     expect((JSON.parse(run.stdout) as { translationText: string }).translationText.trim()).toBe(output);
     const plain = await runTfkit(['translate', '--backend', 'cpu', input], tmp);
     expect(plain.stdout.trim()).toBe(output);
+  }, 120_000);
+
+  it.each(['tiny-transformer-translation', 'tiny-gru-translation'])('translate --model <%s>: the other encoder-decoder families serve the task too', async (name) => {
+    const { input, output } = firstChecked(name);
+    const run = await runTfkit(['translate', '--json', '--backend', 'cpu', '--model', path.join(assets, name), input], tmp);
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { translationText: string }).translationText.trim()).toBe(output);
   }, 120_000);
 
   it('summarize without --model: the key sentence of a passage with tiny-bart-summarization', async () => {

@@ -27,6 +27,16 @@ describe('tfkit dispatch', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--json');
   });
+
+  it('every task command with an embedded default says so: --model optional, never "required"', async () => {
+    for (const name of ['fill-mask', 'classify', 'ner', 'qa', 'embed', 'summarize', 'translate', 'classify-image']) {
+      const help = await tfkit(name, '--help');
+      expect(help.code, name).toBe(0);
+      expect(help.stdout, name).toMatch(/^Usage: tfkit \S+ \[--model <source>\]/);
+      expect(help.stdout, name).toMatch(/\(default: the embedded tiny /);
+      expect(help.stdout, name).not.toMatch(/required/);
+    }
+  });
 });
 
 describe('tfkit info', () => {

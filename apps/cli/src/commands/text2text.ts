@@ -17,13 +17,13 @@ interface Text2TextPipe {
   dispose(): void;
 }
 
-function usageOf(name: string, what: string, extra: string): string {
-  return `Usage: tfkit ${name} --model <source> [options] <text> | --file <path>
+function usageOf(name: string, what: string, model: string, extra: string): string {
+  return `Usage: tfkit ${name} [--model <source>] [options] <text> | --file <path>
 
 ${what}
 
 Options:
-${modelOptionsUsage()}
+${modelOptionsUsage(model)}
   --file <path>               Read the text from a file (.txt or .txt.gz)
 ${extra}${DECODING_USAGE}
 `;
@@ -58,7 +58,12 @@ async function run(task: Text2TextTask, argv: string[], ctx: CommandContext): Pr
 export const summarizeCommand: Command = {
   name: ['summarize'],
   summary: 'Summarize a text with an encoder-decoder model',
-  usage: usageOf('summarize', 'Summarizes the text with a summarization model (an encoder-decoder); decoding\nsettings default to the model\'s own (task_specific_params, generation_config.json).', ''),
+  usage: usageOf(
+    'summarize',
+    'Summarizes the text with a summarization model (an encoder-decoder); decoding\nsettings default to the model\'s own (task_specific_params, generation_config.json).',
+    'default: the embedded tiny encoder-decoder trained by tfkit to write the key sentence of a three-sentence passage',
+    '',
+  ),
   run: (argv, ctx) => run('summarization', argv, ctx),
 };
 
@@ -68,6 +73,7 @@ export const translateCommand: Command = {
   usage: usageOf(
     'translate',
     'Translates the text with a translation model: an encoder-decoder, or a causal language model\ntrained on "source <to-fr> target" task prompts, which needs --to (the languages are its\ntokenizer\'s <to-xx> tokens).',
+    'default: the embedded tiny encoder-decoder trained by tfkit on English→French dictionary words and short phrases',
     '  --to <lang>                 Target language of a task-prompt model, e.g. fr (optional when it knows one)\n',
   ),
   run: (argv, ctx) => run('translation', argv, ctx),

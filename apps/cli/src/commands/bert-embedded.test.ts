@@ -54,6 +54,22 @@ describe('tfkit BERT task commands with the embedded models, offline', () => {
     expect(entities.map((e) => `${text!.slice(e.start, e.end)}:${e.entityGroup}`).join(', ')).toBe(expected);
   }, 120_000);
 
+  it('ner labels whole words by default: a name the tokenizer splits (D ##arcy) is one entity', async () => {
+    const text = 'Elizabeth walked to Pemberley with Mr. Darcy and Jane.';
+    const spans = async (...options: string[]) => {
+      const run = await tfkit('ner', '--json', ...options, text);
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as { entityGroup: string; start: number; end: number }[]).map((e) => ({ ...e, text: text.slice(e.start, e.end) }));
+    };
+    const whole = (e: { start: number; end: number }) => !/\w/.test(text[e.start - 1] ?? ' ') && !/\w/.test(text[e.end] ?? ' ');
+    const byDefault = await spans();
+    expect(byDefault.map((e) => `${e.text}:${e.entityGroup}`)).toContain('Darcy:PER');
+    expect(byDefault.every(whole)).toBe(true);
+    expect(await spans('--aggregation', 'first')).toEqual(byDefault);
+    // Merging sub-token labels as they come leaves the untrained later pieces out.
+    expect((await spans('--aggregation', 'simple')).every(whole)).toBe(false);
+  }, 120_000);
+
   it('qa without --model extracts the card’s answer', async () => {
     const [question, context, answer] = checked('tiny-bert-qa');
     const run = await tfkit('qa', '--json', '--context', context!, question!);

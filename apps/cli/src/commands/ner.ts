@@ -14,7 +14,9 @@ their [start, end) character spans.
 Options:
 ${modelOptionsUsage('default: the embedded tiny encoder that tags persons and places (PER, LOC) in Austen-like prose')}
   --aggregation <s>  none (every token), simple (merge B-/I- runs), first, average or max
-                     (label whole words first); default simple
+                     (label whole words first); default first: a word takes its first
+                     sub-token's label, the one token classifiers are trained on (tfkit
+                     finetune, Hugging Face's run_ner), so a name split into pieces stays whole
   --keep-o           Also print tokens labelled O
 `;
 
@@ -35,7 +37,7 @@ export const nerCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...MODEL_OPTIONS, aggregation: { type: 'string', default: 'simple' }, 'keep-o': { type: 'boolean', default: false } },
+      options: { ...MODEL_OPTIONS, aggregation: { type: 'string', default: 'first' }, 'keep-o': { type: 'boolean', default: false } },
       strict: true,
     });
     const text = textArgument(positionals);

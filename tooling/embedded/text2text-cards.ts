@@ -229,7 +229,7 @@ function seq2seqStatus(m: any): string {
   const beats = m.model.chrF > m.copyBaseline.chrF;
   return `**How good is it?** chrF ${m.model.chrF.toFixed(1)} and ${m.model.exactMatch.toFixed(1)}% exact matches on the ${n(m.testPairs)} held-out pairs (${m.decoding ?? 'greedy'};
 greedy: chrF ${(m.greedy ?? m.model).chrF.toFixed(1)}), ${beats ? 'above' : '**below**'} the copy-the-input baseline (chrF ${m.copyBaseline.chrF.toFixed(1)}, ${m.copyBaseline.exactMatch.toFixed(1)}% exact), after
-${minutes(m.trainSeconds)} of training (${m.steps} steps, ${m.settings.epochs} epochs). Held-out dictionary words can only be translated by
+${minutes(m.trainSeconds)} of training (${m.steps} steps, ${m.settings.epochs} epochs${m.shippedEpoch ? `; the weights of epoch ${m.shippedEpoch} ship, chosen on the ${n(m.validPairs)} validation pairs` : ''}). Held-out dictionary words can only be translated by
 what carries over from the training words: copying, cognate spellings (\`-tion → -tion\`, \`-ity → -ité\`)
 and the few frequent words and affixes; a word with an unrelated French translation is out of
 reach. A demonstration of the architecture, not a translator.`;
@@ -364,6 +364,15 @@ ${summarizationAttempts(m)}
 `;
 }
 
+/** How the shipped epoch was chosen: greedy chrF on the validation pairs every few epochs. */
+function validationText(m: any): string {
+  if (!m.validation?.length) return '';
+  const curve = (m.validation as [number, number][]).map(([epoch, chrF]) => `${epoch}: ${chrF.toFixed(1)}`).join(', ');
+  return ` Every ${m.settings.validateEvery} epochs the script decodes the ${n(m.validPairs)} validation pairs
+greedily and keeps the weights with the best chrF (epoch: chrF — ${curve}); epoch ${m.shippedEpoch} (step
+${m.shippedStep}) is shipped, and the test pairs are decoded once, after that choice.`;
+}
+
 function seq2seqCard(name: 'tiny-gru-translation' | 'tiny-transformer-translation'): string {
   const m = metricsOf(name);
   const w = weights(name);
@@ -400,7 +409,7 @@ nice -n 10 node --import ./tooling/embedded/hooks.mjs tooling/embedded/seq2seq-t
 tfjs-backend-wasm on one thread: ${s.epochs} epoch${s.epochs > 1 ? 's' : ''} in batches of ${s.batchSize} pairs (${m.steps} steps), AdamW lr ${s.lr}
 (weight decay 0.01), 5% linear warmup then linear decay, gradient clipping at norm 1, dropout 0.1,
 seed ${s.seed}: ${minutes(m.trainSeconds)} wall-clock${m.trainCpuSeconds ? ` (${minutes(m.trainCpuSeconds)} of CPU)` : ''} on a 2-core machine shared with other jobs. Training
-loss ${lossRange(m.lossLog)}. Then the script decodes the test pairs with the shipped float16
+loss ${lossRange(m.lossLog)}.${validationText(m)} Then the script decodes the test pairs with the shipped float16
 weights, ${m.decoding ?? 'greedily'} (the reported scores) and greedily, and scores the copy-the-input baseline.
 
 ## Held-out results

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODELS } from '../../packages/all/src/register-all.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const assets = path.join(root, 'packages/all/assets');
@@ -15,6 +16,8 @@ const assets = path.join(root, 'packages/all/assets');
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const metricsOf = (name: string): any => JSON.parse(fs.readFileSync(path.join(assets, name, 'metrics.json'), 'utf8'));
 const n = (x: number) => x.toLocaleString('en-US');
+/** The tasks `pipeline(task)` and the CLI serve with `name` when no model is given. */
+const defaultFor = (name: string) => Object.entries(DEFAULT_MODELS).filter(([, model]) => model === name).map(([task]) => task);
 const minutes = (s: number | undefined) => (s === undefined ? '?' : s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
 
 /** The shipped weight file: its size, its parameters (int8 scales not counted) and its format. */
@@ -169,14 +172,17 @@ function gruVsTransformer(): string {
   if (!files.every((f) => fs.existsSync(f))) return '';
   const [gru, transformer] = ['tiny-gru-translation', 'tiny-transformer-translation'].map(metricsOf);
   if (!(transformer.model.chrF > gru.model.chrF)) return '';
+  const run = (name: string, m: any) => `${n(weights(name).params)} parameters, ${m.settings.epochs} epochs${m.shippedEpoch ? ` (epoch ${m.shippedEpoch} shipped)` : ''}, ${minutes(m.trainSeconds)}`;
+  const chosen = gru.shippedEpoch && transformer.shippedEpoch ? ', the same rule for the epoch shipped (the best greedy chrF on the validation pairs)' : '';
   return `
 
-**GRU vs Transformer.** Same pairs, tokenizer and batch size (${gru.settings.batchSize}), about the same training time (a GRU step
-is slower: ${gru.settings.epochs} epochs against ${transformer.settings.epochs}): the Transformer learnt to copy and adapt the spelling of the English word (\`academic → académique\`),
-the GRU did not — after ${gru.settings.epochs} epochs it still writes French-looking words that barely depend on the
-input. A likely reason: the Transformer's one embedding table serves its encoder, its decoder and its output layer,
-so copying a token is nearly free; the GRU's separate source and target tables and output
-projection must learn the copy of each of the 2,000 tokens from the training pairs that contain it.`;
+**GRU vs Transformer.** Same pairs, tokenizer and batch size (${gru.settings.batchSize})${chosen}: the Transformer
+(${run('tiny-transformer-translation', transformer)}) scores chrF ${transformer.model.chrF.toFixed(1)} / ${transformer.greedy.chrF.toFixed(1)} (beam / greedy) on the test pairs, the GRU
+(${run('tiny-gru-translation', gru)}; a GRU step is slower) ${gru.model.chrF.toFixed(1)} / ${gru.greedy.chrF.toFixed(1)}. Both learnt to copy and adapt the spelling of
+an English word (\`academic → académique\`); a likely reason the Transformer does it better: its one embedding
+table serves its encoder, its decoder and its output layer, so copying a token is nearly free, while the
+GRU's separate source and target tables and output projection must learn the copy of each of the 2,000
+tokens from the training pairs that contain it.`;
 }
 
 function samples(examples: { source: string; reference: string; output: string }[], count = 12): string {
@@ -239,12 +245,14 @@ function bartTranslationCard(): string {
   const name = 'tiny-bart-translation';
   const m = metricsOf(name);
   const w = weights(name);
-  return `# ${name} — the model \`tfkit translate\` and \`pipeline('translation')\` use by default
+  const isDefault = defaultFor(name).includes('translation');
+  return `# ${name} — ${isDefault ? "the model \`tfkit translate\` and \`pipeline('translation')\` use by default" : 'English→French phrases, BART, trained by tfkit'}
 
 ${bartIntro(m, w, `fine-tuned to translate English words and short phrases into French on dictionary pairs.
 It knows a vocabulary, not grammar: give it a word or a short phrase. It exists so that
-\`tfkit translate "accentuate"\` works offline on a fresh checkout and shows the whole stack
-(tokenizer training, denoising pretraining, fine-tuning, generation) end to end.`)}
+\`tfkit translate ${isDefault ? '' : '--model <this folder> '}"accentuate"\` works offline on a fresh checkout and shows the whole stack
+(tokenizer training, denoising pretraining, fine-tuning, generation) end to end.${isDefault ? '' : ` The default translator is
+[\`tiny-transformer-translation\`](../tiny-transformer-translation/README.md), which scores higher on the validation pairs.`}`)}
 
 ${translationStatus(m)}
 
@@ -385,12 +393,17 @@ separate source and target embedding tables and output projection, so unlike the
 has to learn the copy of each token from the training pairs that contain it)`
     : `A ${(w.params / 1e6).toFixed(2)} M-parameter Transformer as in "Attention Is All You Need" (${s.config.encoderLayers} + ${s.config.decoderLayers} layers, d_model ${s.config.dModel}, ${s.config.encoderAttentionHeads} heads,
 d_ff ${s.config.encoderFfnDim}, sinusoidal positions, tied embeddings; saved as Hugging Face's Marian)`;
-  return `# ${name} — English→French phrases, ${gru ? 'GRU + Bahdanau attention' : 'the Transformer'}, trained by tfkit
+  const tasks = defaultFor(name);
+  const use = tasks.length
+    ? `It is the model \`tfkit translate "academic"\` and \`pipeline('translation')\` use by default (and
+\`pipeline('text2text-generation')\`): of the three embedded translators it scores best on the validation pairs.`
+    : `It is not a default of any task; run it with \`tfkit translate --model <this folder> "academic"\` or
+\`pipeline('translation', dir)\` (see \`packages/all/src/embedded-text2text.test.ts\`).`;
+  return `# ${name} — ${tasks.length ? "the model \`tfkit translate\` and \`pipeline('translation')\` use by default" : `English→French phrases, ${gru ? 'GRU + Bahdanau attention' : 'the Transformer'}, trained by tfkit`}
 
 ${what}, trained from scratch **by tfkit** on the same English→French dictionary pairs and with the
 same 2,000-token tokenizer as \`tiny-bart-translation\`, to compare the architectures in one table.
-It is not a default of any task; run it with \`tfkit translate --model <this folder> "academic"\` or
-\`pipeline('translation', dir)\` (see \`packages/all/src/embedded-text2text.test.ts\`).
+${use}
 
 ${seq2seqStatus(m)}
 

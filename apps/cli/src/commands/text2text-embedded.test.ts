@@ -1,6 +1,6 @@
-// `tfkit translate` and `tfkit summarize` with no --model: the embedded tiny BARTs
-// (packages/all/assets/tiny-bart-*), offline, give the outputs their model cards list as checked;
-// so do the embedded Transformer and GRU translators through `--model`.
+// `tfkit translate` and `tfkit summarize` with no --model: the embedded tiny Transformer and tiny
+// BART (packages/all/assets/tiny-transformer-translation, tiny-bart-summarization), offline, give
+// the outputs their model cards list as checked; so do the other embedded translators through `--model`.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,8 +21,8 @@ function firstChecked(name: string): { input: string; output: string } {
 }
 
 describe('tfkit translate / summarize with the embedded models, offline', () => {
-  it('translate without --model: English → French with tiny-bart-translation', async () => {
-    const { input, output } = firstChecked('tiny-bart-translation');
+  it('translate without --model: English → French with tiny-transformer-translation', async () => {
+    const { input, output } = firstChecked('tiny-transformer-translation');
     const run = await runTfkit(['translate', '--json', '--backend', 'cpu', input], tmp);
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { translationText: string }).translationText.trim()).toBe(output);
@@ -30,7 +30,7 @@ describe('tfkit translate / summarize with the embedded models, offline', () => 
     expect(plain.stdout.trim()).toBe(output);
   }, 120_000);
 
-  it.each(['tiny-transformer-translation', 'tiny-gru-translation'])('translate --model <%s>: the other encoder-decoder families serve the task too', async (name) => {
+  it.each(['tiny-bart-translation', 'tiny-gru-translation'])('translate --model <%s>: the other encoder-decoder families serve the task too', async (name) => {
     const { input, output } = firstChecked(name);
     const run = await runTfkit(['translate', '--json', '--backend', 'cpu', '--model', path.join(assets, name), input], tmp);
     expect(run.code, run.stderr).toBe(0);

@@ -35,9 +35,9 @@ const CASES: Case[] = [
   { task: 'classify', text: '', example: 'trouser.png' },
 ];
 
-/** What @tfkit/all's pipeline() answers in Node on wasm for `c` (the task's embedded default model). */
+/** What @tfkit/all's pipeline() answers in Node on wasm for `c`, with the embedded model the page uses for the task. */
 async function nodeAnswer(c: Case): Promise<string> {
-  const pipe = (await pipeline(FAMILY_TASKS[c.task].pipeline, undefined, { backend: 'wasm' })) as unknown as { call(input: unknown, options?: object): Promise<unknown>; dispose(): void };
+  const pipe = (await pipeline(FAMILY_TASKS[c.task].pipeline, path.join(ASSETS, FAMILY_TASKS[c.task].model), { backend: 'wasm' })) as unknown as { call(input: unknown, options?: object): Promise<unknown>; dispose(): void };
   try {
     let result: unknown;
     if (c.task === 'qa') result = await pipe.call({ question: c.text, context: c.context }, FAMILY_OPTIONS.qa);
@@ -216,7 +216,7 @@ describe('the "Every family" view in Chromium', () => {
     const target = JSON.parse((await page.getAttribute('.cross-attn', 'data-target'))!) as string[];
 
     // Node: the translation pipeline's model and tokenizer, the same generation, one pass with the attentions out.
-    const pipe = (await pipeline('translation', undefined, { backend: 'wasm' })) as unknown as {
+    const pipe = (await pipeline('translation', path.join(ASSETS, FAMILY_TASKS.translate.model), { backend: 'wasm' })) as unknown as {
       model: Parameters<typeof generate>[0] & { forward(i: { inputIds: tf.Tensor; decoderInputIds: tf.Tensor; outputAttentions: boolean }): { crossAttentions?: tf.Tensor[] } };
       tokenizer: { encode(t: string): { ids: number[] }; idToToken(i: number): string | undefined; decode(ids: number[], o?: object): string };
       call(t: string, o: object): Promise<{ translationText: string }[]>;

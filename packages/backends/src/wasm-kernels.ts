@@ -1,5 +1,6 @@
 /**
- * Kernels tfkit registers over tfjs-backend-wasm's own, and its fused kernels (fused-kernels.ts).
+ * Kernels tfkit registers over tfjs-backend-wasm's own (this Identity; Transpose and Sum in
+ * wasm-layout-kernels.ts), and its fused kernels (fused-kernels.ts).
  *
  * Identity: tfjs-backend-wasm's copies its input into a new buffer. tfjs-core runs it through
  * `tf.clone` for every tensor a kernel saves for the backward pass, so on wasm a training step held
@@ -9,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { installFusedWasmKernels } from './fused-kernels.js';
+import { installWasmLayoutKernels } from './wasm-layout-kernels.js';
 
 interface SharingBackend {
   incRef(dataId: object): void;
@@ -19,6 +21,7 @@ let installed: tf.KernelConfig | undefined;
 /** Registers the sharing Identity for the wasm backend (once; later calls do nothing). */
 export function installWasmKernels(): void {
   installFusedWasmKernels();
+  installWasmLayoutKernels();
   if (installed) return;
   const original = tf.getKernel('Identity', 'wasm');
   if (!original) return;

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hostStorage } from './host-memory.js';
+import { adamKernelSimd } from './simd-adam.js';
 
 const f = Math.fround;
 
@@ -117,7 +118,8 @@ export function fusedAdamStep(x: FusedAdamInput): { m: Float32Array; v: Float32A
   }
   const m = x.m ?? new Float32Array(n);
   const v = x.v ?? new Float32Array(n);
-  adamKernel(p.view(), g.view(), x.m ?? null, x.v ?? null, pOut.view(), m, v, x.scalars);
+  const [pv, gv, ov] = [p.view(), g.view(), pOut.view()];
+  if (!adamKernelSimd(pv, gv, x.m ?? null, x.v ?? null, ov, m, v, x.scalars)) adamKernel(pv, gv, x.m ?? null, x.v ?? null, ov, m, v, x.scalars);
   pOut.markWritten();
   // The parameter takes the output's memory (a new data id, so caches of the old value are
   // remade); its old memory is freed. When the output is the gradient, the caller's dispose of

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { describe, expect, it } from 'vitest';
+import { installWasmKernels } from './wasm-kernels.js';
+import { matrixTransposeView, originalWasmKernel } from './wasm-layout-kernels.js';
+
+/** Seeded float32 values with zeros of both signs and a NaN mixed in. */
+function seeded(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) - 0.5) * 10 ** ((i % 7) - 3);
+  }
+  if (n > 3) [out[0], out[1], out[2]] = [0, -0, NaN];
+  return out;
+}
+
+/** The bits of a kernel's result, run directly on the backend (no tape), then freed. */
+function runBits(kernel: tf.KernelFunc, x: tf.Tensor, attrs: tf.NamedAttrMap): { shape: number[]; bits: Uint32Array } {
+  const backend = tf.backend() as unknown as { readSync(id: object): Float32Array | Int32Array; disposeData(id: object): void };
+  const out = kernel({ inputs: { x }, backend: tf.backend(), attrs }) as tf.TensorInfo;
+  const values = backend.readSync(out.dataId);
+  backend.disposeData(out.dataId);
+  return { shape: out.shape, bits: new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
+}
+
+describe('matrixTransposeView', () => {
+  it('recognises swaps of two trailing axis groups and nothing else', () => {
+    expect(matrixTransposeView([3, 4], [1, 0])).toEqual({ a: 1, r: 3, c: 4 });
+    expect(matrixTransposeView([2, 3, 4], [0, 2, 1])).toEqual({ a: 2, r: 3, c: 4 });
+    expect(matrixTransposeView([2, 3, 4, 5], [2, 3, 0, 1])).toEqual({ a: 1, r: 6, c: 20 });
+    expect(matrixTransposeView([2, 3, 4, 5], [0, 3, 1, 2])).toEqual({ a: 2, r: 12, c: 5 });
+    expect(matrixTransposeView([2, 3, 4, 5], [0, 2, 1, 3])).toBeNull(); // an axis after the swap
+    expect(matrixTransposeView([2, 3, 4], [2, 0, 1].reverse())).toBeNull(); // [1, 0, 2]
+    expect(matrixTransposeView([2, 3], [0, 1])).toBeNull(); // identity
+    expect(matrixTransposeView([2, 3, 4], [1, 2, 0])).toEqual({ a: 1, r: 2, c: 12 });
+    expect(matrixTransposeView([2, 3, 4], [2, 1, 0])).toBeNull();
+  });
+});
+
+describe('wasm Transpose and Sum over tfjs-backend-wasm’s', () => {
+  it('transpose gives the original kernel’s bits (float32 and int32, batched, tiles cut short)', async () => {
+    await withBackend('wasm', async () => {
+      installWasmKernels();
+      const original = originalWasmKernel('Transpose');
+      expect(original).toBeDefined();
+      await expectNoLeaks(() => {
+        const cases: [number[], number[]][] = [[[100, 70], [1, 0]], [[3, 65, 33], [0, 2, 1]], [[4, 5, 6, 40], [0, 3, 1, 2]], [[64, 64], [1, 0]], [[2, 8, 128, 64], [0, 1, 3, 2]]];
+        for (const [shape, perm] of cases) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          for (const x of [tf.tensor(seeded(n, n), shape), tf.tensor(Int32Array.from(seeded(n, 7), (v, i) => (Number.isFinite(v) ? Math.round(v * 1e4) : -i)), shape, 'int32')]) {
+            const mine = tf.transpose(x, perm);
+            const theirs = runBits(original!, x, { perm });
+            expect(mine.shape).toEqual(theirs.shape);
+            const data = mine.dataSync();
+            expect(Buffer.from(new Uint32Array(data.buffer, data.byteOffset, data.length).buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)).equals(Buffer.from(theirs.bits.buffer))).toBe(true);
+            // And it is the transpose: spot-check one element against the index arithmetic.
+            const xs = x.arraySync() as unknown;
+            const at = (t: unknown, idx: number[]): number => idx.reduce<unknown>((v, i) => (v as unknown[])[i], t) as number;
+            const idx = shape.map((d, i) => (d - 1) % (i + 2));
+            const got = at(mine.arraySync(), perm.map((p) => idx[p] as number));
+            expect(Object.is(got, at(xs, idx)) || (Number.isNaN(got) && Number.isNaN(at(xs, idx)))).toBe(true);
+            x.dispose();
+            mine.dispose();
+          }
+        }
+      });
+    });
+  });
+
+  it('sum over leading axes gives the original kernel’s bits; other reductions are the original’s', async () => {
+    await withBackend('wasm', async () => {
+      installWasmKernels();
+      const original = originalWasmKernel('Sum');
+      expect(original).toBeDefined();
+      await expectNoLeaks(() => {
+        const cases: [number[], number | number[], boolean][] = [[[1000, 37], 0, false], [[8, 128, 256], [0, 1], false], [[8, 128, 256], [1, 0], true], [[8, 128, 256], [0, 1], true], [[5, 7, 3], 0, true], [[5, 7, 3], 1, false], [[5, 7, 3], -1, false], [[6, 9], [0, 1], false]];
+        for (const [shape, axis, keepDims] of cases) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const values = seeded(n, n + 1);
+          values[2] = 0.5; // no NaN: one would make the whole column NaN
+          const x = tf.tensor(values, shape);
+          const mine = tf.sum(x, axis, keepDims);
+          const theirs = runBits(original!, x, { axis, keepDims });
+          expect(mine.shape).toEqual(theirs.shape);
+          const data = mine.dataSync() as Float32Array;
+          expect({ shape, axis, same: Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)).equals(Buffer.from(theirs.bits.buffer)) }).toEqual({ shape, axis, same: true });
+          x.dispose();
+          mine.dispose();
+        }
+        // A column sum by hand: 1 + 2 + … down each of two columns.
+        const hand = tf.tensor2d([1, 10, 2, 20, 3, 30], [3, 2]);
+        const s = tf.sum(hand, 0);
+        expect(Array.from(s.dataSync())).toEqual([6, 60]);
+        hand.dispose();
+        s.dispose();
+      });
+    });
+  });
+});

@@ -25,6 +25,22 @@ function runBits(kernel: tf.KernelFunc, x: tf.Tensor, attrs: tf.NamedAttrMap): {
   return { shape: out.shape, bits: new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
 }
 
+/** On wasm with tfkit's kernels installed: `body` gets tfjs-backend-wasm's own kernel `name`; no tensor may leak. */
+async function againstOriginal(name: 'Transpose' | 'Sum', body: (original: tf.KernelFunc) => void): Promise<void> {
+  await withBackend('wasm', async () => {
+    installWasmKernels();
+    const original = originalWasmKernel(name);
+    expect(original).toBeDefined();
+    await expectNoLeaks(() => body(original!));
+  });
+}
+
+/** True when `mine` holds exactly the bits of `theirs`. */
+function sameBits(mine: tf.Tensor, theirs: { bits: Uint32Array }): boolean {
+  const data = mine.dataSync() as Float32Array | Int32Array;
+  return Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)).equals(Buffer.from(theirs.bits.buffer));
+}
+
 describe('matrixTransposeView', () => {
   it('recognises swaps of two trailing axis groups and nothing else', () => {
     expect(matrixTransposeView([3, 4], [1, 0])).toEqual({ a: 1, r: 3, c: 4 });
@@ -41,61 +57,49 @@ describe('matrixTransposeView', () => {
 
 describe('wasm Transpose and Sum over tfjs-backend-wasm’s', () => {
   it('transpose gives the original kernel’s bits (float32 and int32, batched, tiles cut short)', async () => {
-    await withBackend('wasm', async () => {
-      installWasmKernels();
-      const original = originalWasmKernel('Transpose');
-      expect(original).toBeDefined();
-      await expectNoLeaks(() => {
-        const cases: [number[], number[]][] = [[[100, 70], [1, 0]], [[3, 65, 33], [0, 2, 1]], [[4, 5, 6, 40], [0, 3, 1, 2]], [[64, 64], [1, 0]], [[2, 8, 128, 64], [0, 1, 3, 2]]];
-        for (const [shape, perm] of cases) {
-          const n = shape.reduce((a, b) => a * b, 1);
-          for (const x of [tf.tensor(seeded(n, n), shape), tf.tensor(Int32Array.from(seeded(n, 7), (v, i) => (Number.isFinite(v) ? Math.round(v * 1e4) : -i)), shape, 'int32')]) {
-            const mine = tf.transpose(x, perm);
-            const theirs = runBits(original!, x, { perm });
-            expect(mine.shape).toEqual(theirs.shape);
-            const data = mine.dataSync();
-            expect(Buffer.from(new Uint32Array(data.buffer, data.byteOffset, data.length).buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)).equals(Buffer.from(theirs.bits.buffer))).toBe(true);
-            // And it is the transpose: spot-check one element against the index arithmetic.
-            const xs = x.arraySync() as unknown;
-            const at = (t: unknown, idx: number[]): number => idx.reduce<unknown>((v, i) => (v as unknown[])[i], t) as number;
-            const idx = shape.map((d, i) => (d - 1) % (i + 2));
-            const got = at(mine.arraySync(), perm.map((p) => idx[p] as number));
-            expect(Object.is(got, at(xs, idx)) || (Number.isNaN(got) && Number.isNaN(at(xs, idx)))).toBe(true);
-            x.dispose();
-            mine.dispose();
-          }
+    await againstOriginal('Transpose', (original) => {
+      const cases: [number[], number[]][] = [[[100, 70], [1, 0]], [[3, 65, 33], [0, 2, 1]], [[4, 5, 6, 40], [0, 3, 1, 2]], [[64, 64], [1, 0]], [[2, 8, 128, 64], [0, 1, 3, 2]]];
+      for (const [shape, perm] of cases) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        for (const x of [tf.tensor(seeded(n, n), shape), tf.tensor(Int32Array.from(seeded(n, 7), (v, i) => (Number.isFinite(v) ? Math.round(v * 1e4) : -i)), shape, 'int32')]) {
+          const mine = tf.transpose(x, perm);
+          const theirs = runBits(original, x, { perm });
+          expect(mine.shape).toEqual(theirs.shape);
+          expect(sameBits(mine, theirs)).toBe(true);
+          // And it is the transpose: spot-check one element against the index arithmetic.
+          const xs = x.arraySync() as unknown;
+          const at = (t: unknown, idx: number[]): number => idx.reduce<unknown>((v, i) => (v as unknown[])[i], t) as number;
+          const idx = shape.map((d, i) => (d - 1) % (i + 2));
+          const got = at(mine.arraySync(), perm.map((p) => idx[p] as number));
+          expect(Object.is(got, at(xs, idx)) || (Number.isNaN(got) && Number.isNaN(at(xs, idx)))).toBe(true);
+          x.dispose();
+          mine.dispose();
         }
-      });
+      }
     });
   });
 
   it('sum over leading axes gives the original kernel’s bits; other reductions are the original’s', async () => {
-    await withBackend('wasm', async () => {
-      installWasmKernels();
-      const original = originalWasmKernel('Sum');
-      expect(original).toBeDefined();
-      await expectNoLeaks(() => {
-        const cases: [number[], number | number[], boolean][] = [[[1000, 37], 0, false], [[8, 128, 256], [0, 1], false], [[8, 128, 256], [1, 0], true], [[8, 128, 256], [0, 1], true], [[5, 7, 3], 0, true], [[5, 7, 3], 1, false], [[5, 7, 3], -1, false], [[6, 9], [0, 1], false]];
-        for (const [shape, axis, keepDims] of cases) {
-          const n = shape.reduce((a, b) => a * b, 1);
-          const values = seeded(n, n + 1);
-          values[2] = 0.5; // no NaN: one would make the whole column NaN
-          const x = tf.tensor(values, shape);
-          const mine = tf.sum(x, axis, keepDims);
-          const theirs = runBits(original!, x, { axis, keepDims });
-          expect(mine.shape).toEqual(theirs.shape);
-          const data = mine.dataSync() as Float32Array;
-          expect({ shape, axis, same: Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)).equals(Buffer.from(theirs.bits.buffer)) }).toEqual({ shape, axis, same: true });
-          x.dispose();
-          mine.dispose();
-        }
-        // A column sum by hand: 1 + 2 + … down each of two columns.
-        const hand = tf.tensor2d([1, 10, 2, 20, 3, 30], [3, 2]);
-        const s = tf.sum(hand, 0);
-        expect(Array.from(s.dataSync())).toEqual([6, 60]);
-        hand.dispose();
-        s.dispose();
-      });
+    await againstOriginal('Sum', (original) => {
+      const cases: [number[], number | number[], boolean][] = [[[1000, 37], 0, false], [[8, 128, 256], [0, 1], false], [[8, 128, 256], [1, 0], true], [[8, 128, 256], [0, 1], true], [[5, 7, 3], 0, true], [[5, 7, 3], 1, false], [[5, 7, 3], -1, false], [[6, 9], [0, 1], false]];
+      for (const [shape, axis, keepDims] of cases) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = seeded(n, n + 1);
+        values[2] = 0.5; // no NaN: one would make the whole column NaN
+        const x = tf.tensor(values, shape);
+        const mine = tf.sum(x, axis, keepDims);
+        const theirs = runBits(original, x, { axis, keepDims });
+        expect(mine.shape).toEqual(theirs.shape);
+        expect({ shape, axis, same: sameBits(mine, theirs) }).toEqual({ shape, axis, same: true });
+        x.dispose();
+        mine.dispose();
+      }
+      // A column sum by hand: 1 + 2 + … down each of two columns.
+      const hand = tf.tensor2d([1, 10, 2, 20, 3, 30], [3, 2]);
+      const s = tf.sum(hand, 0);
+      expect(Array.from(s.dataSync())).toEqual([6, 60]);
+      hand.dispose();
+      s.dispose();
     });
   });
 });

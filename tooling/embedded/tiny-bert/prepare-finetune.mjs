@@ -4,6 +4,7 @@
 //
 // classify-{train,test}.jsonl  author attribution: passages of ≥ 40 words (consecutive sentences)
 //                              by Austen, Chesterton, Edgeworth or Melville; 300 / 100 per author.
+// classify-large-{fit,val}     the same task with 2,250 / 250 training passages per author.
 // ner-{train,test}.jsonl       token classification: sentences of Emma and Sense and Sensibility
 //                              (train) and of the held-out end of Persuasion (test — mostly names
 //                              never seen in training), words tagged by gazetteer.mjs (BIO, PER/LOC).
@@ -15,6 +16,7 @@
 //                              passage. Only passages that name at least two different entities of
 //                              the answer's type are used. Train: Emma and Sense and Sensibility; test: the held-out ends
 //                              of all three novels.
+// qa-large-{fit,val}.jsonl     the same rule over all three novels' training text, cut eight ways.
 import fs from 'node:fs';
 import path from 'node:path';
 import { sentences, splitBooks } from './corpus-split.mjs';
@@ -60,6 +62,16 @@ for (const [author, ids] of Object.entries(AUTHORS)) {
 }
 write('classify-train.jsonl', sample(classify.train, classify.train.length, rng(3)));
 write('classify-test.jsonl', classify.test);
+// A larger training set for the same test: 2,500 training passages per author (the smallest pool,
+// Edgeworth's, has 2,725), 2,250 of them to fit and 250 to validate.
+const classifyLarge = { fit: [], val: [] };
+for (const [author, ids] of Object.entries(AUTHORS)) {
+  const rows = sample(ids.flatMap((id) => passages(books[id].train)), 2500, rng(41)).map((text) => ({ text, label: author }));
+  classifyLarge.fit.push(...rows.slice(0, 2250));
+  classifyLarge.val.push(...rows.slice(2250));
+}
+write('classify-large-fit.jsonl', sample(classifyLarge.fit, classifyLarge.fit.length, rng(42)));
+write('classify-large-val.jsonl', classifyLarge.val);
 
 // ---- token classification
 function nerRows(paragraphs) {
@@ -118,4 +130,28 @@ const qaTest = sample(['austen-emma', 'austen-persuasion', 'austen-sense'].flatM
 write('qa-train.jsonl', qaTrain);
 write('qa-test.jsonl', qaTest);
 
-console.log(JSON.stringify({ classify: { train: classify.train.length, test: classify.test.length }, ner: { train: nerTrain.length, test: nerTest.length }, qa: { train: qaTrain.length, test: qaTest.length }, dir }));
+// A larger question set by the same rule, for the head trained on more questions: the training
+// paragraphs of all three novels, each book's first 90% for fitting and its last 10% (contiguous,
+// so no sentence is on both sides) for validation. The fitting text is cut into passages eight
+// times (seeds 20–27: other passage boundaries, other questions); repeated (question, passage)
+// pairs are kept once. The test set stays qa-test.jsonl.
+const QA_BOOKS = ['austen-emma', 'austen-persuasion', 'austen-sense'];
+const qaLarge = { fit: [], val: [] };
+const seen = new Set();
+for (const id of QA_BOOKS) {
+  const paragraphs = books[id].train;
+  const cut = Math.round(paragraphs.length * 0.9);
+  for (let seed = 20; seed < 28; seed++) {
+    for (const row of qaRows(paragraphs.slice(0, cut), rng(seed))) {
+      const key = `${row.question}\u0000${row.context}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      qaLarge.fit.push(row);
+    }
+  }
+  qaLarge.val.push(...qaRows(paragraphs.slice(cut), rng(30)));
+}
+write('qa-large-fit.jsonl', sample(qaLarge.fit, qaLarge.fit.length, rng(31)));
+write('qa-large-val.jsonl', qaLarge.val);
+
+console.log(JSON.stringify({ classify: { train: classify.train.length, test: classify.test.length, largeFit: classifyLarge.fit.length, largeVal: classifyLarge.val.length }, ner: { train: nerTrain.length, test: nerTest.length }, qa: { train: qaTrain.length, test: qaTest.length, largeFit: qaLarge.fit.length, largeVal: qaLarge.val.length }, dir }));

@@ -8,7 +8,7 @@
  * like tfjs-backend-wasm's elementwise kernels they run on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import { FUSED_ADD_LAYER_NORM, FUSED_BATCH_MATMUL, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
 import { simdKernels, type SimdKernels } from './simd-kernels.js';
 
@@ -456,6 +456,46 @@ function cachedAttentionInPlaceKernel(args: KernelArgs): tf.TensorInfo {
   }
   if (scratchInfo) backend.disposeData(scratchInfo.dataId);
   return outInfo;
+}
+
+/**
+ * `TfkitBatchMatMul`: every slice's op(a)·b in one call of tfkit's SIMD product (simd-kernels.ts),
+ * on the tensors where the heap holds them. tfjs-backend-wasm's own batched product is a scalar
+ * loop (about 1–2 GFLOP/s) and only a 2-D untransposed product reaches XNNPACK, so attention's
+ * products otherwise ran one XNNPACK call per slice, with copies in and out. Registered only while
+ * the running backend has the SIMD kernels (`installBatchMatMul`).
+ */
+function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as HeapBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const transposeA = args.attrs?.['transposeA'] === true;
+  const [batch, k, n] = b.shape as [number, number, number];
+  const m = a.shape[transposeA ? 2 : 1] as number;
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== batch || a.shape[transposeA ? 1 : 2] !== k) {
+    throw new BackendError('wasm', `${FUSED_BATCH_MATMUL}: shapes [${a.shape}]${transposeA ? 'ᵀ' : ''} · [${b.shape}] do not multiply`);
+  }
+  const simd = simdKernels(backend);
+  if (!simd) throw new BackendError('wasm', `${FUSED_BATCH_MATMUL} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
+  const out = backend.makeOutput([batch, m, n], 'float32');
+  if (batch * m * n === 0) return out;
+  // Views after the allocation: it may grow (and so detach) the heap.
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.matmul(at(a), at(b), at(out), batch, m, n, k, 4 * m * k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4);
+  return out;
+}
+
+const BATCH_MATMUL: tf.KernelConfig = { kernelName: FUSED_BATCH_MATMUL, backendName: 'wasm', kernelFunc: batchMatMulKernel as unknown as tf.KernelFunc };
+
+/**
+ * Registers `TfkitBatchMatMul` for wasm when `backend` (the running wasm backend) can run tfkit's
+ * SIMD kernels — the single-threaded build on a runtime with WebAssembly SIMD — and unregisters it
+ * otherwise, so `batchedMatMul` keeps its per-slice XNNPACK route on the threaded build.
+ */
+export function installBatchMatMul(backend: object): void {
+  const registered = tf.getKernel(FUSED_BATCH_MATMUL, 'wasm') !== undefined;
+  const usable = simdKernels(backend) !== null;
+  if (usable && !registered) tf.registerKernel(BATCH_MATMUL);
+  if (!usable && registered) tf.unregisterKernel(FUSED_BATCH_MATMUL, 'wasm');
 }
 
 const KERNELS: tf.KernelConfig[] = [

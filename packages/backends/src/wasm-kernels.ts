@@ -9,7 +9,7 @@
  * tfjs-backend-cpu's Identity do: tensors are immutable, so the two tensors cannot tell.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { installFusedWasmKernels } from './fused-kernels.js';
+import { installBatchMatMul, installFusedWasmKernels } from './fused-kernels.js';
 import { installWasmLayoutKernels } from './wasm-layout-kernels.js';
 
 interface SharingBackend {
@@ -18,10 +18,12 @@ interface SharingBackend {
 
 let installed: tf.KernelConfig | undefined;
 
-/** Registers the sharing Identity for the wasm backend (once; later calls do nothing). */
+/** Registers the sharing Identity for the wasm backend (once; later calls do nothing) and the fused kernels. */
 export function installWasmKernels(): void {
   installFusedWasmKernels();
   installWasmLayoutKernels();
+  // Per backend instance: whether the running build can run tfkit's SIMD product.
+  if (tf.getBackend() === 'wasm') installBatchMatMul(tf.backend());
   if (installed) return;
   const original = tf.getKernel('Identity', 'wasm');
   if (!original) return;

@@ -2,7 +2,8 @@
  * Benchmark (not a test): forward time and training-step time (forward + backward + AdamW) of a
  * BERT-mini-shaped classifier and a GPT-2-tiny-shaped language model in tfkit, on the backend
  * named by BENCH_BACKEND (`cpu`, `wasm-1`, `wasm-all`). `bench/run.sh` runs every backend and
- * PyTorch (train_step_torch.py) and prints the table in the README.
+ * PyTorch (train_step_torch.py) and prints the table in the README. `BENCH_WITHOUT=<kernel>`
+ * unregisters one of tfkit's kernels first (the route before it), writing its own results file.
  */
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +16,8 @@ import { Trainer, Dataset, type Batch } from '../src/index.js';
 
 const mode = process.env['BENCH_BACKEND'] ?? 'wasm-1';
 const STEPS = Number(process.env['BENCH_STEPS'] ?? 5);
+/** A tfkit kernel to unregister after the backend starts (e.g. `TfkitBatchMatMul`): the tree without it, same process setup. */
+const without = process.env['BENCH_WITHOUT'];
 
 export const SHAPES = {
   bertMini: { vocabSize: 30522, hiddenSize: 256, numHiddenLayers: 4, numAttentionHeads: 4, intermediateSize: 1024, maxPositionEmbeddings: 512, batch: 8, seq: 128 },
@@ -60,6 +63,7 @@ it(`training-step benchmark on ${mode}`, async () => {
   const registry = createRegistry();
   registerAllBackends(registry);
   const activation = await useBackend(registry, mode === 'cpu' ? 'cpu' : 'wasm', mode === 'cpu' ? {} : { threads: mode === 'wasm-all' ? 'all' : 1 });
+  if (without) tf.unregisterKernel(without, tf.getBackend());
   const { batch: bb, seq: bs, ...bertConfig } = SHAPES.bertMini;
   const bert = new BertForSequenceClassification(bertConfig, { seed: 0 });
   const bertResult = await measure('bert-mini', bert as never, () => ({ inputIds: ids(bb, bs, bertConfig.vocabSize, 1), attentionMask: tf.ones([bb, bs], 'int32'), labels: tf.tensor1d(Array.from({ length: bb }, (_, i) => i % 2), 'int32') }));
@@ -71,6 +75,6 @@ it(`training-step benchmark on ${mode}`, async () => {
     return { inputIds: x, labels: tf.clone(x) };
   });
   gpt.dispose();
-  const file = new URL(`./results-${mode}.json`, import.meta.url);
-  await fs.writeFile(file, `${JSON.stringify({ mode, backend: activation.backend, threads: activation.threads, bertMini: bertResult, gpt2Tiny: gptResult }, null, 2)}\n`);
+  const file = new URL(`./results-${mode}${without ? `-without-${without}` : ''}.json`, import.meta.url);
+  await fs.writeFile(file, `${JSON.stringify({ mode, backend: activation.backend, threads: activation.threads, without, bertMini: bertResult, gpt2Tiny: gptResult }, null, 2)}\n`);
 }, 1_800_000);

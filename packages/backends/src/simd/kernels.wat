@@ -5,7 +5,7 @@
 ;; The two halves of a decoding step's attention for one head (TfkitCachedAttention), in float64
 ;; like the JavaScript loops they replace (two lanes per SIMD operation), the softmax between
 ;; them left to JavaScript (Math.exp); the layer norm and residual addition of TfkitLayerNorm and
-;; TfkitAddLayerNorm.
+;; TfkitAddLayerNorm; the batched matrix product of TfkitBatchMatMul (float32, four lanes).
 (module
   (import "env" "memory" (memory 1))
 
@@ -207,5 +207,117 @@
                  (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next)))
+  )
+
+  ;; c[bi] = op(a[bi]) · b[bi] for bi < batch, float32. op(a) is m×k with element (i, l) at
+  ;; a + bi·aBatch + i·aRow + l·aCol (byte strides: a plain a has aRow = 4k, aCol = 4; a transposed
+  ;; one aRow = 4, aCol = 4m); b is k×n row-major, c m×n row-major. Each c value is summed over l
+  ;; in order, in float32 (a multiply, then an add, rounded each).
+  (func (export "matmul")
+    (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $aBatch i32) (param $aRow i32) (param $aCol i32)
+    (local $bi i32) (local $i i32) (local $j i32) (local $l i32) (local $ab i32) (local $bb i32) (local $cb i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32) (local $nb i32) (local $m4 i32) (local $n8 i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $s f32) (local $cp i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+    (local.set $bi (i32.const 0))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.ge_u (local.get $bi) (local.get $batch)))
+      (local.set $ab (i32.add (local.get $a) (i32.mul (local.get $bi) (local.get $aBatch))))
+      (local.set $bb (i32.add (local.get $b) (i32.mul (local.get $bi) (i32.mul (local.get $k) (local.get $nb)))))
+      (local.set $cb (i32.add (local.get $c) (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $nb)))))
+      ;; 4-row blocks
+      (local.set $i (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m4)))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jloop
+          (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
+          (local.set $c00 (v128.const i64x2 0 0)) (local.set $c01 (v128.const i64x2 0 0))
+          (local.set $c10 (v128.const i64x2 0 0)) (local.set $c11 (v128.const i64x2 0 0))
+          (local.set $c20 (v128.const i64x2 0 0)) (local.set $c21 (v128.const i64x2 0 0))
+          (local.set $c30 (v128.const i64x2 0 0)) (local.set $c31 (v128.const i64x2 0 0))
+          (local.set $p0 (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
+          (local.set $p1 (i32.add (local.get $p0) (local.get $aRow)))
+          (local.set $p2 (i32.add (local.get $p1) (local.get $aRow)))
+          (local.set $p3 (i32.add (local.get $p2) (local.get $aRow)))
+          (local.set $pb (i32.add (local.get $bb) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $l (local.get $k))
+          (block $ldone (loop $lloop
+            (br_if $ldone (i32.eqz (local.get $l)))
+            (local.set $b0 (v128.load offset=0 (local.get $pb)))
+            (local.set $b1 (v128.load offset=16 (local.get $pb)))
+            (local.set $x0 (v128.load32_splat (local.get $p0)))
+            (local.set $x1 (v128.load32_splat (local.get $p1)))
+            (local.set $x2 (v128.load32_splat (local.get $p2)))
+            (local.set $x3 (v128.load32_splat (local.get $p3)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (local.get $b1))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x1) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x1) (local.get $b1))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $b1))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x3) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x3) (local.get $b1))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $aCol)))
+            (local.set $p1 (i32.add (local.get $p1) (local.get $aCol)))
+            (local.set $p2 (i32.add (local.get $p2) (local.get $aCol)))
+            (local.set $p3 (i32.add (local.get $p3) (local.get $aCol)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+            (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+            (br $lloop)))
+          (local.set $cp (i32.add (local.get $cb) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
+          (v128.store offset=0 (local.get $cp) (local.get $c00)) (v128.store offset=16 (local.get $cp) (local.get $c01))
+          (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
+          (v128.store offset=0 (local.get $cp) (local.get $c10)) (v128.store offset=16 (local.get $cp) (local.get $c11))
+          (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
+          (v128.store offset=0 (local.get $cp) (local.get $c20)) (v128.store offset=16 (local.get $cp) (local.get $c21))
+          (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
+          (v128.store offset=0 (local.get $cp) (local.get $c30)) (v128.store offset=16 (local.get $cp) (local.get $c31))
+          (local.set $j (i32.add (local.get $j) (i32.const 8)))
+          (br $jloop)))
+        ;; the last n mod 8 columns of these four rows, one value at a time
+        (call $edge (local.get $ab) (local.get $bb) (local.get $cb) (local.get $i) (i32.add (local.get $i) (i32.const 4)) (local.get $n8) (local.get $n) (local.get $k) (local.get $aRow) (local.get $aCol))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop)))
+      ;; the last m mod 4 rows, every column
+      (call $edge (local.get $ab) (local.get $bb) (local.get $cb) (local.get $m4) (local.get $m) (i32.const 0) (local.get $n) (local.get $k) (local.get $aRow) (local.get $aCol))
+      (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+      (br $bloop)))
+  )
+
+  ;; c[i, j] for i0 <= i < i1, j0 <= j < n, one value at a time (same order of additions).
+  (func $edge
+    (param $ab i32) (param $bb i32) (param $cb i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $n i32) (param $k i32)
+    (param $aRow i32) (param $aCol i32)
+    (local $i i32) (local $j i32) (local $l i32) (local $pa i32) (local $pb i32) (local $s f32) (local $nb i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $i (local.get $i0))
+    (block $idone (loop $iloop
+      (br_if $idone (i32.ge_u (local.get $i) (local.get $i1)))
+      (local.set $j (local.get $j0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $s (f32.const 0))
+        (local.set $pa (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
+        (local.set $pb (i32.add (local.get $bb) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $l (local.get $k))
+        (block $ldone (loop $lloop
+          (br_if $ldone (i32.eqz (local.get $l)))
+          (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+          (local.set $pa (i32.add (local.get $pa) (local.get $aCol)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+          (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+          (br $lloop)))
+        (f32.store (i32.add (local.get $cb) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))) (local.get $s))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop)))
   )
 )

@@ -5,10 +5,12 @@
  * On wasm a batched or transposed matMul runs a scalar loop; only a 2-D untransposed one reaches
  * XNNPACK. Splitting the batch into 2-D products costs a few kernel launches per slice, so it pays
  * off once a slice has enough work (see `SPLIT_MIN_MACS`, measured in packages/backends/bench).
- * On cpu, webgl and webgpu the batched kernel is already the fast one.
+ * On cpu, webgl and webgpu the batched kernel is already the fast one. Where a backend registers
+ * `TfkitBatchMatMul` (tfkit's SIMD product on single-threaded wasm) every slice goes to it in one call.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
+import { FUSED_BATCH_MATMUL, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * Multiply-accumulates per 2-D slice above which wasm runs a batch as separate 2-D XNNPACK
@@ -33,6 +35,13 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
   const batch = batchShape.reduce((p, d) => p * d, 1);
   if (tf.getBackend() !== 'wasm' || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+  }
+  // A backend's own batched kernel (tfkit's SIMD product on wasm): one call for every slice.
+  if (m >= 4 && n >= 8 && hasFusedKernel(FUSED_BATCH_MATMUL, a, b)) {
+    const a3 = tf.reshape(a, [batch, transposeA ? k : m, transposeA ? m : k]);
+    const b3 = tf.reshape(transposeB ? lastTwoTransposed(b) : b, [batch, k, n]);
+    const c = tf.engine().runKernel(FUSED_BATCH_MATMUL, { a: a3, b: b3 }, { transposeA }) as tf.Tensor;
+    return tf.reshape(c, [...batchShape, m, n]);
   }
   if (batch > 1 && m * k * n < SPLIT_MIN_MACS) {
     // One query row against n keys (a decoding step's q·kᵀ): the scalar loop runs about twice as

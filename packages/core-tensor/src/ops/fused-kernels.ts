@@ -43,6 +43,11 @@
  *   (their buffers change: the caller must own them alone, as `KvCache` does) and attends over
  *   positions 0…length only; positions after `length` are neither read nor written. Output
  *   (B, 1, C), equal to `TfkitCachedAttention`'s for the same past. No copy of the past per step.
+ * - `TfkitBatchMatMul`: inputs `a` (N, m, k) — (N, k, m) with attr `transposeA: true` — and `b`
+ *   (N, k, n); output (N, m, n) = op(a)·b per slice, each value summed over k in order in float32.
+ *   `batchedMatMul` calls it (forward and backward) for slices of at least 4 rows and 8 columns,
+ *   transposing `b` first when asked to multiply by bᵀ. A backend registers it only where it runs
+ *   faster than its own batched product.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -52,6 +57,7 @@ export const FUSED_DENSE = 'TfkitDense';
 export const FUSED_ADD_LAYER_NORM = 'TfkitAddLayerNorm';
 export const FUSED_CACHED_ATTENTION = 'TfkitCachedAttention';
 export const FUSED_CACHED_ATTENTION_IN_PLACE = 'TfkitCachedAttentionInPlace';
+export const FUSED_BATCH_MATMUL = 'TfkitBatchMatMul';
 
 /**
  * Elementwise work above this many values goes to the composite op even where a fused kernel

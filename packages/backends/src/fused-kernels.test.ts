@@ -5,6 +5,7 @@ import {
 import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
+import { simdKernels } from './simd-kernels.js';
 import { values } from './testing/values.js';
 
 /** Layer norm in float64 from the float32 inputs: the answer both paths approximate. */
@@ -198,35 +199,45 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
     got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-5, rtol: 1e-5, label: `grad ${i}` }));
   });
 
-  it('keeps XNNPACK\'s packed copy of a dense weight on the wasm heap while the weight lives, and none with transientWeight or while a gradient is recorded', async () => {
+  it("keeps XNNPACK's packed copy of a dense weight only for a cached single-row product; tfkit's SIMD product keeps nothing and gives XNNPACK's values bit for bit", async () => {
     installFusedWasmKernels();
     await withBackend('wasm', async () => {
+      expect(simdKernels(tf.backend())).not.toBeNull();
       const [inF, outF] = [512, 1024];
       const weightBytes = inF * outF * 4;
       const x = tf.tensor2d(values(64 * inF, 51), [64, inF]);
       const b = tf.tensor1d(values(outF, 52));
-      /** Heap bytes (tensors and the backend's own allocations) a product leaves behind, its output and weight aside. */
+      const wValues = values(inF * outF, 53);
+      /** Heap bytes (tensors and the backend's own allocations) a product leaves behind, its output and a fresh weight aside. */
       const leftBehind = (product: (w: tf.Tensor) => tf.Tensor) => {
-        const w = tf.tensor2d(values(inF * outF, 53), [inF, outF]);
+        const weight = tf.tensor2d(wValues, [inF, outF]);
         const before = wasmHeapInUse();
-        const y = product(w);
+        const y = product(weight);
         const values_ = y.dataSync().slice();
         y.dispose();
         const kept = wasmHeapInUse() - before;
-        w.dispose();
+        weight.dispose();
         return { kept, values: values_ };
       };
-      const cached = leftBehind((w) => tf.engine().runKernel(FUSED_DENSE, { x, weight: w, bias: b }, {}) as tf.Tensor);
-      expect(cached.kept).toBeGreaterThanOrEqual(weightBytes); // the measurement sees the packed copy
-      const transient = leftBehind((w) => tf.engine().runKernel(FUSED_DENSE, { x, weight: w, bias: b }, { transientWeight: true }) as tf.Tensor);
+      const row = (i: number) => tf.slice(x, [i, 0], [1, inF]);
+      // One row, weight cached (a decoding step): XNNPACK, which keeps its packed copy.
+      const rows = [0, 37, 63].map((i) => leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(i), weight, bias: b }, {}) as tf.Tensor)));
+      rows.forEach((r) => expect(r.kept).toBeGreaterThanOrEqual(weightBytes)); // the measurement sees the packed copy
+      // The same row with transientWeight: the SIMD product, nothing kept, the same bits.
+      const transient = leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(37), weight, bias: b }, { transientWeight: true }) as tf.Tensor));
       expect(transient.kept).toBeLessThan(weightBytes / 16);
-      expect(transient.values).toEqual(cached.values);
-      // linear() asks for it while a gradient is recorded (a training step), not otherwise.
-      const inference = leftBehind((w) => linear(x, w, b));
-      expect(inference.kept).toBeGreaterThanOrEqual(weightBytes);
+      expect(transient.values).toEqual(rows[1]!.values);
+      // 64 rows, cached or not, inference or a recorded pass: the SIMD product, nothing kept, each
+      // row the bits XNNPACK gave it alone.
+      const many = leftBehind((weight) => tf.engine().runKernel(FUSED_DENSE, { x, weight, bias: b }, {}) as tf.Tensor);
+      expect(many.kept).toBeLessThan(weightBytes / 16);
+      [0, 37, 63].forEach((i, r) => expect(many.values.slice(i * outF, (i + 1) * outF)).toEqual(rows[r]!.values));
+      const inference = leftBehind((weight) => linear(x, weight, b));
+      expect(inference.kept).toBeLessThan(weightBytes / 16);
+      expect(inference.values).toEqual(many.values);
       const bias = tf.variable(b, true);
-      const training = leftBehind((w) => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(linear(x, w, bias)) as tf.Scalar, [bias]);
+      const training = leftBehind((weight) => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(linear(x, weight, bias)) as tf.Scalar, [bias]);
         Object.values(grads).forEach((g) => g.dispose());
         return value;
       });

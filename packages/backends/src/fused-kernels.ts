@@ -37,25 +37,63 @@ function heapCopy(backend: HeapBackend, t: tf.TensorInfo): tf.TensorInfo {
 }
 
 /**
- * `x · weight + bias` for x (…, in): tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully
- * connected operator, the bias added in its accumulator) on rank-3 views [1, N, in] · [1, in, out]
- * of the same buffers, the output viewed as (…, out). Batch 1 on both sides is what sends the
- * product to XNNPACK; the views cost no copies, and the kernel replaces the four a composite
- * dense layer runs (reshape, matMul, bias add, reshape).
+ * The inner axis's block in tfkit's SIMD product (`gemm`): eight columns of b times this many rows
+ * (8 kB) stay in the fastest cache while a's rows pass over them.
+ */
+const GEMM_BLOCK = 256;
+
+/** Byte strides (row, column) of op(x) for x row-major with `cols` columns, transposed or not. */
+function strides(cols: number, transposed: boolean): [number, number] {
+  return transposed ? [4, 4 * cols] : [4 * cols, 4];
+}
+
+/**
+ * `x · weight + bias` for x (…, in), output viewed as (…, out). Where the backend has tfkit's SIMD
+ * kernels (single-threaded wasm), one call of their product (`gemm`, bias first in each sum as
+ * XNNPACK adds it): it packs eight columns of the weight at a time into a few kilobytes of
+ * scratch, so nothing outlives the call, and runs 15–25% faster than XNNPACK on a transformer's
+ * shapes (packages/backends/BENCHMARKS.md). A single row with the weight cached (a decoding step)
+ * is the exception: packing then costs as much as the product, and XNNPACK's cached operator
+ * wins.
  *
- * XNNPACK packs the weight (and bias) into an operator that tfjs-backend-wasm caches under the
- * weight's data id until that tensor is disposed: a second copy of every weight, kept for the
- * next call. With `transientWeight` the product runs on a copy of the weight and bias made here
- * and disposed at once, which frees the packed operator with it: nothing outlives the call. The
- * copy and the packing cost a pass over the weight, small beside the product unless x has few
- * rows (decoding keeps the cache).
+ * Otherwise tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully connected operator, the bias
+ * added in its accumulator) on rank-3 views [1, N, in] · [1, in, out] of the same buffers. XNNPACK
+ * packs the weight (and bias) into an operator that tfjs-backend-wasm caches under the weight's
+ * data id until that tensor is disposed: a second copy of every weight, kept for the next call.
+ * With `transientWeight` the product runs on a copy of the weight and bias made here and disposed
+ * at once, which frees the packed operator with it.
  */
 function denseKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
   const { x, weight, bias } = args.inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const transient = weightPacking === 'per-call' || args.attrs?.['transientWeight'] === true;
-  const [inF, outF] = weight.shape as [number, number];
+  const inF = weight.shape[0] as number;
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
+  const simd = transient || rows > 1 ? simdKernels(backend) : null;
+  const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
+  // `activation`: TfkitGelu's values, computed in place over the product.
+  const activation = args.attrs?.['activation'];
+  if (activation === 'gelu' || activation === 'gelu_tanh') {
+    const ys = backend.typedArrayFromHeap(out);
+    geluValues(ys, ys, activation === 'gelu_tanh');
+  }
+  return out;
+}
+
+function simdDense(backend: HeapBackend, simd: SimdKernels, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number): tf.TensorInfo {
+  const [inF, outF] = weight.shape as [number, number];
+  const out = backend.makeOutput([...x.shape.slice(0, -1), outF], 'float32');
+  const block = Math.max(1, Math.min(inF, GEMM_BLOCK));
+  const pack = backend.makeOutput([block * 8], 'float32');
+  // Views after the allocations: they may grow (and so detach) the heap.
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.gemm(at(x), at(weight), at(out), bias ? at(bias) : 0, rows, outF, inF, 4 * inF, 4, 4 * outF, 4, at(pack), block);
+  backend.disposeData(pack.dataId);
+  return out;
+}
+
+function xnnpackDense(backend: HeapBackend, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number, transient: boolean): tf.TensorInfo {
+  const [inF, outF] = weight.shape as [number, number];
   const reshape = wasmKernel('Reshape');
   const w = transient ? heapCopy(backend, weight) : weight;
   const b = transient && bias ? heapCopy(backend, bias) : bias;
@@ -73,12 +111,6 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   }
   // As tfjs-backend-wasm's BatchMatMul does with its rank-3 result: the data is (…, out) row-major.
   out.shape = [...x.shape.slice(0, -1), outF];
-  // `activation`: TfkitGelu's values, computed in place over the product.
-  const activation = args.attrs?.['activation'];
-  if (activation === 'gelu' || activation === 'gelu_tanh') {
-    const ys = backend.typedArrayFromHeap(out);
-    geluValues(ys, ys, activation === 'gelu_tanh');
-  }
   return out;
 }
 
@@ -459,28 +491,40 @@ function cachedAttentionInPlaceKernel(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * `TfkitBatchMatMul`: every slice's op(a)·b in one call of tfkit's SIMD product (simd-kernels.ts),
- * on the tensors where the heap holds them. tfjs-backend-wasm's own batched product is a scalar
- * loop (about 1–2 GFLOP/s) and only a 2-D untransposed product reaches XNNPACK, so attention's
- * products otherwise ran one XNNPACK call per slice, with copies in and out. Registered only while
- * the running backend has the SIMD kernels (`installBatchMatMul`).
+ * `TfkitBatchMatMul`: every slice's op(a)·op(b) by tfkit's SIMD product (simd-kernels.ts), on
+ * the tensors where the heap holds them, transposed operands read through their strides (no
+ * transposes). tfjs-backend-wasm's own batched product is a scalar loop (about 1–2 GFLOP/s) and
+ * only a 2-D untransposed product reaches XNNPACK, which packs its right operand anew whenever it
+ * changes (every product of a training step). Registered only while the running backend has the
+ * SIMD kernels (`installBatchMatMul`).
  */
 function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const transposeA = args.attrs?.['transposeA'] === true;
-  const [batch, k, n] = b.shape as [number, number, number];
+  const transposeB = args.attrs?.['transposeB'] === true;
+  const batch = b.shape[0] as number;
+  const k = b.shape[transposeB ? 2 : 1] as number;
+  const n = b.shape[transposeB ? 1 : 2] as number;
   const m = a.shape[transposeA ? 2 : 1] as number;
   if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== batch || a.shape[transposeA ? 1 : 2] !== k) {
-    throw new BackendError('wasm', `${FUSED_BATCH_MATMUL}: shapes [${a.shape}]${transposeA ? 'ᵀ' : ''} · [${b.shape}] do not multiply`);
+    throw new BackendError('wasm', `${FUSED_BATCH_MATMUL}: shapes [${a.shape}]${transposeA ? 'ᵀ' : ''} · [${b.shape}]${transposeB ? 'ᵀ' : ''} do not multiply`);
   }
   const simd = simdKernels(backend);
   if (!simd) throw new BackendError('wasm', `${FUSED_BATCH_MATMUL} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
   const out = backend.makeOutput([batch, m, n], 'float32');
   if (batch * m * n === 0) return out;
-  // Views after the allocation: it may grow (and so detach) the heap.
+  const block = Math.max(1, Math.min(k, GEMM_BLOCK));
+  const pack = backend.makeOutput([block * 8], 'float32');
+  // Views after the allocations: they may grow (and so detach) the heap.
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  simd.matmul(at(a), at(b), at(out), batch, m, n, k, 4 * m * k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4);
+  const [aAt, bAt, outAt, packAt] = [at(a), at(b), at(out), at(pack)];
+  const [aRow, aCol] = strides(transposeA ? m : k, transposeA);
+  const [bRow, bCol] = strides(transposeB ? k : n, transposeB);
+  for (let s = 0; s < batch; s++) {
+    simd.gemm(aAt + 4 * s * m * k, bAt + 4 * s * k * n, outAt + 4 * s * m * n, 0, m, n, k, aRow, aCol, bRow, bCol, packAt, block);
+  }
+  backend.disposeData(pack.dataId);
   return out;
 }
 

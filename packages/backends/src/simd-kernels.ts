@@ -5,8 +5,8 @@
  * `scores` and `weighted`: the two products of a decoding step's attention for one head
  * (`TfkitCachedAttention`), in float64 two lanes at a time, as the JavaScript loops compute them
  * one value at a time (about 1 ns per multiply-add there, a tenth of a GPT-2-small step);
- * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise; `matmul`:
- * `TfkitBatchMatMul`'s products (attention's, forward and backward), four float32 lanes.
+ * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise; `gemm`:
+ * the matrix products of `TfkitBatchMatMul` and `TfkitDense`, four float32 lanes.
  *
  * Available where tfjs-backend-wasm runs its single-threaded build (the memory is the module's
  * own export) and the runtime validates WebAssembly SIMD; elsewhere (the threaded build, whose
@@ -25,12 +25,13 @@ export interface SimdKernels {
   /** out[i] = a[i] + b[i] (float32) for i < n. */
   add(a: number, b: number, out: number, n: number): void;
   /**
-   * c[bi] = op(a[bi])·b[bi] for bi < batch in float32, each value summed over the inner axis in
-   * order (a multiply and an add per term, each rounded): op(a) is m×k, its element (i, l) at byte
-   * a + bi·aBatch + i·aRow + l·aCol; b is k×n and c m×n, both row-major and packed. Four rows by
-   * eight columns at a time, the last rows and columns one value at a time.
+   * c = bias + op(a)·op(b) in float32, each value the bias (or 0) plus the terms over the inner axis
+   * in order (a multiply and an add per term, each rounded): op(a) is m×k, its element (i, l) at
+   * byte a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol; c is m×n
+   * row-major; bias n values or 0 for none. `pack`: scratch for min(k, kc)·8 float32; the inner axis
+   * runs in blocks of kc.
    */
-  matmul(a: number, b: number, c: number, batch: number, m: number, n: number, k: number, aBatch: number, aRow: number, aCol: number): void;
+  gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number): void;
 }
 
 /** Per backend memory, the instance over it (or null where the kernels cannot run). */

@@ -5,7 +5,7 @@
 ;; The two halves of a decoding step's attention for one head (TfkitCachedAttention), in float64
 ;; like the JavaScript loops they replace (two lanes per SIMD operation), the softmax between
 ;; them left to JavaScript (Math.exp); the layer norm and residual addition of TfkitLayerNorm and
-;; TfkitAddLayerNorm; the batched matrix product of TfkitBatchMatMul (float32, four lanes).
+;; TfkitAddLayerNorm; the matrix products of TfkitBatchMatMul and TfkitDense (float32, four lanes).
 (module
   (import "env" "memory" (memory 1))
 
@@ -209,69 +209,99 @@
       (br $next)))
   )
 
-  ;; c[bi] = op(a[bi]) · b[bi] for bi < batch, float32. op(a) is m×k with element (i, l) at
-  ;; a + bi·aBatch + i·aRow + l·aCol (byte strides: a plain a has aRow = 4k, aCol = 4; a transposed
-  ;; one aRow = 4, aCol = 4m); b is k×n row-major, c m×n row-major. Each c value is summed over l
-  ;; in order, in float32 (a multiply, then an add, rounded each).
-  (func (export "matmul")
-    (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $n i32) (param $k i32)
-    (param $aBatch i32) (param $aRow i32) (param $aCol i32)
-    (local $bi i32) (local $i i32) (local $j i32) (local $l i32) (local $ab i32) (local $bb i32) (local $cb i32)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32) (local $nb i32) (local $m4 i32) (local $n8 i32)
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $b0 v128) (local $b1 v128)
+  ;; c = bias + op(a) · op(b), one 2-D product in float32: op(a) is m×k, its element (i, l) at
+  ;; a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol (byte strides, so
+  ;; either operand may be a transposed view); c is m×n row-major; bias is n values added to every
+  ;; row, or 0 for none. Each c value is bias (or 0) plus the terms over l in order, in float32 (a
+  ;; multiply, then an add, rounded each), as XNNPACK's kernels sum them.
+  ;;
+  ;; Blocking: the inner axis in blocks of kc (the partial sums wait in c between blocks, which
+  ;; keeps the order); in each block, b eight columns at a time, packed contiguously into `pack`
+  ;; (kc·8 float32) and kept in cache while every row of a passes over it, four rows by eight
+  ;; columns in eight accumulators; the last m mod 4 rows one at a time (two accumulators), the
+  ;; last n mod 8 columns one value at a time.
+  (func (export "gemm")
+    (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $pack i32) (param $kc i32)
+    (local $l0 i32) (local $kk i32) (local $i i32) (local $j i32) (local $l i32) (local $nb i32) (local $m4 i32) (local $n8 i32)
+    (local $ab i32) (local $bb i32) (local $first i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32) (local $cp i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $s f32) (local $cp i32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
     (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
-    (local.set $bi (i32.const 0))
-    (block $bdone (loop $bloop
-      (br_if $bdone (i32.ge_u (local.get $bi) (local.get $batch)))
-      (local.set $ab (i32.add (local.get $a) (i32.mul (local.get $bi) (local.get $aBatch))))
-      (local.set $bb (i32.add (local.get $b) (i32.mul (local.get $bi) (i32.mul (local.get $k) (local.get $nb)))))
-      (local.set $cb (i32.add (local.get $c) (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $nb)))))
-      ;; 4-row blocks
-      (local.set $i (i32.const 0))
-      (block $idone (loop $iloop
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $m4)))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
-          (local.set $c00 (v128.const i64x2 0 0)) (local.set $c01 (v128.const i64x2 0 0))
-          (local.set $c10 (v128.const i64x2 0 0)) (local.set $c11 (v128.const i64x2 0 0))
-          (local.set $c20 (v128.const i64x2 0 0)) (local.set $c21 (v128.const i64x2 0 0))
-          (local.set $c30 (v128.const i64x2 0 0)) (local.set $c31 (v128.const i64x2 0 0))
+    ;; kc = 0 would never advance: one block for the whole inner axis instead
+    (if (i32.eqz (local.get $kc)) (then (local.set $kc (local.get $k))))
+    (local.set $l0 (i32.const 0))
+    ;; at least once: with k = 0 the result is the bias (or zeros)
+    (loop $kloop
+      (local.set $kk (select (local.get $kc) (i32.sub (local.get $k) (local.get $l0))
+        (i32.lt_u (local.get $kc) (i32.sub (local.get $k) (local.get $l0)))))
+      (local.set $first (i32.eqz (local.get $l0)))
+      (local.set $ab (i32.add (local.get $a) (i32.mul (local.get $l0) (local.get $aCol))))
+      (local.set $bb (i32.add (local.get $b) (i32.mul (local.get $l0) (local.get $bRow))))
+      (local.set $j (i32.const 0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
+        (call $pack8 (i32.add (local.get $bb) (i32.mul (local.get $j) (local.get $bCol))) (local.get $pack) (local.get $kk) (local.get $bRow) (local.get $bCol))
+        ;; what the accumulators start from in the first block: the bias's eight values, or zeros
+        (if (i32.and (local.get $first) (i32.ne (local.get $bias) (i32.const 0)))
+          (then
+            (local.set $b0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $b1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+          (else
+            (local.set $b0 (v128.const i64x2 0 0))
+            (local.set $b1 (v128.const i64x2 0 0))))
+        (local.set $i (i32.const 0))
+        (block $idone (loop $iloop
+          (br_if $idone (i32.ge_u (local.get $i) (local.get $m4)))
+          (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
+          (if (local.get $first)
+            (then
+              (local.set $c00 (local.get $b0)) (local.set $c01 (local.get $b1))
+              (local.set $c10 (local.get $b0)) (local.set $c11 (local.get $b1))
+              (local.set $c20 (local.get $b0)) (local.set $c21 (local.get $b1))
+              (local.set $c30 (local.get $b0)) (local.set $c31 (local.get $b1)))
+            (else
+              (local.set $p0 (local.get $cp))
+              (local.set $c00 (v128.load offset=0 (local.get $p0))) (local.set $c01 (v128.load offset=16 (local.get $p0)))
+              (local.set $p0 (i32.add (local.get $p0) (local.get $nb)))
+              (local.set $c10 (v128.load offset=0 (local.get $p0))) (local.set $c11 (v128.load offset=16 (local.get $p0)))
+              (local.set $p0 (i32.add (local.get $p0) (local.get $nb)))
+              (local.set $c20 (v128.load offset=0 (local.get $p0))) (local.set $c21 (v128.load offset=16 (local.get $p0)))
+              (local.set $p0 (i32.add (local.get $p0) (local.get $nb)))
+              (local.set $c30 (v128.load offset=0 (local.get $p0))) (local.set $c31 (v128.load offset=16 (local.get $p0)))))
           (local.set $p0 (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
           (local.set $p1 (i32.add (local.get $p0) (local.get $aRow)))
           (local.set $p2 (i32.add (local.get $p1) (local.get $aRow)))
           (local.set $p3 (i32.add (local.get $p2) (local.get $aRow)))
-          (local.set $pb (i32.add (local.get $bb) (i32.shl (local.get $j) (i32.const 2))))
-          (local.set $l (local.get $k))
+          (local.set $pb (local.get $pack))
+          (local.set $l (local.get $kk))
           (block $ldone (loop $lloop
             (br_if $ldone (i32.eqz (local.get $l)))
-            (local.set $b0 (v128.load offset=0 (local.get $pb)))
-            (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $x0 (v128.load32_splat (local.get $p0)))
-            (local.set $x1 (v128.load32_splat (local.get $p1)))
+            (local.set $x0 (v128.load offset=0 (local.get $pb)))
+            (local.set $x1 (v128.load offset=16 (local.get $pb)))
+            (local.set $x2 (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (local.get $x0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x2) (local.get $x1))))
+            (local.set $x2 (v128.load32_splat (local.get $p1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x2) (local.get $x0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x2) (local.get $x1))))
             (local.set $x2 (v128.load32_splat (local.get $p2)))
-            (local.set $x3 (v128.load32_splat (local.get $p3)))
-            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (local.get $b0))))
-            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (local.get $b1))))
-            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x1) (local.get $b0))))
-            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x1) (local.get $b1))))
-            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $b0))))
-            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $b1))))
-            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x3) (local.get $b0))))
-            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x3) (local.get $b1))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $x0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $x1))))
+            (local.set $x2 (v128.load32_splat (local.get $p3)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x2) (local.get $x0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x2) (local.get $x1))))
             (local.set $p0 (i32.add (local.get $p0) (local.get $aCol)))
             (local.set $p1 (i32.add (local.get $p1) (local.get $aCol)))
             (local.set $p2 (i32.add (local.get $p2) (local.get $aCol)))
             (local.set $p3 (i32.add (local.get $p3) (local.get $aCol)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
             (local.set $l (i32.sub (local.get $l) (i32.const 1)))
             (br $lloop)))
-          (local.set $cp (i32.add (local.get $cb) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
           (v128.store offset=0 (local.get $cp) (local.get $c00)) (v128.store offset=16 (local.get $cp) (local.get $c01))
           (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
           (v128.store offset=0 (local.get $cp) (local.get $c10)) (v128.store offset=16 (local.get $cp) (local.get $c11))
@@ -279,42 +309,105 @@
           (v128.store offset=0 (local.get $cp) (local.get $c20)) (v128.store offset=16 (local.get $cp) (local.get $c21))
           (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
           (v128.store offset=0 (local.get $cp) (local.get $c30)) (v128.store offset=16 (local.get $cp) (local.get $c31))
-          (local.set $j (i32.add (local.get $j) (i32.const 8)))
-          (br $jloop)))
-        ;; the last n mod 8 columns of these four rows, one value at a time
-        (call $edge (local.get $ab) (local.get $bb) (local.get $cb) (local.get $i) (i32.add (local.get $i) (i32.const 4)) (local.get $n8) (local.get $n) (local.get $k) (local.get $aRow) (local.get $aCol))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $iloop)))
-      ;; the last m mod 4 rows, every column
-      (call $edge (local.get $ab) (local.get $bb) (local.get $cb) (local.get $m4) (local.get $m) (i32.const 0) (local.get $n) (local.get $k) (local.get $aRow) (local.get $aCol))
-      (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
-      (br $bloop)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $iloop)))
+        ;; the last m mod 4 rows, one at a time over the same packed columns
+        (block $rdone (loop $rloop
+          (br_if $rdone (i32.ge_u (local.get $i) (local.get $m)))
+          (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
+          (if (local.get $first)
+            (then (local.set $c00 (local.get $b0)) (local.set $c01 (local.get $b1)))
+            (else
+              (local.set $c00 (v128.load offset=0 (local.get $cp)))
+              (local.set $c01 (v128.load offset=16 (local.get $cp)))))
+          (local.set $p0 (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
+          (local.set $pb (local.get $pack))
+          (local.set $l (local.get $kk))
+          (block $ldone (loop $lloop
+            (br_if $ldone (i32.eqz (local.get $l)))
+            (local.set $x2 (v128.load32_splat (local.get $p0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (v128.load offset=0 (local.get $pb)))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x2) (v128.load offset=16 (local.get $pb)))))
+            (local.set $p0 (i32.add (local.get $p0) (local.get $aCol)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+            (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+            (br $lloop)))
+          (v128.store offset=0 (local.get $cp) (local.get $c00)) (v128.store offset=16 (local.get $cp) (local.get $c01))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rloop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jloop)))
+      ;; the last n mod 8 columns of every row, one value at a time
+      (call $edgeColumns (local.get $ab) (local.get $bb) (local.get $c) (local.get $bias) (local.get $m) (local.get $n8) (local.get $n) (local.get $kk)
+        (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $first))
+      (local.set $l0 (i32.add (local.get $l0) (local.get $kk)))
+      (br_if $kloop (i32.lt_u (local.get $l0) (local.get $k))))
   )
 
-  ;; c[i, j] for i0 <= i < i1, j0 <= j < n, one value at a time (same order of additions).
-  (func $edge
-    (param $ab i32) (param $bb i32) (param $cb i32) (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $n i32) (param $k i32)
-    (param $aRow i32) (param $aCol i32)
-    (local $i i32) (local $j i32) (local $l i32) (local $pa i32) (local $pb i32) (local $s f32) (local $nb i32)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $i (local.get $i0))
+  ;; pack[l·8 + t] = b[l·bRow + t·bCol] for l < kk, t < 8 (float32): eight columns of a block of
+  ;; op(b), contiguous. Two vector copies per row where the columns are adjacent.
+  (func $pack8 (param $b i32) (param $pack i32) (param $kk i32) (param $bRow i32) (param $bCol i32)
+    (local $t i32) (local $src i32) (local $dst i32) (local $l i32)
+    (if (i32.eq (local.get $bCol) (i32.const 4))
+      (then
+        (local.set $l (local.get $kk))
+        (block $done (loop $next
+          (br_if $done (i32.eqz (local.get $l)))
+          (v128.store offset=0 (local.get $pack) (v128.load offset=0 (local.get $b)))
+          (v128.store offset=16 (local.get $pack) (v128.load offset=16 (local.get $b)))
+          (local.set $b (i32.add (local.get $b) (local.get $bRow)))
+          (local.set $pack (i32.add (local.get $pack) (i32.const 32)))
+          (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+          (br $next))))
+      (else
+        ;; column by column: each reads along its own run of memory
+        (local.set $t (i32.const 0))
+        (block $tdone (loop $tloop
+          (br_if $tdone (i32.ge_u (local.get $t) (i32.const 8)))
+          (local.set $src (i32.add (local.get $b) (i32.mul (local.get $t) (local.get $bCol))))
+          (local.set $dst (i32.add (local.get $pack) (i32.shl (local.get $t) (i32.const 2))))
+          (local.set $l (local.get $kk))
+          (block $done (loop $next
+            (br_if $done (i32.eqz (local.get $l)))
+            (f32.store (local.get $dst) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (local.get $bRow)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+            (br $next)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $tloop)))))
+  )
+
+  ;; c[i, j] for i < m, j0 <= j < n over one block of kk inner terms, one value at a time, in the
+  ;; same order: starting from the bias (or 0) in the first block, from c's partial sum after.
+  (func $edgeColumns
+    (param $ab i32) (param $bb i32) (param $c i32) (param $bias i32) (param $m i32) (param $j0 i32) (param $n i32) (param $kk i32)
+    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $first i32)
+    (local $i i32) (local $j i32) (local $l i32) (local $pa i32) (local $pb i32) (local $cp i32) (local $s f32)
+    (local.set $i (i32.const 0))
     (block $idone (loop $iloop
-      (br_if $idone (i32.ge_u (local.get $i) (local.get $i1)))
+      (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
       (local.set $j (local.get $j0))
       (block $jdone (loop $jloop
         (br_if $jdone (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $s (f32.const 0))
+        (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+        (local.set $s
+          (if (result f32) (local.get $first)
+            (then (if (result f32) (local.get $bias)
+              (then (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+              (else (f32.const 0))))
+            (else (f32.load (local.get $cp)))))
         (local.set $pa (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
-        (local.set $pb (i32.add (local.get $bb) (i32.shl (local.get $j) (i32.const 2))))
-        (local.set $l (local.get $k))
+        (local.set $pb (i32.add (local.get $bb) (i32.mul (local.get $j) (local.get $bCol))))
+        (local.set $l (local.get $kk))
         (block $ldone (loop $lloop
           (br_if $ldone (i32.eqz (local.get $l)))
           (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
           (local.set $pa (i32.add (local.get $pa) (local.get $aCol)))
-          (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bRow)))
           (local.set $l (i32.sub (local.get $l) (i32.const 1)))
           (br $lloop)))
-        (f32.store (i32.add (local.get $cb) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))) (local.get $s))
+        (f32.store (local.get $cp) (local.get $s))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $jloop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -39,8 +39,8 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
   // A backend's own batched kernel (tfkit's SIMD product on wasm): one call for every slice.
   if (m >= 4 && n >= 8 && hasFusedKernel(FUSED_BATCH_MATMUL, a, b)) {
     const a3 = tf.reshape(a, [batch, transposeA ? k : m, transposeA ? m : k]);
-    const b3 = tf.reshape(transposeB ? lastTwoTransposed(b) : b, [batch, k, n]);
-    const c = tf.engine().runKernel(FUSED_BATCH_MATMUL, { a: a3, b: b3 }, { transposeA }) as tf.Tensor;
+    const b3 = tf.reshape(b, [batch, transposeB ? n : k, transposeB ? k : n]);
+    const c = tf.engine().runKernel(FUSED_BATCH_MATMUL, { a: a3, b: b3 }, { transposeA, transposeB }) as tf.Tensor;
     return tf.reshape(c, [...batchShape, m, n]);
   }
   if (batch > 1 && m * k * n < SPLIT_MIN_MACS) {

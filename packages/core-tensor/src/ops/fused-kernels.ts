@@ -44,10 +44,11 @@
  *   positions 0…length only; positions after `length` are neither read nor written. Output
  *   (B, 1, C), equal to `TfkitCachedAttention`'s for the same past. No copy of the past per step.
  * - `TfkitBatchMatMul`: inputs `a` (N, m, k) — (N, k, m) with attr `transposeA: true` — and `b`
- *   (N, k, n); output (N, m, n) = op(a)·b per slice, each value summed over k in order in float32.
- *   `batchedMatMul` calls it (forward and backward) for slices of at least 4 rows and 8 columns,
- *   transposing `b` first when asked to multiply by bᵀ. A backend registers it only where it runs
- *   faster than its own batched product.
+ *   (N, k, n) — (N, n, k) with `transposeB: true`; output (N, m, n) = op(a)·op(b) per slice, each
+ *   value summed over k in order in float32. `batchedMatMul` calls it (forward and backward) for
+ *   slices of at least 4 rows and 8 columns, and `linear` / `matMul2d` for their backward
+ *   products (N = 1, one operand transposed). A backend registers it only where it runs faster
+ *   than its own products.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -1,27 +1,39 @@
 /**
- * Dense layers and matrix products whose forward *and* backward passes stay on 2-D, untransposed
- * matMuls. tfjs-backend-wasm sends only those to XNNPACK; a transposed or batched matMul takes a
- * scalar loop that is about 13× slower. tfjs's own matMul gradient uses transposed matMuls, so the
- * gradients here transpose explicitly first and then multiply.
+ * Dense layers and matrix products whose forward *and* backward passes take each backend's fast
+ * route. tfjs-backend-wasm sends only 2-D, untransposed matMuls to XNNPACK; a transposed or
+ * batched matMul takes a scalar loop that is about 13× slower. tfjs's own matMul gradient uses
+ * transposed matMuls, so the gradients here either run the backend's `TfkitBatchMatMul` (tfkit's
+ * SIMD product on single-threaded wasm, which reads a transposed operand in place) or transpose
+ * explicitly first and then multiply.
  *
  * `linear` is one custom-gradient op from input to output (reshapes and bias included): its
- * backward pass needs no gradient registered by tfjs and runs two matMuls plus the transposes
- * wasm needs (cpu, webgl and webgpu take transposed operands directly). Where the backend has a
- * fused `TfkitDense` kernel (tfkit's wasm kernels), the forward pass is that one kernel.
+ * backward pass needs no gradient registered by tfjs and runs two products (cpu, webgl and webgpu
+ * take transposed operands directly). Where the backend has a fused `TfkitDense` kernel (tfkit's
+ * wasm kernels), the forward pass is that one kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 import { gelu, geluTanh } from './activations.js';
-import { denseWeightTransient, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
+import { denseWeightTransient, FUSED_BATCH_MATMUL, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 import { gradientNeeded, skippedGradient } from './needed-gradients.js';
 
+/** op(a)·op(b) for 2-D operands as one `TfkitBatchMatMul` (a batch of one), transposes read in place. */
+function fusedProduct(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  const m = a.shape[transposeA ? 1 : 0];
+  const n = b.shape[transposeB ? 0 : 1];
+  const c = tf.engine().runKernel(FUSED_BATCH_MATMUL, { a: tf.reshape(a, [1, ...a.shape]), b: tf.reshape(b, [1, ...b.shape]) }, { transposeA, transposeB }) as tf.Tensor;
+  return tf.reshape(c, [m, n]);
+}
+
 /**
- * g · bᵀ for 2-D `g` (N, n) and `b` (k, n). On wasm XNNPACK packs its right operand anew for
- * every tensor it has not seen, so the product is arranged to pack the smaller one: bᵀ
- * (k·n values, transposed and packed) or, for few rows, (b · gᵀ)ᵀ (transposing and packing g,
- * then transposing the N·k result). Elsewhere the transpose flag is free.
+ * g · bᵀ for 2-D `g` (N, n) and `b` (k, n). Where the backend has `TfkitBatchMatMul` (tfkit's
+ * SIMD product on wasm), that, reading bᵀ in place. Otherwise on wasm XNNPACK packs its right
+ * operand anew for every tensor it has not seen, so the product is arranged to pack the smaller
+ * one: bᵀ (k·n values, transposed and packed) or, for few rows, (b · gᵀ)ᵀ (transposing and
+ * packing g, then transposing the N·k result). Elsewhere the transpose flag is free.
  */
 function timesTransposed(g: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (hasFusedKernel(FUSED_BATCH_MATMUL, g, b)) return fusedProduct(g, b, false, true);
   if (tf.getBackend() !== 'wasm') return tf.matMul(g, b, false, true);
   const [rows, n] = g.shape;
   const k = b.shape[0];
@@ -29,8 +41,9 @@ function timesTransposed(g: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(g, tf.transpose(b));
 }
 
-/** aᵀ · g for 2-D `a` (N, k) and `g` (N, n): an explicit transpose on wasm, the flag elsewhere. */
+/** aᵀ · g for 2-D `a` (N, k) and `g` (N, n): `TfkitBatchMatMul` where the backend has it, an explicit transpose on wasm, the flag elsewhere. */
 function transposedTimes(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
+  if (hasFusedKernel(FUSED_BATCH_MATMUL, a, g)) return fusedProduct(a, g, true, false);
   return tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(a), g) : tf.matMul(a, g, true, false);
 }
 
@@ -38,7 +51,8 @@ const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    // Two rows or more: the backend's TfkitBatchMatMul where it has one (one row: XNNPACK's cached weight wins).
+    value: a.shape[0] > 1 && hasFusedKernel(FUSED_BATCH_MATMUL, a, b) ? fusedProduct(a, b, false, false) : tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;

@@ -1,0 +1,90 @@
+/**
+ * tfkit's SIMD product (`gemm` in src/simd/kernels.wat, behind `TfkitDense` and `TfkitBatchMatMul`
+ * on single-threaded wasm) against XNNPACK (tfjs-backend-wasm's matMul) on a transformer's dense
+ * shapes: BERT-mini's at batch 8 × 128 tokens (forward, the input gradient dY·Wᵀ, the weight
+ * gradient Xᵀ·dY) and BERT-base's FFN at batch 1 and 8 × 128; with GEMM_SMALL=1, 768×768 weights
+ * against 1 to 64 rows (where packing per call stops paying).
+ *
+ * XNNPACK "fresh": the weight is a new tensor each call (as in a training step, where it changes),
+ * so XNNPACK packs it, after the explicit transposes tfjs-backend-wasm needs; "cached": the same
+ * weight every call (inference). The SIMD product packs eight columns at a time per call, reading
+ * transposed operands in place. Best of 11 calls after a warm-up.
+ *
+ *   npx tsx bench/gemm.ts     (in packages/backends; GEMM_BLOCKS=128,256,512 tries inner blocks)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createRegistry } from '@tfkit/core-tensor';
+import { registerAllBackends, useBackend } from '../src/index.js';
+import { simdKernels } from '../src/simd-kernels.js';
+
+const registry = createRegistry();
+registerAllBackends(registry);
+await useBackend(registry, 'wasm', { threads: 1 });
+const backend = tf.backend() as unknown as { typedArrayFromHeap(info: tf.TensorInfo): Float32Array };
+const simd = simdKernels(backend);
+if (!simd) throw new Error('this runtime cannot run tfkit’s SIMD kernels');
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(seed * 7919 + i * 0.7) * 0.5;
+  return tf.tensor(data, shape);
+}
+
+function best(fn: () => void, runs = 11): number {
+  fn();
+  let min = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+const heapAt = (t: tf.Tensor) => backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }).byteOffset;
+
+/** [label, m, k, n, op(a) transposed, op(b) transposed] */
+type Shape = [string, number, number, number, boolean, boolean];
+const shapes: Shape[] = process.env['GEMM_SMALL']
+  ? [1, 2, 4, 8, 16, 32, 64].map((m): Shape => [`${m} rows`, m, 768, 768, false, false])
+  : [
+      ['BERT-mini q/k/v/out', 1024, 256, 256, false, false],
+      ['BERT-mini FFN in', 1024, 256, 1024, false, false],
+      ['BERT-mini FFN out', 1024, 1024, 256, false, false],
+      ['BERT-mini FFN in, dX = dY·Wᵀ', 1024, 1024, 256, false, true],
+      ['BERT-mini FFN in, dW = Xᵀ·dY', 256, 1024, 1024, true, false],
+      ['BERT-base FFN in, b1', 128, 768, 3072, false, false],
+      ['BERT-base FFN out, b1', 128, 3072, 768, false, false],
+      ['BERT-base FFN in, b8', 1024, 768, 3072, false, false],
+    ];
+const blocks = (process.env['GEMM_BLOCKS'] ?? '256').split(',').map(Number);
+const gflops = (flop: number, ms: number) => (flop / ms / 1e6).toFixed(0);
+
+console.log('| shape | XNNPACK fresh, ms (GFLOP/s) | XNNPACK cached | ' + blocks.map((kc) => `SIMD gemm, kc ${kc}`).join(' | ') + ' |');
+console.log('|---|---|---|' + blocks.map(() => '---').join('|') + '|');
+for (const [label, m, k, n, ta, tb] of shapes) {
+  const a = seeded(ta ? [k, m] : [m, k], 1);
+  const b = seeded(tb ? [n, k] : [k, n], 2);
+  const flop = 2 * m * n * k;
+  const fresh = best(() =>
+    tf.tidy(() => {
+      const w = tf.clone(tb ? tf.transpose(b) : b);
+      tf.matMul((ta ? tf.transpose(a) : a) as tf.Tensor2D, w as tf.Tensor2D);
+      w.dispose();
+    }),
+  );
+  const w = tb ? tf.transpose(b) : tf.clone(b);
+  const cached = best(() => tf.tidy(() => void tf.matMul((ta ? tf.transpose(a) : a) as tf.Tensor2D, w as tf.Tensor2D)));
+  const cells = [`${label} (${m}×${k}·${k}×${n})`, `${fresh.toFixed(2)} (${gflops(flop, fresh)})`, `${cached.toFixed(2)} (${gflops(flop, cached)})`];
+  for (const kc of blocks) {
+    const c = tf.zeros([m, n]);
+    const pack = tf.zeros([Math.max(1, Math.min(k, kc)) * 8]);
+    const [pa, pb, pc, pp] = [heapAt(a), heapAt(b), heapAt(c), heapAt(pack)];
+    const ms = best(() => simd.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc), 15);
+    cells.push(`${ms.toFixed(2)} (${gflops(flop, ms)})`);
+    tf.dispose([c, pack]);
+  }
+  console.log(`| ${cells.join(' | ')} |`);
+  tf.dispose([a, b, w]);
+}

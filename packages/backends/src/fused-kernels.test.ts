@@ -199,7 +199,7 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
     got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-5, rtol: 1e-5, label: `grad ${i}` }));
   });
 
-  it("keeps XNNPACK's packed copy of a dense weight only for a cached single-row product; tfkit's SIMD product keeps nothing and gives XNNPACK's values bit for bit", async () => {
+  it("keeps XNNPACK's packed copy of a dense weight only for a cached product of few rows; tfkit's SIMD product keeps nothing and gives XNNPACK's values bit for bit", async () => {
     installFusedWasmKernels();
     await withBackend('wasm', async () => {
       expect(simdKernels(tf.backend())).not.toBeNull();
@@ -223,7 +223,7 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
       // One row, weight cached (a decoding step): XNNPACK, which keeps its packed copy.
       const rows = [0, 37, 63].map((i) => leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(i), weight, bias: b }, {}) as tf.Tensor)));
       rows.forEach((r) => expect(r.kept).toBeGreaterThanOrEqual(weightBytes)); // the measurement sees the packed copy
-      // The same row with transientWeight: the SIMD product, nothing kept, the same bits.
+      // The same row with transientWeight: XNNPACK on a copy freed at once, nothing kept, the same bits.
       const transient = leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(37), weight, bias: b }, { transientWeight: true }) as tf.Tensor));
       expect(transient.kept).toBeLessThan(weightBytes / 16);
       expect(transient.values).toEqual(rows[1]!.values);

@@ -42,6 +42,14 @@ function heapCopy(backend: HeapBackend, t: tf.TensorInfo): tf.TensorInfo {
  */
 const GEMM_BLOCK = 256;
 
+/**
+ * Rows from which `TfkitDense` runs tfkit's SIMD product rather than XNNPACK: below, packing the
+ * weight per call costs about what the product does, and XNNPACK (its weight cached, or packed
+ * per call with `transientWeight`) is as fast or faster (bench/gemm.ts: 0.16 vs 0.21 ms at 4 rows
+ * of 768 → 768, 0.53 vs 0.50 at 16).
+ */
+const GEMM_MIN_ROWS = 16;
+
 /** Byte strides (row, column) of op(x) for x row-major with `cols` columns, transposed or not. */
 function strides(cols: number, transposed: boolean): [number, number] {
   return transposed ? [4, 4 * cols] : [4 * cols, 4];
@@ -51,10 +59,9 @@ function strides(cols: number, transposed: boolean): [number, number] {
  * `x · weight + bias` for x (…, in), output viewed as (…, out). Where the backend has tfkit's SIMD
  * kernels (single-threaded wasm), one call of their product (`gemm`, bias first in each sum as
  * XNNPACK adds it): it packs eight columns of the weight at a time into a few kilobytes of
- * scratch, so nothing outlives the call, and runs 15–25% faster than XNNPACK on a transformer's
- * shapes (packages/backends/BENCHMARKS.md). A single row with the weight cached (a decoding step)
- * is the exception: packing then costs as much as the product, and XNNPACK's cached operator
- * wins.
+ * scratch, so nothing outlives the call, and runs 10–20% faster than XNNPACK on a transformer's
+ * shapes (packages/backends/BENCHMARKS.md). Fewer than `GEMM_MIN_ROWS` rows (a decoding step) are
+ * the exception: packing then costs about as much as the product, and XNNPACK wins.
  *
  * Otherwise tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully connected operator, the bias
  * added in its accumulator) on rank-3 views [1, N, in] · [1, in, out] of the same buffers. XNNPACK
@@ -69,7 +76,7 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   const transient = weightPacking === 'per-call' || args.attrs?.['transientWeight'] === true;
   const inF = weight.shape[0] as number;
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
-  const simd = transient || rows > 1 ? simdKernels(backend) : null;
+  const simd = rows >= GEMM_MIN_ROWS ? simdKernels(backend) : null;
   const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
   // `activation`: TfkitGelu's values, computed in place over the product.
   const activation = args.attrs?.['activation'];

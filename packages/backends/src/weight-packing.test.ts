@@ -1,8 +1,8 @@
 /**
  * `useBackend(…, 'wasm', { weightPacking })`: with `'per-call'` an inference dense product leaves no
  * packed copy of its weight on the wasm heap (measured by walking the heap), with the default
- * `'cached'` a single-row product (a decoding step's, the one XNNPACK still runs on the
- * single-threaded build) leaves one at least the weight's size; the outputs are the same.
+ * `'cached'` a single-row product (a decoding step's: XNNPACK still runs products of fewer than 16
+ * rows on the single-threaded build) leaves one at least the weight's size; the outputs are the same.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';

@@ -118,7 +118,7 @@ describe('LMHead on wasm, heap', () => {
       expectAllClose(got, want, { atol: 1e-4 });
       want.dispose();
       // Outside a recorded pass, a decoding step's single row: XNNPACK keeps its packed copy for the
-      // next call (several rows run tfkit's SIMD product on this build, which keeps nothing).
+      // next call (16 rows or more run tfkit's SIMD product on this build, which keeps nothing).
       const packedBefore = wasmHeapInUse();
       tf.tidy(() => head.forward(tf.slice(x, [0, 0], [1, c])).dataSync());
       expect(wasmHeapInUse() - packedBefore).toBeGreaterThanOrEqual(weightBytes);

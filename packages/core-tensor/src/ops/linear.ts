@@ -51,8 +51,9 @@ const matMul2dFast = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
-    // Two rows or more: the backend's TfkitBatchMatMul where it has one (one row: XNNPACK's cached weight wins).
-    value: a.shape[0] > 1 && hasFusedKernel(FUSED_BATCH_MATMUL, a, b) ? fusedProduct(a, b, false, false) : tf.matMul(a, b),
+    // 16 rows or more: the backend's TfkitBatchMatMul where it has one (fewer: packing b per call
+    // costs about what the product does, and XNNPACK, which caches b, is as fast or faster).
+    value: a.shape[0] >= 16 && hasFusedKernel(FUSED_BATCH_MATMUL, a, b) ? fusedProduct(a, b, false, false) : tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;

@@ -7,7 +7,7 @@ import { defaultForward, defaultLoss } from './forward.js';
 
 describe('predictLoop on wasm', () => {
   // One example per batch: the encoder's products have one row, the case where XNNPACK still runs
-  // them on the single-threaded build (and caches packed weights outside training); with more rows
+  // them on the single-threaded build (and caches packed weights outside training); with 16 rows
   // tfkit's SIMD product runs them and packs nothing that outlives the call.
   it('leaves no packed weights on the heap when it evaluates a model in training (between steps); a model in eval mode keeps them for the next call', async () => {
     await withBackend('wasm', async () => {
@@ -16,7 +16,7 @@ describe('predictLoop on wasm', () => {
       const model = new ToyClassifier({ dim, layers: 2, seed: 3 });
       const dataset = toyDataset(16, 4);
       const predict = () => predictLoop({ model, dataset, collator: toyCollator, batchSize: 1, forward: defaultForward, computeLoss: defaultLoss });
-      const predictBatched = () => predictLoop({ model, dataset, collator: toyCollator, batchSize: 8, forward: defaultForward, computeLoss: defaultLoss });
+      const predictBatched = () => predictLoop({ model, dataset, collator: toyCollator, batchSize: 16, forward: defaultForward, computeLoss: defaultLoss });
       const weightBytes = dim * dim * 4;
       model.train();
       const before = wasmHeapInUse();

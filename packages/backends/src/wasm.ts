@@ -35,11 +35,12 @@ export interface WasmBackendOptions {
    */
   wasmPaths?: string | Record<WasmBinaryName, string>;
   /**
-   * What dense products do with their weights outside training (training steps always pack per call).
-   * `'cached'` (default): XNNPACK's packed copy of each weight stays beside it for the weight's life —
-   * the fastest repeated forwards, with about 0.8× the dense weights' bytes more memory.
-   * `'per-call'`: each product packs its weight anew and frees the copy — the least memory (a
-   * BERT-base forward's peak resident memory 905 → 750 MiB) at 1.4–2.2× the forward time. Applies to
+   * What the dense products XNNPACK runs do with their weights outside training (training steps
+   * always pack per call). On the single-threaded SIMD build that is only products of fewer than 16
+   * rows (decoding steps): larger ones run tfkit's own SIMD product, which keeps no copy whatever
+   * this says. `'cached'` (default): XNNPACK's packed copy of each weight stays beside it for the
+   * weight's life — the fastest repeated products. `'per-call'`: each product packs its weight
+   * anew and frees the copy — the least memory, at 1.4–2.2× the time of those products. Applies to
    * products from this activation on.
    */
   weightPacking?: 'cached' | 'per-call';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchedMatMul, FUSED_BATCH_MATMUL, linear, matMul2d } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
-import { installBatchMatMul } from './fused-kernels.js';
+import { installSimdWasmKernels } from './fused-kernels.js';
 import { values } from './testing/values.js';
 
 /** op(a)·b per slice by the definition, in float32, summing l = 0, 1, … in order. */
@@ -46,7 +46,7 @@ describe('TfkitBatchMatMul on wasm', () => {
     const b = values(batch * k * n, 12, 2);
     for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       const got = await withBackend('wasm', () => {
-        installBatchMatMul(tf.backend());
+        installSimdWasmKernels(tf.backend());
         expect(tf.getKernel(FUSED_BATCH_MATMUL, 'wasm')).toBeDefined();
         return expectNoLeaks(() => tf.tidy(() => {
           const at = tf.tensor3d(a, transposeA ? [batch, k, m] : [batch, m, k]);
@@ -62,7 +62,7 @@ describe('TfkitBatchMatMul on wasm', () => {
 
   it('refuses shapes that do not multiply, naming them', async () => {
     await withBackend('wasm', () => {
-      installBatchMatMul(tf.backend());
+      installSimdWasmKernels(tf.backend());
       tf.tidy(() => {
         expect(() => tf.engine().runKernel(FUSED_BATCH_MATMUL, { a: tf.zeros([2, 4, 3]), b: tf.zeros([2, 5, 8]) }, {})).toThrow(/\[2,4,3\] · \[2,5,8\] do not multiply/);
       });
@@ -90,7 +90,7 @@ describe('TfkitBatchMatMul on wasm', () => {
   ])('carries batchedMatMul (transposeA %s, transposeB %s) forward and backward, equal to the cpu backend', async (transposeA, transposeB) => {
     const want = await withBackend('cpu', () => run(transposeA, transposeB));
     const got = await withBackend('wasm', async () => {
-      installBatchMatMul(tf.backend());
+      installSimdWasmKernels(tf.backend());
       const info = await tf.profile(() => tf.tidy(() => batchedMatMul(tf.ones([2, 3, 12, 20]), tf.ones([2, 3, 20, 16]))));
       tf.dispose(info.result);
       expect(info.kernels.map((x) => x.name)).toContain(FUSED_BATCH_MATMUL);
@@ -109,7 +109,7 @@ describe('TfkitBatchMatMul on wasm', () => {
         expect(info.kernels.map((x) => x.name)).not.toContain(FUSED_BATCH_MATMUL);
         return run(false, true);
       } finally {
-        installBatchMatMul(tf.backend());
+        installSimdWasmKernels(tf.backend());
       }
     });
     ['c', 'da', 'db'].forEach((label, i) => expectAllClose(got[i]!, want[i]!, { atol: 1e-5, rtol: 1e-5, label }));
@@ -134,7 +134,7 @@ describe('TfkitBatchMatMul on wasm', () => {
   it("carries linear's and matMul2d's backward products (dY·Wᵀ, Xᵀ·dY) with no transposes, equal to the cpu backend", async () => {
     const want = await withBackend('cpu', dense);
     const got = await withBackend('wasm', async () => {
-      installBatchMatMul(tf.backend());
+      installSimdWasmKernels(tf.backend());
       const x = tf.tensor(values(2 * 7 * 24, 31), [2, 7, 24]);
       const w = tf.variable(tf.tensor2d(values(24 * 40, 32), [24, 40]));
       const info = await tf.profile(() => {

@@ -8,7 +8,17 @@
  * like tfjs-backend-wasm's elementwise kernels they run on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADD_LAYER_NORM, FUSED_BATCH_MATMUL, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_GELU, FUSED_LAYER_NORM } from '@tfkit/core-tensor';
+import {
+  FUSED_ADD_LAYER_NORM,
+  FUSED_BATCH_MATMUL,
+  FUSED_CACHED_ATTENTION,
+  FUSED_CACHED_ATTENTION_IN_PLACE,
+  FUSED_DENSE,
+  FUSED_GELU,
+  FUSED_LAYER_NORM,
+  FUSED_SOFTMAX_CROSS_ENTROPY,
+  FUSED_SOFTMAX_CROSS_ENTROPY_GRAD,
+} from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
 import { simdKernels, type SimdKernels } from './simd-kernels.js';
 
@@ -503,7 +513,7 @@ function cachedAttentionInPlaceKernel(args: KernelArgs): tf.TensorInfo {
  * transposes). tfjs-backend-wasm's own batched product is a scalar loop (about 1–2 GFLOP/s) and
  * only a 2-D untransposed product reaches XNNPACK, which packs its right operand anew whenever it
  * changes (every product of a training step). Registered only while the running backend has the
- * SIMD kernels (`installBatchMatMul`).
+ * SIMD kernels (`installSimdWasmKernels`).
  */
 function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as HeapBackend;
@@ -535,18 +545,97 @@ function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-const BATCH_MATMUL: tf.KernelConfig = { kernelName: FUSED_BATCH_MATMUL, backendName: 'wasm', kernelFunc: batchMatMulKernel as unknown as tf.KernelFunc };
+/**
+ * Registers the kernels that run on tfkit's SIMD kernels (`TfkitBatchMatMul`,
+ * `TfkitSoftmaxCrossEntropy` and its gradient) for wasm when `backend` (the running wasm backend)
+ * can run them — the single-threaded build on a runtime with WebAssembly SIMD — and unregisters
+ * them otherwise, so the ops keep their composite or per-slice XNNPACK routes on the threaded build.
+ */
+export function installSimdWasmKernels(backend: object): void {
+  const usable = simdKernels(backend) !== null;
+  for (const config of SIMD_KERNELS) {
+    const registered = tf.getKernel(config.kernelName, 'wasm') !== undefined;
+    if (usable && !registered) tf.registerKernel(config);
+    if (!usable && registered) tf.unregisterKernel(config.kernelName, 'wasm');
+  }
+}
+
+/** `labels` (int32, one per row) checked against `classes`, as a view of the heap. */
+function labelsOnHeap(backend: HeapBackend, labels: tf.TensorInfo, rows: number, classes: number, kernel: string): Int32Array {
+  if (labels.dtype !== 'int32' || labels.shape.reduce((a, d) => a * d, 1) !== rows) {
+    throw new BackendError('wasm', `${kernel}: labels must be ${rows} int32 values (one per row), got ${labels.dtype} [${labels.shape}]`);
+  }
+  const f = backend.typedArrayFromHeap(labels);
+  const ids = new Int32Array(f.buffer, f.byteOffset, rows);
+  for (let r = 0; r < rows; r++) {
+    const id = ids[r]!;
+    if (!(id >= 0 && id < classes)) throw new BackendError('wasm', `${kernel}: labels[${r}] = ${id} is outside [0, ${classes})`);
+  }
+  return ids;
+}
 
 /**
- * Registers `TfkitBatchMatMul` for wasm when `backend` (the running wasm backend) can run tfkit's
- * SIMD kernels — the single-threaded build on a runtime with WebAssembly SIMD — and unregisters it
- * otherwise, so `batchedMatMul` keeps its per-slice XNNPACK route on the threaded build.
+ * `TfkitSoftmaxCrossEntropy`: per row of logits (rows, classes), lse = max + log Σ exp(x − max)
+ * and nll = lse − x[label]. The max and the sum of exponentials are one SIMD pass each
+ * (`softmaxStats`: float32 exp, the sum in float64); the log and the label's term are one value
+ * per row here. tfjs's composite takes eight passes and two [rows, classes] temporaries (for a
+ * language model's logits, 512 × 50,257 values: its `Exp` alone ran ~170 ms).
  */
-export function installBatchMatMul(backend: object): void {
-  const registered = tf.getKernel(FUSED_BATCH_MATMUL, 'wasm') !== undefined;
-  const usable = simdKernels(backend) !== null;
-  if (usable && !registered) tf.registerKernel(BATCH_MATMUL);
-  if (!usable && registered) tf.unregisterKernel(FUSED_BATCH_MATMUL, 'wasm');
+function softmaxCrossEntropyKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as HeapBackend;
+  const { logits, labels } = args.inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  const [rows, classes] = logits.shape as [number, number];
+  if (logits.shape.length !== 2 || classes === 0) throw new BackendError('wasm', `${FUSED_SOFTMAX_CROSS_ENTROPY}: logits must be [rows, classes ≥ 1], got [${logits.shape}]`);
+  const simd = simdKernels(backend);
+  if (!simd) throw new BackendError('wasm', `${FUSED_SOFTMAX_CROSS_ENTROPY} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
+  const nll = backend.makeOutput([rows], 'float32');
+  const lse = backend.makeOutput([rows], 'float32');
+  if (rows === 0) return [nll, lse];
+  const stats = backend.makeOutput([3 * rows], 'float32'); // rows float64 sums, then rows float32 maxima
+  // Views after the allocations: they may grow (and so detach) the heap.
+  const statsAt = backend.typedArrayFromHeap(stats).byteOffset;
+  simd.softmaxStats(backend.typedArrayFromHeap(logits).byteOffset, rows, classes, statsAt + 8 * rows, statsAt);
+  const xs = backend.typedArrayFromHeap(logits);
+  const sums = new Float64Array(xs.buffer, statsAt, rows);
+  const maxima = new Float32Array(xs.buffer, statsAt + 8 * rows, rows);
+  const ids = labelsOnHeap(backend, labels, rows, classes, FUSED_SOFTMAX_CROSS_ENTROPY);
+  const lseOut = backend.typedArrayFromHeap(lse);
+  const nllOut = backend.typedArrayFromHeap(nll);
+  for (let r = 0; r < rows; r++) {
+    const l = Math.fround(maxima[r]! + Math.fround(Math.log(sums[r]!)));
+    lseOut[r] = l;
+    nllOut[r] = l - xs[r * classes + ids[r]!]!;
+  }
+  backend.disposeData(stats.dataId);
+  return [nll, lse];
+}
+
+/**
+ * `TfkitSoftmaxCrossEntropyGrad`: (rows, classes) = exp(x − lse)·scale − scale·[j = label], one SIMD
+ * pass (`softmaxScaled`) and one value per row. The composite runs seven kernels, three of them
+ * [rows, classes] temporaries (the exponentials, a one-hot, its float copy).
+ */
+function softmaxCrossEntropyGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as HeapBackend;
+  const { logits, lse, labels, scale } = args.inputs as { logits: tf.TensorInfo; lse: tf.TensorInfo; labels: tf.TensorInfo; scale: tf.TensorInfo };
+  const [rows, classes] = logits.shape as [number, number];
+  if (logits.shape.length !== 2 || lse.shape.reduce((a, d) => a * d, 1) !== rows || scale.shape.reduce((a, d) => a * d, 1) !== rows) {
+    throw new BackendError('wasm', `${FUSED_SOFTMAX_CROSS_ENTROPY_GRAD}: logits [${logits.shape}] need one lse and one scale per row, got [${lse.shape}] and [${scale.shape}]`);
+  }
+  const simd = simdKernels(backend);
+  if (!simd) throw new BackendError('wasm', `${FUSED_SOFTMAX_CROSS_ENTROPY_GRAD} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
+  const out = backend.makeOutput([rows, classes], 'float32');
+  if (rows * classes === 0) return out;
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.softmaxScaled(at(logits), at(lse), at(scale), at(out), rows, classes);
+  const ids = labelsOnHeap(backend, labels, rows, classes, FUSED_SOFTMAX_CROSS_ENTROPY_GRAD);
+  const g = backend.typedArrayFromHeap(out);
+  const s = backend.typedArrayFromHeap(scale);
+  for (let r = 0; r < rows; r++) {
+    const i = r * classes + ids[r]!;
+    g[i] = g[i]! - s[r]!;
+  }
+  return out;
 }
 
 const KERNELS: tf.KernelConfig[] = [
@@ -556,6 +645,13 @@ const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION_IN_PLACE, backendName: 'wasm', kernelFunc: cachedAttentionInPlaceKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_DENSE, backendName: 'wasm', kernelFunc: denseKernel as unknown as tf.KernelFunc },
+];
+
+/** Kernels that exist only where the running backend has tfkit's SIMD kernels (`installSimdWasmKernels`). */
+const SIMD_KERNELS: tf.KernelConfig[] = [
+  { kernelName: FUSED_BATCH_MATMUL, backendName: 'wasm', kernelFunc: batchMatMulKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: softmaxCrossEntropyKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, backendName: 'wasm', kernelFunc: softmaxCrossEntropyGradKernel as unknown as tf.KernelFunc },
 ];
 
 /** Registers the fused kernels for the wasm backend (once; later calls do nothing). */

@@ -5,8 +5,10 @@
  * `scores` and `weighted`: the two products of a decoding step's attention for one head
  * (`TfkitCachedAttention`), in float64 two lanes at a time, as the JavaScript loops compute them
  * one value at a time (about 1 ns per multiply-add there, a tenth of a GPT-2-small step);
- * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise; `gemm`:
- * the matrix products of `TfkitBatchMatMul` and `TfkitDense`, four float32 lanes.
+ * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise; `softmaxStats`
+ * and `softmaxScaled`: `TfkitSoftmaxCrossEntropy`'s and its gradient's passes over the logits
+ * (float32 exp, four lanes); `gemm`: the matrix products of `TfkitBatchMatMul` and `TfkitDense`,
+ * four float32 lanes.
  *
  * Available where tfjs-backend-wasm runs its single-threaded build (the memory is the module's
  * own export) and the runtime validates WebAssembly SIMD; elsewhere (the threaded build, whose
@@ -24,6 +26,10 @@ export interface SimdKernels {
   layerNorm(x: number, y: number, rows: number, width: number, epsilon: number, g: number, b: number, means: number, rstds: number): void;
   /** out[i] = a[i] + b[i] (float32) for i < n. */
   add(a: number, b: number, out: number, n: number): void;
+  /** Per row of `rows` × `classes` float32 at x: maxOut[row] (float32) its largest value, sumOut[row] (float64) Σ exp(x − max), each exp in float32. */
+  softmaxStats(x: number, rows: number, classes: number, maxOut: number, sumOut: number): void;
+  /** out[row, j] = exp(x[row, j] − lse[row]) · scale[row] in float32, for `rows` rows of `classes`. */
+  softmaxScaled(x: number, lse: number, scale: number, out: number, rows: number, classes: number): void;
   /**
    * c = bias + op(a)·op(b) in float32, each value the bias (or 0) plus the terms over the inner axis
    * in order (a multiply and an add per term, each rounded): op(a) is m×k, its element (i, l) at

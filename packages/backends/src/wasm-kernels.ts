@@ -9,7 +9,7 @@
  * tfjs-backend-cpu's Identity do: tensors are immutable, so the two tensors cannot tell.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { installBatchMatMul, installFusedWasmKernels } from './fused-kernels.js';
+import { installSimdWasmKernels, installFusedWasmKernels } from './fused-kernels.js';
 import { installWasmLayoutKernels } from './wasm-layout-kernels.js';
 
 interface SharingBackend {
@@ -22,8 +22,8 @@ let installed: tf.KernelConfig | undefined;
 export function installWasmKernels(): void {
   installFusedWasmKernels();
   installWasmLayoutKernels();
-  // Per backend instance: whether the running build can run tfkit's SIMD product.
-  if (tf.getBackend() === 'wasm') installBatchMatMul(tf.backend());
+  // Per backend instance: whether the running build can run tfkit's SIMD kernels.
+  if (tf.getBackend() === 'wasm') installSimdWasmKernels(tf.backend());
   if (installed) return;
   const original = tf.getKernel('Identity', 'wasm');
   if (!original) return;

@@ -49,6 +49,12 @@
  *   slices of at least 4 rows and 8 columns, and `linear` / `matMul2d` for their backward
  *   products (N = 1, one operand transposed). A backend registers it only where it runs faster
  *   than its own products.
+ * - `TfkitSoftmaxCrossEntropy`: inputs `logits` (rows, classes ≥ 1) and `labels` (rows) int32, each
+ *   in [0, classes). Outputs `[nll, lse]`, each (rows): lse = max + log Σ exp(x − max) over the
+ *   row, nll = lse − x[label] (float32). `softmaxCrossEntropy` calls it, and
+ * - `TfkitSoftmaxCrossEntropyGrad` for its gradient: inputs `logits`, `lse`, `labels` as above and
+ *   `scale` (rows); output (rows, classes) = exp(x − lse)·scale − scale·[j = label]. The two let
+ *   the loss keep no [rows, classes] tensor of its own for the backward pass (it saves the logits).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -59,6 +65,8 @@ export const FUSED_ADD_LAYER_NORM = 'TfkitAddLayerNorm';
 export const FUSED_CACHED_ATTENTION = 'TfkitCachedAttention';
 export const FUSED_CACHED_ATTENTION_IN_PLACE = 'TfkitCachedAttentionInPlace';
 export const FUSED_BATCH_MATMUL = 'TfkitBatchMatMul';
+export const FUSED_SOFTMAX_CROSS_ENTROPY = 'TfkitSoftmaxCrossEntropy';
+export const FUSED_SOFTMAX_CROSS_ENTROPY_GRAD = 'TfkitSoftmaxCrossEntropyGrad';
 
 /**
  * Elementwise work above this many values goes to the composite op even where a fused kernel

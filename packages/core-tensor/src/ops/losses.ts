@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
+import { FUSED_SOFTMAX_CROSS_ENTROPY, FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, hasFusedKernel } from './fused-kernels.js';
 
 export interface CrossEntropyOptions {
   /** Labels equal to this value contribute nothing (default −100). */
@@ -53,6 +54,9 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
     // One recorded op from the logits as given (a reshape outside it would keep them for its
     // gradient) that keeps the log-probabilities alone: the one-hot rows are remade in the
     // backward pass. For a language model's logits each copy is batch × length × vocab floats.
+    if (rows > 0 && classes > 0 && hasFusedKernel(FUSED_SOFTMAX_CROSS_ENTROPY, logits) && hasFusedKernel(FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, logits)) {
+      return fusedLoss(logits, rows, classes, safeLabels, rowWeight, count, validCol, weighted);
+    }
     const loss = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
       // log softmax with two [rows, classes] temporaries at most (tf.logSoftmax holds three).
       const flat = tf.reshape(z, [rows, classes]);
@@ -95,6 +99,35 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | numbe
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return loss(logits) as tf.Scalar;
   });
+}
+
+/**
+ * The loss above on the backend's `TfkitSoftmaxCrossEntropy` kernels: the forward gives each row's
+ * log-sum-exp and negative log-likelihood in one kernel, and the backward pass recomputes the
+ * softmax from the saved logits and log-sum-exps in another, so no [rows, classes] tensor beyond
+ * the gradient itself is made (the composite keeps the log-probabilities for the backward pass).
+ */
+function fusedLoss(logits: tf.Tensor, rows: number, classes: number, labels: tf.Tensor, rowWeight: tf.Tensor, count: tf.Tensor, validCol: tf.Tensor, weighted: boolean): tf.Scalar {
+  const loss = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
+    const flat = tf.reshape(z, [rows, classes]);
+    const [nll, lse] = tf.engine().runKernel(FUSED_SOFTMAX_CROSS_ENTROPY, { logits: flat, labels }) as tf.Tensor[];
+    save([flat, lse!, labels, rowWeight, count, validCol]);
+    return {
+      value: tf.div(tf.sum(tf.mul(nll!, tf.reshape(rowWeight, [-1]))), count),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sLogits, sLse, sLabels, sWeight, sCount, sValid] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        // w[label] · dy / count per row; ignored rows 0 even when the count is 0 (as the composite).
+        const scale = tf.tidy(() => {
+          const s = tf.mul(sWeight, tf.div(dy as tf.Tensor, sCount));
+          return tf.reshape(weighted ? tf.where(tf.greater(sValid, 0), s, tf.zerosLike(s)) : s, [rows]);
+        });
+        const g = tf.engine().runKernel(FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, { logits: sLogits, lse: sLse, labels: sLabels, scale }) as tf.Tensor;
+        scale.dispose();
+        return tf.reshape(g, z.shape);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return loss(logits) as tf.Scalar;
 }
 
 /** Mean squared error (regression heads). */

@@ -244,14 +244,21 @@
       (br_if $done (i32.ge_u (local.get $row) (local.get $rows)))
       (local.set $end (i32.add (local.get $x) (i32.shl (local.get $classes) (i32.const 2))))
       (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $classes) (i32.const -4)) (i32.const 2))))
-      ;; the maximum (NaN if any value is NaN, as the composite's Max)
+      ;; the maximum (NaN if any value is NaN, as the composite's Max): two independent running
+      ;; maxima, eight values a step, then four
       (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $e (local.get $m))
       (local.set $p (local.get $x))
       (block $mdone (loop $mloop
-        (br_if $mdone (i32.ge_u (local.get $p) (local.get $end4)))
-        (local.set $m (f32x4.max (local.get $m) (v128.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $mdone (i32.ge_u (i32.add (local.get $p) (i32.const 16)) (local.get $end4)))
+        (local.set $m (f32x4.max (local.get $m) (v128.load offset=0 (local.get $p))))
+        (local.set $e (f32x4.max (local.get $e) (v128.load offset=16 (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $mloop)))
+      (if (i32.lt_u (local.get $p) (local.get $end4)) (then
+        (local.set $m (f32x4.max (local.get $m) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))))
+      (local.set $m (f32x4.max (local.get $m) (local.get $e)))
       (local.set $mx (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
                               (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
       (block $tdone (loop $tloop

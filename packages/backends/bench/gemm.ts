@@ -8,21 +8,27 @@
  * XNNPACK "fresh": the weight is a new tensor each call (as in a training step, where it changes),
  * so XNNPACK packs it, after the explicit transposes tfjs-backend-wasm needs; "cached": the same
  * weight every call (inference). The SIMD product packs eight columns at a time per call, reading
- * transposed operands in place. Best of 11 calls after a warm-up.
+ * transposed operands in place; "relaxed" is the same kernel with relaxed SIMD's fused multiply-adds
+ * (V8's flag is set here for Node 20; Node 22+ has it on). Best of 11 calls after a warm-up.
  *
- *   npx tsx bench/gemm.ts     (in packages/backends; GEMM_BLOCKS=128,256,512 tries inner blocks)
+ *   npx tsx bench/gemm.ts     (in packages/backends; GEMM_BLOCKS=128,256,512 tries inner blocks;
+ *                              GEMM_GPT2=1: GPT-2 small's shapes at 128 tokens, LM head included)
  */
+import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '../src/index.js';
-import { simdKernels } from '../src/simd-kernels.js';
+import { setRelaxedSimd, simdKernels } from '../src/simd-kernels.js';
 
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const registry = createRegistry();
 registerAllBackends(registry);
 await useBackend(registry, 'wasm', { threads: 1 });
 const backend = tf.backend() as unknown as { typedArrayFromHeap(info: tf.TensorInfo): Float32Array };
+const relaxed = simdKernels(backend);
+setRelaxedSimd(false);
 const simd = simdKernels(backend);
-if (!simd) throw new Error('this runtime cannot run tfkit’s SIMD kernels');
+if (!simd || !relaxed) throw new Error('this runtime cannot run tfkit’s SIMD kernels');
 
 function seeded(shape: number[], seed: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -46,7 +52,14 @@ const heapAt = (t: tf.Tensor) => backend.typedArrayFromHeap({ dataId: t.dataId, 
 
 /** [label, m, k, n, op(a) transposed, op(b) transposed] */
 type Shape = [string, number, number, number, boolean, boolean];
-const shapes: Shape[] = process.env['GEMM_SMALL']
+const shapes: Shape[] = process.env['GEMM_GPT2']
+  ? [
+      ['GPT-2 c_attn', 128, 768, 2304, false, false],
+      ['GPT-2 c_fc', 128, 768, 3072, false, false],
+      ['GPT-2 c_proj (MLP)', 128, 3072, 768, false, false],
+      ['GPT-2 LM head', 128, 768, 50257, false, false],
+    ]
+  : process.env['GEMM_SMALL']
   ? [1, 2, 4, 8, 16, 32, 64].map((m): Shape => [`${m} rows`, m, 768, 768, false, false])
   : [
       ['BERT-mini q/k/v/out', 1024, 256, 256, false, false],
@@ -61,8 +74,9 @@ const shapes: Shape[] = process.env['GEMM_SMALL']
 const blocks = (process.env['GEMM_BLOCKS'] ?? '256').split(',').map(Number);
 const gflops = (flop: number, ms: number) => (flop / ms / 1e6).toFixed(0);
 
-console.log('| shape | XNNPACK fresh, ms (GFLOP/s) | XNNPACK cached | ' + blocks.map((kc) => `SIMD gemm, kc ${kc}`).join(' | ') + ' |');
-console.log('|---|---|---|' + blocks.map(() => '---').join('|') + '|');
+const relaxedColumn = relaxed.relaxed ? ' relaxed gemm |' : '';
+console.log('| shape | XNNPACK fresh, ms (GFLOP/s) | XNNPACK cached | ' + blocks.map((kc) => `SIMD gemm, kc ${kc}`).join(' | ') + ` |${relaxedColumn}`);
+console.log('|---|---|---|' + blocks.map(() => '---').join('|') + `|${relaxed.relaxed ? '---|' : ''}`);
 for (const [label, m, k, n, ta, tb] of shapes) {
   const a = seeded(ta ? [k, m] : [m, k], 1);
   const b = seeded(tb ? [n, k] : [k, n], 2);
@@ -83,6 +97,10 @@ for (const [label, m, k, n, ta, tb] of shapes) {
     const [pa, pb, pc, pp] = [heapAt(a), heapAt(b), heapAt(c), heapAt(pack)];
     const ms = best(() => simd.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc), 15);
     cells.push(`${ms.toFixed(2)} (${gflops(flop, ms)})`);
+    if (relaxed.relaxed && kc === blocks[blocks.length - 1]) {
+      const fma = best(() => relaxed.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc), 15);
+      cells.push(`${fma.toFixed(2)} (${gflops(flop, fma)})`);
+    }
     tf.dispose([c, pack]);
   }
   console.log(`| ${cells.join(' | ')} |`);

@@ -6,8 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchedMatMul, FUSED_BATCH_MATMUL, linear, matMul2d } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSimdWasmKernels } from './fused-kernels.js';
+import { setRelaxedSimd } from './simd-kernels.js';
 import { values } from './testing/values.js';
 
 /** op(a)·b per slice by the definition, in float32, summing l = 0, 1, … in order. */
@@ -32,6 +33,11 @@ function reference(a: Float32Array, b: Float32Array, batch: number, m: number, n
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 
 describe('TfkitBatchMatMul on wasm', () => {
+  // The plain product: with relaxed SIMD's fused multiply-adds (Chromium, Node 22+) each term is
+  // rounded once, and the bits are relaxed-simd.test.ts's concern.
+  beforeAll(() => setRelaxedSimd(false));
+  afterAll(() => setRelaxedSimd(true));
+
   it.each([
     // [batch, m, n, k]: whole 4×8 blocks, remainders of rows and columns, fewer rows than a block,
     // an inner axis longer than one block (partial sums carried through c), k = 0

@@ -15,9 +15,11 @@ import {
   FUSED_CACHED_ATTENTION_IN_PLACE,
   FUSED_DENSE,
   FUSED_GELU,
+  FUSED_GELU_GRAD,
   FUSED_LAYER_NORM,
   FUSED_SOFTMAX_CROSS_ENTROPY,
   FUSED_SOFTMAX_CROSS_ENTROPY_GRAD,
+  type FusedKernelConfig,
 } from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
 import { simdKernels, type SimdKernels } from './simd-kernels.js';
@@ -90,10 +92,7 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
   // `activation`: TfkitGelu's values, computed in place over the product.
   const activation = args.attrs?.['activation'];
-  if (activation === 'gelu' || activation === 'gelu_tanh') {
-    const ys = backend.typedArrayFromHeap(out);
-    geluValues(ys, ys, activation === 'gelu_tanh');
-  }
+  if (activation === 'gelu' || activation === 'gelu_tanh') geluOnHeap(backend, out, out, activation === 'gelu_tanh');
   return out;
 }
 
@@ -266,12 +265,28 @@ function geluKernel(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs['x'] as tf.TensorInfo;
   const tanh = (args.attrs as { approximate?: string } | undefined)?.approximate === 'tanh';
   const yInfo = backend.makeOutput(x.shape, 'float32');
-  geluValues(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(yInfo), tanh);
+  geluOnHeap(backend, x, yInfo, tanh);
   return yInfo;
 }
 
-/** ys ← GELU(xs) (xs and ys may be the same array): exact (tfjs's erf) or the tanh approximation. */
-function geluValues(xs: Float32Array, ys: Float32Array, tanh: boolean): void {
+/**
+ * y ← GELU(x) (x and y may be the same tensor): four lanes at a time in float32 by tfkit's SIMD
+ * `gelu` where the backend has it (the erf and tanh as the JavaScript loops below approximate them,
+ * each step rounded to float32), else those loops (float64, rounded once).
+ */
+function geluOnHeap(backend: HeapBackend, x: tf.TensorInfo, y: tf.TensorInfo, tanh: boolean): void {
+  const simd = simdKernels(backend);
+  const ys = backend.typedArrayFromHeap(y);
+  if (simd) {
+    const xAt = backend.typedArrayFromHeap(x).byteOffset;
+    simd.gelu(xAt, 0, ys.byteOffset, ys.length, tanh ? 1 : 0);
+  } else {
+    geluValues(backend.typedArrayFromHeap(x), ys, tanh);
+  }
+}
+
+/** ys ← GELU(xs) (xs and ys may be the same array): exact (tfjs's erf) or the tanh approximation; where the SIMD kernels cannot run (exported for its test). */
+export function geluValues(xs: Float32Array, ys: Float32Array, tanh: boolean): void {
   if (tanh) {
     for (let i = 0; i < xs.length; i++) {
       const v = xs[i]!;
@@ -283,6 +298,26 @@ function geluValues(xs: Float32Array, ys: Float32Array, tanh: boolean): void {
       ys[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
     }
   }
+}
+
+/**
+ * `TfkitGeluGrad`: dy·GELU′(x), one SIMD pass (`gelu`, modes 2 and 3); registered only where the
+ * SIMD kernels run. The composite backward pass is 8–11 kernels, among them tfjs-backend-wasm's
+ * scalar `Tanh` (a GPT-2-small forward's 83 ms of GELU was mostly that kernel).
+ */
+function geluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as HeapBackend;
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const tanh = (args.attrs as { approximate?: string } | undefined)?.approximate === 'tanh';
+  const n = x.shape.reduce((a, d) => a * d, 1);
+  if (dy.shape.reduce((a, d) => a * d, 1) !== n) throw new BackendError('wasm', `${FUSED_GELU_GRAD}: dy [${dy.shape}] and x [${x.shape}] must have as many values`);
+  const simd = simdKernels(backend);
+  if (!simd) throw new BackendError('wasm', `${FUSED_GELU_GRAD} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
+  const out = backend.makeOutput(x.shape, 'float32');
+  if (n === 0) return out;
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.gelu(at(x), at(dy), at(out), n, tanh ? 3 : 2);
+  return out;
 }
 
 /** Everything one decoding step's attention reads and writes, as float32 offsets into the wasm heap. */
@@ -547,9 +582,10 @@ function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
 
 /**
  * Registers the kernels that run on tfkit's SIMD kernels (`TfkitBatchMatMul`,
- * `TfkitSoftmaxCrossEntropy` and its gradient) for wasm when `backend` (the running wasm backend)
- * can run them — the single-threaded build on a runtime with WebAssembly SIMD — and unregisters
- * them otherwise, so the ops keep their composite or per-slice XNNPACK routes on the threaded build.
+ * `TfkitSoftmaxCrossEntropy` and its gradient, `TfkitGeluGrad`) for wasm when `backend` (the
+ * running wasm backend) can run them — the single-threaded build on a runtime with WebAssembly
+ * SIMD — and `TfkitGelu` as vectorised; undoes that otherwise, so the ops keep their composite or
+ * per-slice XNNPACK routes on the threaded build.
  */
 export function installSimdWasmKernels(backend: object): void {
   const usable = simdKernels(backend) !== null;
@@ -557,6 +593,11 @@ export function installSimdWasmKernels(backend: object): void {
     const registered = tf.getKernel(config.kernelName, 'wasm') !== undefined;
     if (usable && !registered) tf.registerKernel(config);
     if (!usable && registered) tf.unregisterKernel(config.kernelName, 'wasm');
+  }
+  const gelu = usable ? GELU_VECTORIZED : GELU;
+  if (tf.getKernel(FUSED_GELU, 'wasm') !== gelu) {
+    if (tf.getKernel(FUSED_GELU, 'wasm') !== undefined) tf.unregisterKernel(FUSED_GELU, 'wasm');
+    tf.registerKernel(gelu);
   }
 }
 
@@ -638,9 +679,14 @@ function softmaxCrossEntropyGradKernel(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** `TfkitGelu` as the JavaScript loops run it (the ops call it for small tensors only) … */
+const GELU: tf.KernelConfig = { kernelName: FUSED_GELU, backendName: 'wasm', kernelFunc: geluKernel as unknown as tf.KernelFunc };
+/** … and as the SIMD kernel runs it, at any size (`installSimdWasmKernels` swaps the two). */
+const GELU_VECTORIZED: FusedKernelConfig = { ...GELU, vectorized: true };
+
 const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_LAYER_NORM, backendName: 'wasm', kernelFunc: layerNormKernel as unknown as tf.KernelFunc },
-  { kernelName: FUSED_GELU, backendName: 'wasm', kernelFunc: geluKernel as unknown as tf.KernelFunc },
+  GELU,
   { kernelName: FUSED_ADD_LAYER_NORM, backendName: 'wasm', kernelFunc: addLayerNormKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION_IN_PLACE, backendName: 'wasm', kernelFunc: cachedAttentionInPlaceKernel as unknown as tf.KernelFunc },
@@ -652,6 +698,7 @@ const SIMD_KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_BATCH_MATMUL, backendName: 'wasm', kernelFunc: batchMatMulKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: softmaxCrossEntropyKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, backendName: 'wasm', kernelFunc: softmaxCrossEntropyGradKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_GELU_GRAD, backendName: 'wasm', kernelFunc: geluGradKernel as unknown as tf.KernelFunc },
 ];
 
 /** Registers the fused kernels for the wasm backend (once; later calls do nothing). */

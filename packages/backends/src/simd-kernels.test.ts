@@ -111,7 +111,7 @@ describe('layer norm in the SIMD kernel', () => {
   });
 });
 
-describe('fused tanh-GELU on wasm (rational tanh)', () => {
+describe('fused tanh-GELU on wasm', () => {
   it('is within float32 rounding of the float64 answer from −30 to 30, and keeps ±∞ and NaN', async () => {
     installFusedWasmKernels();
     const x = new Float32Array([...Array.from({ length: 60_001 }, (_, i) => -30 + i * 1e-3), Infinity, -Infinity, NaN, 0, -0]);

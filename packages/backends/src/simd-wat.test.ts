@@ -1,16 +1,43 @@
-/** The committed kernel bytes (src/simd/kernels-wasm.ts) are what src/simd/kernels.wat assembles to. */
+/** The committed kernel bytes (src/simd/*-wasm.ts) are what the .wat files assemble to (scripts/simd-modules.mjs lists them). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain .mjs build script without declarations
 import { assembleWat } from '../../../tooling/scripts/wat.mjs';
+// @ts-expect-error -- a plain .mjs build script without declarations
+import { relaxedGemmWat, SIMD_MODULES } from '../scripts/simd-modules.mjs';
+import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
+import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
 
-describe('src/simd/kernels-wasm.ts', () => {
-  it('holds kernels.wat assembled (run scripts/build-simd.mjs after editing the .wat)', async () => {
-    const source = fs.readFileSync(path.join(import.meta.dirname, 'simd/kernels.wat'), 'utf8');
-    const bytes = (await assembleWat('kernels.wat', source)) as Buffer;
+interface SimdModule {
+  wat: string;
+  ts: string;
+  constName: string;
+  relaxedSimd?: boolean;
+  derive?: (text: string) => string;
+}
+
+const committed: Record<string, string> = { KERNELS_WASM_BASE64, ELEMENTWISE_WASM_BASE64, RELAXED_WASM_BASE64 };
+
+describe('src/simd/*-wasm.ts', () => {
+  it.each((SIMD_MODULES as SimdModule[]).map((m) => [m.ts, m] as const))('%s holds its .wat assembled (run scripts/build-simd.mjs after editing a .wat), under 4 kB', async (_name, m) => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'simd', m.wat), 'utf8');
+    const bytes = (await assembleWat(m.wat, m.derive ? m.derive(text) : text, { relaxedSimd: m.relaxedSimd })) as Buffer;
     expect(bytes.length).toBeGreaterThan(8);
-    expect(KERNELS_WASM_BASE64).toBe(bytes.toString('base64'));
+    // A page's main thread may compile a module synchronously only below 4 kB (older Chromium).
+    expect(bytes.length).toBeLessThan(4096);
+    expect(committed[m.constName]).toBe(bytes.toString('base64'));
+  });
+
+  it("derives the relaxed gemm from kernels.wat's: every SIMD multiply-add fused, nothing else changed", () => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'simd/kernels.wat'), 'utf8');
+    const relaxed = relaxedGemmWat(text) as string;
+    expect(relaxed.match(/f32x4\.relaxed_madd/g)).toHaveLength(10);
+    expect(relaxed).not.toMatch(/f32x4\.mul/);
+    // Undo the substitution: the plain kernel's text comes back.
+    const undone = relaxed.replace(/\(f32x4\.relaxed_madd (\(local\.get \$x\d\)) (\((?:local\.get \$x\d|v128\.load offset=\d+ \(local\.get \$pb\))\)) \(local\.get (\$c\d\d)\)\)/g, '(f32x4.add (local.get $3) (f32x4.mul $1 $2))');
+    expect(text).toContain(undone.slice(undone.indexOf('  ;; c = bias'), undone.lastIndexOf(')', undone.lastIndexOf(')') - 1)));
+    expect(() => relaxedGemmWat(text.replace('(f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (local.get $x0)))', '(local.get $c00)'))).toThrow(/10 SIMD multiply-adds, found 9/);
   });
 });

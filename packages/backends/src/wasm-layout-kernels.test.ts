@@ -26,7 +26,7 @@ function runBits(kernel: tf.KernelFunc, x: tf.Tensor, attrs: tf.NamedAttrMap): {
 }
 
 /** On wasm with tfkit's kernels installed: `body` gets tfjs-backend-wasm's own kernel `name`; no tensor may leak. */
-async function againstOriginal(name: 'Transpose' | 'Sum', body: (original: tf.KernelFunc) => void): Promise<void> {
+async function againstOriginal(name: 'Transpose' | 'Sum' | 'Slice' | 'SplitV', body: (original: tf.KernelFunc) => void): Promise<void> {
   await withBackend('wasm', async () => {
     installWasmKernels();
     const original = originalWasmKernel(name);
@@ -100,6 +100,73 @@ describe('wasm Transpose and Sum over tfjs-backend-wasm’s', () => {
       expect(Array.from(s.dataSync())).toEqual([6, 60]);
       hand.dispose();
       s.dispose();
+    });
+  });
+});
+
+describe('wasm Slice and SplitV over tfjs-backend-wasm’s', () => {
+  // [shape, begin, size]: contiguous (leading axis, a whole trailing block), strided (inner axes),
+  // size −1 (to the end), empty, rank 1 to 5
+  const cases: [number[], number[], number[]][] = [
+    [[36, 128, 64], [12, 0, 0], [12, 128, 64]],
+    [[1, 128, 36, 64], [0, 0, 12, 0], [1, 128, 12, 64]],
+    [[5, 7], [1, 2], [3, 4]],
+    [[2, 3, 4, 5, 6], [1, 0, 2, 1, 3], [1, 3, 2, 4, -1]],
+    [[9], [4], [-1]],
+    [[4, 6], [2, 0], [0, 6]],
+  ];
+
+  it.each(cases)('slice of %j at %j, size %j gives the original kernel’s bits without reading the input out of the heap (float32, int32)', async (shape, begin, size) => {
+    await againstOriginal('Slice', (original) => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      for (const x of [tf.tensor(seeded(n, 3), shape), tf.tensor(Int32Array.from(seeded(n, 4), (v) => Math.round(v * 1e3)), shape, 'int32')]) {
+        const want = runBits(original, x, { begin, size });
+        const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown };
+        const readSync = backend.readSync;
+        let reads = 0;
+        backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
+        let mine: tf.Tensor;
+        try {
+          mine = tf.slice(x, begin, size);
+        } finally {
+          backend.readSync = readSync;
+        }
+        expect(reads).toBe(0);
+        expect(mine.shape).toEqual(want.shape);
+        expect(sameBits(mine, want)).toBe(true);
+        tf.dispose([x, mine]);
+      }
+    });
+  });
+
+  it('splitV along each axis gives the original kernel’s parts, bit for bit', async () => {
+    await againstOriginal('SplitV', (original) => {
+      const x = tf.tensor(seeded(2 * 36 * 8 * 5, 5), [2, 36, 8, 5]);
+      for (const [splits, axis] of [[3, 1], [[10, 20, 6], 1], [[1, 1], 0], [[3, 5], 2], [5, 3], [[2, -1], -1]] as [number | number[], number][]) {
+        const theirs = original({ inputs: { x }, backend: tf.backend(), attrs: { numOrSizeSplits: splits, axis } }) as unknown as tf.TensorInfo[];
+        const mine = tf.split(x, splits, axis);
+        expect(mine).toHaveLength(theirs.length);
+        const backend = tf.backend() as unknown as { readSync(id: object): Float32Array; disposeData(id: object): void };
+        mine.forEach((part, i) => {
+          const values = backend.readSync(theirs[i]!.dataId);
+          expect(part.shape).toEqual(theirs[i]!.shape);
+          expect(sameBits(part, { bits: new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) })).toBe(true);
+          backend.disposeData(theirs[i]!.dataId);
+        });
+        tf.dispose(mine);
+      }
+      x.dispose();
+    });
+  });
+
+  it('leaves bool tensors to the original kernel and rejects a slice past the end, naming it', async () => {
+    await withBackend('wasm', () => {
+      installWasmKernels();
+      tf.tidy(() => {
+        const b = tf.tensor([true, false, true, true], [2, 2], 'bool');
+        expect(Array.from(tf.slice(b, [1, 0], [1, 2]).dataSync())).toEqual([1, 1]);
+        expect(() => tf.slice(tf.zeros([2, 3]), [1, 1], [2, 2])).toThrow(/slice/i);
+      });
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Two of tfjs-backend-wasm's kernels taken over for the shapes a training step spends its time
- * in, delegating every other case to the original kernel:
+ * Some of tfjs-backend-wasm's kernels taken over for the shapes a forward or training step spends
+ * its time in, delegating every other case to the original kernel:
  *
  * - `Transpose` of two adjacent groups of axes with nothing after them — a matrix transpose,
  *   batched or not (`[A, R, C] → [A, C, R]`): the backward pass of every dense layer and of
@@ -13,7 +13,13 @@
  *   sums; here the rows are added into the output one after the other. Each output value is the
  *   same float32 sum in the same order (row 0 first), so the results are the same bits.
  *
- * Both move 4-byte values (float32, int32) as raw bits; other dtypes go to the original kernels.
+ * - `Slice` and `SplitV` (GPT-2 splits every layer's fused q/k/v projection in three): the
+ *   original reads its whole input out of the heap into a fresh JavaScript buffer (`readSync`)
+ *   for every slice — three 1.2 MB copies per GPT-2-small layer at 128 tokens, whose garbage made
+ *   `SplitV` take 5–126 ms of a forward from one run to the next. Here each run of the last axis
+ *   is copied from the heap to the output directly.
+ *
+ * All move 4-byte values (float32, int32) as raw bits; other dtypes go to the original kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -114,17 +120,78 @@ function wrapSum(original: tf.KernelFunc): tf.KernelFunc {
   }) as unknown as tf.KernelFunc;
 }
 
+/**
+ * x[begin : begin + size] (per axis) into a new tensor, copying runs along the last axis straight
+ * from the heap (an odometer over the other axes); one copy where the slice is contiguous.
+ */
+function sliceWords(backend: HeapBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const n = size.reduce((p, d) => p * d, 1);
+  if (n === 0) return out;
+  // Views after the allocation: it may grow (and so detach) the heap.
+  const src = words(backend, x);
+  const dst = words(backend, out);
+  const strides = tf.util.computeStrides(x.shape);
+  if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+    const offset = tf.slice_util.computeFlatOffset(begin, strides);
+    dst.set(src.subarray(offset, offset + n));
+    return out;
+  }
+  const rank = size.length;
+  const run = size[rank - 1]!;
+  const index = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  for (let o = 0; o < n; o += run) {
+    let offset = begin[rank - 1]!;
+    for (let ax = 0; ax < rank - 1; ax++) offset += (begin[ax]! + index[ax]!) * strides[ax]!;
+    dst.set(src.subarray(offset, offset + run), o);
+    for (let ax = rank - 2; ax >= 0; ax--) {
+      if (++index[ax]! < size[ax]!) break;
+      index[ax] = 0;
+    }
+  }
+  return out;
+}
+
+const wordSized = (dtype: tf.DataType) => dtype === 'float32' || dtype === 'int32';
+
+function wrapSlice(original: tf.KernelFunc): tf.KernelFunc {
+  return ((args: KernelArgs) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (!wordSized(x.dtype) || x.shape.length === 0) return original(args as unknown as Parameters<tf.KernelFunc>[0]);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, args.attrs?.['begin'] as number[], args.attrs?.['size'] as number[]) as [number[], number[]];
+    tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, size);
+    return sliceWords(args.backend as HeapBackend, x, begin, size);
+  }) as unknown as tf.KernelFunc;
+}
+
+function wrapSplitV(original: tf.KernelFunc): tf.KernelFunc {
+  return ((args: KernelArgs) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (!wordSized(x.dtype) || x.shape.length === 0) return original(args as unknown as Parameters<tf.KernelFunc>[0]);
+    const axis = tf.util.parseAxisParam(args.attrs?.['axis'] as number, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, args.attrs?.['numOrSizeSplits'] as number | number[], axis);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((s) => {
+      const size = x.shape.slice();
+      size[axis] = s;
+      const part = sliceWords(args.backend as HeapBackend, x, begin.slice(), size);
+      begin[axis]! += s;
+      return part;
+    });
+  }) as unknown as tf.KernelFunc;
+}
+
 /** tfjs-backend-wasm's own kernels, by name, once replaced (the tests compare with them). */
 const originals = new Map<string, tf.KernelFunc>();
 
-/** tfjs-backend-wasm's own `Transpose` or `Sum`, after `installWasmLayoutKernels` replaced it. */
-export function originalWasmKernel(name: 'Transpose' | 'Sum'): tf.KernelFunc | undefined {
+/** tfjs-backend-wasm's own `Transpose`, `Sum`, `Slice` or `SplitV`, after `installWasmLayoutKernels` replaced it. */
+export function originalWasmKernel(name: 'Transpose' | 'Sum' | 'Slice' | 'SplitV'): tf.KernelFunc | undefined {
   return originals.get(name);
 }
 
-/** Registers the Transpose and Sum above over tfjs-backend-wasm's (once; later calls do nothing). */
+/** Registers the kernels above over tfjs-backend-wasm's (once; later calls do nothing). */
 export function installWasmLayoutKernels(): void {
-  for (const [name, wrap] of [['Transpose', wrapTranspose], ['Sum', wrapSum]] as const) {
+  for (const [name, wrap] of [['Transpose', wrapTranspose], ['Sum', wrapSum], ['Slice', wrapSlice], ['SplitV', wrapSplitV]] as const) {
     if (originals.has(name)) continue;
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;

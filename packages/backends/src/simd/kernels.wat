@@ -1,13 +1,15 @@
 ;; tfkit's WebAssembly SIMD kernels, run over tfjs-backend-wasm's own heap (the memory is
 ;; imported: they read tensors where the backend keeps them, no copies). Compiled by
-;; scripts/build-simd.mjs into kernels-wasm.ts; keep the two in step.
+;; scripts/build-simd.mjs into kernels-wasm.ts; keep the two in step. The exp-based kernels (GELU,
+;; softmax cross-entropy) are in elementwise.wat: each module stays under the 4 kB a page's main
+;; thread may compile synchronously.
 ;;
 ;; The two halves of a decoding step's attention for one head (TfkitCachedAttention), in float64
 ;; like the JavaScript loops they replace (two lanes per SIMD operation), the softmax between
 ;; them left to JavaScript (Math.exp); the layer norm and residual addition of TfkitLayerNorm and
-;; TfkitAddLayerNorm; the softmax cross-entropy's passes over the logits (TfkitSoftmaxCrossEntropy
-;; and its gradient: float32 exp, four lanes); the matrix products of TfkitBatchMatMul and
-;; TfkitDense (float32, four lanes).
+;; TfkitAddLayerNorm; the matrix products of TfkitBatchMatMul and TfkitDense (float32, four
+;; lanes). The build also derives a relaxed-SIMD copy of `gemm` (relaxed-wasm.ts: each multiply
+;; and add one f32x4.relaxed_madd, a fused multiply-add where the CPU has one) from this text.
 (module
   (import "env" "memory" (memory 1))
 
@@ -208,117 +210,6 @@
         (f32.add (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
                  (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-  )
-
-  ;; exp of four float32 lanes (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln 2 / 2, a degree-7 polynomial
-  ;; in r, times 2^n built in the exponent bits); about 1 ulp. Below −87.3365 (where 2^n would leave
-  ;; the normal range) the result is 0; x is assumed ≤ 88.7 (the softmax kernels pass x − max ≤ 0).
-  (func $exp4 (param $x v128) (result v128)
-    (local $fx v128) (local $r v128) (local $y v128) (local $small v128)
-    (local.set $small (f32x4.lt (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654)))
-    (local.set $x (f32x4.max (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654)))
-    (local.set $fx (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
-    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $fx) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
-    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $fx) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
-    (local.set $y (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
-    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
-      (v128.const f32x4 1 1 1 1)))
-    ;; · 2^n: n + 127 in the exponent field
-    (local.set $y (f32x4.mul (local.get $y)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fx)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
-    (v128.andnot (local.get $y) (local.get $small))
-  )
-
-  ;; For each of `rows` rows of `classes` float32 at x: maxOut[row] = the row's largest value
-  ;; (float32), sumOut[row] = Σ exp(x − max) over the row (float64; each exp in float32 by $exp4).
-  (func (export "softmaxStats") (param $x i32) (param $rows i32) (param $classes i32) (param $maxOut i32) (param $sumOut i32)
-    (local $row i32) (local $p i32) (local $end i32) (local $end4 i32) (local $m v128) (local $mx f32) (local $e v128)
-    (local $acc v128) (local $s f64)
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $row) (local.get $rows)))
-      (local.set $end (i32.add (local.get $x) (i32.shl (local.get $classes) (i32.const 2))))
-      (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $classes) (i32.const -4)) (i32.const 2))))
-      ;; the maximum (NaN if any value is NaN, as the composite's Max): two independent running
-      ;; maxima, eight values a step, then four
-      (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
-      (local.set $e (local.get $m))
-      (local.set $p (local.get $x))
-      (block $mdone (loop $mloop
-        (br_if $mdone (i32.ge_u (i32.add (local.get $p) (i32.const 16)) (local.get $end4)))
-        (local.set $m (f32x4.max (local.get $m) (v128.load offset=0 (local.get $p))))
-        (local.set $e (f32x4.max (local.get $e) (v128.load offset=16 (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 32)))
-        (br $mloop)))
-      (if (i32.lt_u (local.get $p) (local.get $end4)) (then
-        (local.set $m (f32x4.max (local.get $m) (v128.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))))
-      (local.set $m (f32x4.max (local.get $m) (local.get $e)))
-      (local.set $mx (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
-                              (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
-      (block $tdone (loop $tloop
-        (br_if $tdone (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $mx (f32.max (local.get $mx) (f32.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br $tloop)))
-      (f32.store (i32.add (local.get $maxOut) (i32.shl (local.get $row) (i32.const 2))) (local.get $mx))
-      ;; Σ exp(x − max), two float64 lanes
-      (local.set $m (f32x4.splat (local.get $mx)))
-      (local.set $acc (v128.const i64x2 0 0))
-      (local.set $p (local.get $x))
-      (block $sdone (loop $sloop
-        (br_if $sdone (i32.ge_u (local.get $p) (local.get $end4)))
-        (local.set $e (call $exp4 (f32x4.sub (v128.load (local.get $p)) (local.get $m))))
-        (local.set $acc (f64x2.add (local.get $acc) (f64x2.add (f64x2.promote_low_f32x4 (local.get $e))
-          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br $sloop)))
-      (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
-      (block $udone (loop $uloop
-        (br_if $udone (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 0
-          (call $exp4 (f32x4.sub (v128.load32_splat (local.get $p)) (local.get $m)))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br $uloop)))
-      (f64.store (i32.add (local.get $sumOut) (i32.shl (local.get $row) (i32.const 3))) (local.get $s))
-      (local.set $x (local.get $end))
-      (local.set $row (i32.add (local.get $row) (i32.const 1)))
-      (br $next)))
-  )
-
-  ;; out[row, j] = exp(x[row, j] − lse[row]) · scale[row] (float32, exp by $exp4) for `rows` rows
-  ;; of `classes`: the softmax cross-entropy's gradient before the label's −scale.
-  (func (export "softmaxScaled") (param $x i32) (param $lse i32) (param $scale i32) (param $out i32) (param $rows i32) (param $classes i32)
-    (local $row i32) (local $p i32) (local $q i32) (local $end i32) (local $end4 i32) (local $l v128) (local $s v128)
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $row) (local.get $rows)))
-      (local.set $end (i32.add (local.get $x) (i32.shl (local.get $classes) (i32.const 2))))
-      (local.set $end4 (i32.add (local.get $x) (i32.shl (i32.and (local.get $classes) (i32.const -4)) (i32.const 2))))
-      (local.set $l (v128.load32_splat (i32.add (local.get $lse) (i32.shl (local.get $row) (i32.const 2)))))
-      (local.set $s (v128.load32_splat (i32.add (local.get $scale) (i32.shl (local.get $row) (i32.const 2)))))
-      (local.set $p (local.get $x))
-      (local.set $q (local.get $out))
-      (block $vdone (loop $vloop
-        (br_if $vdone (i32.ge_u (local.get $p) (local.get $end4)))
-        (v128.store (local.get $q) (f32x4.mul (call $exp4 (f32x4.sub (v128.load (local.get $p)) (local.get $l))) (local.get $s)))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $vloop)))
-      (block $tdone (loop $tloop
-        (br_if $tdone (i32.ge_u (local.get $p) (local.get $end)))
-        (f32.store (local.get $q) (f32x4.extract_lane 0
-          (f32x4.mul (call $exp4 (f32x4.sub (v128.load32_splat (local.get $p)) (local.get $l))) (local.get $s))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (local.set $q (i32.add (local.get $q) (i32.const 4)))
-        (br $tloop)))
-      (local.set $x (local.get $end))
-      (local.set $out (i32.add (local.get $out) (i32.shl (local.get $classes) (i32.const 2))))
-      (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $next)))
   )
 

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import { FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
+import { FUSED_GELU, FUSED_GELU_GRAD, hasFusedElementwise, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -50,7 +50,8 @@ const geluTanhOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 });
 
 // Through a backend's fused `TfkitGelu` kernel: one kernel forward, x saved alone; the backward
-// pass recomputes Φ(x) or tanh(u) from it (a few kernels, and half the activation memory kept).
+// pass recomputes Φ(x) or tanh(u) from it (`TfkitGeluGrad` where the backend has it, a few
+// kernels otherwise), and half the activation memory is kept.
 function fusedGeluOp(approximate: 'none' | 'tanh'): (x: tf.Tensor) => tf.Tensor {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -59,6 +60,9 @@ function fusedGeluOp(approximate: 'none' | 'tanh'): (x: tf.Tensor) => tf.Tensor 
       value: tf.engine().runKernel(FUSED_GELU, { x }, { approximate } as unknown as tf.NamedAttrMap) as tf.Tensor,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx] = saved as [tf.Tensor];
+        if (hasFusedKernel(FUSED_GELU_GRAD, sx, dy as tf.Tensor)) {
+          return tf.engine().runKernel(FUSED_GELU_GRAD, { dy: dy as tf.Tensor, x: sx }, { approximate } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        }
         if (approximate === 'none') {
           const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5);
           const xPdf = tf.mul(sx, tf.mul(tf.exp(tf.mul(tf.mul(sx, sx), -0.5)), INV_SQRT_2PI));
@@ -82,12 +86,12 @@ const fusedGeluTanh = (x: tf.Tensor) => (recordingGradients() ? fusedGeluTanhWit
 
 /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return x.size <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x) ? fusedGelu(x) : geluOp(x);
+  return hasFusedElementwise(FUSED_GELU, x) ? fusedGelu(x) : geluOp(x);
 }
 
 /** Tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh"; GPT-2). Uses x·x·x, not pow. */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return x.size <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x) ? fusedGeluTanh(x) : geluTanhOp(x);
+  return hasFusedElementwise(FUSED_GELU, x) ? fusedGeluTanh(x) : geluTanhOp(x);
 }
 
 /** x · sigmoid(1.702 x) ("quick_gelu"). */

@@ -11,6 +11,11 @@
  *   with σ² the biased variance of each row.
  * - `TfkitGelu`: input `x`; attrs `{ approximate: 'none' | 'tanh' }`. Output `y` like x:
  *   x·Φ(x) with Φ through tfjs's erf approximation, or ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+ *   The ops call it for at most `FUSED_ELEMENTWISE_MAX_SIZE` values unless the backend registered
+ *   it as a `FusedKernelConfig` with `vectorized: true` (then at any size).
+ * - `TfkitGeluGrad` (optional; the GELU's backward pass where registered, its composite
+ *   otherwise): inputs `dy` and `x` of one shape, attrs as `TfkitGelu`'s. Output dy·GELU′(x):
+ *   Φ(x) + x·φ(x), or ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²) with t the tanh above.
  * - `TfkitDense`: inputs `x` (…, in) with at least one row, `weight` (in, out) and optionally
  *   `bias` (out), rank 1; attrs `{ transientWeight? }`. Output (…, out) = x·weight + bias: the
  *   reshapes to and from 2-D, the product and the bias in one kernel (a composite dense layer is
@@ -18,7 +23,7 @@
  *   copy on wasm, for as long as the weight lives); with `transientWeight: true` it keeps nothing.
  *   The ops ask for that while a gradient is recorded (`denseWeightTransient`). Optional attr
  *   `activation: 'gelu' | 'gelu_tanh'` (forward only: the ops pass it only while no gradient is
- *   recorded, for outputs of at most `FUSED_ELEMENTWISE_MAX_SIZE` values): the output is then
+ *   recorded, for outputs `TfkitGelu` would take, by the rule above): the output is then
  *   `TfkitGelu`'s of x·weight + bias, the same values, in the one kernel.
  * - `TfkitAddLayerNorm`: inputs `x` (…, C), `residual` (shape of x), `gamma` (C), `beta` (C);
  *   attrs `{ epsilon }`. Outputs `[sum, y, mean, rstd]`: sum = x + residual (rounded to float32),
@@ -60,6 +65,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export const FUSED_LAYER_NORM = 'TfkitLayerNorm';
 export const FUSED_GELU = 'TfkitGelu';
+export const FUSED_GELU_GRAD = 'TfkitGeluGrad';
 export const FUSED_DENSE = 'TfkitDense';
 export const FUSED_ADD_LAYER_NORM = 'TfkitAddLayerNorm';
 export const FUSED_CACHED_ATTENTION = 'TfkitCachedAttention';
@@ -75,6 +81,21 @@ export const FUSED_SOFTMAX_CROSS_ENTROPY_GRAD = 'TfkitSoftmaxCrossEntropyGrad';
  * is as fast as the composite there and keeps less for the backward pass).
  */
 export const FUSED_ELEMENTWISE_MAX_SIZE = 65_536;
+
+/**
+ * A fused kernel's registration (`tf.registerKernel` takes it as it is): `vectorized: true` says
+ * an elementwise kernel runs vectorised, as fast as the backend's own kernels at any size, so the
+ * ops call it above `FUSED_ELEMENTWISE_MAX_SIZE` values too.
+ */
+export interface FusedKernelConfig extends tf.KernelConfig {
+  vectorized?: boolean;
+}
+
+/** True when the active backend has the elementwise fused `kernel` for `x`: float32, and small enough or vectorised (`FusedKernelConfig`). */
+export function hasFusedElementwise(kernel: string, x: tf.Tensor, size = x.size): boolean {
+  const config = tf.getKernel(kernel, tf.getBackend()) as FusedKernelConfig | undefined;
+  return config !== undefined && x.dtype === 'float32' && (size <= FUSED_ELEMENTWISE_MAX_SIZE || config.vectorized === true);
+}
 
 /** True when the active backend registered `kernel` and every tensor is float32. */
 export function hasFusedKernel(kernel: string, ...tensors: (tf.Tensor | null | undefined)[]): boolean {

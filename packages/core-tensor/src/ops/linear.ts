@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 import { gelu, geluTanh } from './activations.js';
-import { denseWeightTransient, FUSED_BATCH_MATMUL, FUSED_DENSE, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, hasFusedKernel, recordingGradients } from './fused-kernels.js';
+import { denseWeightTransient, FUSED_BATCH_MATMUL, FUSED_DENSE, FUSED_GELU, hasFusedElementwise, hasFusedKernel, recordingGradients } from './fused-kernels.js';
 import { gradientNeeded, skippedGradient } from './needed-gradients.js';
 
 /** op(a)·op(b) for 2-D operands as one `TfkitBatchMatMul` (a batch of one), transposes read in place. */
@@ -143,7 +143,7 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor | null,
     const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
     const outSize = (x.size / inFeatures) * outFeatures;
     // Only where `gelu`/`geluTanh` would run the fused GELU kernel, whose values the dense kernel's GELU are.
-    const inKernel = activation !== undefined && outSize <= FUSED_ELEMENTWISE_MAX_SIZE && hasFusedKernel(FUSED_GELU, x);
+    const inKernel = activation !== undefined && hasFusedElementwise(FUSED_GELU, x, outSize);
     const attrs = { transientWeight: denseWeightTransient(), ...(inKernel ? { activation } : {}) };
     if (!activation || inKernel) return tf.engine().runKernel(FUSED_DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   }

@@ -12,6 +12,6 @@ const dir = path.resolve(import.meta.dirname, '../src/simd');
 for (const m of SIMD_MODULES) {
   const watPath = path.join(dir, m.wat);
   const source = m.derive ? m.derive(fs.readFileSync(watPath, 'utf8')) : undefined;
-  const size = await writeWasmModule(watPath, path.join(dir, m.ts), m.constName, 'scripts/build-simd.mjs', { source, relaxedSimd: m.relaxedSimd, from: m.from });
+  const size = await writeWasmModule(watPath, path.join(dir, m.ts), m.constName, 'scripts/build-simd.mjs', { source, relaxedSimd: m.relaxedSimd, threads: m.threads, from: m.from });
   stdout.write(`${m.ts}: ${size} bytes${size >= 4096 ? ' — over 4 kB: a page’s main thread cannot compile it synchronously' : ''}\n`);
 }

@@ -21,9 +21,23 @@ export function relaxedGemmWat(kernelsWat) {
   return `;; Derived from kernels.wat by scripts/simd-modules.mjs (relaxedGemmWat); do not edit.\n(module\n  (import "env" "memory" (memory 1))\n${body})\n`;
 }
 
+const IMPORT = '(import "env" "memory" (memory 1))';
+
+/**
+ * The module with its memory imported as shared (tfjs-backend-wasm's threaded build: a shared
+ * memory of at most 4 GB, which an import must declare to match); nothing else changes.
+ * @param {string} wat a module's text @returns {string}
+ */
+export function sharedMemoryWat(wat) {
+  if (wat.split(IMPORT).length !== 2) throw new Error(`expected one ${IMPORT}`);
+  return wat.replace(IMPORT, '(import "env" "memory" (memory 1 65536 shared))');
+}
+
 /** [.wat file, generated .ts file, exported constant, features, derive] */
 export const SIMD_MODULES = [
   { wat: 'kernels.wat', ts: 'kernels-wasm.ts', constName: 'KERNELS_WASM_BASE64' },
   { wat: 'elementwise.wat', ts: 'elementwise-wasm.ts', constName: 'ELEMENTWISE_WASM_BASE64' },
+  { wat: 'kernels.wat', ts: 'kernels-shared-wasm.ts', constName: 'KERNELS_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'kernels.wat (shared memory)' },
+  { wat: 'elementwise.wat', ts: 'elementwise-shared-wasm.ts', constName: 'ELEMENTWISE_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'elementwise.wat (shared memory)' },
   { wat: 'kernels.wat', ts: 'relaxed-wasm.ts', constName: 'RELAXED_WASM_BASE64', relaxedSimd: true, derive: relaxedGemmWat, from: 'kernels.wat (gemm, relaxed multiply-adds)' },
 ];

@@ -88,7 +88,9 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   const transient = weightPacking === 'per-call' || args.attrs?.['transientWeight'] === true;
   const inF = weight.shape[0] as number;
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
-  const simd = rows >= GEMM_MIN_ROWS ? simdKernels(backend) : null;
+  // The threaded build keeps XNNPACK, which runs the product on every thread.
+  const own = rows >= GEMM_MIN_ROWS ? simdKernels(backend) : null;
+  const simd = own && !own.shared ? own : null;
   const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
   // `activation`: TfkitGelu's values, computed in place over the product.
   const activation = args.attrs?.['activation'];
@@ -581,18 +583,20 @@ function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Registers the kernels that run on tfkit's SIMD kernels (`TfkitBatchMatMul`,
- * `TfkitSoftmaxCrossEntropy` and its gradient, `TfkitGeluGrad`) for wasm when `backend` (the
- * running wasm backend) can run them — the single-threaded build on a runtime with WebAssembly
- * SIMD — and `TfkitGelu` as vectorised; undoes that otherwise, so the ops keep their composite or
- * per-slice XNNPACK routes on the threaded build.
+ * Registers the kernels that run on tfkit's SIMD kernels (`TfkitSoftmaxCrossEntropy` and its
+ * gradient, `TfkitGeluGrad`, and on the single-threaded build `TfkitBatchMatMul`) for wasm when
+ * `backend` (the running wasm backend) can run them — a runtime with WebAssembly SIMD — and
+ * `TfkitGelu` as vectorised; undoes that otherwise, so the ops keep their composite routes. On the
+ * threaded build products stay with XNNPACK's threads (the per-slice route for batched ones).
  */
 export function installSimdWasmKernels(backend: object): void {
-  const usable = simdKernels(backend) !== null;
+  const simd = simdKernels(backend);
+  const usable = simd !== null;
   for (const config of SIMD_KERNELS) {
+    const wanted = usable && !(simd.shared && config.kernelName === FUSED_BATCH_MATMUL);
     const registered = tf.getKernel(config.kernelName, 'wasm') !== undefined;
-    if (usable && !registered) tf.registerKernel(config);
-    if (!usable && registered) tf.unregisterKernel(config.kernelName, 'wasm');
+    if (wanted && !registered) tf.registerKernel(config);
+    if (!wanted && registered) tf.unregisterKernel(config.kernelName, 'wasm');
   }
   const gelu = usable ? GELU_VECTORIZED : GELU;
   if (tf.getKernel(FUSED_GELU, 'wasm') !== gelu) {

@@ -12,12 +12,17 @@
  * fused multiply-adds (relaxed SIMD's `f32x4.relaxed_madd`, derived from the same text) where the
  * runtime validates relaxed SIMD (Chromium 114+, Node 22+), unless `setRelaxedSimd(false)`.
  *
- * Available where tfjs-backend-wasm runs its single-threaded build (the memory is the module's
- * own export) and the runtime validates WebAssembly SIMD; elsewhere (the threaded build, whose
- * shared memory the backend does not expose, or no SIMD) `simdKernels` gives null and the
- * callers keep their JavaScript loops.
+ * Available wherever tfjs-backend-wasm runs and the runtime validates WebAssembly SIMD: over the
+ * single-threaded build's memory (the module's own export) and over the threaded build's shared
+ * memory (`wasmMemory`), through copies of the modules that import it as shared (derived from the
+ * same text by the build). The kernels run on the calling thread; on the threaded build the dense
+ * layers' and attention's products stay with XNNPACK's threads (`shared` says which build), so
+ * `gemm` is not used there. Elsewhere (no SIMD) `simdKernels` gives null and the callers keep
+ * their JavaScript loops.
  */
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
+import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.js';
+import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
 
@@ -50,6 +55,8 @@ export interface SimdKernels {
   gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number): void;
   /** True when `gemm` is the relaxed-SIMD (fused multiply-add) build. */
   readonly relaxed: boolean;
+  /** True over the threaded build's shared memory, where products are left to XNNPACK's threads. */
+  readonly shared: boolean;
 }
 
 /** Per backend memory, the kernels over it: with the plain `gemm` and (where it runs) the relaxed one. */
@@ -99,24 +106,24 @@ function instantiate(base64: string, memory: WebAssembly.Memory): Record<string,
 
 /** The emscripten module behind a tfjs-backend-wasm backend instance, as far as these kernels need it. */
 interface WasmBackendLike {
-  wasm?: { asm?: { memory?: unknown } };
+  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
 }
 
 /** The SIMD kernels over `backend`'s heap, or null where they cannot run (see the module comment). */
 export function simdKernels(backend: object): SimdKernels | null {
-  const memory = (backend as WasmBackendLike).wasm?.asm?.memory;
+  const wasm = (backend as WasmBackendLike).wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   let known = instances.get(memory);
   if (known === undefined) {
     known = null;
-    if (!(typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer)) {
-      const products = instantiate(KERNELS_WASM_BASE64, memory);
-      const elementwise = instantiate(ELEMENTWISE_WASM_BASE64, memory);
-      if (products && elementwise) {
-        const plain = { ...products, ...elementwise, relaxed: false } as unknown as SimdKernels;
-        const fma = instantiate(RELAXED_WASM_BASE64, memory);
-        known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], relaxed: true } as SimdKernels) : null };
-      }
+    const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+    const products = instantiate(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, memory);
+    const elementwise = instantiate(shared ? ELEMENTWISE_SHARED_WASM_BASE64 : ELEMENTWISE_WASM_BASE64, memory);
+    if (products && elementwise) {
+      const plain = { ...products, ...elementwise, relaxed: false, shared } as unknown as SimdKernels;
+      const fma = shared ? null : instantiate(RELAXED_WASM_BASE64, memory);
+      known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], relaxed: true } as SimdKernels) : null };
     }
     instances.set(memory, known);
   }

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain .mjs build script without declarations
 import { assembleWat } from '../../../tooling/scripts/wat.mjs';
 // @ts-expect-error -- a plain .mjs build script without declarations
-import { relaxedGemmWat, SIMD_MODULES } from '../scripts/simd-modules.mjs';
+import { relaxedGemmWat, sharedMemoryWat, SIMD_MODULES } from '../scripts/simd-modules.mjs';
+import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.js';
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
+import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
 
@@ -15,15 +17,16 @@ interface SimdModule {
   ts: string;
   constName: string;
   relaxedSimd?: boolean;
+  threads?: boolean;
   derive?: (text: string) => string;
 }
 
-const committed: Record<string, string> = { KERNELS_WASM_BASE64, ELEMENTWISE_WASM_BASE64, RELAXED_WASM_BASE64 };
+const committed: Record<string, string> = { KERNELS_WASM_BASE64, ELEMENTWISE_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, ELEMENTWISE_SHARED_WASM_BASE64, RELAXED_WASM_BASE64 };
 
 describe('src/simd/*-wasm.ts', () => {
   it.each((SIMD_MODULES as SimdModule[]).map((m) => [m.ts, m] as const))('%s holds its .wat assembled (run scripts/build-simd.mjs after editing a .wat), under 4 kB', async (_name, m) => {
     const text = fs.readFileSync(path.join(import.meta.dirname, 'simd', m.wat), 'utf8');
-    const bytes = (await assembleWat(m.wat, m.derive ? m.derive(text) : text, { relaxedSimd: m.relaxedSimd })) as Buffer;
+    const bytes = (await assembleWat(m.wat, m.derive ? m.derive(text) : text, { relaxedSimd: m.relaxedSimd, threads: m.threads })) as Buffer;
     expect(bytes.length).toBeGreaterThan(8);
     // A page's main thread may compile a module synchronously only below 4 kB (older Chromium).
     expect(bytes.length).toBeLessThan(4096);
@@ -39,5 +42,13 @@ describe('src/simd/*-wasm.ts', () => {
     const undone = relaxed.replace(/\(f32x4\.relaxed_madd (\(local\.get \$x\d\)) (\((?:local\.get \$x\d|v128\.load offset=\d+ \(local\.get \$pb\))\)) \(local\.get (\$c\d\d)\)\)/g, '(f32x4.add (local.get $3) (f32x4.mul $1 $2))');
     expect(text).toContain(undone.slice(undone.indexOf('  ;; c = bias'), undone.lastIndexOf(')', undone.lastIndexOf(')') - 1)));
     expect(() => relaxedGemmWat(text.replace('(f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (local.get $x0)))', '(local.get $c00)'))).toThrow(/10 SIMD multiply-adds, found 9/);
+  });
+
+  it('derives the shared-memory modules by their memory import alone', () => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'simd/elementwise.wat'), 'utf8');
+    const shared = sharedMemoryWat(text) as string;
+    expect(shared).toContain('(import "env" "memory" (memory 1 65536 shared))');
+    expect(shared.replace('(memory 1 65536 shared)', '(memory 1)')).toBe(text);
+    expect(() => sharedMemoryWat('(module)')).toThrow(/expected one/);
   });
 });

@@ -95,10 +95,10 @@ for (const [label, m, k, n, ta, tb] of shapes) {
     const c = tf.zeros([m, n]);
     const pack = tf.zeros([Math.max(1, Math.min(k, kc)) * 8]);
     const [pa, pb, pc, pp] = [heapAt(a), heapAt(b), heapAt(c), heapAt(pack)];
-    const ms = best(() => simd.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc), 15);
+    const ms = best(() => simd.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc, 4 * n), 15);
     cells.push(`${ms.toFixed(2)} (${gflops(flop, ms)})`);
     if (relaxed.relaxed && kc === blocks[blocks.length - 1]) {
-      const fma = best(() => relaxed.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc), 15);
+      const fma = best(() => relaxed.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc, 4 * n), 15);
       cells.push(`${fma.toFixed(2)} (${gflops(flop, fma)})`);
     }
     tf.dispose([c, pack]);

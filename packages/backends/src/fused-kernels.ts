@@ -22,7 +22,7 @@ import {
   type FusedKernelConfig,
 } from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
-import { simdKernels, type SimdKernels } from './simd-kernels.js';
+import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
 
 /** What these kernels use of tfjs-backend-wasm's `BackendWasm`. */
 interface HeapBackend {
@@ -88,9 +88,10 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   const transient = weightPacking === 'per-call' || args.attrs?.['transientWeight'] === true;
   const inF = weight.shape[0] as number;
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
-  // The threaded build keeps XNNPACK, which runs the product on every thread.
+  // The threaded build keeps XNNPACK, which runs the product on every thread, unless tfkit's
+  // product has helper threads there too.
   const own = rows >= GEMM_MIN_ROWS ? simdKernels(backend) : null;
-  const simd = own && !own.shared ? own : null;
+  const simd = own && (!own.shared || simdTeam(backend)) ? own : null;
   const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
   // `activation`: TfkitGelu's values, computed in place over the product.
   const activation = args.attrs?.['activation'];
@@ -101,13 +102,41 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
 function simdDense(backend: HeapBackend, simd: SimdKernels, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number): tf.TensorInfo {
   const [inF, outF] = weight.shape as [number, number];
   const out = backend.makeOutput([...x.shape.slice(0, -1), outF], 'float32');
-  const block = Math.max(1, Math.min(inF, GEMM_BLOCK));
-  const pack = backend.makeOutput([block * 8], 'float32');
-  // Views after the allocations: they may grow (and so detach) the heap.
-  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  simd.gemm(at(x), at(weight), at(out), bias ? at(bias) : 0, rows, outF, inF, 4 * inF, 4, 4 * outF, 4, at(pack), block);
-  backend.disposeData(pack.dataId);
+  runGemm(backend, simd, { a: x, b: weight, c: out, bias, m: rows, n: outF, k: inF, aRow: 4 * inF, aCol: 4, bRow: 4 * outF, bCol: 4, count: 1, aStep: 0, bStep: 0, cStep: 0 });
   return out;
+}
+
+/** A product for `runGemm`: SimdKernels.gemm's arguments with tensors for the addresses, `count` slices `*Step` bytes apart. */
+interface GemmCall {
+  a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo; bias: tf.TensorInfo | undefined;
+  m: number; n: number; k: number;
+  aRow: number; aCol: number; bRow: number; bCol: number;
+  count: number; aStep: number; bStep: number; cStep: number;
+}
+
+/**
+ * Runs a (batched) product with tfkit's `gemm`: on the calling thread, or cut into parts across
+ * the helper threads where the threaded build has them (simd-team.ts; the same values bit for bit).
+ * Each part gets its own packing scratch, freed before returning.
+ */
+function runGemm(backend: HeapBackend, simd: SimdKernels, call: GemmCall): void {
+  const team = simd.shared ? simdTeam(backend) : null;
+  const parts = team ? team.parts(call) : 1;
+  const kc = Math.max(1, Math.min(call.k, GEMM_BLOCK));
+  const pack = backend.makeOutput([parts * kc * 8], 'float32');
+  // Views after the allocation: it may grow (and so detach) the heap.
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const [a, b, c, packAt] = [at(call.a), at(call.b), at(call.c), at(pack)];
+  const bias = call.bias ? at(call.bias) : 0;
+  const job = { ...call, a, b, c, bias, kc, cRow: 4 * call.n };
+  if (team && parts > 1) {
+    team.run(simd.gemm, job, Array.from({ length: parts }, (_, p) => packAt + p * kc * 32));
+  } else {
+    for (let s = 0; s < call.count; s++) {
+      simd.gemm(a + s * call.aStep, b + s * call.bStep, c + s * call.cStep, bias, call.m, call.n, call.k, call.aRow, call.aCol, call.bRow, call.bCol, packAt, kc, 4 * call.n);
+    }
+  }
+  backend.disposeData(pack.dataId);
 }
 
 function xnnpackDense(backend: HeapBackend, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number, transient: boolean): tf.TensorInfo {
@@ -568,17 +597,9 @@ function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
   if (!simd) throw new BackendError('wasm', `${FUSED_BATCH_MATMUL} needs tfkit's SIMD kernels, which this wasm backend cannot run`);
   const out = backend.makeOutput([batch, m, n], 'float32');
   if (batch * m * n === 0) return out;
-  const block = Math.max(1, Math.min(k, GEMM_BLOCK));
-  const pack = backend.makeOutput([block * 8], 'float32');
-  // Views after the allocations: they may grow (and so detach) the heap.
-  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const [aAt, bAt, outAt, packAt] = [at(a), at(b), at(out), at(pack)];
   const [aRow, aCol] = strides(transposeA ? m : k, transposeA);
   const [bRow, bCol] = strides(transposeB ? k : n, transposeB);
-  for (let s = 0; s < batch; s++) {
-    simd.gemm(aAt + 4 * s * m * k, bAt + 4 * s * k * n, outAt + 4 * s * m * n, 0, m, n, k, aRow, aCol, bRow, bCol, packAt, block);
-  }
-  backend.disposeData(pack.dataId);
+  runGemm(backend, simd, { a, b, c: out, bias: undefined, m, n, k, aRow, aCol, bRow, bCol, count: batch, aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n });
   return out;
 }
 
@@ -593,7 +614,7 @@ export function installSimdWasmKernels(backend: object): void {
   const simd = simdKernels(backend);
   const usable = simd !== null;
   for (const config of SIMD_KERNELS) {
-    const wanted = usable && !(simd.shared && config.kernelName === FUSED_BATCH_MATMUL);
+    const wanted = usable && !(simd.shared && !simdTeam(backend) && config.kernelName === FUSED_BATCH_MATMUL);
     const registered = tf.getKernel(config.kernelName, 'wasm') !== undefined;
     if (wanted && !registered) tf.registerKernel(config);
     if (!wanted && registered) tf.unregisterKernel(config.kernelName, 'wasm');

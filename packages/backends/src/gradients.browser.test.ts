@@ -1,12 +1,15 @@
 // The cross-backend gradient suite in Chromium: webgl (SwiftShader) within 1e-3 of cpu, wasm
-// (one thread, and every core when the page is cross-origin isolated) within 1e-4.
+// (one thread, and every core when the page is cross-origin isolated) within 1e-4; tfkit's
+// product on a helper Worker in the page.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, loadGradients } from '@tfkit/core-tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRegistry, linear, loadGradients } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks } from '@tfkit/test-utils';
 import plainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { availableBackends, registerAllBackends, useBackend } from './index.js';
+import { simdTeam } from './simd-kernels.js';
 import { MAIN_THREAD_NOTE } from './wasm.js';
 import { PARAM_NAMES, TINY, WIDE, lossAndGradients, makeCase } from './testing/tiny-transformer.js';
 
@@ -65,5 +68,23 @@ describe('backends in Chromium', () => {
     // Vitest runs this on the page's main thread, where the pool's waits spin.
     if (activation.threads > 1) expect(activation.notes).toContain(MAIN_THREAD_NOTE);
     for (const [name, c] of Object.entries(cases)) compare(lossAndGradients(c), cpu[name]!, 1e-4);
+  });
+
+  it("wasm, two threads in the page: tfkit's product cut across a helper Worker, the page's main thread waiting by spinning", async () => {
+    const activation = await useBackend(registry, 'wasm', { threads: 2, wasmPaths });
+    if (activation.threads < 2) return; // a one-core machine
+    expect(activation.notes[0]).toMatch(/; its products on 2 threads \(1 helper Worker\)$/);
+    const x = tf.randomNormal([128, 256], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([256, 192], 0, 0.2, 'float32', 2);
+    const b = tf.randomNormal([192], 0, 1, 'float32', 3);
+    const [xv, wv, bv] = [x.dataSync(), w.dataSync(), b.dataSync()] as Float32Array[];
+    tf.dispose([x, w, b]);
+    const run = () => tf.tidy(() => linear(tf.tensor2d(xv!, [128, 256]), tf.tensor2d(wv!, [256, 192]), tf.tensor1d(bv!)).dataSync() as Float32Array);
+    const team = simdTeam(tf.backend())!;
+    const split = team.parts({ m: 128, n: 192, k: 256, count: 1 });
+    expect(split).toBe(2);
+    const got = await expectNoLeaks(run, 'products on a helper Worker');
+    await useBackend(registry, 'cpu');
+    expectAllClose(got, run(), { atol: 2e-5, rtol: 1e-5, label: 'dense on two threads' });
   });
 });

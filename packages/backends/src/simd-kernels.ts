@@ -25,6 +25,7 @@ import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.j
 import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
+import { SimdTeam } from './simd-team.js';
 
 export interface SimdKernels {
   /** out[j] = scale · Σ_i q[i]·k[j·d + i] (j < n) in float64; q: d float64, k: n·d float32, out: n float64 (byte offsets in the heap). */
@@ -48,11 +49,12 @@ export interface SimdKernels {
    * c = bias + op(a)·op(b) in float32, each value the bias (or 0) plus the terms over the inner axis
    * in order (a multiply and an add per term, each rounded; with `relaxed`, one fused multiply-add
    * where the CPU has them): op(a) is m×k, its element (i, l) at
-   * byte a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol; c is m×n
-   * row-major; bias n values or 0 for none. `pack`: scratch for min(k, kc)·8 float32; the inner axis
-   * runs in blocks of kc.
+   * byte a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol; c is m×n,
+   * row i at byte c + i·cRow (4n for a whole row-major matrix, more for a band of its columns);
+   * bias n values or 0 for none. `pack`: scratch for min(k, kc)·8 float32; the inner axis runs in
+   * blocks of kc.
    */
-  gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number): void;
+  gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number): void;
   /** True when `gemm` is the relaxed-SIMD (fused multiply-add) build. */
   readonly relaxed: boolean;
   /** True over the threaded build's shared memory, where products are left to XNNPACK's threads. */
@@ -129,4 +131,41 @@ export function simdKernels(backend: object): SimdKernels | null {
   }
   if (!known) return null;
   return relaxedWanted && known.relaxed ? known.relaxed : known.plain;
+}
+
+/** The running helper threads and the memory they work over (`startSimdTeam`). */
+let active: { memory: WebAssembly.Memory; team: SimdTeam } | null = null;
+
+function memoryOf(backend: object): WebAssembly.Memory | null {
+  const wasm = (backend as WasmBackendLike).wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/**
+ * Starts `helpers` threads that run tfkit's product beside the calling thread over `backend`'s
+ * shared memory (simd-team.ts), replacing any earlier team. Gives null when they run, or why they
+ * do not (not the threaded build, no SIMD, no Worker).
+ */
+export async function startSimdTeam(backend: object, helpers: number): Promise<string | null> {
+  const memory = memoryOf(backend);
+  const kernels = simdKernels(backend);
+  if (!memory || !kernels?.shared) return 'not the threaded build with SIMD kernels';
+  if (active?.memory === memory && active.team.threads === helpers + 1) return null;
+  stopSimdTeam();
+  const team = await SimdTeam.start(decodeBase64(KERNELS_SHARED_WASM_BASE64), memory, helpers);
+  if (typeof team === 'string') return team;
+  active = { memory, team };
+  return null;
+}
+
+/** Stops the running helper threads (before their backend is re-created, or when not wanted). */
+export function stopSimdTeam(): void {
+  active?.team.stop();
+  active = null;
+}
+
+/** The running helper threads over `backend`'s memory, if `startSimdTeam` started them. */
+export function simdTeam(backend: object): SimdTeam | null {
+  return active && memoryOf(backend) === active.memory ? active.team : null;
 }

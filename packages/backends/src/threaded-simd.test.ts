@@ -1,7 +1,8 @@
 /**
  * tfkit's SIMD kernels on tfjs-backend-wasm's threaded build: the modules that import its shared
  * memory run the elementwise kernels (GELU, softmax cross-entropy, layer norm) on the calling
- * thread, while dense and batched products stay with XNNPACK's threads.
+ * thread; with `products: 'xnnpack'` dense and batched products stay with XNNPACK's threads (the
+ * default, tfkit's product on helper threads, is simd-team.test.ts').
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry, FUSED_BATCH_MATMUL, FUSED_GELU, FUSED_GELU_GRAD, FUSED_SOFTMAX_CROSS_ENTROPY, geluTanh, layerNorm, linear, softmaxCrossEntropy, type FusedKernelConfig } from '@tfkit/core-tensor';
@@ -20,8 +21,8 @@ describe('SIMD kernels on the threaded wasm build', () => {
     await withBackend('cpu', () => undefined);
   });
 
-  it('run over the shared memory for elementwise work and leave products to XNNPACK', async () => {
-    const activation = await useBackend(registry, 'wasm', { threads: 2 });
+  it("run over the shared memory for elementwise work and, with products: 'xnnpack', leave products to XNNPACK", async () => {
+    const activation = await useBackend(registry, 'wasm', { threads: 2, products: 'xnnpack' });
     await withBackend('cpu', () => undefined);
     // A one-core machine runs the single-threaded build instead, and says why.
     if (activation.threads < 2) {

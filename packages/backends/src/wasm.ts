@@ -15,7 +15,7 @@ import { BackendError, describeError, missingPeer } from './errors.js';
 import { isNode, logicalCores, sharedMemoryAvailable } from './environment.js';
 import { reportLogicalCores } from './wasm-cores.js';
 import { setWeightPacking } from './fused-kernels.js';
-import { setRelaxedSimd, simdKernels } from './simd-kernels.js';
+import { setRelaxedSimd, simdKernels, startSimdTeam, stopSimdTeam } from './simd-kernels.js';
 import { installWasmKernels } from './wasm-kernels.js';
 
 /** The most threads tfjs-backend-wasm can use (its prebuilt pthread pool has 8 workers). */
@@ -37,9 +37,9 @@ export interface WasmBackendOptions {
   wasmPaths?: string | Record<WasmBinaryName, string>;
   /**
    * What the dense products XNNPACK runs do with their weights outside training (training steps
-   * always pack per call). On the single-threaded SIMD build that is only products of fewer than 16
-   * rows (decoding steps): larger ones run tfkit's own SIMD product, which keeps no copy whatever
-   * this says. `'cached'` (default): XNNPACK's packed copy of each weight stays beside it for the
+   * always pack per call). With tfkit's SIMD kernels (the single-threaded SIMD build, or the
+   * threaded one with `products: 'tfkit'`) that is only products of fewer than 16 rows (decoding
+   * steps): larger ones run tfkit's own SIMD product, which keeps no copy whatever this says. `'cached'` (default): XNNPACK's packed copy of each weight stays beside it for the
    * weight's life — the fastest repeated products. `'per-call'`: each product packs its weight
    * anew and frees the copy — the least memory, at 1.4–2.2× the time of those products. Applies to
    * products from this activation on.
@@ -54,6 +54,14 @@ export interface WasmBackendOptions {
    * and add, bit for bit the same on every machine. Applies from this activation on.
    */
   fusedMultiplyAdd?: boolean;
+  /**
+   * Who runs the dense and batched products on the threaded build. `'tfkit'` (default): tfkit's
+   * SIMD product, cut across the calling thread and `threads − 1` helper Workers over the same
+   * shared memory (values bit for bit those of one thread); falls back to XNNPACK, with a note,
+   * where a Worker cannot start. `'xnnpack'`: tfjs-backend-wasm's XNNPACK operators on its thread
+   * pool. The single-threaded build always runs tfkit's product (16 rows or more).
+   */
+  products?: 'tfkit' | 'xnnpack';
 }
 
 type WasmModule = typeof TfjsWasm;
@@ -107,6 +115,7 @@ function prepareFactory(failure: { error?: unknown }): void {
 }
 
 async function start(wasm: WasmModule, threads: number): Promise<void> {
+  stopSimdTeam();
   const failure: { error?: unknown } = {};
   prepareFactory(failure);
   // The flag picks the binary: threaded-SIMD when true, SIMD (or plain) when false.
@@ -155,6 +164,10 @@ export async function activateWasm(options: WasmBackendOptions = {}): Promise<Ba
   if (packing !== 'cached' && packing !== 'per-call') {
     throw new ConfigError(`useBackend(…, 'wasm', { weightPacking }): weightPacking must be 'cached' or 'per-call', got ${JSON.stringify(packing)}`);
   }
+  const products = options.products ?? 'tfkit';
+  if (products !== 'tfkit' && products !== 'xnnpack') {
+    throw new ConfigError(`useBackend(…, 'wasm', { products }): products must be 'tfkit' or 'xnnpack', got ${JSON.stringify(products)}`);
+  }
   const fma = options.fusedMultiplyAdd ?? true;
   if (typeof fma !== 'boolean') {
     throw new ConfigError(`useBackend(…, 'wasm', { fusedMultiplyAdd }): fusedMultiplyAdd must be true or false, got ${JSON.stringify(fma)}`);
@@ -189,14 +202,22 @@ export async function activateWasm(options: WasmBackendOptions = {}): Promise<Ba
     throw new BackendError('wasm', 'could not re-activate the running wasm backend');
   }
 
+  const actual = wasm.getThreadsCount();
+  let helpers = '';
+  if (actual > 1 && products === 'tfkit' && simdKernels(tf.backend())) {
+    const failed = await startSimdTeam(tf.backend(), actual - 1);
+    if (failed === null) helpers = `; its products on ${actual} threads (${actual - 1} helper Worker${actual > 2 ? 's' : ''})`;
+    else notes.push(`wasm: products stay with XNNPACK: tfkit's helper threads did not start (${failed})`);
+  } else {
+    stopSimdTeam();
+  }
   installWasmKernels();
   setWeightPacking(packing);
   setRelaxedSimd(fma);
-  const actual = wasm.getThreadsCount();
   const binary = actual > 1 ? 'threaded-SIMD' : simd ? 'SIMD' : 'plain (no SIMD)';
   const how = actual > 1 && isNode() ? ', pthreads in Node worker_threads' : '';
   const own = simdKernels(tf.backend());
-  const kernels = own ? `; tfkit's SIMD kernels${own.relaxed ? ' with fused multiply-add (relaxed SIMD)' : ''}` : '';
+  const kernels = own ? `; tfkit's SIMD kernels${own.relaxed ? ' with fused multiply-add (relaxed SIMD)' : ''}${helpers}` : '';
   notes.unshift(`wasm: ${binary} binary, ${actual} thread${actual > 1 ? 's' : ''} of ${cores} logical core${cores > 1 ? 's' : ''}${how}${kernels}`);
   if (actual > 1 && onPageMainThread()) notes.push(MAIN_THREAD_NOTE);
   return { backend: 'wasm', threads: actual, simd, notes };

@@ -215,8 +215,8 @@
 
   ;; c = bias + op(a) · op(b), one 2-D product in float32: op(a) is m×k, its element (i, l) at
   ;; a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol (byte strides, so
-  ;; either operand may be a transposed view); c is m×n row-major; bias is n values added to every
-  ;; row, or 0 for none. Each c value is bias (or 0) plus the terms over l in order, in float32 (a
+  ;; either operand may be a transposed view); c is m×n, row i at c + i·cRow (n·4 for a whole
+  ;; matrix; more for a band of its columns); bias is n values added to every row, or 0 for none. Each c value is bias (or 0) plus the terms over l in order, in float32 (a
   ;; multiply, then an add, rounded each), as XNNPACK's kernels sum them.
   ;;
   ;; Blocking: the inner axis in blocks of kc (the partial sums wait in c between blocks, which
@@ -226,14 +226,14 @@
   ;; last n mod 8 columns one value at a time.
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $m i32) (param $n i32) (param $k i32)
-    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $pack i32) (param $kc i32)
+    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $pack i32) (param $kc i32) (param $cRow i32)
     (local $l0 i32) (local $kk i32) (local $i i32) (local $j i32) (local $l i32) (local $nb i32) (local $m4 i32) (local $n8 i32)
     (local $ab i32) (local $bb i32) (local $first i32)
     (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32) (local $cp i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $nb (local.get $cRow))
     (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
     (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     ;; kc = 0 would never advance: one block for the whole inner axis instead
@@ -343,7 +343,7 @@
         (br $jloop)))
       ;; the last n mod 8 columns of every row, one value at a time
       (call $edgeColumns (local.get $ab) (local.get $bb) (local.get $c) (local.get $bias) (local.get $m) (local.get $n8) (local.get $n) (local.get $kk)
-        (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $first))
+        (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (local.get $first) (local.get $nb))
       (local.set $l0 (i32.add (local.get $l0) (local.get $kk)))
       (br_if $kloop (i32.lt_u (local.get $l0) (local.get $k))))
   )
@@ -386,7 +386,7 @@
   ;; same order: starting from the bias (or 0) in the first block, from c's partial sum after.
   (func $edgeColumns
     (param $ab i32) (param $bb i32) (param $c i32) (param $bias i32) (param $m i32) (param $j0 i32) (param $n i32) (param $kk i32)
-    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $first i32)
+    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $first i32) (param $cRow i32)
     (local $i i32) (local $j i32) (local $l i32) (local $pa i32) (local $pb i32) (local $cp i32) (local $s f32)
     (local.set $i (i32.const 0))
     (block $idone (loop $iloop
@@ -394,7 +394,7 @@
       (local.set $j (local.get $j0))
       (block $jdone (loop $jloop
         (br_if $jdone (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+        (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $cRow)) (i32.shl (local.get $j) (i32.const 2)))))
         (local.set $s
           (if (result f32) (local.get $first)
             (then (if (result f32) (local.get $bias)

@@ -1,0 +1,177 @@
+/**
+ * tfkit's product on the threaded wasm build with helper threads (simd-team.ts): each part is
+ * written by the thread it was given, the whole equals one thread's product bit for bit, and the
+ * dense layers and batched products of a model run on it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchedMatMul, createRegistry, FUSED_BATCH_MATMUL, linear } from '@tfkit/core-tensor';
+import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerAllBackends, useBackend } from './index.js';
+import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
+import type { GemmJob, SimdTeam } from './simd-team.js';
+import { values } from './testing/values.js';
+
+const registry = createRegistry();
+registerAllBackends(registry);
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(id: object): void;
+}
+
+/** `n` float32 on the heap holding `data` (or zeros), its byte offset, and a reader. */
+function heapBuffer(backend: HeapBackend, n: number, data?: Float32Array) {
+  const info = backend.makeOutput([n], 'float32');
+  if (data) backend.typedArrayFromHeap(info).set(data);
+  else backend.typedArrayFromHeap(info).fill(0);
+  return {
+    at: () => backend.typedArrayFromHeap(info).byteOffset,
+    read: () => backend.typedArrayFromHeap(info).slice(),
+    dispose: () => backend.disposeData(info.dataId),
+  };
+}
+
+describe("tfkit's product on helper threads (threaded wasm build)", () => {
+  afterAll(async () => {
+    await useBackend(registry, 'wasm', { threads: 1 });
+    await withBackend('cpu', () => undefined);
+  });
+
+  /** The backend, its kernels and team (null on a one-core machine, which runs one thread). */
+  async function setup(): Promise<{ backend: HeapBackend; simd: SimdKernels; team: SimdTeam } | null> {
+    const activation = await useBackend(registry, 'wasm', { threads: 2 });
+    if (activation.threads < 2) {
+      expect(activation.notes.join('\n')).toMatch(/1 thread of 1 logical core|one thread/);
+      return null;
+    }
+    expect(activation.notes[0]).toMatch(/^wasm: threaded-SIMD binary, 2 threads .*; tfkit's SIMD kernels; its products on 2 threads \(1 helper Worker\)$/);
+    const backend = tf.backend() as unknown as HeapBackend;
+    const simd = simdKernels(backend)!;
+    const team = simdTeam(backend)!;
+    expect(simd.shared).toBe(true);
+    expect(team.threads).toBe(2);
+    return { backend, simd, team };
+  }
+
+  it.each([
+    // [label, m, n, k, count, transposeA, transposeB, how the helper's part starts]
+    ['one product cut into bands of columns (203: 104 and 99), both operands read transposed', 41, 203, 150, 1, true, true, { column: 104 }],
+    ['one product with few columns cut into bands of rows (37: 20 and 17)', 37, 48, 700, 1, false, false, { row: 20 }],
+    ['five slices of a batched product: three and two', 40, 72, 96, 5, false, true, { slice: 3 }],
+  ] as const)('%s: each part written by its thread, the whole equal to one thread bit for bit', async (_label, m, n, k, count, ta, tb, helperFrom) => {
+    const s = await setup();
+    if (!s) return;
+    const { backend, simd, team } = s;
+    const job0: Omit<GemmJob, 'a' | 'b' | 'c' | 'bias'> = {
+      m, n, k, count, kc: 64, cRow: 4 * n,
+      aRow: ta ? 4 : 4 * k, aCol: ta ? 4 * m : 4,
+      bRow: tb ? 4 : 4 * n, bCol: tb ? 4 * k : 4,
+      aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n,
+    };
+    expect(team.parts(job0)).toBe(2);
+    const a = heapBuffer(backend, count * m * k, values(count * m * k, 11));
+    const b = heapBuffer(backend, count * k * n, values(count * k * n, 12));
+    const bias = heapBuffer(backend, n, values(n, 13));
+    const one = heapBuffer(backend, count * m * n);
+    const split = heapBuffer(backend, count * m * n);
+    const mine = heapBuffer(backend, count * m * n);
+    const packs = heapBuffer(backend, 2 * 64 * 8);
+    const biasAt = count === 1 ? bias.at() : 0;
+    try {
+      const job = (c: number): GemmJob => ({ ...job0, a: a.at(), b: b.at(), c, bias: biasAt });
+      for (let sl = 0; sl < count; sl++) {
+        simd.gemm(a.at() + sl * job0.aStep, b.at() + sl * job0.bStep, one.at() + sl * job0.cStep, biasAt, m, n, k, job0.aRow, job0.aCol, job0.bRow, job0.bCol, packs.at(), 64, 4 * n);
+      }
+      team.run(simd.gemm, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
+      expect(split.read()).toEqual(one.read());
+
+      // The calling thread skips its part: what is left is exactly the helper's part.
+      const calls: number[][] = [];
+      team.run((...args) => void calls.push(args), job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      const got = mine.read();
+      const want = one.read();
+      const helpers = (index: number): boolean => {
+        const [sl, i, j] = [Math.floor(index / (m * n)), Math.floor(index / n) % m, index % n];
+        return 'slice' in helperFrom ? sl >= helperFrom.slice : 'row' in helperFrom ? i >= helperFrom.row : j >= helperFrom.column;
+      };
+      let helperValues = 0;
+      got.forEach((v, index) => {
+        if (helpers(index)) {
+          helperValues++;
+          expect(v).toBe(want[index]);
+        } else {
+          expect(v).toBe(0);
+        }
+      });
+      expect(helperValues).toBeGreaterThan(0);
+      // The calling thread's share: its slices, or one call for its band.
+      expect(calls.length).toBe('slice' in helperFrom ? helperFrom.slice : 1);
+      if ('row' in helperFrom) expect(calls[0]![4]).toBe(helperFrom.row);
+      if ('column' in helperFrom) expect(calls[0]![5]).toBe(helperFrom.column);
+    } finally {
+      for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
+    }
+  });
+
+  it('small products stay on the calling thread', async () => {
+    const s = await setup();
+    if (!s) return;
+    expect(s.team.parts({ m: 16, n: 64, k: 64, count: 1 })).toBe(1); // 65,536 multiply-adds
+    expect(s.team.parts({ m: 3, n: 4096, k: 768, count: 1 })).toBe(2); // bands of columns
+    expect(s.team.parts({ m: 6, n: 60, k: 4096, count: 1 })).toBe(1); // too few columns and rows for two bands
+    expect(s.team.parts({ m: 128, n: 768, k: 768, count: 1 })).toBe(2);
+  });
+
+  it('dense layers and batched products run on it, within float32 rounding of cpu, without leaks', async () => {
+    const s = await setup();
+    if (!s) return;
+    const x = values(128 * 256, 21);
+    const w = values(256 * 192, 22, 0.2);
+    const bias = values(192, 23);
+    const q = values(12 * 64 * 32, 24);
+    const kT = values(12 * 64 * 32, 25);
+    const run = () => tf.tidy(() => {
+      const h = linear(tf.tensor2d(x, [128, 256]), tf.tensor2d(w, [256, 192]), tf.tensor1d(bias));
+      const scores = batchedMatMul(tf.tensor3d(q, [12, 64, 32]), tf.tensor3d(kT, [12, 64, 32]), false, true);
+      return { h: h.dataSync() as Float32Array, scores: scores.dataSync() as Float32Array };
+    });
+    const want = await withBackend('cpu', run);
+    const got = await withBackend('wasm', async () => {
+      expect(tf.getKernel(FUSED_BATCH_MATMUL, 'wasm')).toBeDefined();
+      const { team } = s;
+      const parts: number[] = [];
+      const original = team.run.bind(team);
+      team.run = (gemm, job, packs) => {
+        parts.push(team.parts(job));
+        original(gemm, job, packs);
+      };
+      try {
+        return await expectNoLeaks(run, 'products on helper threads');
+      } finally {
+        team.run = original;
+        // The dense layer (128 rows) and the batched product (12 slices), each cut in two.
+        expect(parts).toEqual([2, 2]);
+      }
+    });
+    expectAllClose(got.h, want.h, { atol: 2e-5, rtol: 1e-5, label: 'dense' });
+    expectAllClose(got.scores, want.scores, { atol: 2e-5, rtol: 1e-5, label: 'batched' });
+  });
+
+  it("products: 'xnnpack' keeps XNNPACK's operators; one thread stops the helpers", async () => {
+    const s = await setup();
+    if (!s) return;
+    const { team } = s;
+    const activation = await useBackend(registry, 'wasm', { threads: 2, products: 'xnnpack' });
+    expect(activation.notes[0]).toMatch(/; tfkit's SIMD kernels$/);
+    expect(simdTeam(tf.backend())).toBeNull();
+    expect(tf.getKernel(FUSED_BATCH_MATMUL, 'wasm')).toBeUndefined();
+    expect(team.parts({ m: 128, n: 768, k: 768, count: 1 })).toBe(1); // stopped
+    await useBackend(registry, 'wasm', { threads: 2 });
+    expect(simdTeam(tf.backend())).not.toBeNull();
+    await useBackend(registry, 'wasm', { threads: 1 });
+    expect(simdTeam(tf.backend())).toBeNull();
+    await expect(useBackend(registry, 'wasm', { threads: 2, products: 'both' as never })).rejects.toThrow(/products must be 'tfkit' or 'xnnpack', got "both"/);
+  });
+});

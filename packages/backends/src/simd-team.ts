@@ -1,0 +1,269 @@
+/**
+ * Helper threads for tfkit's SIMD product on tfjs-backend-wasm's threaded build.
+ *
+ * XNNPACK's pthread pool only serves tfjs-backend-wasm's own kernels; tfkit's kernels ran on the
+ * calling thread alone, so on two threads a dense layer was no faster than on one. A team is
+ * `helpers` Workers, each with its own instance of the shared-memory kernels module over the same
+ * heap (a shared `WebAssembly.Memory` may be posted to a Worker; each compiles the 3 kB module
+ * itself). A product is cut into parts — whole slices of a batched product, or bands of columns
+ * (a multiple of eight) of a single one, or bands of rows where it has few columns — the calling
+ * thread runs the first, each helper one of the others, and the call returns when all are
+ * written. Every output value is computed by exactly one thread with the same kernel and the same
+ * order of terms, so results are bit for bit those of one thread.
+ *
+ * The hand-off is a small shared control block per helper: the caller writes the arguments, bumps a
+ * sequence number and wakes the helper (`Atomics.notify`); the helper runs its part, publishes the
+ * same number and wakes the caller. Both spin briefly before sleeping. A page's main thread may not
+ * sleep (`Atomics.wait` throws there), so it spins until the helpers are done — about as long as
+ * its own part took, as the parts are equal.
+ */
+import { importNodeBuiltin, isNode } from './environment.js';
+
+/** Slots of a control block (Int32). */
+const SEQ = 0; // bumped by the caller for each job; -1 stops the helper
+const DONE = 1; // set by the helper to the job's SEQ when its part is written
+const ARGS = 2; // gemm's 14 arguments, then count and the three slice steps (bytes)
+const SLOTS = ARGS + 18;
+
+/** Busy-wait iterations before sleeping (a few microseconds: a product's part takes far longer). */
+const SPIN = 4000;
+
+/**
+ * How long an idle helper keeps polling for the next job before it sleeps (ms): long enough to
+ * span the elementwise kernels between two products, so that waking it (tens to hundreds of
+ * microseconds on a virtual machine) is rare.
+ */
+let helperSpinMs = 0.5;
+
+/** For measurements: how long helpers started from now on poll before sleeping (ms). */
+export function setHelperSpin(ms: number): void {
+  helperSpinMs = ms;
+}
+
+/**
+ * The helper's code, the same text in a Node.js worker thread (`eval`) and a browser Worker (a
+ * `blob:` URL): instantiate the module over the memory, say "ready", then run jobs until stopped.
+ */
+const HELPER_SOURCE = `
+const node = typeof self === 'undefined';
+const port = node ? require('node:worker_threads').parentPort : self;
+const first = (data) => {
+  let gemm;
+  try {
+    // Compiled here, not posted compiled: V8 (Node 20) left a posted module's lazily compiled
+    // functions on its baseline tier in the Worker, at about 0.7 of the caller's speed.
+    gemm = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports.gemm;
+  } catch (error) {
+    port.postMessage({ error: String(error && error.message || error) });
+    return;
+  }
+  const c = new Int32Array(data.control);
+  port.postMessage({ ready: true });
+  let seen = 0;
+  for (;;) {
+    const until = performance.now() + data.spinMs;
+    for (let spins = 0; Atomics.load(c, ${SEQ}) === seen; spins++) {
+      if ((spins & 1023) === 1023 && performance.now() > until) break;
+    }
+    Atomics.wait(c, ${SEQ}, seen);
+    seen = Atomics.load(c, ${SEQ});
+    if (seen === -1) return;
+    const a = ${ARGS};
+    const count = c[a + 14];
+    for (let s = 0; s < count; s++) {
+      gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], c[a + 2] + s * c[a + 17], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
+    }
+    Atomics.store(c, ${DONE}, seen);
+    Atomics.notify(c, ${DONE});
+  }
+};
+if (node) port.once('message', first);
+else self.onmessage = (event) => { self.onmessage = null; first(event.data); };
+`;
+
+type Gemm = (a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number) => void;
+
+/** One product, possibly batched: slice s reads a + s·aStep, b + s·bStep and writes c + s·cStep. */
+export interface GemmJob {
+  a: number; b: number; c: number; bias: number;
+  m: number; n: number; k: number;
+  aRow: number; aCol: number; bRow: number; bCol: number;
+  kc: number; cRow: number;
+  count: number; aStep: number; bStep: number; cStep: number;
+}
+
+interface Helper {
+  control: Int32Array;
+  stop(): void;
+}
+
+/** Products of fewer multiply-adds than this run on the calling thread alone (≈ 25 µs). */
+const MIN_SPLIT_WORK = 1 << 20;
+
+/** The fewest columns of a band (a product with fewer than twice this many is cut by rows). */
+const MIN_BAND_COLUMNS = 32;
+
+export class SimdTeam {
+  private seq = 0;
+  private stopped = false;
+
+  private constructor(private readonly helpers: readonly Helper[], private readonly canSleep: boolean) {}
+
+  /** Threads a product may run on: the caller and its helpers. */
+  get threads(): number {
+    return this.helpers.length + 1;
+  }
+
+  /**
+   * Starts `count` helpers over `memory` running `gemm` of the module in `bytes` (the kernels
+   * module that imports a shared memory), or gives the reason it could
+   * not (no Worker, a helper that failed to instantiate).
+   */
+  static async start(bytes: Uint8Array, memory: WebAssembly.Memory, count: number): Promise<SimdTeam | string> {
+    const started: Helper[] = [];
+    try {
+      for (let i = 0; i < count; i++) started.push(await startHelper(bytes, memory));
+    } catch (error) {
+      for (const h of started) h.stop();
+      return error instanceof Error ? error.message : String(error);
+    }
+    // Node's main thread and Workers may block; a page's main thread may not.
+    const canSleep = isNode() || typeof (globalThis as { document?: unknown }).document === 'undefined';
+    return new SimdTeam(started, canSleep);
+  }
+
+  /** Stops the helpers (idempotent). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const h of this.helpers) h.stop();
+  }
+
+  /**
+   * How many parts `job` is cut into (1: the caller runs it alone): whole slices when there are
+   * at least as many slices as threads; otherwise bands of columns (at least `MIN_BAND_COLUMNS`
+   * each), so that each thread packs only its share of op(b); failing that, bands of at least
+   * four rows.
+   */
+  parts(job: Pick<GemmJob, 'm' | 'n' | 'k' | 'count'>): number {
+    if (this.stopped || job.m * job.n * job.k * job.count < MIN_SPLIT_WORK) return 1;
+    if (job.count >= this.threads) return this.threads;
+    if (job.count !== 1) return 1;
+    const byColumns = Math.floor(job.n / MIN_BAND_COLUMNS);
+    return Math.max(1, Math.min(this.threads, byColumns >= 2 ? byColumns : Math.floor(job.m / 4)));
+  }
+
+  /**
+   * Runs `job` on `parts(job)` threads with `gemm` on this one; `packs[p]` is part p's scratch
+   * (see SimdKernels.gemm). Returns when every part is written.
+   */
+  run(gemm: Gemm, job: GemmJob, packs: readonly number[]): void {
+    const parts = this.parts(job);
+    if (packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
+    const mine = this.cut(job, parts, 0);
+    if (parts > 1) {
+      this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
+      for (let p = 1; p < parts; p++) {
+        const part = this.cut(job, parts, p);
+        const c = this.helpers[p - 1]!.control;
+        const args = [part.a, part.b, part.c, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, packs[p]!, part.kc, part.cRow, part.count, part.aStep, part.bStep, part.cStep];
+        for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
+        Atomics.store(c, SEQ, this.seq);
+        Atomics.notify(c, SEQ);
+      }
+    }
+    for (let s = 0; s < mine.count; s++) {
+      gemm(mine.a + s * mine.aStep, mine.b + s * mine.bStep, mine.c + s * mine.cStep, mine.bias, mine.m, mine.n, mine.k, mine.aRow, mine.aCol, mine.bRow, mine.bCol, packs[0]!, mine.kc, mine.cRow);
+    }
+    for (let p = 1; p < parts; p++) this.await(this.helpers[p - 1]!.control);
+  }
+
+  /** Part p of `parts` of `job`. */
+  private cut(job: GemmJob, parts: number, p: number): GemmJob {
+    if (parts === 1) return job;
+    if (job.count >= parts) {
+      const per = Math.ceil(job.count / parts);
+      const from = Math.min(job.count, p * per);
+      const count = Math.min(job.count, from + per) - from;
+      return { ...job, a: job.a + from * job.aStep, b: job.b + from * job.bStep, c: job.c + from * job.cStep, count };
+    }
+    if (job.n >= 2 * MIN_BAND_COLUMNS) {
+      // Bands of columns, each a multiple of eight (gemm's column block) but the last.
+      const per = Math.ceil(job.n / parts / 8) * 8;
+      const from = Math.min(job.n, p * per);
+      const n = Math.min(job.n, from + per) - from;
+      return { ...job, b: job.b + from * job.bCol, c: job.c + from * 4, bias: job.bias && job.bias + from * 4, n, count: n > 0 ? job.count : 0 };
+    }
+    // Bands of rows, each a multiple of four (gemm's row block) but the last.
+    const per = Math.ceil(job.m / parts / 4) * 4;
+    const from = Math.min(job.m, p * per);
+    const m = Math.min(job.m, from + per) - from;
+    return { ...job, a: job.a + from * job.aRow, c: job.c + from * job.cRow, m, count: m > 0 ? job.count : 0 };
+  }
+
+  private await(c: Int32Array): void {
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(c, DONE);
+      if (done === this.seq) return;
+      // Sleeps only while DONE still holds what was just read (no lost wake-up).
+      if (this.canSleep && spins > SPIN) Atomics.wait(c, DONE, done, 50);
+    }
+  }
+}
+
+async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<Helper> {
+  const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+  const init = { bytes, memory, control: control.buffer, spinMs: helperSpinMs };
+  let post: (message: unknown) => void;
+  let onceMessage: (listener: (message: unknown) => void, onError: (error: unknown) => void) => void;
+  let terminate: () => void;
+  if (isNode()) {
+    const { Worker } = await importNodeBuiltin('node:worker_threads');
+    const worker = new Worker(HELPER_SOURCE, { eval: true });
+    // An idle helper must not keep Node running (it only works while the caller waits on it).
+    worker.unref();
+    post = (m) => worker.postMessage(m);
+    onceMessage = (listener, onError) => {
+      worker.once('message', listener);
+      worker.once('error', onError);
+    };
+    terminate = () => void worker.terminate();
+  } else {
+    const WorkerClass = (globalThis as { Worker?: typeof Worker }).Worker;
+    if (typeof WorkerClass !== 'function') throw new Error('Worker is not available here');
+    const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+    const worker = new WorkerClass(url);
+    URL.revokeObjectURL(url);
+    post = (m) => worker.postMessage(m);
+    onceMessage = (listener, onError) => {
+      worker.onmessage = (event) => {
+        worker.onmessage = null;
+        listener(event.data);
+      };
+      worker.onerror = (event) => onError(new Error(event.message || 'the helper Worker failed to start'));
+    };
+    terminate = () => worker.terminate();
+  }
+  const ready = new Promise<void>((resolve, reject) => {
+    onceMessage((message) => {
+      const m = message as { ready?: boolean; error?: string };
+      if (m.ready) resolve();
+      else reject(new Error(`a helper thread could not instantiate tfkit's kernels: ${m.error ?? 'unknown error'}`));
+    }, reject);
+  });
+  post(init);
+  try {
+    await ready;
+  } catch (error) {
+    terminate();
+    throw error;
+  }
+  return {
+    control,
+    stop: () => {
+      Atomics.store(control, SEQ, -1);
+      Atomics.notify(control, SEQ);
+      terminate();
+    },
+  };
+}

@@ -40,4 +40,5 @@ export const SIMD_MODULES = [
   { wat: 'kernels.wat', ts: 'kernels-shared-wasm.ts', constName: 'KERNELS_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'kernels.wat (shared memory)' },
   { wat: 'elementwise.wat', ts: 'elementwise-shared-wasm.ts', constName: 'ELEMENTWISE_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'elementwise.wat (shared memory)' },
   { wat: 'kernels.wat', ts: 'relaxed-wasm.ts', constName: 'RELAXED_WASM_BASE64', relaxedSimd: true, derive: relaxedGemmWat, from: 'kernels.wat (gemm, relaxed multiply-adds)' },
+  { wat: 'kernels.wat', ts: 'relaxed-shared-wasm.ts', constName: 'RELAXED_SHARED_WASM_BASE64', relaxedSimd: true, threads: true, derive: (wat) => sharedMemoryWat(relaxedGemmWat(wat)), from: 'kernels.wat (gemm, relaxed multiply-adds, shared memory)' },
 ];

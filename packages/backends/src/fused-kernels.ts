@@ -130,7 +130,7 @@ function runGemm(backend: HeapBackend, simd: SimdKernels, call: GemmCall): void 
   const bias = call.bias ? at(call.bias) : 0;
   const job = { ...call, a, b, c, bias, kc, cRow: 4 * call.n };
   if (team && parts > 1) {
-    team.run(simd.gemm, job, Array.from({ length: parts }, (_, p) => packAt + p * kc * 32));
+    team.run(simd.gemm, job, Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
   } else {
     for (let s = 0; s < call.count; s++) {
       simd.gemm(a + s * call.aStep, b + s * call.bStep, c + s * call.cStep, bias, call.m, call.n, call.k, call.aRow, call.aCol, call.bRow, call.bCol, packAt, kc, 4 * call.n);

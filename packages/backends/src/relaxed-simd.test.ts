@@ -125,4 +125,24 @@ describe('relaxed SIMD product (fused multiply-add)', () => {
     expectAllClose(got.y, want.y, { rtol: 1e-5 });
     got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-4, rtol: 1e-5, label: `grad ${i}` }));
   });
+
+  it("runs on the threaded build's helper Workers too, each band with the fused multiply-adds", async () => {
+    const registry = createRegistry();
+    registerAllBackends(registry);
+    const activation = await useBackend(registry, 'wasm', { threads: 2 });
+    try {
+      if (activation.threads < 2) return; // a one-core machine
+      expect(activation.notes[0]).toMatch(/tfkit's SIMD kernels with fused multiply-add \(relaxed SIMD\); its products on 2 threads/);
+      const [m, k, n] = [128, 256, 192];
+      const x = values(m * k, 41, 2);
+      const w = values(k * n, 42);
+      const bias = values(n, 43);
+      const got = tf.tidy(() => linear(tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n]), tf.tensor1d(bias)).dataSync() as Float32Array);
+      // Columns 96… are the helper's (two bands of 96): fused there too, bit for bit.
+      expect(bits(got)).toEqual(bits(reference(x, w, bias, m, n, k, false, true)));
+      expect(bits(got)).not.toEqual(bits(reference(x, w, bias, m, n, k, false, false)));
+    } finally {
+      await activate();
+    }
+  });
 });

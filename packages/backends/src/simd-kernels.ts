@@ -15,15 +15,16 @@
  * Available wherever tfjs-backend-wasm runs and the runtime validates WebAssembly SIMD: over the
  * single-threaded build's memory (the module's own export) and over the threaded build's shared
  * memory (`wasmMemory`), through copies of the modules that import it as shared (derived from the
- * same text by the build). The kernels run on the calling thread; on the threaded build the dense
- * layers' and attention's products stay with XNNPACK's threads (`shared` says which build), so
- * `gemm` is not used there. Elsewhere (no SIMD) `simdKernels` gives null and the callers keep
- * their JavaScript loops.
+ * same text by the build). The kernels run on the calling thread; on the threaded build the
+ * products are cut across it and helper Workers (`startSimdTeam`, simd-team.ts), or left to
+ * XNNPACK's threads when no team runs. Elsewhere (no SIMD) `simdKernels` gives null and the
+ * callers keep their JavaScript loops.
  */
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
 import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.js';
 import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
+import { RELAXED_SHARED_WASM_BASE64 } from './simd/relaxed-shared-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
 import { SimdTeam } from './simd-team.js';
 
@@ -57,7 +58,7 @@ export interface SimdKernels {
   gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number): void;
   /** True when `gemm` is the relaxed-SIMD (fused multiply-add) build. */
   readonly relaxed: boolean;
-  /** True over the threaded build's shared memory, where products are left to XNNPACK's threads. */
+  /** True over the threaded build's shared memory (products on a `SimdTeam`, or XNNPACK's threads). */
   readonly shared: boolean;
 }
 
@@ -124,7 +125,7 @@ export function simdKernels(backend: object): SimdKernels | null {
     const elementwise = instantiate(shared ? ELEMENTWISE_SHARED_WASM_BASE64 : ELEMENTWISE_WASM_BASE64, memory);
     if (products && elementwise) {
       const plain = { ...products, ...elementwise, relaxed: false, shared } as unknown as SimdKernels;
-      const fma = shared ? null : instantiate(RELAXED_WASM_BASE64, memory);
+      const fma = instantiate(shared ? RELAXED_SHARED_WASM_BASE64 : RELAXED_WASM_BASE64, memory);
       known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], relaxed: true } as SimdKernels) : null };
     }
     instances.set(memory, known);
@@ -153,7 +154,8 @@ export async function startSimdTeam(backend: object, helpers: number): Promise<s
   if (!memory || !kernels?.shared) return 'not the threaded build with SIMD kernels';
   if (active?.memory === memory && active.team.threads === helpers + 1) return null;
   stopSimdTeam();
-  const team = await SimdTeam.start(decodeBase64(KERNELS_SHARED_WASM_BASE64), memory, helpers);
+  const relaxed = instances.get(memory)?.relaxed ? decodeBase64(RELAXED_SHARED_WASM_BASE64) : null;
+  const team = await SimdTeam.start(decodeBase64(KERNELS_SHARED_WASM_BASE64), relaxed, memory, helpers);
   if (typeof team === 'string') return team;
   active = { memory, team };
   return null;

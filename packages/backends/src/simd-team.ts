@@ -22,7 +22,8 @@ import { importNodeBuiltin, isNode } from './environment.js';
 /** Slots of a control block (Int32). */
 const SEQ = 0; // bumped by the caller for each job; -1 stops the helper
 const DONE = 1; // set by the helper to the job's SEQ when its part is written
-const ARGS = 2; // gemm's 14 arguments, then count and the three slice steps (bytes)
+const RELAXED = 2; // 1: the job runs the relaxed-SIMD (fused multiply-add) gemm
+const ARGS = 3; // gemm's 14 arguments, then count and the three slice steps (bytes)
 const SLOTS = ARGS + 18;
 
 /** Busy-wait iterations before sleeping (a few microseconds: a product's part takes far longer). */
@@ -48,11 +49,13 @@ const HELPER_SOURCE = `
 const node = typeof self === 'undefined';
 const port = node ? require('node:worker_threads').parentPort : self;
 const first = (data) => {
-  let gemm;
+  let plain, relaxed;
   try {
     // Compiled here, not posted compiled: V8 (Node 20) left a posted module's lazily compiled
     // functions on its baseline tier in the Worker, at about 0.7 of the caller's speed.
-    gemm = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports.gemm;
+    const gemmOf = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports.gemm;
+    plain = gemmOf(data.bytes);
+    relaxed = data.relaxedBytes ? gemmOf(data.relaxedBytes) : plain;
   } catch (error) {
     port.postMessage({ error: String(error && error.message || error) });
     return;
@@ -69,6 +72,7 @@ const first = (data) => {
     seen = Atomics.load(c, ${SEQ});
     if (seen === -1) return;
     const a = ${ARGS};
+    const gemm = c[${RELAXED}] ? relaxed : plain;
     const count = c[a + 14];
     for (let s = 0; s < count; s++) {
       gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], c[a + 2] + s * c[a + 17], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
@@ -116,13 +120,14 @@ export class SimdTeam {
 
   /**
    * Starts `count` helpers over `memory` running `gemm` of the module in `bytes` (the kernels
-   * module that imports a shared memory), or gives the reason it could
+   * module that imports a shared memory) and, for jobs run with `relaxed`, of `relaxedBytes` (its
+   * fused multiply-add variant; null where the caller has none), or gives the reason it could
    * not (no Worker, a helper that failed to instantiate).
    */
-  static async start(bytes: Uint8Array, memory: WebAssembly.Memory, count: number): Promise<SimdTeam | string> {
+  static async start(bytes: Uint8Array, relaxedBytes: Uint8Array | null, memory: WebAssembly.Memory, count: number): Promise<SimdTeam | string> {
     const started: Helper[] = [];
     try {
-      for (let i = 0; i < count; i++) started.push(await startHelper(bytes, memory));
+      for (let i = 0; i < count; i++) started.push(await startHelper(bytes, relaxedBytes, memory));
     } catch (error) {
       for (const h of started) h.stop();
       return error instanceof Error ? error.message : String(error);
@@ -154,10 +159,11 @@ export class SimdTeam {
   }
 
   /**
-   * Runs `job` on `parts(job)` threads with `gemm` on this one; `packs[p]` is part p's scratch
+   * Runs `job` on `parts(job)` threads with `gemm` on this one — the helpers with the same
+   * variant: `relaxed` when `gemm` is the fused multiply-add one; `packs[p]` is part p's scratch
    * (see SimdKernels.gemm). Returns when every part is written.
    */
-  run(gemm: Gemm, job: GemmJob, packs: readonly number[]): void {
+  run(gemm: Gemm, job: GemmJob, packs: readonly number[], relaxed = false): void {
     const parts = this.parts(job);
     if (packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
     const mine = this.cut(job, parts, 0);
@@ -168,6 +174,7 @@ export class SimdTeam {
         const c = this.helpers[p - 1]!.control;
         const args = [part.a, part.b, part.c, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, packs[p]!, part.kc, part.cRow, part.count, part.aStep, part.bStep, part.cStep];
         for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
+        c[RELAXED] = relaxed ? 1 : 0;
         Atomics.store(c, SEQ, this.seq);
         Atomics.notify(c, SEQ);
       }
@@ -211,9 +218,9 @@ export class SimdTeam {
   }
 }
 
-async function startHelper(bytes: Uint8Array, memory: WebAssembly.Memory): Promise<Helper> {
+async function startHelper(bytes: Uint8Array, relaxedBytes: Uint8Array | null, memory: WebAssembly.Memory): Promise<Helper> {
   const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  const init = { bytes, memory, control: control.buffer, spinMs: helperSpinMs };
+  const init = { bytes, relaxedBytes, memory, control: control.buffer, spinMs: helperSpinMs };
   let post: (message: unknown) => void;
   let onceMessage: (listener: (message: unknown) => void, onError: (error: unknown) => void) => void;
   let terminate: () => void;

@@ -46,8 +46,8 @@ export interface WasmBackendOptions {
    */
   weightPacking?: 'cached' | 'per-call';
   /**
-   * Whether tfkit's SIMD product (single-threaded build, 16 rows or more) uses relaxed SIMD's fused
-   * multiply-add where the runtime validates it (Chromium 114+, Node 22+; Node 20 with
+   * Whether tfkit's SIMD product (16 rows or more; on the threaded build, its helpers too) uses
+   * relaxed SIMD's fused multiply-add where the runtime validates it (Chromium 114+, Node 22+; Node 20 with
    * `--experimental-wasm-relaxed-simd`). `true` (default): about 10% faster dense layers on a CPU
    * with FMA; each term is then rounded once instead of twice, so values differ in the last bits
    * from the plain kernel's and from one CPU to another. `false`: every product rounds each multiply
@@ -77,8 +77,8 @@ function runningBackend(name: string): tf.KernelBackend | undefined {
   return tf.engine().registry[name];
 }
 
-/** The thread count the running wasm backend was started for by `activateWasm`. */
-let startedFor: number | undefined;
+/** What the running wasm backend was started for by `activateWasm`: threads and XNNPACK's pool. */
+let startedFor: string | undefined;
 
 /** tfjs's wasm factory, captured once so the backend can be re-created with another thread count. */
 let tfjsFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
@@ -114,17 +114,22 @@ function prepareFactory(failure: { error?: unknown }): void {
   );
 }
 
-async function start(wasm: WasmModule, threads: number): Promise<void> {
+/**
+ * Starts tfjs-backend-wasm: the threaded binary when `threads` > 1, with an XNNPACK pool of `pool`
+ * threads (1 where tfkit's helper Workers run the products: a pool's threads spin after each of
+ * XNNPACK's small elementwise operators and would take the cores the helpers need).
+ */
+async function start(wasm: WasmModule, threads: number, pool = threads): Promise<void> {
   stopSimdTeam();
   const failure: { error?: unknown } = {};
   prepareFactory(failure);
   // The flag picks the binary: threaded-SIMD when true, SIMD (or plain) when false.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
-  wasm.setThreadsCount(threads);
+  wasm.setThreadsCount(pool);
   const cleanups: (() => void)[] = [];
   try {
     if (threads > 1) {
-      cleanups.push(reportLogicalCores(2 * threads));
+      cleanups.push(reportLogicalCores(2 * pool));
       if (isNode()) cleanups.push(await (await import('./wasm-node-workers.js')).installPthreadWorkers());
     }
     if (!(await tf.setBackend('wasm'))) {
@@ -186,30 +191,43 @@ export async function activateWasm(options: WasmBackendOptions = {}): Promise<Ba
 
   // A running instance is reused when it was started for the same thread count (or, when started
   // by someone else, already has it); otherwise it is re-created.
-  const running = runningBackend('wasm') ? (startedFor ?? wasm.getThreadsCount()) : undefined;
-  if (running !== threads) {
+  // With tfkit's products (SIMD builds) the threads are tfkit's helpers and XNNPACK's pool has one.
+  const pool = threads > 1 && products === 'tfkit' && simd ? 1 : threads;
+  const key = (t: number, p: number) => `${t}/${p}`;
+  const running = runningBackend('wasm') ? (startedFor ?? key(wasm.getThreadsCount(), wasm.getThreadsCount())) : undefined;
+  let fellBack = false;
+  if (running !== key(threads, pool)) {
     if (options.wasmPaths !== undefined && running === undefined) wasm.setWasmPaths(options.wasmPaths);
     startedFor = undefined;
     try {
-      await start(wasm, threads);
+      await start(wasm, threads, pool);
     } catch (error) {
       if (threads === 1 || (error instanceof BackendError && /tensors live on/.test(error.message))) throw error;
       notes.push(`wasm: the threaded binary failed to start (${describeError(error)}); fell back to one thread`);
       await start(wasm, 1);
+      fellBack = true;
     }
-    startedFor = threads;
+    startedFor = fellBack ? key(1, 1) : key(threads, pool);
   } else if (!(await tf.setBackend('wasm'))) {
     throw new BackendError('wasm', 'could not re-activate the running wasm backend');
   }
 
-  const actual = wasm.getThreadsCount();
+  let actual = fellBack ? 1 : threads;
   let helpers = '';
-  if (actual > 1 && products === 'tfkit' && simdKernels(tf.backend())) {
+  if (actual > 1 && pool === 1) {
     const failed = await startSimdTeam(tf.backend(), actual - 1);
-    if (failed === null) helpers = `; its products on ${actual} threads (${actual - 1} helper Worker${actual > 2 ? 's' : ''})`;
-    else notes.push(`wasm: products stay with XNNPACK: tfkit's helper threads did not start (${failed})`);
+    if (failed === null) {
+      helpers = `; its products on ${actual} threads (${actual - 1} helper Worker${actual > 2 ? 's' : ''})`;
+    } else {
+      // No helpers: XNNPACK's pool takes every thread instead.
+      notes.push(`wasm: products stay with XNNPACK: tfkit's helper threads did not start (${failed})`);
+      await start(wasm, threads);
+      startedFor = key(threads, threads);
+      actual = wasm.getThreadsCount();
+    }
   } else {
     stopSimdTeam();
+    actual = wasm.getThreadsCount();
   }
   installWasmKernels();
   setWeightPacking(packing);

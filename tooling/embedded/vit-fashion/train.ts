@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: FASHION_MNIST_DIR },
     out: { type: 'string', default: 'packages/all/assets/tiny-vit-fashion' },
     images: { type: 'string', default: 'packages/all/assets/tiny-vit-fashion/examples' },
-    epochs: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '8' },
     'train-size': { type: 'string', default: '55000' },
     'batch-size': { type: 'string', default: '128' },
     lr: { type: 'string', default: '3e-3' },

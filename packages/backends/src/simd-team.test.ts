@@ -9,7 +9,8 @@ import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllBackends, useBackend } from './index.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
-import type { GemmJob, SimdTeam } from './simd-team.js';
+import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
+import { SimdTeam, type GemmJob } from './simd-team.js';
 import { values } from './testing/values.js';
 
 const registry = createRegistry();
@@ -87,9 +88,15 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       team.run(simd.gemm, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
       expect(split.read()).toEqual(one.read());
 
-      // The calling thread skips its part: what is left is exactly the helper's part.
+      // The calling thread skips its part (it only waits until the helper has claimed its own, so
+      // it never takes that back): what is left is exactly the helper's part.
       const calls: number[][] = [];
-      team.run((...args) => void calls.push(args), job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      const internals = team as unknown as { seq: number; helpers: { control: Int32Array }[] };
+      const control = internals.helpers[0]!.control;
+      team.run((...args) => {
+        calls.push(args);
+        while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
+      }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
       const got = mine.read();
       const want = one.read();
       const helpers = (index: number): boolean => {
@@ -112,6 +119,37 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       if ('column' in helperFrom) expect(calls[0]![5]).toBe(helperFrom.column);
     } finally {
       for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
+    }
+  });
+
+  it('a helper that never takes its part: the caller takes it back after its own, and the product is whole', async () => {
+    const s = await setup();
+    if (!s) return;
+    const { backend, simd } = s;
+    const memory = (backend as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
+    const bytes = Uint8Array.from(atob(KERNELS_SHARED_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    const team = (await SimdTeam.start(bytes, null, memory, 1)) as SimdTeam;
+    expect(team).toBeInstanceOf(SimdTeam);
+    // Its Worker ends, but the team is not told.
+    (team as unknown as { helpers: { stop(): void }[] }).helpers[0]!.stop();
+    const [m, n, k] = [16, 256, 300];
+    const a = heapBuffer(backend, m * k, values(m * k, 31));
+    const b = heapBuffer(backend, k * n, values(k * n, 32));
+    const one = heapBuffer(backend, m * n);
+    const split = heapBuffer(backend, m * n);
+    const packs = heapBuffer(backend, 2 * 64 * 8);
+    try {
+      const job = { a: a.at(), b: b.at(), c: split.at(), bias: 0, m, n, k, aRow: 4 * k, aCol: 4, bRow: 4 * n, bCol: 4, kc: 64, cRow: 4 * n, count: 1, aStep: 0, bStep: 0, cStep: 0 };
+      expect(team.parts(job)).toBe(2);
+      simd.gemm(a.at(), b.at(), one.at(), 0, m, n, k, 4 * k, 4, 4 * n, 4, packs.at(), 64, 4 * n);
+      const calls: number[][] = [];
+      team.run((...args) => { calls.push(args); simd.gemm(...(args as Parameters<SimdKernels['gemm']>)); }, job, [packs.at(), packs.at() + 64 * 32]);
+      expect(calls).toHaveLength(2); // its own band, then the helper's
+      expect(calls.map((c) => c[5])).toEqual([128, 128]);
+      expect(split.read()).toEqual(one.read());
+    } finally {
+      team.stop();
+      for (const t of [a, b, one, split, packs]) t.dispose();
     }
   });
 

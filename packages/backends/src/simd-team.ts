@@ -23,7 +23,8 @@ import { importNodeBuiltin, isNode } from './environment.js';
 const SEQ = 0; // bumped by the caller for each job; -1 stops the helper
 const DONE = 1; // set by the helper to the job's SEQ when its part is written
 const RELAXED = 2; // 1: the job runs the relaxed-SIMD (fused multiply-add) gemm
-const ARGS = 3; // gemm's 14 arguments, then count and the three slice steps (bytes)
+const CLAIM = 3; // the last job claimed, by the helper or (taken back) by the caller
+const ARGS = 4; // gemm's 14 arguments, then count and the three slice steps (bytes)
 const SLOTS = ARGS + 18;
 
 /** Busy-wait iterations before sleeping (a few microseconds: a product's part takes far longer). */
@@ -71,6 +72,9 @@ const first = (data) => {
     Atomics.wait(c, ${SEQ}, seen);
     seen = Atomics.load(c, ${SEQ});
     if (seen === -1) return;
+    // Every job is claimed once: here, or by the caller when this thread came too late.
+    const claimed = Atomics.load(c, ${CLAIM});
+    if (claimed === seen || Atomics.compareExchange(c, ${CLAIM}, claimed, seen) !== claimed) continue;
     const a = ${ARGS};
     const gemm = c[${RELAXED}] ? relaxed : plain;
     const count = c[a + 14];
@@ -100,6 +104,12 @@ interface Helper {
   control: Int32Array;
   stop(): void;
 }
+
+/** How long a helper may take to start and instantiate the module (ms). */
+const HELPER_START_MS = 20_000;
+
+/** How long a helper has to start its part after the caller finished its own: this share of it. */
+const CLAIM_GRACE = 0.25;
 
 /** Products of fewer multiply-adds than this run on the calling thread alone (≈ 25 µs). */
 const MIN_SPLIT_WORK = 1 << 20;
@@ -151,7 +161,8 @@ export class SimdTeam {
    * four rows.
    */
   parts(job: Pick<GemmJob, 'm' | 'n' | 'k' | 'count'>): number {
-    if (this.stopped || job.m * job.n * job.k * job.count < MIN_SPLIT_WORK) return 1;
+    // (A team retires before its job numbers would overflow: 2³¹ products, decades of work.)
+    if (this.stopped || this.seq >= 0x7ffffff0 || job.m * job.n * job.k * job.count < MIN_SPLIT_WORK) return 1;
     if (job.count >= this.threads) return this.threads;
     if (job.count !== 1) return 1;
     const byColumns = Math.floor(job.n / MIN_BAND_COLUMNS);
@@ -168,7 +179,7 @@ export class SimdTeam {
     if (packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
     const mine = this.cut(job, parts, 0);
     if (parts > 1) {
-      this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
+      this.seq++;
       for (let p = 1; p < parts; p++) {
         const part = this.cut(job, parts, p);
         const c = this.helpers[p - 1]!.control;
@@ -179,10 +190,12 @@ export class SimdTeam {
         Atomics.notify(c, SEQ);
       }
     }
-    for (let s = 0; s < mine.count; s++) {
-      gemm(mine.a + s * mine.aStep, mine.b + s * mine.bStep, mine.c + s * mine.cStep, mine.bias, mine.m, mine.n, mine.k, mine.aRow, mine.aCol, mine.bRow, mine.bCol, packs[0]!, mine.kc, mine.cRow);
+    const started = performance.now();
+    runPart(gemm, mine, packs[0]!);
+    const grace = 0.05 + CLAIM_GRACE * (performance.now() - started);
+    for (let p = 1; p < parts; p++) {
+      if (!this.await(this.helpers[p - 1]!.control, performance.now() + grace)) runPart(gemm, this.cut(job, parts, p), packs[p]!);
     }
-    for (let p = 1; p < parts; p++) this.await(this.helpers[p - 1]!.control);
   }
 
   /** Part p of `parts` of `job`. */
@@ -208,13 +221,30 @@ export class SimdTeam {
     return { ...job, a: job.a + from * job.aRow, c: job.c + from * job.cRow, m, count: m > 0 ? job.count : 0 };
   }
 
-  private await(c: Int32Array): void {
+  /**
+   * Waits until the helper behind `c` has written the current job's part: true. If it has not
+   * claimed the job by `deadline` (asleep, descheduled on a busy machine, or gone), claims it back
+   * and gives false — the caller then runs that part itself.
+   */
+  private await(c: Int32Array, deadline: number): boolean {
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(c, DONE);
-      if (done === this.seq) return;
+      if (done === this.seq) return true;
+      const claimed = Atomics.load(c, CLAIM);
+      if (claimed !== this.seq) {
+        if ((spins & 63) === 63 && performance.now() > deadline && Atomics.compareExchange(c, CLAIM, claimed, this.seq) === claimed) return false;
+        continue;
+      }
       // Sleeps only while DONE still holds what was just read (no lost wake-up).
       if (this.canSleep && spins > SPIN) Atomics.wait(c, DONE, done, 50);
     }
+  }
+}
+
+/** One part of a job on the calling thread. */
+function runPart(gemm: Gemm, part: GemmJob, pack: number): void {
+  for (let s = 0; s < part.count; s++) {
+    gemm(part.a + s * part.aStep, part.b + s * part.bStep, part.c + s * part.cStep, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, pack, part.kc, part.cRow);
   }
 }
 
@@ -257,6 +287,9 @@ async function startHelper(bytes: Uint8Array, relaxedBytes: Uint8Array | null, m
       if (m.ready) resolve();
       else reject(new Error(`a helper thread could not instantiate tfkit's kernels: ${m.error ?? 'unknown error'}`));
     }, reject);
+    // A Worker that neither starts nor fails (a blocked script, say) must not hang activation.
+    const timer = setTimeout(() => reject(new Error(`a helper thread did not start within ${HELPER_START_MS / 1000} s`)), HELPER_START_MS);
+    (timer as { unref?: () => void }).unref?.();
   });
   post(init);
   try {

@@ -25,7 +25,9 @@ const IMPORT = '(import "env" "memory" (memory 1))';
 
 /**
  * The module with its memory imported as shared (tfjs-backend-wasm's threaded build: a shared
- * memory of at most 4 GB, which an import must declare to match); nothing else changes.
+ * memory of at most 4 GB, which an import must declare to match); nothing else changes. Not built:
+ * src/simd/shared-memory.ts makes these variants from the modules' bytes at run time, and
+ * src/simd-wat.test.ts checks its bytes against this text assembled.
  * @param {string} wat a module's text @returns {string}
  */
 export function sharedMemoryWat(wat) {
@@ -37,8 +39,5 @@ export function sharedMemoryWat(wat) {
 export const SIMD_MODULES = [
   { wat: 'kernels.wat', ts: 'kernels-wasm.ts', constName: 'KERNELS_WASM_BASE64' },
   { wat: 'elementwise.wat', ts: 'elementwise-wasm.ts', constName: 'ELEMENTWISE_WASM_BASE64' },
-  { wat: 'kernels.wat', ts: 'kernels-shared-wasm.ts', constName: 'KERNELS_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'kernels.wat (shared memory)' },
-  { wat: 'elementwise.wat', ts: 'elementwise-shared-wasm.ts', constName: 'ELEMENTWISE_SHARED_WASM_BASE64', threads: true, derive: sharedMemoryWat, from: 'elementwise.wat (shared memory)' },
   { wat: 'kernels.wat', ts: 'relaxed-wasm.ts', constName: 'RELAXED_WASM_BASE64', relaxedSimd: true, derive: relaxedGemmWat, from: 'kernels.wat (gemm, relaxed multiply-adds)' },
-  { wat: 'kernels.wat', ts: 'relaxed-shared-wasm.ts', constName: 'RELAXED_SHARED_WASM_BASE64', relaxedSimd: true, threads: true, derive: (wat) => sharedMemoryWat(relaxedGemmWat(wat)), from: 'kernels.wat (gemm, relaxed multiply-adds, shared memory)' },
 ];

@@ -14,18 +14,16 @@
  *
  * Available wherever tfjs-backend-wasm runs and the runtime validates WebAssembly SIMD: over the
  * single-threaded build's memory (the module's own export) and over the threaded build's shared
- * memory (`wasmMemory`), through copies of the modules that import it as shared (derived from the
- * same text by the build). The kernels run on the calling thread; on the threaded build the
+ * memory (`wasmMemory`), through variants of the modules that import it as shared (their bytes
+ * rewritten at run time: simd/shared-memory.ts). The kernels run on the calling thread; on the threaded build the
  * products are cut across it and helper Workers (`startSimdTeam`, simd-team.ts), or left to
  * XNNPACK's threads when no team runs. Elsewhere (no SIMD) `simdKernels` gives null and the
  * callers keep their JavaScript loops.
  */
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
-import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.js';
-import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
-import { RELAXED_SHARED_WASM_BASE64 } from './simd/relaxed-shared-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
+import { sharedMemoryModule } from './simd/shared-memory.js';
 import { SimdTeam } from './simd-team.js';
 
 export interface SimdKernels {
@@ -81,24 +79,31 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-/** The module of `base64`, compiled once, or null where this runtime does not validate it. */
-function compileOnce(base64: string): WebAssembly.Module | null {
-  const known = compiled.get(base64);
+/** A module's bytes: `base64`'s, with its memory imported as shared when `shared`. */
+function moduleBytes(base64: string, shared: boolean): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(base64);
+  return shared ? sharedMemoryModule(bytes) : bytes;
+}
+
+/** The module of `base64` (shared: its shared-memory variant), compiled once, or null where this runtime does not validate it. */
+function compileOnce(base64: string, shared: boolean): WebAssembly.Module | null {
+  const key = shared ? `shared:${base64}` : base64;
+  const known = compiled.get(key);
   if (known !== undefined) return known;
   let module: WebAssembly.Module | null;
   try {
-    const bytes = decodeBase64(base64);
+    const bytes = moduleBytes(base64, shared);
     // Each module is small enough (< 4 kB) to compile synchronously on a page's main thread.
     module = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
     module = null;
   }
-  compiled.set(base64, module);
+  compiled.set(key, module);
   return module;
 }
 
-function instantiate(base64: string, memory: WebAssembly.Memory): Record<string, unknown> | null {
-  const module = compileOnce(base64);
+function instantiate(base64: string, shared: boolean, memory: WebAssembly.Memory): Record<string, unknown> | null {
+  const module = compileOnce(base64, shared);
   if (!module) return null;
   try {
     return new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
@@ -121,11 +126,11 @@ export function simdKernels(backend: object): SimdKernels | null {
   if (known === undefined) {
     known = null;
     const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-    const products = instantiate(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, memory);
-    const elementwise = instantiate(shared ? ELEMENTWISE_SHARED_WASM_BASE64 : ELEMENTWISE_WASM_BASE64, memory);
+    const products = instantiate(KERNELS_WASM_BASE64, shared, memory);
+    const elementwise = instantiate(ELEMENTWISE_WASM_BASE64, shared, memory);
     if (products && elementwise) {
       const plain = { ...products, ...elementwise, relaxed: false, shared } as unknown as SimdKernels;
-      const fma = instantiate(shared ? RELAXED_SHARED_WASM_BASE64 : RELAXED_WASM_BASE64, memory);
+      const fma = instantiate(RELAXED_WASM_BASE64, shared, memory);
       known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], relaxed: true } as SimdKernels) : null };
     }
     instances.set(memory, known);
@@ -154,8 +159,8 @@ export async function startSimdTeam(backend: object, helpers: number): Promise<s
   if (!memory || !kernels?.shared) return 'not the threaded build with SIMD kernels';
   if (active?.memory === memory && active.team.threads === helpers + 1) return null;
   stopSimdTeam();
-  const relaxed = instances.get(memory)?.relaxed ? decodeBase64(RELAXED_SHARED_WASM_BASE64) : null;
-  const team = await SimdTeam.start(decodeBase64(KERNELS_SHARED_WASM_BASE64), relaxed, memory, helpers);
+  const relaxed = instances.get(memory)?.relaxed ? moduleBytes(RELAXED_WASM_BASE64, true) : null;
+  const team = await SimdTeam.start(moduleBytes(KERNELS_WASM_BASE64, true), relaxed, memory, helpers);
   if (typeof team === 'string') return team;
   active = { memory, team };
   return null;

@@ -9,7 +9,8 @@ import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllBackends, useBackend } from './index.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
-import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
+import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
+import { sharedMemoryModule } from './simd/shared-memory.js';
 import { SimdTeam, type GemmJob } from './simd-team.js';
 import { values } from './testing/values.js';
 
@@ -127,7 +128,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     if (!s) return;
     const { backend, simd } = s;
     const memory = (backend as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
-    const bytes = Uint8Array.from(atob(KERNELS_SHARED_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    const bytes = sharedMemoryModule(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
     const team = (await SimdTeam.start(bytes, null, memory, 1)) as SimdTeam;
     expect(team).toBeInstanceOf(SimdTeam);
     // Its Worker ends, but the team is not told.

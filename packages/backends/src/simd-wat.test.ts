@@ -6,12 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { assembleWat } from '../../../tooling/scripts/wat.mjs';
 // @ts-expect-error -- a plain .mjs build script without declarations
 import { relaxedGemmWat, sharedMemoryWat, SIMD_MODULES } from '../scripts/simd-modules.mjs';
-import { ELEMENTWISE_SHARED_WASM_BASE64 } from './simd/elementwise-shared-wasm.js';
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
-import { KERNELS_SHARED_WASM_BASE64 } from './simd/kernels-shared-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
-import { RELAXED_SHARED_WASM_BASE64 } from './simd/relaxed-shared-wasm.js';
 import { RELAXED_WASM_BASE64 } from './simd/relaxed-wasm.js';
+import { sharedMemoryModule } from './simd/shared-memory.js';
 
 interface SimdModule {
   wat: string;
@@ -22,7 +20,7 @@ interface SimdModule {
   derive?: (text: string) => string;
 }
 
-const committed: Record<string, string> = { KERNELS_WASM_BASE64, ELEMENTWISE_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, ELEMENTWISE_SHARED_WASM_BASE64, RELAXED_WASM_BASE64, RELAXED_SHARED_WASM_BASE64 };
+const committed: Record<string, string> = { KERNELS_WASM_BASE64, ELEMENTWISE_WASM_BASE64, RELAXED_WASM_BASE64 };
 
 describe('src/simd/*-wasm.ts', () => {
   it.each((SIMD_MODULES as SimdModule[]).map((m) => [m.ts, m] as const))('%s holds its .wat assembled (run scripts/build-simd.mjs after editing a .wat), under 4 kB', async (_name, m) => {
@@ -43,6 +41,22 @@ describe('src/simd/*-wasm.ts', () => {
     const undone = relaxed.replace(/\(f32x4\.relaxed_madd (\(local\.get \$x\d\)) (\((?:local\.get \$x\d|v128\.load offset=\d+ \(local\.get \$pb\))\)) \(local\.get (\$c\d\d)\)\)/g, '(f32x4.add (local.get $3) (f32x4.mul $1 $2))');
     expect(text).toContain(undone.slice(undone.indexOf('  ;; c = bias'), undone.lastIndexOf(')', undone.lastIndexOf(')') - 1)));
     expect(() => relaxedGemmWat(text.replace('(f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (local.get $x0)))', '(local.get $c00)'))).toThrow(/10 SIMD multiply-adds, found 9/);
+  });
+
+  it.each((SIMD_MODULES as SimdModule[]).map((m) => [m.ts, m] as const))("%s's shared-memory variant, made from its bytes at run time, is what the shared text assembles to", async (_name, m) => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'simd', m.wat), 'utf8');
+    const shared = sharedMemoryWat(m.derive ? m.derive(text) : text) as string;
+    const assembled = (await assembleWat(m.wat, shared, { relaxedSimd: m.relaxedSimd, threads: true })) as Buffer;
+    const derived = sharedMemoryModule(Uint8Array.from(atob(committed[m.constName]!), (c) => c.charCodeAt(0)));
+    expect(Buffer.from(derived).toString('base64')).toBe(assembled.toString('base64'));
+    if (!m.relaxedSimd) expect(WebAssembly.validate(derived)).toBe(true); // (relaxed SIMD: Node 22+ only)
+  });
+
+  it('the run-time rewrite refuses a module that does not import just one memory with a minimum', () => {
+    const noImport = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    expect(() => sharedMemoryModule(noImport)).toThrow(/no import section/);
+    const already = sharedMemoryModule(Uint8Array.from(atob(ELEMENTWISE_WASM_BASE64), (c) => c.charCodeAt(0)));
+    expect(() => sharedMemoryModule(already)).toThrow(/a memory with a minimum only/);
   });
 
   it('derives the shared-memory modules by their memory import alone', () => {

@@ -15,7 +15,10 @@
  * sequence number and wakes the helper (`Atomics.notify`); the helper runs its part, publishes the
  * same number and wakes the caller. Both spin briefly before sleeping. A page's main thread may not
  * sleep (`Atomics.wait` throws there), so it spins until the helpers are done — about as long as
- * its own part took, as the parts are equal.
+ * its own part took, as the parts are equal. Each job is claimed exactly once, by compare-and-swap
+ * on a claim slot: by its helper, or — when the helper has not claimed it by the time the caller
+ * has finished its own part (plus a quarter of that time) — by the caller, which then runs it
+ * itself. An asleep, descheduled or vanished helper so costs time, never a hang.
  */
 import { importNodeBuiltin, isNode } from './environment.js';
 
@@ -35,12 +38,7 @@ const SPIN = 4000;
  * span the elementwise kernels between two products, so that waking it (tens to hundreds of
  * microseconds on a virtual machine) is rare.
  */
-let helperSpinMs = 0.5;
-
-/** For measurements: how long helpers started from now on poll before sleeping (ms). */
-export function setHelperSpin(ms: number): void {
-  helperSpinMs = ms;
-}
+const HELPER_SPIN_MS = 0.5;
 
 /**
  * The helper's code, the same text in a Node.js worker thread (`eval`) and a browser Worker (a
@@ -250,7 +248,7 @@ function runPart(gemm: Gemm, part: GemmJob, pack: number): void {
 
 async function startHelper(bytes: Uint8Array, relaxedBytes: Uint8Array | null, memory: WebAssembly.Memory): Promise<Helper> {
   const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  const init = { bytes, relaxedBytes, memory, control: control.buffer, spinMs: helperSpinMs };
+  const init = { bytes, relaxedBytes, memory, control: control.buffer, spinMs: HELPER_SPIN_MS };
   let post: (message: unknown) => void;
   let onceMessage: (listener: (message: unknown) => void, onError: (error: unknown) => void) => void;
   let terminate: () => void;

@@ -59,6 +59,16 @@ const shapes: Shape[] = process.env['GEMM_GPT2']
       ['GPT-2 c_proj (MLP)', 128, 3072, 768, false, false],
       ['GPT-2 LM head', 128, 768, 50257, false, false],
     ]
+  : process.env['GEMM_DECODE']
+  ? [
+      ['GPT-2 c_attn, 1 row', 1, 768, 2304, false, false],
+      ['GPT-2 attn c_proj, 1 row', 1, 768, 768, false, false],
+      ['GPT-2 c_fc, 1 row', 1, 768, 3072, false, false],
+      ['GPT-2 c_proj (MLP), 1 row', 1, 3072, 768, false, false],
+      ['GPT-2 LM head, 1 row', 1, 768, 50257, false, false],
+      ['GPT-2 c_fc, 4 rows', 4, 768, 3072, false, false],
+      ['GPT-2 LM head, 4 rows', 4, 768, 50257, false, false],
+    ]
   : process.env['GEMM_SMALL']
   ? [1, 2, 4, 8, 16, 32, 64].map((m): Shape => [`${m} rows`, m, 768, 768, false, false])
   : [
@@ -75,8 +85,9 @@ const blocks = (process.env['GEMM_BLOCKS'] ?? '256').split(',').map(Number);
 const gflops = (flop: number, ms: number) => (flop / ms / 1e6).toFixed(0);
 
 const relaxedColumn = relaxed.relaxed ? ' relaxed gemm |' : '';
-console.log('| shape | XNNPACK fresh, ms (GFLOP/s) | XNNPACK cached | ' + blocks.map((kc) => `SIMD gemm, kc ${kc}`).join(' | ') + ` |${relaxedColumn}`);
-console.log('|---|---|---|' + blocks.map(() => '---').join('|') + `|${relaxed.relaxed ? '---|' : ''}`);
+const gemvColumns = ` gemv |${relaxed.relaxed ? ' relaxed gemv |' : ''}`;
+console.log('| shape | XNNPACK fresh, ms (GFLOP/s) | XNNPACK cached | ' + blocks.map((kc) => `SIMD gemm, kc ${kc}`).join(' | ') + ` |${relaxedColumn}${gemvColumns}`);
+console.log('|---|---|---|' + blocks.map(() => '---').join('|') + `|${relaxed.relaxed ? '---|' : ''}---|${relaxed.relaxed ? '---|' : ''}`);
 for (const [label, m, k, n, ta, tb] of shapes) {
   const a = seeded(ta ? [k, m] : [m, k], 1);
   const b = seeded(tb ? [n, k] : [k, n], 2);
@@ -103,6 +114,14 @@ for (const [label, m, k, n, ta, tb] of shapes) {
     }
     tf.dispose([c, pack]);
   }
+  // gemv: no packing; op(b)'s columns must be adjacent; four of its rows at a time for long rows (as TfkitDense).
+  const c = tf.zeros([m, n]);
+  const [pa, pb, pc] = [heapAt(a), heapAt(b), heapAt(c)];
+  for (const kernels of relaxed.relaxed ? [simd, relaxed] : [simd]) {
+    const ms = tb ? NaN : best(() => kernels.gemv(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, 4 * n, 4, 0, m * n > 8192 ? 4 : 1, 4 * n), 15);
+    cells.push(tb ? '—' : `${ms.toFixed(2)} (${gflops(flop, ms)})`);
+  }
+  c.dispose();
   console.log(`| ${cells.join(' | ')} |`);
   tf.dispose([a, b, w]);
 }

@@ -2,22 +2,23 @@
 // which generated file. Shared by scripts/build-simd.mjs and src/simd-wat.test.ts.
 
 /**
- * `gemm` (with the functions it calls) from kernels.wat, every `f32x4.add(c, f32x4.mul(x, y))` of
- * its SIMD loops made `f32x4.relaxed_madd(x, y, c)`: the same kernel with a fused multiply-add
- * where the runtime and CPU have one. Derived from the text, so the two cannot drift apart.
+ * `gemm` and `gemv` (with the functions they call) from kernels.wat, every
+ * `f32x4.add(c, f32x4.mul(x, y))` of their SIMD loops made `f32x4.relaxed_madd(x, y, c)`: the same
+ * kernels with a fused multiply-add where the runtime and CPU have one. Derived from the text, so
+ * the two cannot drift apart.
  * @param {string} kernelsWat kernels.wat's text @returns {string}
  */
 export function relaxedGemmWat(kernelsWat) {
   const start = kernelsWat.indexOf('  ;; c = bias + op(a) · op(b)');
   const end = kernelsWat.lastIndexOf(')');
   if (start < 0) throw new Error('kernels.wat: the gemm section (";; c = bias + op(a) · op(b)") is missing');
-  const multiplyAdd = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul (\(local\.get \$x\d\)) (\((?:local\.get \$x\d|v128\.load offset=\d+ \(local\.get \$pb\))\))\)\)/g;
+  const multiplyAdd = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul (\(local\.get \$x\d\)) (\((?:local\.get \$x\d|v128\.load offset=\d+ \(local\.get \$p[b1-3]\))\))\)\)/g;
   let count = 0;
   const body = kernelsWat.slice(start, end).replace(multiplyAdd, (_, c, x, y) => {
     count++;
     return `(f32x4.relaxed_madd ${x} ${y} (local.get ${c}))`;
   });
-  if (count !== 10) throw new Error(`kernels.wat: expected gemm's 10 SIMD multiply-adds, found ${count}`);
+  if (count !== 20) throw new Error(`kernels.wat: expected the 20 SIMD multiply-adds of gemm and gemv, found ${count}`);
   return `;; Derived from kernels.wat by scripts/simd-modules.mjs (relaxedGemmWat); do not edit.\n(module\n  (import "env" "memory" (memory 1))\n${body})\n`;
 }
 
@@ -39,5 +40,5 @@ export function sharedMemoryWat(wat) {
 export const SIMD_MODULES = [
   { wat: 'kernels.wat', ts: 'kernels-wasm.ts', constName: 'KERNELS_WASM_BASE64' },
   { wat: 'elementwise.wat', ts: 'elementwise-wasm.ts', constName: 'ELEMENTWISE_WASM_BASE64' },
-  { wat: 'kernels.wat', ts: 'relaxed-wasm.ts', constName: 'RELAXED_WASM_BASE64', relaxedSimd: true, derive: relaxedGemmWat, from: 'kernels.wat (gemm, relaxed multiply-adds)' },
+  { wat: 'kernels.wat', ts: 'relaxed-wasm.ts', constName: 'RELAXED_WASM_BASE64', relaxedSimd: true, derive: relaxedGemmWat, from: 'kernels.wat (gemm and gemv, relaxed multiply-adds)' },
 ];

@@ -199,7 +199,7 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
     got.grads.forEach((g, i) => expectAllClose(g, want.grads[i]!, { atol: 1e-5, rtol: 1e-5, label: `grad ${i}` }));
   });
 
-  it("keeps XNNPACK's packed copy of a dense weight only for a cached product of few rows; tfkit's SIMD product keeps nothing and gives XNNPACK's values bit for bit", async () => {
+  it("keeps no copy of a dense weight for any number of rows (XNNPACK keeps its packed one), and gives XNNPACK's values bit for bit", async () => {
     installFusedWasmKernels();
     // The plain product (relaxed SIMD's fused multiply-adds round differently: relaxed-simd.test.ts).
     setRelaxedSimd(false);
@@ -223,15 +223,23 @@ describe('fused wasm kernels (dense, residual add + layer norm)', () => {
         return { kept, values: values_ };
       };
       const row = (i: number) => tf.slice(x, [i, 0], [1, inF]);
-      // One row, weight cached (a decoding step): XNNPACK, which keeps its packed copy.
-      const rows = [0, 37, 63].map((i) => leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(i), weight, bias: b }, {}) as tf.Tensor)));
+      // One row by XNNPACK (tfjs's fused matMul, the bias in its accumulator), which keeps its packed copy.
+      const rows = [0, 37, 63].map((i) => leftBehind((weight) => tf.tidy(() => tf.fused.matMul({ a: row(i) as tf.Tensor2D, b: weight as tf.Tensor2D, bias: b }))));
       rows.forEach((r) => expect(r.kept).toBeGreaterThanOrEqual(weightBytes)); // the measurement sees the packed copy
-      // The same row with transientWeight: XNNPACK on a copy freed at once, nothing kept, the same bits.
-      const transient = leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(37), weight, bias: b }, { transientWeight: true }) as tf.Tensor));
-      expect(transient.kept).toBeLessThan(weightBytes / 16);
-      expect(transient.values).toEqual(rows[1]!.values);
-      // 64 rows, cached or not, inference or a recorded pass: the SIMD product, nothing kept, each
-      // row the bits XNNPACK gave it alone.
+      // One row (a decoding step) and three by TfkitDense (gemv), with and without transientWeight:
+      // nothing kept, XNNPACK's bits.
+      for (const attrs of [{}, { transientWeight: true }] as tf.NamedAttrMap[]) {
+        [0, 37, 63].forEach((i, r) => {
+          const one = leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: row(i), weight, bias: b }, attrs) as tf.Tensor));
+          expect(one.kept).toBeLessThan(weightBytes / 16);
+          expect(one.values).toEqual(rows[r]!.values);
+        });
+        const three = leftBehind((weight) => tf.tidy(() => tf.engine().runKernel(FUSED_DENSE, { x: tf.slice(x, [36, 0], [3, inF]), weight, bias: b }, attrs) as tf.Tensor));
+        expect(three.kept).toBeLessThan(weightBytes / 16);
+        expect(three.values.slice(outF, 2 * outF)).toEqual(rows[1]!.values);
+      }
+      // 64 rows, cached or not, inference or a recorded pass: the SIMD product (gemm), nothing
+      // kept, each row the bits XNNPACK gave it alone.
       const many = leftBehind((weight) => tf.engine().runKernel(FUSED_DENSE, { x, weight, bias: b }, {}) as tf.Tensor);
       expect(many.kept).toBeLessThan(weightBytes / 16);
       [0, 37, 63].forEach((i, r) => expect(many.values.slice(i * outF, (i + 1) * outF)).toEqual(rows[r]!.values));

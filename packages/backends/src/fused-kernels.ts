@@ -55,12 +55,21 @@ function heapCopy(backend: HeapBackend, t: tf.TensorInfo): tf.TensorInfo {
 const GEMM_BLOCK = 256;
 
 /**
- * Rows from which `TfkitDense` runs tfkit's SIMD product rather than XNNPACK: below, packing the
- * weight per call costs about what the product does, and XNNPACK (its weight cached, or packed
- * per call with `transientWeight`) is as fast or faster (bench/gemm.ts: 0.16 vs 0.21 ms at 4 rows
- * of 768 → 768, 0.53 vs 0.50 at 16).
+ * Rows from which `TfkitDense` runs `gemm`, which packs the weight eight columns at a time, rather
+ * than `gemv`, which streams the weight's rows unpacked: below, packing costs about what the
+ * product does (bench/gemm.ts: 0.16 vs 0.21 ms for XNNPACK at 4 rows of 768 → 768, 0.53 vs 0.50 at
+ * 16), and `gemv` matches or beats XNNPACK with its packed weight cached (GEMM_DECODE=1: GPT-2
+ * small's one-row products 0.03–0.17 vs 0.08–0.18 ms, its LM head 4.7–5.1 vs 4.2–4.4 ms).
  */
 const GEMM_MIN_ROWS = 16;
+
+/**
+ * The most output values (32 kB of float32) for which `gemv` adds op(b)'s rows into c one at a
+ * time (one stream through the weight: bench/gemm.ts GEMM_DECODE=1); beyond, c would leave the
+ * fastest cache at every row, and four rows at a time are faster (GPT-2 small's head, one row:
+ * about 5 vs 8 ms).
+ */
+const GEMV_ONE_ROW = 8192;
 
 /** Byte strides (row, column) of op(x) for x row-major with `cols` columns, transposed or not. */
 function strides(cols: number, transposed: boolean): [number, number] {
@@ -69,13 +78,14 @@ function strides(cols: number, transposed: boolean): [number, number] {
 
 /**
  * `x · weight + bias` for x (…, in), output viewed as (…, out). Where the backend has tfkit's SIMD
- * kernels (single-threaded wasm), one call of their product (`gemm`, bias first in each sum as
- * XNNPACK adds it): it packs eight columns of the weight at a time into a few kilobytes of
- * scratch, so nothing outlives the call, and runs 10–20% faster than XNNPACK on a transformer's
- * shapes (packages/backends/BENCHMARKS.md). Fewer than `GEMM_MIN_ROWS` rows (a decoding step) are
- * the exception: packing then costs about as much as the product, and XNNPACK wins.
+ * kernels (single-threaded wasm, or the threaded build with helper threads), one call of their
+ * product (`gemm`, bias first in each sum as XNNPACK adds it): it packs eight columns of the weight
+ * at a time into a few kilobytes of scratch, so nothing outlives the call, and runs 10–20% faster
+ * than XNNPACK on a transformer's shapes (packages/backends/BENCHMARKS.md). Fewer than
+ * `GEMM_MIN_ROWS` rows (a decoding step) run `gemv`, the same values without packing. Neither
+ * keeps a copy of the weight.
  *
- * Otherwise tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully connected operator, the bias
+ * Otherwise (the threaded build without helpers) tfjs-backend-wasm's own `_FusedMatMul` (XNNPACK's fully connected operator, the bias
  * added in its accumulator) on rank-3 views [1, N, in] · [1, in, out] of the same buffers. XNNPACK
  * packs the weight (and bias) into an operator that tfjs-backend-wasm caches under the weight's
  * data id until that tensor is disposed: a second copy of every weight, kept for the next call.
@@ -90,7 +100,7 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   const rows = x.shape.reduce((a, d) => a * d, 1) / inF;
   // The threaded build keeps XNNPACK, which runs the product on every thread, unless tfkit's
   // product has helper threads there too.
-  const own = rows >= GEMM_MIN_ROWS ? simdKernels(backend) : null;
+  const own = simdKernels(backend);
   const simd = own && (!own.shared || simdTeam(backend)) ? own : null;
   const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
   // `activation`: TfkitGelu's values, computed in place over the product.
@@ -102,12 +112,17 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
 function simdDense(backend: HeapBackend, simd: SimdKernels, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number): tf.TensorInfo {
   const [inF, outF] = weight.shape as [number, number];
   const out = backend.makeOutput([...x.shape.slice(0, -1), outF], 'float32');
-  runGemm(backend, simd, { a: x, b: weight, c: out, bias, m: rows, n: outF, k: inF, aRow: 4 * inF, aCol: 4, bRow: 4 * outF, bCol: 4, count: 1, aStep: 0, bStep: 0, cStep: 0 });
+  const kernel = rows < GEMM_MIN_ROWS ? 'gemv' : 'gemm';
+  runGemm(backend, simd, { kernel, a: x, b: weight, c: out, bias, m: rows, n: outF, k: inF, aRow: 4 * inF, aCol: 4, bRow: 4 * outF, bCol: 4, count: 1, aStep: 0, bStep: 0, cStep: 0 });
   return out;
 }
 
-/** A product for `runGemm`: SimdKernels.gemm's arguments with tensors for the addresses, `count` slices `*Step` bytes apart. */
+/**
+ * A product for `runGemm`: SimdKernels.gemm's arguments with tensors for the addresses, `count`
+ * slices `*Step` bytes apart; `kernel: 'gemv'` (op(b)'s columns adjacent) for a few rows, unpacked.
+ */
 interface GemmCall {
+  kernel?: 'gemm' | 'gemv';
   a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo; bias: tf.TensorInfo | undefined;
   m: number; n: number; k: number;
   aRow: number; aCol: number; bRow: number; bCol: number;
@@ -122,21 +137,25 @@ interface GemmCall {
 function runGemm(backend: HeapBackend, simd: SimdKernels, call: GemmCall): void {
   const team = simd.shared ? simdTeam(backend) : null;
   const parts = team ? team.parts(call) : 1;
-  const kc = Math.max(1, Math.min(call.k, GEMM_BLOCK));
-  const pack = backend.makeOutput([parts * kc * 8], 'float32');
+  const gemv = call.kernel === 'gemv';
+  // gemv: no scratch; op(b)'s rows one at a time where each part's rows of c stay in the fastest
+  // cache, else four at a time.
+  const kc = gemv ? (call.m * Math.ceil(call.n / parts) > GEMV_ONE_ROW ? 4 : 1) : Math.max(1, Math.min(call.k, GEMM_BLOCK));
+  const pack = gemv ? null : backend.makeOutput([parts * kc * 8], 'float32');
   // Views after the allocation: it may grow (and so detach) the heap.
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const [a, b, c, packAt] = [at(call.a), at(call.b), at(call.c), at(pack)];
+  const [a, b, c, packAt] = [at(call.a), at(call.b), at(call.c), pack ? at(pack) : 0];
   const bias = call.bias ? at(call.bias) : 0;
   const job = { ...call, a, b, c, bias, kc, cRow: 4 * call.n };
   if (team && parts > 1) {
-    team.run(simd.gemm, job, Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
+    team.run(simd, job, gemv ? [] : Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
   } else {
+    const product = gemv ? simd.gemv : simd.gemm;
     for (let s = 0; s < call.count; s++) {
-      simd.gemm(a + s * call.aStep, b + s * call.bStep, c + s * call.cStep, bias, call.m, call.n, call.k, call.aRow, call.aCol, call.bRow, call.bCol, packAt, kc, 4 * call.n);
+      product(a + s * call.aStep, b + s * call.bStep, c + s * call.cStep, bias, call.m, call.n, call.k, call.aRow, call.aCol, call.bRow, call.bCol, packAt, kc, 4 * call.n);
     }
   }
-  backend.disposeData(pack.dataId);
+  if (pack) backend.disposeData(pack.dataId);
 }
 
 function xnnpackDense(backend: HeapBackend, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number, transient: boolean): tf.TensorInfo {

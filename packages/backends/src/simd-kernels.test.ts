@@ -129,3 +129,97 @@ describe('fused tanh-GELU on wasm', () => {
     expect(want.slice(60_001)).toEqual([Infinity, NaN, NaN, 0, -0]);
   });
 });
+
+describe("gemv: the product of a few rows without packing", () => {
+  interface HeapBackend {
+    makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+    typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+    disposeData(id: object): void;
+  }
+
+  /**
+   * c = bias + op(a)·b by the definition, in float32 in order (a multiply and an add per term,
+   * each rounded): op(a) m×k with element (i, l) at a[i·aRow + l·aCol] (float indices), b k×n row-major.
+   */
+  function inOrder(a: Float32Array, b: Float32Array, bias: Float32Array | null, m: number, n: number, k: number, aRow: number, aCol: number): Float32Array {
+    const c = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = bias ? bias[j]! : 0;
+        for (let l = 0; l < k; l++) s = Math.fround(s + Math.fround(a[i * aRow + l * aCol]! * b[l * n + j]!));
+        c[i * n + j] = s;
+      }
+    }
+    return c;
+  }
+
+  it.each([
+    // [m, n, k, transposeA, bias]: four rows of b at a time and the last k mod 4; eight columns at
+    // a time and the last n mod 8; no inner axis (the bias alone)
+    [1, 203, 301, false, true],
+    [3, 50, 37, true, true],
+    [15, 1030, 9, false, false],
+    [1, 3, 5, false, true],
+    [2, 64, 1, true, false],
+    [1, 9, 0, false, true],
+  ] as const)('%i×%i (k = %i, a transposed: %s, bias: %s): gemm\'s values and the in-order float32 sums, bit for bit', async (m, n, k, transposeA, withBias) => {
+    await withBackend('wasm', () => {
+      const backend = tf.backend() as unknown as HeapBackend;
+      const simd = simdKernels(backend)!;
+      const plain = simd.relaxed ? null : simd;
+      if (!plain) throw new Error('the unit project runs without relaxed SIMD: expected the plain kernels');
+      const a = values(m * k, 71, 2);
+      const b = values(k * n, 72);
+      const bias = withBias ? values(n, 73) : null;
+      const buffers = [m * k, k * n, n, m * n, m * n, Math.max(1, k) * 8].map((size) => backend.makeOutput([Math.max(1, size)], 'float32'));
+      try {
+        const view = (i: number) => backend.typedArrayFromHeap(buffers[i]!);
+        view(0).set(a);
+        view(1).set(b);
+        if (bias) view(2).set(bias);
+        view(4).fill(NaN);
+        const at = (i: number) => view(i).byteOffset;
+        const [aRow, aCol] = transposeA ? [1, m] : [k, 1];
+        const want = inOrder(a, b, bias, m, n, k, aRow, aCol);
+        // gemv reading op(b) one row at a time (kc 1) and four at a time (kc 4), then gemm
+        for (const kc of [1, 4]) {
+          view(3).fill(NaN);
+          plain.gemv(at(0), at(1), at(3), bias ? at(2) : 0, m, n, k, 4 * aRow, 4 * aCol, 4 * n, 4, 0, kc, 4 * n);
+          expect(view(3).slice()).toEqual(want);
+        }
+        plain.gemm(at(0), at(1), at(4), bias ? at(2) : 0, m, n, k, 4 * aRow, 4 * aCol, 4 * n, 4, at(5), 256, 4 * n);
+        expect(view(4).slice()).toEqual(want);
+      } finally {
+        for (const t of buffers) backend.disposeData(t.dataId);
+      }
+    });
+  });
+
+  it('writes a band of columns into a wider output, leaving the rest alone', async () => {
+    await withBackend('wasm', () => {
+      const backend = tf.backend() as unknown as HeapBackend;
+      const simd = simdKernels(backend)!;
+      const [m, n, k, from, width] = [2, 40, 17, 8, 21];
+      const a = values(m * k, 81);
+      const b = values(k * n, 82);
+      const bias = values(n, 83);
+      const buffers = [m * k, k * n, n, m * n].map((size) => backend.makeOutput([size], 'float32'));
+      try {
+        const view = (i: number) => backend.typedArrayFromHeap(buffers[i]!);
+        view(0).set(a);
+        view(1).set(b);
+        view(2).set(bias);
+        view(3).fill(-7);
+        const at = (i: number) => view(i).byteOffset;
+        simd.gemv(at(0), at(1) + 4 * from, at(3) + 4 * from, at(2) + 4 * from, m, width, k, 4 * k, 4, 4 * n, 4, 0, 4, 4 * n);
+        const got = view(3).slice();
+        const want = inOrder(a, b, bias, m, n, k, k, 1);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) expect(got[i * n + j]).toBe(j >= from && j < from + width ? want[i * n + j] : -7);
+        }
+      } finally {
+        for (const t of buffers) backend.disposeData(t.dataId);
+      }
+    });
+  });
+});

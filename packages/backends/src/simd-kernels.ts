@@ -54,7 +54,13 @@ export interface SimdKernels {
    * blocks of kc.
    */
   gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number): void;
-  /** True when `gemm` is the relaxed-SIMD (fused multiply-add) build. */
+  /**
+   * `gemm`'s product for a few rows of a (a decoding step) without packing: the same arguments and
+   * values, bit for bit; op(b)'s columns must be adjacent (bCol = 4). pack is unused; kc: 4 reads
+   * op(b) four rows at a time (rows too long for c to stay in cache), else one.
+   */
+  gemv(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number): void;
+  /** True when `gemm` and `gemv` are the relaxed-SIMD (fused multiply-add) build. */
   readonly relaxed: boolean;
   /** True over the threaded build's shared memory (products on a `SimdTeam`, or XNNPACK's threads). */
   readonly shared: boolean;
@@ -131,7 +137,7 @@ export function simdKernels(backend: object): SimdKernels | null {
     if (products && elementwise) {
       const plain = { ...products, ...elementwise, relaxed: false, shared } as unknown as SimdKernels;
       const fma = instantiate(RELAXED_WASM_BASE64, shared, memory);
-      known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], relaxed: true } as SimdKernels) : null };
+      known = { plain, relaxed: fma ? ({ ...plain, gemm: fma['gemm'], gemv: fma['gemv'], relaxed: true } as SimdKernels) : null };
     }
     instances.set(memory, known);
   }

@@ -58,16 +58,19 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
   }
 
   it.each([
-    // [label, m, n, k, count, transposeA, transposeB, how the helper's part starts]
-    ['one product cut into bands of columns (203: 104 and 99), both operands read transposed', 41, 203, 150, 1, true, true, { column: 104 }],
-    ['one product with few columns cut into bands of rows (37: 20 and 17)', 37, 48, 700, 1, false, false, { row: 20 }],
-    ['five slices of a batched product: three and two', 40, 72, 96, 5, false, true, { slice: 3 }],
-  ] as const)('%s: each part written by its thread, the whole equal to one thread bit for bit', async (_label, m, n, k, count, ta, tb, helperFrom) => {
+    // [label, m, n, k, count, transposeA, transposeB, how the helper's part starts, kernel]
+    ['one product cut into bands of columns (203: 104 and 99), both operands read transposed', 41, 203, 150, 1, true, true, { column: 104 }, 'gemm'],
+    ['one product with few columns cut into bands of rows (37: 20 and 17)', 37, 48, 700, 1, false, false, { row: 20 }, 'gemm'],
+    ['five slices of a batched product: three and two', 40, 72, 96, 5, false, true, { slice: 3 }, 'gemm'],
+    // gemv: bands of long rows only
+    ["a decoding step's one-row product (gemv) over long rows cut into bands of columns (33001: 16504 and 16497)", 1, 33001, 40, 1, false, false, { column: 16504 }, 'gemv'],
+    ['three rows by gemv, a read transposed: bands of columns (32800: 16400 each)', 3, 32800, 12, 1, true, false, { column: 16400 }, 'gemv'],
+  ] as const)('%s: each part written by its thread, the whole equal to one thread bit for bit', async (_label, m, n, k, count, ta, tb, helperFrom, kernel) => {
     const s = await setup();
     if (!s) return;
     const { backend, simd, team } = s;
     const job0: Omit<GemmJob, 'a' | 'b' | 'c' | 'bias'> = {
-      m, n, k, count, kc: 64, cRow: 4 * n,
+      kernel, m, n, k, count, kc: 64, cRow: 4 * n,
       aRow: ta ? 4 : 4 * k, aCol: ta ? 4 * m : 4,
       bRow: tb ? 4 : 4 * n, bCol: tb ? 4 * k : 4,
       aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n,
@@ -86,7 +89,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       for (let sl = 0; sl < count; sl++) {
         simd.gemm(a.at() + sl * job0.aStep, b.at() + sl * job0.bStep, one.at() + sl * job0.cStep, biasAt, m, n, k, job0.aRow, job0.aCol, job0.bRow, job0.bCol, packs.at(), 64, 4 * n);
       }
-      team.run(simd.gemm, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run(simd, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
       expect(split.read()).toEqual(one.read());
 
       // The calling thread skips its part (it only waits until the helper has claimed its own, so
@@ -94,15 +97,17 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       const calls: number[][] = [];
       const internals = team as unknown as { seq: number; helpers: { control: Int32Array }[] };
       const control = internals.helpers[0]!.control;
-      team.run((...args) => {
+      const skip = (...args: number[]) => {
         calls.push(args);
         while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
-      }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      };
+      team.run({ gemm: skip, gemv: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
       const got = mine.read();
       const want = one.read();
+      const column = 'column' in helperFrom ? helperFrom.column : 0;
       const helpers = (index: number): boolean => {
         const [sl, i, j] = [Math.floor(index / (m * n)), Math.floor(index / n) % m, index % n];
-        return 'slice' in helperFrom ? sl >= helperFrom.slice : 'row' in helperFrom ? i >= helperFrom.row : j >= helperFrom.column;
+        return 'slice' in helperFrom ? sl >= helperFrom.slice : 'row' in helperFrom ? i >= helperFrom.row : j >= column;
       };
       let helperValues = 0;
       got.forEach((v, index) => {
@@ -117,7 +122,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       // The calling thread's share: its slices, or one call for its band.
       expect(calls.length).toBe('slice' in helperFrom ? helperFrom.slice : 1);
       if ('row' in helperFrom) expect(calls[0]![4]).toBe(helperFrom.row);
-      if ('column' in helperFrom) expect(calls[0]![5]).toBe(helperFrom.column);
+      if ('column' in helperFrom) expect(calls[0]![5]).toBe(column);
     } finally {
       for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
     }
@@ -144,7 +149,8 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       expect(team.parts(job)).toBe(2);
       simd.gemm(a.at(), b.at(), one.at(), 0, m, n, k, 4 * k, 4, 4 * n, 4, packs.at(), 64, 4 * n);
       const calls: number[][] = [];
-      team.run((...args) => { calls.push(args); simd.gemm(...(args as Parameters<SimdKernels['gemm']>)); }, job, [packs.at(), packs.at() + 64 * 32]);
+      const record = (...args: Parameters<SimdKernels['gemm']>) => { calls.push(args); simd.gemm(...args); };
+      team.run({ gemm: record, gemv: record }, job, [packs.at(), packs.at() + 64 * 32]);
       expect(calls).toHaveLength(2); // its own band, then the helper's
       expect(calls.map((c) => c[5])).toEqual([128, 128]);
       expect(split.read()).toEqual(one.read());
@@ -161,6 +167,10 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     expect(s.team.parts({ m: 3, n: 4096, k: 768, count: 1 })).toBe(2); // bands of columns
     expect(s.team.parts({ m: 6, n: 60, k: 4096, count: 1 })).toBe(1); // too few columns and rows for two bands
     expect(s.team.parts({ m: 128, n: 768, k: 768, count: 1 })).toBe(2);
+    // gemv: only long rows (a language model's head), not a GPT-2-small block's 768 to 3072 columns
+    expect(s.team.parts({ kernel: 'gemv', m: 1, n: 50257, k: 768, count: 1 })).toBe(2);
+    expect(s.team.parts({ kernel: 'gemv', m: 1, n: 3072, k: 3072, count: 1 })).toBe(1);
+    expect(s.team.parts({ kernel: 'gemv', m: 1, n: 40000, k: 16, count: 1 })).toBe(1); // 640,000 multiply-adds
   });
 
   it('dense layers and batched products run on it, within float32 rounding of cpu, without leaks', async () => {
@@ -171,10 +181,13 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     const bias = values(192, 23);
     const q = values(12 * 64 * 32, 24);
     const kT = values(12 * 64 * 32, 25);
+    const x2 = values(2 * 32, 26);
+    const w2 = values(32 * 33000, 27, 0.1);
     const run = () => tf.tidy(() => {
       const h = linear(tf.tensor2d(x, [128, 256]), tf.tensor2d(w, [256, 192]), tf.tensor1d(bias));
       const scores = batchedMatMul(tf.tensor3d(q, [12, 64, 32]), tf.tensor3d(kT, [12, 64, 32]), false, true);
-      return { h: h.dataSync() as Float32Array, scores: scores.dataSync() as Float32Array };
+      const step = linear(tf.tensor2d(x2, [2, 32]), tf.tensor2d(w2, [32, 33000]));
+      return { h: h.dataSync() as Float32Array, scores: scores.dataSync() as Float32Array, step: step.dataSync() as Float32Array };
     });
     const want = await withBackend('cpu', run);
     const got = await withBackend('wasm', async () => {
@@ -182,18 +195,19 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       const { team } = s;
       const parts: number[] = [];
       const original = team.run.bind(team);
-      team.run = (gemm, job, packs) => {
+      team.run = (kernels, job, packs, relaxed) => {
         parts.push(team.parts(job));
-        original(gemm, job, packs);
+        original(kernels, job, packs, relaxed);
       };
       try {
         return await expectNoLeaks(run, 'products on helper threads');
       } finally {
         team.run = original;
-        // The dense layer (128 rows) and the batched product (12 slices), each cut in two.
-        expect(parts).toEqual([2, 2]);
+        // The dense layer (128 rows), the batched product (12 slices) and the two rows over long rows (gemv), each cut in two.
+        expect(parts).toEqual([2, 2, 2]);
       }
     });
+    expectAllClose(got.step, want.step, { atol: 2e-5, rtol: 1e-5, label: 'two rows' });
     expectAllClose(got.h, want.h, { atol: 2e-5, rtol: 1e-5, label: 'dense' });
     expectAllClose(got.scores, want.scores, { atol: 2e-5, rtol: 1e-5, label: 'batched' });
   });

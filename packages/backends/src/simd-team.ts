@@ -4,11 +4,11 @@
  * XNNPACK's pthread pool only serves tfjs-backend-wasm's own kernels; tfkit's kernels ran on the
  * calling thread alone, so on two threads a dense layer was no faster than on one. A team is
  * `helpers` Workers, each with its own instance of the shared-memory kernels module over the same
- * heap (a shared `WebAssembly.Memory` may be posted to a Worker; each compiles the 3 kB module
- * itself). A product is cut into parts — whole slices of a batched product, or bands of columns
- * (a multiple of eight) of a single one, or bands of rows where it has few columns — the calling
- * thread runs the first, each helper one of the others, and the call returns when all are
- * written. Every output value is computed by exactly one thread with the same kernel and the same
+ * heap (a shared `WebAssembly.Memory` may be posted to a Worker; each compiles the 4 kB module
+ * itself). A product (`gemm`, or `gemv` for the few rows of a decoding step) is cut into parts —
+ * whole slices of a batched product, or bands of columns (a multiple of eight) of a single one, or
+ * bands of rows where it has few columns — the calling thread runs the first, each helper one of
+ * the others, and the call returns when all are written. Every output value is computed by exactly one thread with the same kernel and the same
  * order of terms, so results are bit for bit those of one thread.
  *
  * The hand-off is a small shared control block per helper: the caller writes the arguments, bumps a
@@ -27,7 +27,8 @@ const SEQ = 0; // bumped by the caller for each job; -1 stops the helper
 const DONE = 1; // set by the helper to the job's SEQ when its part is written
 const RELAXED = 2; // 1: the job runs the relaxed-SIMD (fused multiply-add) gemm
 const CLAIM = 3; // the last job claimed, by the helper or (taken back) by the caller
-const ARGS = 4; // gemm's 14 arguments, then count and the three slice steps (bytes)
+const KERNEL = 4; // 0: gemm, 1: gemv (the packing-free product of a few rows)
+const ARGS = 5; // the kernel's 14 arguments, then count and the three slice steps (bytes)
 const SLOTS = ARGS + 18;
 
 /** Busy-wait iterations before sleeping (a few microseconds: a product's part takes far longer). */
@@ -43,6 +44,9 @@ const HELPER_SPIN_MS = 0.5;
 /**
  * The helper's code, the same text in a Node.js worker thread (`eval`) and a browser Worker (a
  * `blob:` URL): instantiate the module over the memory, say "ready", then run jobs until stopped.
+ * It compiles the module itself rather than being posted it compiled: V8 (Node 20) left a posted
+ * module's lazily compiled functions on its baseline tier in the Worker, at about 0.7 of the
+ * caller's speed. (No comments inside: the text ships as it is.)
  */
 const HELPER_SOURCE = `
 const node = typeof self === 'undefined';
@@ -50,11 +54,12 @@ const port = node ? require('node:worker_threads').parentPort : self;
 const first = (data) => {
   let plain, relaxed;
   try {
-    // Compiled here, not posted compiled: V8 (Node 20) left a posted module's lazily compiled
-    // functions on its baseline tier in the Worker, at about 0.7 of the caller's speed.
-    const gemmOf = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports.gemm;
-    plain = gemmOf(data.bytes);
-    relaxed = data.relaxedBytes ? gemmOf(data.relaxedBytes) : plain;
+    const kernelsOf = (bytes) => {
+      const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
+      return [e.gemm, e.gemv];
+    };
+    plain = kernelsOf(data.bytes);
+    relaxed = data.relaxedBytes ? kernelsOf(data.relaxedBytes) : plain;
   } catch (error) {
     port.postMessage({ error: String(error && error.message || error) });
     return;
@@ -70,11 +75,10 @@ const first = (data) => {
     Atomics.wait(c, ${SEQ}, seen);
     seen = Atomics.load(c, ${SEQ});
     if (seen === -1) return;
-    // Every job is claimed once: here, or by the caller when this thread came too late.
     const claimed = Atomics.load(c, ${CLAIM});
     if (claimed === seen || Atomics.compareExchange(c, ${CLAIM}, claimed, seen) !== claimed) continue;
     const a = ${ARGS};
-    const gemm = c[${RELAXED}] ? relaxed : plain;
+    const gemm = (c[${RELAXED}] ? relaxed : plain)[c[${KERNEL}]];
     const count = c[a + 14];
     for (let s = 0; s < count; s++) {
       gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], c[a + 2] + s * c[a + 17], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
@@ -89,8 +93,18 @@ else self.onmessage = (event) => { self.onmessage = null; first(event.data); };
 
 type Gemm = (a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number) => void;
 
-/** One product, possibly batched: slice s reads a + s·aStep, b + s·bStep and writes c + s·cStep. */
+/** The products a team runs (SimdKernels'): `gemm`, and `gemv` for a few rows without packing. */
+export interface TeamKernels {
+  gemm: Gemm;
+  gemv: Gemm;
+}
+
+/**
+ * One product, possibly batched: slice s reads a + s·aStep, b + s·bStep and writes c + s·cStep;
+ * by `gemm`, or by `gemv` where `kernel` says so (pack and kc then unused).
+ */
 export interface GemmJob {
+  kernel?: 'gemm' | 'gemv';
   a: number; b: number; c: number; bias: number;
   m: number; n: number; k: number;
   aRow: number; aCol: number; bRow: number; bCol: number;
@@ -111,6 +125,15 @@ const CLAIM_GRACE = 0.25;
 
 /** Products of fewer multiply-adds than this run on the calling thread alone (≈ 25 µs). */
 const MIN_SPLIT_WORK = 1 << 20;
+
+/**
+ * The fewest columns of a band of `gemv` (64 kB of each row of a weight). Its time is that of
+ * streaming the weight from memory; a thread reading a short run of every row reads slower than
+ * one reading whole rows (on the 2-core machine, a band of half a 768- or 3072-column weight
+ * each: 11–16 GB/s for both threads together, one thread alone 27), so only long rows (a language
+ * model's head) are cut.
+ */
+const MIN_GEMV_BAND = 16384;
 
 /** The fewest columns of a band (a product with fewer than twice this many is cut by rows). */
 const MIN_BAND_COLUMNS = 32;
@@ -158,41 +181,45 @@ export class SimdTeam {
    * each), so that each thread packs only its share of op(b); failing that, bands of at least
    * four rows.
    */
-  parts(job: Pick<GemmJob, 'm' | 'n' | 'k' | 'count'>): number {
+  parts(job: Pick<GemmJob, 'm' | 'n' | 'k' | 'count' | 'kernel'>): number {
     // (A team retires before its job numbers would overflow: 2³¹ products, decades of work.)
     if (this.stopped || this.seq >= 0x7ffffff0 || job.m * job.n * job.k * job.count < MIN_SPLIT_WORK) return 1;
     if (job.count >= this.threads) return this.threads;
     if (job.count !== 1) return 1;
+    if (job.kernel === 'gemv') return Math.max(1, Math.min(this.threads, Math.floor(job.n / MIN_GEMV_BAND)));
     const byColumns = Math.floor(job.n / MIN_BAND_COLUMNS);
     return Math.max(1, Math.min(this.threads, byColumns >= 2 ? byColumns : Math.floor(job.m / 4)));
   }
 
   /**
-   * Runs `job` on `parts(job)` threads with `gemm` on this one — the helpers with the same
-   * variant: `relaxed` when `gemm` is the fused multiply-add one; `packs[p]` is part p's scratch
-   * (see SimdKernels.gemm). Returns when every part is written.
+   * Runs `job` on `parts(job)` threads with `kernels` on this one — the helpers with the same
+   * variant: `relaxed` when `kernels` are the fused multiply-add ones; `packs[p]` is part p's
+   * scratch for `gemm` (see SimdKernels.gemm). Returns when every part is written.
    */
-  run(gemm: Gemm, job: GemmJob, packs: readonly number[], relaxed = false): void {
+  run(kernels: TeamKernels, job: GemmJob, packs: readonly number[], relaxed = false): void {
+    const gemv = job.kernel === 'gemv';
+    const gemm = gemv ? kernels.gemv : kernels.gemm;
     const parts = this.parts(job);
-    if (packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
+    if (!gemv && packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
     const mine = this.cut(job, parts, 0);
     if (parts > 1) {
       this.seq++;
       for (let p = 1; p < parts; p++) {
         const part = this.cut(job, parts, p);
         const c = this.helpers[p - 1]!.control;
-        const args = [part.a, part.b, part.c, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, packs[p]!, part.kc, part.cRow, part.count, part.aStep, part.bStep, part.cStep];
+        const args = [part.a, part.b, part.c, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, packs[p] ?? 0, part.kc, part.cRow, part.count, part.aStep, part.bStep, part.cStep];
         for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
         c[RELAXED] = relaxed ? 1 : 0;
+        c[KERNEL] = gemv ? 1 : 0;
         Atomics.store(c, SEQ, this.seq);
         Atomics.notify(c, SEQ);
       }
     }
     const started = performance.now();
-    runPart(gemm, mine, packs[0]!);
+    runPart(gemm, mine, packs[0] ?? 0);
     const grace = 0.05 + CLAIM_GRACE * (performance.now() - started);
     for (let p = 1; p < parts; p++) {
-      if (!this.await(this.helpers[p - 1]!.control, performance.now() + grace)) runPart(gemm, this.cut(job, parts, p), packs[p]!);
+      if (!this.await(this.helpers[p - 1]!.control, performance.now() + grace)) runPart(gemm, this.cut(job, parts, p), packs[p] ?? 0);
     }
   }
 
@@ -206,10 +233,8 @@ export class SimdTeam {
       return { ...job, a: job.a + from * job.aStep, b: job.b + from * job.bStep, c: job.c + from * job.cStep, count };
     }
     if (job.n >= 2 * MIN_BAND_COLUMNS) {
-      // Bands of columns, each a multiple of eight (gemm's column block) but the last.
-      const per = Math.ceil(job.n / parts / 8) * 8;
-      const from = Math.min(job.n, p * per);
-      const n = Math.min(job.n, from + per) - from;
+      const from = bandStart(job, parts, p);
+      const n = bandStart(job, parts, p + 1) - from;
       return { ...job, b: job.b + from * job.bCol, c: job.c + from * 4, bias: job.bias && job.bias + from * 4, n, count: n > 0 ? job.count : 0 };
     }
     // Bands of rows, each a multiple of four (gemm's row block) but the last.
@@ -237,6 +262,17 @@ export class SimdTeam {
       if (this.canSleep && spins > SPIN) Atomics.wait(c, DONE, done, 50);
     }
   }
+}
+
+/**
+ * The first column of band p of `parts` (p = parts: n): multiples of eight columns (gemm's column
+ * block; four would do for gemv) but the last. The two threads writing the two ends of the
+ * boundary's cache line take it from each other while they run; gemv, which adds each row of the
+ * weight into c, is cut only for rows of 16384 columns or more (MIN_GEMV_BAND), where that is one
+ * line in thousands.
+ */
+function bandStart(job: GemmJob, parts: number, p: number): number {
+  return Math.min(job.n, p * Math.ceil(job.n / parts / 8) * 8);
 }
 
 /** One part of a job on the calling thread. */

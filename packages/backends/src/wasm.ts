@@ -38,15 +38,16 @@ export interface WasmBackendOptions {
   /**
    * What the dense products XNNPACK runs do with their weights outside training (training steps
    * always pack per call). With tfkit's SIMD kernels (the single-threaded SIMD build, or the
-   * threaded one with `products: 'tfkit'`) that is only products of fewer than 16 rows (decoding
-   * steps): larger ones run tfkit's own SIMD product, which keeps no copy whatever this says. `'cached'` (default): XNNPACK's packed copy of each weight stays beside it for the
-   * weight's life — the fastest repeated products. `'per-call'`: each product packs its weight
-   * anew and frees the copy — the least memory, at 1.4–2.2× the time of those products. Applies to
-   * products from this activation on.
+   * threaded one with `products: 'tfkit'`) XNNPACK runs none: tfkit's products (`gemm`, and `gemv`
+   * for the few rows of a decoding step) keep no copy whatever this says. Elsewhere (the
+   * threaded build with `products: 'xnnpack'`, or no SIMD): `'cached'` (default): XNNPACK's packed
+   * copy of each weight stays beside it for the weight's life — the fastest repeated products.
+   * `'per-call'`: each product packs its weight anew and frees the copy — the least memory, at
+   * 1.4–2.2× the time of those products. Applies to products from this activation on.
    */
   weightPacking?: 'cached' | 'per-call';
   /**
-   * Whether tfkit's SIMD product (16 rows or more; on the threaded build, its helpers too) uses
+   * Whether tfkit's SIMD products (on the threaded build, its helpers too) use
    * relaxed SIMD's fused multiply-add where the runtime validates it (Chromium 114+, Node 22+; Node 20 with
    * `--experimental-wasm-relaxed-simd`). `true` (default): about 10% faster dense layers on a CPU
    * with FMA; each term is then rounded once instead of twice, so values differ in the last bits
@@ -59,7 +60,7 @@ export interface WasmBackendOptions {
    * SIMD product, cut across the calling thread and `threads − 1` helper Workers over the same
    * shared memory (values bit for bit those of one thread); falls back to XNNPACK, with a note,
    * where a Worker cannot start. `'xnnpack'`: tfjs-backend-wasm's XNNPACK operators on its thread
-   * pool. The single-threaded build always runs tfkit's product (16 rows or more).
+   * pool. The single-threaded build always runs tfkit's products.
    */
   products?: 'tfkit' | 'xnnpack';
 }

@@ -348,6 +348,112 @@
       (br_if $kloop (i32.lt_u (local.get $l0) (local.get $k))))
   )
 
+  ;; The same c = bias + op(a) · op(b) for a few rows of a (a decoding step), without packing: op(b)'s
+  ;; columns must be adjacent (bCol = 4, a row-major weight). Same values as gemm, bit for bit,
+  ;; relaxed build included. op(b) is read once, in order, `kc` rows at a time (4, or else 1), each
+  ;; pass adding them into every row of c eight columns at a time (the partial sums wait in c, so
+  ;; each value's terms are added in order); the last n mod 8 columns one value at a time. One row at a time is one stream through memory,
+  ;; where a decoding step's weights come from (27 GB/s on the 2-core machine, where four rows at a
+  ;; time read 18); four rows at a time move c a quarter as often, for rows too long for c to stay
+  ;; in the fastest cache (a language model's head). pack is not used (gemm's arguments, so that
+  ;; one call serves both).
+  (func (export "gemv")
+    (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $pack i32) (param $kc i32) (param $cRow i32)
+    (local $n8 i32) (local $i i32) (local $j i32) (local $l i32) (local $pa i32) (local $cp i32)
+    (local $pb i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $c00 v128) (local $c01 v128)
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+    ;; every row of c starts from the bias, or zeros
+    (local.set $i (i32.const 0))
+    (block $idone (loop $iloop
+      (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $cp (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))))
+      (local.set $j (i32.const 0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
+        (v128.store (i32.add (local.get $cp) (i32.shl (local.get $j) (i32.const 2)))
+          (if (result v128) (local.get $bias)
+            (then (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (else (v128.const i64x2 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $jloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop)))
+    ;; then the terms in order: rows l … of op(b) into every row of c
+    (local.set $l (i32.const 0))
+    (block $ldone (loop $lloop
+      (br_if $ldone (i32.ge_u (local.get $l) (local.get $k)))
+      (if (i32.and (i32.eq (local.get $kc) (i32.const 4)) (i32.le_u (i32.add (local.get $l) (i32.const 4)) (local.get $k)))
+        (then
+          (local.set $i (i32.const 0))
+          (block $idone (loop $iloop
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $aRow)) (i32.mul (local.get $l) (local.get $aCol)))))
+            (local.set $x0 (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $aCol) (i32.const 0)))))
+            (local.set $x1 (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $aCol) (i32.const 1)))))
+            (local.set $x2 (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $aCol) (i32.const 2)))))
+            (local.set $x3 (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $aCol) (i32.const 3)))))
+            (local.set $cp (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))))
+            (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $l) (local.get $bRow))))
+            (local.set $p1 (i32.add (local.get $pb) (local.get $bRow)))
+            (local.set $p2 (i32.add (local.get $p1) (local.get $bRow)))
+            (local.set $p3 (i32.add (local.get $p2) (local.get $bRow)))
+            (local.set $j (i32.const 0))
+            (block $jdone (loop $jloop
+              (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
+                (local.set $c00 (v128.load offset=0 (local.get $cp)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (v128.load offset=0 (local.get $pb)))))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x1) (v128.load offset=0 (local.get $p1)))))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (v128.load offset=0 (local.get $p2)))))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x3) (v128.load offset=0 (local.get $p3)))))
+                (v128.store offset=0 (local.get $cp) (local.get $c00))
+                (local.set $c01 (v128.load offset=16 (local.get $cp)))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (v128.load offset=16 (local.get $pb)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x1) (v128.load offset=16 (local.get $p1)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x2) (v128.load offset=16 (local.get $p2)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x3) (v128.load offset=16 (local.get $p3)))))
+                (v128.store offset=16 (local.get $cp) (local.get $c01))
+                (local.set $cp (i32.add (local.get $cp) (i32.const 32)))
+                (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+                (local.set $p1 (i32.add (local.get $p1) (i32.const 32)))
+                (local.set $p2 (i32.add (local.get $p2) (i32.const 32)))
+                (local.set $p3 (i32.add (local.get $p3) (i32.const 32)))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $jloop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iloop)))
+          (local.set $l (i32.add (local.get $l) (i32.const 4))))
+        (else
+          (local.set $i (i32.const 0))
+          (block $idone (loop $iloop
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $aRow)) (i32.mul (local.get $l) (local.get $aCol)))))
+            (local.set $x0 (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $aCol) (i32.const 0)))))
+            (local.set $cp (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))))
+            (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $l) (local.get $bRow))))
+            (local.set $j (i32.const 0))
+            (block $jdone (loop $jloop
+              (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
+                (local.set $c00 (v128.load offset=0 (local.get $cp)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (v128.load offset=0 (local.get $pb)))))
+                (v128.store offset=0 (local.get $cp) (local.get $c00))
+                (local.set $c01 (v128.load offset=16 (local.get $cp)))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (v128.load offset=16 (local.get $pb)))))
+                (v128.store offset=16 (local.get $cp) (local.get $c01))
+                (local.set $cp (i32.add (local.get $cp) (i32.const 32)))
+                (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $jloop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iloop)))
+          (local.set $l (i32.add (local.get $l) (i32.const 1)))))
+      (br $lloop)))
+    ;; the last n mod 8 columns of every row, one value at a time (gemm's edge)
+    (call $edgeColumns (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $m) (local.get $n8) (local.get $n) (local.get $k)
+      (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (i32.const 1) (local.get $cRow))
+  )
+
   ;; pack[l·8 + t] = b[l·bRow + t·bCol] for l < kk, t < 8 (float32): eight columns of a block of
   ;; op(b), contiguous. Two vector copies per row where the columns are adjacent.
   (func $pack8 (param $b i32) (param $pack i32) (param $kk i32) (param $bRow i32) (param $bCol i32)

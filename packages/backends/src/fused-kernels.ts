@@ -58,8 +58,8 @@ const GEMM_BLOCK = 256;
  * Rows from which `TfkitDense` runs `gemm`, which packs the weight eight columns at a time, rather
  * than `gemv`, which streams the weight's rows unpacked: below, packing costs about what the
  * product does (bench/gemm.ts: 0.16 vs 0.21 ms for XNNPACK at 4 rows of 768 → 768, 0.53 vs 0.50 at
- * 16), and `gemv` matches or beats XNNPACK with its packed weight cached (GEMM_DECODE=1: GPT-2
- * small's one-row products 0.03–0.17 vs 0.08–0.18 ms, its LM head 4.7–5.1 vs 4.2–4.4 ms).
+ * 16). `gemv` reads a decoding step's weights from memory as fast as XNNPACK reads its packed
+ * copies (a GPT-2-small step: 24.0–24.8 vs 24.2–25.3 ms, BENCHMARKS.md), keeping none.
  */
 const GEMM_MIN_ROWS = 16;
 

@@ -52,23 +52,21 @@ const heapAt = (t: tf.Tensor) => backend.typedArrayFromHeap({ dataId: t.dataId, 
 
 /** [label, m, k, n, op(a) transposed, op(b) transposed] */
 type Shape = [string, number, number, number, boolean, boolean];
+/** GPT-2 small's weights: [label, in, out]. */
+const GPT2: [string, number, number][] = [
+  ['c_attn', 768, 2304],
+  ['attn c_proj', 768, 768],
+  ['c_fc', 768, 3072],
+  ['c_proj (MLP)', 3072, 768],
+  ['LM head', 768, 50257],
+];
+/** Those of `GPT2` named in `which` (all when omitted) times `m` rows. */
+const gpt2 = (m: number, which?: string[]): Shape[] =>
+  GPT2.filter(([label]) => !which || which.includes(label)).map(([label, k, n]): Shape => [`GPT-2 ${label}, ${m} row${m === 1 ? '' : 's'}`, m, k, n, false, false]);
 const shapes: Shape[] = process.env['GEMM_GPT2']
-  ? [
-      ['GPT-2 c_attn', 128, 768, 2304, false, false],
-      ['GPT-2 c_fc', 128, 768, 3072, false, false],
-      ['GPT-2 c_proj (MLP)', 128, 3072, 768, false, false],
-      ['GPT-2 LM head', 128, 768, 50257, false, false],
-    ]
+  ? gpt2(128, ['c_attn', 'c_fc', 'c_proj (MLP)', 'LM head'])
   : process.env['GEMM_DECODE']
-  ? [
-      ['GPT-2 c_attn, 1 row', 1, 768, 2304, false, false],
-      ['GPT-2 attn c_proj, 1 row', 1, 768, 768, false, false],
-      ['GPT-2 c_fc, 1 row', 1, 768, 3072, false, false],
-      ['GPT-2 c_proj (MLP), 1 row', 1, 3072, 768, false, false],
-      ['GPT-2 LM head, 1 row', 1, 768, 50257, false, false],
-      ['GPT-2 c_fc, 4 rows', 4, 768, 3072, false, false],
-      ['GPT-2 LM head, 4 rows', 4, 768, 50257, false, false],
-    ]
+  ? [...gpt2(1), ...gpt2(4, ['c_fc', 'LM head'])]
   : process.env['GEMM_SMALL']
   ? [1, 2, 4, 8, 16, 32, 64].map((m): Shape => [`${m} rows`, m, 768, 768, false, false])
   : [

@@ -23,6 +23,7 @@ import {
 } from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
+import { runJob } from './simd-team.js';
 
 /** What these kernels use of tfjs-backend-wasm's `BackendWasm`. */
 interface HeapBackend {
@@ -102,27 +103,32 @@ function denseKernel(args: KernelArgs): tf.TensorInfo {
   // product has helper threads there too.
   const own = simdKernels(backend);
   const simd = own && (!own.shared || simdTeam(backend)) ? own : null;
-  const out = simd ? simdDense(backend, simd, x, weight, bias, rows) : xnnpackDense(backend, x, weight, bias, rows, transient);
-  // `activation`: TfkitGelu's values, computed in place over the product.
-  const activation = args.attrs?.['activation'];
-  if (activation === 'gelu' || activation === 'gelu_tanh') geluOnHeap(backend, out, out, activation === 'gelu_tanh');
+  // `activation`: TfkitGelu's values over the product, in place — by tfkit's product per part (each
+  // thread over the values it wrote), after XNNPACK's over the whole.
+  const attr = args.attrs?.['activation'];
+  const activation = attr === 'gelu' || attr === 'gelu_tanh' ? (attr as 'gelu' | 'gelu_tanh') : undefined;
+  if (simd) return simdDense(backend, simd, x, weight, bias, rows, activation);
+  const out = xnnpackDense(backend, x, weight, bias, rows, transient);
+  if (activation) geluOnHeap(backend, out, out, activation === 'gelu_tanh');
   return out;
 }
 
-function simdDense(backend: HeapBackend, simd: SimdKernels, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number): tf.TensorInfo {
+function simdDense(backend: HeapBackend, simd: SimdKernels, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo | undefined, rows: number, activation: GemmCall['activation']): tf.TensorInfo {
   const [inF, outF] = weight.shape as [number, number];
   const out = backend.makeOutput([...x.shape.slice(0, -1), outF], 'float32');
   const kernel = rows < GEMM_MIN_ROWS ? 'gemv' : 'gemm';
-  runGemm(backend, simd, { kernel, a: x, b: weight, c: out, bias, m: rows, n: outF, k: inF, aRow: 4 * inF, aCol: 4, bRow: 4 * outF, bCol: 4, count: 1, aStep: 0, bStep: 0, cStep: 0 });
+  runGemm(backend, simd, { kernel, activation, a: x, b: weight, c: out, bias, m: rows, n: outF, k: inF, aRow: 4 * inF, aCol: 4, bRow: 4 * outF, bCol: 4, count: 1, aStep: 0, bStep: 0, cStep: 0 });
   return out;
 }
 
 /**
  * A product for `runGemm`: SimdKernels.gemm's arguments with tensors for the addresses, `count`
- * slices `*Step` bytes apart; `kernel: 'gemv'` (op(b)'s columns adjacent) for a few rows, unpacked.
+ * slices `*Step` bytes apart; `kernel: 'gemv'` (op(b)'s columns adjacent) for a few rows, unpacked;
+ * `activation`: the GELU of every value after the product.
  */
 interface GemmCall {
   kernel?: 'gemm' | 'gemv';
+  activation?: 'gelu' | 'gelu_tanh';
   a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo; bias: tf.TensorInfo | undefined;
   m: number; n: number; k: number;
   aRow: number; aCol: number; bRow: number; bCol: number;
@@ -147,14 +153,8 @@ function runGemm(backend: HeapBackend, simd: SimdKernels, call: GemmCall): void 
   const [a, b, c, packAt] = [at(call.a), at(call.b), at(call.c), pack ? at(pack) : 0];
   const bias = call.bias ? at(call.bias) : 0;
   const job = { ...call, a, b, c, bias, kc, cRow: 4 * call.n };
-  if (team && parts > 1) {
-    team.run(simd, job, gemv ? [] : Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
-  } else {
-    const product = gemv ? simd.gemv : simd.gemm;
-    for (let s = 0; s < call.count; s++) {
-      product(a + s * call.aStep, b + s * call.bStep, c + s * call.cStep, bias, call.m, call.n, call.k, call.aRow, call.aCol, call.bRow, call.bCol, packAt, kc, 4 * call.n);
-    }
-  }
+  if (team && parts > 1) team.run(simd, job, gemv ? [] : Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
+  else runJob(simd, job, packAt);
   if (pack) backend.disposeData(pack.dataId);
 }
 

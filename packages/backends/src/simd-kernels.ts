@@ -166,7 +166,8 @@ export async function startSimdTeam(backend: object, helpers: number): Promise<s
   if (active?.memory === memory && active.team.threads === helpers + 1) return null;
   stopSimdTeam();
   const relaxed = instances.get(memory)?.relaxed ? moduleBytes(RELAXED_WASM_BASE64, true) : null;
-  const team = await SimdTeam.start(moduleBytes(KERNELS_WASM_BASE64, true), relaxed, memory, helpers);
+  const modules = { kernels: moduleBytes(KERNELS_WASM_BASE64, true), relaxed, elementwise: moduleBytes(ELEMENTWISE_WASM_BASE64, true) };
+  const team = await SimdTeam.start(modules, memory, helpers);
   if (typeof team === 'string') return team;
   active = { memory, team };
   return null;

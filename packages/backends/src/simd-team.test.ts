@@ -4,11 +4,12 @@
  * dense layers and batched products of a model run on it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchedMatMul, createRegistry, FUSED_BATCH_MATMUL, linear } from '@tfkit/core-tensor';
+import { batchedMatMul, createRegistry, FUSED_BATCH_MATMUL, gelu, geluTanh, linear } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllBackends, useBackend } from './index.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
+import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 import { sharedMemoryModule } from './simd/shared-memory.js';
 import { SimdTeam, type GemmJob } from './simd-team.js';
@@ -101,7 +102,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
         calls.push(args);
         while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
       };
-      team.run({ gemm: skip, gemv: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
       const got = mine.read();
       const want = one.read();
       const column = 'column' in helperFrom ? helperFrom.column : 0;
@@ -128,13 +129,58 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     }
   });
 
+  it.each([
+    // [label, m, n, k, count, activation]
+    ['bands of columns, exact GELU', 41, 203, 150, 1, 'gelu'],
+    ['slices of a batched product, tanh GELU', 64, 96, 96, 3, 'gelu_tanh'],
+  ] as const)('with an activation (%s), each thread applies it to the values it wrote: the whole equals one thread’s product then GELU, bit for bit', async (_label, m, n, k, count, activation) => {
+    const s = await setup();
+    if (!s) return;
+    const { backend, simd, team } = s;
+    const a = heapBuffer(backend, count * m * k, values(count * m * k, 21));
+    const b = heapBuffer(backend, count * k * n, values(count * k * n, 22));
+    const bias = heapBuffer(backend, n, values(n, 23));
+    const one = heapBuffer(backend, count * m * n);
+    const split = heapBuffer(backend, count * m * n);
+    const mine = heapBuffer(backend, count * m * n);
+    const packs = heapBuffer(backend, 2 * 64 * 8);
+    const biasAt = count === 1 ? bias.at() : 0;
+    const mode = activation === 'gelu' ? 0 : 1;
+    try {
+      const job = (c: number): GemmJob => ({ activation, a: a.at(), b: b.at(), c, bias: biasAt, m, n, k, count, kc: 64, cRow: 4 * n, aRow: 4 * k, aCol: 4, bRow: 4 * n, bCol: 4, aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n });
+      expect(team.parts(job(0))).toBe(2);
+      for (let sl = 0; sl < count; sl++) simd.gemm(a.at() + sl * 4 * m * k, b.at() + sl * 4 * k * n, one.at() + sl * 4 * m * n, biasAt, m, n, k, 4 * k, 4, 4 * n, 4, packs.at(), 64, 4 * n);
+      const products = one.read();
+      simd.gelu(one.at(), 0, one.at(), count * m * n, mode);
+      const want = one.read();
+      // The GELU changed the values (a test of it, not of the product alone).
+      expect(want.filter((v, i) => v !== products[i]).length).toBeGreaterThan(want.length / 2);
+      team.run(simd, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
+      expect(split.read()).toEqual(want);
+      // The caller does nothing of its own part: the helper's values carry the GELU, the rest is 0.
+      const internals = team as unknown as { seq: number; helpers: { control: Int32Array }[] };
+      const control = internals.helpers[0]!.control;
+      const skip = () => {
+        while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
+      };
+      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      // The helper's part: the last of the three slices; columns from 104 of 203.
+      const helpers = (index: number) => (count > 1 ? index >= 2 * m * n : index % n >= 104);
+      const got = mine.read();
+      got.forEach((v, index) => expect(v).toBe(helpers(index) ? want[index] : 0));
+      expect(got.filter((v, index) => helpers(index) && v !== products[index]).length).toBeGreaterThan(0);
+    } finally {
+      for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
+    }
+  });
+
   it('a helper that never takes its part: the caller takes it back after its own, and the product is whole', async () => {
     const s = await setup();
     if (!s) return;
     const { backend, simd } = s;
     const memory = (backend as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
-    const bytes = sharedMemoryModule(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
-    const team = (await SimdTeam.start(bytes, null, memory, 1)) as SimdTeam;
+    const shared = (base64: string) => sharedMemoryModule(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
+    const team = (await SimdTeam.start({ kernels: shared(KERNELS_WASM_BASE64), relaxed: null, elementwise: shared(ELEMENTWISE_WASM_BASE64) }, memory, 1)) as SimdTeam;
     expect(team).toBeInstanceOf(SimdTeam);
     // Its Worker ends, but the team is not told.
     (team as unknown as { helpers: { stop(): void }[] }).helpers[0]!.stop();
@@ -150,7 +196,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       simd.gemm(a.at(), b.at(), one.at(), 0, m, n, k, 4 * k, 4, 4 * n, 4, packs.at(), 64, 4 * n);
       const calls: number[][] = [];
       const record = (...args: Parameters<SimdKernels['gemm']>) => { calls.push(args); simd.gemm(...args); };
-      team.run({ gemm: record, gemv: record }, job, [packs.at(), packs.at() + 64 * 32]);
+      team.run({ gemm: record, gemv: record, gelu: simd.gelu }, job, [packs.at(), packs.at() + 64 * 32]);
       expect(calls).toHaveLength(2); // its own band, then the helper's
       expect(calls.map((c) => c[5])).toEqual([128, 128]);
       expect(split.read()).toEqual(one.read());
@@ -210,6 +256,35 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     expectAllClose(got.step, want.step, { atol: 2e-5, rtol: 1e-5, label: 'two rows' });
     expectAllClose(got.h, want.h, { atol: 2e-5, rtol: 1e-5, label: 'dense' });
     expectAllClose(got.scores, want.scores, { atol: 2e-5, rtol: 1e-5, label: 'batched' });
+  });
+
+  it.each(['gelu', 'gelu_tanh'] as const)('a dense layer with its GELU inside (%s) is cut in two, each thread applying it: the bits of the product then the GELU kernel', async (activation) => {
+    const s = await setup();
+    if (!s) return;
+    const { team } = s;
+    const x = tf.tensor2d(values(128 * 256, 31), [128, 256]);
+    const w = tf.tensor2d(values(256 * 192, 32, 0.2), [256, 192]);
+    const bias = tf.tensor1d(values(192, 33));
+    const parts: number[] = [];
+    const original = team.run.bind(team);
+    team.run = (kernels, job, packs, relaxed) => {
+      parts.push(team.parts(job));
+      original(kernels, job, packs, relaxed);
+    };
+    try {
+      await expectNoLeaks(async () => {
+        const info = await tf.profile(() => linear(x, w, bias, { activation }));
+        expect(info.kernels.map((k) => k.name)).toEqual(['TfkitDense']);
+        const fused = info.result as tf.Tensor;
+        const separate = tf.tidy(() => (activation === 'gelu' ? gelu : geluTanh)(linear(x, w, bias)));
+        expect(Buffer.from((fused.dataSync() as Float32Array).buffer).equals(Buffer.from((separate.dataSync() as Float32Array).buffer))).toBe(true);
+        tf.dispose([fused, separate]);
+      }, 'dense + GELU on helper threads');
+    } finally {
+      team.run = original;
+      tf.dispose([x, w, bias]);
+    }
+    expect(parts).toEqual([2, 2]);
   });
 
   it("products: 'xnnpack' keeps XNNPACK's operators; one thread stops the helpers", async () => {

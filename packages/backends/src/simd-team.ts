@@ -5,7 +5,8 @@
  * calling thread alone, so on two threads a dense layer was no faster than on one. A team is
  * `helpers` Workers, each with its own instance of the shared-memory kernels module over the same
  * heap (a shared `WebAssembly.Memory` may be posted to a Worker; each compiles the 4 kB module
- * itself). A product (`gemm`, or `gemv` for the few rows of a decoding step) is cut into parts —
+ * itself). A product (`gemm`, or `gemv` for the few rows of a decoding step, with the GELU of a
+feed-forward layer's first product where it has one) is cut into parts —
  * whole slices of a batched product, or bands of columns (a multiple of eight) of a single one, or
  * bands of rows where it has few columns — the calling thread runs the first, each helper one of
  * the others, and the call returns when all are written. Every output value is computed by exactly one thread with the same kernel and the same
@@ -28,7 +29,8 @@ const DONE = 1; // set by the helper to the job's SEQ when its part is written
 const RELAXED = 2; // 1: the job runs the relaxed-SIMD (fused multiply-add) gemm
 const CLAIM = 3; // the last job claimed, by the helper or (taken back) by the caller
 const KERNEL = 4; // 0: gemm, 1: gemv (the packing-free product of a few rows)
-const ARGS = 5; // the kernel's 14 arguments, then count and the three slice steps (bytes)
+const ACTIVATION = 5; // 0: none; 1 + `gelu`'s mode (0 exact, 1 tanh) over the part's values after its product
+const ARGS = 6; // the kernel's 14 arguments, then count and the three slice steps (bytes)
 const SLOTS = ARGS + 18;
 
 /** Busy-wait iterations before sleeping (a few microseconds: a product's part takes far longer). */
@@ -52,14 +54,16 @@ const HELPER_SOURCE = `
 const node = typeof self === 'undefined';
 const port = node ? require('node:worker_threads').parentPort : self;
 const first = (data) => {
-  let plain, relaxed;
+  let plain, relaxed, gelu;
   try {
+    const exportsOf = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
     const kernelsOf = (bytes) => {
-      const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
+      const e = exportsOf(bytes);
       return [e.gemm, e.gemv];
     };
     plain = kernelsOf(data.bytes);
     relaxed = data.relaxedBytes ? kernelsOf(data.relaxedBytes) : plain;
+    gelu = exportsOf(data.elementwiseBytes).gelu;
   } catch (error) {
     port.postMessage({ error: String(error && error.message || error) });
     return;
@@ -83,6 +87,12 @@ const first = (data) => {
     for (let s = 0; s < count; s++) {
       gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], c[a + 2] + s * c[a + 17], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
     }
+    const act = c[${ACTIVATION}];
+    if (act > 0 && c[a + 5] > 0) {
+      for (let s = 0; s < count; s++) {
+        for (let i = 0, row = c[a + 2] + s * c[a + 17]; i < c[a + 4]; i++, row += c[a + 13]) gelu(row, 0, row, c[a + 5], act - 1);
+      }
+    }
     Atomics.store(c, ${DONE}, seen);
     Atomics.notify(c, ${DONE});
   }
@@ -93,23 +103,40 @@ else self.onmessage = (event) => { self.onmessage = null; first(event.data); };
 
 type Gemm = (a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number) => void;
 
-/** The products a team runs (SimdKernels'): `gemm`, and `gemv` for a few rows without packing. */
+/**
+ * The kernels a team runs (SimdKernels'): `gemm`, `gemv` for a few rows without packing, and
+ * `gelu` for a product's activation.
+ */
 export interface TeamKernels {
   gemm: Gemm;
   gemv: Gemm;
+  gelu(x: number, dy: number, out: number, n: number, mode: 0 | 1 | 2 | 3): void;
 }
 
 /**
  * One product, possibly batched: slice s reads a + s·aStep, b + s·bStep and writes c + s·cStep;
- * by `gemm`, or by `gemv` where `kernel` says so (pack and kc then unused).
+ * by `gemm`, or by `gemv` where `kernel` says so (pack and kc then unused); with `activation`, the
+ * GELU (`gelu`, exact or tanh form) of each value after it, by the thread that wrote it.
  */
 export interface GemmJob {
   kernel?: 'gemm' | 'gemv';
+  activation?: 'gelu' | 'gelu_tanh';
   a: number; b: number; c: number; bias: number;
   m: number; n: number; k: number;
   aRow: number; aCol: number; bRow: number; bCol: number;
   kc: number; cRow: number;
   count: number; aStep: number; bStep: number; cStep: number;
+}
+
+/**
+ * The modules a helper instantiates over the shared memory (their shared-memory variants): the
+ * kernels module (`gemm`, `gemv`), its relaxed-SIMD build (null where the caller has none) and the
+ * elementwise module (`gelu`).
+ */
+export interface TeamModules {
+  kernels: Uint8Array;
+  relaxed: Uint8Array | null;
+  elementwise: Uint8Array;
 }
 
 interface Helper {
@@ -150,15 +177,14 @@ export class SimdTeam {
   }
 
   /**
-   * Starts `count` helpers over `memory` running `gemm` of the module in `bytes` (the kernels
-   * module that imports a shared memory) and, for jobs run with `relaxed`, of `relaxedBytes` (its
-   * fused multiply-add variant; null where the caller has none), or gives the reason it could
-   * not (no Worker, a helper that failed to instantiate).
+   * Starts `count` helpers over `memory`, each with its own instances of `modules` (the relaxed
+   * build for jobs run with `relaxed`), or gives the reason it could not (no Worker, a helper that
+   * failed to instantiate).
    */
-  static async start(bytes: Uint8Array, relaxedBytes: Uint8Array | null, memory: WebAssembly.Memory, count: number): Promise<SimdTeam | string> {
+  static async start(modules: TeamModules, memory: WebAssembly.Memory, count: number): Promise<SimdTeam | string> {
     const started: Helper[] = [];
     try {
-      for (let i = 0; i < count; i++) started.push(await startHelper(bytes, relaxedBytes, memory));
+      for (let i = 0; i < count; i++) started.push(await startHelper(modules, memory));
     } catch (error) {
       for (const h of started) h.stop();
       return error instanceof Error ? error.message : String(error);
@@ -198,7 +224,6 @@ export class SimdTeam {
    */
   run(kernels: TeamKernels, job: GemmJob, packs: readonly number[], relaxed = false): void {
     const gemv = job.kernel === 'gemv';
-    const gemm = gemv ? kernels.gemv : kernels.gemm;
     const parts = this.parts(job);
     if (!gemv && packs.length < parts) throw new RangeError(`SimdTeam.run: ${parts} parts need ${parts} scratch buffers, got ${packs.length}`);
     const mine = this.cut(job, parts, 0);
@@ -211,15 +236,16 @@ export class SimdTeam {
         for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
         c[RELAXED] = relaxed ? 1 : 0;
         c[KERNEL] = gemv ? 1 : 0;
+        c[ACTIVATION] = job.activation === 'gelu' ? 1 : job.activation === 'gelu_tanh' ? 2 : 0;
         Atomics.store(c, SEQ, this.seq);
         Atomics.notify(c, SEQ);
       }
     }
     const started = performance.now();
-    runPart(gemm, mine, packs[0] ?? 0);
+    runJob(kernels, mine, packs[0] ?? 0);
     const grace = 0.05 + CLAIM_GRACE * (performance.now() - started);
     for (let p = 1; p < parts; p++) {
-      if (!this.await(this.helpers[p - 1]!.control, performance.now() + grace)) runPart(gemm, this.cut(job, parts, p), packs[p] ?? 0);
+      if (!this.await(this.helpers[p - 1]!.control, performance.now() + grace)) runJob(kernels, this.cut(job, parts, p), packs[p] ?? 0);
     }
   }
 
@@ -275,16 +301,28 @@ function bandStart(job: GemmJob, parts: number, p: number): number {
   return Math.min(job.n, p * Math.ceil(job.n / parts / 8) * 8);
 }
 
-/** One part of a job on the calling thread. */
-function runPart(gemm: Gemm, part: GemmJob, pack: number): void {
-  for (let s = 0; s < part.count; s++) {
-    gemm(part.a + s * part.aStep, part.b + s * part.bStep, part.c + s * part.cStep, part.bias, part.m, part.n, part.k, part.aRow, part.aCol, part.bRow, part.bCol, pack, part.kc, part.cRow);
+/**
+ * `job` (or a team's part of one) on the calling thread: its products, then its activation row by
+ * row (`pack`: gemm's scratch, as in `SimdTeam.run`).
+ */
+export function runJob(kernels: TeamKernels, job: GemmJob, pack: number): void {
+  const gemm = job.kernel === 'gemv' ? kernels.gemv : kernels.gemm;
+  for (let s = 0; s < job.count; s++) {
+    gemm(job.a + s * job.aStep, job.b + s * job.bStep, job.c + s * job.cStep, job.bias, job.m, job.n, job.k, job.aRow, job.aCol, job.bRow, job.bCol, pack, job.kc, job.cRow);
+  }
+  if (!job.activation || job.n === 0) return;
+  const mode = job.activation === 'gelu_tanh' ? 1 : 0;
+  for (let s = 0; s < job.count; s++) {
+    const c = job.c + s * job.cStep;
+    // A whole matrix in one pass; a band of its columns row by row.
+    if (job.cRow === 4 * job.n) kernels.gelu(c, 0, c, job.m * job.n, mode);
+    else for (let i = 0; i < job.m; i++) kernels.gelu(c + i * job.cRow, 0, c + i * job.cRow, job.n, mode);
   }
 }
 
-async function startHelper(bytes: Uint8Array, relaxedBytes: Uint8Array | null, memory: WebAssembly.Memory): Promise<Helper> {
+async function startHelper(modules: TeamModules, memory: WebAssembly.Memory): Promise<Helper> {
   const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  const init = { bytes, relaxedBytes, memory, control: control.buffer, spinMs: HELPER_SPIN_MS };
+  const init = { bytes: modules.kernels, relaxedBytes: modules.relaxed, elementwiseBytes: modules.elementwise, memory, control: control.buffer, spinMs: HELPER_SPIN_MS };
   let post: (message: unknown) => void;
   let onceMessage: (listener: (message: unknown) => void, onError: (error: unknown) => void) => void;
   let terminate: () => void;

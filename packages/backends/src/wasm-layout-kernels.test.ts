@@ -26,7 +26,7 @@ function runBits(kernel: tf.KernelFunc, x: tf.Tensor, attrs: tf.NamedAttrMap): {
 }
 
 /** On wasm with tfkit's kernels installed: `body` gets tfjs-backend-wasm's own kernel `name`; no tensor may leak. */
-async function againstOriginal(name: 'Transpose' | 'Sum' | 'Slice' | 'SplitV', body: (original: tf.KernelFunc) => void): Promise<void> {
+async function againstOriginal(name: 'Transpose' | 'Sum' | 'Slice' | 'SplitV' | 'GatherV2', body: (original: tf.KernelFunc) => void): Promise<void> {
   await withBackend('wasm', async () => {
     installWasmKernels();
     const original = originalWasmKernel(name);
@@ -167,6 +167,59 @@ describe('wasm Slice and SplitV over tfjs-backend-wasm’s', () => {
         expect(Array.from(tf.slice(b, [1, 0], [1, 2]).dataSync())).toEqual([1, 1]);
         expect(() => tf.slice(tf.zeros([2, 3]), [1, 1], [2, 2])).toThrow(/slice/i);
       });
+    });
+  });
+});
+
+describe('wasm GatherV2 over tfjs-backend-wasm’s', () => {
+  // [table shape, axis, indices]: an embedding lookup (rows of 16), a middle axis, runs of one value
+  // (a vector, the last axis), repeated and first/last indices, a 3-D index tensor
+  const cases: [number[], number, number[][] | number[] | number[][][]][] = [
+    [[50, 16], 0, [[49, 0, 7, 7, 23], [1, 2, 3, 4, 5]]],
+    [[3, 7, 5], 1, [6, 0, 3, 3]],
+    [[10], 0, [9, 0, 4, 4, 1]],
+    [[4, 6], 1, [5, 0, 2]],
+    [[4, 6], -1, [[[1], [3]], [[5], [0]]]],
+    [[2, 3, 4, 20], 2, [[3, 0], [1, 1]]],
+  ];
+
+  it.each(cases)('gather from %j along axis %j gives the original kernel’s bits without reading the indices out of the heap (float32, int32)', async (shape, axis, ids) => {
+    await againstOriginal('GatherV2', (original) => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const indices = tf.tensor(ids as number[], undefined, 'int32');
+      for (const x of [tf.tensor(seeded(n, 6), shape), tf.tensor(Int32Array.from(seeded(n, 7), (v) => Math.round(v * 1e3)), shape, 'int32')]) {
+        const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown; disposeData(id: object): void };
+        const theirs = original({ inputs: { x, indices }, backend: tf.backend(), attrs: { axis, batchDims: 0 } }) as unknown as tf.TensorInfo;
+        const values = backend.readSync(theirs.dataId) as Float32Array | Int32Array;
+        const want = { bits: new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
+        backend.disposeData(theirs.dataId);
+        const readSync = backend.readSync;
+        let reads = 0;
+        backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
+        let mine: tf.Tensor;
+        try {
+          mine = tf.gather(x, indices, axis);
+        } finally {
+          backend.readSync = readSync;
+        }
+        expect(reads).toBe(0);
+        expect(mine.shape).toEqual(theirs.shape);
+        expect(sameBits(mine, want)).toBe(true);
+        tf.dispose([x, mine]);
+      }
+      indices.dispose();
+    });
+  });
+
+  it('rejects an index outside the axis as the original does, leaving nothing allocated', async () => {
+    await againstOriginal('GatherV2', () => {
+      const x = tf.tensor(seeded(12, 8), [4, 3]);
+      for (const bad of [[0, 4], [-1, 2]]) {
+        const indices = tf.tensor1d(bad, 'int32');
+        expect(() => tf.gather(x, indices)).toThrow(/GatherV2: the index value (4|-1) is not in \[0, 3\]/);
+        indices.dispose();
+      }
+      x.dispose();
     });
   });
 });

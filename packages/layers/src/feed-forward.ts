@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation, type Random } from '@tfkit/core-tensor';
 import { Dropout } from './dropout.js';
-import { Linear } from './linear.js';
+import { Linear, linearActivated } from './linear.js';
 import { Module } from './module.js';
 
 export interface FeedForwardOptions {
@@ -23,12 +23,11 @@ export class FeedForward extends Module {
   fc1: Linear;
   fc2: Linear;
   activation_dropout: Dropout;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(dim: number, hiddenDim: number, options: FeedForwardOptions = {}) {
     super();
     this.activation = options.activation ?? 'gelu';
-    this.act = getActivation(this.activation);
+    getActivation(this.activation); // an unknown name fails here, not at the first forward
     const lin = { bias: options.bias ?? true, initStd: options.initStd, rng: options.rng };
     this.fc1 = new Linear(dim, hiddenDim, lin);
     this.fc2 = new Linear(hiddenDim, dim, lin);
@@ -37,6 +36,6 @@ export class FeedForward extends Module {
 
   /** `[..., dim]` → `[..., dim]` */
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.forward(this.activation_dropout.forward(this.act(this.fc1.forward(x)))));
+    return tf.tidy(() => this.fc2.forward(this.activation_dropout.forward(linearActivated(this.fc1, x, this.activation))));
   }
 }

@@ -8,7 +8,7 @@ export {
   type CheckpointLayout, type LayoutConversion, type LoadStateDictResult, type NamePattern,
 } from './module.js';
 export { normal, uniform, defaultRng } from './init.js';
-export { Linear, type LinearOptions } from './linear.js';
+export { Linear, linearActivated, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { LMHead } from './lm-head.js';
 export { LayerNorm } from './layer-norm.js';

@@ -3,7 +3,7 @@
  * fast 2-D matMuls on wasm; checkpoints hold it as PyTorch's `[out, in]`, converted at load/save.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linear, type LinearActivation, type Random } from '@tfkit/core-tensor';
+import { getActivation, linear, type LinearActivation, type Random } from '@tfkit/core-tensor';
 import { defaultRng, uniform, normal } from './init.js';
 import { Module, Parameter, type CheckpointLayout } from './module.js';
 
@@ -44,4 +44,20 @@ export class Linear extends Module {
   forward(x: tf.Tensor, options: { activation?: LinearActivation } = {}): tf.Tensor {
     return linear(x, this.weight.value, this.bias?.value, options);
   }
+}
+
+/** Hugging Face activation names that `Linear.forward` can apply inside its product (core-tensor's `linear`). */
+const IN_PRODUCT: Partial<Record<string, LinearActivation>> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh' };
+
+/**
+ * `activation(layer(x))`, the first half of a feed-forward block: with the GELU inside the
+ * product's kernel (one `TfkitDense` on wasm outside training, its values the separate GELU's) when
+ * `layer` is a plain `Linear` and `activation` one of the GELUs; otherwise the layer's own forward
+ * (a replacement such as LoRA's runs its own) and then the activation (`getActivation`).
+ */
+export function linearActivated(layer: Module & { forward(x: tf.Tensor): tf.Tensor }, x: tf.Tensor, activation: string): tf.Tensor {
+  const inProduct = Object.hasOwn(IN_PRODUCT, activation) ? IN_PRODUCT[activation] : undefined;
+  if (inProduct && Object.getPrototypeOf(layer) === Linear.prototype) return (layer as Linear).forward(x, { activation: inProduct });
+  const act = getActivation(activation);
+  return tf.tidy(() => act(layer.forward(x)));
 }

@@ -9,7 +9,7 @@ import { MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import type { KVCache } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
-import { Linear } from './linear.js';
+import { Linear, linearActivated } from './linear.js';
 import { Module } from './module.js';
 
 export interface TransformerLayerOptions {
@@ -55,12 +55,13 @@ abstract class TransformerLayerBase extends Module {
   readonly normFirst: boolean;
   self_attn: MultiHeadAttention;
   self_attn_layer_norm: LayerNorm;
-  protected readonly act: (x: tf.Tensor) => tf.Tensor;
+  protected readonly activation: string;
 
   constructor(o: TransformerLayerOptions) {
     super();
     this.normFirst = o.normFirst ?? false;
-    this.act = getActivation(o.activation ?? 'gelu');
+    this.activation = o.activation ?? 'gelu';
+    getActivation(this.activation); // an unknown name fails here, not at the first forward
     this.self_attn = new MultiHeadAttention(o.dModel, { numHeads: o.numHeads, dropout: o.attentionDropout, initStd: o.initStd, rng: o.rng });
     this.self_attn_layer_norm = new LayerNorm(o.dModel, { eps: o.layerNormEps });
   }
@@ -102,7 +103,7 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
         return a.output;
       });
       const output = residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
-        this.fc2.forward(this.activation_dropout.forward(this.act(this.fc1.forward(y)))),
+        this.fc2.forward(this.activation_dropout.forward(linearActivated(this.fc1, y, this.activation))),
       );
       return (attentions ? { output, attentions } : { output }) as unknown as tf.TensorContainer;
     }) as unknown as LayerOutput;
@@ -166,7 +167,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
         });
       }
       out.output = residual(h, this.final_layer_norm, this.normFirst, this.dropout, (y) =>
-        this.fc2.forward(this.activation_dropout.forward(this.act(this.fc1.forward(y)))),
+        this.fc2.forward(this.activation_dropout.forward(linearActivated(this.fc1, y, this.activation))),
       );
       if (!out.attentions) delete out.attentions;
       if (!out.crossAttentions) delete out.crossAttentions;

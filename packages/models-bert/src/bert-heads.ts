@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation, matMul2d, Random, ShapeError } from '@tfkit/core-tensor';
 import {
-  crossEntropyLoss, Dropout, intInput, LayerNorm, Linear, Module, Parameter,
+  crossEntropyLoss, Dropout, intInput, LayerNorm, Linear, linearActivated, Module, Parameter,
   sequenceClassificationLoss as classificationLoss, type LabelInput,
 } from '@tfkit/layers';
 import { numLabels, type BertConfig, type BertConfigInput } from './bert-config.js';
@@ -24,17 +24,18 @@ interface HeadInit {
 export class BertPredictionHeadTransform extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
+  private readonly activation: string;
 
   constructor(config: BertConfig, init: HeadInit) {
     super();
     this.dense = new Linear(config.hiddenSize, config.hiddenSize, init);
-    this.act = getActivation(config.hiddenAct);
+    getActivation(config.hiddenAct); // an unknown name fails here, not at the first forward
+    this.activation = config.hiddenAct;
     this.LayerNorm = new LayerNorm(config.hiddenSize, { eps: config.layerNormEps });
   }
 
   forward(hidden: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.LayerNorm.forward(this.act(this.dense.forward(hidden))));
+    return tf.tidy(() => this.LayerNorm.forward(linearActivated(this.dense, hidden, this.activation)));
   }
 }
 

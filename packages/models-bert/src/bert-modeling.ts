@@ -6,7 +6,7 @@ import {
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
 import {
-  attentionMaskInput, checkInputsObject, Dropout, Embedding, floatInput, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds,
+  attentionMaskInput, checkInputsObject, Dropout, Embedding, floatInput, InputError, intInput, LayerNorm, Linear, linearActivated, Module, ModuleList, tokenIds,
   type IntInput as IdsInput,
 } from '@tfkit/layers';
 import { bertConfig, type BertConfig, type BertConfigInput } from './bert-config.js';
@@ -178,16 +178,17 @@ export class BertAttention extends Module {
 /** First half of the feed-forward block: `[B, T, C]` → act(dense) `[B, T, I]`. */
 export class BertIntermediate extends Module {
   dense: Linear;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
+  private readonly activation: string;
 
   constructor(config: BertConfig, init: BertInit) {
     super();
     this.dense = new Linear(config.hiddenSize, config.intermediateSize, { initStd: init.std, rng: init.rng });
-    this.act = getActivation(config.hiddenAct);
+    getActivation(config.hiddenAct); // an unknown name fails here, not at the first forward
+    this.activation = config.hiddenAct;
   }
 
   forward(hidden: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.act(this.dense.forward(hidden)));
+    return linearActivated(this.dense, hidden, this.activation);
   }
 }
 

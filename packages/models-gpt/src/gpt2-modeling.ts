@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   cachedAttentionInPlace, cachedAttentionStep, causalMask, getActivation, KvCache, paddingMask, Random, scaledDotProductAttention,
-  type HfConfig, type LinearActivation, type PretrainedModel, type SavePretrainedOptions,
+  type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { attentionMaskInput, Dropout, Embedding, InputError, intInput, LayerNorm, Linear, Module, ModuleList, tokenIds, type IntInput } from '@tfkit/layers';
+import { attentionMaskInput, Dropout, Embedding, InputError, intInput, LayerNorm, Linear, linearActivated, Module, ModuleList, tokenIds, type IntInput } from '@tfkit/layers';
 import { gpt2Config, innerDim, type Gpt2Config, type Gpt2ConfigInput } from './gpt2-config.js';
 import { gpt2FromPretrained, saveGpt2Checkpoint, type Gpt2FromPretrainedOptions, type Gpt2ModelClass, type LoadReport } from './gpt2-weights.js';
 
@@ -135,15 +135,11 @@ export class GPT2Attention extends Module {
   }
 }
 
-/** GPT-2's activation names that core-tensor's `linear` can apply inside its product. */
-const LINEAR_ACTIVATIONS: Partial<Record<string, LinearActivation>> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh' };
-
 export class GPT2MLP extends Module {
   c_fc: Linear;
   c_proj: Linear;
   dropout: Dropout;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
-  private readonly linearActivation: LinearActivation | undefined;
+  private readonly activation: string;
 
   constructor(config: Gpt2Config, init: Gpt2Init) {
     super();
@@ -151,15 +147,13 @@ export class GPT2MLP extends Module {
     this.c_fc = new Linear(config.nEmbd, inner, { checkpointLayout: 'same', initStd: init.std, rng: init.rng });
     this.c_proj = new Linear(inner, config.nEmbd, { checkpointLayout: 'same', initStd: init.std / Math.sqrt(2 * config.nLayer), rng: init.rng });
     this.dropout = new Dropout(config.residPdrop, { rng: init.rng.fork() });
-    this.act = getActivation(config.activationFunction);
-    this.linearActivation = LINEAR_ACTIVATIONS[config.activationFunction];
+    getActivation(config.activationFunction); // an unknown name fails here, not at the first forward
+    this.activation = config.activationFunction;
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    // The GELU inside c_fc's product (one kernel in a decoding step on wasm) when c_fc is a plain
-    // Linear; a replacement (LoRA's) runs its own forward and the activation after it.
-    const plain = this.linearActivation !== undefined && Object.getPrototypeOf(this.c_fc) === Linear.prototype;
-    const h = plain ? this.c_fc.forward(x, { activation: this.linearActivation }) : this.act(this.c_fc.forward(x));
+    // The GELU inside c_fc's product (one kernel on wasm) unless c_fc was replaced (LoRA's).
+    const h = linearActivated(this.c_fc, x, this.activation);
     return this.dropout.forward(this.c_proj.forward(h)) as tf.Tensor3D;
   }
 }

@@ -5,7 +5,7 @@ import {
   getActivation, Random, scaledDotProductAttention,
   type HfConfig, type PretrainedModel, type SavePretrainedOptions,
 } from '@tfkit/core-tensor';
-import { checkInputsObject, Dropout, floatInput, ImageEmbeddings, InputError, LayerNorm, Linear, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
+import { checkInputsObject, Dropout, floatInput, ImageEmbeddings, InputError, LayerNorm, Linear, linearActivated, Module, ModuleList, mergeHeads, splitHeads } from '@tfkit/layers';
 import { vitConfig, type ViTConfig, type ViTConfigInput } from './vit-config.js';
 import { saveViTCheckpoint, vitFromPretrained, type LoadReport, type ViTFromPretrainedOptions, type ViTModelClass } from './vit-weights.js';
 
@@ -118,16 +118,17 @@ export class ViTAttention extends Module {
 /** First half of the MLP: `[B, T, C]` → act(dense) `[B, T, I]`. */
 export class ViTIntermediate extends Module {
   dense: Linear;
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
+  private readonly activation: string;
 
   constructor(config: ViTConfig, init: ViTInit) {
     super();
     this.dense = new Linear(config.hiddenSize, config.intermediateSize, { initStd: init.std, rng: init.rng });
-    this.act = getActivation(config.hiddenAct);
+    getActivation(config.hiddenAct); // an unknown name fails here, not at the first forward
+    this.activation = config.hiddenAct;
   }
 
   forward(hidden: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.act(this.dense.forward(hidden)));
+    return linearActivated(this.dense, hidden, this.activation);
   }
 }
 

@@ -54,16 +54,13 @@ const HELPER_SOURCE = `
 const node = typeof self === 'undefined';
 const port = node ? require('node:worker_threads').parentPort : self;
 const first = (data) => {
-  let plain, relaxed, gelu;
+  let kernels, gelu;
   try {
-    const exportsOf = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
-    const kernelsOf = (bytes) => {
-      const e = exportsOf(bytes);
-      return [e.gemm, e.gemv];
-    };
-    plain = kernelsOf(data.bytes);
-    relaxed = data.relaxedBytes ? kernelsOf(data.relaxedBytes) : plain;
-    gelu = exportsOf(data.elementwiseBytes).gelu;
+    const load = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
+    const plain = load(data.bytes);
+    const relaxed = data.relaxedBytes ? load(data.relaxedBytes) : plain;
+    kernels = [[plain.gemm, plain.gemv], [relaxed.gemm, relaxed.gemv]];
+    gelu = load(data.elementwiseBytes).gelu;
   } catch (error) {
     port.postMessage({ error: String(error && error.message || error) });
     return;
@@ -81,17 +78,12 @@ const first = (data) => {
     if (seen === -1) return;
     const claimed = Atomics.load(c, ${CLAIM});
     if (claimed === seen || Atomics.compareExchange(c, ${CLAIM}, claimed, seen) !== claimed) continue;
-    const a = ${ARGS};
-    const gemm = (c[${RELAXED}] ? relaxed : plain)[c[${KERNEL}]];
-    const count = c[a + 14];
-    for (let s = 0; s < count; s++) {
-      gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], c[a + 2] + s * c[a + 17], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
-    }
-    const act = c[${ACTIVATION}];
-    if (act > 0 && c[a + 5] > 0) {
-      for (let s = 0; s < count; s++) {
-        for (let i = 0, row = c[a + 2] + s * c[a + 17]; i < c[a + 4]; i++, row += c[a + 13]) gelu(row, 0, row, c[a + 5], act - 1);
-      }
+    const a = ${ARGS}, m = c[a + 4], n = c[a + 5], cRow = c[a + 13], act = n > 0 ? c[${ACTIVATION}] : 0;
+    const gemm = kernels[c[${RELAXED}]][c[${KERNEL}]];
+    for (let s = 0; s < c[a + 14]; s++) {
+      const out = c[a + 2] + s * c[a + 17];
+      gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], out, ...c.subarray(a + 3, a + 14));
+      for (let i = 0, row = out; act && i < m; i++, row += cRow) gelu(row, 0, row, n, act - 1);
     }
     Atomics.store(c, ${DONE}, seen);
     Atomics.notify(c, ${DONE});

@@ -189,22 +189,16 @@ function wrapSplitV(original: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
- * out[o, i, s] = x[o, indices[i], s] over x viewed as [outer, dim, inner] (the gathered axis in the
- * middle): one copy of `inner` words per (o, i), element by element for short runs. Returns false,
- * writing nothing, when an index is outside [0, dim) or not an integer.
+ * out[o, i, :] = x[o, indices[i], :] over x viewed as [outer, dim, inner], one copy per row. Returns
+ * false, writing nothing, when an index is outside [0, dim).
  */
-export function gatherWords(src: Uint32Array, dst: Uint32Array, indices: ArrayLike<number>, outer: number, dim: number, inner: number): boolean {
-  for (let i = 0; i < indices.length; i++) {
-    const index = indices[i] as number;
-    if (!(index >= 0 && index < dim && Number.isInteger(index))) return false;
-  }
-  const count = indices.length;
+function gatherWords(src: Uint32Array, dst: Uint32Array, indices: Int32Array, outer: number, dim: number, inner: number): boolean {
+  if (indices.some((i) => i < 0 || i >= dim)) return false;
   for (let o = 0, d = 0; o < outer; o++) {
-    const base = o * dim * inner;
-    for (let i = 0; i < count; i++, d += inner) {
-      const s = base + (indices[i] as number) * inner;
-      if (inner < 16) for (let j = 0; j < inner; j++) dst[d + j] = src[s + j] as number;
-      else dst.set(src.subarray(s, s + inner), d);
+    for (const index of indices) {
+      const s = (o * dim + index) * inner;
+      dst.set(src.subarray(s, s + inner), d);
+      d += inner;
     }
   }
   return true;

@@ -50,10 +50,8 @@ export class Linear extends Module {
 const IN_PRODUCT: Partial<Record<string, LinearActivation>> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu_fast: 'gelu_tanh' };
 
 /**
- * `activation(layer(x))`, the first half of a feed-forward block: with the GELU inside the
- * product's kernel (one `TfkitDense` on wasm outside training, its values the separate GELU's) when
- * `layer` is a plain `Linear` and `activation` one of the GELUs; otherwise the layer's own forward
- * (a replacement such as LoRA's runs its own) and then the activation (`getActivation`).
+ * `activation(layer(x))`: a GELU inside the product's kernel when `layer` is a plain `Linear` (one
+ * `TfkitDense` on wasm outside training, the same values); else the layer's forward, then the activation.
  */
 export function linearActivated(layer: Module & { forward(x: tf.Tensor): tf.Tensor }, x: tf.Tensor, activation: string): tf.Tensor {
   const inProduct = Object.hasOwn(IN_PRODUCT, activation) ? IN_PRODUCT[activation] : undefined;

@@ -84,7 +84,10 @@ const MODEL_FOLDERS = {
  *     build's modules) and the helper Workers of the threaded build's products then took it to
  *     60.005 MiB; making the shared-memory modules from the plain ones' bytes at run time instead of
  *     shipping both (packages/backends/src/simd/shared-memory.ts, -7 kB) brought it back to
- *     62,912,054 bytes, 2.5 kB under.
+ *     62,912,054 bytes, 2.5 kB under. `gemv` (decoding steps) took it to 638 bytes under; the
+ *     embedding `GatherV2` and the per-thread feed-forward GELU (+2.3 kB) were paid for by a shorter
+ *     helper source and measurements moved from the backends README to its BENCHMARKS.md:
+ *     62,914,315 bytes, 245 bytes under.
  */
 /** (a) The lean page (`@tfkit/tokenizers/core`, GPT-2): issue #15's 12 kB, which it meets (11.93 kB). */
 const A_PAGE_BUDGET = 12 * kB;

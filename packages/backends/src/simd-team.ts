@@ -38,10 +38,12 @@ const SPIN = 4000;
 
 /**
  * How long an idle helper keeps polling for the next job before it sleeps (ms): long enough to
- * span the elementwise kernels between two products, so that waking it (tens to hundreds of
- * microseconds on a virtual machine) is rare.
+ * span the kernels between two products (a BERT-base layer's attention), so that waking it (tens
+ * to hundreds of microseconds on a virtual machine, more in a browser Worker) is rare. In a
+ * Chromium Worker a BERT-base forward at two threads took 326–334 ms with 2 ms, 390–398 with
+ * 0.5 and 341–358 with 5 (BENCHMARKS.md); in Node the three were level.
  */
-const HELPER_SPIN_MS = 0.5;
+const HELPER_SPIN_MS = 2;
 
 /**
  * The helper's code, the same text in a Node.js worker thread (`eval`) and a browser Worker (a

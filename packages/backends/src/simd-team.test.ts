@@ -36,6 +36,36 @@ function heapBuffer(backend: HeapBackend, n: number, data?: Float32Array) {
   };
 }
 
+/**
+ * The heap buffers of a (batched) product's test: seeded operands (seeds `seed` to `seed` + 2), a
+ * bias (used only by a single product), three outputs and two parts' packing scratch.
+ */
+function productBuffers(backend: HeapBackend, m: number, n: number, k: number, count: number, seed: number) {
+  const a = heapBuffer(backend, count * m * k, values(count * m * k, seed));
+  const b = heapBuffer(backend, count * k * n, values(count * k * n, seed + 1));
+  const bias = heapBuffer(backend, n, values(n, seed + 2));
+  const [one, split, mine] = [0, 1, 2].map(() => heapBuffer(backend, count * m * n)) as [HeapBuffer, HeapBuffer, HeapBuffer];
+  const packs = heapBuffer(backend, 2 * 64 * 8);
+  return { a, b, one, split, mine, packs, biasAt: count === 1 ? bias.at() : 0, dispose: () => [a, b, bias, one, split, mine, packs].forEach((t) => t.dispose()) };
+}
+
+type HeapBuffer = ReturnType<typeof heapBuffer>;
+
+/** `body`'s result and how many parts `team` cut each job it ran into meanwhile. */
+async function partsOf<T>(team: SimdTeam, body: () => Promise<T>): Promise<{ parts: number[]; result: T }> {
+  const parts: number[] = [];
+  const original = team.run.bind(team);
+  team.run = (kernels, job, packs, relaxed) => {
+    parts.push(team.parts(job));
+    original(kernels, job, packs, relaxed);
+  };
+  try {
+    return { parts, result: await body() };
+  } finally {
+    team.run = original;
+  }
+}
+
 describe("tfkit's product on helper threads (threaded wasm build)", () => {
   afterAll(async () => {
     await useBackend(registry, 'wasm', { threads: 1 });
@@ -77,14 +107,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n,
     };
     expect(team.parts(job0)).toBe(2);
-    const a = heapBuffer(backend, count * m * k, values(count * m * k, 11));
-    const b = heapBuffer(backend, count * k * n, values(count * k * n, 12));
-    const bias = heapBuffer(backend, n, values(n, 13));
-    const one = heapBuffer(backend, count * m * n);
-    const split = heapBuffer(backend, count * m * n);
-    const mine = heapBuffer(backend, count * m * n);
-    const packs = heapBuffer(backend, 2 * 64 * 8);
-    const biasAt = count === 1 ? bias.at() : 0;
+    const { a, b, one, split, mine, packs, biasAt, dispose } = productBuffers(backend, m, n, k, count, 11);
     try {
       const job = (c: number): GemmJob => ({ ...job0, a: a.at(), b: b.at(), c, bias: biasAt });
       for (let sl = 0; sl < count; sl++) {
@@ -125,7 +148,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       if ('row' in helperFrom) expect(calls[0]![4]).toBe(helperFrom.row);
       if ('column' in helperFrom) expect(calls[0]![5]).toBe(column);
     } finally {
-      for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
+      dispose();
     }
   });
 
@@ -137,14 +160,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     const s = await setup();
     if (!s) return;
     const { backend, simd, team } = s;
-    const a = heapBuffer(backend, count * m * k, values(count * m * k, 21));
-    const b = heapBuffer(backend, count * k * n, values(count * k * n, 22));
-    const bias = heapBuffer(backend, n, values(n, 23));
-    const one = heapBuffer(backend, count * m * n);
-    const split = heapBuffer(backend, count * m * n);
-    const mine = heapBuffer(backend, count * m * n);
-    const packs = heapBuffer(backend, 2 * 64 * 8);
-    const biasAt = count === 1 ? bias.at() : 0;
+    const { a, b, one, split, mine, packs, biasAt, dispose } = productBuffers(backend, m, n, k, count, 21);
     const mode = activation === 'gelu' ? 0 : 1;
     try {
       const job = (c: number): GemmJob => ({ activation, a: a.at(), b: b.at(), c, bias: biasAt, m, n, k, count, kc: 64, cRow: 4 * n, aRow: 4 * k, aCol: 4, bRow: 4 * n, bCol: 4, aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n });
@@ -170,7 +186,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       got.forEach((v, index) => expect(v).toBe(helpers(index) ? want[index] : 0));
       expect(got.filter((v, index) => helpers(index) && v !== products[index]).length).toBeGreaterThan(0);
     } finally {
-      for (const t of [a, b, bias, one, split, mine, packs]) t.dispose();
+      dispose();
     }
   });
 
@@ -238,20 +254,10 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     const want = await withBackend('cpu', run);
     const got = await withBackend('wasm', async () => {
       expect(tf.getKernel(FUSED_BATCH_MATMUL, 'wasm')).toBeDefined();
-      const { team } = s;
-      const parts: number[] = [];
-      const original = team.run.bind(team);
-      team.run = (kernels, job, packs, relaxed) => {
-        parts.push(team.parts(job));
-        original(kernels, job, packs, relaxed);
-      };
-      try {
-        return await expectNoLeaks(run, 'products on helper threads');
-      } finally {
-        team.run = original;
-        // The dense layer (128 rows), the batched product (12 slices) and the two rows over long rows (gemv), each cut in two.
-        expect(parts).toEqual([2, 2, 2]);
-      }
+      const { parts, result } = await partsOf(s.team, () => expectNoLeaks(run, 'products on helper threads'));
+      // The dense layer (128 rows), the batched product (12 slices) and the two rows over long rows (gemv), each cut in two.
+      expect(parts).toEqual([2, 2, 2]);
+      return result;
     });
     expectAllClose(got.step, want.step, { atol: 2e-5, rtol: 1e-5, label: 'two rows' });
     expectAllClose(got.h, want.h, { atol: 2e-5, rtol: 1e-5, label: 'dense' });
@@ -261,30 +267,22 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
   it.each(['gelu', 'gelu_tanh'] as const)('a dense layer with its GELU inside (%s) is cut in two, each thread applying it: the bits of the product then the GELU kernel', async (activation) => {
     const s = await setup();
     if (!s) return;
-    const { team } = s;
     const x = tf.tensor2d(values(128 * 256, 31), [128, 256]);
     const w = tf.tensor2d(values(256 * 192, 32, 0.2), [256, 192]);
     const bias = tf.tensor1d(values(192, 33));
-    const parts: number[] = [];
-    const original = team.run.bind(team);
-    team.run = (kernels, job, packs, relaxed) => {
-      parts.push(team.parts(job));
-      original(kernels, job, packs, relaxed);
-    };
     try {
-      await expectNoLeaks(async () => {
+      const { parts } = await partsOf(s.team, () => expectNoLeaks(async () => {
         const info = await tf.profile(() => linear(x, w, bias, { activation }));
         expect(info.kernels.map((k) => k.name)).toEqual(['TfkitDense']);
         const fused = info.result as tf.Tensor;
         const separate = tf.tidy(() => (activation === 'gelu' ? gelu : geluTanh)(linear(x, w, bias)));
         expect(Buffer.from((fused.dataSync() as Float32Array).buffer).equals(Buffer.from((separate.dataSync() as Float32Array).buffer))).toBe(true);
         tf.dispose([fused, separate]);
-      }, 'dense + GELU on helper threads');
+      }, 'dense + GELU on helper threads'));
+      expect(parts).toEqual([2, 2]);
     } finally {
-      team.run = original;
       tf.dispose([x, w, bias]);
     }
-    expect(parts).toEqual([2, 2]);
   });
 
   it("products: 'xnnpack' keeps XNNPACK's operators; one thread stops the helpers", async () => {

@@ -35,6 +35,20 @@ async function againstOriginal(name: 'Transpose' | 'Sum' | 'Slice' | 'SplitV' | 
   });
 }
 
+/** `body`'s result and how many times it read a tensor out of the heap (the backend's `readSync`). */
+function countingReads<T>(body: () => T): { reads: number; result: T } {
+  const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown };
+  const readSync = backend.readSync;
+  let reads = 0;
+  backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
+  try {
+    const result = body();
+    return { reads, result };
+  } finally {
+    backend.readSync = readSync;
+  }
+}
+
 /** True when `mine` holds exactly the bits of `theirs`. */
 function sameBits(mine: tf.Tensor, theirs: { bits: Uint32Array }): boolean {
   const data = mine.dataSync() as Float32Array | Int32Array;
@@ -121,16 +135,7 @@ describe('wasm Slice and SplitV over tfjs-backend-wasm’s', () => {
       const n = shape.reduce((p, d) => p * d, 1);
       for (const x of [tf.tensor(seeded(n, 3), shape), tf.tensor(Int32Array.from(seeded(n, 4), (v) => Math.round(v * 1e3)), shape, 'int32')]) {
         const want = runBits(original, x, { begin, size });
-        const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown };
-        const readSync = backend.readSync;
-        let reads = 0;
-        backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
-        let mine: tf.Tensor;
-        try {
-          mine = tf.slice(x, begin, size);
-        } finally {
-          backend.readSync = readSync;
-        }
+        const { reads, result: mine } = countingReads(() => tf.slice(x, begin, size));
         expect(reads).toBe(0);
         expect(mine.shape).toEqual(want.shape);
         expect(sameBits(mine, want)).toBe(true);
@@ -188,20 +193,12 @@ describe('wasm GatherV2 over tfjs-backend-wasm’s', () => {
       const n = shape.reduce((p, d) => p * d, 1);
       const indices = tf.tensor(ids as number[], undefined, 'int32');
       for (const x of [tf.tensor(seeded(n, 6), shape), tf.tensor(Int32Array.from(seeded(n, 7), (v) => Math.round(v * 1e3)), shape, 'int32')]) {
-        const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown; disposeData(id: object): void };
+        const backend = tf.backend() as unknown as { readSync(id: object): unknown; disposeData(id: object): void };
         const theirs = original({ inputs: { x, indices }, backend: tf.backend(), attrs: { axis, batchDims: 0 } }) as unknown as tf.TensorInfo;
         const values = backend.readSync(theirs.dataId) as Float32Array | Int32Array;
         const want = { bits: new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
         backend.disposeData(theirs.dataId);
-        const readSync = backend.readSync;
-        let reads = 0;
-        backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
-        let mine: tf.Tensor;
-        try {
-          mine = tf.gather(x, indices, axis);
-        } finally {
-          backend.readSync = readSync;
-        }
+        const { reads, result: mine } = countingReads(() => tf.gather(x, indices, axis));
         expect(reads).toBe(0);
         expect(mine.shape).toEqual(theirs.shape);
         expect(sameBits(mine, want)).toBe(true);

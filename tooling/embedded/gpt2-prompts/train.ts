@@ -33,9 +33,15 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     seed: { type: 'string', default: '0' },
     'eval-limit': { type: 'string' },
+    threads: { type: 'string' },
+    /** Score the model already in --out on --split, without training (to compare runs on 'valid'). */
+    'eval-only': { type: 'boolean', default: false },
+    split: { type: 'string', default: 'test' },
   },
 });
 const seed = Number(args.seed);
+const evalSplit = args.split as 'valid' | 'test';
+if (evalSplit !== 'valid' && evalSplit !== 'test') throw new Error(`--split must be valid or test, got ${JSON.stringify(args.split)}`);
 const TRANSLATE = '<to-fr>';
 const SUMMARIZE = '<summarize>';
 const EOS = 0; // <|endoftext|>
@@ -55,7 +61,7 @@ function buckets(pairs: Pair[], size: number, rng: Random): Bucket[] {
 async function main(): Promise<void> {
   const registry = createRegistry();
   registerAllBackends(registry);
-  const backend = await useBackend(registry, 'wasm');
+  const backend = await useBackend(registry, 'wasm', args.threads ? { threads: Number(args.threads) } : {});
   console.log(`backend ${backend.backend}, ${backend.threads} thread(s)`);
 
   const tokenizer = await Tokenizer.fromPretrained(args.base);
@@ -72,41 +78,45 @@ async function main(): Promise<void> {
     example: e,
   }));
   const trTrain = translation('train');
-  const trTest = translation('test');
+  const trTest = translation(evalSplit);
   const suTrainAll = summaries('train');
-  const suTestAll = summaries('test');
+  const suTestAll = summaries(evalSplit);
   const suTrain = suTrainAll.filter((s) => fits(s.pair)).map((s) => s.pair);
   // Test passages that do not fit the 128 positions with their answer are left out, for the model and the baselines alike.
   const suTest = suTestAll.filter((s) => fits(s.pair));
   console.log(`translation: ${trTrain.length} train, ${trTest.length} test; key sentence: ${suTrain.length}/${suTrainAll.length} train and ${suTest.length}/${suTestAll.length} test fit ${MAX_POSITIONS} positions`);
 
-  const rng = new Random(seed);
-  const data = [...buckets(trTrain, 32, rng), ...buckets(suTrain, 8, rng)];
-  const collator = new DataCollatorForCausalLM({ tokenizer, padTokenId: EOS, eosTokenId: EOS, promptColumn: 'prompt', textColumn: 'text', maxLength: MAX_POSITIONS });
-  const trainer = new Trainer<Bucket>({
-    model,
-    trainDataset: Dataset.fromArray(data),
-    collator: (batch) => collator.collate((batch[0] as Bucket).pairs as never),
-    batchSize: 1,
-    learningRate: Number(args.lr),
-    weightDecay: 0.01,
-    scheduler: 'cosine',
-    warmupRatio: 0.03,
-    epochs: Number(args.epochs),
-    ...(args['max-steps'] ? { maxSteps: Number(args['max-steps']) } : {}),
-    logEvery: 25,
-    seed,
-    callbacks: [{ onLog: (_state, entry) => { console.log(JSON.stringify(entry)); } }],
-  });
-  const started = performance.now();
-  const result = await trainer.train();
-  const seconds = (performance.now() - started) / 1000;
-  console.log(`trained: ${result.globalStep} steps in ${seconds.toFixed(0)} s, mean loss ${result.trainingLoss.toFixed(3)}`);
+  let trained: { data: number; steps: number; seconds: number; loss: number; logHistory: unknown } | undefined;
+  if (!args['eval-only']) {
+    const rng = new Random(seed);
+    const data = [...buckets(trTrain, 32, rng), ...buckets(suTrain, 8, rng)];
+    const collator = new DataCollatorForCausalLM({ tokenizer, padTokenId: EOS, eosTokenId: EOS, promptColumn: 'prompt', textColumn: 'text', maxLength: MAX_POSITIONS });
+    const trainer = new Trainer<Bucket>({
+      model,
+      trainDataset: Dataset.fromArray(data),
+      collator: (batch) => collator.collate((batch[0] as Bucket).pairs as never),
+      batchSize: 1,
+      learningRate: Number(args.lr),
+      weightDecay: 0.01,
+      scheduler: 'cosine',
+      warmupRatio: 0.03,
+      epochs: Number(args.epochs),
+      ...(args['max-steps'] ? { maxSteps: Number(args['max-steps']) } : {}),
+      logEvery: 25,
+      seed,
+      callbacks: [{ onLog: (_state, entry) => { console.log(JSON.stringify(entry)); } }],
+    });
+    const started = performance.now();
+    const result = await trainer.train();
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`trained: ${result.globalStep} steps in ${seconds.toFixed(0)} s, mean loss ${result.trainingLoss.toFixed(3)}`);
 
-  fs.mkdirSync(args.out, { recursive: true });
-  await model.savePretrained(args.out);
-  await tokenizer.savePretrained(args.out);
-  await convertToFloat16(args.out);
+    fs.mkdirSync(args.out, { recursive: true });
+    await model.savePretrained(args.out);
+    await tokenizer.savePretrained(args.out);
+    await convertToFloat16(args.out);
+    trained = { data: data.length, steps: result.globalStep, seconds, loss: result.trainingLoss, logHistory: result.logHistory };
+  }
   model.dispose();
 
   // Evaluate what ships: the float16 checkpoint, loaded back, greedy decoding.
@@ -149,15 +159,16 @@ async function main(): Promise<void> {
       samples: suEval.slice(0, 3).map((s, i) => ({ passage: s.example.source, reference: s.example.target, output: suHyp[i] })),
     },
   };
-  console.log(JSON.stringify(metrics, null, 2));
+  console.log(JSON.stringify({ split: evalSplit, ...metrics }, null, 2));
+  if (!trained) return;
   const summary = {
     command: process.argv.slice(2).join(' '),
     base: args.base,
     addedTokens: { [TRANSLATE]: tokenizer.tokenToId(TRANSLATE), [SUMMARIZE]: tokenizer.tokenToId(SUMMARIZE) },
-    data: { translationTrain: trTrain.length, keySentenceTrain: suTrain.length, buckets: data.length, bucketSizes: { translate: 32, summarize: 8 } },
-    training: { epochs: Number(args.epochs), steps: result.globalStep, learningRate: Number(args.lr), weightDecay: 0.01, scheduler: 'cosine', warmupRatio: 0.03, seed, seconds: Math.round(seconds), trainingLoss: result.trainingLoss },
+    data: { translationTrain: trTrain.length, keySentenceTrain: suTrain.length, buckets: trained.data, bucketSizes: { translate: 32, summarize: 8 } },
+    training: { epochs: Number(args.epochs), steps: trained.steps, learningRate: Number(args.lr), weightDecay: 0.01, scheduler: 'cosine', warmupRatio: 0.03, seed, seconds: Math.round(trained.seconds), trainingLoss: trained.loss },
     metrics,
-    logHistory: result.logHistory,
+    logHistory: trained.logHistory,
   };
   fs.writeFileSync(path.join(args.out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -21,8 +21,8 @@ import { registerTokenizers } from '@tfkit/tokenizers';
 export const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   'text-generation': 'tiny-gpt2',
   'image-classification': 'tiny-vit-fashion',
-  translation: 'tiny-transformer-translation',
-  'text2text-generation': 'tiny-transformer-translation',
+  translation: 'tiny-bart-translation',
+  'text2text-generation': 'tiny-bart-translation',
   summarization: 'tiny-bart-summarization',
   'fill-mask': 'tiny-bert',
   'feature-extraction': 'tiny-bert',

@@ -25,3 +25,4 @@ export declare function splitSentences(paragraph: string): string[];
 export declare function contentWords(sentence: string): Set<string>;
 export declare function keySentenceIndex(sentences: string[]): number;
 export declare function loadKeySentenceExamples(options?: { split?: Split }): KeySentenceExample[];
+export declare function loadKeySentenceTrainingSet(options?: { windows?: boolean; orders?: boolean }): KeySentenceExample[];

@@ -135,6 +135,36 @@ export function keySentenceIndex(sentences) {
 }
 
 /**
+ * The key-sentence example of a run of sentences, or undefined where the task's filters drop it: a
+ * passage of 25–80 words with no digits, whose key sentence (`keySentenceIndex`) has 5–35 words and
+ * shares a content word with the others.
+ */
+function keySentenceExample(passage) {
+  const source = passage.join(' ');
+  const words = source.split(' ').length;
+  if (words < 25 || words > 80 || /\d/.test(source)) return undefined;
+  const k = keySentenceIndex(passage);
+  const target = passage[k];
+  const targetWords = target.split(' ').length;
+  if (targetWords < 5 || targetWords > 35) return undefined;
+  const others = new Set(passage.flatMap((s, j) => (j === k ? [] : [...contentWords(s)])));
+  if ([...contentWords(target)].filter((w) => others.has(w)).length < 1) return undefined;
+  return { source, target, lead: passage[0], keyIndex: k };
+}
+
+/** The prose books' paragraphs (hard line breaks joined; chapter headings and notes left out), as sentences. */
+function* proseParagraphs() {
+  for (const book of loadBooks()) {
+    if (!PROSE_BOOKS.includes(book.id)) continue;
+    for (const block of book.text.split(/\n\s*\n/)) {
+      const paragraph = norm(block);
+      if (!paragraph || /^(CHAPTER|\[)/.test(paragraph)) continue;
+      yield { book: book.id, sentences: splitSentences(paragraph) };
+    }
+  }
+}
+
+/**
  * Examples of the summarization-like task: passages of 3 consecutive sentences (each paragraph of the
  * prose books, hard line breaks joined, cut into non-overlapping runs of 3 sentences from its start)
  * of 25–80 words with no digits → the passage's key sentence (`keySentenceIndex`), kept when that
@@ -143,26 +173,47 @@ export function keySentenceIndex(sentences) {
  */
 export function loadKeySentenceExamples(options = {}) {
   const examples = [];
-  for (const book of loadBooks()) {
-    if (!PROSE_BOOKS.includes(book.id)) continue;
-    for (const block of book.text.split(/\n\s*\n/)) {
-      const paragraph = norm(block);
-      if (!paragraph || /^(CHAPTER|\[)/.test(paragraph)) continue;
-      const sentences = splitSentences(paragraph);
-      for (let start = 0; start + 3 <= sentences.length; start += 3) {
-        const passage = sentences.slice(start, start + 3);
-        const source = passage.join(' ');
-        const words = source.split(' ').length;
-        if (words < 25 || words > 80 || /\d/.test(source)) continue;
-        const k = keySentenceIndex(passage);
-        const target = passage[k];
-        const targetWords = target.split(' ').length;
-        if (targetWords < 5 || targetWords > 35) continue;
-        const others = new Set(passage.flatMap((s, j) => (j === k ? [] : [...contentWords(s)])));
-        if ([...contentWords(target)].filter((w) => others.has(w)).length < 1) continue;
-        examples.push({ source, target, lead: passage[0], keyIndex: k, book: book.id, split: splitOf(source) });
-      }
+  for (const { book, sentences } of proseParagraphs()) {
+    for (let start = 0; start + 3 <= sentences.length; start += 3) {
+      const example = keySentenceExample(sentences.slice(start, start + 3));
+      if (example) examples.push({ ...example, book, split: splitOf(example.source) });
     }
   }
   return options.split ? examples.filter((e) => e.split === options.split) : examples;
+}
+
+const ORDERS = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+
+/**
+ * More training examples of the same task, from training text only (README: "Augmented training
+ * set"). `windows`: in the paragraphs that hold no valid or test passage, every run of 3 consecutive
+ * sentences, not only those starting at sentence 0, 3, 6, …; a paragraph holding a held-out passage
+ * gives its training passages only, so no held-out sentence is trained on. `orders`: each passage in
+ * its 6 sentence orders, the rule applied again to each (a tie goes to the sentence now earliest).
+ * Every example is kept once; the training passages of `loadKeySentenceExamples` are all in it.
+ * Ordered as in the books, the orders of a passage together.
+ */
+export function loadKeySentenceTrainingSet(options = {}) {
+  const heldOut = new Set(loadKeySentenceExamples().filter((e) => e.split !== 'train').map((e) => e.source));
+  const seen = new Set();
+  const examples = [];
+  for (const { book, sentences } of proseParagraphs()) {
+    const starts = [];
+    for (let start = 0; start + 3 <= sentences.length; start += 3) starts.push(start);
+    const holdsHeldOut = starts.some((start) => heldOut.has(sentences.slice(start, start + 3).join(' ')));
+    const runs = holdsHeldOut || !options.windows ? starts : sentences.slice(2).map((_, start) => start);
+    for (const start of runs) {
+      const passage = sentences.slice(start, start + 3);
+      const first = keySentenceExample(passage);
+      // The same filters as the task's own passages; a held-out passage's paragraph gives training passages only.
+      if (!first || (splitOf(first.source) !== 'train' && starts.includes(start))) continue;
+      for (const order of options.orders ? ORDERS : [ORDERS[0]]) {
+        const example = keySentenceExample(order.map((i) => passage[i]));
+        if (!example || seen.has(example.source)) continue;
+        seen.add(example.source);
+        examples.push({ ...example, book, split: 'train' });
+      }
+    }
+  }
+  return examples;
 }

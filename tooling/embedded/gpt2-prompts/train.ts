@@ -21,7 +21,7 @@ import { generate } from '@tfkit/generation';
 import { GPT2LMHeadModel } from '@tfkit/models-gpt';
 import { Tokenizer } from '@tfkit/tokenizers';
 import { convertToFloat16 } from '../../../apps/cli/src/lm-training.js';
-import { loadKeySentenceExamples, loadPhrasePairs } from '../data/index.js';
+import { loadKeySentenceExamples, loadKeySentenceTrainingSet, loadPhrasePairs } from '../data/index.js';
 import { chrF, exactMatchRate, meanRougeL } from '../metrics.js';
 
 const { values: args } = parseArgs({
@@ -34,6 +34,14 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '0' },
     'eval-limit': { type: 'string' },
     threads: { type: 'string' },
+    /**
+     * Key-sentence training passages (tooling/embedded/data, `loadKeySentenceTrainingSet`): 'plain' = the task's
+     * 2,007 train passages; 'windows' = every run of three sentences of training paragraphs; 'orders' = those
+     * windows in each of their six sentence orders.
+     */
+    'key-sentences': { type: 'string', default: 'plain' },
+    /** How many times each epoch goes over the translation pairs (each time in new, seeded batches). */
+    'translation-repeats': { type: 'string', default: '1' },
     /** Score the model already in --out on --split, without training (to compare runs on 'valid'). */
     'eval-only': { type: 'boolean', default: false },
     split: { type: 'string', default: 'test' },
@@ -42,6 +50,10 @@ const { values: args } = parseArgs({
 const seed = Number(args.seed);
 const evalSplit = args.split as 'valid' | 'test';
 if (evalSplit !== 'valid' && evalSplit !== 'test') throw new Error(`--split must be valid or test, got ${JSON.stringify(args.split)}`);
+const keySentences = args['key-sentences'] as 'plain' | 'windows' | 'orders';
+if (!['plain', 'windows', 'orders'].includes(keySentences)) throw new Error(`--key-sentences must be plain, windows or orders, got ${JSON.stringify(keySentences)}`);
+const translationRepeats = Number(args['translation-repeats']);
+if (!Number.isInteger(translationRepeats) || translationRepeats < 1) throw new Error(`--translation-repeats must be a positive integer, got ${JSON.stringify(args['translation-repeats'])}`);
 const TRANSLATE = '<to-fr>';
 const SUMMARIZE = '<summarize>';
 const EOS = 0; // <|endoftext|>
@@ -79,7 +91,10 @@ async function main(): Promise<void> {
   }));
   const trTrain = translation('train');
   const trTest = translation(evalSplit);
-  const suTrainAll = summaries('train');
+  const suTrainAll = keySentences === 'plain' ? summaries('train') : loadKeySentenceTrainingSet({ windows: true, orders: keySentences === 'orders' }).map((e) => ({
+    pair: { prompt: `${e.source} ${SUMMARIZE}`, text: ` ${e.target}`, task: 'summarize' as const, reference: e.target } satisfies Pair,
+    example: e,
+  }));
   const suTestAll = summaries(evalSplit);
   const suTrain = suTrainAll.filter((s) => fits(s.pair)).map((s) => s.pair);
   // Test passages that do not fit the 128 positions with their answer are left out, for the model and the baselines alike.
@@ -89,7 +104,9 @@ async function main(): Promise<void> {
   let trained: { data: number; steps: number; seconds: number; loss: number; logHistory: unknown } | undefined;
   if (!args['eval-only']) {
     const rng = new Random(seed);
-    const data = [...buckets(trTrain, 32, rng), ...buckets(suTrain, 8, rng)];
+    const data: Bucket[] = [];
+    for (let r = 0; r < translationRepeats; r++) data.push(...buckets(trTrain, 32, rng));
+    data.push(...buckets(suTrain, 8, rng));
     const collator = new DataCollatorForCausalLM({ tokenizer, padTokenId: EOS, eosTokenId: EOS, promptColumn: 'prompt', textColumn: 'text', maxLength: MAX_POSITIONS });
     const trainer = new Trainer<Bucket>({
       model,
@@ -160,17 +177,27 @@ async function main(): Promise<void> {
     },
   };
   console.log(JSON.stringify({ split: evalSplit, ...metrics }, null, 2));
-  if (!trained) return;
+  // The run's summary keeps test metrics under `metrics` and validation metrics under `validation`; a
+  // later `--eval-only` run adds its split's to the summary of the folder it scored.
+  const metricsKey = evalSplit === 'test' ? 'metrics' : 'validation';
+  const summaryFile = path.join(args.out, 'training_summary.json');
+  if (!trained) {
+    if (fs.existsSync(summaryFile)) {
+      const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(summaryFile, `${JSON.stringify({ ...summary, [metricsKey]: metrics }, null, 2)}\n`);
+    }
+    return;
+  }
   const summary = {
     command: process.argv.slice(2).join(' '),
     base: args.base,
     addedTokens: { [TRANSLATE]: tokenizer.tokenToId(TRANSLATE), [SUMMARIZE]: tokenizer.tokenToId(SUMMARIZE) },
-    data: { translationTrain: trTrain.length, keySentenceTrain: suTrain.length, buckets: trained.data, bucketSizes: { translate: 32, summarize: 8 } },
+    data: { translationTrain: trTrain.length, translationRepeats, keySentences, keySentenceTrain: suTrain.length, buckets: trained.data, bucketSizes: { translate: 32, summarize: 8 } },
     training: { epochs: Number(args.epochs), steps: trained.steps, learningRate: Number(args.lr), weightDecay: 0.01, scheduler: 'cosine', warmupRatio: 0.03, seed, seconds: Math.round(trained.seconds), trainingLoss: trained.loss },
-    metrics,
+    [metricsKey]: metrics,
     logHistory: trained.logHistory,
   };
-  fs.writeFileSync(path.join(args.out, 'training_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  fs.writeFileSync(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 await main();

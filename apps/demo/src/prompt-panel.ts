@@ -5,7 +5,11 @@
 import type { ModelClient } from './client.js';
 import { byId } from './dom.js';
 
-const SAMPLES = { 'to-fr': 'house', summarize: 'The rain fell all day. We stayed in the house and read by the fire. In the evening the rain stopped and the sky was clear.' };
+/** The summarize sample is a held-out passage of the model's test set (Emma; its card's checked prompt): the model knows only Austen-era prose. */
+const SAMPLES = {
+  'to-fr': 'house',
+  summarize: 'Mr. Weston certainly would never marry again. Some people even talked of a promise to his wife on her deathbed, and others of the son and the uncle not letting him. All manner of solemn nonsense was talked on the subject, but I believed none of it.',
+};
 
 export function setupPromptPanel(client: ModelClient, modelsUrl: () => string): { setReady(ready: boolean): void } {
   const form = byId('prompt-form', HTMLFormElement);

@@ -37,8 +37,10 @@ export const SETTINGS = {
   /**
    * The cores the tfkit commands may run on (`taskset -c`, e.g. '1'; see nodeCommand), or undefined
    * for all: the shipped models were trained on core 1 (one wasm thread) while other jobs used core 0.
+   * `TFKIT_EMBEDDED_CPUS` overrides it (e.g. '0' for a second run beside one on core 1). The results
+   * do not depend on the core: every stage trains on one wasm thread.
    */
-  cpus: '1' as string | undefined,
+  cpus: (process.env['TFKIT_EMBEDDED_CPUS'] ?? '1') as string | undefined,
   vocabSize: 2000,
   model: { hiddenSize: 64, layers: 2, heads: 4, ffn: 256, maxPositions: 128 },
   /**

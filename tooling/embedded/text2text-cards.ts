@@ -443,6 +443,28 @@ greedily and keeps the weights with the best chrF (epoch: chrF — ${curve}); ep
 ${m.shippedStep}) is shipped, and the test pairs are decoded once, after that choice.`;
 }
 
+/**
+ * The runs before the shipped one whose command no longer writes their files (tooling/embedded/README.md:
+ * the wasm products changed float rounding after them): the commit of their float16 file and their
+ * test scores (float16, beam / greedy chrF, exact match %) and shipped epoch.
+ */
+const EARLIER_RUNS: Record<string, { commit: string; beam: number; greedy: number; exact: number; epoch: number; shippedAt: string }> = {
+  'tiny-gru-translation': { commit: 'e4eb0bc', beam: 19.1, greedy: 18.3, exact: 5.0, epoch: 30, shippedAt: 'e0ef75b' },
+  'tiny-transformer-translation': { commit: 'ea434d5', beam: 22.3, greedy: 21.3, exact: 6.5, epoch: 85, shippedAt: 'e0ef75b' },
+};
+
+function earlierRun(name: string): string {
+  const e = EARLIER_RUNS[name];
+  if (!e) return '';
+  return `
+
+These files are the run of this command at commit ${e.shippedAt}. Its first run (float16 file of commit ${e.commit}:
+epoch ${e.epoch} shipped, test chrF ${e.beam.toFixed(1)} / ${e.greedy.toFixed(1)} beam / greedy, ${e.exact.toFixed(1)}% exact) was trained before
+tfkit's wasm products changed how they round, so the command no longer wrote its bytes; the rerun,
+same seeds and data, ships. \`tooling/embedded/README.md\` says how to check that the command still makes
+these files (\`same-as-shipped.ts\`).`;
+}
+
 function seq2seqCard(name: 'tiny-gru-translation' | 'tiny-transformer-translation'): string {
   const m = metricsOf(name);
   const w = weights(name);
@@ -486,7 +508,7 @@ tfjs-backend-wasm on one thread: ${s.epochs} epoch${s.epochs > 1 ? 's' : ''} in 
 (weight decay 0.01), 5% linear warmup then linear decay, gradient clipping at norm 1, dropout 0.1,
 seed ${s.seed}: ${minutes(m.trainSeconds)} wall-clock${m.trainCpuSeconds ? ` (${minutes(m.trainCpuSeconds)} of CPU)` : ''} on a 2-core machine shared with other jobs. Training
 loss ${lossRange(m.lossLog)}.${validationText(m)} Then the script decodes the test pairs with the shipped float16
-weights, ${m.decoding ?? 'greedily'} (the reported scores) and greedily, and scores the copy-the-input baseline.
+weights, ${m.decoding ?? 'greedily'} (the reported scores) and greedily, and scores the copy-the-input baseline.${earlierRun(name)}
 
 ## Held-out results
 

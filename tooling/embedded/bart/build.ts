@@ -30,7 +30,9 @@ import { bleu, chrF, exactMatchRate, meanRougeL } from '../metrics.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const work = process.env['TFKIT_EMBEDDED_WORK'] ?? '/tmp/tfkit-embedded-bart';
-const assets = path.join(root, 'packages/all/assets');
+// Where the ship stages write (`TFKIT_EMBEDDED_ASSETS`: elsewhere, to check a reproduction with
+// ../same-as-shipped.ts without touching the shipped files).
+const assets = process.env['TFKIT_EMBEDDED_ASSETS'] ?? path.join(root, 'packages/all/assets');
 const BACKEND = 'wasm';
 
 export const SETTINGS = {

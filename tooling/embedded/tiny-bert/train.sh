@@ -2,10 +2,12 @@
 # Reproduces the embedded tiny BERT family in packages/all/assets/tiny-bert*: data, WordPiece
 # tokenizer, MLM+NSP pretraining, three fine-tuned heads, float16, baselines and held-out metrics.
 # Run from the repository root after `pnpm install && pnpm build`. Seeds fix the data, the
-# tokenizer, the initialisation, the masks and the batches. Logs and metrics go to $WORK.
+# tokenizer, the initialisation, the masks and the batches. Logs and metrics go to $WORK; the
+# models to $ASSETS (set it elsewhere to check a reproduction without touching the shipped files:
+# tooling/embedded/same-as-shipped.ts compares each with the shipped one).
 set -eu
 WORK=${WORK:-/tmp/tiny-bert-work}
-ASSETS=packages/all/assets
+ASSETS=${ASSETS:-packages/all/assets}
 TFKIT="node apps/cli/dist/bin.js"
 TS="node --import ./tooling/embedded/register.mjs"
 HERE=tooling/embedded/tiny-bert

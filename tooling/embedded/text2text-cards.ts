@@ -86,6 +86,14 @@ Both halves load in Python too: \`${name.includes('gru') ? '(rnn-seq2seq is tfki
 \`PreTrainedTokenizerFast(tokenizer_file=f"{dir}/tokenizer.json")\`.`;
 }
 
+/** What a second run of the BART stages showed (tooling/embedded/README.md, same-as-shipped.ts). */
+const REPRODUCED: Record<'translation' | 'summarization', string> = {
+  translation:
+    'run again at main into another work folder (December 7), the data,\ntokenizer, pretraining and translation stages wrote these files byte for byte\n(`tooling/embedded/same-as-shipped.ts`).',
+  summarization:
+    'run again at main into another work folder (December 7), the data,\ntokenizer and pretraining stages wrote the same bytes, and the summarization stage these files byte\nfor byte (`tooling/embedded/same-as-shipped.ts`).',
+};
+
 function bartTraining(m: any, task: 'translation' | 'summarization'): string {
   const t = m.training;
   const s = m.settings;
@@ -125,7 +133,7 @@ second \`tfkit pretrain … --resume\` above trains no further step, it only wri
 model.`
       : `The pretraining ran its whole schedule of ${s.pretrain.steps} steps.`
   } The batches, masks and noise depend only on the seed and the step, so the same commands make
-the same model.${
+the same model: ${REPRODUCED[task]}${
     ft.cpuSeconds
       ? ` CPU time is the user + system time of a command's process${
           ft.seconds > 1.3 * ft.cpuSeconds

@@ -469,8 +469,9 @@ function earlierRun(name: string): string {
 These files are the run of this command at commit ${e.shippedAt}. Its first run (float16 file of commit ${e.commit}:
 epoch ${e.epoch} shipped, test chrF ${e.beam.toFixed(1)} / ${e.greedy.toFixed(1)} beam / greedy, ${e.exact.toFixed(1)}% exact) was trained before
 tfkit's wasm products changed how they round, so the command no longer wrote its bytes; the rerun,
-same seeds and data, ships. \`tooling/embedded/README.md\` says how to check that the command still makes
-these files (\`same-as-shipped.ts\`).`;
+same seeds and data, ships. Run a second time at main (December 7, into another folder), the command
+wrote these files again byte for byte (\`tooling/embedded/same-as-shipped.ts\`; \`tooling/embedded/README.md\`
+says how to check that the command still makes them).`;
 }
 
 function seq2seqCard(name: 'tiny-gru-translation' | 'tiny-transformer-translation'): string {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  addLayerNorm, cachedAttentionInPlace, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, MASK_VALUE, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
+  addLayerNorm, cachedAttentionInPlace, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_DROPOUT_MASK, MASK_VALUE, dropoutMask, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
 } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -126,6 +126,22 @@ describe('fused wasm kernels (layer norm, GELU)', () => {
         tf.registerKernel(config);
       }
       tf.dispose([x, g, b, fused]);
+    });
+  });
+
+  it('draws a dropout mask in one kernel, on the heap, with the composite\'s bits', async () => {
+    installFusedWasmKernels();
+    await withBackend('wasm', async () => {
+      await expectNoLeaks(async () => {
+        expect(await kernelNames(() => dropoutMask([4, 300], 0.1, 77))).toEqual([FUSED_DROPOUT_MASK]);
+        const got = tf.tidy(() => Array.from(new Uint32Array((dropoutMask([4, 300], 0.1, 77).dataSync() as Float32Array).slice().buffer)));
+        const want = tf.tidy(() => {
+          const mask = tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform([4, 300], 0, 1, 'float32', 77), 0.1), 'float32'), 1 / 0.9);
+          return Array.from(new Uint32Array((mask.dataSync() as Float32Array).slice().buffer));
+        });
+        expect(got).toEqual(want);
+        expect(new Set(got).size).toBe(2);
+      }, 'dropout mask');
     });
   });
 

@@ -14,12 +14,14 @@ import {
   FUSED_CACHED_ATTENTION,
   FUSED_CACHED_ATTENTION_IN_PLACE,
   FUSED_DENSE,
+  FUSED_DROPOUT_MASK,
   FUSED_GELU,
   FUSED_GELU_GRAD,
   FUSED_LAYER_NORM,
   FUSED_SOFTMAX_CROSS_ENTROPY,
   FUSED_SOFTMAX_CROSS_ENTROPY_GRAD,
   type FusedKernelConfig,
+  fillDropoutMask,
 } from '@tfkit/core-tensor';
 import { BackendError } from './errors.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
@@ -723,6 +725,13 @@ function softmaxCrossEntropyGradKernel(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** `TfkitDropoutMask`: the mask written straight into the heap (no JavaScript buffer per call). */
+function dropoutMaskKernel({ backend, attrs }: { backend: HeapBackend; attrs: { shape: number[]; p: number; seed: number } }): tf.TensorInfo {
+  const out = backend.makeOutput(attrs.shape, 'float32');
+  fillDropoutMask(backend.typedArrayFromHeap(out) as Float32Array, attrs.p, attrs.seed);
+  return out;
+}
+
 /** `TfkitGelu` as the JavaScript loops run it (the ops call it for small tensors only) … */
 const GELU: tf.KernelConfig = { kernelName: FUSED_GELU, backendName: 'wasm', kernelFunc: geluKernel as unknown as tf.KernelFunc };
 /** … and as the SIMD kernel runs it, at any size (`installSimdWasmKernels` swaps the two). */
@@ -735,6 +744,7 @@ const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION_IN_PLACE, backendName: 'wasm', kernelFunc: cachedAttentionInPlaceKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_DENSE, backendName: 'wasm', kernelFunc: denseKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_DROPOUT_MASK, backendName: 'wasm', kernelFunc: dropoutMaskKernel as unknown as tf.KernelFunc },
 ];
 
 /** Kernels that exist only where the running backend has tfkit's SIMD kernels (`installSimdWasmKernels`). */

@@ -5,7 +5,7 @@
  * default, tfkit's product on helper threads, is simd-team.test.ts').
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRegistry, FUSED_BATCH_MATMUL, FUSED_GELU, FUSED_GELU_GRAD, FUSED_SOFTMAX_CROSS_ENTROPY, geluTanh, layerNorm, linear, softmaxCrossEntropy, type FusedKernelConfig } from '@tfkit/core-tensor';
+import { createRegistry, dropoutMask, FUSED_BATCH_MATMUL, FUSED_DROPOUT_MASK, FUSED_GELU, FUSED_GELU_GRAD, FUSED_SOFTMAX_CROSS_ENTROPY, geluTanh, layerNorm, linear, softmaxCrossEntropy, type FusedKernelConfig } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllBackends, useBackend } from './index.js';
@@ -42,14 +42,15 @@ describe('SIMD kernels on the threaded wasm build', () => {
       const dx = tf.grad((v: tf.Tensor) => tf.sum(geluTanh(v)))(big);
       const ln = layerNorm(xt, tf.tensor1d(g), null);
       const loss = softmaxCrossEntropy(tf.tensor2d(logits, [64, 80]), tf.tensor1d(labels, 'int32'));
-      return { h: h.dataSync() as Float32Array, big: big.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, ln: ln.dataSync() as Float32Array, loss: loss.dataSync() as Float32Array };
+      const mask = dropoutMask([64, 96], 0.1, 5); // TfkitDropoutMask on wasm, written into the shared memory
+      return { h: h.dataSync() as Float32Array, big: big.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, ln: ln.dataSync() as Float32Array, loss: loss.dataSync() as Float32Array, mask: mask.dataSync() as Float32Array };
     });
     const want = await withBackend('cpu', run);
     const got = await withBackend('wasm', async () => {
       const simd = simdKernels(tf.backend())!;
       expect(simd.shared).toBe(true);
       expect((tf.getKernel(FUSED_GELU, 'wasm') as FusedKernelConfig).vectorized).toBe(true);
-      for (const name of [FUSED_GELU_GRAD, FUSED_SOFTMAX_CROSS_ENTROPY]) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+      for (const name of [FUSED_GELU_GRAD, FUSED_SOFTMAX_CROSS_ENTROPY, FUSED_DROPOUT_MASK]) expect(tf.getKernel(name, 'wasm')).toBeDefined();
       expect(tf.getKernel(FUSED_BATCH_MATMUL, 'wasm')).toBeUndefined();
       // The 64-row dense product is XNNPACK's (threaded), not tfkit's single-threaded gemm.
       const gemm = simd.gemm;
@@ -66,6 +67,7 @@ describe('SIMD kernels on the threaded wasm build', () => {
         expect(gemmCalls).toBe(0);
       }
     });
+    expect(Array.from(got.mask)).toEqual(Array.from(want.mask));
     for (const key of ['h', 'big', 'dx', 'ln', 'loss'] as const) expectAllClose(got[key], want[key], { atol: 2e-5, rtol: 1e-5, label: key });
   });
 });

@@ -115,6 +115,18 @@ describe.each(BACKENDS)('building blocks on %s', (backend) => {
     });
   });
 
+  it('Dropout multiplies by the mask tfjs composes from randomUniform, greaterEqual, cast and mul, bit for bit', async () => {
+    await withBackend(backend, async () => {
+      await expectNoLeaks(() => tf.tidy(() => {
+        const x = tf.tensor3d(Array.from({ length: 105 }, (_, i) => (i % 13) - 6.5), [3, 5, 7]);
+        const seed = new Dropout(0.2, { seed: 11 }).rng.nextUint32(); // the seed the layer's first call draws
+        const y = new Dropout(0.2, { seed: 11 }).train().forward(x);
+        const mask = tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform([3, 5, 7], 0, 1, 'float32', seed), 0.2), 'float32'), 1 / 0.8);
+        expect(Array.from(y.dataSync())).toEqual(Array.from(tf.mul(x, mask).dataSync()));
+      }));
+    });
+  });
+
   it('Activation resolves Hugging Face names', async () => {
     await withBackend(backend, async () => {
       const xs = [-2, -0.5, 0, 0.7, 3];

@@ -3,7 +3,7 @@
  * 1/(1−p); in eval, the identity. Masks come from a seeded generator, so training is reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, skippedGradient } from '@tfkit/core-tensor';
+import { Random, dropoutMask, skippedGradient } from '@tfkit/core-tensor';
 import { Module } from './module.js';
 
 /**
@@ -37,9 +37,6 @@ export class Dropout extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.training || this.p === 0) return x;
     const seed = this.rng.nextUint32();
-    return tf.tidy(() => {
-      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), this.p), 'float32');
-      return applyMask(x, tf.mul(keep, 1 / (1 - this.p)));
-    });
+    return tf.tidy(() => applyMask(x, dropoutMask(x.shape, this.p, seed)));
   }
 }

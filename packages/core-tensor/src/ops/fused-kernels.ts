@@ -60,6 +60,9 @@
  * - `TfkitSoftmaxCrossEntropyGrad` for its gradient: inputs `logits`, `lse`, `labels` as above and
  *   `scale` (rows); output (rows, classes) = exp(x − lse)·scale − scale·[j = label]. The two let
  *   the loss keep no [rows, classes] tensor of its own for the backward pass (it saves the logits).
+ * - `TfkitDropoutMask`: no inputs; attrs `{ shape, p, seed }`. Output float32 of `shape`: the mask
+ *   `fillDropoutMask` writes (ops/dropout.ts), bit for bit — a backend whose tensors live in its
+ *   own memory writes it there instead of uploading a JavaScript buffer per call.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -73,6 +76,7 @@ export const FUSED_CACHED_ATTENTION_IN_PLACE = 'TfkitCachedAttentionInPlace';
 export const FUSED_BATCH_MATMUL = 'TfkitBatchMatMul';
 export const FUSED_SOFTMAX_CROSS_ENTROPY = 'TfkitSoftmaxCrossEntropy';
 export const FUSED_SOFTMAX_CROSS_ENTROPY_GRAD = 'TfkitSoftmaxCrossEntropyGrad';
+export const FUSED_DROPOUT_MASK = 'TfkitDropoutMask';
 
 /**
  * Elementwise work above this many values goes to the composite op even where a fused kernel

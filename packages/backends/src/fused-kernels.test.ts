@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  addLayerNorm, cachedAttentionInPlace, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_DROPOUT_MASK, MASK_VALUE, dropoutMask, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
+  addLayerNorm, cachedAttentionInPlace, cachedAttentionStep, FUSED_ADD_LAYER_NORM, FUSED_CACHED_ATTENTION, FUSED_CACHED_ATTENTION_IN_PLACE, FUSED_DENSE, FUSED_DROPOUT_MASK, MASK_VALUE, dropoutMask, dropoutMaskState, fillDropoutMask, scaledDotProductAttention, FUSED_ELEMENTWISE_MAX_SIZE, FUSED_GELU, FUSED_LAYER_NORM, gelu, geluTanh, layerNorm, linear,
 } from '@tfkit/core-tensor';
 import { expectAllClose, expectNoLeaks, wasmHeapInUse, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -141,6 +141,19 @@ describe('fused wasm kernels (layer norm, GELU)', () => {
         });
         expect(got).toEqual(want);
         expect(new Set(got).size).toBe(2);
+        // The SIMD module's integer Alea and the JavaScript loop (fillDropoutMask) over long runs:
+        // odd lengths, rates whose float32 rounding decides ties, seeds up to 2^32 − 1.
+        const simd = simdKernels(tf.backend())!;
+        for (const [n, p, seed] of [[100_003, 0.1, 0], [4097, 0.5, 4294967295], [20_000, 1 / 3, 123456789], [999, 0.999, 5], [1, 0, 9]] as const) {
+          const mask = tf.zeros([n]);
+          const view = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(mask as unknown as tf.TensorInfo);
+          const [s0, s1, s2, c] = dropoutMaskState(seed);
+          simd.dropoutMask(view.byteOffset, n, s0, s1, s2, c, Math.fround(p), Math.fround(1 / (1 - p)));
+          const js = new Float32Array(n);
+          fillDropoutMask(js, p, seed);
+          expect(Array.from(new Uint32Array(view.slice().buffer)), `n ${n}, p ${p}, seed ${seed}`).toEqual(Array.from(new Uint32Array(js.buffer)));
+          mask.dispose();
+        }
       }, 'dropout mask');
     });
   });

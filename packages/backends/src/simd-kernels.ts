@@ -8,6 +8,7 @@
  * `layerNorm` and `add`: `TfkitLayerNorm` and `TfkitAddLayerNorm`'s arithmetic likewise; `softmaxStats`
  * and `softmaxScaled`: `TfkitSoftmaxCrossEntropy`'s and its gradient's passes over the logits
  * (float32 exp, four lanes); `gelu`: `TfkitGelu`'s and `TfkitGeluGrad`'s values (four lanes);
+ * `dropoutMask`: `TfkitDropoutMask`'s draws (Alea in 64-bit integers);
  * `gemm`: the matrix products of `TfkitBatchMatMul` and `TfkitDense`, four float32 lanes — with
  * fused multiply-adds (relaxed SIMD's `f32x4.relaxed_madd`, derived from the same text) where the
  * runtime validates relaxed SIMD (Chromium 114+, Node 22+), unless `setRelaxedSimd(false)`.
@@ -44,6 +45,11 @@ export interface SimdKernels {
    * out = dy · the derivative of form 0 / 1 at x. out may alias x or dy; dy is ignored for 0 and 1.
    */
   gelu(x: number, dy: number, out: number, n: number, mode: 0 | 1 | 2 | 3): void;
+  /**
+   * Dropout's mask: n float32 at out, each `scale` where Alea's next draw from the state
+   * [s0, s1, s2, c] (core-tensor's `dropoutMaskState`), rounded to float32, is ≥ threshold, else +0.
+   */
+  dropoutMask(out: number, n: number, s0: number, s1: number, s2: number, c: number, threshold: number, scale: number): void;
   /**
    * c = bias + op(a)·op(b) in float32, each value the bias (or 0) plus the terms over the inner axis
    * in order (a multiply and an add per term, each rounded; with `relaxed`, one fused multiply-add

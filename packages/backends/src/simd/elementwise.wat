@@ -1,8 +1,8 @@
 ;; tfkit's WebAssembly SIMD kernels built on a four-lane float32 exp, over tfjs-backend-wasm's heap
 ;; like kernels.wat's: the GELU (exact and tanh forms) and its gradient (TfkitGelu, TfkitGeluGrad,
 ;; TfkitDense's activation), and the softmax cross-entropy's passes over the logits
-;; (TfkitSoftmaxCrossEntropy and its gradient). Compiled by scripts/build-simd.mjs into
-;; elementwise-wasm.ts.
+;; (TfkitSoftmaxCrossEntropy and its gradient), and dropout's mask (TfkitDropoutMask). Compiled
+;; by scripts/build-simd.mjs into elementwise-wasm.ts.
 (module
   (import "env" "memory" (memory 1))
 
@@ -186,6 +186,34 @@
         (then (local.set $y (f32x4.mul (local.get $y) (v128.load32_splat (i32.add (local.get $dy) (local.get $i)))))))
       (f32.store (i32.add (local.get $out) (local.get $i)) (f32x4.extract_lane 0 (local.get $y)))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $next)))
+  )
+
+  ;; Dropout's mask (TfkitDropoutMask): for i < n, out[i] = $scale where the i-th draw of Alea
+  ;; (seedrandom 3's generator, as tfjs's randomUniform draws it), rounded to float32, is at least
+  ;; $threshold, else +0. The state is passed as integers, each s = S·2^-32, and the carry c: Alea's
+  ;; step t = 2091639·s0 + c·2^-32, c = floor(t), s2 = t − c is exact in float64, and here it is the same
+  ;; step in 64-bit integers, X = 2091639·S0 + c, c = X >> 32, S2 = X mod 2^32 — the same draws.
+  (func (export "dropoutMask") (param $out i32) (param $n i32) (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $c i32)
+    (param $threshold f32) (param $scale f32)
+    (local $end i32) (local $x i64) (local $a i64) (local $b i64) (local $d i64) (local $carry i64)
+    (local.set $a (i64.extend_i32_u (local.get $s0)))
+    (local.set $b (i64.extend_i32_u (local.get $s1)))
+    (local.set $d (i64.extend_i32_u (local.get $s2)))
+    (local.set $carry (i64.extend_i32_u (local.get $c)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $x (i64.add (i64.mul (local.get $a) (i64.const 2091639)) (local.get $carry)))
+      (local.set $a (local.get $b))
+      (local.set $b (local.get $d))
+      (local.set $carry (i64.shr_u (local.get $x) (i64.const 32)))
+      (local.set $d (i64.and (local.get $x) (i64.const 0xffffffff)))
+      ;; The draw S2·2^-32 rounded to float32: S2 rounded, then scaled by a power of two (exact).
+      (f32.store (local.get $out)
+        (select (local.get $scale) (f32.const 0)
+          (f32.ge (f32.mul (f32.convert_i64_u (local.get $d)) (f32.const 0x1p-32)) (local.get $threshold))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $next)))
   )
 )

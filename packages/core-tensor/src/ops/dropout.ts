@@ -17,7 +17,7 @@ import { FUSED_DROPOUT_MASK } from './fused-kernels.js';
  * is written (it may be uninitialised memory).
  */
 export function fillDropoutMask(out: Float32Array, p: number, seed: number): void {
-  let { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state() as { c: number; s0: number; s1: number; s2: number };
+  let { c, s0, s1, s2 } = aleaState(seed);
   const threshold = Math.fround(p);
   const scale = Math.fround(1 / (1 - p));
   for (let i = 0; i < out.length; i++) {
@@ -29,6 +29,21 @@ export function fillDropoutMask(out: Float32Array, p: number, seed: number): voi
     s2 = t - c;
     out[i] = Math.fround(s2) >= threshold ? scale : 0;
   }
+}
+
+function aleaState(seed: number): { c: number; s0: number; s1: number; s2: number } {
+  return seedrandom.alea(String(seed), { state: true }).state() as { c: number; s0: number; s1: number; s2: number };
+}
+
+/**
+ * Alea's state for `seed` as four unsigned 32-bit integers [S0, S1, S2, c]: each s = S·2^-32 (Alea's
+ * states are such multiples) and the carry. Its step t = 2091639·s0 + c·2^-32 is exact in float64,
+ * so it is the integer step X = 2091639·S0 + c, c = X >> 32, S2 = X mod 2^32 — what a kernel
+ * without float64 tricks (tfkit's wasm `dropoutMask`) runs to draw the same values.
+ */
+export function dropoutMaskState(seed: number): [number, number, number, number] {
+  const { c, s0, s1, s2 } = aleaState(seed);
+  return [s0 * 4294967296, s1 * 4294967296, s2 * 4294967296, c];
 }
 
 /**

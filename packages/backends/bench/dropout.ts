@@ -1,23 +1,25 @@
 /**
  * Dropout's masks for one BERT-base training step at batch 8 × 128 tokens (12 layers × (attention
  * probabilities 8·12·128·128 + two hidden states 8·128·768) + the embeddings' 8·128·768: 38.5 M
- * values, p = 0.1), three ways in one process, rounds rotated: tfjs's composite (randomUniform →
- * greaterEqual → cast → mul, what Dropout ran before), core-tensor's `dropoutMask` with
- * `TfkitDropoutMask` unregistered (the JavaScript loop, then an upload), and with it (the SIMD
- * module's integer Alea writing into the heap). Each mask is also multiplied into a tensor of its
- * shape, as Dropout does. Checks the three agree bit for bit on the first mask of each shape.
+ * values, p = 0.1), two ways in one process, rounds rotated: tfjs's composite (randomUniform →
+ * greaterEqual → cast → mul, what Dropout ran before and still runs where the kernel is missing)
+ * and `TfkitDropoutMask`, what @tfkit/layers' Dropout runs on wasm (the SIMD module's integer Alea
+ * writing into the heap). Each mask is also multiplied into a tensor of its shape, as Dropout does.
+ * Checks the two agree bit for bit on the first mask of each shape.
  *
  *   npx tsx bench/dropout.ts     (in packages/backends; DROPOUT_ROUNDS, default 5)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_DROPOUT_MASK, createRegistry, dropoutMask } from '@tfkit/core-tensor';
+import { FUSED_DROPOUT_MASK, createRegistry } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '../src/index.js';
+
+/** Dropout's mask through `TfkitDropoutMask` (what @tfkit/layers' Dropout runs where it is registered). */
+const dropoutMask = (shape: number[], p: number, seed: number) => tf.engine().runKernel(FUSED_DROPOUT_MASK, {}, { shape, p, seed }) as tf.Tensor;
 
 const registry = createRegistry();
 registerAllBackends(registry);
 await useBackend(registry, 'wasm', { threads: 1 });
-const kernel = tf.getKernel(FUSED_DROPOUT_MASK, 'wasm');
-if (!kernel) throw new Error('TfkitDropoutMask is not registered on wasm');
+if (!tf.getKernel(FUSED_DROPOUT_MASK, 'wasm')) throw new Error('TfkitDropoutMask is not registered on wasm');
 
 const P = 0.1;
 const SHAPES = [[8, 12, 128, 128], [8, 128, 768], [8, 128, 768]];
@@ -27,20 +29,12 @@ const embeddings = tf.randomNormal([8, 128, 768], 0, 1, 'float32', 2);
 const composite = (shape: number[], seed: number) => tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), P), 'float32'), 1 / (1 - P)));
 const ways: Record<string, (shape: number[], seed: number) => tf.Tensor> = {
   composite,
-  'javascript loop': (shape, seed) => {
-    tf.unregisterKernel(FUSED_DROPOUT_MASK, 'wasm');
-    try {
-      return dropoutMask(shape, P, seed);
-    } finally {
-      tf.registerKernel(kernel);
-    }
-  },
   TfkitDropoutMask: (shape, seed) => dropoutMask(shape, P, seed),
 };
 
 for (const shape of SHAPES.slice(0, 2)) {
   const bits = Object.values(ways).map((f) => tf.tidy(() => Array.from(new Uint32Array((f(shape, 99).dataSync() as Float32Array).slice().buffer)).join()));
-  if (new Set(bits).size !== 1) throw new Error(`the three masks differ for [${shape}]`);
+  if (new Set(bits).size !== 1) throw new Error(`the masks differ for [${shape}]`);
 }
 
 /** One step's masks, each multiplied into its tensor; ms. */

@@ -21,9 +21,8 @@ import {
   FUSED_SOFTMAX_CROSS_ENTROPY,
   FUSED_SOFTMAX_CROSS_ENTROPY_GRAD,
   type FusedKernelConfig,
-  dropoutMaskState,
-  fillDropoutMask,
 } from '@tfkit/core-tensor';
+import seedrandom from 'seedrandom';
 import { BackendError } from './errors.js';
 import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
 import { runJob } from './simd-team.js';
@@ -627,7 +626,7 @@ function batchMatMulKernel(args: KernelArgs): tf.TensorInfo {
 
 /**
  * Registers the kernels that run on tfkit's SIMD kernels (`TfkitSoftmaxCrossEntropy` and its
- * gradient, `TfkitGeluGrad`, and on the single-threaded build `TfkitBatchMatMul`) for wasm when
+ * gradient, `TfkitGeluGrad`, `TfkitDropoutMask`, and on the single-threaded build `TfkitBatchMatMul`) for wasm when
  * `backend` (the running wasm backend) can run them — a runtime with WebAssembly SIMD — and
  * `TfkitGelu` as vectorised; undoes that otherwise, so the ops keep their composite routes. On the
  * threaded build products stay with XNNPACK's threads (the per-slice route for batched ones).
@@ -727,21 +726,16 @@ function softmaxCrossEntropyGradKernel(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * `TfkitDropoutMask`: the mask written straight into the heap (no JavaScript buffer per call), by
- * the SIMD module's integer Alea where it runs (1.5 M values in ~2 ms where the JavaScript loop
- * takes ~14: its float64 steps wait on each other's truncations), else by that loop.
+ * `TfkitDropoutMask`: the mask written into the heap by the SIMD module's `dropoutMask` from
+ * seedrandom's Alea state for the seed (tfjs's `randomUniform` draws from it), as integers
+ * S = s·2^32 and the carry.
  */
 function dropoutMaskKernel({ backend, attrs }: { backend: HeapBackend; attrs: { shape: number[]; p: number; seed: number } }): tf.TensorInfo {
   const { shape, p, seed } = attrs;
   const out = backend.makeOutput(shape, 'float32');
-  const view = backend.typedArrayFromHeap(out) as Float32Array;
-  const simd = simdKernels(backend);
-  if (simd) {
-    const [s0, s1, s2, c] = dropoutMaskState(seed);
-    simd.dropoutMask(view.byteOffset, view.length, s0, s1, s2, c, Math.fround(p), Math.fround(1 / (1 - p)));
-  } else {
-    fillDropoutMask(view, p, seed);
-  }
+  const view = backend.typedArrayFromHeap(out);
+  const { c, s0, s1, s2 } = seedrandom.alea(String(seed), { state: true }).state() as Record<string, number>;
+  simdKernels(backend)!.dropoutMask(view.byteOffset, view.length, s0! * 2 ** 32, s1! * 2 ** 32, s2! * 2 ** 32, c!, Math.fround(p), Math.fround(1 / (1 - p)));
   return out;
 }
 
@@ -757,7 +751,6 @@ const KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_CACHED_ATTENTION, backendName: 'wasm', kernelFunc: cachedAttentionKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_CACHED_ATTENTION_IN_PLACE, backendName: 'wasm', kernelFunc: cachedAttentionInPlaceKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_DENSE, backendName: 'wasm', kernelFunc: denseKernel as unknown as tf.KernelFunc },
-  { kernelName: FUSED_DROPOUT_MASK, backendName: 'wasm', kernelFunc: dropoutMaskKernel as unknown as tf.KernelFunc },
 ];
 
 /** Kernels that exist only where the running backend has tfkit's SIMD kernels (`installSimdWasmKernels`). */
@@ -766,6 +759,7 @@ const SIMD_KERNELS: tf.KernelConfig[] = [
   { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: softmaxCrossEntropyKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_SOFTMAX_CROSS_ENTROPY_GRAD, backendName: 'wasm', kernelFunc: softmaxCrossEntropyGradKernel as unknown as tf.KernelFunc },
   { kernelName: FUSED_GELU_GRAD, backendName: 'wasm', kernelFunc: geluGradKernel as unknown as tf.KernelFunc },
+  { kernelName: FUSED_DROPOUT_MASK, backendName: 'wasm', kernelFunc: dropoutMaskKernel as unknown as tf.KernelFunc },
 ];
 
 /** Registers the fused kernels for the wasm backend (once; later calls do nothing). */

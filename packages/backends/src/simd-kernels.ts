@@ -47,7 +47,7 @@ export interface SimdKernels {
   gelu(x: number, dy: number, out: number, n: number, mode: 0 | 1 | 2 | 3): void;
   /**
    * Dropout's mask: n float32 at out, each `scale` where Alea's next draw from the state
-   * [s0, s1, s2, c] (core-tensor's `dropoutMaskState`), rounded to float32, is ≥ threshold, else +0.
+   * (s0, s1, s2 as integers s·2^32, carry c), rounded to float32, is ≥ threshold, else +0.
    */
   dropoutMask(out: number, n: number, s0: number, s1: number, s2: number, c: number, threshold: number, scale: number): void;
   /**

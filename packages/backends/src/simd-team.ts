@@ -45,55 +45,78 @@ const SPIN = 4000;
  */
 const HELPER_SPIN_MS = 2;
 
+/** What a helper receives first: the modules' bytes, the memory, its control block, how long to poll. */
+interface HelperInit {
+  bytes: Uint8Array;
+  relaxedBytes: Uint8Array | null;
+  elementwiseBytes: Uint8Array;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  spinMs: number;
+}
+
+/** The slots of a control block, as the helper's code gets them: SEQ, DONE, RELAXED, CLAIM, KERNEL, ACTIVATION, ARGS. */
+type Slots = [number, number, number, number, number, number, number];
+
 /**
- * The helper's code, the same text in a Node.js worker thread (`eval`) and a browser Worker (a
- * `blob:` URL): instantiate the module over the memory, say "ready", then run jobs until stopped.
- * It compiles the module itself rather than being posted it compiled: V8 (Node 20) left a posted
- * module's lazily compiled functions on its baseline tier in the Worker, at about 0.7 of the
- * caller's speed. (No comments inside: the text ships as it is.)
+ * The helper's code, run in a Node.js worker thread (`eval`) and a browser Worker (a `blob:` URL)
+ * as the text of this function (self-contained: it uses only its argument and globals, so the build
+ * minifies it with the rest): instantiate the modules over the memory, say "ready", then run jobs
+ * until stopped. It compiles the modules itself rather than being posted them compiled: V8 (Node 20)
+ * left a posted module's lazily compiled functions on its baseline tier in the Worker, at about 0.7
+ * of the caller's speed.
  */
-const HELPER_SOURCE = `
-const node = typeof self === 'undefined';
-const port = node ? require('node:worker_threads').parentPort : self;
-const first = (data) => {
-  let kernels, gelu;
-  try {
-    const load = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: data.memory } }).exports;
-    const plain = load(data.bytes);
-    const relaxed = data.relaxedBytes ? load(data.relaxedBytes) : plain;
-    kernels = [[plain.gemm, plain.gemv], [relaxed.gemm, relaxed.gemv]];
-    gelu = load(data.elementwiseBytes).gelu;
-  } catch (error) {
-    port.postMessage({ error: String(error && error.message || error) });
-    return;
-  }
-  const c = new Int32Array(data.control);
-  port.postMessage({ ready: true });
-  let seen = 0;
-  for (;;) {
-    const until = performance.now() + data.spinMs;
-    for (let spins = 0; Atomics.load(c, ${SEQ}) === seen; spins++) {
-      if ((spins & 1023) === 1023 && performance.now() > until) break;
+function helperMain(slots: Slots): void {
+  type Kernel = (...args: number[]) => void;
+  type Port = { postMessage(message: unknown): void; once(event: 'message', listener: (data: HelperInit) => void): void };
+  const node = typeof self === 'undefined';
+  const port: Port = node ? (globalThis as unknown as { process: { getBuiltinModule(id: string): { parentPort: Port } } }).process.getBuiltinModule('node:worker_threads').parentPort : (self as unknown as Port);
+  const first = (data: HelperInit) => {
+    let kernels: Kernel[][];
+    let gelu: Kernel;
+    try {
+      const load = (bytes: Uint8Array) => new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory: data.memory } }).exports as Record<string, Kernel>;
+      const plain = load(data.bytes);
+      const relaxed = data.relaxedBytes ? load(data.relaxedBytes) : plain;
+      kernels = [[plain['gemm']!, plain['gemv']!], [relaxed['gemm']!, relaxed['gemv']!]];
+      gelu = load(data.elementwiseBytes)['gelu']!;
+    } catch (error) {
+      port.postMessage({ error: String((error as Error | undefined)?.message ?? error) });
+      return;
     }
-    Atomics.wait(c, ${SEQ}, seen);
-    seen = Atomics.load(c, ${SEQ});
-    if (seen === -1) return;
-    const claimed = Atomics.load(c, ${CLAIM});
-    if (claimed === seen || Atomics.compareExchange(c, ${CLAIM}, claimed, seen) !== claimed) continue;
-    const a = ${ARGS}, m = c[a + 4], n = c[a + 5], cRow = c[a + 13], act = n > 0 ? c[${ACTIVATION}] : 0;
-    const gemm = kernels[c[${RELAXED}]][c[${KERNEL}]];
-    for (let s = 0; s < c[a + 14]; s++) {
-      const out = c[a + 2] + s * c[a + 17];
-      gemm(c[a] + s * c[a + 15], c[a + 1] + s * c[a + 16], out, ...c.subarray(a + 3, a + 14));
-      for (let i = 0, row = out; act && i < m; i++, row += cRow) gelu(row, 0, row, n, act - 1);
+    const [SEQ, DONE, RELAXED, CLAIM, KERNEL, ACTIVATION, a] = slots;
+    const c = new Int32Array(data.control);
+    port.postMessage({ ready: true });
+    let seen = 0;
+    for (;;) {
+      const until = performance.now() + data.spinMs;
+      for (let spins = 0; Atomics.load(c, SEQ) === seen; spins++) {
+        if ((spins & 1023) === 1023 && performance.now() > until) break;
+      }
+      Atomics.wait(c, SEQ, seen);
+      seen = Atomics.load(c, SEQ);
+      if (seen === -1) return;
+      const claimed = Atomics.load(c, CLAIM);
+      if (claimed === seen || Atomics.compareExchange(c, CLAIM, claimed, seen) !== claimed) continue;
+      const m = c[a + 4]!, n = c[a + 5]!, cRow = c[a + 13]!, act = n > 0 ? c[ACTIVATION]! : 0;
+      const gemm = kernels[c[RELAXED]!]![c[KERNEL]!]!;
+      for (let s = 0; s < c[a + 14]!; s++) {
+        const out = c[a + 2]! + s * c[a + 17]!;
+        gemm(c[a]! + s * c[a + 15]!, c[a + 1]! + s * c[a + 16]!, out, ...c.subarray(a + 3, a + 14));
+        for (let i = 0, row = out; act && i < m; i++, row += cRow) gelu(row, 0, row, n, act - 1);
+      }
+      Atomics.store(c, DONE, seen);
+      Atomics.notify(c, DONE);
     }
-    Atomics.store(c, ${DONE}, seen);
-    Atomics.notify(c, ${DONE});
-  }
-};
-if (node) port.once('message', first);
-else self.onmessage = (event) => { self.onmessage = null; first(event.data); };
-`;
+  };
+  if (node) port.once('message', first);
+  else (self as unknown as { onmessage: ((event: { data: HelperInit }) => void) | null }).onmessage = (event) => {
+    (self as unknown as { onmessage: null }).onmessage = null;
+    first(event.data);
+  };
+}
+
+const HELPER_SOURCE = `(${helperMain.toString()})(${JSON.stringify([SEQ, DONE, RELAXED, CLAIM, KERNEL, ACTIVATION, ARGS] satisfies Slots)})`;
 
 type Gemm = (a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number) => void;
 
@@ -316,7 +339,7 @@ export function runJob(kernels: TeamKernels, job: GemmJob, pack: number): void {
 
 async function startHelper(modules: TeamModules, memory: WebAssembly.Memory): Promise<Helper> {
   const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  const init = { bytes: modules.kernels, relaxedBytes: modules.relaxed, elementwiseBytes: modules.elementwise, memory, control: control.buffer, spinMs: HELPER_SPIN_MS };
+  const init: HelperInit = { bytes: modules.kernels, relaxedBytes: modules.relaxed, elementwiseBytes: modules.elementwise, memory, control: control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS };
   let post: (message: unknown) => void;
   let onceMessage: (listener: (message: unknown) => void, onError: (error: unknown) => void) => void;
   let terminate: () => void;

@@ -3,7 +3,7 @@
  * 1/(1−p); in eval, the identity. Masks come from a seeded generator, so training is reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, dropoutMask, skippedGradient } from '@tfkit/core-tensor';
+import { FUSED_DROPOUT_MASK, Random, skippedGradient } from '@tfkit/core-tensor';
 import { Module } from './module.js';
 
 /**
@@ -37,6 +37,12 @@ export class Dropout extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.training || this.p === 0) return x;
     const seed = this.rng.nextUint32();
-    return tf.tidy(() => applyMask(x, dropoutMask(x.shape, this.p, seed)));
+    const { shape } = x;
+    const p = this.p;
+    // One `TfkitDropoutMask` kernel where the backend has it (the same bits), else the composite.
+    const mask = () => (tf.getKernel(FUSED_DROPOUT_MASK, tf.getBackend())
+      ? (tf.engine().runKernel(FUSED_DROPOUT_MASK, {}, { shape, p, seed }) as tf.Tensor)
+      : tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), p), 'float32'), 1 / (1 - p)));
+    return tf.tidy(() => applyMask(x, mask()));
   }
 }

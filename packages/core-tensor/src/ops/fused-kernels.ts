@@ -60,9 +60,7 @@
  * - `TfkitSoftmaxCrossEntropyGrad` for its gradient: inputs `logits`, `lse`, `labels` as above and
  *   `scale` (rows); output (rows, classes) = exp(x − lse)·scale − scale·[j = label]. The two let
  *   the loss keep no [rows, classes] tensor of its own for the backward pass (it saves the logits).
- * - `TfkitDropoutMask`: no inputs; attrs `{ shape, p, seed }`. Output float32 of `shape`: the mask
- *   `fillDropoutMask` writes (ops/dropout.ts), bit for bit — a backend whose tensors live in its
- *   own memory writes it there instead of uploading a JavaScript buffer per call.
+ * - `TfkitDropoutMask`: attrs `{ shape, p, seed }`; output: Dropout's composite mask, bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -2,13 +2,14 @@
  * tfkit's SIMD product (`gemm` in src/simd/kernels.wat, behind `TfkitDense` and `TfkitBatchMatMul`
  * on single-threaded wasm) against XNNPACK (tfjs-backend-wasm's matMul) on a transformer's dense
  * shapes: BERT-mini's at batch 8 × 128 tokens (forward, the input gradient dY·Wᵀ, the weight
- * gradient Xᵀ·dY) and BERT-base's FFN at batch 1 and 8 × 128; with GEMM_SMALL=1, 768×768 weights
+ * gradient Xᵀ·dY) and BERT-base's FFN at batch 1 and 8 × 128 (and its weight gradients at 8 × 128);
+ * with GEMM_SMALL=1, 768×768 weights
  * against 1 to 64 rows (where packing per call stops paying).
  *
  * XNNPACK "fresh": the weight is a new tensor each call (as in a training step, where it changes),
  * so XNNPACK packs it, after the explicit transposes tfjs-backend-wasm needs; "cached": the same
- * weight every call (inference). The SIMD product packs eight columns at a time per call, reading
- * transposed operands in place; "relaxed" is the same kernel with relaxed SIMD's fused multiply-adds
+ * weight every call (inference). The SIMD product packs eight columns of op(b) and op(a)'s rows four
+ * at a time per call, transposed or not; "relaxed" is the same kernel with relaxed SIMD's fused multiply-adds
  * (V8's flag is set here for Node 20; Node 22+ has it on). Best of 11 calls after a warm-up.
  *
  *   npx tsx bench/gemm.ts     (in packages/backends; GEMM_BLOCKS=128,256,512 tries inner blocks;
@@ -18,7 +19,7 @@ import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRegistry } from '@tfkit/core-tensor';
 import { registerAllBackends, useBackend } from '../src/index.js';
-import { setRelaxedSimd, simdKernels } from '../src/simd-kernels.js';
+import { gemmScratchFloats, setRelaxedSimd, simdKernels } from '../src/simd-kernels.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const registry = createRegistry();
@@ -78,6 +79,10 @@ const shapes: Shape[] = process.env['GEMM_GPT2']
       ['BERT-base FFN in, b1', 128, 768, 3072, false, false],
       ['BERT-base FFN out, b1', 128, 3072, 768, false, false],
       ['BERT-base FFN in, b8', 1024, 768, 3072, false, false],
+      // the weight gradients of BERT-base's FFN at batch 8 × 128: a transposed, its rows 3 and 12 kB
+      // apart along the inner axis
+      ['BERT-base FFN in, b8, dW = Xᵀ·dY', 768, 1024, 3072, true, false],
+      ['BERT-base FFN out, b8, dW = Xᵀ·dY', 3072, 1024, 768, true, false],
     ];
 const blocks = (process.env['GEMM_BLOCKS'] ?? '256').split(',').map(Number);
 const gflops = (flop: number, ms: number) => (flop / ms / 1e6).toFixed(0);
@@ -102,7 +107,7 @@ for (const [label, m, k, n, ta, tb] of shapes) {
   const cells = [`${label} (${m}×${k}·${k}×${n})`, `${fresh.toFixed(2)} (${gflops(flop, fresh)})`, `${cached.toFixed(2)} (${gflops(flop, cached)})`];
   for (const kc of blocks) {
     const c = tf.zeros([m, n]);
-    const pack = tf.zeros([Math.max(1, Math.min(k, kc)) * 8]);
+    const pack = tf.zeros([gemmScratchFloats(m, Math.max(1, Math.min(k, kc)))]);
     const [pa, pb, pc, pp] = [heapAt(a), heapAt(b), heapAt(c), heapAt(pack)];
     const ms = best(() => simd.gemm(pa, pb, pc, 0, m, n, k, ta ? 4 : 4 * k, ta ? 4 * m : 4, tb ? 4 : 4 * n, tb ? 4 * k : 4, pp, kc, 4 * n), 15);
     cells.push(`${ms.toFixed(2)} (${gflops(flop, ms)})`);

@@ -24,7 +24,7 @@ import {
 } from '@tfkit/core-tensor';
 import seedrandom from 'seedrandom';
 import { BackendError } from './errors.js';
-import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
+import { gemmScratchFloats, simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
 import { runJob } from './simd-team.js';
 
 /** What these kernels use of tfjs-backend-wasm's `BackendWasm`. */
@@ -149,13 +149,15 @@ function runGemm(backend: HeapBackend, simd: SimdKernels, call: GemmCall): void 
   // gemv: no scratch; op(b)'s rows one at a time where each part's rows of c stay in the fastest
   // cache, else four at a time.
   const kc = gemv ? (call.m * Math.ceil(call.n / parts) > GEMV_ONE_ROW ? 4 : 1) : Math.max(1, Math.min(call.k, GEMM_BLOCK));
-  const pack = gemv ? null : backend.makeOutput([parts * kc * 8], 'float32');
+  // Each part's m is at most the call's (bands of rows have fewer).
+  const scratch = gemmScratchFloats(call.m, kc);
+  const pack = gemv ? null : backend.makeOutput([parts * scratch], 'float32');
   // Views after the allocation: it may grow (and so detach) the heap.
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
   const [a, b, c, packAt] = [at(call.a), at(call.b), at(call.c), pack ? at(pack) : 0];
   const bias = call.bias ? at(call.bias) : 0;
   const job = { ...call, a, b, c, bias, kc, cRow: 4 * call.n };
-  if (team && parts > 1) team.run(simd, job, gemv ? [] : Array.from({ length: parts }, (_, p) => packAt + p * kc * 32), simd.relaxed);
+  if (team && parts > 1) team.run(simd, job, gemv ? [] : Array.from({ length: parts }, (_, p) => packAt + p * scratch * 4), simd.relaxed);
   else runJob(simd, job, packAt);
   if (pack) backend.disposeData(pack.dataId);
 }

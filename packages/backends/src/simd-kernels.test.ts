@@ -3,7 +3,7 @@ import { addLayerNorm, cachedAttentionStep, FUSED_GELU, FUSED_LAYER_NORM, geluTa
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { describe, expect, it } from 'vitest';
 import { installFusedWasmKernels } from './fused-kernels.js';
-import { simdKernels } from './simd-kernels.js';
+import { gemmScratchFloats, simdKernels } from './simd-kernels.js';
 import { values } from './testing/values.js';
 
 /** One decoding step's attention in float64 from the float32 inputs: output (b, 1, h·d). */
@@ -162,6 +162,11 @@ describe("gemv: the product of a few rows without packing", () => {
     [1, 3, 5, false, true],
     [2, 64, 1, true, false],
     [1, 9, 0, false, true],
+    // rows packed four at a time (a transposed: one vector per inner index), the inner axis in
+    // two and three blocks of 256, the last m mod 4 rows read in place
+    [8, 19, 300, true, true],
+    [13, 24, 520, true, false],
+    [6, 16, 257, false, true],
   ] as const)('%i×%i (k = %i, a transposed: %s, bias: %s): gemm\'s values and the in-order float32 sums, bit for bit', async (m, n, k, transposeA, withBias) => {
     await withBackend('wasm', () => {
       const backend = tf.backend() as unknown as HeapBackend;
@@ -171,7 +176,7 @@ describe("gemv: the product of a few rows without packing", () => {
       const a = values(m * k, 71, 2);
       const b = values(k * n, 72);
       const bias = withBias ? values(n, 73) : null;
-      const buffers = [m * k, k * n, n, m * n, m * n, Math.max(1, k) * 8].map((size) => backend.makeOutput([Math.max(1, size)], 'float32'));
+      const buffers = [m * k, k * n, n, m * n, m * n, gemmScratchFloats(m, Math.max(1, Math.min(k, 256)))].map((size) => backend.makeOutput([Math.max(1, size)], 'float32'));
       try {
         const view = (i: number) => backend.typedArrayFromHeap(buffers[i]!);
         view(0).set(a);

@@ -56,8 +56,8 @@ export interface SimdKernels {
    * where the CPU has them): op(a) is m×k, its element (i, l) at
    * byte a + i·aRow + l·aCol; op(b) is k×n, its element (l, j) at b + l·bRow + j·bCol; c is m×n,
    * row i at byte c + i·cRow (4n for a whole row-major matrix, more for a band of its columns);
-   * bias n values or 0 for none. `pack`: scratch for min(k, kc)·8 float32; the inner axis runs in
-   * blocks of kc.
+   * bias n values or 0 for none. `pack`: scratch for `gemmScratchFloats(m, min(k, kc))` float32
+   * (op(b)'s packed columns and op(a)'s packed rows); the inner axis runs in blocks of kc.
    */
   gemm(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, bRow: number, bCol: number, pack: number, kc: number, cRow: number): void;
   /**
@@ -70,6 +70,14 @@ export interface SimdKernels {
   readonly relaxed: boolean;
   /** True over the threaded build's shared memory (products on a `SimdTeam`, or XNNPACK's threads). */
   readonly shared: boolean;
+}
+
+/**
+ * The float32 values of `gemm`'s scratch for m rows with inner blocks of kc: eight packed columns
+ * of op(b) (kc·8) and op(a)'s rows packed four at a time (the m - m mod 4 rows · kc).
+ */
+export function gemmScratchFloats(m: number, kc: number): number {
+  return kc * 8 + (m - (m % 4)) * kc;
 }
 
 /** Per backend memory, the kernels over it: with the plain `gemm` and (where it runs) the relaxed one. */

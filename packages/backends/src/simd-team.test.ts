@@ -8,7 +8,7 @@ import { batchedMatMul, createRegistry, FUSED_BATCH_MATMUL, gelu, geluTanh, line
 import { expectAllClose, expectNoLeaks, withBackend } from '@tfkit/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllBackends, useBackend } from './index.js';
-import { simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
+import { gemmScratchFloats, simdKernels, simdTeam, type SimdKernels } from './simd-kernels.js';
 import { ELEMENTWISE_WASM_BASE64 } from './simd/elementwise-wasm.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 import { sharedMemoryModule } from './simd/shared-memory.js';
@@ -45,8 +45,9 @@ function productBuffers(backend: HeapBackend, m: number, n: number, k: number, c
   const b = heapBuffer(backend, count * k * n, values(count * k * n, seed + 1));
   const bias = heapBuffer(backend, n, values(n, seed + 2));
   const [one, split, mine] = [0, 1, 2].map(() => heapBuffer(backend, count * m * n)) as [HeapBuffer, HeapBuffer, HeapBuffer];
-  const packs = heapBuffer(backend, 2 * 64 * 8);
-  return { a, b, one, split, mine, packs, biasAt: count === 1 ? bias.at() : 0, dispose: () => [a, b, bias, one, split, mine, packs].forEach((t) => t.dispose()) };
+  const scratch = gemmScratchFloats(m, 64);
+  const packs = heapBuffer(backend, 2 * scratch);
+  return { a, b, one, split, mine, packs, second: packs.at() + 4 * scratch, biasAt: count === 1 ? bias.at() : 0, dispose: () => [a, b, bias, one, split, mine, packs].forEach((t) => t.dispose()) };
 }
 
 type HeapBuffer = ReturnType<typeof heapBuffer>;
@@ -107,13 +108,13 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n,
     };
     expect(team.parts(job0)).toBe(2);
-    const { a, b, one, split, mine, packs, biasAt, dispose } = productBuffers(backend, m, n, k, count, 11);
+    const { a, b, one, split, mine, packs, second, biasAt, dispose } = productBuffers(backend, m, n, k, count, 11);
     try {
       const job = (c: number): GemmJob => ({ ...job0, a: a.at(), b: b.at(), c, bias: biasAt });
       for (let sl = 0; sl < count; sl++) {
         simd.gemm(a.at() + sl * job0.aStep, b.at() + sl * job0.bStep, one.at() + sl * job0.cStep, biasAt, m, n, k, job0.aRow, job0.aCol, job0.bRow, job0.bCol, packs.at(), 64, 4 * n);
       }
-      team.run(simd, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run(simd, job(split.at()), [packs.at(), second]);
       expect(split.read()).toEqual(one.read());
 
       // The calling thread skips its part (it only waits until the helper has claimed its own, so
@@ -125,7 +126,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
         calls.push(args);
         while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
       };
-      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), second]);
       const got = mine.read();
       const want = one.read();
       const column = 'column' in helperFrom ? helperFrom.column : 0;
@@ -160,7 +161,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     const s = await setup();
     if (!s) return;
     const { backend, simd, team } = s;
-    const { a, b, one, split, mine, packs, biasAt, dispose } = productBuffers(backend, m, n, k, count, 21);
+    const { a, b, one, split, mine, packs, second, biasAt, dispose } = productBuffers(backend, m, n, k, count, 21);
     const mode = activation === 'gelu' ? 0 : 1;
     try {
       const job = (c: number): GemmJob => ({ activation, a: a.at(), b: b.at(), c, bias: biasAt, m, n, k, count, kc: 64, cRow: 4 * n, aRow: 4 * k, aCol: 4, bRow: 4 * n, bCol: 4, aStep: 4 * m * k, bStep: 4 * k * n, cStep: 4 * m * n });
@@ -171,7 +172,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       const want = one.read();
       // The GELU changed the values (a test of it, not of the product alone).
       expect(want.filter((v, i) => v !== products[i]).length).toBeGreaterThan(want.length / 2);
-      team.run(simd, job(split.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run(simd, job(split.at()), [packs.at(), second]);
       expect(split.read()).toEqual(want);
       // The caller does nothing of its own part: the helper's values carry the GELU, the rest is 0.
       const internals = team as unknown as { seq: number; helpers: { control: Int32Array }[] };
@@ -179,7 +180,7 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
       const skip = () => {
         while (Atomics.load(control, 3) !== internals.seq); // CLAIM: the helper has the job
       };
-      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), packs.at() + 64 * 32]);
+      team.run({ gemm: skip, gemv: skip, gelu: skip }, job(mine.at()), [packs.at(), second]);
       // The helper's part: the last of the three slices; columns from 104 of 203.
       const helpers = (index: number) => (count > 1 ? index >= 2 * m * n : index % n >= 104);
       const got = mine.read();
@@ -205,14 +206,14 @@ describe("tfkit's product on helper threads (threaded wasm build)", () => {
     const b = heapBuffer(backend, k * n, values(k * n, 32));
     const one = heapBuffer(backend, m * n);
     const split = heapBuffer(backend, m * n);
-    const packs = heapBuffer(backend, 2 * 64 * 8);
+    const packs = heapBuffer(backend, 2 * gemmScratchFloats(m, 64));
     try {
       const job = { a: a.at(), b: b.at(), c: split.at(), bias: 0, m, n, k, aRow: 4 * k, aCol: 4, bRow: 4 * n, bCol: 4, kc: 64, cRow: 4 * n, count: 1, aStep: 0, bStep: 0, cStep: 0 };
       expect(team.parts(job)).toBe(2);
       simd.gemm(a.at(), b.at(), one.at(), 0, m, n, k, 4 * k, 4, 4 * n, 4, packs.at(), 64, 4 * n);
       const calls: number[][] = [];
       const record = (...args: Parameters<SimdKernels['gemm']>) => { calls.push(args); simd.gemm(...args); };
-      team.run({ gemm: record, gemv: record, gelu: simd.gelu }, job, [packs.at(), packs.at() + 64 * 32]);
+      team.run({ gemm: record, gemv: record, gelu: simd.gelu }, job, [packs.at(), packs.at() + 4 * gemmScratchFloats(m, 64)]);
       expect(calls).toHaveLength(2); // its own band, then the helper's
       expect(calls.map((c) => c[5])).toEqual([128, 128]);
       expect(split.read()).toEqual(one.read());

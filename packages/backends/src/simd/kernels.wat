@@ -220,24 +220,30 @@
   ;; multiply, then an add, rounded each), as XNNPACK's kernels sum them.
   ;;
   ;; Blocking: the inner axis in blocks of kc (the partial sums wait in c between blocks, which
-  ;; keeps the order); in each block, b eight columns at a time, packed contiguously into `pack`
-  ;; (kc·8 float32) and kept in cache while every row of a passes over it, four rows by eight
-  ;; columns in eight accumulators; the last m mod 4 rows one at a time (two accumulators), the
-  ;; last n mod 8 columns one value at a time.
+  ;; keeps the order). In each block, a's rows are first packed four at a time into micro-panels
+  ;; after b's (pack + kc·32: kc·4 float32 each, four rows' values side by side for every inner
+  ;; index), so the kernel reads them in order whatever a's strides (a transposed a's rows are
+  ;; thousands of bytes apart along the inner axis, and four rows read there in place ran at half
+  ;; speed); then b eight columns at a time, packed contiguously into `pack` (kc·8 float32) and
+  ;; kept in cache while every micro-panel of a passes over it, four rows by eight columns in eight
+  ;; accumulators; the last m mod 4 rows one at a time (two accumulators, a read in place), the
+  ;; last n mod 8 columns one value at a time. pack holds kc·8 + (m - m mod 4)·kc float32 (kc at
+  ;; most k).
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $m i32) (param $n i32) (param $k i32)
     (param $aRow i32) (param $aCol i32) (param $bRow i32) (param $bCol i32) (param $pack i32) (param $kc i32) (param $cRow i32)
     (local $l0 i32) (local $kk i32) (local $i i32) (local $j i32) (local $l i32) (local $nb i32) (local $m4 i32) (local $n8 i32)
     (local $ab i32) (local $bb i32) (local $first i32)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32) (local $cp i32)
+    (local $p0 i32) (local $pa i32) (local $pA i32) (local $pend i32) (local $pb i32) (local $cp i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $nb (local.get $cRow))
     (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
     (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
-    ;; kc = 0 would never advance: one block for the whole inner axis instead
-    (if (i32.eqz (local.get $kc)) (then (local.set $kc (local.get $k))))
+    ;; kc = 0 would never advance: one block for the whole inner axis instead (as for kc > k)
+    (if (i32.or (i32.eqz (local.get $kc)) (i32.gt_u (local.get $kc) (local.get $k))) (then (local.set $kc (local.get $k))))
+    (local.set $pA (i32.add (local.get $pack) (i32.shl (local.get $kc) (i32.const 5))))
     (local.set $l0 (i32.const 0))
     ;; at least once: with k = 0 the result is the bias (or zeros)
     (loop $kloop
@@ -246,6 +252,7 @@
       (local.set $first (i32.eqz (local.get $l0)))
       (local.set $ab (i32.add (local.get $a) (i32.mul (local.get $l0) (local.get $aCol))))
       (local.set $bb (i32.add (local.get $b) (i32.mul (local.get $l0) (local.get $bRow))))
+      (call $pack4 (local.get $ab) (local.get $pA) (local.get $m4) (local.get $kk) (local.get $aRow) (local.get $aCol))
       (local.set $j (i32.const 0))
       (block $jdone (loop $jloop
         (br_if $jdone (i32.ge_u (local.get $j) (local.get $n8)))
@@ -259,6 +266,7 @@
             (local.set $b0 (v128.const i64x2 0 0))
             (local.set $b1 (v128.const i64x2 0 0))))
         (local.set $i (i32.const 0))
+        (local.set $pa (local.get $pA))
         (block $idone (loop $iloop
           (br_if $idone (i32.ge_u (local.get $i) (local.get $m4)))
           (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $nb)) (i32.shl (local.get $j) (i32.const 2)))))
@@ -277,34 +285,27 @@
               (local.set $c20 (v128.load offset=0 (local.get $p0))) (local.set $c21 (v128.load offset=16 (local.get $p0)))
               (local.set $p0 (i32.add (local.get $p0) (local.get $nb)))
               (local.set $c30 (v128.load offset=0 (local.get $p0))) (local.set $c31 (v128.load offset=16 (local.get $p0)))))
-          (local.set $p0 (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $aRow))))
-          (local.set $p1 (i32.add (local.get $p0) (local.get $aRow)))
-          (local.set $p2 (i32.add (local.get $p1) (local.get $aRow)))
-          (local.set $p3 (i32.add (local.get $p2) (local.get $aRow)))
+          ;; the micro-panel's kk·16 bytes, read in order (pa ends at the next one)
           (local.set $pb (local.get $pack))
-          (local.set $l (local.get $kk))
+          (local.set $pend (i32.add (local.get $pa) (i32.shl (local.get $kk) (i32.const 4))))
           (block $ldone (loop $lloop
-            (br_if $ldone (i32.eqz (local.get $l)))
+            (br_if $ldone (i32.eq (local.get $pa) (local.get $pend)))
             (local.set $x0 (v128.load offset=0 (local.get $pb)))
             (local.set $x1 (v128.load offset=16 (local.get $pb)))
-            (local.set $x2 (v128.load32_splat (local.get $p0)))
+            (local.set $x2 (v128.load32_splat offset=0 (local.get $pa)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x2) (local.get $x0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x2) (local.get $x1))))
-            (local.set $x2 (v128.load32_splat (local.get $p1)))
+            (local.set $x2 (v128.load32_splat offset=4 (local.get $pa)))
             (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x2) (local.get $x0))))
             (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x2) (local.get $x1))))
-            (local.set $x2 (v128.load32_splat (local.get $p2)))
+            (local.set $x2 (v128.load32_splat offset=8 (local.get $pa)))
             (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $x0))))
             (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $x1))))
-            (local.set $x2 (v128.load32_splat (local.get $p3)))
+            (local.set $x2 (v128.load32_splat offset=12 (local.get $pa)))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x2) (local.get $x0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x2) (local.get $x1))))
-            (local.set $p0 (i32.add (local.get $p0) (local.get $aCol)))
-            (local.set $p1 (i32.add (local.get $p1) (local.get $aCol)))
-            (local.set $p2 (i32.add (local.get $p2) (local.get $aCol)))
-            (local.set $p3 (i32.add (local.get $p3) (local.get $aCol)))
+            (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
             (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-            (local.set $l (i32.sub (local.get $l) (i32.const 1)))
             (br $lloop)))
           (v128.store offset=0 (local.get $cp) (local.get $c00)) (v128.store offset=16 (local.get $cp) (local.get $c01))
           (local.set $cp (i32.add (local.get $cp) (local.get $nb)))
@@ -452,6 +453,33 @@
     ;; the last n mod 8 columns of every row, one value at a time (gemm's edge)
     (call $edgeColumns (local.get $a) (local.get $b) (local.get $c) (local.get $bias) (local.get $m) (local.get $n8) (local.get $n) (local.get $k)
       (local.get $aRow) (local.get $aCol) (local.get $bRow) (local.get $bCol) (i32.const 1) (local.get $cRow))
+  )
+
+  ;; pack[(i/4)·kk·16 bytes + l·16 + r·4] = a[(i + r)·aRow + l·aCol] for i < m4 (by four), r < 4,
+  ;; l < kk: a's rows in micro-panels of four, each inner index's four values side by side. One
+  ;; vector copy per inner index where the rows are adjacent (a transposed a).
+  (func $pack4 (param $a i32) (param $pack i32) (param $m4 i32) (param $kk i32) (param $aRow i32) (param $aCol i32)
+    (local $src i32) (local $l i32)
+    (block $idone (loop $iloop
+      (br_if $idone (i32.eqz (local.get $m4)))
+      (local.set $src (local.get $a))
+      (local.set $l (local.get $kk))
+      (block $ldone (loop $lloop
+        (br_if $ldone (i32.eqz (local.get $l)))
+        (if (i32.eq (local.get $aRow) (i32.const 4))
+          (then (v128.store (local.get $pack) (v128.load (local.get $src))))
+          (else
+            (f32.store offset=0 (local.get $pack) (f32.load (local.get $src)))
+            (f32.store offset=4 (local.get $pack) (f32.load (i32.add (local.get $src) (local.get $aRow))))
+            (f32.store offset=8 (local.get $pack) (f32.load (i32.add (local.get $src) (i32.shl (local.get $aRow) (i32.const 1)))))
+            (f32.store offset=12 (local.get $pack) (f32.load (i32.add (local.get $src) (i32.mul (local.get $aRow) (i32.const 3)))))))
+        (local.set $src (i32.add (local.get $src) (local.get $aCol)))
+        (local.set $pack (i32.add (local.get $pack) (i32.const 16)))
+        (local.set $l (i32.sub (local.get $l) (i32.const 1)))
+        (br $lloop)))
+      (local.set $a (i32.add (local.get $a) (i32.shl (local.get $aRow) (i32.const 2))))
+      (local.set $m4 (i32.sub (local.get $m4) (i32.const 4)))
+      (br $iloop)))
   )
 
   ;; pack[l·8 + t] = b[l·bRow + t·bCol] for l < kk, t < 8 (float32): eight columns of a block of

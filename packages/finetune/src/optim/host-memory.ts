@@ -25,6 +25,8 @@ interface CpuBackendLike {
 export interface HostStorage {
   /** The backend instance the data lives on (views of tensors on different backends are not mixed). */
   readonly backend: object;
+  /** Which backend's memory: tfjs-backend-wasm's heap or tfjs-backend-cpu's arrays. */
+  readonly kind: 'wasm' | 'cpu';
   /** True when no other tensor shares this memory, so writing it changes only this tensor. */
   readonly exclusive: boolean;
   /** The elements, as a view of the backend's memory (take it after the last allocation). */
@@ -58,6 +60,7 @@ export function hostStorage(t: tf.Tensor): HostStorage | undefined {
     if (!entry) return undefined;
     return {
       backend,
+      kind: 'wasm',
       exclusive: backend.refCount(t.dataId) === 1,
       view: () => new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size),
       markWritten: () => {
@@ -74,7 +77,7 @@ export function hostStorage(t: tf.Tensor): HostStorage | undefined {
     // tfjs-backend-cpu keeps a typed array it was given as is, and a contiguous slice is a
     // subarray of its input: only an array that owns its whole buffer is this tensor's alone.
     const ownsBuffer = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-    return { backend, exclusive: ownsBuffer && backend.refCount(t.dataId) === 1, view: () => values, markWritten: () => {} };
+    return { backend, kind: 'cpu', exclusive: ownsBuffer && backend.refCount(t.dataId) === 1, view: () => values, markWritten: () => {} };
   }
   return undefined;
 }
